@@ -1,0 +1,63 @@
+# Service Balance: the developer's commands. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+CONSTRAINTS := .ci/constraints.txt
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Only for the test run: tests never need a real secret.
+TEST_ENV := SECRET_KEY=insecure-test-only-key DEBUG=0
+PYTEST_ARGS ?=
+
+.PHONY: help install run migrate test test-postgres lint format bench check clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	@python=$$(bash .ci/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install everything (only when something changed)
+
+run: install ## Set up a demo (migrate, frameworks, demo users) and serve http://127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py load_frameworks
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install ## Install and run the whole test suite (browser tests included)
+	bash .ci/ensure-system-packages
+	$(TEST_ENV) $(BIN)/ruff check .
+	$(TEST_ENV) $(BIN)/ruff format --check .
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install ## Run the whole suite against a throwaway PostgreSQL cluster
+	bash .ci/with-postgres $(MAKE) --no-print-directory test
+
+lint: install ## Lint and check formatting
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Fix formatting and the lint rules that can be fixed automatically
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install ## Print the benchmark figures
+	$(TEST_ENV) $(PY) -m tests.bench
+
+check: install ## Django's deployment checks with production-like settings
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') DEBUG=0 \
+	  SECURE_SSL_REDIRECT=1 SECURE_HSTS_SECONDS=31536000 $(PY) manage.py check --deploy
+
+clean: ## Remove the virtual environment and generated files (keeps db.sqlite3)
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,169 @@
+"""Questionnaire content: frameworks, their immutable versions, sections and questions.
+
+Content is written by ``load_frameworks`` from the TOML files in
+``frameworks/data``. A loaded version is never edited: changed content becomes
+a new version, so every assessment keeps the exact questions it was answered on.
+"""
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+SCALE_MIN = 1
+SCALE_MAX = 5
+
+
+class Framework(models.Model):
+    """A questionnaire model (e.g. Win4); its content lives in its versions."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("frameworks:detail", kwargs={"slug": self.slug})
+
+    def latest_version(self) -> "FrameworkVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class FrameworkVersion(models.Model):
+    """One immutable edition of a framework's content."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="versions", verbose_name=_("framework")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=40)
+    source = models.CharField(_("source"), max_length=300)
+    summary = models.CharField(_("summary"), max_length=300)
+    description = models.TextField(_("description"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    source_file = models.CharField(_("source file"), max_length=300)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("framework version")
+        verbose_name_plural = _("framework versions")
+        ordering = ["framework__slug", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "number"], name="frameworkversion_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="frameworkversion_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.framework.slug} v{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("frameworks:detail", kwargs={"slug": self.framework.slug})
+
+    def description_paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+
+
+class ScaleLevel(models.Model):
+    """One of the five maturity levels of a version's rating scale."""
+
+    version = models.ForeignKey(
+        FrameworkVersion,
+        on_delete=models.CASCADE,
+        related_name="levels",
+        verbose_name=_("framework version"),
+    )
+    value = models.PositiveSmallIntegerField(_("value"))
+    label = models.CharField(_("label"), max_length=60)
+    descriptor = models.CharField(_("descriptor"), max_length=300)
+
+    class Meta:
+        verbose_name = _("scale level")
+        verbose_name_plural = _("scale levels")
+        ordering = ["version", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "value"], name="scalelevel_unique_value"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=SCALE_MIN, value__lte=SCALE_MAX),
+                name="scalelevel_value_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value}: {self.label}"
+
+
+class Section(models.Model):
+    """A part of a framework; one axis of its radar chart."""
+
+    version = models.ForeignKey(
+        FrameworkVersion,
+        on_delete=models.CASCADE,
+        related_name="sections",
+        verbose_name=_("framework version"),
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=50,
+        help_text=_("Stable across versions, so results can be compared over time."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=1)
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="section_unique_key"),
+            models.UniqueConstraint(fields=["version", "position"], name="section_unique_position"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gt=0), name="section_weight_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    """A statement rated on the version's five-level scale (or "not applicable")."""
+
+    version = models.ForeignKey(
+        FrameworkVersion,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("framework version"),
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="questions", verbose_name=_("section")
+    )
+    code = models.CharField(_("code"), max_length=30)
+    text = models.CharField(_("text"), max_length=300)
+    help_text = models.CharField(_("help text"), max_length=400)
+    position = models.PositiveSmallIntegerField(_("position"))
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["version", "section__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="question_unique_code"),
+            models.UniqueConstraint(
+                fields=["section", "position"], name="question_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"

@@ -1,0 +1,50 @@
+"""Read queries for framework content."""
+
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+
+from frameworks.models import FrameworkVersion, Question, Section
+
+
+def current_versions() -> QuerySet[FrameworkVersion]:
+    """The newest version of every framework, with section and question counts."""
+    newest = (
+        FrameworkVersion.objects.filter(framework=OuterRef("framework"))
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    return (
+        FrameworkVersion.objects.filter(pk__in=Subquery(newest))
+        .select_related("framework")
+        .annotate(
+            section_count=Count("sections", distinct=True),
+            question_count=Count("questions", distinct=True),
+        )
+        .order_by("framework__slug")
+    )
+
+
+def version_with_content(*, slug: str, number: int | None = None) -> FrameworkVersion:
+    """One version (the newest unless ``number`` is given) with its scale, sections and questions.
+
+    Raises FrameworkVersion.DoesNotExist when there is no such version.
+    """
+    versions = FrameworkVersion.objects.filter(framework__slug=slug).select_related("framework")
+    versions = versions.prefetch_related(
+        "levels",
+        Prefetch(
+            "sections",
+            queryset=Section.objects.order_by("position").prefetch_related(
+                Prefetch("questions", queryset=Question.objects.order_by("position"))
+            ),
+        ),
+    )
+    if number is not None:
+        return versions.get(number=number)
+    version = versions.order_by("-number").first()
+    if version is None:
+        raise FrameworkVersion.DoesNotExist(slug)
+    return version
+
+
+def framework_versions(*, slug: str) -> QuerySet[FrameworkVersion]:
+    return FrameworkVersion.objects.filter(framework__slug=slug).order_by("-number")
