@@ -10,7 +10,7 @@ CONSTRAINTS := .ci/constraints.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Only for the test run: tests never need a real secret.
-TEST_ENV := SECRET_KEY=insecure-test-only-key DEBUG=0
+TEST_ENV := SECRET_KEY=insecure-test-only-key DEBUG=0 STATICFILES_MANIFEST=0
 PYTEST_ARGS ?=
 
 .PHONY: help install run migrate test test-postgres lint format bench check clean

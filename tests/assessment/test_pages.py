@@ -1,0 +1,101 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import make_user
+
+
+@pytest.mark.django_db
+def test_the_landing_page_says_what_the_product_is_and_offers_sign_in(client, loaded_frameworks):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "Service Balance" in response.text
+    assert reverse("login") in response.text
+    assert "Win4 sustainable customer service" in response.text
+
+
+@pytest.mark.django_db
+def test_the_landing_page_works_before_any_framework_is_loaded(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "No frameworks are loaded yet" in response.text
+
+
+@pytest.mark.django_db
+def test_pages_other_than_public_ones_require_sign_in(client):
+    response = client.get(reverse("password_change"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_a_user_signs_in_and_out(client):
+    make_user("maria", password="correct-horse-battery")
+
+    signed_in = client.post(
+        reverse("login"), {"username": "maria", "password": "correct-horse-battery"}
+    )
+    home = client.get("/")
+    signed_out = client.post(reverse("logout"))
+
+    assert signed_in.status_code == 302
+    assert "Sign out" in home.text
+    assert signed_out.status_code == 302
+    assert "Sign out" not in client.get("/").text
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_gets_a_clear_message(client):
+    make_user("maria", password="correct-horse-battery")
+
+    response = client.post(reverse("login"), {"username": "maria", "password": "nope"})
+
+    assert response.status_code == 200
+    assert "enter a correct username and password" in response.text
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_changes_their_password(client):
+    user = make_user("maria", password="correct-horse-battery")
+    client.force_login(user)
+
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "a-new-and-long-passphrase",
+            "new_password2": "a-new-and-long-passphrase",
+        },
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-new-and-long-passphrase")
+
+
+@pytest.mark.django_db
+def test_a_short_new_password_is_refused(client):
+    user = make_user("maria", password="correct-horse-battery")
+    client.force_login(user)
+
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "Short1!x",
+            "new_password2": "Short1!x",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "at least 12 characters" in response.text
+
+
+@pytest.mark.django_db
+def test_health_reports_the_database(client):
+    response = client.get(reverse("health"))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}

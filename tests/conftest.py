@@ -1,0 +1,15 @@
+import io
+import os
+
+import pytest
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# made by the test itself (fixtures, assertions) are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def loaded_frameworks(db):
+    """The shipped frameworks, loaded through the real command."""
+    call_command("load_frameworks", stdout=io.StringIO())

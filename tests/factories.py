@@ -1,0 +1,83 @@
+"""Small builders for test data. Framework files are written as real TOML."""
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+
+LEVEL_LABELS = ["Barely delivers", "Consistent", "Exceeds", "Excellence", "Superior"]
+
+
+def framework_document(
+    slug: str = "demo", *, sections: int = 2, questions_per_section: int = 5, text_suffix: str = ""
+) -> dict[str, Any]:
+    """A valid framework document as a dict, ready to change and write with write_toml."""
+    section_keys = [f"part_{n}" for n in range(1, sections + 1)]
+    return {
+        "slug": slug,
+        "name": f"Demo framework {slug}",
+        "short_name": "Demo",
+        "source": "Written for the test suite",
+        "summary": "Measures nothing in particular.",
+        "description": "First paragraph.\n\nSecond paragraph.",
+        "scale": [
+            {"value": v, "label": LEVEL_LABELS[v - 1], "descriptor": f"Level {v} in practice."}
+            for v in range(1, 6)
+        ],
+        "sections": [
+            {"key": key, "name": f"Part {n}", "description": f"About part {n}."}
+            for n, key in enumerate(section_keys, start=1)
+        ],
+        "questions": [
+            {
+                "code": f"Q-{s}-{q}",
+                "section": key,
+                "text": f"Statement {q} about {key}{text_suffix}.",
+                "help": f"Look for evidence of {key} {q}.",
+            }
+            for s, key in enumerate(section_keys, start=1)
+            for q in range(1, questions_per_section + 1)
+        ],
+    }
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def to_toml(document: dict[str, Any]) -> str:
+    """Serialise the subset of TOML framework files use: scalars and arrays of tables."""
+    lines: list[str] = []
+    tables: list[tuple[str, list[dict[str, Any]]]] = []
+    for key, value in document.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, items in tables:
+        for item in items:
+            lines.append(f"\n[[{key}]]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in item.items())
+    return "\n".join(lines) + "\n"
+
+
+def write_framework(directory: Path, document: dict[str, Any]) -> Path:
+    path = directory / f"{document['slug']}.toml"
+    path.write_text(to_toml(document), encoding="utf-8")
+    return path
+
+
+def make_user(username: str = "user", **fields: Any) -> AbstractUser:
+    fields.setdefault("email", f"{username}@example.com")
+    password = fields.pop("password", "a-long-test-password")
+    return get_user_model().objects.create_user(username=username, password=password, **fields)
