@@ -2,14 +2,63 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from assessment import views
+from assessment.views import manager, public, respond
 
 admin.site.site_header = _("Service Balance administration")
 admin.site.site_title = _("Service Balance admin")
 
+app_patterns = [
+    # Managers: organisation, teams and rosters.
+    path("signup/", manager.signup, name="signup"),
+    path("dashboard/", manager.dashboard, name="dashboard"),
+    path("managers/", manager.managers, name="managers"),
+    path("managers/invite/", manager.manager_invite, name="manager_invite"),
+    path("join/<str:token>/", manager.manager_join_link, name="manager_join"),
+    path("join/", manager.manager_join, name="manager_join_clean"),
+    path("teams/new/", manager.team_create, name="team_create"),
+    path("teams/<int:pk>/", manager.team_detail, name="team_detail"),
+    path("teams/<int:pk>/roster/add/", manager.roster_add, name="roster_add"),
+    path(
+        "teams/<int:team_pk>/roster/<int:pk>/remove/",
+        manager.roster_remove,
+        name="roster_remove",
+    ),
+    # Managers: assessments and invitations.
+    path("assessments/new/", manager.assessment_create, name="assessment_create"),
+    path("assessments/<int:pk>/", manager.assessment_detail, name="detail"),
+    path(
+        "assessments/<int:pk>/invitations/add/",
+        manager.invitations_add,
+        name="invitations_add",
+    ),
+    path("assessments/<int:pk>/open/", manager.assessment_open, name="open"),
+    path("assessments/<int:pk>/submit/", manager.assessment_submit, name="submit"),
+    path("assessments/<int:pk>/respond/", manager.respond_as_manager, name="respond_as_manager"),
+    path("invitations/<int:pk>/resend/", manager.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", manager.invitation_revoke, name="invitation_revoke"),
+    # Respondents: invitation links and the questionnaire.
+    path("r/<str:token>/", respond.invitation_link, name="invitation_open"),
+    path("r/", respond.invitation_landing, name="invitation_landing"),
+    path("r-renew/", respond.invitation_renew, name="invitation_renew"),
+    path("responses/<int:pk>/", respond.response_start, name="response_start"),
+    path(
+        "responses/<int:pk>/sections/<int:section_pk>/",
+        respond.section_page,
+        name="section",
+    ),
+    path(
+        "responses/<int:pk>/questions/<int:question_pk>/",
+        respond.answer_autosave,
+        name="autosave",
+    ),
+    path("responses/<int:pk>/review/", respond.review, name="review"),
+    path("responses/<int:pk>/complete/", respond.complete, name="complete"),
+]
+
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    path("", public.home, name="home"),
+    path("health/", public.health, name="health"),
+    path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

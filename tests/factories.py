@@ -1,5 +1,6 @@
 """Small builders for test data. Framework files are written as real TOML."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,81 @@ def make_user(username: str = "user", **fields: Any) -> AbstractUser:
     fields.setdefault("email", f"{username}@example.com")
     password = fields.pop("password", "a-long-test-password")
     return get_user_model().objects.create_user(username=username, password=password, **fields)
+
+
+def make_organisation(name: str = "Acme Ltd", *, manager: str | None = "manager"):
+    """An organisation and (unless manager=None) a manager account for it."""
+    from assessment.models import Membership, Organisation
+
+    organisation = Organisation.objects.create(name=name)
+    if manager is not None:
+        user = make_user(f"{manager}-{organisation.pk}", first_name=manager.title())
+        Membership.objects.create(user=user, organisation=organisation)
+        organisation.manager = user  # convenient handle for tests
+    return organisation
+
+
+def make_team(organisation, name: str = "Front desk", *, members: int = 0):
+    from assessment.models import RosterEntry, Team
+
+    team = Team.objects.create(organisation=organisation, name=name)
+    RosterEntry.objects.bulk_create(
+        RosterEntry(team=team, name=f"Member {n}", email=f"member{n}.{team.pk}@example.com")
+        for n in range(1, members + 1)
+    )
+    return team
+
+
+def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, invitees: int = 0):
+    """An assessment pinned to the newest versions of the given (loaded) frameworks."""
+    from django.utils import timezone
+
+    from assessment.models import Assessment, Invitation, token_digest
+    from frameworks.models import Framework
+
+    assessment = Assessment.objects.create(
+        organisation=team.organisation,
+        team=team,
+        title=f"{team.name} assessment",
+        status=status,
+        created_by=by or getattr(team.organisation, "manager", None) or make_user("creator"),
+        opened_at=timezone.now() if status != "draft" else None,
+    )
+    assessment.framework_versions.set(
+        Framework.objects.get(slug=slug).latest_version() for slug in slugs
+    )
+    Invitation.objects.bulk_create(
+        Invitation(
+            assessment=assessment,
+            email=f"invitee{n}.{assessment.pk}@example.com",
+            token_hash=token_digest(f"token-{assessment.pk}-{n}"),
+            token_expires_at=timezone.now() + timedelta(days=30),
+        )
+        for n in range(1, invitees + 1)
+    )
+    return assessment
+
+
+def make_response(assessment, *, levels=None, status: str = "in_progress", invitation=None):
+    """A response answering every question with ``levels`` (cycled), or leaving it blank."""
+    from itertools import cycle
+
+    from assessment.models import Answer, Invitation, Response
+    from frameworks.models import Question
+
+    if invitation is None:
+        count = assessment.invitations.count()
+        invitation = Invitation.objects.create(
+            assessment=assessment,
+            email=f"respondent{count + 1}.{assessment.pk}@example.com",
+            token_hash=f"{assessment.pk}-{count + 1}".ljust(64, "x"),
+            token_expires_at=assessment.created_at + timedelta(days=30),
+        )
+    response = Response.objects.create(assessment=assessment, invitation=invitation, status=status)
+    if levels is not None:
+        questions = Question.objects.filter(version__assessments=assessment)
+        Answer.objects.bulk_create(
+            Answer(response=response, question=q, level=level)
+            for q, level in zip(questions, cycle(levels), strict=False)
+        )
+    return response

@@ -1,0 +1,1 @@
+"""Views, one module per audience: public pages, managers, respondents."""
