@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import mailers
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 
 from assessment.models import (
     COMMENT_MAX_LENGTH,
-    Answer,
     Assessment,
     Invitation,
     ManagerInvitation,
@@ -56,9 +55,7 @@ def _absolute(path: str) -> str:
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
     body = render_to_string(template, context)
-    mailers.default.send_mail(
-        subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[to]
-    )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
 # --- organisations and managers ---------------------------------------------
@@ -208,9 +205,7 @@ def assessment_create(
         created_by=by,
     )
     assessment.framework_versions.set(versions)
-    invitations_add(
-        assessment=assessment, people=[(e.name, e.email) for e in team.roster.all()]
-    )
+    invitations_add(assessment=assessment, people=[(e.name, e.email) for e in team.roster.all()])
     return assessment
 
 
@@ -249,9 +244,7 @@ def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]
     """
     if assessment.status not in (Assessment.Status.DRAFT, Assessment.Status.OPEN):
         raise ServiceError(_("This assessment no longer takes new invitations."))
-    existing = {
-        e.lower() for e in assessment.invitations.values_list("email", flat=True)
-    }
+    existing = {e.lower() for e in assessment.invitations.values_list("email", flat=True)}
     created = []
     for name, email in people:
         email = email.strip().lower()
@@ -338,9 +331,9 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    Response.objects.filter(
-        invitation=invitation, status=Response.Status.IN_PROGRESS
-    ).update(status=Response.Status.CLOSED)
+    Response.objects.filter(invitation=invitation, status=Response.Status.IN_PROGRESS).update(
+        status=Response.Status.CLOSED
+    )
     invitation.refresh_from_db()
     return invitation
 
@@ -489,7 +482,8 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
     saved: list[SavedAnswer] = []
     conflicts: list[SaveConflict] = []
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with transaction.atomic(), connection.cursor() as cursor:
+    # savepoint=False: one save is one transaction; no savepoint round-trips when nested.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for answer in answers:
             cursor.execute(
                 _UPSERT_SQL,
@@ -517,12 +511,13 @@ def response_complete(*, response: Response) -> bool:
         if response.status == Response.Status.COMPLETED:
             return False
         raise ServiceError(_("This assessment is closed; answers can no longer be submitted."))
-    completed = Response.objects.filter(
-        pk=response.pk, status=Response.Status.IN_PROGRESS
-    ).update(status=Response.Status.COMPLETED, completed_at=timezone.now())
-    if not completed and not Response.objects.filter(
-        pk=response.pk, status=Response.Status.COMPLETED
-    ).exists():
+    completed = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
+        status=Response.Status.COMPLETED, completed_at=timezone.now()
+    )
+    if (
+        not completed
+        and not Response.objects.filter(pk=response.pk, status=Response.Status.COMPLETED).exists()
+    ):
         raise ServiceError(_("These answers were closed by the manager."))
     response.refresh_from_db()
     return bool(completed)
@@ -557,4 +552,3 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
     )
     assessment.refresh_from_db()
     return True
-

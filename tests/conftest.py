@@ -13,3 +13,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def loaded_frameworks(db):
     """The shipped frameworks, loaded through the real command."""
     call_command("load_frameworks", stdout=io.StringIO())
+
+
+@pytest.fixture
+def client_factory():
+    """A fresh, independent browser session for each call."""
+    from django.test import Client
+
+    return Client

@@ -160,3 +160,32 @@ def make_response(assessment, *, levels=None, status: str = "in_progress", invit
             for q, level in zip(questions, cycle(levels), strict=False)
         )
     return response
+
+
+def make_comment(response, text: str, *, position: int = 0):
+    """Put a comment on one of the response's answers (the first, unless position says)."""
+    answer = response.answers.order_by("question__section__position", "question__position")[
+        position
+    ]
+    answer.comment = text
+    answer.save(update_fields=["comment"])
+    return answer
+
+
+def make_manager_response(assessment, user, *, levels=None, status: str = "completed"):
+    """The manager's own (self-view) response, answering every question with ``levels``."""
+    from itertools import cycle
+
+    from assessment.models import Answer, Response
+    from frameworks.models import Question
+
+    response = Response.objects.create(
+        assessment=assessment, user=user, is_manager_view=True, status=status
+    )
+    if levels is not None:
+        questions = Question.objects.filter(version__assessments=assessment)
+        Answer.objects.bulk_create(
+            Answer(response=response, question=q, level=level)
+            for q, level in zip(questions, cycle(levels), strict=False)
+        )
+    return response

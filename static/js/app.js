@@ -1,12 +1,61 @@
 // Service Balance: progressive enhancement only. Every page works without this file.
 "use strict";
 
-// Forms marked data-confirm ask before they are sent (e.g. final submission).
+function cookie(name) {
+  const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+// Forms marked data-confirm ask before they are sent (e.g. revoking an invitation).
+// Also refresh the CSRF token from the cookie: after signing in again in another
+// tab, the token printed in this page is stale, and the user's input must not be lost.
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
   const question = form.dataset.confirm;
   if (question && !window.confirm(question)) {
     event.preventDefault();
+    return;
   }
+  const token = cookie("csrftoken");
+  const field = form.querySelector("input[name=csrfmiddlewaretoken]");
+  if (token && field) field.value = token;
+});
+
+// Autosave (htmx): always send the current CSRF token.
+document.addEventListener("htmx:configRequest", (event) => {
+  const token = cookie("csrftoken");
+  if (token) {
+    event.detail.headers["X-CSRFToken"] = token;
+    if ("csrfmiddlewaretoken" in event.detail.parameters) {
+      event.detail.parameters.csrfmiddlewaretoken = token;
+    }
+  }
+});
+
+// When a save fails without an answer we can show (expired sign-in, lost connection,
+// server error), say so beside the question. The input stays in the form untouched.
+function showNotSaved(event, message) {
+  const target = event.detail.target;
+  if (!target) return;
+  let note = target.querySelector(".not-saved");
+  if (!note) {
+    note = document.createElement("span");
+    note.className = "not-saved text-danger";
+    target.appendChild(note);
+  }
+  note.textContent = message;
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  if (status === 400 || status === 409) return; // answered with a fragment that explains
+  const message = status === 403 || status === 404
+    ? document.body.dataset.msgExpired
+    : document.body.dataset.msgFailed;
+  showNotSaved(event, message);
+});
+
+document.addEventListener("htmx:sendError", (event) => {
+  showNotSaved(event, document.body.dataset.msgOffline);
 });

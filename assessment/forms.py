@@ -1,0 +1,147 @@
+"""Forms for the manager pages. They validate input; the services do the writing."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from assessment.models import Team
+from frameworks.models import FrameworkVersion
+
+
+class AccountForm(forms.Form):
+    """A new account: full name, a free username and a confirmed, validated password."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        help_text=_("You sign in with this. Letters, digits and @ . + - _ only."),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        user_model = get_user_model()
+        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        for validator in field.validators:
+            validator(username)
+        if user_model._default_manager.filter(username__iexact=username).exists():
+            raise ValidationError(_("That username is taken. Choose another."), code="taken")
+        return username
+
+    def account_email(self) -> str:
+        return ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password1 = cleaned.get("password1")
+        password2 = cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif password1:
+            full_name = cleaned.get("full_name", "")
+            first, _sep, last = full_name.partition(" ")
+            candidate = get_user_model()(
+                username=cleaned.get("username", ""),
+                email=self.account_email(),
+                first_name=first,
+                last_name=last,
+            )
+            try:
+                validate_password(password1, user=candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class SignUpForm(AccountForm):
+    """A new organisation and its first manager."""
+
+    organisation_name = forms.CharField(label=_("Organisation name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"))
+
+    field_order = ["organisation_name", "full_name", "email", "username", "password1", "password2"]
+
+    def account_email(self) -> str:
+        return self.cleaned_data.get("email", "")
+
+
+class ManagerJoinForm(AccountForm):
+    """The account an invited manager creates; the e-mail comes from the invitation."""
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def account_email(self) -> str:
+        return self.email
+
+
+class ManagerInviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address of the new manager"))
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=200)
+
+
+class RosterEntryForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"))
+
+
+class AssessmentForm(forms.Form):
+    """Title, one of the manager's teams, at least one framework and an optional due date."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none())
+    frameworks = forms.MultipleChoiceField(
+        label=_("Frameworks"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one framework.")},
+    )
+    due_date = forms.DateField(
+        label=_("Due date (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Team members see it in their invitation."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        teams: QuerySet[Team],
+        versions: Iterable[FrameworkVersion],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the manager's own teams are valid choices: another team is refused here.
+        self.fields["team"].queryset = teams
+        self.fields["frameworks"].choices = [(v.framework.slug, v.name) for v in versions]
+
+
+class AddressesForm(forms.Form):
+    addresses = forms.CharField(
+        label=_("E-mail addresses"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Paste one or more addresses, separated by commas, spaces or new lines."),
+    )

@@ -1,0 +1,396 @@
+"""Manager pages: sign-up, organisation, teams and rosters, assessments and invitations."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessment import access, selectors, services
+from assessment.forms import (
+    AddressesForm,
+    AssessmentForm,
+    ManagerInviteForm,
+    ManagerJoinForm,
+    RosterEntryForm,
+    SignUpForm,
+    TeamForm,
+)
+from assessment.models import Assessment, Organisation
+from frameworks import selectors as framework_selectors
+
+SESSION_MANAGER_INVITATION = "manager_join_token"
+
+
+# --- sign-up and dashboard ------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Sign up a new organisation with its first manager, then sign them in."""
+    if request.user.is_authenticated:
+        return redirect("assessment:dashboard")
+    form = SignUpForm(request.POST or None)
+    if form.is_valid():
+        try:
+            user = services.organisation_sign_up(
+                organisation_name=form.cleaned_data["organisation_name"],
+                full_name=form.cleaned_data["full_name"],
+                email=form.cleaned_data["email"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            login(request, user)
+            messages.success(request, _("Welcome! Your organisation is set up."))
+            return redirect("assessment:dashboard")
+    return render(request, "assessment/manager/signup.html", {"form": form})
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The organisation's teams and assessments, with what can be done next."""
+    if not access.is_manager(request.user):
+        return render(request, "assessment/manager/not_a_manager.html")
+    organisation = access.organisation_for_manager(request.user)
+    return render(
+        request,
+        "assessment/manager/dashboard.html",
+        {
+            "organisation": organisation,
+            "teams": selectors.organisation_teams(organisation),
+            "assessments": selectors.organisation_assessments(organisation, user=request.user),
+        },
+    )
+
+
+# --- managers -------------------------------------------------------------------------
+
+
+def _managers_page(
+    request: HttpRequest, organisation: Organisation, form: ManagerInviteForm
+) -> HttpResponse:
+    return render(
+        request,
+        "assessment/manager/managers.html",
+        {
+            "organisation": organisation,
+            "memberships": selectors.organisation_managers(organisation),
+            "invitations": selectors.pending_manager_invitations(organisation),
+            "form": form,
+        },
+    )
+
+
+@require_GET
+def managers(request: HttpRequest) -> HttpResponse:
+    """The organisation's managers and pending invitations, with a form to invite another."""
+    organisation = access.organisation_for_manager(request.user)
+    return _managers_page(request, organisation, ManagerInviteForm())
+
+
+@require_POST
+def manager_invite(request: HttpRequest) -> HttpResponse:
+    """E-mail someone a link to become a manager of the organisation."""
+    organisation = access.organisation_for_manager(request.user)
+    form = ManagerInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.manager_invite(
+                organisation=organisation, email=form.cleaned_data["email"], by=request.user
+            )
+        except services.ServiceError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
+            return redirect("assessment:managers")
+    return _managers_page(request, organisation, form)
+
+
+@login_not_required
+@require_GET
+def manager_join_link(request: HttpRequest, token: str) -> HttpResponse:
+    """Keep the token in the session and move to a URL without it (no token in Referer)."""
+    request.session[SESSION_MANAGER_INVITATION] = token
+    return redirect("assessment:manager_join_clean")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def manager_join(request: HttpRequest) -> HttpResponse:
+    """Create the invited manager's account from the invitation held in the session."""
+    token = request.session.get(SESSION_MANAGER_INVITATION, "")
+    try:
+        invitation = services.manager_invitation_for_token(token)
+    except services.ServiceError as error:
+        return render(request, "assessment/manager/join.html", {"problem": str(error)})
+    form = ManagerJoinForm(request.POST or None, email=invitation.email)
+    if form.is_valid():
+        try:
+            user = services.manager_invitation_accept(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            login(request, user)
+            request.session.pop(SESSION_MANAGER_INVITATION, None)
+            messages.success(
+                request,
+                _("Welcome! You now manage %(org)s.") % {"org": invitation.organisation.name},
+            )
+            return redirect("assessment:dashboard")
+    return render(request, "assessment/manager/join.html", {"invitation": invitation, "form": form})
+
+
+# --- teams and rosters --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def team_create(request: HttpRequest) -> HttpResponse:
+    """Create a team in the manager's organisation."""
+    organisation = access.organisation_for_manager(request.user)
+    form = TeamForm(request.POST or None)
+    if form.is_valid():
+        try:
+            team = services.team_create(organisation=organisation, name=form.cleaned_data["name"])
+        except services.ServiceError as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(request, _("Team %(name)s created.") % {"name": team.name})
+            return redirect(team)
+    return render(request, "assessment/manager/team_create.html", {"form": form})
+
+
+@require_GET
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A team's roster, a form to add members, and the team's assessments."""
+    team = access.team_for_manager(request.user, pk)
+    return render(
+        request,
+        "assessment/manager/team_detail.html",
+        {
+            "team": team,
+            "roster": team.roster.all(),
+            "assessments": selectors.team_assessments(team),
+            "form": RosterEntryForm(),
+        },
+    )
+
+
+@require_POST
+def roster_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a member (name and e-mail) to the team's roster."""
+    team = access.team_for_manager(request.user, pk)
+    form = RosterEntryForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(team)
+    try:
+        entry = services.roster_entry_add(
+            team=team, name=form.cleaned_data["name"], email=form.cleaned_data["email"]
+        )
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(name)s added to the team.") % {"name": entry.name})
+    return redirect(team)
+
+
+@require_POST
+def roster_remove(request: HttpRequest, team_pk: int, pk: int) -> HttpResponse:
+    """Remove a member from the roster; existing invitations are not affected."""
+    entry = access.roster_entry_for_manager(request.user, team_pk, pk)
+    services.roster_entry_remove(entry=entry)
+    messages.success(request, _("%(name)s removed from the team.") % {"name": entry.name})
+    return redirect("assessment:team_detail", pk=team_pk)
+
+
+# --- assessments ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_create(request: HttpRequest) -> HttpResponse:
+    """A new draft assessment for one of the manager's teams."""
+    access.organisation_for_manager(request.user)
+    teams = access.teams_for_manager(request.user).order_by("name")
+    versions = list(framework_selectors.current_versions())
+    initial = {}
+    team_param = request.GET.get("team", "")
+    if team_param.isdigit():
+        initial["team"] = teams.filter(pk=int(team_param)).first()
+    form = AssessmentForm(request.POST or None, teams=teams, versions=versions, initial=initial)
+    if form.is_valid():
+        try:
+            assessment = services.assessment_create(
+                team=form.cleaned_data["team"],
+                title=form.cleaned_data["title"],
+                framework_slugs=form.cleaned_data["frameworks"],
+                due_date=form.cleaned_data["due_date"],
+                by=request.user,
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Assessment created as a draft. Check the invitations, then open it."),
+            )
+            return redirect(assessment)
+    selected = form["frameworks"].value() or []
+    return render(
+        request,
+        "assessment/manager/assessment_create.html",
+        {
+            "form": form,
+            "versions": versions,
+            "selected": set(selected),
+            "has_teams": teams.exists(),
+        },
+    )
+
+
+@require_GET
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Status, invitations and (from enough completed responses) anonymous team figures."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    versions = selectors.assessment_versions(assessment)
+    return render(
+        request,
+        "assessment/manager/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "versions": versions,
+            "rows": selectors.invitation_rows(assessment),
+            "own_response": selectors.manager_response(assessment, user=request.user),
+            "results": selectors.team_results(assessment, versions),
+            "addresses_form": AddressesForm(),
+            "accepts_invitations": assessment.status
+            in (Assessment.Status.DRAFT, Assessment.Status.OPEN),
+        },
+    )
+
+
+@require_POST
+def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite pasted addresses; duplicates are skipped and invalid ones reported by name."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    form = AddressesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Paste at least one e-mail address."))
+        return redirect(assessment)
+    parsed = services.parse_addresses(form.cleaned_data["addresses"])
+    for address in parsed.invalid:
+        messages.error(
+            request, _("“%(address)s” is not a valid e-mail address.") % {"address": address}
+        )
+    if parsed.valid:
+        try:
+            added = services.invitations_add(
+                assessment=assessment, people=[("", email) for email in parsed.valid]
+            )
+        except services.ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            skipped = len(parsed.valid) - added
+            message = ngettext("%(count)d person invited.", "%(count)d people invited.", added) % {
+                "count": added
+            }
+            if skipped:
+                message += " " + ngettext(
+                    "%(count)d was already invited.", "%(count)d were already invited.", skipped
+                ) % {"count": skipped}
+            messages.success(request, message)
+    return redirect(assessment)
+
+
+@require_POST
+def assessment_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a draft assessment and e-mail every invitee their link."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    try:
+        services.assessment_open(assessment=assessment, by=request.user)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The assessment is open and the invitations are sent."))
+    return redirect(assessment)
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then submit the assessment for review; unfinished responses are closed."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    if request.method == "GET":
+        if assessment.status == Assessment.Status.SUBMITTED:
+            messages.info(request, _("This assessment has already been submitted."))
+            return redirect(assessment)
+        return render(
+            request,
+            "assessment/manager/assessment_submit.html",
+            {"assessment": assessment, "counts": selectors.response_counts(assessment)},
+        )
+    try:
+        submitted = services.assessment_submit(assessment=assessment, by=request.user)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+        return redirect(assessment)
+    if submitted:
+        messages.success(request, _("The assessment was submitted for review."))
+    else:
+        messages.info(request, _("This assessment has already been submitted."))
+    return redirect(assessment)
+
+
+@require_POST
+def respond_as_manager(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start (or continue) the manager's own answers, kept apart from the team's."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    try:
+        response = services.manager_response_start(assessment=assessment, by=request.user)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+        return redirect(assessment)
+    return redirect(reverse("assessment:response_start", kwargs={"pk": response.pk}))
+
+
+@require_POST
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail the invitee a fresh link; the earlier one stops working."""
+    invitation = access.invitation_for_manager(request.user, pk)
+    try:
+        services.invitation_send(invitation=invitation)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("A new link was sent to %(email)s.") % {"email": invitation})
+    return redirect(invitation.assessment)
+
+
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw an invitation; its link stops working and unfinished answers are closed."""
+    invitation = access.invitation_for_manager(request.user, pk)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation}
+        )
+    return redirect(invitation.assessment)

@@ -1,0 +1,223 @@
+"""Respondents: invitation links and the questionnaire.
+
+These pages serve both invitees (no account: their session holds the responses
+they may open) and signed-in managers answering for themselves, so they are not
+behind LoginRequiredMiddleware; ``access.response_for_respondent`` decides.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessment import access, questionnaire, services
+from assessment.models import COMMENT_MAX_LENGTH, Invitation
+
+SESSION_LINK_TOKEN = "invitation_link_token"  # noqa: S105 - a session key name
+
+
+@login_not_required
+@require_GET
+def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
+    """Move the token from the URL into the session, so it never sits in a Referer header."""
+    request.session[SESSION_LINK_TOKEN] = token
+    response = redirect("assessment:invitation_landing")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_not_required
+@require_GET
+def invitation_landing(request: HttpRequest) -> HttpResponse:
+    """Use the link held in the session, once, and open the questionnaire."""
+    token = request.session.pop(SESSION_LINK_TOKEN, None)
+    if token is None:
+        return render(request, "assessment/respond/link_problem.html", {"problem": None})
+    try:
+        response = services.invitation_redeem(token=token)
+    except services.LinkProblem as problem:
+        if problem.renewable:
+            request.session[SESSION_LINK_TOKEN + "_renew"] = problem.invitation.pk
+        return render(
+            request,
+            "assessment/respond/link_problem.html",
+            {"problem": problem, "renewable": problem.renewable},
+            status=410 if problem.invitation is not None else 404,
+        )
+    access.remember_response(request, response)
+    # The session lasts as long as the invitation link would have: until the assessment closes.
+    request.session.set_expiry(response.invitation.token_expires_at)
+    return redirect("assessment:response_start", pk=response.pk)
+
+
+@login_not_required
+@require_POST
+def invitation_renew(request: HttpRequest) -> HttpResponse:
+    """E-mail a fresh link to the invitation's own address (the one the old link came to)."""
+    invitation_pk = request.session.pop(SESSION_LINK_TOKEN + "_renew", None)
+    invitation = (
+        Invitation.objects.filter(pk=invitation_pk).select_related("assessment").first()
+        if invitation_pk
+        else None
+    )
+    if invitation is None:
+        raise Http404
+    try:
+        services.invitation_send(invitation=invitation)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+        return render(request, "assessment/respond/link_problem.html", {"problem": None})
+    return render(request, "assessment/respond/link_sent.html", {"invitation": invitation})
+
+
+@login_not_required
+@require_GET
+def response_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resume where the respondent stopped: the first section not yet finished."""
+    response = access.response_for_respondent(request, pk)
+    if not response.is_editable:
+        return redirect("assessment:review", pk=response.pk)
+    progress = questionnaire.section_progress(response)
+    target = next((p for p in progress if p.state != "done"), progress[0] if progress else None)
+    if target is None:
+        raise Http404
+    return redirect("assessment:section", pk=response.pk, section_pk=target.section.pk)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse:
+    """One section of the questionnaire; POST is "Save and continue" (works without JavaScript)."""
+    response = access.response_for_respondent(request, pk)
+    page = questionnaire.questionnaire_page(response, section_pk)
+    if page is None:
+        raise Http404
+    if request.method == "GET":
+        return _render_section(request, page)
+
+    if not response.is_editable or not response.assessment.is_open:
+        messages.error(request, _("These answers were submitted and can no longer be changed."))
+        return redirect("assessment:review", pk=response.pk)
+    try:
+        inputs = [questionnaire.parse_answer_input(request.POST, r.question.pk) for r in page.rows]
+        outcome = services.answers_save(response=response, answers=inputs)
+    except services.ServiceError as error:
+        page.rows = questionnaire.rows_from_input(page.rows, request.POST)
+        messages.error(request, str(error))
+        return _render_section(request, page, status=400)
+
+    if outcome.conflicts:
+        return _render_conflicts(request, response, section_pk, outcome)
+    messages.success(request, _("Your answers are saved."))
+    if page.next is not None and "finish" not in request.GET:
+        return redirect("assessment:section", pk=response.pk, section_pk=page.next.pk)
+    return redirect("assessment:review", pk=response.pk)
+
+
+def _render_conflicts(
+    request: HttpRequest, response, section_pk: int, outcome: services.SaveOutcome
+) -> HttpResponse:
+    """Show the newer stored answers beside the user's own input, which stays in the form."""
+    page = questionnaire.questionnaire_page(response, section_pk)
+    submitted = {c.question_id: c.submitted for c in outcome.conflicts}
+    stored = {a.question_id: a for a in response.answers.filter(question_id__in=list(submitted))}
+    for row in page.rows:
+        mine = submitted.get(row.question.pk)
+        if mine is None:
+            continue
+        row.conflict = stored.get(row.question.pk)
+        row.level = questionnaire.level_value(mine.level, mine.not_applicable)
+        row.comment = mine.comment
+        # Saving again now deliberately replaces the newer answer with this input.
+        row.revision = row.conflict.revision if row.conflict else 0
+    page.conflicts = len(submitted)
+    return _render_section(request, page, status=409)
+
+
+def _render_section(request: HttpRequest, page, status: int = 200) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        "assessment/respond/section.html",
+        {
+            "page": page,
+            "response": page.response,
+            "editable": page.response.is_editable and page.response.assessment.is_open,
+            "comment_max_length": COMMENT_MAX_LENGTH,
+        },
+        status=status,
+    )
+
+
+@login_not_required
+@require_POST
+def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    """Save one answer at once (htmx); answers with the question's status fragment."""
+    response = access.response_for_respondent(request, pk)
+    question = questionnaire.question_for_response(response, question_pk)
+    if question is None:
+        raise Http404
+    context = {"question": question, "response": response}
+    try:
+        answer = questionnaire.parse_answer_input(request.POST, question.pk)
+        outcome = services.answers_save(response=response, answers=[answer])
+    except services.ServiceError as error:
+        context.update(
+            state="error", message=str(error), revision=_posted_revision(request, question)
+        )
+        return _status_fragment(request, context, status=400)
+    if outcome.conflicts:
+        stored = response.answers.get(question=question)
+        context.update(state="conflict", stored=stored, revision=stored.revision)
+        return _status_fragment(request, context, status=409)
+    context.update(state="saved", revision=outcome.saved[0].revision)
+    return _status_fragment(request, context)
+
+
+def _posted_revision(request: HttpRequest, question) -> int:
+    try:
+        return int(request.POST.get(questionnaire.field_names(question.pk)["revision"]) or 0)
+    except ValueError:
+        return 0
+
+
+def _status_fragment(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    return TemplateResponse(
+        request, "assessment/respond/section.html#answer-status", context, status=status
+    )
+
+
+@login_not_required
+@require_GET
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Unanswered questions, each linked; then the final submission (a confirmation step)."""
+    response = access.response_for_respondent(request, pk)
+    return render(
+        request,
+        "assessment/respond/review.html",
+        {
+            "response": response,
+            "unanswered": questionnaire.unanswered_questions(response),
+            "progress": questionnaire.section_progress(response),
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make the answers final. A second click (or a second tab) lands on the same page."""
+    response = access.response_for_respondent(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm that your answers are final."))
+        return redirect("assessment:review", pk=response.pk)
+    try:
+        services.response_complete(response=response)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("assessment:review", pk=response.pk)
+    messages.success(request, _("Thank you. Your answers are submitted."))
+    return redirect(reverse("assessment:review", kwargs={"pk": response.pk}))

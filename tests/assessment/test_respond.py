@@ -1,0 +1,442 @@
+"""Respondents: invitation links, autosave, save-and-continue, review and completion."""
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessment import services
+from assessment.models import Answer, Assessment, Invitation, Response, token_digest
+from frameworks.models import Question, Section
+from tests.factories import make_assessment, make_organisation, make_response, make_team
+
+
+@pytest.fixture
+def open_assessment(loaded_frameworks):
+    organisation = make_organisation()
+    team = make_team(organisation, members=2)
+    assessment = services.assessment_create(
+        team=team,
+        title="Q4 check",
+        framework_slugs=["win4"],
+        due_date=None,
+        by=organisation.manager,
+    )
+    services.assessment_open(assessment=assessment, by=organisation.manager)
+    return assessment
+
+
+def token_from(mail) -> str:
+    return re.search(r"/r/([^/\s]+)/", mail.body).group(1)
+
+
+def redeem(client, token: str):
+    first = client.get(reverse("assessment:invitation_open", kwargs={"token": token}))
+    return first, client.get(first["Location"])
+
+
+def member_client(client, mailoutbox, index: int = 0):
+    token = token_from(mailoutbox[index])
+    _first, landing = redeem(client, token)
+    return int(landing["Location"].strip("/").split("/")[1])
+
+
+def autosave(client, response_pk, question, *, level="3", comment="", revision=0):
+    prefix = f"q{question.pk}"
+    return client.post(
+        reverse("assessment:autosave", kwargs={"pk": response_pk, "question_pk": question.pk}),
+        {f"{prefix}-level": level, f"{prefix}-comment": comment, f"{prefix}-revision": revision},
+        headers={"HX-Request": "true"},
+    )
+
+
+# --- links ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_link_moves_its_token_into_the_session_and_leaves_the_url_clean(
+    client, open_assessment, mailoutbox
+):
+    first, landing = redeem(client, token_from(mailoutbox[0]))
+
+    assert first.status_code == 302
+    assert first["Location"] == reverse("assessment:invitation_landing")
+    assert first["Referrer-Policy"] == "no-referrer"
+    assert landing.status_code == 302
+    assert "/responses/" in landing["Location"]
+
+
+@pytest.mark.django_db
+def test_only_the_hash_of_a_token_is_stored(open_assessment, mailoutbox):
+    token = token_from(mailoutbox[0])
+
+    assert len(token) >= 43  # 32 random bytes, URL-safe base64: 256 bits
+    assert not Invitation.objects.filter(token_hash=token).exists()
+    assert Invitation.objects.filter(token_hash=token_digest(token)).exists()
+
+
+@pytest.mark.django_db
+def test_a_token_works_only_once(client, client_factory, open_assessment, mailoutbox):
+    token = token_from(mailoutbox[0])
+    redeem(client, token)
+
+    _first, again = redeem(client_factory(), token)
+
+    assert again.status_code == 410
+    assert "already been used" in again.text
+    assert "E-mail me a fresh link" in again.text
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_refused_clearly(client, open_assessment, mailoutbox):
+    Invitation.objects.update(token_expires_at=timezone.now() - timedelta(minutes=1))
+
+    _first, landing = redeem(client, token_from(mailoutbox[0]))
+
+    assert landing.status_code == 410
+    assert "expired" in landing.text
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_tampered_token_is_refused_clearly(client, open_assessment, mailoutbox):
+    token = token_from(mailoutbox[0])
+
+    _first, landing = redeem(client, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+
+    assert landing.status_code == 404
+    assert "not valid" in landing.text
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_used_link_can_ask_for_a_fresh_one_by_email(
+    client, client_factory, open_assessment, mailoutbox
+):
+    token = token_from(mailoutbox[0])
+    redeem(client, token)
+    other = client_factory()
+    redeem(other, token)
+    sent_before = len(mailoutbox)
+
+    renewed = other.post(reverse("assessment:invitation_renew"))
+
+    assert renewed.status_code == 200
+    assert len(mailoutbox) == sent_before + 1
+    assert mailoutbox[-1].to == mailoutbox[0].to
+    new_token = token_from(mailoutbox[-1])
+    assert new_token != token
+    _first, landing = redeem(other, new_token)
+    assert landing.status_code == 302  # the same response, resumed
+    assert Response.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_revoked_invitation_cannot_be_used(client, open_assessment, mailoutbox):
+    invitation = Invitation.objects.get(email=mailoutbox[0].to[0])
+    services.invitation_revoke(invitation=invitation)
+
+    _first, landing = redeem(client, token_from(mailoutbox[0]))
+
+    assert "withdrawn" in landing.text
+    assert "E-mail me a fresh link" not in landing.text
+
+
+# --- answering --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_autosave_stores_an_answer_and_says_saved(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+
+    result = autosave(client, pk, question, level="4", comment="We log every call.")
+
+    assert result.status_code == 200
+    assert "Saved" in result.text
+    assert 'value="1"' in result.text  # the new revision travels back with the fragment
+    answer = Answer.objects.get(response_id=pk, question=question)
+    assert (answer.level, answer.comment, answer.revision) == (4, "We log every call.", 1)
+
+
+@pytest.mark.django_db
+def test_not_applicable_is_stored_as_such_and_not_as_a_level(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+
+    autosave(client, pk, question, level="na")
+
+    answer = Answer.objects.get(response_id=pk, question=question)
+    assert answer.level is None
+    assert answer.not_applicable
+
+
+@pytest.mark.django_db
+def test_a_stale_save_gets_409_and_the_newer_value_is_kept(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+    autosave(client, pk, question, level="2", revision=0)  # tab A: revision 1
+    autosave(client, pk, question, level="5", revision=1)  # tab A again: revision 2
+
+    stale = autosave(client, pk, question, level="1", comment="From tab B", revision=1)
+
+    assert stale.status_code == 409
+    assert "newer answer" in stale.text
+    assert "level 5" in stale.text
+    answer = Answer.objects.get(response_id=pk, question=question)
+    assert (answer.level, answer.revision, answer.comment) == (5, 2, "")
+
+
+@pytest.mark.django_db
+def test_save_and_continue_shows_a_conflict_with_the_users_input_kept(
+    client, open_assessment, mailoutbox
+):
+    pk = member_client(client, mailoutbox)
+    response = Response.objects.get(pk=pk)
+    section = open_assessment.framework_versions.get().sections.first()
+    questions = list(section.questions.all())
+    Answer.objects.create(response=response, question=questions[0], level=5, revision=3)
+    data = {}
+    for q in questions:
+        data |= {f"q{q.pk}-level": "2", f"q{q.pk}-comment": f"Mine {q.pk}", f"q{q.pk}-revision": 0}
+
+    page = client.post(
+        reverse("assessment:section", kwargs={"pk": pk, "section_pk": section.pk}), data
+    )
+
+    assert page.status_code == 409
+    assert f"Mine {questions[0].pk}" in page.text  # the user's input is shown back
+    assert Answer.objects.get(response=response, question=questions[0]).level == 5
+    assert Answer.objects.filter(response=response, level=2).count() == len(questions) - 1
+
+
+@pytest.mark.django_db
+def test_save_and_continue_saves_the_page_and_moves_on(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    sections = list(open_assessment.framework_versions.get().sections.order_by("position"))
+    data = {f"q{q.pk}-level": "3" for q in sections[0].questions.all()}
+
+    result = client.post(
+        reverse("assessment:section", kwargs={"pk": pk, "section_pk": sections[0].pk}), data
+    )
+
+    assert result.status_code == 302
+    assert result["Location"].endswith(f"/sections/{sections[1].pk}/")
+    assert Answer.objects.filter(response_id=pk, level=3).count() == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("level", "comment", "message"),
+    [("9", "", "level from 1 to 5"), ("x", "", "level from 1 to 5"), ("3", "a" * 2001, "2000")],
+)
+def test_bad_input_is_refused_with_a_message_and_changes_nothing(
+    client, open_assessment, mailoutbox, level, comment, message
+):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+
+    result = autosave(client, pk, question, level=level, comment=comment)
+
+    assert result.status_code == 400
+    assert message in result.text
+    assert not Answer.objects.filter(response_id=pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_question_of_another_assessment_is_a_404(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    foreign = Question.objects.exclude(version__assessments=open_assessment).first()
+
+    assert autosave(client, pk, foreign).status_code == 404
+
+
+@pytest.mark.django_db
+def test_one_autosave_uses_at_most_five_queries(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+
+    with CaptureQueriesContext(connection) as queries:
+        result = autosave(client, pk, question)
+
+    assert result.status_code == 200
+    assert len(queries) <= 5, [q["sql"] for q in queries]
+
+
+@pytest.mark.django_db
+def test_a_page_never_exceeds_the_form_field_limit(loaded_frameworks):
+    largest = max(Question.objects.filter(section=s).count() for s in Section.objects.all())
+
+    assert largest * 3 + 1 < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+
+# --- completion and submission ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_completing_makes_answers_read_only(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+    autosave(client, pk, question, level="3")
+
+    done = client.post(reverse("assessment:complete", kwargs={"pk": pk}), {"confirm": "yes"})
+    again = autosave(client, pk, question, level="1", revision=1)
+
+    assert done.status_code == 302
+    assert Response.objects.get(pk=pk).status == Response.Status.COMPLETED
+    assert again.status_code == 400
+    assert Answer.objects.get(response_id=pk, question=question).level == 3
+
+
+@pytest.mark.django_db
+def test_completing_needs_the_confirmation_box(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+
+    client.post(reverse("assessment:complete", kwargs={"pk": pk}))
+
+    assert Response.objects.get(pk=pk).status == Response.Status.IN_PROGRESS
+
+
+@pytest.mark.django_db
+def test_a_double_click_on_submit_completes_once_without_an_error(
+    client, open_assessment, mailoutbox
+):
+    pk = member_client(client, mailoutbox)
+    url = reverse("assessment:complete", kwargs={"pk": pk})
+
+    first = client.post(url, {"confirm": "yes"})
+    second = client.post(url, {"confirm": "yes"})
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert "submitted" in client.get(second["Location"]).text
+
+
+@pytest.mark.django_db
+def test_the_review_page_links_every_unanswered_question(client, open_assessment, mailoutbox):
+    pk = member_client(client, mailoutbox)
+    questions = list(Question.objects.filter(version__assessments=open_assessment))
+    autosave(client, pk, questions[0])
+
+    page = client.get(reverse("assessment:review", kwargs={"pk": pk}))
+
+    assert f"{len(questions) - 1} questions are unanswered" in page.text
+    for question in questions[1:]:
+        assert f"#question-{question.pk}" in page.text
+    assert f"#question-{questions[0].pk}" not in page.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_parallel_submits_make_exactly_one_submission(loaded_frameworks):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="open")
+    make_response(assessment, levels=[3], status="completed")
+    results: list[object] = []
+    barrier = threading.Barrier(10)
+
+    def submit() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                services.assessment_submit(assessment=assessment, by=organisation.manager)
+            )
+        except Exception as error:  # recorded and asserted below
+            results.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results.count(True) == 1, results
+    assert results.count(False) == 9, results
+    assert Assessment.objects.get(pk=assessment.pk).status == Assessment.Status.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_parallel_completions_of_one_response_complete_it_once(loaded_frameworks):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="open")
+    response = make_response(assessment, levels=[2])
+    results: list[object] = []
+    barrier = threading.Barrier(10)
+
+    def complete() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                services.response_complete(response=Response.objects.get(pk=response.pk))
+            )
+        except Exception as error:  # recorded and asserted below
+            results.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=complete) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results.count(True) == 1, results
+    assert results.count(False) == 9, results
+
+
+@pytest.mark.django_db
+def test_after_the_team_assessment_is_submitted_answers_are_immutable(
+    client, open_assessment, mailoutbox
+):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+    autosave(client, pk, question, level="3")
+    client.post(reverse("assessment:complete", kwargs={"pk": pk}), {"confirm": "yes"})
+    services.assessment_submit(assessment=open_assessment, by=open_assessment.created_by)
+
+    result = autosave(client, pk, question, level="1", revision=1)
+
+    assert result.status_code == 400
+    assert Answer.objects.get(response_id=pk, question=question).level == 3
+
+
+# --- access -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_another_browser_cannot_open_someone_elses_response(
+    client, client_factory, open_assessment, mailoutbox
+):
+    pk = member_client(client, mailoutbox)
+    stranger = client_factory()
+    section = open_assessment.framework_versions.get().sections.first()
+    question = section.questions.first()
+
+    urls = [
+        reverse("assessment:response_start", kwargs={"pk": pk}),
+        reverse("assessment:section", kwargs={"pk": pk, "section_pk": section.pk}),
+        reverse("assessment:review", kwargs={"pk": pk}),
+    ]
+    assert [stranger.get(url).status_code for url in urls] == [404, 404, 404]
+    assert autosave(stranger, pk, question).status_code == 404
+    assert stranger.post(reverse("assessment:complete", kwargs={"pk": pk})).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_member_cannot_reach_manager_pages(client, open_assessment, mailoutbox):
+    member_client(client, mailoutbox)
+
+    for url in [
+        reverse("assessment:dashboard"),
+        reverse("assessment:detail", kwargs={"pk": open_assessment.pk}),
+        reverse("assessment:team_detail", kwargs={"pk": open_assessment.team_id}),
+    ]:
+        result = client.get(url)
+        assert result.status_code == 302
+        assert result["Location"].startswith(reverse("login"))
