@@ -43,9 +43,13 @@ class ServiceError(Exception):
     """A refused action; ``str(error)`` is a message for the user."""
 
 
+def new_token() -> str:
+    """A 256-bit URL-safe secret for a link; store only ``token_digest(token)``."""
+    return secrets.token_urlsafe(32)
+
+
 def _new_token() -> tuple[str, str]:
-    """A 256-bit URL-safe token and the digest that is stored instead of it."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     return token, token_digest(token)
 
 

@@ -1,30 +1,68 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from assessment.models import Answer, Assessment, Organisation, Response
 
-@pytest.mark.django_db
-def test_seed_demo_prints_logins_and_is_idempotent(settings):
+
+def seed(settings) -> str:
     settings.DEBUG = True
-    first, second = io.StringIO(), io.StringIO()
-
-    call_command("seed_demo", stdout=first)
-    count = get_user_model().objects.count()
-    call_command("seed_demo", stdout=second)
-
-    assert "admin" in first.getvalue()
-    assert "password:" in first.getvalue()
-    assert get_user_model().objects.count() == count
-    assert get_user_model().objects.get(username="admin").is_superuser
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
 
 
 @pytest.mark.django_db
-def test_seed_demo_refuses_to_run_without_debug(settings):
+def test_seed_demo_creates_what_the_demo_needs(settings, loaded_frameworks):
+    output = seed(settings)
+
+    organisation = Organisation.objects.get()
+    team = organisation.teams.get()
+    assert team.roster.count() >= 5
+    assert organisation.memberships.filter(user__username="manager").exists()
+    open_assessments = Assessment.objects.filter(status=Assessment.Status.OPEN)
+    assert open_assessments.count() == 2
+    completed = [
+        a.responses.filter(status="completed", invitation__isnull=False).count()
+        for a in open_assessments
+    ]
+    assert max(completed) >= settings.ANONYMITY_THRESHOLD
+    assert "manager" in output
+    assert "/r/" in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(settings, loaded_frameworks):
+    seed(settings)
+    counts = [m.objects.count() for m in (get_user_model(), Assessment, Response, Answer)]
+    seed(settings)
+
+    assert [m.objects.count() for m in (get_user_model(), Assessment, Response, Answer)] == counts
+
+
+@pytest.mark.django_db
+def test_the_printed_member_link_opens_the_questionnaire(settings, loaded_frameworks, client):
+    link = seed(settings).strip().splitlines()[-1].strip()
+    path = link.removeprefix(settings.SITE_URL.rstrip("/"))
+
+    landing = client.get(client.get(path)["Location"])
+
+    assert landing.status_code == 302
+    assert "/responses/" in landing["Location"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_without_debug(settings, loaded_frameworks):
     settings.DEBUG = False
 
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("seed_demo", stdout=io.StringIO())
 
     assert get_user_model().objects.count() == 0
+
+
+def test_the_threshold_default_is_three():
+    assert settings.ANONYMITY_THRESHOLD == 3

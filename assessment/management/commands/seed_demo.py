@@ -1,24 +1,55 @@
-"""Demo data for trying Service Balance locally. Idempotent: a second run changes nothing."""
+"""Demo data for trying Service Balance locally. Idempotent: a second run adds nothing.
 
+It creates an administrator, an organisation with a manager, a team of six, an
+open assessment still collecting answers, and one whose completed responses
+pass the anonymity threshold. It prints the logins and a team member's link.
+"""
+
+import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from assessment import services
+from assessment.models import Answer, Assessment, Invitation, Organisation, Response, token_digest
+from frameworks.models import Framework, Question
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo only; refused outside DEBUG
+ORGANISATION = "Northwind Services"
+TEAM = "Customer Care"
+ROSTER = [
+    ("Amira Haddad", "amira@northwind.example"),
+    ("Ben Okafor", "ben@northwind.example"),
+    ("Chloe Martin", "chloe@northwind.example"),
+    ("Dev Patel", "dev@northwind.example"),
+    ("Elena Rossi", "elena@northwind.example"),
+    ("Finn Murphy", "finn@northwind.example"),
+]
+# Mail from set-up is not sent: the demo prints the one link it needs.
+QUIET_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
 
 @dataclass(frozen=True)
 class DemoLogin:
     role: str
     username: str
-    email: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    logins: list[DemoLogin]
+    member_link: str | None
 
 
 class Command(BaseCommand):
-    help = "Create demo accounts for every role (development only) and print their logins."
+    help = "Create demo accounts and assessments (development only) and print the logins."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -33,15 +64,20 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password, so it only runs with "
                 "DEBUG=1. Pass --allow-without-debug to override on a private machine."
             )
-        logins = seed_demo()
+        if not Framework.objects.exists():
+            raise CommandError("Load the frameworks first: python manage.py load_frameworks")
+        result = seed_demo()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at /accounts/login/ as:"))
-        for login in logins:
+        for login in result.logins:
             self.stdout.write(f"  {login.role:<14} {login.username:<12} password: {DEMO_PASSWORD}")
+        if result.member_link:
+            self.stdout.write("Answer as a team member (a fresh single-use link each run):")
+            self.stdout.write(f"  {result.member_link}")
 
 
 @transaction.atomic
-def seed_demo() -> list[DemoLogin]:
-    """Create (or leave as they are) the demo accounts; return their logins."""
+def seed_demo() -> DemoResult:
+    """Create (or leave as they are) the demo accounts and data."""
     user_model = get_user_model()
     admin, created = user_model.objects.get_or_create(
         username="admin",
@@ -56,4 +92,108 @@ def seed_demo() -> list[DemoLogin]:
     if created:
         admin.set_password(DEMO_PASSWORD)
         admin.save(update_fields=["password"])
-    return [DemoLogin(role="administrator", username=admin.username, email=admin.email)]
+
+    if not Organisation.objects.filter(name=ORGANISATION).exists():
+        with override_settings(MAILERS=QUIET_MAIL):
+            _seed_organisation()
+    manager = user_model.objects.get(username="manager")
+    return DemoResult(
+        logins=[
+            DemoLogin(role="administrator", username=admin.get_username()),
+            DemoLogin(role="manager", username=manager.get_username()),
+        ],
+        member_link=_fresh_member_link(),
+    )
+
+
+def _seed_organisation() -> None:
+    manager = services.organisation_sign_up(
+        organisation_name=ORGANISATION,
+        full_name="Maya Manager",
+        email="manager@northwind.example",
+        username="manager",
+        password=DEMO_PASSWORD,
+    )
+    organisation = Organisation.objects.get(name=ORGANISATION)
+    team = services.team_create(organisation=organisation, name=TEAM)
+    for name, email in ROSTER:
+        services.roster_entry_add(team=team, name=name, email=email)
+
+    # Last quarter's assessment: five completed responses, past the anonymity threshold.
+    finished = services.assessment_create(
+        team=team,
+        title="Spring service review",
+        framework_slugs=["win4", "holistic"],
+        due_date=None,
+        by=manager,
+    )
+    services.assessment_open(assessment=finished, by=manager)
+    rng = random.Random(2026)  # noqa: S311 - demo answers, not security
+    invitations = list(finished.invitations.order_by("email"))
+    for invitation in invitations[:5]:
+        _answer(_response_for(invitation), rng, complete=True)
+    _answer(_response_for(invitations[5]), rng, complete=False, share=0.4)
+    _answer(services.manager_response_start(assessment=finished, by=manager), rng, complete=True)
+
+    # This quarter's assessment: open, answers still coming in.
+    current = services.assessment_create(
+        team=team,
+        title="Autumn check-in",
+        framework_slugs=["six-dimensions"],
+        due_date=timezone.localdate() + timedelta(days=21),
+        by=manager,
+    )
+    services.assessment_open(assessment=current, by=manager)
+    first = current.invitations.order_by("email")[1]
+    _answer(_response_for(first), rng, complete=False, share=0.5)
+
+
+def _response_for(invitation: Invitation) -> Response:
+    response, _created = Response.objects.get_or_create(
+        invitation=invitation, defaults={"assessment": invitation.assessment}
+    )
+    return response
+
+
+def _answer(response: Response, rng: random.Random, *, complete: bool, share: float = 1) -> None:
+    """Plausible answers: customers and colleagues strong, owners and development weaker."""
+    questions = Question.objects.filter(version__assessments=response.assessment_id).select_related(
+        "section"
+    )
+    leaning = {"customers": 1, "customer": 1, "colleagues": 0.5, "owners": -1, "development": -1}
+    answers = []
+    for question in questions:
+        if rng.random() > share:
+            continue
+        if rng.random() < 0.06:
+            answers.append(Answer(response=response, question=question, not_applicable=True))
+            continue
+        centre = 3 + leaning.get(question.section.key, 0)
+        level = min(5, max(1, round(rng.gauss(centre, 0.8))))
+        answers.append(Answer(response=response, question=question, level=level))
+    Answer.objects.bulk_create(answers)
+    if complete:
+        services.response_complete(response=response)
+
+
+def _fresh_member_link() -> str | None:
+    """Re-issue the link of a member who has not finished the open demo assessment."""
+    invitation = (
+        Invitation.objects.filter(
+            assessment__organisation__name=ORGANISATION,
+            assessment__status=Assessment.Status.OPEN,
+            assessment__title="Autumn check-in",
+        )
+        .order_by("email")
+        .first()
+    )
+    if invitation is None:
+        return None
+    token = services.new_token()
+    Invitation.objects.filter(pk=invitation.pk).update(
+        token_hash=token_digest(token),
+        token_used_at=None,
+        token_expires_at=timezone.now() + timedelta(days=services.INVITATION_LINK_DAYS),
+    )
+    path = reverse("assessment:invitation_open", kwargs={"token": token})
+    return settings.SITE_URL.rstrip("/") + path
