@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -219,5 +218,5 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ServiceError as error:
         messages.error(request, str(error))
         return redirect("assessment:review", pk=response.pk)
-    messages.success(request, _("Thank you. Your answers are submitted."))
-    return redirect(reverse("assessment:review", kwargs={"pk": response.pk}))
+    # The review page itself confirms the submission (and says so again on a second click).
+    return redirect("assessment:review", pk=response.pk)

@@ -59,3 +59,40 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:sendError", (event) => {
   showNotSaved(event, document.body.dataset.msgOffline);
 });
+
+// No answer is lost to a closed tab: questions edited since their last save are
+// "dirty". Leaving the page sends them with a beacon, and the browser asks before
+// leaving while a save is still pending.
+const dirty = new Set();
+
+document.addEventListener("input", (event) => {
+  const fieldset = event.target.closest("fieldset[hx-post]");
+  if (fieldset) dirty.add(fieldset);
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  const fieldset = event.detail.elt;
+  if (fieldset instanceof HTMLFieldSetElement && event.detail.successful) {
+    dirty.delete(fieldset);
+  }
+});
+
+document.addEventListener("submit", () => dirty.clear());
+
+window.addEventListener("beforeunload", (event) => {
+  if (dirty.size) event.preventDefault();
+});
+
+window.addEventListener("pagehide", () => {
+  const token = cookie("csrftoken");
+  for (const fieldset of dirty) {
+    const data = new FormData();
+    data.append("csrfmiddlewaretoken", token);
+    for (const input of fieldset.querySelectorAll("input, textarea")) {
+      if (input.type === "radio" && !input.checked) continue;
+      data.append(input.name, input.value);
+    }
+    navigator.sendBeacon(fieldset.getAttribute("hx-post"), data);
+  }
+  dirty.clear();
+});

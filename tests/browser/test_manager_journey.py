@@ -1,0 +1,156 @@
+"""The manager journey end to end in Chromium: with JavaScript (autosave) and without."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import BrowserContext, Page, expect
+
+from assessment.models import Answer, Assessment, Response
+from tests.factories import make_organisation, make_team
+
+MEMBERS = ["ana@example.com", "bo@example.com"]
+PASSWORD = "a-long-test-password"
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def create_and_open_assessment(page: Page, base: str, team_name: str) -> Assessment:
+    page.goto(f"{base}/assessments/new/")
+    page.get_by_label("Title").fill("Winter review")
+    page.get_by_label("Team").select_option(label=team_name)
+    # The whole card is the checkbox's label, as a person clicks it.
+    page.locator("label", has_text="Holistic view of customer service").click()
+    page.locator("label", has_text="Win4 sustainable customer service").click()
+    page.get_by_role("button", name="Create assessment").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Winter review")
+
+    page.get_by_label("E-mail addresses").fill("\n".join(MEMBERS))
+    page.get_by_role("button", name=re.compile("Add", re.I)).first.click()
+    for email in MEMBERS:
+        expect(page.get_by_role("cell", name=email, exact=True)).to_be_visible()
+    page.get_by_role("button", name=re.compile("Open and send", re.I)).click()
+    expect(page.get_by_text(re.compile("open", re.I)).first).to_be_visible()
+    return Assessment.objects.get(title="Winter review")
+
+
+def link_for(email: str) -> str:
+    message = [m for m in mail.outbox if m.to == [email]][-1]
+    return re.search(r"https?://\S+/r/\S+/", message.body).group(0)
+
+
+def section_links(page: Page) -> list[str]:
+    return page.locator(".section-list a").evaluate_all("els => els.map(e => e.href)")
+
+
+def answer_section_with_autosave(page: Page, level: int) -> None:
+    questions = page.locator("fieldset.question")
+    for index in range(questions.count()):
+        question = questions.nth(index)
+        question.locator(f"input[type=radio][value='{level}']").check()
+    for index in range(questions.count()):
+        expect(questions.nth(index).locator(".answer-status")).to_contain_text("Saved")
+
+
+def checked_levels(page: Page) -> list[str]:
+    return page.locator("fieldset.question input[type=radio]:checked").evaluate_all(
+        "els => els.map(e => e.value)"
+    )
+
+
+@pytest.fixture
+def journey(live_server, loaded_frameworks, settings, mailoutbox):
+    settings.SITE_URL = live_server.url
+    organisation = make_organisation("Harbour Ltd", manager="harriet")
+    team = make_team(organisation, "Help desk")
+    return live_server.url, organisation, team
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_invites_and_a_member_answers_with_autosave(journey, browser, console):
+    base, organisation, team = journey
+    manager = browser.new_context()
+    manager_page = manager.new_page()
+    sign_in(manager_page, base, organisation.manager.username)
+    assessment = create_and_open_assessment(manager_page, base, team.name)
+    assert assessment.status == Assessment.Status.OPEN
+    assert sorted(m.to[0] for m in mail.outbox) == MEMBERS
+
+    # The member answers every section; each answer is saved as it is chosen.
+    member: BrowserContext = browser.new_context()
+    page = member.new_page()
+    page.goto(link_for(MEMBERS[0]))
+    assert "/r/" not in page.url  # the token left the address bar
+    sections = section_links(page)
+    assert len(sections) == 8
+    for number, url in enumerate(sections):
+        page.goto(url)
+        answer_section_with_autosave(page, level=number % 5 + 1)
+    with page.expect_response(lambda r: "/questions/" in r.url and r.status == 200):
+        page.locator("fieldset.question textarea").first.fill("Evidence: the weekly call review.")
+    member.close()
+
+    # A new browser: the used link offers a fresh one by e-mail, and every answer is there.
+    member = browser.new_context(java_script_enabled=True)
+    page = member.new_page()
+    page.goto(link_for(MEMBERS[0]))
+    expect(page.get_by_text("already been used")).to_be_visible()
+    page.get_by_role("button", name="E-mail me a fresh link").click()
+    page.goto(link_for(MEMBERS[0]))
+    for number, url in enumerate(section_links(page)):
+        page.goto(url)
+        levels = checked_levels(page)
+        assert levels == [str(number % 5 + 1)] * page.locator("fieldset.question").count()
+    expect(page.locator("textarea").first).to_have_value("Evidence: the weekly call review.")
+
+    page.get_by_role("link", name="Review and submit").click()
+    expect(page.get_by_text("Every question is answered.")).to_be_visible()
+    page.get_by_label(re.compile("I have finished")).check()
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_text("Your answers are submitted")).to_be_visible()
+
+    response = Response.objects.get(invitation__email=MEMBERS[0])
+    assert response.status == Response.Status.COMPLETED
+    assert Answer.objects.filter(response=response, level__isnull=False).count() == 48
+    assert console.errors == []
+    member.close()
+    manager.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_journey_works_without_javascript(journey, browser):
+    base, organisation, team = journey
+    manager = browser.new_context(java_script_enabled=False)
+    manager_page = manager.new_page()
+    sign_in(manager_page, base, organisation.manager.username)
+    create_and_open_assessment(manager_page, base, team.name)
+
+    member = browser.new_context(java_script_enabled=False)
+    page = member.new_page()
+    page.goto(link_for(MEMBERS[1]))
+    for number in range(8):
+        questions = page.locator("fieldset.question")
+        for index in range(questions.count()):
+            questions.nth(index).locator(
+                "input[type=radio][value='na']"
+                if index == 0
+                else f"input[type=radio][value='{number % 5 + 1}']"
+            ).check()
+        page.get_by_role("button", name=re.compile("^Save and (continue|review)$")).first.click()
+    expect(page.get_by_role("heading", name="Review and submit")).to_be_visible()
+    expect(page.get_by_text("Every question is answered.")).to_be_visible()
+    page.get_by_label(re.compile("I have finished")).check()
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_text("Your answers are submitted")).to_be_visible()
+
+    response = Response.objects.get(invitation__email=MEMBERS[1])
+    assert response.status == Response.Status.COMPLETED
+    assert Answer.objects.filter(response=response, not_applicable=True).count() == 8
+    assert Answer.objects.filter(response=response, level__isnull=False).count() == 40
+    member.close()
+    manager.close()
