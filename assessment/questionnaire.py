@@ -78,6 +78,12 @@ class QuestionnairePage:
         return sum(p.answered for p in self.progress)
 
     @property
+    def answered_elsewhere(self) -> int:
+        """Answered questions in other sections (this page's are counted live in the browser)."""
+        here = sum(1 for row in self.rows if row.level)
+        return self.answered - here
+
+    @property
     def percent(self) -> int:
         return round(100 * self.answered / self.total) if self.total else 0
 

@@ -96,3 +96,23 @@ window.addEventListener("pagehide", () => {
   }
   dirty.clear();
 });
+
+// The progress bar follows the answers chosen on this page.
+function updateProgress() {
+  const label = document.getElementById("progress-label");
+  const bar = document.getElementById("overall-progress");
+  if (!label || !bar) return;
+  const here = new Set();
+  for (const input of document.querySelectorAll("fieldset.question input[type=radio]:checked")) {
+    here.add(input.name);
+  }
+  const answered = Number(label.dataset.answeredElsewhere) + here.size;
+  bar.value = answered;
+  label.textContent = label.dataset.format
+    .replace("{answered}", answered)
+    .replace("{total}", label.dataset.total);
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches("fieldset.question input[type=radio]")) updateProgress();
+});

@@ -1,0 +1,74 @@
+"""Failures during autosave keep the user's input and say so; nothing typed is lost."""
+
+import pytest
+from playwright.sync_api import expect
+
+from assessment.models import Answer
+from tests.browser.test_manager_journey import sign_in
+from tests.factories import make_assessment, make_organisation, make_team
+
+
+@pytest.fixture
+def manager_answering(live_server, loaded_frameworks, browser):
+    organisation = make_organisation("Harbour Ltd", manager="harriet")
+    assessment = make_assessment(make_team(organisation), status="open", invitees=1)
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, live_server.url, organisation.manager.username)
+    page.goto(f"{live_server.url}{assessment.get_absolute_url()}")
+    page.get_by_role("button", name="Answer yourself").click()
+    expect(page.locator("fieldset.question").first).to_be_visible()
+    yield live_server.url, organisation, page
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_sign_in_keeps_the_input_and_a_resave_after_sign_in_loses_nothing(
+    manager_answering,
+):
+    base, organisation, page = manager_answering
+    question = page.locator("fieldset.question").first
+    page.context.clear_cookies()  # the session expires while the page is open
+
+    question.locator("input[value='4']").check()
+    question.locator("textarea").fill("Typed while signed out.")
+
+    expect(question.locator(".answer-status")).to_contain_text("session has expired")
+    expect(question.locator("input[value='4']")).to_be_checked()
+    expect(question.locator("textarea")).to_have_value("Typed while signed out.")
+    assert not Answer.objects.exists()
+
+    # Sign in again in another tab, come back and save the page: nothing was lost.
+    other = page.context.new_page()
+    sign_in(other, base, organisation.manager.username)
+    other.close()
+    page.get_by_role("button", name="Save and continue").click()
+
+    answer = Answer.objects.get(level=4)
+    assert answer.comment == "Typed while signed out."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_csrf_failure_during_autosave_keeps_the_input_and_says_so(manager_answering):
+    _base, _organisation, page = manager_answering
+    question = page.locator("fieldset.question").first
+    page.context.clear_cookies(name="csrftoken")
+    page.evaluate("document.querySelector('input[name=csrfmiddlewaretoken]').value = 'stale'")
+
+    question.locator("input[value='2']").check()
+
+    expect(question.locator(".answer-status")).to_contain_text("Not saved")
+    expect(question.locator("input[value='2']")).to_be_checked()
+    assert not Answer.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_progress_count_follows_the_answers_on_the_page(manager_answering):
+    _base, _organisation, page = manager_answering
+    label = page.locator("label[for=overall-progress]")
+    expect(label).to_contain_text("0 of 24")
+
+    page.locator("fieldset.question").nth(0).locator("input[value='3']").check()
+    page.locator("fieldset.question").nth(1).locator("input[value='na']").check()
+
+    expect(label).to_contain_text("2 of 24")
