@@ -208,9 +208,7 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
         ordering = ["email"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["assessment", "email"], name="invitation_unique_email"
-            ),
+            models.UniqueConstraint(fields=["assessment", "email"], name="invitation_unique_email"),
         ]
 
     def __str__(self) -> str:

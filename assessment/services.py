@@ -77,10 +77,17 @@ def organisation_sign_up(
 
 
 def _user_create(*, full_name: str, email: str, username: str, password: str) -> AbstractBaseUser:
+    taken = ServiceError(_("That username is taken. Please choose another."))
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        raise taken
     first, _sep, last = full_name.strip().partition(" ")
     user = get_user_model()(username=username, email=email, first_name=first, last_name=last)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # a simultaneous sign-up took the name first
+        raise taken from None
     return user
 
 
@@ -241,6 +248,7 @@ def parse_addresses(text: str) -> ParsedAddresses:
     return ParsedAddresses(valid=valid, invalid=invalid)
 
 
+@transaction.atomic
 def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]) -> int:
     """Invite people (name, e-mail) who are not invited yet; return how many were added.
 
@@ -267,7 +275,9 @@ def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]
         )
     Invitation.objects.bulk_create(created)
     if assessment.status == Assessment.Status.OPEN:
-        for invitation in assessment.invitations.filter(sent_at__isnull=True):
+        for invitation in assessment.invitations.filter(
+            sent_at__isnull=True, revoked_at__isnull=True
+        ):
             invitation_send(invitation=invitation)
     return len(created)
 
@@ -284,7 +294,7 @@ def _link_expiry(assessment: Assessment) -> datetime:
 
 @transaction.atomic
 def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
-    """Draft to open: send every invitation. Needs at least one invitee or the manager."""
+    """Draft to open: send every invitation. Needs at least one invitee who is not revoked."""
     if not assessment.invitations.filter(revoked_at__isnull=True).exists():
         raise ServiceError(_("Invite at least one team member before opening the assessment."))
     opened = Assessment.objects.filter(pk=assessment.pk, status=Assessment.Status.DRAFT).update(
@@ -330,6 +340,8 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
 
 
 def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    if invitation.assessment.status not in (Assessment.Status.DRAFT, Assessment.Status.OPEN):
+        raise ServiceError(_("This assessment is closed; its invitations can no longer change."))
     if hasattr(invitation, "response") and invitation.response.status == Response.Status.COMPLETED:
         raise ServiceError(_("This person has already completed their answers."))
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
