@@ -9,6 +9,15 @@ from django.core.management import call_command
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Real hashing is slow on purpose; tests only need it to work."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def loaded_frameworks(db):
     """The shipped frameworks, loaded through the real command."""
