@@ -32,6 +32,13 @@ ROSTER = [
     ("Elena Rossi", "elena@northwind.example"),
     ("Finn Murphy", "finn@northwind.example"),
 ]
+COMMENTS = [
+    "We do this well when the team is fully staffed, less so in holiday weeks.",
+    "Nobody owns this at the moment; it depends on who picks it up.",
+    "The new call review meeting has helped a lot here.",
+    "Targets push us towards speed rather than getting it right first time.",
+    "Good intentions, but we rarely hear back about what changed.",
+]
 # Mail from set-up is not sent: the demo prints the one link it needs.
 QUIET_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
@@ -170,7 +177,8 @@ def _answer(response: Response, rng: random.Random, *, complete: bool, share: fl
             continue
         centre = 3 + leaning.get(question.section.key, 0)
         level = min(5, max(1, round(rng.gauss(centre, 0.8))))
-        answers.append(Answer(response=response, question=question, level=level))
+        comment = rng.choice(COMMENTS) if rng.random() < 0.08 else ""
+        answers.append(Answer(response=response, question=question, level=level, comment=comment))
     Answer.objects.bulk_create(answers)
     if complete:
         services.response_complete(response=response)
