@@ -31,6 +31,9 @@ from frameworks.models import (
 )
 
 MIN_QUESTIONS_PER_SECTION = 5
+# A section is one page of the questionnaire; with three fields a question this
+# keeps every page far below Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
+MAX_QUESTIONS_PER_SECTION = 60
 TOP_LEVEL_KEYS = (
     "slug",
     "name",
@@ -283,12 +286,12 @@ def _parse_questions(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[P
         )
     for index, section in enumerate(sections):
         count = sum(1 for q in questions if q.section == section.key)
-        if count < MIN_QUESTIONS_PER_SECTION:
+        if not MIN_QUESTIONS_PER_SECTION <= count <= MAX_QUESTIONS_PER_SECTION:
             raise FrameworkFileError(
                 top.path,
                 f"sections[{index}]",
-                f"section {section.key!r} has {count} questions; "
-                f"it needs at least {MIN_QUESTIONS_PER_SECTION}",
+                f"section {section.key!r} has {count} questions; it needs at least "
+                f"{MIN_QUESTIONS_PER_SECTION} and at most {MAX_QUESTIONS_PER_SECTION}",
             )
     return tuple(questions)
 

@@ -1,20 +1,32 @@
 """Respondents: invitation links, autosave, save-and-continue, review and completion."""
 
+import io
 import re
 import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import services
+from assessment import access, services
 from assessment.models import Answer, Assessment, Invitation, Response, token_digest
+from assessment.questionnaire import field_names
+from frameworks.loading import MAX_QUESTIONS_PER_SECTION
 from frameworks.models import Question, Section
-from tests.factories import make_assessment, make_organisation, make_response, make_team
+from tests.factories import (
+    framework_document,
+    make_assessment,
+    make_organisation,
+    make_response,
+    make_team,
+    write_framework,
+)
 
 
 @pytest.fixture
@@ -269,11 +281,53 @@ def test_one_autosave_uses_at_most_five_queries(client, open_assessment, mailout
     assert len(queries) <= 5, [q["sql"] for q in queries]
 
 
-@pytest.mark.django_db
-def test_a_page_never_exceeds_the_form_field_limit(loaded_frameworks):
-    largest = max(Question.objects.filter(section=s).count() for s in Section.objects.all())
+def test_the_largest_page_the_loader_allows_stays_below_the_form_field_limit():
+    fields_per_question = len(field_names(1))
+    largest_page = MAX_QUESTIONS_PER_SECTION * fields_per_question + 1  # + CSRF token
 
-    assert largest * 3 + 1 < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    assert largest_page < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+
+@pytest.mark.django_db
+def test_the_questionnaire_page_query_count_does_not_grow_with_questions(client, tmp_path):
+    counts = {}
+    for n in (5, 20):
+        path = write_framework(tmp_path, framework_document(f"size-{n}", questions_per_section=n))
+        call_command("load_frameworks", str(path), stdout=io.StringIO())
+        assessment = make_assessment(
+            make_team(make_organisation(f"Org {n}")), slugs=[f"size-{n}"], status="open"
+        )
+        response = make_response(assessment, levels=[2, 4])
+        session = client.session
+        session[access.SESSION_RESPONSES] = [response.pk]
+        session.save()
+        section = Section.objects.filter(version__framework__slug=f"size-{n}").first()
+        url = reverse("assessment:section", kwargs={"pk": response.pk, "section_pk": section.pk})
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url)
+        assert page.status_code == 200
+        assert page.text.count('class="card mb-3 question"') == n
+        counts[n] = len(queries)
+
+    assert counts[5] == counts[20], counts
+
+
+@pytest.mark.django_db
+def test_a_manager_of_another_organisation_cannot_open_a_response(
+    client, open_assessment, mailoutbox
+):
+    pk = member_client(client, mailoutbox)
+    outsider = make_organisation("Elsewhere plc", manager="olga")
+    section = open_assessment.framework_versions.get().sections.first()
+    other = Client()
+    other.force_login(outsider.manager)
+    for url in [
+        reverse("assessment:response_start", kwargs={"pk": pk}),
+        reverse("assessment:section", kwargs={"pk": pk, "section_pk": section.pk}),
+        reverse("assessment:review", kwargs={"pk": pk}),
+    ]:
+        assert other.get(url).status_code == 404
+    assert autosave(other, pk, section.questions.first()).status_code == 404
 
 
 # --- completion and submission ----------------------------------------------------

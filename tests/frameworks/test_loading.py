@@ -82,6 +82,13 @@ def _drop_question(doc):
     doc["questions"] = doc["questions"][1:]
 
 
+def _too_many_questions(doc):
+    doc["questions"] += [
+        {"code": f"EXTRA-{n}", "section": "part_2", "text": "More.", "help": "More."}
+        for n in range(56)
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "key", "message"),
     [
@@ -97,6 +104,7 @@ def _drop_question(doc):
         (_scale_values(1, 2, 3, 4), "scale", "missing 5"),
         (_scale_values(1, 2, 2, 4, 5), "scale[2].value", "appears twice"),
         (_drop_question, "sections[0]", "at least 5"),
+        (_too_many_questions, "sections[1]", "at most 60"),
     ],
 )
 def test_a_rule_broken_names_the_file_and_the_key(tmp_path, change, key, message):
