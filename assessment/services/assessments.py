@@ -1,185 +1,32 @@
-"""Writes that span models. Keyword-only arguments; state changes are conditional updates.
+"""Team assessments: creation, invitations and their links, opening and submission."""
 
-Every function here either completes or raises ``ServiceError`` (with a message
-fit to show the user) and changes nothing.
-"""
-
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import (
-    COMMENT_MAX_LENGTH,
     Assessment,
     Invitation,
-    ManagerInvitation,
-    Membership,
-    Organisation,
     Response,
-    RosterEntry,
     Team,
     token_digest,
 )
-from frameworks.models import SCALE_MAX, SCALE_MIN, Framework
-
-INVITATION_LINK_DAYS = 30
-MANAGER_INVITATION_DAYS = 7
-
-
-class ServiceError(Exception):
-    """A refused action; ``str(error)`` is a message for the user."""
-
-
-def new_token() -> str:
-    """A 256-bit URL-safe secret for a link; store only ``token_digest(token)``."""
-    return secrets.token_urlsafe(32)
-
-
-def _new_token() -> tuple[str, str]:
-    token = new_token()
-    return token, token_digest(token)
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    body = render_to_string(template, context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-
-
-# --- organisations and managers ---------------------------------------------
-
-
-@transaction.atomic
-def organisation_sign_up(
-    *, organisation_name: str, full_name: str, email: str, username: str, password: str
-) -> AbstractBaseUser:
-    """Create an account, its organisation, and make the account the first manager."""
-    user = _user_create(full_name=full_name, email=email, username=username, password=password)
-    organisation = Organisation.objects.create(name=organisation_name.strip())
-    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.MANAGER)
-    return user
-
-
-def _user_create(*, full_name: str, email: str, username: str, password: str) -> AbstractBaseUser:
-    taken = ServiceError(_("That username is taken. Please choose another."))
-    if get_user_model().objects.filter(username__iexact=username).exists():
-        raise taken
-    first, _sep, last = full_name.strip().partition(" ")
-    user = get_user_model()(username=username, email=email, first_name=first, last_name=last)
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:  # a simultaneous sign-up took the name first
-        raise taken from None
-    return user
-
-
-def manager_invite(
-    *, organisation: Organisation, email: str, by: AbstractBaseUser
-) -> ManagerInvitation:
-    """E-mail a link that lets someone become a manager of the organisation."""
-    email = email.strip().lower()
-    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
-        raise ServiceError(_("%(email)s is already a manager here.") % {"email": email})
-    token, digest = _new_token()
-    invitation = ManagerInvitation.objects.create(
-        organisation=organisation,
-        email=email,
-        token_hash=digest,
-        invited_by=by,
-        expires_at=timezone.now() + timedelta(days=MANAGER_INVITATION_DAYS),
-    )
-    _send(
-        to=email,
-        subject=_("You are invited to manage %(org)s on Service Balance")
-        % {"org": organisation.name},
-        template="assessment/email/manager_invitation.txt",
-        context={
-            "organisation": organisation,
-            "invited_by": by,
-            "link": _absolute(reverse("assessment:manager_join", kwargs={"token": token})),
-            "days": MANAGER_INVITATION_DAYS,
-        },
-    )
-    return invitation
-
-
-def manager_invitation_for_token(token: str) -> ManagerInvitation:
-    """The open invitation for a token, or ServiceError saying why it cannot be used."""
-    invitation = (
-        ManagerInvitation.objects.filter(token_hash=token_digest(token))
-        .select_related("organisation")
-        .first()
-    )
-    if invitation is None:
-        raise ServiceError(_("This invitation link is not valid. Check that it is complete."))
-    if invitation.accepted_at is not None:
-        raise ServiceError(_("This invitation has already been accepted. Sign in instead."))
-    if invitation.expires_at <= timezone.now():
-        raise ServiceError(_("This invitation has expired. Ask a manager to invite you again."))
-    return invitation
-
-
-@transaction.atomic
-def manager_invitation_accept(
-    *, token: str, full_name: str, username: str, password: str
-) -> AbstractBaseUser:
-    """Create the invitee's account and manager membership; the link works once."""
-    invitation = manager_invitation_for_token(token)
-    claimed = ManagerInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
-        accepted_at=timezone.now()
-    )
-    if not claimed:
-        raise ServiceError(_("This invitation has already been accepted. Sign in instead."))
-    user = _user_create(
-        full_name=full_name, email=invitation.email, username=username, password=password
-    )
-    Membership.objects.create(
-        user=user, organisation=invitation.organisation, role=Membership.Role.MANAGER
-    )
-    return user
-
-
-# --- teams and rosters --------------------------------------------------------
-
-
-def team_create(*, organisation: Organisation, name: str) -> Team:
-    name = name.strip()
-    if Team.objects.filter(organisation=organisation, name__iexact=name).exists():
-        raise ServiceError(_("There is already a team called %(name)s.") % {"name": name})
-    return Team.objects.create(organisation=organisation, name=name)
-
-
-def roster_entry_add(*, team: Team, name: str, email: str) -> RosterEntry:
-    email = email.strip().lower()
-    entry, created = RosterEntry.objects.get_or_create(
-        team=team, email=email, defaults={"name": name.strip()}
-    )
-    if not created:
-        raise ServiceError(_("%(email)s is already on this team.") % {"email": email})
-    return entry
-
-
-def roster_entry_remove(*, entry: RosterEntry) -> None:
-    entry.delete()
-
+from assessment.services.common import (
+    INVITATION_LINK_DAYS,
+    ServiceError,
+    absolute_url,
+    new_token_pair,
+    send_email,
+)
+from frameworks.models import Framework
 
 # --- assessments ---------------------------------------------------------------
 
@@ -263,7 +110,7 @@ def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]
         if email in existing:
             continue
         existing.add(email)
-        _token, digest = _new_token()
+        _token, digest = new_token_pair()
         created.append(
             Invitation(
                 assessment=assessment,
@@ -315,7 +162,7 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
         raise ServiceError(_("Invitations can only be sent while the assessment is open."))
     if invitation.is_revoked:
         raise ServiceError(_("This invitation was revoked."))
-    token, digest = _new_token()
+    token, digest = new_token_pair()
     with transaction.atomic():
         Invitation.objects.filter(pk=invitation.pk).update(
             token_hash=digest,
@@ -325,7 +172,7 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
             send_count=F("send_count") + 1,
         )
         invitation.refresh_from_db()
-        _send(
+        send_email(
             to=invitation.email,
             subject=_("Your team assessment: %(title)s") % {"title": assessment.title},
             template="assessment/email/invitation.txt",
@@ -333,7 +180,9 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
                 "invitation": invitation,
                 "assessment": assessment,
                 "organisation": assessment.organisation,
-                "link": _absolute(reverse("assessment:invitation_open", kwargs={"token": token})),
+                "link": absolute_url(
+                    reverse("assessment:invitation_open", kwargs={"token": token})
+                ),
             },
         )
     return invitation
@@ -419,124 +268,6 @@ def manager_response_start(*, assessment: Assessment, by: AbstractBaseUser) -> R
     except IntegrityError:
         response = Response.objects.get(assessment=assessment, user=by)
     return response
-
-
-# --- answering ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AnswerInput:
-    """One question's input: level 1-5, or not_applicable, or neither (blank)."""
-
-    question_id: int
-    level: int | None
-    not_applicable: bool
-    comment: str
-    base_revision: int  # the revision the user's page showed; 0 for "no answer yet"
-
-
-@dataclass(frozen=True)
-class SavedAnswer:
-    question_id: int
-    revision: int
-
-
-@dataclass(frozen=True)
-class SaveConflict:
-    """A save refused because someone (another tab) saved a newer answer first."""
-
-    question_id: int
-    submitted: AnswerInput
-
-
-@dataclass(frozen=True)
-class SaveOutcome:
-    saved: list[SavedAnswer]
-    conflicts: list[SaveConflict]
-
-
-def validate_answer(answer: AnswerInput) -> None:
-    if answer.level is not None and not SCALE_MIN <= answer.level <= SCALE_MAX:
-        raise ServiceError(_("Choose a level from 1 to 5."))
-    if answer.level is not None and answer.not_applicable:
-        raise ServiceError(_("Choose a level or “not applicable”, not both."))
-    if len(answer.comment) > COMMENT_MAX_LENGTH:
-        raise ServiceError(
-            _("Comments can be at most %(limit)d characters; this one has %(length)d.")
-            % {"limit": COMMENT_MAX_LENGTH, "length": len(answer.comment)}
-        )
-
-
-# One statement inserts a first answer or updates the existing one, but only if
-# the stored revision is the one the user's page was based on. No row back means
-# a newer answer won: the caller reports a conflict and keeps the user's input.
-_UPSERT_SQL = """
-INSERT INTO assessment_answer
-    (response_id, question_id, level, not_applicable, comment, revision, updated_at)
-VALUES (%s, %s, %s, %s, %s, 1, %s)
-ON CONFLICT (response_id, question_id) DO UPDATE SET
-    level = excluded.level,
-    not_applicable = excluded.not_applicable,
-    comment = excluded.comment,
-    revision = assessment_answer.revision + 1,
-    updated_at = excluded.updated_at
-WHERE assessment_answer.revision = %s
-RETURNING revision
-"""
-
-
-def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveOutcome:
-    """Save answers to an in-progress response; each is upserted against its base revision.
-
-    The caller has checked that every question belongs to the response's assessment.
-    Both autosave (one answer) and "Save and continue" (a page) come through here.
-    """
-    if not response.is_editable or response.assessment.status != Assessment.Status.OPEN:
-        raise ServiceError(_("These answers were submitted and can no longer be changed."))
-    for answer in answers:
-        validate_answer(answer)
-    saved: list[SavedAnswer] = []
-    conflicts: list[SaveConflict] = []
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    # savepoint=False: one save is one transaction; no savepoint round-trips when nested.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        for answer in answers:
-            cursor.execute(
-                _UPSERT_SQL,
-                [
-                    response.pk,
-                    answer.question_id,
-                    answer.level,
-                    answer.not_applicable,
-                    answer.comment,
-                    now,
-                    answer.base_revision,
-                ],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                conflicts.append(SaveConflict(question_id=answer.question_id, submitted=answer))
-            else:
-                saved.append(SavedAnswer(question_id=answer.question_id, revision=row[0]))
-    return SaveOutcome(saved=saved, conflicts=conflicts)
-
-
-def response_complete(*, response: Response) -> bool:
-    """Make a response final. Returns False when it already was (a second click)."""
-    if response.assessment.status != Assessment.Status.OPEN:
-        if response.status == Response.Status.COMPLETED:
-            return False
-        raise ServiceError(_("This assessment is closed; answers can no longer be submitted."))
-    completed = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
-        status=Response.Status.COMPLETED, completed_at=timezone.now()
-    )
-    if (
-        not completed
-        and not Response.objects.filter(pk=response.pk, status=Response.Status.COMPLETED).exists()
-    ):
-        raise ServiceError(_("These answers were closed by the manager."))
-    response.refresh_from_db()
-    return bool(completed)
 
 
 @transaction.atomic

@@ -1,0 +1,76 @@
+"""Writes that span models. Keyword-only arguments; state changes are conditional updates.
+
+Every function either completes or raises ``ServiceError`` (with a message fit
+to show the user) and changes nothing. Views import this package and call
+``services.<entity>_<action>``; the modules split it by concern.
+"""
+
+from assessment.services.answers import (
+    AnswerInput,
+    SaveConflict,
+    SavedAnswer,
+    SaveOutcome,
+    answers_save,
+    response_complete,
+    validate_answer,
+)
+from assessment.services.assessments import (
+    LinkProblem,
+    ParsedAddresses,
+    assessment_create,
+    assessment_open,
+    assessment_submit,
+    invitation_redeem,
+    invitation_revoke,
+    invitation_send,
+    invitations_add,
+    manager_response_start,
+    parse_addresses,
+)
+from assessment.services.common import (
+    INVITATION_LINK_DAYS,
+    MANAGER_INVITATION_DAYS,
+    ServiceError,
+    new_token,
+)
+from assessment.services.organisations import (
+    manager_invitation_accept,
+    manager_invitation_for_token,
+    manager_invite,
+    organisation_sign_up,
+    roster_entry_add,
+    roster_entry_remove,
+    team_create,
+)
+
+__all__ = [
+    "INVITATION_LINK_DAYS",
+    "MANAGER_INVITATION_DAYS",
+    "AnswerInput",
+    "LinkProblem",
+    "ParsedAddresses",
+    "SaveConflict",
+    "SaveOutcome",
+    "SavedAnswer",
+    "ServiceError",
+    "answers_save",
+    "assessment_create",
+    "assessment_open",
+    "assessment_submit",
+    "invitation_redeem",
+    "invitation_revoke",
+    "invitation_send",
+    "invitations_add",
+    "manager_invitation_accept",
+    "manager_invitation_for_token",
+    "manager_invite",
+    "manager_response_start",
+    "new_token",
+    "organisation_sign_up",
+    "parse_addresses",
+    "response_complete",
+    "roster_entry_add",
+    "roster_entry_remove",
+    "team_create",
+    "validate_answer",
+]
