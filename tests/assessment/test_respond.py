@@ -385,30 +385,37 @@ def test_the_review_page_links_every_unanswered_question(client, open_assessment
     assert f"#question-{questions[0].pk}" not in page.text
 
 
+def run_at_once(action, times: int = 10) -> list[object]:
+    """Run ``action`` in ``times`` threads released together; return results or errors."""
+    results: list[object] = []
+    barrier = threading.Barrier(times)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(action())
+        except Exception as error:  # recorded and asserted by the caller
+            results.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_submits_make_exactly_one_submission(loaded_frameworks):
     organisation = make_organisation()
     assessment = make_assessment(make_team(organisation), status="open")
     make_response(assessment, levels=[3], status="completed")
-    results: list[object] = []
-    barrier = threading.Barrier(10)
 
-    def submit() -> None:
-        try:
-            barrier.wait()
-            results.append(
-                services.assessment_submit(assessment=assessment, by=organisation.manager)
-            )
-        except Exception as error:  # recorded and asserted below
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once(
+        lambda: services.assessment_submit(assessment=assessment, by=organisation.manager)
+    )
 
     assert results.count(True) == 1, results
     assert results.count(False) == 9, results
@@ -417,28 +424,12 @@ def test_ten_parallel_submits_make_exactly_one_submission(loaded_frameworks):
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_completions_of_one_response_complete_it_once(loaded_frameworks):
-    organisation = make_organisation()
-    assessment = make_assessment(make_team(organisation), status="open")
+    assessment = make_assessment(make_team(make_organisation()), status="open")
     response = make_response(assessment, levels=[2])
-    results: list[object] = []
-    barrier = threading.Barrier(10)
 
-    def complete() -> None:
-        try:
-            barrier.wait()
-            results.append(
-                services.response_complete(response=Response.objects.get(pk=response.pk))
-            )
-        except Exception as error:  # recorded and asserted below
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=complete) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once(
+        lambda: services.response_complete(response=Response.objects.get(pk=response.pk))
+    )
 
     assert results.count(True) == 1, results
     assert results.count(False) == 9, results
