@@ -48,6 +48,7 @@ class ConsoleWatch:
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context(locale="en-GB")
+    context.set_default_timeout(15_000)
     yield context
     context.close()
 

@@ -43,6 +43,7 @@ def test_an_expired_sign_in_keeps_the_input_and_a_resave_after_sign_in_loses_not
     sign_in(other, base, organisation.manager.username)
     other.close()
     page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_text("Your answers are saved.")).to_be_visible()
 
     answer = Answer.objects.get(level=4)
     assert answer.comment == "Typed while signed out."
