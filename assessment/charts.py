@@ -78,17 +78,14 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
 
 
 def _series_paths(series: Series, axes: int) -> list[str]:
-    points = [
-        None if v is None else _point(i, axes, v) for i, v in enumerate(series.values)
-    ]
+    points = [None if v is None else _point(i, axes, v) for i, v in enumerate(series.values)]
     dash = f' stroke-dasharray="{series.dash}"' if series.dash else ""
     parts: list[str] = []
     if all(p is not None for p in points):
         coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
         fill = f'fill="{series.colour}" fill-opacity="0.12"' if series.fill else 'fill="none"'
         parts.append(
-            f'<polygon points="{coords}" {fill} stroke="{series.colour}" '
-            f'stroke-width="2.5"{dash}/>'
+            f'<polygon points="{coords}" {fill} stroke="{series.colour}" stroke-width="2.5"{dash}/>'
         )
     else:
         # An axis without data breaks the outline rather than pretending to be zero.
@@ -124,9 +121,7 @@ def radar_chart(
 
     # Rings for the five levels, and one spoke per axis.
     for ring_index, ring in enumerate(LEVEL_RINGS[1:], start=2):
-        coords = " ".join(
-            "{},{}".format(*map(_fmt, _point(i, count, ring))) for i in range(count)
-        )
+        coords = " ".join("{},{}".format(*map(_fmt, _point(i, count, ring))) for i in range(count))
         out.append(f'<polygon points="{coords}" fill="none" stroke="#c9cfd4" stroke-width="1"/>')
         x, y = _point(0, count, ring)
         out.append(

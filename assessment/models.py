@@ -325,3 +325,30 @@ class Answer(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.level is not None or self.not_applicable
+
+
+class SectionTarget(models.Model):
+    """The level a manager aims for in one section; without one, one level above today's."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="targets", verbose_name=_("assessment")
+    )
+    section = models.ForeignKey(
+        "frameworks.Section", on_delete=models.PROTECT, related_name="+", verbose_name=_("section")
+    )
+    level = models.PositiveSmallIntegerField(_("target level"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("section target")
+        verbose_name_plural = _("section targets")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "section"], name="target_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=SCALE_MIN, level__lte=SCALE_MAX),
+                name="target_level_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.level}"

@@ -224,7 +224,7 @@ def framework_result(
     alerts = tuple(
         sorted((s for s in scored if s.score < overall - ALERT_GAP), key=lambda s: (s.score, s.key))
     )
-    verdict = no_loser_verdict(scored, balance) if no_loser_rule else None
+    verdict = no_loser_verdict(scored, balance, overall) if no_loser_rule else None
     return FrameworkResult(
         sections=tuple(sections),
         overall=overall,
@@ -236,11 +236,17 @@ def framework_result(
     )
 
 
-def no_loser_verdict(scored: Sequence[SectionScore], balance: float) -> Verdict:
-    """Sustainable only if no stakeholder is below NO_LOSER_FLOOR and balance is adequate."""
+def no_loser_verdict(scored: Sequence[SectionScore], balance: float, overall: float) -> Verdict:
+    """Sustainable only if no stakeholder is below NO_LOSER_FLOOR and balance is adequate.
+
+    Losers are the stakeholders below the floor, lowest first; winners those above
+    the framework's overall score, highest first.
+    """
     ranked = sorted(scored, key=lambda s: (s.score, s.key))
     losers = tuple(s.name for s in ranked if s.score < NO_LOSER_FLOOR)
-    winners = tuple(s.name for s in reversed(ranked) if s.score >= NO_LOSER_FLOOR)
+    winners = tuple(
+        s.name for s in reversed(ranked) if s.score >= NO_LOSER_FLOOR and s.score > overall
+    )
     adequate = balance >= NO_LOSER_MIN_BALANCE
     return Verdict(
         sustainable=not losers and adequate,
@@ -284,9 +290,7 @@ def default_target(score: float) -> int:
     return min(SCALE_MAX, score_to_level(score) + 1)
 
 
-def priorities(
-    result: FrameworkResult, targets: Mapping[str, int] | None = None
-) -> list[Priority]:
+def priorities(result: FrameworkResult, targets: Mapping[str, int] | None = None) -> list[Priority]:
     """Sections below their target: the weakest axis first (lifting it improves balance
     most), then the rest by gap to target, largest first."""
     targets = targets or {}
@@ -322,9 +326,7 @@ class TrendPoint:
         return self.current - self.previous
 
 
-def trend(
-    current: Sequence[SectionScore], previous: Sequence[SectionScore]
-) -> list[TrendPoint]:
+def trend(current: Sequence[SectionScore], previous: Sequence[SectionScore]) -> list[TrendPoint]:
     """Section by section against an earlier result, matched by section key across versions."""
     before = {s.key: s.score for s in previous}
     return [

@@ -1,0 +1,330 @@
+"""Results of an assessment: tallies gathered in SQL, scored by ``scoring``, drawn by ``charts``.
+
+``assessment_results`` runs a constant number of queries however many people
+answered: sums and counts per (response, section) are computed by the database,
+never row by row. Scoring the same stored answers again gives the same figures.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, F, Q, Sum
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from assessment import charts, scoring
+from assessment.models import Answer, Assessment, Response, SectionTarget
+from frameworks.models import Section
+
+# Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
+NO_LOSER_FRAMEWORKS = frozenset({"win4"})
+REVIEWED_STATUSES = (Assessment.Status.SUBMITTED,)
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    """One row of the data table beside a chart."""
+
+    key: str
+    name: str
+    team: scoring.SectionScore
+    self_score: float | None
+    target_level: int | None
+    previous: float | None
+    change: float | None
+
+
+@dataclass
+class FrameworkPanel:
+    slug: str
+    name: str
+    short_name: str
+    version: int
+    team: scoring.FrameworkResult
+    self_view: scoring.FrameworkResult | None
+    gaps: list[scoring.PerspectiveGap]
+    priorities: list[scoring.Priority]
+    trend: list[scoring.TrendPoint] | None
+    previous_title: str | None
+    rows: list[SectionRow]
+    sections: list[tuple[int, str, str]]  # pk, key, name: for the targets form
+    chart: SafeString = field(default_factory=lambda: SafeString(""))
+
+
+@dataclass
+class AssessmentResults:
+    assessment: Assessment
+    completed_members: int
+    threshold: int
+    panels: list[FrameworkPanel]
+
+    @property
+    def visible(self) -> bool:
+        return self.completed_members >= self.threshold
+
+
+@dataclass
+class _Scored:
+    """Team and self-view results of every framework version of one assessment."""
+
+    team: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
+    self_view: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
+
+
+def assessment_results(assessment: Assessment) -> AssessmentResults:
+    """Everything the results page (and later the report) shows, in five queries."""
+    threshold = settings.ANONYMITY_THRESHOLD
+    versions = _versions_with_previous(assessment)  # query 1
+    current = versions[assessment.pk]
+    responses = list(  # query 2
+        Response.objects.filter(
+            assessment_id__in=list(versions), status=Response.Status.COMPLETED
+        ).values_list("pk", "assessment_id", "is_manager_view", "invitation_id")
+    )
+    members = sum(
+        1 for _pk, a, manager, inv in responses if a == assessment.pk and inv and not manager
+    )
+    if members < threshold:
+        return AssessmentResults(assessment, members, threshold, panels=[])
+
+    version_ids = {v["version_id"] for rows in versions.values() for v in rows}
+    sections = list(  # query 3
+        Section.objects.filter(version_id__in=version_ids)
+        .annotate(question_count=Count("questions"))
+        .order_by("version_id", "position")
+    )
+    tallies = _tallies(list(versions))  # query 4
+    targets = dict(  # query 5
+        SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
+    )
+    scored = _score(versions, responses, sections, tallies, threshold, current_pk=assessment.pk)
+
+    panels = []
+    for row in current:
+        version_id = row["version_id"]
+        previous = row.get("previous")
+        previous_result = (
+            scored[previous["assessment_id"]].team.get(previous["version_id"]) if previous else None
+        )
+        panels.append(
+            _panel(
+                row,
+                team=scored[assessment.pk].team[version_id],
+                self_view=scored[assessment.pk].self_view.get(version_id),
+                previous=previous_result,
+                previous_title=previous["title"] if previous_result else None,
+                sections=[s for s in sections if s.version_id == version_id],
+                targets=targets,
+            )
+        )
+    return AssessmentResults(assessment, members, threshold, panels)
+
+
+def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
+    """This assessment's framework versions, and for each the team's latest earlier
+    submitted assessment with the same framework (any version): one query."""
+    through = Assessment.framework_versions.through
+    rows = (
+        through.objects.filter(
+            Q(assessment=assessment)
+            | Q(
+                assessment__team_id=assessment.team_id,
+                assessment__status__in=REVIEWED_STATUSES,
+                assessment__created_at__lt=assessment.created_at,
+            )
+        )
+        .values(
+            "assessment_id",
+            version_id=F("frameworkversion_id"),
+            framework_id=F("frameworkversion__framework_id"),
+            slug=F("frameworkversion__framework__slug"),
+            name=F("frameworkversion__name"),
+            short_name=F("frameworkversion__short_name"),
+            number=F("frameworkversion__number"),
+            title=F("assessment__title"),
+            submitted_at=F("assessment__submitted_at"),
+        )
+        .order_by("-assessment__submitted_at", "-assessment_id")
+    )
+    current: list[dict] = []
+    earlier: list[dict] = []
+    for row in rows:
+        (current if row["assessment_id"] == assessment.pk else earlier).append(row)
+    chosen: dict[int, list[dict]] = {assessment.pk: sorted(current, key=lambda r: r["slug"])}
+    for row in chosen[assessment.pk]:
+        previous = next((e for e in earlier if e["framework_id"] == row["framework_id"]), None)
+        if previous is not None:
+            row["previous"] = previous
+            chosen.setdefault(previous["assessment_id"], []).append(previous)
+    return chosen
+
+
+def _tallies(assessment_ids: list[int]) -> dict[tuple[int, int], scoring.Tally]:
+    """(response, section) -> summed levels and counts of every completed response."""
+    rows = (
+        Answer.objects.filter(
+            response__assessment_id__in=assessment_ids,
+            response__status=Response.Status.COMPLETED,
+        )
+        .values("response_id", "question__section_id")
+        .annotate(
+            level_sum=Sum("level", default=0),
+            rated=Count("level"),
+            not_applicable=Count("pk", filter=Q(not_applicable=True)),
+        )
+        .order_by()
+    )
+    return {
+        (r["response_id"], r["question__section_id"]): scoring.Tally(
+            level_sum=r["level_sum"], rated=r["rated"], not_applicable=r["not_applicable"]
+        )
+        for r in rows
+    }
+
+
+def _score(
+    versions: dict[int, list[dict]],
+    responses: list[tuple[int, int, bool, int | None]],
+    sections: list[Section],
+    tallies: dict[tuple[int, int], scoring.Tally],
+    threshold: int,
+    *,
+    current_pk: int,
+) -> dict[int, _Scored]:
+    by_version: dict[int, list[Section]] = defaultdict(list)
+    for section in sections:
+        by_version[section.version_id].append(section)
+    empty = scoring.Tally(level_sum=0, rated=0)
+    scored: dict[int, _Scored] = {}
+    for assessment_id, rows in versions.items():
+        team_ids = [
+            pk for pk, a, manager, inv in responses if a == assessment_id and inv and not manager
+        ]
+        if assessment_id != current_pk and len(team_ids) < threshold:
+            continue  # an earlier result below the anonymity threshold is never shown
+        self_ids = [pk for pk, a, manager, _inv in responses if a == assessment_id and manager]
+        result = scored.setdefault(assessment_id, _Scored())
+        for row in rows:
+            version_sections = by_version[row["version_id"]]
+            no_loser = row["slug"] in NO_LOSER_FRAMEWORKS
+            for ids, target in ((team_ids, result.team), (self_ids, result.self_view)):
+                if not ids:
+                    continue
+                target[row["version_id"]] = scoring.score_framework(
+                    scoring.Tallies(
+                        sections=[
+                            (s.key, s.name, s.question_count, float(s.weight))
+                            for s in version_sections
+                        ],
+                        team={
+                            s.key: [tallies.get((pk, s.pk), empty) for pk in ids]
+                            for s in version_sections
+                        },
+                    ),
+                    no_loser_rule=no_loser,
+                )
+    return scored
+
+
+def _panel(
+    row: dict,
+    *,
+    team: scoring.FrameworkResult,
+    self_view: scoring.FrameworkResult | None,
+    previous: scoring.FrameworkResult | None,
+    previous_title: str | None,
+    sections: list[Section],
+    targets: dict[int, int],
+) -> FrameworkPanel:
+    target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
+    gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
+    trend = scoring.trend(team.sections, previous.sections) if previous else None
+    self_by_key = {s.key: s.score for s in self_view.sections} if self_view else {}
+    trend_by_key = {t.key: t for t in trend} if trend else {}
+    rows = []
+    for section in team.sections:
+        target = target_by_key.get(section.key) or (
+            scoring.default_target(section.score) if section.sufficient else None
+        )
+        point = trend_by_key.get(section.key)
+        rows.append(
+            SectionRow(
+                key=section.key,
+                name=section.name,
+                team=section,
+                self_score=self_by_key.get(section.key),
+                target_level=target,
+                previous=point.previous if point else None,
+                change=point.change if point else None,
+            )
+        )
+    panel = FrameworkPanel(
+        slug=row["slug"],
+        name=row["name"],
+        short_name=row["short_name"],
+        version=row["number"],
+        team=team,
+        self_view=self_view,
+        gaps=gaps,
+        priorities=scoring.priorities(team, target_by_key),
+        trend=trend,
+        previous_title=previous_title,
+        rows=rows,
+        sections=[(s.pk, s.key, s.name) for s in sections],
+    )
+    panel.chart = radar_for(panel)
+    return panel
+
+
+def radar_for(panel: FrameworkPanel) -> SafeString:
+    """The panel's radar: team, self-view, target and previous, as available."""
+    series = [
+        charts.Series(_("Team"), [r.team.score for r in panel.rows], **charts.TEAM),
+    ]
+    if panel.self_view is not None:
+        series.append(
+            charts.Series(
+                _("Manager's self-view"), [r.self_score for r in panel.rows], **charts.SELF_VIEW
+            )
+        )
+    series.append(
+        charts.Series(
+            _("Target"),
+            [scoring.target_score(r.target_level) if r.target_level else None for r in panel.rows],
+            **charts.TARGET,
+        )
+    )
+    if panel.trend is not None:
+        series.append(
+            charts.Series(
+                _("Previous: %(title)s") % {"title": panel.previous_title},
+                [r.previous for r in panel.rows],
+                **charts.PREVIOUS,
+            )
+        )
+    return charts.radar_chart(
+        axes=[r.name for r in panel.rows],
+        series=series,
+        title=_("%(framework)s: balance across its parts") % {"framework": panel.name},
+        description=chart_summary(panel.team),
+        chart_id=f"radar-{panel.slug}",
+    )
+
+
+def chart_summary(result: scoring.FrameworkResult) -> str:
+    """One sentence on the balance, for screen readers."""
+    if result.overall is None:
+        return _("There is not enough data to score this framework yet.")
+    strongest = max(result.scored, key=lambda s: (s.score, s.key))
+    return _(
+        "Overall %(overall).0f of 100; balance %(balance).0f of 100. "
+        "Weakest: %(weakest)s at %(low).0f; strongest: %(strongest)s at %(high).0f."
+    ) % {
+        "overall": result.overall,
+        "balance": result.balance,
+        "weakest": result.weakest.name,
+        "low": result.weakest.score,
+        "strongest": strongest.name,
+        "high": strongest.score,
+    }
