@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from assessment import charts, scoring
 from assessment.models import Answer, Assessment, Response, SectionTarget
-from frameworks.models import Section
+from frameworks.models import ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
 NO_LOSER_FRAMEWORKS = frozenset({"win4"})
@@ -33,6 +33,8 @@ class SectionRow:
     target_level: int | None
     previous: float | None
     change: float | None
+    level_label: str = ""
+    target_label: str = ""
 
 
 @dataclass
@@ -49,7 +51,12 @@ class FrameworkPanel:
     previous_title: str | None
     rows: list[SectionRow]
     sections: list[tuple[int, str, str]]  # pk, key, name: for the targets form
+    level_labels: dict[int, str] = field(default_factory=dict)
     chart: SafeString = field(default_factory=lambda: SafeString(""))
+
+    @property
+    def overall_label(self) -> str:
+        return self.level_labels.get(self.team.overall_level, "")
 
 
 @dataclass
@@ -73,7 +80,7 @@ class _Scored:
 
 
 def assessment_results(assessment: Assessment) -> AssessmentResults:
-    """Everything the results page (and later the report) shows, in five queries."""
+    """Everything the results page (and the report) shows, in six queries at most."""
     threshold = settings.ANONYMITY_THRESHOLD
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
@@ -98,15 +105,19 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
+    labels: dict[int, dict[int, str]] = defaultdict(dict)
+    for version_id, value, label in ScaleLevel.objects.filter(  # query 6
+        version_id__in=[row["version_id"] for row in current]
+    ).values_list("version_id", "value", "label"):
+        labels[version_id][value] = label
     scored = _score(versions, responses, sections, tallies, threshold, current_pk=assessment.pk)
 
     panels = []
     for row in current:
         version_id = row["version_id"]
         previous = row.get("previous")
-        previous_result = (
-            scored[previous["assessment_id"]].team.get(previous["version_id"]) if previous else None
-        )
+        earlier = scored.get(previous["assessment_id"]) if previous else None
+        previous_result = earlier.team.get(previous["version_id"]) if earlier else None
         panels.append(
             _panel(
                 row,
@@ -116,6 +127,7 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
                 previous_title=previous["title"] if previous_result else None,
                 sections=[s for s in sections if s.version_id == version_id],
                 targets=targets,
+                level_labels=labels[version_id],
             )
         )
     return AssessmentResults(assessment, members, threshold, panels)
@@ -236,6 +248,7 @@ def _panel(
     previous_title: str | None,
     sections: list[Section],
     targets: dict[int, int],
+    level_labels: dict[int, str],
 ) -> FrameworkPanel:
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
@@ -257,6 +270,8 @@ def _panel(
                 target_level=target,
                 previous=point.previous if point else None,
                 change=point.change if point else None,
+                level_label=level_labels.get(section.level, ""),
+                target_label=level_labels.get(target, ""),
             )
         )
     panel = FrameworkPanel(
@@ -272,6 +287,7 @@ def _panel(
         previous_title=previous_title,
         rows=rows,
         sections=[(s.pk, s.key, s.name) for s in sections],
+        level_labels=level_labels,
     )
     panel.chart = radar_for(panel)
     return panel

@@ -33,6 +33,8 @@ app_patterns = [
     ),
     path("assessments/<int:pk>/open/", manager.assessment_open, name="open"),
     path("assessments/<int:pk>/submit/", manager.assessment_submit, name="submit"),
+    path("assessments/<int:pk>/results/", manager.assessment_results, name="results"),
+    path("assessments/<int:pk>/targets/", manager.targets_update, name="targets"),
     path("assessments/<int:pk>/respond/", manager.respond_as_manager, name="respond_as_manager"),
     path("invitations/<int:pk>/resend/", manager.invitation_resend, name="invitation_resend"),
     path("invitations/<int:pk>/revoke/", manager.invitation_revoke, name="invitation_revoke"),
@@ -58,6 +60,7 @@ app_patterns = [
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
+    path("scoring/", public.scoring_rules, name="scoring"),
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -26,6 +26,7 @@ from assessment.services.assessments import (
     invitations_add,
     manager_response_start,
     parse_addresses,
+    targets_set,
 )
 from assessment.services.common import (
     INVITATION_LINK_DAYS,
@@ -71,6 +72,7 @@ __all__ = [
     "response_complete",
     "roster_entry_add",
     "roster_entry_remove",
+    "targets_set",
     "team_create",
     "validate_answer",
 ]

@@ -16,6 +16,7 @@ from assessment.models import (
     Assessment,
     Invitation,
     Response,
+    SectionTarget,
     Team,
     token_digest,
 )
@@ -26,7 +27,7 @@ from assessment.services.common import (
     new_token_pair,
     send_email,
 )
-from frameworks.models import Framework
+from frameworks.models import SCALE_MAX, SCALE_MIN, Framework, Section
 
 # --- assessments ---------------------------------------------------------------
 
@@ -299,3 +300,33 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
     )
     assessment.refresh_from_db()
     return True
+
+
+@transaction.atomic
+def targets_set(*, assessment: Assessment, levels: dict[int, int | None]) -> int:
+    """Set (or clear, with None) target levels by section id; returns how many changed.
+
+    Every section must belong to one of the assessment's frameworks.
+    """
+    allowed = set(
+        Section.objects.filter(version__assessments=assessment).values_list("pk", flat=True)
+    )
+    if not set(levels) <= allowed:
+        raise ServiceError(_("One of those sections is not part of this assessment."))
+    for level in levels.values():
+        if level is not None and not SCALE_MIN <= level <= SCALE_MAX:
+            raise ServiceError(_("Choose a target level from 1 to 5."))
+    cleared = [pk for pk, level in levels.items() if level is None]
+    SectionTarget.objects.filter(assessment=assessment, section_id__in=cleared).delete()
+    chosen = [
+        SectionTarget(assessment=assessment, section_id=pk, level=level)
+        for pk, level in levels.items()
+        if level is not None
+    ]
+    SectionTarget.objects.bulk_create(
+        chosen,
+        update_conflicts=True,
+        unique_fields=["assessment", "section"],
+        update_fields=["level", "updated_at"],
+    )
+    return len(levels)

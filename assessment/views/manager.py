@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, selectors, services
+from assessment import access, results, selectors, services
 from assessment.forms import (
     AddressesForm,
     AssessmentForm,
@@ -22,6 +22,7 @@ from assessment.forms import (
 )
 from assessment.models import Assessment, Organisation
 from frameworks import selectors as framework_selectors
+from frameworks.models import SCALE_MAX, SCALE_MIN
 
 SESSION_MANAGER_INVITATION = "manager_join_token"
 
@@ -394,3 +395,43 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation}
         )
     return redirect(invitation.assessment)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@require_GET
+def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scores, balance, verdicts, gaps, priorities and trend, once anonymity allows."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    return render(
+        request,
+        "assessment/manager/assessment_results.html",
+        {
+            "assessment": assessment,
+            "results": results.assessment_results(assessment),
+            "levels": range(SCALE_MIN, SCALE_MAX + 1),
+        },
+    )
+
+
+@require_POST
+def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the target level of each section of one framework ("" restores the default)."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    levels: dict[int, int | None] = {}
+    for name, value in request.POST.items():
+        if not name.startswith("target-"):
+            continue
+        section, raw = name.removeprefix("target-"), value.strip()
+        if not section.isdigit() or (raw and not raw.isdigit()):
+            messages.error(request, _("Choose a target level from 1 to 5."))
+            return redirect("assessment:results", pk=assessment.pk)
+        levels[int(section)] = int(raw) if raw else None
+    try:
+        services.targets_set(assessment=assessment, levels=levels)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Targets saved. Priorities are updated."))
+    return redirect("assessment:results", pk=assessment.pk)

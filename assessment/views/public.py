@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from assessment import scoring
 from frameworks import selectors as framework_selectors
 
 
@@ -15,6 +16,17 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "assessment/home.html",
         {"frameworks": framework_selectors.current_versions()},
+    )
+
+
+@login_not_required
+@require_GET
+def scoring_rules(request: HttpRequest) -> HttpResponse:
+    """How scores, balance and verdicts are worked out, with the thresholds in force."""
+    return render(
+        request,
+        "assessment/scoring.html",
+        {"rules": scoring, "min_rated_percent": round(scoring.MIN_RATED_SHARE * 100)},
     )
 
 

@@ -17,6 +17,8 @@ OBJECT_VIEWS = [
     ("assessment:respond_as_manager", "post", "assessment"),
     ("assessment:invitation_resend", "post", "invitation"),
     ("assessment:invitation_revoke", "post", "invitation"),
+    ("assessment:results", "get", "assessment"),
+    ("assessment:targets", "post", "assessment"),
 ]
 
 MANAGER_PAGES = [

@@ -1,0 +1,245 @@
+"""The results page and the selector behind it: real database, real charts."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessment import charts, results
+from assessment.models import Answer, Response, SectionTarget
+from frameworks.models import Question, Section
+from tests.factories import make_assessment, make_organisation, make_response, make_team
+
+
+def respond(assessment, count: int, levels_by_section: dict[str, int] | None = None):
+    """``count`` completed member responses; levels chosen per section key (default 3)."""
+    levels_by_section = levels_by_section or {}
+    questions = list(
+        Question.objects.filter(version__assessments=assessment).select_related("section")
+    )
+    responses = [make_response(assessment, status="completed") for _ in range(count)]
+    Answer.objects.bulk_create(
+        Answer(response=r, question=q, level=levels_by_section.get(q.section.key, 3))
+        for r in responses
+        for q in questions
+    )
+    return responses
+
+
+@pytest.fixture
+def manager_client(client, loaded_frameworks):
+    organisation = make_organisation()
+    client.force_login(organisation.manager)
+    client.organisation = organisation
+    return client
+
+
+def results_url(assessment) -> str:
+    return reverse("assessment:results", kwargs={"pk": assessment.pk})
+
+
+@pytest.mark.django_db
+def test_below_the_threshold_the_results_say_why_and_show_nothing(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    respond(assessment, 2, {"customers": 1})
+
+    page = manager_client.get(results_url(assessment))
+
+    assert page.status_code == 200
+    assert "team results appear once at least 3 team members" in page.text
+    assert "<svg" not in page.text
+
+
+@pytest.mark.django_db
+def test_an_unbalanced_win4_team_gets_a_verdict_chart_table_and_priorities(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    respond(assessment, 3, {"customers": 5, "employees": 1, "company": 4, "owners": 3})
+
+    page = manager_client.get(results_url(assessment))
+
+    assert page.status_code == 200
+    assert "Not sustainable:" in page.text
+    assert "Customers and the company win at the expense of employees and line managers" in (
+        page.text
+    )
+    assert page.text.count("<svg") == 1
+    assert '<title id="radar-win4-title">' in page.text
+    assert "Balance index" in page.text
+    assert "weakest link" in page.text
+    table = page.text.split("results-table", 1)[1]
+    for name in ["Customers", "Employees and line managers", "The company"]:
+        assert name in table
+
+
+@pytest.mark.django_db
+def test_the_results_page_query_count_is_the_same_for_3_and_300_respondents(manager_client):
+    counts = []
+    for people in (3, 300):
+        team = make_team(manager_client.organisation, f"Team of {people}")
+        assessment = make_assessment(team, slugs=("win4", "holistic"), status="open")
+        respond(assessment, people, {"customers": 4})
+        with CaptureQueriesContext(connection) as queries:
+            page = manager_client.get(results_url(assessment))
+        assert page.status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.django_db
+def test_scoring_the_same_answers_again_gives_the_same_figures(loaded_frameworks):
+    assessment = make_assessment(make_team(make_organisation()), status="open")
+    respond(assessment, 4, {"customers": 4, "owners": 2})
+
+    first = results.assessment_results(assessment)
+    second = results.assessment_results(assessment)
+
+    assert [p.team for p in first.panels] == [p.team for p in second.panels]
+
+
+@pytest.mark.django_db
+def test_the_manager_self_view_is_scored_apart_and_compared(manager_client):
+    organisation = manager_client.organisation
+    assessment = make_assessment(make_team(organisation), status="open")
+    respond(assessment, 3, {"customers": 2})
+    mine = Response.objects.create(
+        assessment=assessment, user=organisation.manager, is_manager_view=True, status="completed"
+    )
+    Answer.objects.bulk_create(
+        Answer(response=mine, question=q, level=5)
+        for q in Question.objects.filter(version__assessments=assessment)
+    )
+
+    panel = results.assessment_results(assessment).panels[0]
+    page = manager_client.get(results_url(assessment))
+
+    customers = next(g for g in panel.gaps if g.key == "customers")
+    assert (customers.team_score, customers.self_score, customers.flagged) == (25, 100, True)
+    assert panel.rows[0].team.respondents == 3  # the manager is not part of the team figures
+    assert "worth a conversation" in page.text
+    assert "self-view" in page.text
+
+
+@pytest.mark.django_db
+def test_the_trend_compares_with_the_previous_submitted_assessment(manager_client):
+    team = make_team(manager_client.organisation)
+    before = make_assessment(team, status="submitted")
+    before.submitted_at = timezone.now()
+    before.save(update_fields=["submitted_at"])
+    respond(before, 3, {"customers": 2})
+    now = make_assessment(team, status="open")
+    respond(now, 3, {"customers": 4})
+
+    panel = results.assessment_results(now).panels[0]
+    page = manager_client.get(results_url(now))
+
+    customers = next(r for r in panel.rows if r.key == "customers")
+    assert (customers.previous, customers.team.score, customers.change) == (25, 75, 50)
+    assert "+50" in page.text
+    assert before.title in page.text
+
+
+@pytest.mark.django_db
+def test_an_earlier_assessment_below_the_threshold_is_not_used_for_the_trend(loaded_frameworks):
+    team = make_team(make_organisation())
+    before = make_assessment(team, status="submitted")
+    respond(before, 2)
+    now = make_assessment(team, status="open")
+    respond(now, 3)
+
+    assert results.assessment_results(now).panels[0].trend is None
+
+
+@pytest.mark.django_db
+def test_targets_change_the_priorities(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    respond(assessment, 3, {"customers": 3, "employees": 3, "company": 3, "owners": 3})
+    owners = Section.objects.get(version__assessments=assessment, key="owners")
+
+    saved = manager_client.post(
+        reverse("assessment:targets", kwargs={"pk": assessment.pk}), {f"target-{owners.pk}": "5"}
+    )
+    panel = results.assessment_results(assessment).panels[0]
+
+    assert saved.status_code == 302
+    assert SectionTarget.objects.get(section=owners).level == 5
+    assert panel.priorities[0].key in {"company", "customers", "employees", "owners"}
+    owner_priority = next(p for p in panel.priorities if p.key == "owners")
+    assert (owner_priority.target_level, owner_priority.gap) == (5, 50)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["9", "x", "0"])
+def test_a_bad_target_is_refused_with_a_message_and_changes_nothing(manager_client, value):
+    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    section = Section.objects.filter(version__assessments=assessment).first()
+
+    response = manager_client.post(
+        reverse("assessment:targets", kwargs={"pk": assessment.pk}),
+        {f"target-{section.pk}": value},
+        follow=True,
+    )
+
+    assert "target level from 1 to 5" in response.text
+    assert not SectionTarget.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_section_of_another_framework_cannot_get_a_target(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    foreign = Section.objects.exclude(version__assessments=assessment).first()
+
+    response = manager_client.post(
+        reverse("assessment:targets", kwargs={"pk": assessment.pk}),
+        {f"target-{foreign.pk}": "4"},
+        follow=True,
+    )
+
+    assert "not part of this assessment" in response.text
+    assert not SectionTarget.objects.exists()
+
+
+# --- charts -------------------------------------------------------------------------
+
+
+def test_the_radar_escapes_text_and_describes_itself():
+    svg = charts.radar_chart(
+        axes=["<script>alert(1)</script>", "B & C", "D"],
+        series=[charts.Series("Team <b>", [50, 60, None], **charts.TEAM)],
+        title='Title "quoted"',
+        description="Balance 90 of 100.",
+        chart_id="t",
+    )
+
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert "B &amp; C" in svg
+    assert "Team &lt;b&gt;" in svg
+    assert '<title id="t-title">Title &quot;quoted&quot;</title>' in svg
+    assert '<desc id="t-desc">Balance 90 of 100.</desc>' in svg
+    assert 'role="img"' in svg
+    assert "style=" not in svg
+
+
+def test_every_series_differs_in_colour_and_line_style():
+    styles = [charts.TEAM, charts.SELF_VIEW, charts.TARGET, charts.PREVIOUS, charts.MODERATED]
+
+    assert len({s["colour"] for s in styles}) == len(styles)
+    assert len({s["dash"] for s in styles}) == len(styles)
+
+
+def test_a_missing_value_breaks_the_outline_instead_of_drawing_zero():
+    svg = charts.radar_chart(
+        axes=["A", "B", "C", "D"],
+        series=[charts.Series("Team", [50, None, 50, 50], **charts.TEAM)],
+        title="t",
+        description="d",
+        chart_id="m",
+    )
+
+    outline = re.findall(r'<line x1="(?!24")[^>]*stroke="#1d4e5f"', svg)  # not the legend
+    assert len(outline) == 2  # C-D and D-A; no segment touches the missing B
+    assert not re.search(r'<polygon [^>]*stroke="#1d4e5f"', svg)
