@@ -33,8 +33,10 @@ TARGET = {"colour": "#4a5a12", "dash": "2 3", "marker": "diamond"}
 PREVIOUS = {"colour": "#5c4b8a", "dash": "10 3 2 3", "marker": "triangle"}
 MODERATED = {"colour": "#8a1c4a", "dash": "12 4", "marker": "square"}
 
-SIZE = 460
-CENTRE = SIZE / 2
+WIDTH = 620  # wide enough for wrapped axis labels left and right of the plot
+SIZE = 440
+CENTRE_X = WIDTH / 2
+CENTRE_Y = SIZE / 2
 RADIUS = 150
 LEVEL_RINGS = (0, 25, 50, 75, 100)  # levels 1 to 5 on the 0-100 scale
 
@@ -42,14 +44,14 @@ LEVEL_RINGS = (0, 25, 50, 75, 100)  # levels 1 to 5 on the 0-100 scale
 def _point(axis: int, axes: int, value: float) -> tuple[float, float]:
     angle = -math.pi / 2 + 2 * math.pi * axis / axes
     distance = RADIUS * max(0.0, min(100.0, value)) / 100
-    return CENTRE + distance * math.cos(angle), CENTRE + distance * math.sin(angle)
+    return CENTRE_X + distance * math.cos(angle), CENTRE_Y + distance * math.sin(angle)
 
 
 def _fmt(x: float) -> str:
     return f"{x:.1f}"
 
 
-def _wrap(text: str, width: int = 18) -> list[str]:
+def _wrap(text: str, width: int = 16) -> list[str]:
     lines: list[str] = []
     for word in text.split():
         if lines and len(lines[-1]) + 1 + len(word) <= width:
@@ -109,37 +111,39 @@ def radar_chart(
         raise ValueError("a radar chart needs at least three axes")
     out: list[str] = []
     legend_rows = len(series)
-    height = SIZE + 24 * legend_rows + 10
+    height = SIZE + 26 * legend_rows + 10
     out.append(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'class="radar-chart" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">'
+        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="15">'
     )
     out.append(f'<title id="{chart_id}-title">{escape(title)}</title>')
     out.append(f'<desc id="{chart_id}-desc">{escape(description)}</desc>')
-    out.append(f'<rect width="{SIZE}" height="{height}" fill="#ffffff"/>')
+    out.append(f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>')
 
     # Rings for the five levels, and one spoke per axis.
     for ring_index, ring in enumerate(LEVEL_RINGS[1:], start=2):
         coords = " ".join("{},{}".format(*map(_fmt, _point(i, count, ring))) for i in range(count))
         out.append(f'<polygon points="{coords}" fill="none" stroke="#c9cfd4" stroke-width="1"/>')
+        if ring == LEVEL_RINGS[-1]:
+            continue  # the outer ring is the edge; its label would collide with the top axis
         x, y = _point(0, count, ring)
         out.append(
-            f'<text x="{_fmt(x + 4)}" y="{_fmt(y + 4)}" fill="#4b5560" font-size="10">'
+            f'<text x="{_fmt(x + 5)}" y="{_fmt(y + 4)}" fill="#4b5560" font-size="12">'
             f"{escape(_('level %(n)d') % {'n': ring_index})}</text>"
         )
     for i, label in enumerate(axes):
         x, y = _point(i, count, 100)
         out.append(
-            f'<line x1="{CENTRE}" y1="{CENTRE}" x2="{_fmt(x)}" y2="{_fmt(y)}" '
+            f'<line x1="{CENTRE_X}" y1="{CENTRE_Y}" x2="{_fmt(x)}" y2="{_fmt(y)}" '
             f'stroke="#c9cfd4" stroke-width="1"/>'
         )
-        lx, ly = _point(i, count, 118)
-        anchor = "middle" if abs(lx - CENTRE) < 10 else ("start" if lx > CENTRE else "end")
+        lx, ly = _point(i, count, 112)
+        anchor = "middle" if abs(lx - CENTRE_X) < 10 else ("start" if lx > CENTRE_X else "end")
         lines = _wrap(label)
-        top = ly - (len(lines) - 1) * 7 + (4 if ly >= CENTRE else 0)
+        top = ly - (len(lines) - 1) * 8.5 + (5 if ly >= CENTRE_Y else 0)
         spans = "".join(
-            f'<tspan x="{_fmt(lx)}" y="{_fmt(top + 14 * n)}">{escape(line)}</tspan>'
+            f'<tspan x="{_fmt(lx)}" y="{_fmt(top + 17 * n)}">{escape(line)}</tspan>'
             for n, line in enumerate(lines)
         )
         out.append(f'<text text-anchor="{anchor}" fill="#1f2933" font-weight="bold">{spans}</text>')
@@ -149,7 +153,7 @@ def radar_chart(
 
     # Legend: colour, line style and marker together.
     for row, item in enumerate(series):
-        y = SIZE + 14 + 24 * row
+        y = SIZE + 14 + 26 * row
         dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
         out.append(
             f'<line x1="24" y1="{y}" x2="64" y2="{y}" stroke="{item.colour}" '

@@ -39,6 +39,17 @@ COMMENTS = [
     "Targets push us towards speed rather than getting it right first time.",
     "Good intentions, but we rarely hear back about what changed.",
 ]
+# How demo answers lean, per section key, away from level 3.
+MILD = {"customers": 0.8, "customer": 0.8, "employees": -0.5, "owners": -0.3, "development": -0.5}
+UNBALANCED = {
+    "customers": 1.6,
+    "customer": 1.4,
+    "colleagues": 0.4,
+    "employees": -1.6,
+    "owners": -1.0,
+    "development": -1.2,
+}
+ROSY = dict.fromkeys(UNBALANCED, 1.0)
 # Mail from set-up is not sent: the demo prints the one link it needs.
 QUIET_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
@@ -126,7 +137,27 @@ def _seed_organisation() -> None:
     for name, email in ROSTER:
         services.roster_entry_add(team=team, name=name, email=email)
 
-    # Last quarter's assessment: five completed responses, past the anonymity threshold.
+    rng = random.Random(2026)  # noqa: S311 - demo answers, not security
+
+    # A year ago: submitted, milder imbalance; the results page shows it as the trend.
+    earlier = services.assessment_create(
+        team=team,
+        title="Last year's review",
+        framework_slugs=["win4", "holistic"],
+        due_date=None,
+        by=manager,
+    )
+    services.assessment_open(assessment=earlier, by=manager)
+    for invitation in earlier.invitations.order_by("email")[:4]:
+        _answer(_response_for(invitation), rng, complete=True, leaning=MILD)
+    services.assessment_submit(assessment=earlier, by=manager)
+    a_year_ago = timezone.now() - timedelta(days=365)
+    Assessment.objects.filter(pk=earlier.pk).update(
+        created_at=a_year_ago, opened_at=a_year_ago, submitted_at=a_year_ago + timedelta(days=30)
+    )
+
+    # Last quarter: customers win at the expense of staff and owners. Five completed
+    # responses (past the anonymity threshold), one unfinished, and the manager's own view.
     finished = services.assessment_create(
         team=team,
         title="Spring service review",
@@ -135,12 +166,12 @@ def _seed_organisation() -> None:
         by=manager,
     )
     services.assessment_open(assessment=finished, by=manager)
-    rng = random.Random(2026)  # noqa: S311 - demo answers, not security
     invitations = list(finished.invitations.order_by("email"))
     for invitation in invitations[:5]:
-        _answer(_response_for(invitation), rng, complete=True)
-    _answer(_response_for(invitations[5]), rng, complete=False, share=0.4)
-    _answer(services.manager_response_start(assessment=finished, by=manager), rng, complete=True)
+        _answer(_response_for(invitation), rng, complete=True, leaning=UNBALANCED)
+    _answer(_response_for(invitations[5]), rng, complete=False, share=0.4, leaning=UNBALANCED)
+    own = services.manager_response_start(assessment=finished, by=manager)
+    _answer(own, rng, complete=True, leaning=ROSY)
 
     # This quarter's assessment: open, answers still coming in.
     current = services.assessment_create(
@@ -162,12 +193,19 @@ def _response_for(invitation: Invitation) -> Response:
     return response
 
 
-def _answer(response: Response, rng: random.Random, *, complete: bool, share: float = 1) -> None:
-    """Plausible answers: customers and colleagues strong, owners and development weaker."""
+def _answer(
+    response: Response,
+    rng: random.Random,
+    *,
+    complete: bool,
+    share: float = 1,
+    leaning: dict[str, float] | None = None,
+) -> None:
+    """Plausible answers around level 3, shifted per section key by ``leaning``."""
+    leaning = leaning or {}
     questions = Question.objects.filter(version__assessments=response.assessment_id).select_related(
         "section"
     )
-    leaning = {"customers": 1, "customer": 1, "colleagues": 0.5, "owners": -1, "development": -1}
     answers = []
     for question in questions:
         if rng.random() > share:
