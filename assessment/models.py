@@ -295,6 +295,16 @@ class Answer(models.Model):
     question = models.ForeignKey(
         Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
     )
+    # The question's section, copied when the answer is first written (questions never
+    # move: versions are immutable). Results then sum answers per respondent and
+    # section from one covering index, without joining every answer to its question.
+    section = models.ForeignKey(
+        "frameworks.Section",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("section"),
+    )
     level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
     not_applicable = models.BooleanField(_("not applicable / don't know"), default=False)
     comment = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH, blank=True)
@@ -306,6 +316,12 @@ class Answer(models.Model):
     class Meta:
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
+        indexes = [
+            models.Index(
+                fields=["response", "section", "level", "not_applicable"],
+                name="answer_totals_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["response", "question"], name="answer_unique"),
             models.CheckConstraint(

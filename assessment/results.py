@@ -6,15 +6,16 @@ never row by row. Scoring the same stored answers again gives the same figures.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Q
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from assessment import charts, scoring
-from assessment.models import Answer, Assessment, Response, SectionTarget
+from assessment.models import Assessment, Response, SectionTarget
 from frameworks.models import ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
@@ -101,7 +102,7 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         .annotate(question_count=Count("questions"))
         .order_by("version_id", "position")
     )
-    tallies = _tallies(list(versions))  # query 4
+    totals = _section_totals(list(versions))  # query 4
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
@@ -110,7 +111,7 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         version_id__in=[row["version_id"] for row in current]
     ).values_list("version_id", "value", "label"):
         labels[version_id][value] = label
-    scored = _score(versions, responses, sections, tallies, threshold, current_pk=assessment.pk)
+    scored = _score(versions, responses, sections, totals, threshold, current_pk=assessment.pk)
 
     panels = []
     for row in current:
@@ -172,26 +173,70 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
     return chosen
 
 
-def _tallies(assessment_ids: list[int]) -> dict[tuple[int, int], scoring.Tally]:
-    """(response, section) -> summed levels and counts of every completed response."""
-    rows = (
-        Answer.objects.filter(
-            response__assessment_id__in=assessment_ids,
-            response__status=Response.Status.COMPLETED,
-        )
-        .values("response_id", "question__section_id")
-        .annotate(
-            level_sum=Sum("level", default=0),
-            rated=Count("level"),
-            not_applicable=Count("pk", filter=Q(not_applicable=True)),
-        )
-        .order_by()
+TEAM, SELF = "team", "self"
+
+# Per respondent and section first (sums, counts, the respondent's own mean level),
+# then per assessment, group and section: one row per section reaches Python, so
+# the cost stays in the database however many people answered. Plain SQL because
+# the ORM cannot aggregate over a grouped subquery; it runs on SQLite and PostgreSQL.
+_TOTALS_SQL = """
+SELECT r.assessment_id,
+       CASE WHEN r.is_manager_view THEN 1 ELSE 0 END,
+       t.section_id,
+       COUNT(CASE WHEN t.rated > 0 THEN 1 END),
+       COALESCE(SUM(t.rated), 0),
+       COALESCE(SUM(t.level_sum), 0),
+       COALESCE(SUM(t.not_applicable), 0),
+       COALESCE(SUM(t.mean), 0),
+       COALESCE(SUM(t.mean * t.mean), 0)
+FROM (
+    SELECT a.response_id AS response_id,
+           a.section_id AS section_id,
+           COUNT(a.level) AS rated,
+           SUM(a.level) AS level_sum,
+           SUM(CASE WHEN a.not_applicable THEN 1 ELSE 0 END) AS not_applicable,
+           CAST(SUM(a.level) AS DOUBLE PRECISION) / NULLIF(COUNT(a.level), 0) AS mean
+    FROM assessment_answer a
+    WHERE a.response_id IN (
+        SELECT id FROM assessment_response
+        WHERE assessment_id IN ({placeholders})
+          AND status = %s
+          AND (invitation_id IS NOT NULL OR is_manager_view)
     )
+    GROUP BY a.response_id, a.section_id
+) t
+JOIN assessment_response r ON r.id = t.response_id
+GROUP BY r.assessment_id, r.is_manager_view, t.section_id
+"""
+
+
+def _section_totals(assessment_ids: list[int]) -> dict[tuple[int, str, int], scoring.SectionTotals]:
+    """(assessment, team or self, section) -> totals over its completed responses."""
+    sql = _TOTALS_SQL.format(placeholders=", ".join(["%s"] * len(assessment_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*assessment_ids, Response.Status.COMPLETED])
+        rows = cursor.fetchall()
     return {
-        (r["response_id"], r["question__section_id"]): scoring.Tally(
-            level_sum=r["level_sum"], rated=r["rated"], not_applicable=r["not_applicable"]
+        (assessment_id, SELF if manager else TEAM, section_id): scoring.SectionTotals(
+            respondents=0,  # filled in by the caller, which knows every completed response
+            rated_respondents=int(rated_respondents),
+            rated=int(rated),
+            level_sum=int(level_sum),
+            not_applicable=int(not_applicable),
+            mean_sum=float(mean_sum),
+            mean_square_sum=float(mean_square_sum),
         )
-        for r in rows
+        for (
+            assessment_id,
+            manager,
+            section_id,
+            rated_respondents,
+            rated,
+            level_sum,
+            not_applicable,
+            mean_sum,
+            mean_square_sum,
+        ) in rows
     }
 
 
@@ -199,7 +244,7 @@ def _score(
     versions: dict[int, list[dict]],
     responses: list[tuple[int, int, bool, int | None]],
     sections: list[Section],
-    tallies: dict[tuple[int, int], scoring.Tally],
+    totals: dict[tuple[int, str, int], scoring.SectionTotals],
     threshold: int,
     *,
     current_pk: int,
@@ -207,34 +252,36 @@ def _score(
     by_version: dict[int, list[Section]] = defaultdict(list)
     for section in sections:
         by_version[section.version_id].append(section)
-    empty = scoring.Tally(level_sum=0, rated=0)
     scored: dict[int, _Scored] = {}
     for assessment_id, rows in versions.items():
-        team_ids = [
-            pk for pk, a, manager, inv in responses if a == assessment_id and inv and not manager
-        ]
-        if assessment_id != current_pk and len(team_ids) < threshold:
+        counts = {
+            TEAM: sum(1 for _pk, a, m, inv in responses if a == assessment_id and inv and not m),
+            SELF: sum(1 for _pk, a, m, _inv in responses if a == assessment_id and m),
+        }
+        if assessment_id != current_pk and counts[TEAM] < threshold:
             continue  # an earlier result below the anonymity threshold is never shown
-        self_ids = [pk for pk, a, manager, _inv in responses if a == assessment_id and manager]
         result = scored.setdefault(assessment_id, _Scored())
         for row in rows:
             version_sections = by_version[row["version_id"]]
-            no_loser = row["slug"] in NO_LOSER_FRAMEWORKS
-            for ids, target in ((team_ids, result.team), (self_ids, result.self_view)):
-                if not ids:
+            for group, target in ((TEAM, result.team), (SELF, result.self_view)):
+                if not counts[group]:
                     continue
                 target[row["version_id"]] = scoring.score_framework(
-                    scoring.Tallies(
+                    scoring.FrameworkTotals(
                         sections=[
                             (s.key, s.name, s.question_count, float(s.weight))
                             for s in version_sections
                         ],
-                        team={
-                            s.key: [tallies.get((pk, s.pk), empty) for pk in ids]
+                        totals={
+                            s.key: replace(
+                                totals[(assessment_id, group, s.pk)], respondents=counts[group]
+                            )
                             for s in version_sections
+                            if (assessment_id, group, s.pk) in totals
                         },
+                        respondents=counts[group],
                     ),
-                    no_loser_rule=no_loser,
+                    no_loser_rule=row["slug"] in NO_LOSER_FRAMEWORKS,
                 )
     return scored
 

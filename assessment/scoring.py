@@ -1,15 +1,15 @@
 """Scores, balance and priorities: pure functions on plain values.
 
-No ORM here: ``selectors.assessment_scores`` gathers tallies in SQL and calls
-these functions. Every formula and threshold is stated in docs/scoring.md, and
-``FORMULA_VERSION`` changes whenever one of them does, so a stored or exported
-figure always says which rules produced it.
+No ORM here: ``results.assessment_results`` sums answers in SQL (per
+respondent and section, then per section) and calls these functions. Every
+formula and threshold is stated in docs/scoring.md, and ``FORMULA_VERSION``
+changes whenever one of them does, so a stored or exported figure always says
+which rules produced it.
 """
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from statistics import pstdev
 
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,16 @@ PERSPECTIVE_GAP = 15.0
 # The "no loser" rule (Win4): every stakeholder at or above the floor, and balance adequate.
 NO_LOSER_FLOOR = 40.0
 NO_LOSER_MIN_BALANCE = 70.0
+
+
+def pstdev(values: Iterable[float]) -> float:
+    """Population standard deviation in plain floats (the statistics module's exact
+    arithmetic is far slower, and scores need no more than float precision)."""
+    data = list(values)
+    if not data:
+        raise ValueError("pstdev needs at least one value")
+    mean = math.fsum(data) / len(data)
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in data) / len(data))
 
 
 def level_to_score(level: float) -> float:
@@ -67,6 +77,37 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class SectionTotals:
+    """A section's answers summed over respondents: what one SQL query returns.
+
+    ``respondents`` counts every completed response included (answered here or not);
+    ``mean_sum`` and ``mean_square_sum`` add up each rated respondent's own mean
+    level and its square, from which the spread between respondents follows.
+    """
+
+    respondents: int
+    rated_respondents: int
+    rated: int
+    level_sum: int
+    not_applicable: int
+    mean_sum: float
+    mean_square_sum: float
+
+    @classmethod
+    def from_tallies(cls, tallies: Sequence[Tally]) -> "SectionTotals":
+        means = [t.level_sum / t.rated for t in tallies if t.rated]
+        return cls(
+            respondents=len(tallies),
+            rated_respondents=len(means),
+            rated=sum(t.rated for t in tallies),
+            level_sum=sum(t.level_sum for t in tallies),
+            not_applicable=sum(t.not_applicable for t in tallies),
+            mean_sum=math.fsum(means),
+            mean_square_sum=math.fsum(m * m for m in means),
+        )
+
+
+@dataclass(frozen=True)
 class SectionScore:
     key: str
     name: str
@@ -98,34 +139,36 @@ def section_score(
     key: str,
     name: str,
     questions: int,
-    tallies: Sequence[Tally],
+    totals: SectionTotals,
     weight: float = 1.0,
 ) -> SectionScore:
-    """0-100 score for one section from each respondent's tally.
+    """0-100 score for one section from its totals.
 
     The score is the mean of every rated answer (pooled across respondents),
     rescaled to 0-100. "Not applicable" answers are left out, never counted as
     zero. Fewer rated answers than MIN_RATED_SHARE of the possible ones leaves
-    the section unscored.
+    the section unscored. The spread is the population standard deviation of
+    the respondents' own section scores.
     """
-    possible = questions * len(tallies)
-    rated = sum(t.rated for t in tallies)
-    not_applicable = sum(t.not_applicable for t in tallies)
-    rated_respondents = [t for t in tallies if t.rated]
+    possible = questions * totals.respondents
+    rated = totals.rated
     if not rated or rated < MIN_RATED_SHARE * possible:
         score = level = spread = None
     else:
-        score = level_to_score(sum(t.level_sum for t in tallies) / rated)
+        score = level_to_score(totals.level_sum / rated)
         level = score_to_level(score)
-        spread = pstdev(level_to_score(t.level_sum / t.rated) for t in rated_respondents)
+        n = totals.rated_respondents
+        mean = totals.mean_sum / n
+        variance = max(0.0, totals.mean_square_sum / n - mean * mean)  # rounding can dip below 0
+        spread = math.sqrt(variance) * 100 / (SCALE_MAX - SCALE_MIN)
     return SectionScore(
         key=key,
         name=name,
         score=score,
         level=level,
-        respondents=len(rated_respondents),
+        respondents=totals.rated_respondents,
         rated=rated,
-        not_applicable=not_applicable,
+        not_applicable=totals.not_applicable,
         possible=possible,
         spread=spread,
         weight=weight,
@@ -336,23 +379,25 @@ def trend(current: Sequence[SectionScore], previous: Sequence[SectionScore]) -> 
 
 
 @dataclass(frozen=True)
-class Tallies:
+class FrameworkTotals:
     """Everything scoring needs for one framework of one assessment (plain values)."""
 
     sections: Sequence[tuple[str, str, int, float]]  # key, name, questions, weight
-    team: Mapping[str, Sequence[Tally]] = field(default_factory=dict)  # section key -> tallies
+    totals: Mapping[str, SectionTotals] = field(default_factory=dict)  # by section key
+    respondents: int = 0  # completed responses included, for sections nobody answered
 
 
-def score_framework(tallies: Tallies, *, no_loser_rule: bool = False) -> FrameworkResult:
-    """Score every section of a framework from per-respondent tallies."""
+def score_framework(data: FrameworkTotals, *, no_loser_rule: bool = False) -> FrameworkResult:
+    """Score every section of a framework from its totals."""
+    nobody = SectionTotals(data.respondents, 0, 0, 0, 0, 0.0, 0.0)
     sections = [
         section_score(
             key=key,
             name=name,
             questions=questions,
-            tallies=tallies.team.get(key, ()),
+            totals=data.totals.get(key, nobody),
             weight=weight,
         )
-        for key, name, questions, weight in tallies.sections
+        for key, name, questions, weight in data.sections
     ]
     return framework_result(sections, no_loser_rule=no_loser_rule)

@@ -156,7 +156,7 @@ def make_response(assessment, *, levels=None, status: str = "in_progress", invit
     if levels is not None:
         questions = Question.objects.filter(version__assessments=assessment)
         Answer.objects.bulk_create(
-            Answer(response=response, question=q, level=level)
+            Answer(response=response, question=q, section_id=q.section_id, level=level)
             for q, level in zip(questions, cycle(levels), strict=False)
         )
     return response
@@ -185,7 +185,7 @@ def make_manager_response(assessment, user, *, levels=None, status: str = "compl
     if levels is not None:
         questions = Question.objects.filter(version__assessments=assessment)
         Answer.objects.bulk_create(
-            Answer(response=response, question=q, level=level)
+            Answer(response=response, question=q, section_id=q.section_id, level=level)
             for q, level in zip(questions, cycle(levels), strict=False)
         )
     return response

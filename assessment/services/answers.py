@@ -68,8 +68,10 @@ def validate_answer(answer: AnswerInput) -> None:
 # a newer answer won: the caller reports a conflict and keeps the user's input.
 _UPSERT_SQL = """
 INSERT INTO assessment_answer
-    (response_id, question_id, level, not_applicable, comment, revision, updated_at)
-VALUES (%s, %s, %s, %s, %s, 1, %s)
+    (response_id, question_id, section_id, level, not_applicable, comment, revision, updated_at)
+SELECT %s, q.id, q.section_id, %s, %s, %s, 1, %s
+FROM frameworks_question q
+WHERE q.id = %s
 ON CONFLICT (response_id, question_id) DO UPDATE SET
     level = excluded.level,
     not_applicable = excluded.not_applicable,
@@ -101,11 +103,11 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
                 _UPSERT_SQL,
                 [
                     response.pk,
-                    answer.question_id,
                     answer.level,
                     answer.not_applicable,
                     answer.comment,
                     now,
+                    answer.question_id,
                     answer.base_revision,
                 ],
             )

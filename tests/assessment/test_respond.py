@@ -213,7 +213,13 @@ def test_save_and_continue_shows_a_conflict_with_the_users_input_kept(
     response = Response.objects.get(pk=pk)
     section = open_assessment.framework_versions.get().sections.first()
     questions = list(section.questions.all())
-    Answer.objects.create(response=response, question=questions[0], level=5, revision=3)
+    Answer.objects.create(
+        response=response,
+        question=questions[0],
+        section_id=questions[0].section_id,
+        level=5,
+        revision=3,
+    )
     data = {}
     for q in questions:
         data |= {f"q{q.pk}-level": "2", f"q{q.pk}-comment": f"Mine {q.pk}", f"q{q.pk}-revision": 0}

@@ -22,7 +22,12 @@ def respond(assessment, count: int, levels_by_section: dict[str, int] | None = N
     )
     responses = [make_response(assessment, status="completed") for _ in range(count)]
     Answer.objects.bulk_create(
-        Answer(response=r, question=q, level=levels_by_section.get(q.section.key, 3))
+        Answer(
+            response=r,
+            question=q,
+            section_id=q.section_id,
+            level=levels_by_section.get(q.section.key, 3),
+        )
         for r in responses
         for q in questions
     )
@@ -109,7 +114,7 @@ def test_the_manager_self_view_is_scored_apart_and_compared(manager_client):
         assessment=assessment, user=organisation.manager, is_manager_view=True, status="completed"
     )
     Answer.objects.bulk_create(
-        Answer(response=mine, question=q, level=5)
+        Answer(response=mine, question=q, section_id=q.section_id, level=5)
         for q in Question.objects.filter(version__assessments=assessment)
     )
 

@@ -30,7 +30,7 @@ def score(answers: list[list[int | None]], questions: int = 5) -> scoring.Sectio
         key="s",
         name="S",
         questions=questions,
-        tallies=[Tally.from_levels(levels) for levels in answers],
+        totals=scoring.SectionTotals.from_tallies([Tally.from_levels(lv) for lv in answers]),
     )
 
 
@@ -182,7 +182,10 @@ def test_levels_map_to_scores_and_back():
 def test_a_section_with_too_little_data_is_marked_not_scored_as_zero():
     # One rated answer out of ten possible: one respondent answered once, one not at all.
     result = scoring.section_score(
-        key="s", name="S", questions=5, tallies=[Tally(4, 1), Tally(0, 0)]
+        key="s",
+        name="S",
+        questions=5,
+        totals=scoring.SectionTotals.from_tallies([Tally(4, 1), Tally(0, 0)]),
     )
 
     assert result.score is None
@@ -248,12 +251,13 @@ def test_the_worked_example_in_docs_scoring_md():
         "owners": ("Shareholders and owners", [[3, 3, 3, 3]] * 3),
     }
     team = scoring.score_framework(
-        scoring.Tallies(
+        scoring.FrameworkTotals(
             sections=[(key, name, 4, 1.0) for key, (name, _a) in answers.items()],
-            team={
-                key: [Tally.from_levels(levels) for levels in people]
+            totals={
+                key: scoring.SectionTotals.from_tallies([Tally.from_levels(lv) for lv in people])
                 for key, (_n, people) in answers.items()
             },
+            respondents=3,
         ),
         no_loser_rule=True,
     )
@@ -278,9 +282,13 @@ def test_the_worked_example_in_docs_scoring_md():
     )
 
     self_view = scoring.score_framework(
-        scoring.Tallies(
+        scoring.FrameworkTotals(
             sections=[(key, name, 4, 1.0) for key, (name, _a) in answers.items()],
-            team={key: [Tally.from_levels([4, 4, 4, 4])] for key in answers},
+            totals={
+                key: scoring.SectionTotals.from_tallies([Tally.from_levels([4, 4, 4, 4])])
+                for key in answers
+            },
+            respondents=1,
         )
     )
     gaps = {

@@ -211,12 +211,27 @@ def _answer(
         if rng.random() > share:
             continue
         if rng.random() < 0.06:
-            answers.append(Answer(response=response, question=question, not_applicable=True))
+            answers.append(
+                Answer(
+                    response=response,
+                    question=question,
+                    section_id=question.section_id,
+                    not_applicable=True,
+                )
+            )
             continue
         centre = 3 + leaning.get(question.section.key, 0)
         level = min(5, max(1, round(rng.gauss(centre, 0.8))))
         comment = rng.choice(COMMENTS) if rng.random() < 0.08 else ""
-        answers.append(Answer(response=response, question=question, level=level, comment=comment))
+        answers.append(
+            Answer(
+                response=response,
+                question=question,
+                section_id=question.section_id,
+                level=level,
+                comment=comment,
+            )
+        )
     Answer.objects.bulk_create(answers)
     if complete:
         services.response_complete(response=response)

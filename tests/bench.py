@@ -1,0 +1,113 @@
+"""Benchmarks, run by `make bench` (not part of the test suite). Each line states a figure.
+
+Speed is measured here, on real databases, rather than asserted in timed unit tests.
+"""
+
+import io
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = 7
+
+
+def _setup_django(database: Path) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assessment.settings")
+    import django
+
+    django.setup()
+
+
+def _median_ms(action, runs: int = RUNS) -> tuple[float, float, float]:
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings), min(timings), max(timings)
+
+
+def _big_assessment(respondents: int):
+    """One assessment with all four frameworks and ``respondents`` complete responses."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assessment.models import Answer, Assessment, Invitation, Response, token_digest
+    from frameworks.models import FrameworkVersion, Question
+    from tests.factories import make_organisation, make_team
+
+    organisation = make_organisation("Bench Ltd")
+    team = make_team(organisation, "Everyone")
+    assessment = Assessment.objects.create(
+        organisation=organisation,
+        team=team,
+        title="Benchmark",
+        status=Assessment.Status.OPEN,
+        created_by=organisation.manager,
+    )
+    assessment.framework_versions.set(FrameworkVersion.objects.all())
+    expiry = timezone.now() + timedelta(days=30)
+    invitations = Invitation.objects.bulk_create(
+        Invitation(
+            assessment=assessment,
+            email=f"person{n}@bench.example",
+            token_hash=token_digest(f"bench-{n}"),
+            token_expires_at=expiry,
+        )
+        for n in range(respondents)
+    )
+    responses = Response.objects.bulk_create(
+        Response(assessment=assessment, invitation=i, status=Response.Status.COMPLETED)
+        for i in invitations
+    )
+    questions = list(Question.objects.filter(version__assessments=assessment))
+    rng = random.Random(1)  # noqa: S311 - benchmark data
+    answers = (
+        Answer(
+            response=r,
+            question=q,
+            section_id=q.section_id,
+            level=None if rng.random() < 0.05 else rng.randint(1, 5),
+            not_applicable=False,
+        )
+        for r in responses
+        for q in questions
+    )
+    batch: list[Answer] = []
+    for answer in answers:
+        answer.not_applicable = answer.level is None
+        batch.append(answer)
+        if len(batch) == 5000:
+            Answer.objects.bulk_create(batch)
+            batch = []
+    Answer.objects.bulk_create(batch)
+    return assessment, len(questions)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _setup_django(Path(folder) / "bench.sqlite3")
+        from django.core.management import call_command
+
+        from assessment.results import assessment_results
+
+        call_command("migrate", verbosity=0)
+        call_command("load_frameworks", stdout=io.StringIO())
+        respondents = 1000
+        assessment, questions = _big_assessment(respondents)
+
+        median, low, high = _median_ms(lambda: assessment_results(assessment))
+        print(
+            f"scoring: {respondents:,} respondents x 4 frameworks ({questions} questions, "
+            f"{respondents * questions:,} answers) on SQLite: median {median:.1f} ms "
+            f"(min {low:.1f}, max {high:.1f}, {RUNS} runs; target <= 100 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
