@@ -72,6 +72,11 @@ INSERT INTO assessment_answer
 SELECT %s, q.id, q.section_id, %s, %s, %s, 1, %s
 FROM frameworks_question q
 WHERE q.id = %s
+  AND EXISTS (
+      SELECT 1 FROM assessment_response r
+      JOIN assessment_assessment a ON a.id = r.assessment_id
+      WHERE r.id = %s AND r.status = %s AND a.status = %s
+  )
 ON CONFLICT (response_id, question_id) DO UPDATE SET
     level = excluded.level,
     not_applicable = excluded.not_applicable,
@@ -108,6 +113,9 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
                     answer.comment,
                     now,
                     answer.question_id,
+                    response.pk,
+                    Response.Status.IN_PROGRESS,
+                    Assessment.Status.OPEN,
                     answer.base_revision,
                 ],
             )
@@ -116,7 +124,20 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
                 conflicts.append(SaveConflict(question_id=answer.question_id, submitted=answer))
             else:
                 saved.append(SavedAnswer(question_id=answer.question_id, revision=row[0]))
+        # Nothing is written once the response is completed or the assessment closed,
+        # even by a request that loaded it just before: the statement checks it too.
+        closed = bool(conflicts) and not _still_open(response)
+    if closed:
+        raise ServiceError(_("These answers were submitted and can no longer be changed."))
     return SaveOutcome(saved=saved, conflicts=conflicts)
+
+
+def _still_open(response: Response) -> bool:
+    return Response.objects.filter(
+        pk=response.pk,
+        status=Response.Status.IN_PROGRESS,
+        assessment__status=Assessment.Status.OPEN,
+    ).exists()
 
 
 def response_complete(*, response: Response) -> bool:
@@ -125,9 +146,11 @@ def response_complete(*, response: Response) -> bool:
         if response.status == Response.Status.COMPLETED:
             return False
         raise ServiceError(_("This assessment is closed; answers can no longer be submitted."))
-    completed = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
-        status=Response.Status.COMPLETED, completed_at=timezone.now()
-    )
+    completed = Response.objects.filter(
+        pk=response.pk,
+        status=Response.Status.IN_PROGRESS,
+        assessment__status=Assessment.Status.OPEN,
+    ).update(status=Response.Status.COMPLETED, completed_at=timezone.now())
     if (
         not completed
         and not Response.objects.filter(pk=response.pk, status=Response.Status.COMPLETED).exists()

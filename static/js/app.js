@@ -61,8 +61,7 @@ document.addEventListener("htmx:sendError", (event) => {
 });
 
 // No answer is lost to a closed tab: questions edited since their last save are
-// "dirty". Leaving the page sends them with a beacon, and the browser asks before
-// leaving while a save is still pending.
+// "dirty", and leaving the page sends them with a beacon.
 const dirty = new Set();
 
 document.addEventListener("input", (event) => {
@@ -78,10 +77,6 @@ document.addEventListener("htmx:afterRequest", (event) => {
 });
 
 document.addEventListener("submit", () => dirty.clear());
-
-window.addEventListener("beforeunload", (event) => {
-  if (dirty.size) event.preventDefault();
-});
 
 window.addEventListener("pagehide", () => {
   const token = cookie("csrftoken");

@@ -491,3 +491,27 @@ def test_a_member_cannot_reach_manager_pages(client, open_assessment, mailoutbox
         result = client.get(url)
         assert result.status_code == 302
         assert result["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_a_save_from_a_page_loaded_before_completion_changes_nothing(open_assessment):
+    response = make_response(open_assessment)
+    stale = Response.objects.select_related("assessment").get(pk=response.pk)
+    services.response_complete(response=Response.objects.get(pk=response.pk))
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+
+    with pytest.raises(services.ServiceError, match="can no longer be changed"):
+        services.answers_save(
+            response=stale,
+            answers=[
+                services.AnswerInput(
+                    question_id=question.pk,
+                    level=2,
+                    not_applicable=False,
+                    comment="late",
+                    base_revision=0,
+                )
+            ],
+        )
+
+    assert not Answer.objects.filter(response=response).exists()
