@@ -189,6 +189,19 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
     return invitation
 
 
+RENEWAL_INTERVAL = timedelta(minutes=5)
+
+
+def invitation_renew(*, invitation: Invitation) -> Invitation:
+    """A fresh link at the invitee's request, at most once every few minutes, so an old
+    link cannot be used to flood their inbox."""
+    if invitation.sent_at and timezone.now() - invitation.sent_at < RENEWAL_INTERVAL:
+        raise ServiceError(
+            _("We sent a fresh link a few minutes ago. Please check your inbox (and spam folder).")
+        )
+    return invitation_send(invitation=invitation)
+
+
 def invitation_revoke(*, invitation: Invitation) -> Invitation:
     if invitation.assessment.status not in (Assessment.Status.DRAFT, Assessment.Status.OPEN):
         raise ServiceError(_("This assessment is closed; its invitations can no longer change."))

@@ -17,6 +17,7 @@ from assessment import access, questionnaire, services
 from assessment.models import COMMENT_MAX_LENGTH, Invitation
 
 SESSION_LINK_TOKEN = "invitation_link_token"  # noqa: S105 - a session key name
+SESSION_RENEW = "invitation_renew"
 
 
 @login_not_required
@@ -30,23 +31,33 @@ def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def invitation_landing(request: HttpRequest) -> HttpResponse:
-    """Use the link held in the session, once, and open the questionnaire."""
-    token = request.session.pop(SESSION_LINK_TOKEN, None)
+    """GET asks the invitee to start; POST uses the link held in the session, once.
+
+    Using the link only on a POST means mail scanners that follow links cannot
+    spend it before the invitee does.
+    """
+    token = request.session.get(SESSION_LINK_TOKEN)
     if token is None:
         return render(request, "assessment/respond/link_problem.html", {"problem": None})
+    if request.method == "GET":
+        return render(request, "assessment/respond/link_start.html")
     try:
         response = services.invitation_redeem(token=token)
     except services.LinkProblem as problem:
+        request.session.pop(SESSION_LINK_TOKEN, None)
         if problem.renewable:
-            request.session[SESSION_LINK_TOKEN + "_renew"] = problem.invitation.pk
+            request.session[SESSION_RENEW] = problem.invitation.pk
         return render(
             request,
             "assessment/respond/link_problem.html",
             {"problem": problem, "renewable": problem.renewable},
             status=410 if problem.invitation is not None else 404,
         )
+    # A new session key once the link is used: a session planted before cannot ride along.
+    request.session.cycle_key()
+    request.session.pop(SESSION_LINK_TOKEN, None)
     access.remember_response(request, response)
     # The session lasts as long as the invitation link would have: until the assessment closes.
     request.session.set_expiry(response.invitation.token_expires_at)
@@ -57,7 +68,7 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
 @require_POST
 def invitation_renew(request: HttpRequest) -> HttpResponse:
     """E-mail a fresh link to the invitation's own address (the one the old link came to)."""
-    invitation_pk = request.session.pop(SESSION_LINK_TOKEN + "_renew", None)
+    invitation_pk = request.session.pop(SESSION_RENEW, None)
     invitation = (
         Invitation.objects.filter(pk=invitation_pk).select_related("assessment").first()
         if invitation_pk
@@ -66,7 +77,7 @@ def invitation_renew(request: HttpRequest) -> HttpResponse:
     if invitation is None:
         raise Http404
     try:
-        services.invitation_send(invitation=invitation)
+        services.invitation_renew(invitation=invitation)
     except services.ServiceError as error:
         messages.error(request, str(error))
         return render(request, "assessment/respond/link_problem.html", {"problem": None})

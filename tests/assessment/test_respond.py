@@ -49,8 +49,9 @@ def token_from(mail) -> str:
 
 
 def redeem(client, token: str):
+    """Follow the e-mailed link, then press "Open my questionnaire" (a POST)."""
     first = client.get(reverse("assessment:invitation_open", kwargs={"token": token}))
-    return first, client.get(first["Location"])
+    return first, client.post(first["Location"])
 
 
 def member_client(client, mailoutbox, index: int = 0):
@@ -136,6 +137,7 @@ def test_a_used_link_can_ask_for_a_fresh_one_by_email(
     other = client_factory()
     redeem(other, token)
     sent_before = len(mailoutbox)
+    Invitation.objects.update(sent_at=timezone.now() - timedelta(minutes=10))  # a while later
 
     renewed = other.post(reverse("assessment:invitation_renew"))
 
@@ -515,3 +517,47 @@ def test_a_save_from_a_page_loaded_before_completion_changes_nothing(open_assess
         )
 
     assert not Answer.objects.filter(response=response).exists()
+
+
+@pytest.mark.django_db
+def test_following_the_link_without_pressing_start_does_not_use_it(
+    client, client_factory, open_assessment, mailoutbox
+):
+    token = token_from(mailoutbox[0])
+    scanner = client_factory()
+    first = scanner.get(reverse("assessment:invitation_open", kwargs={"token": token}))
+    start = scanner.get(first["Location"])
+
+    _first, landing = redeem(client, token)
+
+    assert start.status_code == 200
+    assert "Open my questionnaire" in start.text
+    assert landing.status_code == 302
+    assert "/responses/" in landing["Location"]
+
+
+@pytest.mark.django_db
+def test_using_the_link_gives_the_browser_a_new_session_key(client, open_assessment, mailoutbox):
+    token = token_from(mailoutbox[0])
+    client.get(reverse("assessment:invitation_open", kwargs={"token": token}))
+    before = client.session.session_key
+
+    client.post(reverse("assessment:invitation_landing"))
+
+    assert client.session.session_key != before
+
+
+@pytest.mark.django_db
+def test_fresh_links_are_not_sent_more_than_once_every_few_minutes(
+    client, client_factory, open_assessment, mailoutbox
+):
+    token = token_from(mailoutbox[0])
+    redeem(client, token)
+    other = client_factory()
+    redeem(other, token)
+    sent_before = len(mailoutbox)
+
+    renewed = other.post(reverse("assessment:invitation_renew"))
+
+    assert "a few minutes ago" in renewed.text
+    assert len(mailoutbox) == sent_before

@@ -48,7 +48,7 @@ def test_the_printed_member_link_opens_the_questionnaire(settings, loaded_framew
     link = seed(settings).strip().splitlines()[-1].strip()
     path = link.removeprefix(settings.SITE_URL.rstrip("/"))
 
-    landing = client.get(client.get(path)["Location"])
+    landing = client.post(client.get(path)["Location"])
 
     assert landing.status_code == 302
     assert "/responses/" in landing["Location"]

@@ -1,12 +1,14 @@
 """The manager journey end to end in Chromium: with JavaScript (autosave) and without."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
-from assessment.models import Answer, Assessment, Response
+from assessment.models import Answer, Assessment, Invitation, Response
 from tests.factories import make_organisation, make_team
 
 MEMBERS = ["ana@example.com", "bo@example.com"]
@@ -42,6 +44,12 @@ def create_and_open_assessment(page: Page, base: str, team_name: str) -> Assessm
 def link_for(email: str) -> str:
     message = [m for m in mail.outbox if m.to == [email]][-1]
     return re.search(r"https?://\S+/r/\S+/", message.body).group(0)
+
+
+def open_link(page: Page, email: str) -> None:
+    """Open the e-mailed link and press the start button, as the invitee does."""
+    page.goto(link_for(email))
+    page.get_by_role("button", name="Open my questionnaire").click()
 
 
 def section_links(page: Page) -> list[str]:
@@ -84,7 +92,7 @@ def test_a_manager_invites_and_a_member_answers_with_autosave(journey, browser, 
     # The member answers every section; each answer is saved as it is chosen.
     member: BrowserContext = browser.new_context()
     page = member.new_page()
-    page.goto(link_for(MEMBERS[0]))
+    open_link(page, MEMBERS[0])
     assert "/r/" not in page.url  # the token left the address bar
     sections = section_links(page)
     assert len(sections) == 8
@@ -98,10 +106,12 @@ def test_a_manager_invites_and_a_member_answers_with_autosave(journey, browser, 
     # A new browser: the used link offers a fresh one by e-mail, and every answer is there.
     member = browser.new_context(java_script_enabled=True)
     page = member.new_page()
-    page.goto(link_for(MEMBERS[0]))
+    Invitation.objects.update(sent_at=timezone.now() - timedelta(hours=1))  # the next day
+    open_link(page, MEMBERS[0])
     expect(page.get_by_text("already been used")).to_be_visible()
     page.get_by_role("button", name="E-mail me a fresh link").click()
-    page.goto(link_for(MEMBERS[0]))
+    expect(page.get_by_text("Check your e-mail")).to_be_visible()
+    open_link(page, MEMBERS[0])
     for number, url in enumerate(section_links(page)):
         page.goto(url)
         levels = checked_levels(page)
@@ -132,7 +142,7 @@ def test_the_same_journey_works_without_javascript(journey, browser):
 
     member = browser.new_context(java_script_enabled=False)
     page = member.new_page()
-    page.goto(link_for(MEMBERS[1]))
+    open_link(page, MEMBERS[1])
     for number in range(8):
         questions = page.locator("fieldset.question")
         for index in range(questions.count()):
