@@ -67,9 +67,11 @@ class AssessmentResults:
     threshold: int
     panels: list[FrameworkPanel]
 
+    submitted: bool = True
+
     @property
     def visible(self) -> bool:
-        return self.completed_members >= self.threshold
+        return self.submitted and self.completed_members >= self.threshold
 
 
 @dataclass
@@ -93,8 +95,11 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
     members = sum(
         1 for _pk, a, manager, inv in responses if a == assessment.pk and inv and not manager
     )
-    if members < threshold:
-        return AssessmentResults(assessment, members, threshold, panels=[])
+    # Only once submitted: while open, the change after each completion would give
+    # that person's answers away.
+    submitted = assessment.status in REVIEWED_STATUSES
+    if members < threshold or not submitted:
+        return AssessmentResults(assessment, members, threshold, panels=[], submitted=submitted)
 
     version_ids = {v["version_id"] for rows in versions.values() for v in rows}
     sections = list(  # query 3
@@ -268,6 +273,9 @@ def _score(
                     continue
                 target[row["version_id"]] = scoring.score_framework(
                     scoring.FrameworkTotals(
+                        # Team sections need as many raters as the threshold, or they
+                        # would show a few individuals' answers.
+                        min_raters=threshold if group == TEAM else 1,
                         sections=[
                             (s.key, s.name, s.question_count, float(s.weight))
                             for s in version_sections

@@ -141,18 +141,20 @@ def section_score(
     questions: int,
     totals: SectionTotals,
     weight: float = 1.0,
+    min_raters: int = 1,
 ) -> SectionScore:
     """0-100 score for one section from its totals.
 
     The score is the mean of every rated answer (pooled across respondents),
     rescaled to 0-100. "Not applicable" answers are left out, never counted as
-    zero. Fewer rated answers than MIN_RATED_SHARE of the possible ones leaves
-    the section unscored. The spread is the population standard deviation of
+    zero. Fewer rated answers than MIN_RATED_SHARE of the possible ones, or fewer
+    respondents with a rated answer than ``min_raters``, leaves the section
+    unscored. The spread is the population standard deviation of
     the respondents' own section scores.
     """
     possible = questions * totals.respondents
     rated = totals.rated
-    if not rated or rated < MIN_RATED_SHARE * possible:
+    if not rated or rated < MIN_RATED_SHARE * possible or totals.rated_respondents < min_raters:
         score = level = spread = None
     else:
         score = level_to_score(totals.level_sum / rated)
@@ -385,6 +387,7 @@ class FrameworkTotals:
     sections: Sequence[tuple[str, str, int, float]]  # key, name, questions, weight
     totals: Mapping[str, SectionTotals] = field(default_factory=dict)  # by section key
     respondents: int = 0  # completed responses included, for sections nobody answered
+    min_raters: int = 1  # fewer respondents with a rated answer leave a section unscored
 
 
 def score_framework(data: FrameworkTotals, *, no_loser_rule: bool = False) -> FrameworkResult:
@@ -397,6 +400,7 @@ def score_framework(data: FrameworkTotals, *, no_loser_rule: bool = False) -> Fr
             questions=questions,
             totals=data.totals.get(key, nobody),
             weight=weight,
+            min_raters=data.min_raters,
         )
         for key, name, questions, weight in data.sections
     ]

@@ -182,6 +182,7 @@ class SectionFigures:
     answered: int
     not_applicable: int
     level_counts: list[tuple[int, int]]
+    hidden: bool = False  # fewer than the threshold rated this section: counts withheld
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,11 @@ class TeamResults:
     threshold: int
     completed: int
     frameworks: list[FrameworkFigures]
+    submitted: bool = True
 
     @property
     def visible(self) -> bool:
-        return self.completed >= self.threshold
+        return self.submitted and self.completed >= self.threshold
 
 
 def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> TeamResults:
@@ -215,8 +217,13 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
     threshold = settings.ANONYMITY_THRESHOLD
     responses = member_responses(assessment)
     completed = responses.count()
-    if completed < threshold:
-        return TeamResults(threshold=threshold, completed=completed, frameworks=[])
+    # Figures appear only once the assessment is submitted: while it is open, the
+    # change after each person completes would give away that person's answers.
+    submitted = assessment.status == Assessment.Status.SUBMITTED
+    if completed < threshold or not submitted:
+        return TeamResults(
+            threshold=threshold, completed=completed, frameworks=[], submitted=submitted
+        )
 
     answers = Answer.objects.filter(response__in=responses, question__version__in=versions)
     level_counts = {f"level_{n}": Count("pk", filter=Q(level=n)) for n in LEVELS}
@@ -226,6 +233,7 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
         .values("question__section")
         .annotate(
             answered=Count("pk", filter=Q(level__isnull=False) | Q(not_applicable=True)),
+            raters=Count("response", distinct=True, filter=Q(level__isnull=False)),
             not_applicable=Count("pk", filter=Q(not_applicable=True)),
             **level_counts,
         )
@@ -234,12 +242,14 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
     sections_by_version: dict[int, list[SectionFigures]] = defaultdict(list)
     for section in sections:
         row = stats.get(section.pk, {})
+        hidden = row.get("raters", 0) < threshold
         sections_by_version[section.version_id].append(
             SectionFigures(
                 section=section,
                 answered=row.get("answered", 0),
                 not_applicable=row.get("not_applicable", 0),
-                level_counts=[(n, row.get(f"level_{n}", 0)) for n in LEVELS],
+                level_counts=[(n, 0 if hidden else row.get(f"level_{n}", 0)) for n in LEVELS],
+                hidden=hidden,
             )
         )
 

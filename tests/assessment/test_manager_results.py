@@ -28,7 +28,7 @@ def manager_client(client, organisation):
 
 @pytest.fixture
 def assessment(organisation, loaded_frameworks):
-    return make_assessment(make_team(organisation), status="open")
+    return make_assessment(make_team(organisation), status="submitted")
 
 
 def detail(client, assessment):

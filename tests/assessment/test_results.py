@@ -48,7 +48,7 @@ def results_url(assessment) -> str:
 
 @pytest.mark.django_db
 def test_below_the_threshold_the_results_say_why_and_show_nothing(manager_client):
-    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
     respond(assessment, 2, {"customers": 1})
 
     page = manager_client.get(results_url(assessment))
@@ -60,7 +60,7 @@ def test_below_the_threshold_the_results_say_why_and_show_nothing(manager_client
 
 @pytest.mark.django_db
 def test_an_unbalanced_win4_team_gets_a_verdict_chart_table_and_priorities(manager_client):
-    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
     respond(assessment, 3, {"customers": 5, "employees": 1, "company": 4, "owners": 3})
 
     page = manager_client.get(results_url(assessment))
@@ -84,7 +84,7 @@ def test_the_results_page_query_count_is_the_same_for_3_and_300_respondents(mana
     counts = []
     for people in (3, 300):
         team = make_team(manager_client.organisation, f"Team of {people}")
-        assessment = make_assessment(team, slugs=("win4", "holistic"), status="open")
+        assessment = make_assessment(team, slugs=("win4", "holistic"), status="submitted")
         respond(assessment, people, {"customers": 4})
         with CaptureQueriesContext(connection) as queries:
             page = manager_client.get(results_url(assessment))
@@ -96,7 +96,7 @@ def test_the_results_page_query_count_is_the_same_for_3_and_300_respondents(mana
 
 @pytest.mark.django_db
 def test_scoring_the_same_answers_again_gives_the_same_figures(loaded_frameworks):
-    assessment = make_assessment(make_team(make_organisation()), status="open")
+    assessment = make_assessment(make_team(make_organisation()), status="submitted")
     respond(assessment, 4, {"customers": 4, "owners": 2})
 
     first = results.assessment_results(assessment)
@@ -108,7 +108,7 @@ def test_scoring_the_same_answers_again_gives_the_same_figures(loaded_frameworks
 @pytest.mark.django_db
 def test_the_manager_self_view_is_scored_apart_and_compared(manager_client):
     organisation = manager_client.organisation
-    assessment = make_assessment(make_team(organisation), status="open")
+    assessment = make_assessment(make_team(organisation), status="submitted")
     respond(assessment, 3, {"customers": 2})
     mine = Response.objects.create(
         assessment=assessment, user=organisation.manager, is_manager_view=True, status="completed"
@@ -135,7 +135,7 @@ def test_the_trend_compares_with_the_previous_submitted_assessment(manager_clien
     before.submitted_at = timezone.now()
     before.save(update_fields=["submitted_at"])
     respond(before, 3, {"customers": 2})
-    now = make_assessment(team, status="open")
+    now = make_assessment(team, status="submitted")
     respond(now, 3, {"customers": 4})
 
     panel = results.assessment_results(now).panels[0]
@@ -152,7 +152,7 @@ def test_an_earlier_assessment_below_the_threshold_is_not_used_for_the_trend(loa
     team = make_team(make_organisation())
     before = make_assessment(team, status="submitted")
     respond(before, 2)
-    now = make_assessment(team, status="open")
+    now = make_assessment(team, status="submitted")
     respond(now, 3)
 
     assert results.assessment_results(now).panels[0].trend is None
@@ -160,7 +160,7 @@ def test_an_earlier_assessment_below_the_threshold_is_not_used_for_the_trend(loa
 
 @pytest.mark.django_db
 def test_targets_change_the_priorities(manager_client):
-    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
     respond(assessment, 3, {"customers": 3, "employees": 3, "company": 3, "owners": 3})
     owners = Section.objects.get(version__assessments=assessment, key="owners")
 
@@ -179,7 +179,7 @@ def test_targets_change_the_priorities(manager_client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", ["9", "x", "0"])
 def test_a_bad_target_is_refused_with_a_message_and_changes_nothing(manager_client, value):
-    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
     section = Section.objects.filter(version__assessments=assessment).first()
 
     response = manager_client.post(
@@ -194,7 +194,7 @@ def test_a_bad_target_is_refused_with_a_message_and_changes_nothing(manager_clie
 
 @pytest.mark.django_db
 def test_a_section_of_another_framework_cannot_get_a_target(manager_client):
-    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
     foreign = Section.objects.exclude(version__assessments=assessment).first()
 
     response = manager_client.post(
@@ -248,3 +248,34 @@ def test_a_missing_value_breaks_the_outline_instead_of_drawing_zero():
     outline = re.findall(r'<line x1="(?!24")[^>]*stroke="#1d4e5f"', svg)  # not the legend
     assert len(outline) == 2  # C-D and D-A; no segment touches the missing B
     assert not re.search(r'<polygon [^>]*stroke="#1d4e5f"', svg)
+
+
+@pytest.mark.django_db
+def test_results_of_an_open_assessment_wait_for_submission(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="open")
+    respond(assessment, 5)
+
+    page = manager_client.get(results_url(assessment))
+    detail = manager_client.get(reverse("assessment:detail", kwargs={"pk": assessment.pk}))
+
+    assert "Results appear when the assessment is submitted" in page.text
+    assert "<svg" not in page.text
+    assert "Team results appear once you submit the assessment" in detail.text
+
+
+@pytest.mark.django_db
+def test_a_section_rated_by_fewer_people_than_the_threshold_is_withheld(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
+    people = respond(assessment, 3, {"owners": 4})
+    # Two of the three said "not applicable" to every owners question: one person's view.
+    Answer.objects.filter(response__in=people[:2], section__key="owners").update(
+        level=None, not_applicable=True
+    )
+
+    panel = results.assessment_results(assessment).panels[0]
+    detail = manager_client.get(reverse("assessment:detail", kwargs={"pk": assessment.pk}))
+
+    owners = next(r for r in panel.rows if r.key == "owners")
+    assert owners.team.score is None
+    assert owners.team.spread is None
+    assert "Withheld: fewer than 3 people rated this part." in detail.text

@@ -156,8 +156,9 @@ def _seed_organisation() -> None:
         created_at=a_year_ago, opened_at=a_year_ago, submitted_at=a_year_ago + timedelta(days=30)
     )
 
-    # Last quarter: customers win at the expense of staff and owners. Five completed
-    # responses (past the anonymity threshold), one unfinished, and the manager's own view.
+    # Last quarter, submitted: customers win at the expense of staff and owners. Five
+    # completed responses (past the anonymity threshold), one left unfinished, and the
+    # manager's own view.
     finished = services.assessment_create(
         team=team,
         title="Spring service review",
@@ -172,6 +173,7 @@ def _seed_organisation() -> None:
     _answer(_response_for(invitations[5]), rng, complete=False, share=0.4, leaning=UNBALANCED)
     own = services.manager_response_start(assessment=finished, by=manager)
     _answer(own, rng, complete=True, leaning=ROSY)
+    services.assessment_submit(assessment=finished, by=manager)
 
     # This quarter's assessment: open, answers still coming in.
     current = services.assessment_create(
