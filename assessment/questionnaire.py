@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Answer, Response
 from assessment.services import AnswerInput, ServiceError
-from frameworks.models import Question, ScaleLevel, Section
+from frameworks.models import SCALE_MAX, SCALE_MIN, Question, ScaleLevel, Section
 
 NOT_APPLICABLE = "na"
+LEVEL_VALUES = frozenset(str(n) for n in range(SCALE_MIN, SCALE_MAX + 1))
 
 
 def field_names(question_id: int) -> dict[str, str]:
@@ -162,20 +163,18 @@ def parse_answer_input(data: QueryDict | Mapping[str, str], question_id: int) ->
     names = field_names(question_id)
     raw_level = (data.get(names["level"]) or "").strip()
     comment = (data.get(names["comment"]) or "").replace("\r\n", "\n").strip()
-    try:
-        revision = int(data.get(names["revision"]) or 0)
-    except ValueError:
-        raise ServiceError(_("The form was damaged; reload the page.")) from None
+    raw_revision = (data.get(names["revision"]) or "0").strip()
+    if not (raw_revision.isascii() and raw_revision.isdigit()) or len(raw_revision) > 9:
+        raise ServiceError(_("The form was damaged; reload the page."))
+    revision = int(raw_revision)
     if raw_level == NOT_APPLICABLE:
         level, not_applicable = None, True
     elif raw_level == "":
         level, not_applicable = None, False
-    elif raw_level.isdigit():
+    elif raw_level in LEVEL_VALUES:
         level, not_applicable = int(raw_level), False
     else:
         raise ServiceError(_("Choose a level from 1 to 5, or “not applicable”."))
-    if revision < 0:
-        raise ServiceError(_("The form was damaged; reload the page."))
     return AnswerInput(
         question_id=question_id,
         level=level,

@@ -420,11 +420,14 @@ def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the target level of each section of one framework ("" restores the default)."""
     assessment = access.assessment_for_manager(request.user, pk)
     levels: dict[int, int | None] = {}
+    allowed = {str(n) for n in range(SCALE_MIN, SCALE_MAX + 1)}
     for name, value in request.POST.items():
         if not name.startswith("target-"):
             continue
         section, raw = name.removeprefix("target-"), value.strip()
-        if not section.isdigit() or (raw and not raw.isdigit()):
+        if not (section.isascii() and section.isdigit() and len(section) < 10) or (
+            raw and raw not in allowed
+        ):
             messages.error(request, _("Choose a target level from 1 to 5."))
             return redirect("assessment:results", pk=assessment.pk)
         levels[int(section)] = int(raw) if raw else None

@@ -254,7 +254,12 @@ def test_save_and_continue_saves_the_page_and_moves_on(client, open_assessment, 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("level", "comment", "message"),
-    [("9", "", "level from 1 to 5"), ("x", "", "level from 1 to 5"), ("3", "a" * 2001, "2000")],
+    [
+        ("9", "", "level from 1 to 5"),
+        ("x", "", "level from 1 to 5"),
+        ("²", "", "level from 1 to 5"),
+        ("3", "a" * 2001, "2000"),
+    ],
 )
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(
     client, open_assessment, mailoutbox, level, comment, message
@@ -561,3 +566,18 @@ def test_fresh_links_are_not_sent_more_than_once_every_few_minutes(
 
     assert "a few minutes ago" in renewed.text
     assert len(mailoutbox) == sent_before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("revision", ["9" * 30, "-1", "²", "1.5"])
+def test_a_damaged_revision_is_refused_with_a_message(
+    client, open_assessment, mailoutbox, revision
+):
+    pk = member_client(client, mailoutbox)
+    question = Question.objects.filter(version__assessments=open_assessment).first()
+
+    result = autosave(client, pk, question, level="3", revision=revision)
+
+    assert result.status_code == 400
+    assert "reload the page" in result.text
+    assert not Answer.objects.filter(response_id=pk).exists()

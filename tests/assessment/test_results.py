@@ -177,7 +177,7 @@ def test_targets_change_the_priorities(manager_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("value", ["9", "x", "0"])
+@pytest.mark.parametrize("value", ["9", "x", "0", "²", "3" * 40])
 def test_a_bad_target_is_refused_with_a_message_and_changes_nothing(manager_client, value):
     assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
     section = Section.objects.filter(version__assessments=assessment).first()
@@ -279,3 +279,17 @@ def test_a_section_rated_by_fewer_people_than_the_threshold_is_withheld(manager_
     assert owners.team.score is None
     assert owners.team.spread is None
     assert "Withheld: fewer than 3 people rated this part." in detail.text
+
+
+@pytest.mark.django_db
+def test_a_malformed_target_field_name_is_refused(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
+
+    response = manager_client.post(
+        reverse("assessment:targets", kwargs={"pk": assessment.pk}),
+        {"target-²": "3", "target-" + "9" * 40: "3"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "target level from 1 to 5" in response.text

@@ -27,8 +27,7 @@ def test_seed_demo_creates_what_the_demo_needs(settings, loaded_frameworks):
     submitted = Assessment.objects.filter(status=Assessment.Status.SUBMITTED)
     assert submitted.count() == 2  # the results page shows last year's as the trend
     completed = [
-        a.responses.filter(status="completed", invitation__isnull=False).count()
-        for a in submitted
+        a.responses.filter(status="completed", invitation__isnull=False).count() for a in submitted
     ]
     assert min(completed) >= settings.ANONYMITY_THRESHOLD
     assert "manager" in output
