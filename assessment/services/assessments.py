@@ -1,5 +1,7 @@
 """Team assessments: creation, invitations and their links, opening and submission."""
 
+import logging
+import smtplib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -30,6 +32,8 @@ from assessment.services.common import (
 from frameworks.models import SCALE_MAX, SCALE_MIN, Framework, Section
 
 # --- assessments ---------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -96,7 +100,6 @@ def parse_addresses(text: str) -> ParsedAddresses:
     return ParsedAddresses(valid=valid, invalid=invalid)
 
 
-@transaction.atomic
 def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]) -> int:
     """Invite people (name, e-mail) who are not invited yet; return how many were added.
 
@@ -123,10 +126,7 @@ def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]
         )
     Invitation.objects.bulk_create(created)
     if assessment.status == Assessment.Status.OPEN:
-        for invitation in assessment.invitations.filter(
-            sent_at__isnull=True, revoked_at__isnull=True
-        ):
-            invitation_send(invitation=invitation)
+        _send_all(assessment.invitations.filter(sent_at__isnull=True, revoked_at__isnull=True))
     return len(created)
 
 
@@ -140,9 +140,12 @@ def _link_expiry(assessment: Assessment) -> datetime:
     return expiry
 
 
-@transaction.atomic
 def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
-    """Draft to open: send every invitation. Needs at least one invitee who is not revoked."""
+    """Draft to open: send every invitation. Needs at least one invitee who is not revoked.
+
+    The mail is sent after the state change is committed, one invitation at a time,
+    so no database lock waits on the mail server and one failed send undoes nothing.
+    """
     if not assessment.invitations.filter(revoked_at__isnull=True).exists():
         raise ServiceError(_("Invite at least one team member before opening the assessment."))
     opened = Assessment.objects.filter(pk=assessment.pk, status=Assessment.Status.DRAFT).update(
@@ -151,28 +154,41 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     if not opened:
         raise ServiceError(_("Only a draft assessment can be opened."))
     assessment.refresh_from_db()
-    for invitation in assessment.invitations.filter(revoked_at__isnull=True):
-        invitation_send(invitation=invitation)
+    _send_all(assessment.invitations.filter(revoked_at__isnull=True))
     return assessment
 
 
+def _send_all(invitations: Iterable[Invitation]) -> None:
+    """Send each invitation; report the addresses that failed, after trying them all."""
+    failed = []
+    for invitation in invitations:
+        try:
+            invitation_send(invitation=invitation)
+        except ServiceError:
+            failed.append(invitation.email)
+    if failed:
+        raise ServiceError(
+            _(
+                "The e-mail to %(addresses)s could not be sent. The others were sent; "
+                "use Resend to try again."
+            )
+            % {"addresses": ", ".join(failed)}
+        )
+
+
 def invitation_send(*, invitation: Invitation) -> Invitation:
-    """(Re)send the invitation with a fresh link; any earlier link stops working."""
+    """(Re)send the invitation with a fresh link; any earlier link stops working.
+
+    The mail goes first and the new token's hash is stored after it: a failed send
+    changes nothing, and the earlier link keeps working.
+    """
     assessment = invitation.assessment
     if not assessment.is_open:
         raise ServiceError(_("Invitations can only be sent while the assessment is open."))
     if invitation.is_revoked:
         raise ServiceError(_("This invitation was revoked."))
     token, digest = new_token_pair()
-    with transaction.atomic():
-        Invitation.objects.filter(pk=invitation.pk).update(
-            token_hash=digest,
-            token_expires_at=_link_expiry(assessment),
-            token_used_at=None,
-            sent_at=timezone.now(),
-            send_count=F("send_count") + 1,
-        )
-        invitation.refresh_from_db()
+    try:
         send_email(
             to=invitation.email,
             subject=_("Your team assessment: %(title)s") % {"title": assessment.title},
@@ -186,6 +202,20 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
                 ),
             },
         )
+    except (OSError, smtplib.SMTPException):
+        logger.exception("Invitation %s could not be e-mailed", invitation.pk)
+        raise ServiceError(
+            _("The e-mail to %(email)s could not be sent; please try again later.")
+            % {"email": invitation.email}
+        ) from None
+    Invitation.objects.filter(pk=invitation.pk).update(
+        token_hash=digest,
+        token_expires_at=_link_expiry(assessment),
+        token_used_at=None,
+        sent_at=timezone.now(),
+        send_count=F("send_count") + 1,
+    )
+    invitation.refresh_from_db()
     return invitation
 
 

@@ -32,5 +32,6 @@ def absolute_url(path: str) -> str:
 
 
 def send_email(*, to: str, subject: str, template: str, context: dict) -> None:
+    """Send a plain-text e-mail; the subject is folded to one line (titles are user text)."""
     body = render_to_string(template, context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to])

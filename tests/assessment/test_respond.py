@@ -581,3 +581,67 @@ def test_a_damaged_revision_is_refused_with_a_message(
     assert result.status_code == 400
     assert "reload the page" in result.text
     assert not Answer.objects.filter(response_id=pk).exists()
+
+
+@pytest.fixture
+def refusing_mail(settings, mailoutbox):
+    settings.MAILERS = {"default": {"BACKEND": "tests.mail.FailForSomeBackend"}}
+    return mailoutbox
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_reported_and_the_others_still_go(refusing_mail, loaded_frameworks):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation))
+    services.invitations_add(
+        assessment=assessment,
+        people=[("", "ok@example.com"), ("", "refused@example.com"), ("", "fine@example.com")],
+    )
+
+    with pytest.raises(services.ServiceError, match=r"refused@example\.com could not be sent"):
+        services.assessment_open(assessment=assessment, by=organisation.manager)
+
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.OPEN
+    assert sorted(m.to[0] for m in refusing_mail) == ["fine@example.com", "ok@example.com"]
+    refused = Invitation.objects.get(email="refused@example.com")
+    assert (refused.sent_at, refused.send_count) == (None, 0)
+
+
+@pytest.mark.django_db
+def test_a_failed_resend_keeps_the_earlier_link_working(
+    client, refusing_mail, loaded_frameworks, settings
+):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation))
+    services.invitations_add(assessment=assessment, people=[("", "someone@example.com")])
+    services.assessment_open(assessment=assessment, by=organisation.manager)
+    token = token_from(refusing_mail[0])
+    invitation = Invitation.objects.get()
+    Invitation.objects.filter(pk=invitation.pk).update(email="refused@example.com")
+    invitation.refresh_from_db()
+
+    with pytest.raises(services.ServiceError, match="could not be sent"):
+        services.invitation_send(invitation=invitation)
+
+    _first, landing = redeem(client, token)
+    assert landing.status_code == 302  # the link from the first e-mail still works
+
+
+@pytest.mark.django_db
+def test_a_title_with_line_breaks_cannot_break_the_mail_headers(mailoutbox, loaded_frameworks):
+    organisation = make_organisation()
+    team = make_team(organisation, members=1)
+    assessment = services.assessment_create(
+        team=team,
+        title="Q1\nBcc: x@evil.example",
+        framework_slugs=["win4"],
+        due_date=None,
+        by=organisation.manager,
+    )
+
+    services.assessment_open(assessment=assessment, by=organisation.manager)
+
+    assert len(mailoutbox) == 1
+    assert "\n" not in mailoutbox[0].subject
+    assert mailoutbox[0].bcc == []
