@@ -82,14 +82,22 @@ class _Scored:
     self_view: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
 
 
-def assessment_results(assessment: Assessment) -> AssessmentResults:
-    """Everything the results page (and the report) shows, in six queries at most."""
+def assessment_results(
+    assessment: Assessment, *, viewer_id: int | None = None
+) -> AssessmentResults:
+    """Everything the results page (and the report) shows, in six queries at most.
+
+    The self-view is the viewer's own answers (a manager's), never another manager's.
+    """
     threshold = settings.ANONYMITY_THRESHOLD
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
     responses = list(  # query 2
         Response.objects.filter(
-            assessment_id__in=list(versions), status=Response.Status.COMPLETED
+            Q(invitation__isnull=False, is_manager_view=False)
+            | Q(is_manager_view=True, user_id=viewer_id),
+            assessment_id__in=list(versions),
+            status=Response.Status.COMPLETED,
         ).values_list("pk", "assessment_id", "is_manager_view", "invitation_id")
     )
     members = sum(
@@ -107,7 +115,7 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         .annotate(question_count=Count("questions"))
         .order_by("version_id", "position")
     )
-    totals = _section_totals(list(versions))  # query 4
+    totals = _section_totals(list(versions), viewer_id=viewer_id)  # query 4
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
@@ -206,7 +214,8 @@ FROM (
         SELECT id FROM assessment_response
         WHERE assessment_id IN ({placeholders})
           AND status = %s
-          AND (invitation_id IS NOT NULL OR is_manager_view)
+          AND ((invitation_id IS NOT NULL AND NOT is_manager_view)
+               OR (is_manager_view AND user_id = %s))
     )
     GROUP BY a.response_id, a.section_id
 ) t
@@ -215,11 +224,14 @@ GROUP BY r.assessment_id, r.is_manager_view, t.section_id
 """
 
 
-def _section_totals(assessment_ids: list[int]) -> dict[tuple[int, str, int], scoring.SectionTotals]:
-    """(assessment, team or self, section) -> totals over its completed responses."""
+def _section_totals(
+    assessment_ids: list[int], *, viewer_id: int | None
+) -> dict[tuple[int, str, int], scoring.SectionTotals]:
+    """(assessment, team or the viewer's self-view, section) -> totals over completed responses."""
     sql = _TOTALS_SQL.format(placeholders=", ".join(["%s"] * len(assessment_ids)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*assessment_ids, Response.Status.COMPLETED])
+        # A viewer id of 0 matches no user: without a viewer there is no self-view.
+        cursor.execute(sql, [*assessment_ids, Response.Status.COMPLETED, viewer_id or 0])
         rows = cursor.fetchall()
     return {
         (assessment_id, SELF if manager else TEAM, section_id): scoring.SectionTotals(
@@ -356,7 +368,7 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
     if panel.self_view is not None:
         series.append(
             charts.Series(
-                _("Manager's self-view"), [r.self_score for r in panel.rows], **charts.SELF_VIEW
+                _("Your own view"), [r.self_score for r in panel.rows], **charts.SELF_VIEW
             )
         )
     series.append(

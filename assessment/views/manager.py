@@ -409,7 +409,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment/manager/assessment_results.html",
         {
             "assessment": assessment,
-            "results": results.assessment_results(assessment),
+            "results": results.assessment_results(assessment, viewer_id=request.user.pk),
             "levels": range(SCALE_MIN, SCALE_MAX + 1),
         },
     )

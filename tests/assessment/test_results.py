@@ -9,9 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import charts, results
-from assessment.models import Answer, Response, SectionTarget
+from assessment.models import Answer, Membership, Response, SectionTarget
 from frameworks.models import Question, Section
-from tests.factories import make_assessment, make_organisation, make_response, make_team
+from tests.factories import (
+    make_assessment,
+    make_organisation,
+    make_response,
+    make_team,
+    make_user,
+)
 
 
 def respond(assessment, count: int, levels_by_section: dict[str, int] | None = None):
@@ -118,14 +124,14 @@ def test_the_manager_self_view_is_scored_apart_and_compared(manager_client):
         for q in Question.objects.filter(version__assessments=assessment)
     )
 
-    panel = results.assessment_results(assessment).panels[0]
+    panel = results.assessment_results(assessment, viewer_id=organisation.manager.pk).panels[0]
     page = manager_client.get(results_url(assessment))
 
     customers = next(g for g in panel.gaps if g.key == "customers")
     assert (customers.team_score, customers.self_score, customers.flagged) == (25, 100, True)
     assert panel.rows[0].team.respondents == 3  # the manager is not part of the team figures
     assert "worth a conversation" in page.text
-    assert "self-view" in page.text
+    assert "Your own view" in page.text
 
 
 @pytest.mark.django_db
@@ -293,3 +299,25 @@ def test_a_malformed_target_field_name_is_refused(manager_client):
 
     assert response.status_code == 200
     assert "target level from 1 to 5" in response.text
+
+
+@pytest.mark.django_db
+def test_a_manager_never_sees_another_managers_self_view(manager_client):
+    organisation = manager_client.organisation
+    colleague = make_user("colleague")
+    Membership.objects.create(user=colleague, organisation=organisation)
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    respond(assessment, 3)
+    theirs = Response.objects.create(
+        assessment=assessment, user=colleague, is_manager_view=True, status="completed"
+    )
+    Answer.objects.bulk_create(
+        Answer(response=theirs, question=q, section_id=q.section_id, level=1)
+        for q in Question.objects.filter(version__assessments=assessment)
+    )
+
+    mine = results.assessment_results(assessment, viewer_id=organisation.manager.pk)
+    page = manager_client.get(results_url(assessment))
+
+    assert mine.panels[0].self_view is None
+    assert "Your own view" not in page.text
