@@ -77,7 +77,7 @@ class SignUpForm(AccountForm):
     """A new organisation and its first manager."""
 
     organisation_name = forms.CharField(label=_("Organisation name"), max_length=200)
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
 
     field_order = ["organisation_name", "full_name", "email", "username", "password1", "password2"]
 
@@ -97,7 +97,7 @@ class ManagerJoinForm(AccountForm):
 
 
 class ManagerInviteForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address of the new manager"))
+    email = forms.EmailField(label=_("E-mail address of the new manager"), max_length=254)
 
 
 class TeamForm(forms.Form):
@@ -106,7 +106,7 @@ class TeamForm(forms.Form):
 
 class RosterEntryForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
 
 
 class AssessmentForm(forms.Form):

@@ -36,6 +36,7 @@ class SectionRow:
     change: float | None
     level_label: str = ""
     target_label: str = ""
+    stored_target: int | None = None  # what the manager chose, if anything
 
 
 @dataclass
@@ -339,6 +340,7 @@ def _panel(
                 change=point.change if point else None,
                 level_label=level_labels.get(section.level, ""),
                 target_label=level_labels.get(target, ""),
+                stored_target=target_by_key.get(section.key),
             )
         )
     panel = FrameworkPanel(

@@ -9,7 +9,7 @@ which rules produced it.
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
@@ -193,10 +193,13 @@ class Verdict:
     losers: tuple[str, ...]  # section names below the floor
     winners: tuple[str, ...]  # section names at or above the floor, strongest first
     balance_adequate: bool
+    complete: bool = True  # False: a stakeholder has too little data to judge
 
     @property
     def summary(self) -> str:
         """Plain-language verdict, e.g. "customers win at the expense of the company"."""
+        if not self.complete:
+            return _("not every stakeholder has enough answers to judge whether all of them win")
         if self.losers and self.winners:
             return _("%(winners)s win at the expense of %(losers)s") % {
                 "winners": _join(self.winners),
@@ -269,7 +272,12 @@ def framework_result(
     alerts = tuple(
         sorted((s for s in scored if s.score < overall - ALERT_GAP), key=lambda s: (s.score, s.key))
     )
-    verdict = no_loser_verdict(scored, balance, overall) if no_loser_rule else None
+    verdict = None
+    if no_loser_rule:
+        verdict = no_loser_verdict(scored, balance, overall)
+        if len(scored) < len(sections):
+            # Nobody can be declared a winner while a stakeholder cannot be scored.
+            verdict = replace(verdict, sustainable=False, complete=False)
     return FrameworkResult(
         sections=tuple(sections),
         overall=overall,

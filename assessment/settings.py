@@ -66,7 +66,7 @@ if not SECRET_KEY:
 # The public address, for links in e-mails (never taken from the request's Host header).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Team-level figures appear only from this many completed member responses.
-ANONYMITY_THRESHOLD = env_int("ANONYMITY_THRESHOLD", 3)
+ANONYMITY_THRESHOLD = max(1, env_int("ANONYMITY_THRESHOLD", 3))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

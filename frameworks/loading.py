@@ -30,6 +30,7 @@ from frameworks.models import (
     Section,
 )
 
+MIN_SECTIONS = 3
 MIN_QUESTIONS_PER_SECTION = 5
 # A section is one page of the questionnaire; with three fields a question this
 # keeps every page far below Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
@@ -228,6 +229,10 @@ def _parse_scale(top: _Reader) -> tuple[ParsedLevel, ...]:
 
 def _parse_sections(top: _Reader) -> tuple[ParsedSection, ...]:
     sections: list[ParsedSection] = []
+    if len(top.tables("sections")) < MIN_SECTIONS:
+        raise top.fail(
+            "sections", f"needs at least {MIN_SECTIONS} sections (a radar needs three axes)"
+        )
     seen: set[str] = set()
     for item in top.tables("sections"):
         item.only(["key", "name", "description", "weight"])

@@ -11,7 +11,7 @@ LEVEL_LABELS = ["Barely delivers", "Consistent", "Exceeds", "Excellence", "Super
 
 
 def framework_document(
-    slug: str = "demo", *, sections: int = 2, questions_per_section: int = 5, text_suffix: str = ""
+    slug: str = "demo", *, sections: int = 3, questions_per_section: int = 5, text_suffix: str = ""
 ) -> dict[str, Any]:
     """A valid framework document as a dict, ready to change and write with write_toml."""
     section_keys = [f"part_{n}" for n in range(1, sections + 1)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -34,6 +35,7 @@ from frameworks.models import SCALE_MAX, SCALE_MIN, Framework, Section
 # --- assessments ---------------------------------------------------------------
 
 logger = logging.getLogger(__name__)
+EMAIL_MAX_LENGTH = 254  # the database columns' limit (RFC 5321's practical maximum)
 
 
 @transaction.atomic
@@ -93,7 +95,9 @@ def parse_addresses(text: str) -> ParsedAddresses:
         seen.add(candidate)
         try:
             validate_email(candidate)
-        except Exception:  # ValidationError: reported to the user one by one
+            if len(candidate) > EMAIL_MAX_LENGTH:
+                raise ValidationError("too long")
+        except ValidationError:  # reported to the user one by one
             invalid.append(raw.strip())
         else:
             valid.append(candidate)
@@ -232,10 +236,17 @@ def invitation_renew(*, invitation: Invitation) -> Invitation:
     return invitation_send(invitation=invitation)
 
 
+@transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Withdraw an invitation: its link stops working and unfinished answers close.
+
+    An invitee who has completed keeps their answers; the check and the change
+    happen under a row lock, so a completion at the same moment cannot slip between.
+    """
     if invitation.assessment.status not in (Assessment.Status.DRAFT, Assessment.Status.OPEN):
         raise ServiceError(_("This assessment is closed; its invitations can no longer change."))
-    if hasattr(invitation, "response") and invitation.response.status == Response.Status.COMPLETED:
+    response = Response.objects.select_for_update().filter(invitation=invitation).first()
+    if response is not None and response.status == Response.Status.COMPLETED:
         raise ServiceError(_("This person has already completed their answers."))
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()

@@ -723,3 +723,21 @@ def test_the_sign_up_service_refuses_a_taken_username_with_a_message():
             username="SAME",
             password="a-long-test-password",
         )
+
+
+@pytest.mark.django_db
+def test_an_address_too_long_for_the_database_is_reported_not_a_500(
+    manager_client, organisation, loaded_frameworks
+):
+    assessment = make_assessment(make_team(organisation))
+    long_address = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".example"
+
+    response = manager_client.post(
+        reverse("assessment:invitations_add", args=[assessment.pk]),
+        {"addresses": long_address},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert any("not a valid e-mail address" in m for m in messages_of(response))
+    assert not assessment.invitations.exists()

@@ -309,3 +309,13 @@ def test_the_worked_example_in_docs_scoring_md():
         ("company", 4, 18.75),
         ("customers", 5, 13.64),
     ]
+
+
+def test_no_verdict_while_a_stakeholder_has_too_little_data():
+    sections = [section("a", 80), section("b", 70), section("c", 75), section("d", None)]
+
+    result = scoring.framework_result(sections, no_loser_rule=True)
+
+    assert not result.verdict.sustainable
+    assert not result.verdict.complete
+    assert "enough answers" in result.verdict.summary

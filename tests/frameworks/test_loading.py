@@ -206,7 +206,7 @@ def test_changed_content_creates_the_next_version_and_keeps_the_old_one(tmp_path
     versions = FrameworkVersion.objects.filter(framework__slug="demo").order_by("number")
     assert [v.number for v in versions] == [1, 2]
     assert list(v1.questions.order_by("code").values_list("pk", "code", "text")) == old_questions
-    assert versions[1].questions.filter(text__endswith=", reworded.").count() == 10
+    assert versions[1].questions.filter(text__endswith=", reworded.").count() == 15
 
 
 @pytest.mark.django_db
@@ -269,3 +269,13 @@ def test_sync_reports_its_status():
 
     assert statuses == {SyncStatus.CREATED}
     assert again == {SyncStatus.UNCHANGED}
+
+
+def test_a_framework_needs_at_least_three_sections(tmp_path):
+    path = write_framework(tmp_path, framework_document(sections=2))
+
+    with pytest.raises(FrameworkFileError) as caught:
+        parse_framework_file(path)
+
+    assert caught.value.key == "sections"
+    assert "at least 3" in caught.value.message
