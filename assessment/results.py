@@ -20,7 +20,7 @@ from frameworks.models import ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
 NO_LOSER_FRAMEWORKS = frozenset({"win4"})
-REVIEWED_STATUSES = (Assessment.Status.SUBMITTED,)
+REVIEWED_STATUSES = Assessment.CLOSED_STATUSES
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
     completed = responses.count()
     # Figures appear only once the assessment is submitted: while it is open, the
     # change after each person completes would give away that person's answers.
-    submitted = assessment.status == Assessment.Status.SUBMITTED
+    submitted = assessment.is_closed
     if completed < threshold or not submitted:
         return TeamResults(
             threshold=threshold, completed=completed, frameworks=[], submitted=submitted

@@ -44,6 +44,15 @@ from assessment.services.organisations import (
     roster_entry_remove,
     team_create,
 )
+from assessment.services.review import (
+    assessment_reopen,
+    assessor_assign,
+    assessor_conflict,
+    available_assessors,
+    decision_approve,
+    decision_return,
+    moderation_record,
+)
 
 __all__ = [
     "INVITATION_LINK_DAYS",
@@ -58,7 +67,13 @@ __all__ = [
     "answers_save",
     "assessment_create",
     "assessment_open",
+    "assessment_reopen",
     "assessment_submit",
+    "assessor_assign",
+    "assessor_conflict",
+    "available_assessors",
+    "decision_approve",
+    "decision_return",
     "invitation_redeem",
     "invitation_renew",
     "invitation_revoke",
@@ -68,6 +83,7 @@ __all__ = [
     "manager_invitation_for_token",
     "manager_invite",
     "manager_response_start",
+    "moderation_record",
     "new_token",
     "organisation_sign_up",
     "parse_addresses",

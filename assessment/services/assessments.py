@@ -17,17 +17,21 @@ from django.utils.translation import gettext as _
 
 from assessment.models import (
     Assessment,
+    Assignment,
+    AuditEvent,
     Invitation,
     Response,
     SectionTarget,
     Team,
     token_digest,
 )
+from assessment.services.audit import audit_record
 from assessment.services.common import (
     INVITATION_LINK_DAYS,
     ServiceError,
     absolute_url,
     new_token_pair,
+    notify_after_commit,
     send_email,
 )
 from frameworks.models import SCALE_MAX, SCALE_MIN, Framework, Section
@@ -158,6 +162,13 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     if not opened:
         raise ServiceError(_("Only a draft assessment can be opened."))
     assessment.refresh_from_db()
+    audit_record(
+        assessment=assessment,
+        actor=by,
+        action=AuditEvent.Action.OPENED,
+        before={"status": Assessment.Status.DRAFT},
+        after={"status": Assessment.Status.OPEN},
+    )
     _send_all(assessment.invitations.filter(revoked_at__isnull=True))
     return assessment
 
@@ -333,7 +344,7 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
     an assessment without any completed response.
     """
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if locked.status == Assessment.Status.SUBMITTED:
+    if locked.status in Assessment.CLOSED_STATUSES:
         return False
     if locked.status != Assessment.Status.OPEN:
         raise ServiceError(_("Only an open assessment can be submitted."))
@@ -352,8 +363,45 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
     Response.objects.filter(assessment=locked, status=Response.Status.IN_PROGRESS).update(
         status=Response.Status.CLOSED
     )
+    audit_record(
+        assessment=locked,
+        actor=by,
+        action=AuditEvent.Action.SUBMITTED,
+        before={"status": Assessment.Status.OPEN},
+        after={"status": Assessment.Status.SUBMITTED},
+    )
+    # A resubmission after revision goes straight back to the assessor who returned it.
+    assignment = Assignment.objects.filter(assessment=locked).select_related("assessor").first()
+    if assignment is not None:
+        review_start(assessment=locked, assignment=assignment, by=by)
     assessment.refresh_from_db()
     return True
+
+
+def review_start(*, assessment: Assessment, assignment: Assignment, by: AbstractBaseUser) -> None:
+    """Submitted to in review, once an assessor is assigned; the assessor is told by e-mail."""
+    started = Assessment.objects.filter(
+        pk=assessment.pk, status=Assessment.Status.SUBMITTED
+    ).update(status=Assessment.Status.IN_REVIEW)
+    if not started:
+        return
+    audit_record(
+        assessment=assessment,
+        actor=by,
+        action=AuditEvent.Action.REVIEW_STARTED,
+        before={"status": Assessment.Status.SUBMITTED},
+        after={"status": Assessment.Status.IN_REVIEW, "assessor": assignment.assessor_id},
+    )
+    notify_after_commit(
+        to=assignment.assessor.email,
+        subject=_("An assessment is waiting for your review: %(title)s")
+        % {"title": assessment.title},
+        template="assessment/email/review_waiting.txt",
+        context={
+            "assessment": assessment,
+            "link": absolute_url(reverse("assessment:review_detail", kwargs={"pk": assessment.pk})),
+        },
+    )
 
 
 @transaction.atomic

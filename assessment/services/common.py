@@ -1,12 +1,17 @@
 """Shared pieces of the services: the error type, link tokens and e-mail."""
 
+import logging
 import secrets
+import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from assessment.models import token_digest
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LINK_DAYS = 30
 MANAGER_INVITATION_DAYS = 7
@@ -35,3 +40,21 @@ def send_email(*, to: str, subject: str, template: str, context: dict) -> None:
     """Send a plain-text e-mail; the subject is folded to one line (titles are user text)."""
     body = render_to_string(template, context)
     send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def notify_after_commit(*, to: str, subject: str, template: str, context: dict) -> None:
+    """Send a notification once the change it reports is committed.
+
+    A notification carries no secret, so a failed send only costs the message: it
+    is logged, and the change stands.
+    """
+    if not to:
+        return
+
+    def send() -> None:
+        try:
+            send_email(to=to, subject=subject, template=template, context=context)
+        except (OSError, smtplib.SMTPException):
+            logger.exception("Notification to %s could not be sent", to)
+
+    transaction.on_commit(send)

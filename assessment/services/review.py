@@ -1,0 +1,267 @@
+"""Assessor review: assignment, moderation, decisions, and reopening for revision.
+
+Every state change is a conditional update and writes its audit record in the same
+transaction. An illegal transition is refused with a message and changes nothing.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessment.models import (
+    Assessment,
+    AssessorProfile,
+    Assignment,
+    AuditEvent,
+    Decision,
+    Membership,
+    Moderation,
+    Response,
+)
+from assessment.services.assessments import invitation_send, review_start
+from assessment.services.audit import audit_record
+from assessment.services.common import ServiceError, absolute_url, notify_after_commit
+from frameworks.models import SCALE_MAX, SCALE_MIN, Section
+
+TEXT_LIMIT = 4000
+
+
+def assessor_conflict(*, assessor: AbstractBaseUser, assessment: Assessment) -> bool:
+    """An assessor may never review an organisation they belong to."""
+    return Membership.objects.filter(user=assessor, organisation=assessment.organisation).exists()
+
+
+def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
+    """Assessors with a current accreditation and no tie to the assessment's organisation."""
+    return list(
+        AssessorProfile.objects.filter(valid_until__gte=timezone.localdate())
+        .exclude(user__memberships__organisation=assessment.organisation)
+        .select_related("user")
+    )
+
+
+@transaction.atomic
+def assessor_assign(
+    *, assessment: Assessment, assessor: AbstractBaseUser, by: AbstractBaseUser
+) -> Assignment:
+    """Assign (or reassign) the reviewing assessor of a submitted assessment."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status not in (Assessment.Status.SUBMITTED, Assessment.Status.IN_REVIEW):
+        raise ServiceError(_("Only a submitted assessment can be assigned to an assessor."))
+    profile = AssessorProfile.objects.filter(user=assessor).first()
+    if profile is None or not profile.is_current():
+        raise ServiceError(_("This person has no current accreditation as an assessor."))
+    if assessor_conflict(assessor=assessor, assessment=locked):
+        raise ServiceError(
+            _("An assessor cannot review an organisation they belong to (conflict of interest).")
+        )
+    previous = Assignment.objects.filter(assessment=locked).first()
+    if previous is not None and previous.assessor_id == assessor.pk:
+        return previous
+    assignment, _created = Assignment.objects.update_or_create(
+        assessment=locked, defaults={"assessor": assessor, "assigned_by": by}
+    )
+    audit_record(
+        assessment=locked,
+        actor=by,
+        action=AuditEvent.Action.ASSIGNED,
+        before={"assessor": previous.assessor_id if previous else None},
+        after={"assessor": assessor.pk},
+    )
+    review_start(assessment=locked, assignment=assignment, by=by)
+    return assignment
+
+
+def _in_review(assessment: Assessment) -> Assessment:
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status != Assessment.Status.IN_REVIEW:
+        raise ServiceError(
+            _("This assessment is not in review (it is %(status)s).")
+            % {"status": locked.get_status_display().lower()}
+        )
+    return locked
+
+
+@transaction.atomic
+def moderation_record(
+    *,
+    assessment: Assessment,
+    section_id: int,
+    assessor: AbstractBaseUser,
+    score: str | float | Decimal,
+    rationale: str,
+) -> Moderation:
+    """The assessor's moderated score for a section (0-100), with a required rationale."""
+    locked = _in_review(assessment)
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise ServiceError(_("Give a rationale for the moderated score."))
+    if len(rationale) > TEXT_LIMIT:
+        raise ServiceError(_("The rationale can be at most %(n)d characters.") % {"n": TEXT_LIMIT})
+    try:
+        value = Decimal(str(score).strip()).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("The moderated score must be a number from 0 to 100.")) from None
+    if not Decimal(0) <= value <= Decimal(100):
+        raise ServiceError(_("The moderated score must be a number from 0 to 100."))
+    section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
+    if section is None:
+        raise ServiceError(_("That section is not part of this assessment."))
+    previous = Moderation.objects.filter(assessment=locked, section=section).order_by("-pk").first()
+    moderation = Moderation.objects.create(
+        assessment=locked, section=section, assessor=assessor, score=value, rationale=rationale
+    )
+    audit_record(
+        assessment=locked,
+        actor=assessor,
+        action=AuditEvent.Action.MODERATED,
+        before={"section": section.key, "score": str(previous.score) if previous else None},
+        after={"section": section.key, "score": str(value), "rationale": rationale},
+    )
+    return moderation
+
+
+def _decide(
+    *,
+    assessment: Assessment,
+    assessor: AbstractBaseUser,
+    outcome: Decision.Outcome,
+    snapshot: dict,
+    **fields: object,
+) -> Decision:
+    locked = _in_review(assessment)
+    round_number = Decision.objects.filter(assessment=locked).count() + 1
+    new_status = (
+        Assessment.Status.APPROVED
+        if outcome == Decision.Outcome.APPROVED
+        else Assessment.Status.RETURNED
+    )
+    try:
+        with transaction.atomic():
+            decision = Decision.objects.create(
+                assessment=locked,
+                round=round_number,
+                assessor=assessor,
+                outcome=outcome,
+                snapshot=snapshot,
+                **fields,
+            )
+    except IntegrityError:
+        raise ServiceError(_("A decision on this review round was already made.")) from None
+    changed = Assessment.objects.filter(pk=locked.pk, status=Assessment.Status.IN_REVIEW).update(
+        status=new_status
+    )
+    if not changed:
+        raise ServiceError(_("A decision on this review round was already made."))
+    audit_record(
+        assessment=locked,
+        actor=assessor,
+        action=AuditEvent.Action(outcome),
+        before={"status": Assessment.Status.IN_REVIEW},
+        after={"status": new_status, "round": round_number, **fields},
+    )
+    for membership in Membership.objects.filter(organisation=locked.organisation).select_related(
+        "user"
+    ):
+        notify_after_commit(
+            to=membership.user.email,
+            subject=_("Review decision for %(title)s: %(outcome)s")
+            % {"title": locked.title, "outcome": decision.get_outcome_display()},
+            template="assessment/email/review_decision.txt",
+            context={
+                "assessment": locked,
+                "decision": decision,
+                "link": absolute_url(locked.get_absolute_url()),
+            },
+        )
+    return decision
+
+
+@transaction.atomic
+def decision_approve(
+    *,
+    assessment: Assessment,
+    assessor: AbstractBaseUser,
+    level: int | str,
+    summary: str,
+    snapshot: dict,
+) -> Decision:
+    """Approve with an awarded maturity level (1-5) and a summary."""
+    try:
+        level = int(str(level))
+    except ValueError:
+        level = 0
+    if not SCALE_MIN <= level <= SCALE_MAX:
+        raise ServiceError(_("Choose the awarded maturity level, from 1 to 5."))
+    summary = (summary or "").strip()
+    if not summary:
+        raise ServiceError(_("Write a short summary of the review."))
+    if len(summary) > TEXT_LIMIT:
+        raise ServiceError(_("The summary can be at most %(n)d characters.") % {"n": TEXT_LIMIT})
+    return _decide(
+        assessment=assessment,
+        assessor=assessor,
+        outcome=Decision.Outcome.APPROVED,
+        snapshot=snapshot,
+        awarded_level=level,
+        summary=summary,
+    )
+
+
+@transaction.atomic
+def decision_return(
+    *, assessment: Assessment, assessor: AbstractBaseUser, required_changes: str, snapshot: dict
+) -> Decision:
+    """Return for revision with the changes the organisation must make."""
+    required_changes = (required_changes or "").strip()
+    if not required_changes:
+        raise ServiceError(_("List the changes required before the assessment can be approved."))
+    if len(required_changes) > TEXT_LIMIT:
+        raise ServiceError(
+            _("The required changes can be at most %(n)d characters.") % {"n": TEXT_LIMIT}
+        )
+    return _decide(
+        assessment=assessment,
+        assessor=assessor,
+        outcome=Decision.Outcome.RETURNED,
+        snapshot=snapshot,
+        required_changes=required_changes,
+    )
+
+
+@transaction.atomic
+def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
+    """Returned to open: respondents may revise (their answers reopen) and get a fresh link."""
+    reopened = Assessment.objects.filter(
+        pk=assessment.pk, status=Assessment.Status.RETURNED
+    ).update(status=Assessment.Status.OPEN, submitted_at=None)
+    if not reopened:
+        raise ServiceError(_("Only an assessment returned for revision can be reopened."))
+    revived = Response.objects.filter(
+        assessment=assessment,
+        status__in=[Response.Status.COMPLETED, Response.Status.CLOSED],
+    ).exclude(invitation__revoked_at__isnull=False)
+    revived_count = revived.update(status=Response.Status.IN_PROGRESS, completed_at=None)
+    assessment.refresh_from_db()
+    audit_record(
+        assessment=assessment,
+        actor=by,
+        action=AuditEvent.Action.REOPENED,
+        before={"status": Assessment.Status.RETURNED},
+        after={"status": Assessment.Status.OPEN, "responses_reopened": revived_count},
+    )
+    invitations = list(assessment.invitations.filter(revoked_at__isnull=True))
+    transaction.on_commit(lambda: _resend_quietly(invitations))
+    return assessment
+
+
+def _resend_quietly(invitations: list) -> None:
+    """Fresh links after reopening; a failed send is logged by invitation_send itself."""
+    for invitation in invitations:
+        try:
+            invitation_send(invitation=invitation)
+        except ServiceError:
+            continue
