@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from assessment.models import (
     Assessment,
+    AssessorProfile,
     Invitation,
     Membership,
     Organisation,
@@ -94,3 +95,35 @@ def response_for_respondent(request: HttpRequest, pk: int) -> Response:
     if request.user.is_authenticated:
         return get_object_or_404(queryset, pk=pk, user=request.user)
     raise Http404
+
+
+# --- assessors and staff -------------------------------------------------------------
+
+
+def is_assessor(user: User) -> bool:
+    return user.is_authenticated and AssessorProfile.objects.filter(user=user).exists()
+
+
+def assessments_for_assessor(user: User) -> QuerySet[Assessment]:
+    """Assessments assigned to this assessor, and nothing else."""
+    if not user.is_authenticated:
+        return Assessment.objects.none()
+    return Assessment.objects.filter(assignment__assessor=user)
+
+
+def assessment_for_assessor(user: User, pk: int) -> Assessment:
+    return get_object_or_404(
+        assessments_for_assessor(user).select_related("team", "organisation", "assignment"),
+        pk=pk,
+    )
+
+
+def require_staff(user: User) -> None:
+    """Staff pages are invisible (404) to everyone else."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        raise Http404
+
+
+def assessment_for_staff(user: User, pk: int) -> Assessment:
+    require_staff(user)
+    return get_object_or_404(Assessment.objects.select_related("team", "organisation"), pk=pk)

@@ -15,7 +15,14 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from assessment import charts, scoring
-from assessment.models import Assessment, Response, SectionTarget
+from assessment.models import (
+    Answer,
+    Assessment,
+    Decision,
+    Moderation,
+    Response,
+    SectionTarget,
+)
 from frameworks.models import ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
@@ -37,6 +44,9 @@ class SectionRow:
     level_label: str = ""
     target_label: str = ""
     stored_target: int | None = None  # what the manager chose, if anything
+    moderated: float | None = None  # the assessor's moderated score, if any
+    rationale: str = ""
+    section_id: int = 0
 
 
 @dataclass
@@ -86,7 +96,7 @@ class _Scored:
 def assessment_results(
     assessment: Assessment, *, viewer_id: int | None = None
 ) -> AssessmentResults:
-    """Everything the results page (and the report) shows, in six queries at most.
+    """Everything the results and review pages (and the report) show, in seven queries.
 
     The self-view is the viewer's own answers (a manager's), never another manager's.
     """
@@ -120,6 +130,15 @@ def assessment_results(
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
+    moderated: dict[int, tuple[float, str]] = {}
+    for section_id, score, rationale in (
+        Moderation.objects.filter(  # query 7
+            assessment=assessment
+        )
+        .order_by("pk")
+        .values_list("section_id", "score", "rationale")
+    ):
+        moderated[section_id] = (float(score), rationale)  # the latest wins
     labels: dict[int, dict[int, str]] = defaultdict(dict)
     for version_id, value, label in ScaleLevel.objects.filter(  # query 6
         version_id__in=[row["version_id"] for row in current]
@@ -143,6 +162,7 @@ def assessment_results(
                 sections=[s for s in sections if s.version_id == version_id],
                 targets=targets,
                 level_labels=labels[version_id],
+                moderated=moderated,
             )
         )
     return AssessmentResults(assessment, members, threshold, panels)
@@ -317,14 +337,17 @@ def _panel(
     sections: list[Section],
     targets: dict[int, int],
     level_labels: dict[int, str],
+    moderated: dict[int, tuple[float, str]],
 ) -> FrameworkPanel:
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
     trend = scoring.trend(team.sections, previous.sections) if previous else None
     self_by_key = {s.key: s.score for s in self_view.sections} if self_view else {}
     trend_by_key = {t.key: t for t in trend} if trend else {}
+    section_ids = {s.key: s.pk for s in sections}
     rows = []
     for section in team.sections:
+        moderation = moderated.get(section_ids[section.key])
         target = target_by_key.get(section.key) or (
             scoring.default_target(section.score) if section.sufficient else None
         )
@@ -341,6 +364,9 @@ def _panel(
                 level_label=level_labels.get(section.level, ""),
                 target_label=level_labels.get(target, ""),
                 stored_target=target_by_key.get(section.key),
+                moderated=moderation[0] if moderation else None,
+                rationale=moderation[1] if moderation else "",
+                section_id=section_ids[section.key],
             )
         )
     panel = FrameworkPanel(
@@ -380,6 +406,14 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
             **charts.TARGET,
         )
     )
+    if any(r.moderated is not None for r in panel.rows):
+        series.append(
+            charts.Series(
+                _("Assessor's moderated view"),
+                [r.moderated if r.moderated is not None else r.team.score for r in panel.rows],
+                **charts.MODERATED,
+            )
+        )
     if panel.trend is not None:
         series.append(
             charts.Series(
@@ -413,3 +447,64 @@ def chart_summary(result: scoring.FrameworkResult) -> str:
         "strongest": strongest.name,
         "high": strongest.score,
     }
+
+
+def scores_snapshot(results: AssessmentResults) -> dict[str, dict[str, float | None]]:
+    """Section scores to store with a decision: {framework slug: {section key: score}},
+    the moderated score where the assessor set one."""
+    return {
+        panel.slug: {
+            row.key: row.moderated if row.moderated is not None else row.team.score
+            for row in panel.rows
+        }
+        for panel in results.panels
+    }
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    framework: str
+    section: str
+    before: float | None
+    after: float | None
+    changed_answers: int
+
+    @property
+    def change(self) -> float | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+
+def changes_since_last_review(
+    assessment: Assessment, results: AssessmentResults
+) -> tuple[Decision | None, list[ChangeRow]]:
+    """Against the last decision: each section's score then and now, and how many answers
+    changed since (two queries)."""
+    last = Decision.objects.filter(assessment=assessment).order_by("-round").first()
+    if last is None:
+        return None, []
+    changed = dict(
+        Answer.objects.filter(
+            response__assessment=assessment,
+            response__status=Response.Status.COMPLETED,
+            updated_at__gt=last.created_at,
+        )
+        .values("section_id")
+        .annotate(n=Count("pk"))
+        .values_list("section_id", "n")
+        .order_by()
+    )
+    current = scores_snapshot(results)
+    rows = [
+        ChangeRow(
+            framework=panel.short_name,
+            section=row.name,
+            before=last.snapshot.get(panel.slug, {}).get(row.key),
+            after=current[panel.slug][row.key],
+            changed_answers=changed.get(row.section_id, 0),
+        )
+        for panel in results.panels
+        for row in panel.rows
+    ]
+    return last, rows

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from assessment.views import manager, public, respond
+from assessment.views import manager, public, respond, review, staff
 
 admin.site.site_header = _("Service Balance administration")
 admin.site.site_title = _("Service Balance admin")
@@ -38,6 +38,17 @@ app_patterns = [
     path("assessments/<int:pk>/respond/", manager.respond_as_manager, name="respond_as_manager"),
     path("invitations/<int:pk>/resend/", manager.invitation_resend, name="invitation_resend"),
     path("invitations/<int:pk>/revoke/", manager.invitation_revoke, name="invitation_revoke"),
+    path("assessments/<int:pk>/reopen/", manager.assessment_reopen, name="reopen"),
+    path("assessments/<int:pk>/assessor/", manager.assessor_choose, name="assessor_choose"),
+    # Staff: the review queue and assignments.
+    path("staff/reviews/", staff.review_queue, name="staff_queue"),
+    path("staff/reviews/<int:pk>/assign/", staff.assign, name="staff_assign"),
+    # Assessors: the queue, the review workspace, moderation and decisions.
+    path("reviews/", review.assessor_queue, name="assessor_queue"),
+    path("reviews/<int:pk>/", review.review_detail, name="review_detail"),
+    path("reviews/<int:pk>/moderate/", review.moderate, name="moderate"),
+    path("reviews/<int:pk>/approve/", review.approve, name="approve"),
+    path("reviews/<int:pk>/return/", review.return_for_revision, name="return"),
     # Respondents: invitation links and the questionnaire.
     path("r/<str:token>/", respond.invitation_link, name="invitation_open"),
     path("r/", respond.invitation_landing, name="invitation_landing"),
