@@ -555,3 +555,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field the event recorded, in a stable order."""
+        keys = sorted(set(self.before) | set(self.after))
+        return [(key, self.before.get(key), self.after.get(key)) for key in keys]

@@ -282,6 +282,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "addresses_form": AddressesForm(),
             "accepts_invitations": assessment.status
             in (Assessment.Status.DRAFT, Assessment.Status.OPEN),
+            **selectors.review_history(assessment),
         },
     )
 
@@ -438,3 +439,54 @@ def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Targets saved. Priorities are updated."))
     return redirect("assessment:results", pk=assessment.pk)
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+@require_POST
+def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reopen an assessment returned for revision; respondents get a fresh link."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    try:
+        services.assessment_reopen(assessment=assessment, by=request.user)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _(
+                "The assessment is open again. Team members were sent a fresh link to revise "
+                "their answers; submit it again when they are done."
+            ),
+        )
+    return redirect(assessment)
+
+
+@require_http_methods(["GET", "POST"])
+def assessor_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pick the assessor for a submitted assessment from those available to it."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    candidates = services.available_assessors(assessment=assessment)
+    if request.method == "POST":
+        chosen = request.POST.get("assessor", "")
+        profile = next((p for p in candidates if str(p.user_id) == chosen), None)
+        if profile is None:
+            messages.error(request, _("Choose one of the assessors listed."))
+        else:
+            try:
+                services.assessor_assign(
+                    assessment=assessment, assessor=profile.user, by=request.user
+                )
+            except services.ServiceError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request, _("%(name)s will review this assessment.") % {"name": profile}
+                )
+                return redirect(assessment)
+    return render(
+        request,
+        "assessment/manager/assessor_choose.html",
+        {"assessment": assessment, "candidates": candidates},
+    )

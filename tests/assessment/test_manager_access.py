@@ -19,6 +19,9 @@ OBJECT_VIEWS = [
     ("assessment:invitation_revoke", "post", "invitation"),
     ("assessment:results", "get", "assessment"),
     ("assessment:targets", "post", "assessment"),
+    ("assessment:reopen", "post", "assessment"),
+    ("assessment:assessor_choose", "get", "assessment"),
+    ("assessment:assessor_choose", "post", "assessment"),
 ]
 
 MANAGER_PAGES = [

@@ -1,0 +1,76 @@
+"""Admin for accounts and review data.
+
+Review records (assignments, moderations, decisions and the audit trail) are
+read-only here: they change only through the services, which check the rules
+and write the audit trail. Assign assessors from the staff review queue.
+"""
+
+from django.contrib import admin
+
+from assessment.models import (
+    AssessorProfile,
+    Assignment,
+    AuditEvent,
+    Decision,
+    Membership,
+    Moderation,
+    Organisation,
+    Team,
+)
+from frameworks.admin import ReadOnlyMixin
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "organisation__name"]
+
+
+@admin.register(AssessorProfile)
+class AssessorProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "accrediting_body", "accreditation_number", "valid_until"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__last_name", "accreditation_number"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["assessment", "assessor", "assigned_by", "assigned_at"]
+    list_select_related = ["assessment", "assessor", "assigned_by"]
+
+
+@admin.register(Moderation)
+class ModerationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["assessment", "section", "score", "assessor", "created_at"]
+    list_select_related = ["assessment", "section", "assessor"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["assessment", "round", "outcome", "awarded_level", "assessor", "created_at"]
+    list_select_related = ["assessment", "assessor"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Append-only: visible to administrators, never added, changed or deleted here."""
+
+    list_display = ["created_at", "assessment", "action", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["assessment", "actor"]
+    search_fields = ["assessment__title"]
