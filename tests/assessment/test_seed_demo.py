@@ -24,12 +24,16 @@ def test_seed_demo_creates_what_the_demo_needs(settings, loaded_frameworks):
     assert team.roster.count() >= 5
     assert organisation.memberships.filter(user__username="manager").exists()
     assert Assessment.objects.filter(status=Assessment.Status.OPEN).count() == 1
-    submitted = Assessment.objects.filter(status=Assessment.Status.SUBMITTED)
-    assert submitted.count() == 2  # the results page shows last year's as the trend
-    completed = [
-        a.responses.filter(status="completed", invitation__isnull=False).count() for a in submitted
-    ]
-    assert min(completed) >= settings.ANONYMITY_THRESHOLD
+    waiting = Assessment.objects.get(status=Assessment.Status.IN_REVIEW)
+    approved = Assessment.objects.get(status=Assessment.Status.APPROVED)
+    assessor = get_user_model().objects.get(username="assessor")
+    assert assessor.assessor_profile.is_current()
+    assert waiting.assignment.assessor == assessor
+    assert approved.decisions.get().awarded_level == 3
+    for closed in (waiting, approved):
+        completed = closed.responses.filter(status="completed", invitation__isnull=False)
+        assert completed.count() >= settings.ANONYMITY_THRESHOLD
+    assert "assessor" in output
     assert "manager" in output
     assert "/r/" in output
 

@@ -17,8 +17,17 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import services
-from assessment.models import Answer, Assessment, Invitation, Organisation, Response, token_digest
+from assessment import results, services
+from assessment.models import (
+    Answer,
+    Assessment,
+    AssessorProfile,
+    AuditEvent,
+    Invitation,
+    Organisation,
+    Response,
+    token_digest,
+)
 from frameworks.models import Framework, Question
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo only; refused outside DEBUG
@@ -111,20 +120,22 @@ def seed_demo() -> DemoResult:
         admin.set_password(DEMO_PASSWORD)
         admin.save(update_fields=["password"])
 
+    assessor = _seed_assessor()
     if not Organisation.objects.filter(name=ORGANISATION).exists():
         with override_settings(MAILERS=QUIET_MAIL):
-            _seed_organisation()
+            _seed_organisation(admin=admin, assessor=assessor)
     manager = user_model.objects.get(username="manager")
     return DemoResult(
         logins=[
             DemoLogin(role="administrator", username=admin.get_username()),
             DemoLogin(role="manager", username=manager.get_username()),
+            DemoLogin(role="assessor", username=assessor.get_username()),
         ],
         member_link=_fresh_member_link(),
     )
 
 
-def _seed_organisation() -> None:
+def _seed_organisation(*, admin, assessor) -> None:
     manager = services.organisation_sign_up(
         organisation_name=ORGANISATION,
         full_name="Maya Manager",
@@ -151,10 +162,34 @@ def _seed_organisation() -> None:
     for invitation in earlier.invitations.order_by("email")[:4]:
         _answer(_response_for(invitation), rng, complete=True, leaning=MILD)
     services.assessment_submit(assessment=earlier, by=manager)
+    # Reviewed and approved by the demo assessor.
+    services.assessor_assign(assessment=earlier, assessor=assessor, by=admin)
+    services.moderation_record(
+        assessment=earlier,
+        section_id=earlier.framework_versions.get(framework__slug="win4")
+        .sections.get(key="employees")
+        .pk,
+        assessor=assessor,
+        score="40",
+        rationale="Staff survey results and turnover figures suggest a lower score than "
+        "the team's own view.",
+    )
+    services.decision_approve(
+        assessment=earlier,
+        assessor=assessor,
+        level=3,
+        summary="A sound first assessment. Customer-facing practice is strong; the load on "
+        "front-line staff needs attention before the next review.",
+        snapshot=results.scores_snapshot(results.assessment_results(earlier)),
+    )
     a_year_ago = timezone.now() - timedelta(days=365)
     Assessment.objects.filter(pk=earlier.pk).update(
         created_at=a_year_ago, opened_at=a_year_ago, submitted_at=a_year_ago + timedelta(days=30)
     )
+    for offset, event in enumerate(earlier.audit_events.order_by("pk")):
+        AuditEvent.objects.filter(pk=event.pk).update(
+            created_at=a_year_ago + timedelta(days=offset * 5)
+        )
 
     # Last quarter, submitted: customers win at the expense of staff and owners. Five
     # completed responses (past the anonymity threshold), one left unfinished, and the
@@ -174,6 +209,7 @@ def _seed_organisation() -> None:
     own = services.manager_response_start(assessment=finished, by=manager)
     _answer(own, rng, complete=True, leaning=ROSY)
     services.assessment_submit(assessment=finished, by=manager)
+    services.assessor_assign(assessment=finished, assessor=assessor, by=admin)  # in their queue
 
     # This quarter's assessment: open, answers still coming in.
     current = services.assessment_create(
@@ -186,6 +222,30 @@ def _seed_organisation() -> None:
     services.assessment_open(assessment=current, by=manager)
     first = current.invitations.order_by("email")[1]
     _answer(_response_for(first), rng, complete=False, share=0.5)
+
+
+def _seed_assessor():
+    """An external assessor with an accreditation valid for another year."""
+    user, created = get_user_model().objects.get_or_create(
+        username="assessor",
+        defaults={
+            "email": "assessor@assessors.example",
+            "first_name": "Sam",
+            "last_name": "Assessor",
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    AssessorProfile.objects.get_or_create(
+        user=user,
+        defaults={
+            "accrediting_body": "Institute of Service Assessors",
+            "accreditation_number": "ISA-2026-0042",
+            "valid_until": timezone.localdate() + timedelta(days=365),
+        },
+    )
+    return user
 
 
 def _response_for(invitation: Invitation) -> Response:
