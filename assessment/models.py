@@ -557,6 +557,27 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
 
     def changes(self) -> list[tuple[str, object, object]]:
-        """(field, before, after) for every field the event recorded, in a stable order."""
+        """(label, before, after) for every field the event recorded, in a stable order."""
         keys = sorted(set(self.before) | set(self.after))
-        return [(key, self.before.get(key), self.after.get(key)) for key in keys]
+        return [
+            (
+                AUDIT_FIELD_LABELS.get(key, key.replace("_", " ")),
+                self.before.get(key),
+                self.after.get(key),
+            )
+            for key in keys
+        ]
+
+
+AUDIT_FIELD_LABELS = {
+    "status": _("status"),
+    "assessor": _("assessor (user id)"),
+    "section": _("section"),
+    "score": _("moderated score"),
+    "rationale": _("rationale"),
+    "round": _("review round"),
+    "awarded_level": _("awarded level"),
+    "summary": _("summary"),
+    "required_changes": _("required changes"),
+    "responses_reopened": _("responses reopened"),
+}
