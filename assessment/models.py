@@ -485,7 +485,7 @@ class Decision(models.Model):
     summary = models.TextField(_("summary"), max_length=4000, blank=True)
     required_changes = models.TextField(_("required changes"), max_length=4000, blank=True)
     # Section scores (team, and moderated where set) at the time of the decision, so the
-    # next round can show what changed: {"<version id>": {"<section key>": score}}.
+    # next round can show what changed: {"<framework slug>": {"<section key>": score}}.
     snapshot = models.JSONField(_("scores at decision"), default=dict)
     created_at = models.DateTimeField(_("decided at"), auto_now_add=True)
 

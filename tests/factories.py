@@ -189,3 +189,21 @@ def make_manager_response(assessment, user, *, levels=None, status: str = "compl
             for q, level in zip(questions, cycle(levels), strict=False)
         )
     return response
+
+
+def make_assessor(
+    username: str = "assessor", *, valid_until=None, body: str = "Test Accreditation"
+):
+    """A user with an assessor accreditation, current for a year unless valid_until says."""
+    from django.utils import timezone
+
+    from assessment.models import AssessorProfile
+
+    user = make_user(username, first_name=username.title())
+    AssessorProfile.objects.create(
+        user=user,
+        accrediting_body=body,
+        accreditation_number=f"ACC-{user.pk}",
+        valid_until=valid_until or timezone.localdate() + timedelta(days=365),
+    )
+    return user

@@ -105,7 +105,7 @@ def moderation_record(
         value = Decimal(str(score).strip()).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise ServiceError(_("The moderated score must be a number from 0 to 100.")) from None
-    if not Decimal(0) <= value <= Decimal(100):
+    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
         raise ServiceError(_("The moderated score must be a number from 0 to 100."))
     section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
     if section is None:

@@ -1,0 +1,664 @@
+"""The assessor's pages: the queue, the review workspace, moderation and decisions."""
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessment import results, services
+from assessment.models import (
+    Answer,
+    Assessment,
+    AuditEvent,
+    Decision,
+    Membership,
+    Moderation,
+    Response,
+)
+from frameworks.models import Section
+from tests.factories import (
+    make_assessment,
+    make_assessor,
+    make_comment,
+    make_organisation,
+    make_response,
+    make_team,
+    make_user,
+)
+
+MODERATED_LABEL = "Assessor&#x27;s moderated view"
+
+
+def submitted_assessment(organisation, *, team: str = "Front desk", members: int = 3):
+    """A submitted Win4 assessment with ``members`` completed team responses."""
+    assessment = make_assessment(make_team(organisation, team), status="submitted")
+    for _ in range(members):
+        make_response(assessment, levels=[2, 3, 4], status="completed")
+    Assessment.objects.filter(pk=assessment.pk).update(submitted_at=timezone.now())
+    assessment.refresh_from_db()
+    return assessment
+
+
+def assign(assessment, assessor, staff):
+    services.assessor_assign(assessment=assessment, assessor=assessor, by=staff)
+    assessment.refresh_from_db()
+    return assessment
+
+
+@pytest.fixture
+def staff_user(db):
+    return make_user("stella", is_staff=True)
+
+
+@pytest.fixture
+def assessor(db):
+    return make_assessor("alex")
+
+
+@pytest.fixture
+def in_review(loaded_frameworks, assessor, staff_user):
+    """A Win4 assessment of Acme Ltd's front desk, in review by alex."""
+    assessment = assign(submitted_assessment(make_organisation()), assessor, staff_user)
+    assert assessment.status == Assessment.Status.IN_REVIEW
+    return assessment
+
+
+@pytest.fixture
+def assessor_client(client, assessor):
+    client.force_login(assessor)
+    return client
+
+
+def url(name: str, assessment) -> str:
+    return reverse(f"assessment:{name}", kwargs={"pk": assessment.pk})
+
+
+def first_section(assessment) -> Section:
+    return Section.objects.filter(version__assessments=assessment).order_by("position").first()
+
+
+def manager_of(assessment):
+    return Membership.objects.get(organisation=assessment.organisation_id).user
+
+
+def snapshot(assessment) -> dict:
+    return results.scores_snapshot(results.assessment_results(assessment))
+
+
+# --- access ----------------------------------------------------------------------------
+
+REQUESTS = [
+    ("get", "review_detail", {}),
+    ("post", "moderate", {"section": "SECTION", "score": "70", "rationale": "Evidence seen."}),
+    ("post", "approve", {"level": "3", "summary": "Well balanced."}),
+    ("post", "return", {"required_changes": "Ask the owners too."}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["other_assessor", "manager", "anonymous"])
+@pytest.mark.parametrize(("method", "name", "data"), REQUESTS, ids=[r[1] for r in REQUESTS])
+def test_only_the_assigned_assessor_can_open_or_act_on_a_review(
+    client, in_review, who, method, name, data
+):
+    if who == "other_assessor":
+        client.force_login(make_assessor("olga"))
+    elif who == "manager":
+        client.force_login(manager_of(in_review))
+    data = {k: str(first_section(in_review).pk) if v == "SECTION" else v for k, v in data.items()}
+    events = AuditEvent.objects.count()
+
+    response = getattr(client, method)(url(name, in_review), data)
+
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == 404
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.IN_REVIEW
+    assert not Moderation.objects.exists()
+    assert not Decision.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["moderate", "approve", "return"])
+def test_the_actions_refuse_get(assessor_client, in_review, name):
+    assert assessor_client.get(url(name, in_review)).status_code == 405
+
+
+# --- the queue -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queue(loaded_frameworks, assessor, staff_user):
+    """Two assessments for alex (different teams, organisations and dates), one for olga."""
+    zeta = submitted_assessment(make_organisation("Zeta plc"), team="Alpha team")
+    acme = submitted_assessment(make_organisation("Acme Ltd"), team="Zulu team")
+    Assessment.objects.filter(pk=zeta.pk).update(
+        due_date=date(2031, 1, 10), submitted_at=timezone.now() - timedelta(days=5)
+    )
+    Assessment.objects.filter(pk=acme.pk).update(
+        due_date=date(2030, 6, 1), submitted_at=timezone.now() - timedelta(days=1)
+    )
+    assign(zeta, assessor, staff_user)
+    assign(acme, assessor, staff_user)
+    others = submitted_assessment(make_organisation("Other Org"), team="Elsewhere team")
+    assign(others, make_assessor("olga"), staff_user)
+    return {"zeta": zeta, "acme": acme, "others": others}
+
+
+def order_of(page, *names: str) -> list[str]:
+    return sorted(names, key=page.text.index)
+
+
+@pytest.mark.django_db
+def test_the_queue_lists_only_assessments_assigned_to_me(assessor_client, queue):
+    page = assessor_client.get(reverse("assessment:assessor_queue"))
+
+    assert page.status_code == 200
+    assert "Alpha team" in page.text
+    assert "Zulu team" in page.text
+    assert "Zeta plc" in page.text
+    assert "Win4 sustainable service" in page.text
+    assert "In review" in page.text
+    assert url("review_detail", queue["zeta"]) in page.text
+    assert "Elsewhere team" not in page.text
+    assert "Other Org" not in page.text
+    assert url("review_detail", queue["others"]) not in page.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sort", "first", "second"),
+    [
+        ("team", "Alpha team", "Zulu team"),
+        ("-team", "Zulu team", "Alpha team"),
+        ("organisation", "Zulu team", "Alpha team"),  # Acme Ltd's team first
+        ("-organisation", "Alpha team", "Zulu team"),
+        ("due", "Zulu team", "Alpha team"),
+        ("-due", "Alpha team", "Zulu team"),
+        ("submitted", "Alpha team", "Zulu team"),
+        ("-submitted", "Zulu team", "Alpha team"),
+    ],
+)
+def test_the_queue_sorts_by_column(assessor_client, queue, sort, first, second):
+    page = assessor_client.get(reverse("assessment:assessor_queue"), {"sort": sort})
+
+    assert page.status_code == 200
+    assert order_of(page, first, second) == [first, second]
+    column = sort.removeprefix("-")
+    assert 'aria-sort="{}"'.format("descending" if sort.startswith("-") else "ascending") in (
+        page.text
+    )
+    # Clicking the sorted column again reverses it.
+    assert f'href="?sort={column if sort.startswith("-") else "-" + column}"' in page.text
+
+
+@pytest.mark.django_db
+def test_the_queue_sorts_by_status_with_work_to_do_first(assessor_client, queue):
+    services.decision_approve(
+        assessment=queue["acme"],
+        assessor=queue["acme"].assignment.assessor,
+        level=3,
+        summary="Fine.",
+        snapshot={},
+    )
+
+    page = assessor_client.get(reverse("assessment:assessor_queue"), {"sort": "status"})
+
+    assert order_of(page, "Alpha team", "Zulu team") == ["Alpha team", "Zulu team"]
+    assert "Approved" in page.text
+
+
+@pytest.mark.django_db
+def test_an_unknown_sort_falls_back_to_the_default(assessor_client, queue):
+    page = assessor_client.get(reverse("assessment:assessor_queue"), {"sort": "password"})
+
+    assert page.status_code == 200
+    assert "Alpha team" in page.text
+
+
+@pytest.mark.django_db
+def test_the_queue_runs_the_same_queries_for_two_and_six_assessments(
+    assessor_client, queue, assessor, staff_user
+):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert assessor_client.get(reverse("assessment:assessor_queue")).status_code == 200
+        return len(queries)
+
+    two = count()
+    for n in range(4):
+        assign(submitted_assessment(make_organisation(f"Org {n}"), members=0), assessor, staff_user)
+
+    assert count() == two
+
+
+@pytest.mark.django_db
+def test_someone_who_is_not_an_assessor_is_told_kindly(client, loaded_frameworks):
+    organisation = make_organisation()
+    client.force_login(organisation.manager)
+
+    page = client.get(reverse("assessment:assessor_queue"))
+
+    assert page.status_code == 200
+    assert "You have no reviews assigned" in page.text
+    assert "accredited assessors" in page.text
+
+
+@pytest.mark.django_db
+def test_an_assessor_with_nothing_assigned_sees_an_empty_queue(assessor_client):
+    page = assessor_client.get(reverse("assessment:assessor_queue"))
+
+    assert page.status_code == 200
+    assert "You have no reviews assigned" in page.text
+    assert "When an assessment is assigned to you" in page.text
+
+
+# --- the review page -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_review_page_shows_results_answers_and_the_forms(assessor_client, in_review):
+    response = Response.objects.filter(assessment=in_review).first()
+    make_comment(response, "The rota ignores the owners.")
+
+    page = assessor_client.get(url("review_detail", in_review))
+
+    assert page.status_code == 200
+    text = page.text
+    assert "Acme Ltd" in text
+    assert "Front desk" in text
+    assert "Win4 sustainable service" in text
+    assert "In review" in text
+    assert text.count("<svg") == 1
+    assert "Balance index" in text
+    assert "Weakest link" in text
+    assert "Priorities" in text
+    assert "How the team answered" in text
+    assert "The rota ignores the owners." in text
+    assert "Moderated" in text
+    assert MODERATED_LABEL not in text  # no moderation yet
+    assert "Your own view" not in text  # assessors have no self-view
+    sections = Section.objects.filter(version__assessments=in_review)
+    assert text.count(f'action="{url("moderate", in_review)}"') == sections.count()
+    assert f'action="{url("approve", in_review)}"' in text
+    assert f'action="{url("return", in_review)}"' in text
+    assert '<option value="3">Level 3: Exceeds expectations</option>' in text
+    assert "Assessor assigned" in text  # the audit trail
+    assert "Review started" in text
+    assert "No decision has been made yet." in text
+
+
+@pytest.mark.django_db
+def test_below_the_anonymity_threshold_the_page_shows_no_team_figures(
+    assessor_client, assessor, staff_user, loaded_frameworks
+):
+    assessment = assign(submitted_assessment(make_organisation(), members=2), assessor, staff_user)
+
+    page = assessor_client.get(url("review_detail", assessment))
+
+    assert page.status_code == 200
+    assert "team results appear once at least 3 team members" in page.text
+    assert "<svg" not in page.text
+    assert "How the team answered" not in page.text
+    # The assessor can still decide.
+    assert f'action="{url("return", assessment)}"' in page.text
+
+
+# --- moderation ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_moderation_without_a_rationale_is_refused_and_keeps_the_score(
+    assessor_client, in_review
+):
+    section = first_section(in_review)
+
+    page = assessor_client.post(
+        url("moderate", in_review), {"section": section.pk, "score": "72.5", "rationale": "  "}
+    )
+
+    assert page.status_code == 400
+    assert "Give a rationale for the moderated score." in page.text
+    assert 'value="72.5"' in page.text
+    assert not Moderation.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "score",
+    [
+        "101",
+        "-1",
+        "abc",
+        "",
+        "1e9",
+        "Infinity",
+        "NaN",
+    ],
+)
+def test_a_moderated_score_outside_0_to_100_is_refused_and_keeps_the_rationale(
+    assessor_client, in_review, score
+):
+    section = first_section(in_review)
+
+    page = assessor_client.post(
+        url("moderate", in_review),
+        {"section": section.pk, "score": score, "rationale": "Interviews contradict this."},
+    )
+
+    assert page.status_code == 400
+    assert "The moderated score must be a number from 0 to 100." in page.text
+    assert ">Interviews contradict this.</textarea>" in page.text
+    assert not Moderation.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.MODERATED).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("section", ["", "abc", "1.5", "99999999999"])
+def test_a_moderation_of_no_real_section_is_refused(assessor_client, in_review, section):
+    page = assessor_client.post(
+        url("moderate", in_review), {"section": section, "score": "50", "rationale": "Because."}
+    )
+
+    assert page.status_code == 400
+    assert not Moderation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_section_of_another_framework_cannot_be_moderated(assessor_client, in_review):
+    foreign = Section.objects.exclude(version__assessments=in_review).first()
+
+    page = assessor_client.post(
+        url("moderate", in_review), {"section": foreign.pk, "score": "50", "rationale": "Because."}
+    )
+
+    assert page.status_code == 400
+    assert "That section is not part of this assessment." in page.text
+    assert not Moderation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_moderation_is_stored_shown_drawn_and_audited(assessor_client, in_review, assessor):
+    section = first_section(in_review)
+
+    response = assessor_client.post(
+        url("moderate", in_review),
+        {"section": section.pk, "score": "81", "rationale": "Site visit showed strong practice."},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == url("review_detail", in_review)
+    moderation = Moderation.objects.get()
+    assert (moderation.section, moderation.score, moderation.assessor) == (section, 81, assessor)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.MODERATED)
+    assert event.actor == assessor
+    assert event.after["score"] == "81.0"
+
+    page = assessor_client.get(url("review_detail", in_review))
+
+    assert "Site visit showed strong practice." in page.text
+    assert MODERATED_LABEL in page.text
+    assert "Section moderated" in page.text  # the audit trail
+    assert f"Moderated score for {section.name} saved" in page.text
+
+
+# --- decisions -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"level": "", "summary": "A fair picture."}, "Choose the awarded maturity level"),
+        ({"level": "9", "summary": "A fair picture."}, "Choose the awarded maturity level"),
+        ({"level": "two", "summary": "A fair picture."}, "Choose the awarded maturity level"),
+        ({"level": "3", "summary": "   "}, "Write a short summary of the review."),
+    ],
+)
+def test_approval_needs_a_level_and_a_summary(assessor_client, in_review, data, message):
+    page = assessor_client.post(url("approve", in_review), data)
+
+    assert page.status_code == 400
+    assert message in page.text
+    if data["summary"].strip():
+        assert f">{data['summary']}</textarea>" in page.text
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.IN_REVIEW
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_approval_records_the_decision_and_tells_the_managers(
+    assessor_client, in_review, assessor, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = assessor_client.post(
+            url("approve", in_review), {"level": "4", "summary": "Balanced and well evidenced."}
+        )
+
+    assert response.status_code == 302
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.APPROVED
+    decision = Decision.objects.get()
+    assert (decision.outcome, decision.awarded_level, decision.round) == ("approved", 4, 1)
+    assert decision.assessor == assessor
+    assert decision.snapshot["win4"]  # section scores at the time of the decision
+    assert [m.to for m in mailoutbox] == [[manager_of(in_review).email]]
+    assert "Approved" in mailoutbox[0].subject
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.APPROVED, actor=assessor).exists()
+
+    page = assessor_client.get(url("review_detail", in_review))
+
+    assert "Awarded maturity level 4" in page.text
+    assert "Balanced and well evidenced." in page.text
+    assert f'action="{url("approve", in_review)}"' not in page.text
+    assert f'action="{url("moderate", in_review)}"' not in page.text
+
+
+@pytest.mark.django_db
+def test_a_second_decision_on_the_same_round_is_refused(assessor_client, in_review):
+    assessor_client.post(url("approve", in_review), {"level": "4", "summary": "Good."})
+
+    page = assessor_client.post(url("return", in_review), {"required_changes": "Redo it."})
+
+    assert page.status_code == 400
+    assert "This assessment is not in review" in page.text
+    assert Decision.objects.count() == 1
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.APPROVED
+
+
+@pytest.mark.django_db
+def test_a_return_needs_the_required_changes(assessor_client, in_review):
+    page = assessor_client.post(url("return", in_review), {"required_changes": " "})
+
+    assert page.status_code == 400
+    assert "List the changes required" in page.text
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.IN_REVIEW
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_return_sends_it_back_for_revision(
+    assessor_client, in_review, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = assessor_client.post(
+            url("return", in_review), {"required_changes": "Include the owners' perspective."}
+        )
+
+    assert response.status_code == 302
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.RETURNED
+    decision = Decision.objects.get()
+    assert (decision.outcome, decision.awarded_level) == ("returned", None)
+    assert len(mailoutbox) == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.RETURNED).exists()
+
+    page = assessor_client.get(url("review_detail", in_review))
+
+    assert "Returned for revision" in page.text
+    assert "Include the owners&#x27; perspective." in page.text
+
+
+def run_together(*actions) -> list[object]:
+    """Run each action in its own thread, all released at once; results or errors."""
+    outcomes: list[object] = []
+    barrier = threading.Barrier(len(actions))
+
+    def run(action) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(action())
+        except Exception as error:  # recorded and asserted by the caller
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_assessors_deciding_at_once_make_exactly_one_decision(loaded_frameworks):
+    assessor = make_assessor("alex")
+    assessment = assign(
+        submitted_assessment(make_organisation()), assessor, make_user("stella", is_staff=True)
+    )
+    scores = snapshot(assessment)
+
+    def approve():
+        return services.decision_approve(
+            assessment=Assessment.objects.get(pk=assessment.pk),
+            assessor=assessor,
+            level=3,
+            summary="Good.",
+            snapshot=scores,
+        )
+
+    def send_back():
+        return services.decision_return(
+            assessment=Assessment.objects.get(pk=assessment.pk),
+            assessor=assessor,
+            required_changes="More evidence.",
+            snapshot=scores,
+        )
+
+    outcomes = run_together(approve, send_back)
+
+    decisions = [o for o in outcomes if isinstance(o, Decision)]
+    errors = [o for o in outcomes if isinstance(o, services.ServiceError)]
+    assert len(decisions) == 1, outcomes
+    assert len(errors) == 1, outcomes
+    assert Decision.objects.count() == 1
+    assessment.refresh_from_db()
+    assert assessment.status == decisions[0].outcome  # "approved" or "returned"
+
+
+# --- a second round --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_after_revision_the_review_shows_what_changed(assessor_client, in_review, assessor):
+    manager = manager_of(in_review)
+    services.decision_return(
+        assessment=in_review,
+        assessor=assessor,
+        required_changes="Re-rate the employee questions with evidence.",
+        snapshot=snapshot(in_review),
+    )
+    services.assessment_reopen(assessment=in_review, by=manager)
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.OPEN
+    # One respondent revises one answer, then everyone completes again.
+    response = Response.objects.filter(assessment=in_review).order_by("pk").first()
+    answer = response.answers.select_related("section").order_by("question__position").first()
+    new_level = 5 if answer.level != 5 else 1
+    saved = services.answers_save(
+        response=response,
+        answers=[
+            services.AnswerInput(
+                question_id=answer.question_id,
+                level=new_level,
+                not_applicable=False,
+                comment="",
+                base_revision=answer.revision,
+            )
+        ],
+    )
+    assert saved.saved
+    assert not saved.conflicts
+    for revived in Response.objects.filter(assessment=in_review):
+        services.response_complete(response=revived)
+    services.assessment_submit(assessment=in_review, by=manager)
+    in_review.refresh_from_db()
+    assert in_review.status == Assessment.Status.IN_REVIEW
+    assert in_review.assignment.assessor == assessor
+
+    page = assessor_client.get(url("review_detail", in_review))
+
+    assert page.status_code == 200
+    assert "What changed since the last review" in page.text
+    assert "Re-rate the employee questions with evidence." in page.text
+    last, changes = results.changes_since_last_review(
+        in_review, results.assessment_results(in_review)
+    )
+    assert last.round == 1
+    changed = [row for row in changes if row.changed_answers]
+    assert [(row.section, row.changed_answers) for row in changed] == [(answer.section.name, 1)]
+    assert changed[0].change  # neither None nor zero
+    sign = "+" if changed[0].change > 0 else "-"
+    assert f"{sign}{abs(changed[0].change):.0f}" in page.text
+    assert Answer.objects.get(pk=answer.pk).level == new_level
+    # The forms are back for round 2.
+    assert f'action="{url("approve", in_review)}"' in page.text
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_review_page_runs_the_same_queries_for_3_and_30_respondents(
+    assessor_client, in_review, assessor
+):
+    # Everything the page can show: a moderation, comments, an earlier decision round.
+    section = first_section(in_review)
+    services.moderation_record(
+        assessment=in_review, section_id=section.pk, assessor=assessor, score=60, rationale="Why."
+    )
+    Decision.objects.create(
+        assessment=in_review,
+        round=1,
+        assessor=assessor,
+        outcome=Decision.Outcome.RETURNED,
+        required_changes="Earlier round.",
+        snapshot=snapshot(in_review),
+    )
+    make_comment(Response.objects.filter(assessment=in_review).first(), "First comment.")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = assessor_client.get(url("review_detail", in_review))
+        assert page.status_code == 200
+        assert "What changed since the last review" in page.text
+        return len(queries)
+
+    three = count()
+    for n in range(27):
+        response = make_response(in_review, levels=[1, 5, 3], status="completed")
+        make_comment(response, f"Comment {n}.")
+
+    assert count() == three
