@@ -93,7 +93,10 @@ class Command(BaseCommand):
             )
         if not Framework.objects.exists():
             raise CommandError("Load the frameworks first: python manage.py load_frameworks")
-        result = seed_demo()
+        # Set-up mail is not sent (notifications go out after the commit, so the
+        # quiet mailer must cover the whole transaction): the demo prints what it needs.
+        with override_settings(MAILERS=QUIET_MAIL):
+            result = seed_demo()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at /accounts/login/ as:"))
         for login in result.logins:
             self.stdout.write(f"  {login.role:<14} {login.username:<12} password: {DEMO_PASSWORD}")
@@ -122,8 +125,7 @@ def seed_demo() -> DemoResult:
 
     assessor = _seed_assessor()
     if not Organisation.objects.filter(name=ORGANISATION).exists():
-        with override_settings(MAILERS=QUIET_MAIL):
-            _seed_organisation(admin=admin, assessor=assessor)
+        _seed_organisation(admin=admin, assessor=assessor)
     manager = user_model.objects.get(username="manager")
     return DemoResult(
         logins=[
