@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from assessment.views import manager, public, respond, review, staff
+from assessment.views import exports, manager, public, respond, review, staff
 
 admin.site.site_header = _("Service Balance administration")
 admin.site.site_title = _("Service Balance admin")
@@ -39,6 +39,12 @@ app_patterns = [
     path("invitations/<int:pk>/resend/", manager.invitation_resend, name="invitation_resend"),
     path("invitations/<int:pk>/revoke/", manager.invitation_revoke, name="invitation_revoke"),
     path("assessments/<int:pk>/reopen/", manager.assessment_reopen, name="reopen"),
+    # Reports and data exports.
+    path("assessments/<int:pk>/report.pdf", exports.report_pdf, name="report_pdf"),
+    path("assessments/<int:pk>/scores.csv", exports.scores_csv, name="scores_csv"),
+    path("assessments/<int:pk>/scores.xlsx", exports.scores_xlsx, name="scores_xlsx"),
+    path("assessments/<int:pk>/answers.csv", exports.answers_csv, name="answers_csv"),
+    path("assessments/<int:pk>/answers.xlsx", exports.answers_xlsx, name="answers_xlsx"),
     path("assessments/<int:pk>/assessor/", manager.assessor_choose, name="assessor_choose"),
     # Staff: the review queue and assignments.
     path("staff/reviews/", staff.review_queue, name="staff_queue"),
