@@ -581,3 +581,25 @@ AUDIT_FIELD_LABELS = {
     "required_changes": _("required changes"),
     "responses_reopened": _("responses reopened"),
 }
+
+
+class ReportCache(models.Model):
+    """A rendered PDF report, kept in the database so any web node can serve it.
+
+    The key covers everything that can change the report; a changed assessment
+    gets a new key, and its older entries are dropped when the new one is made.
+    """
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="+", verbose_name=_("assessment")
+    )
+    pdf = models.BinaryField(_("PDF"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cached report")
+        verbose_name_plural = _("cached reports")
+
+    def __str__(self) -> str:
+        return f"Report for {self.assessment_id}"

@@ -1,0 +1,173 @@
+"""PDF reports: an HTML template with print CSS, rendered by WeasyPrint.
+
+Rendering is locked down:
+
+- ``SafeFetcher`` serves only the app's own static files, from a private origin
+  that never reaches the network. It refuses every other URL (``file:``,
+  ``http(s):``, other hosts, attachments) and records what it refused.
+- All user text reaches the template as data and is escaped.
+- The PDF is tagged (PDF/UA-1) with title, language and author metadata.
+
+A rendered report is cached in the database, keyed on everything that can change
+it, so any web node can serve a second export at once.
+"""
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.staticfiles import finders
+from django.db.models import Count, Max
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import get_language
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from assessment import results, scoring, selectors
+from assessment.models import Assessment, ReportCache
+
+# A private origin for the report's own assets: it resolves to no host, and only
+# SafeFetcher knows how to answer it.
+ASSET_ORIGIN = "https://assets.service-balance.invalid/"
+STATIC_PREFIX = ASSET_ORIGIN + "static/"
+PDF_VARIANT = "pdf/ua-1"
+REPORT_TEMPLATE_VERSION = "1"
+
+
+class SafeFetcher(URLFetcher):
+    """Serves the app's static files by path; refuses everything else, and says what."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
+        self.served: list[str] = []
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        path = self._static_path(url)
+        if path is None:
+            self.refused.append(url)
+            raise ValueError(f"The report may not fetch {url!r}")
+        self.served.append(url)
+        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        with open(path, "rb") as handle:
+            body = handle.read()
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+    @staticmethod
+    def _static_path(url: str) -> str | None:
+        if not url.startswith(STATIC_PREFIX):
+            return None
+        relative = url.removeprefix(STATIC_PREFIX).split("?", 1)[0].split("#", 1)[0]
+        parts = PurePosixPath(relative).parts
+        if not parts or ".." in parts or relative.startswith("/"):
+            return None
+        found = finders.find(relative)
+        return found if isinstance(found, str) else None
+
+
+@dataclass
+class RenderedReport:
+    pdf: bytes
+    filename: str
+    cached: bool
+    served: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def report_context(assessment: Assessment, *, viewer_id: int | None) -> dict:
+    """Everything the report template shows, gathered in a constant number of queries."""
+    scored = results.assessment_results(assessment, viewer_id=viewer_id)
+    versions = selectors.assessment_versions(assessment)
+    history = selectors.review_history(assessment)
+    verdicts = [p for p in scored.panels if p.team.verdict is not None]
+    priorities = [(panel, item) for panel in scored.panels for item in panel.priorities[:3]]
+    return {
+        "assessment": assessment,
+        "organisation": assessment.organisation,
+        "team": assessment.team,
+        "results": scored,
+        "versions": versions,
+        "figures": selectors.team_results(assessment, versions),
+        "verdicts": verdicts,
+        "top_priorities": priorities,
+        "decision": history["decisions"][0] if history["decisions"] else None,
+        "assignment": history["assignment"],
+        "generated_at": timezone.now(),
+        "formula_version": scoring.FORMULA_VERSION,
+        "language": get_language() or settings.LANGUAGE_CODE,
+    }
+
+
+def report_html(assessment: Assessment, *, viewer_id: int | None) -> str:
+    return render_to_string(
+        "reports/assessment_report.html", report_context(assessment, viewer_id=viewer_id)
+    )
+
+
+def html_to_pdf(html: str, fetcher: SafeFetcher | None = None) -> bytes:
+    """WeasyPrint with the safe fetcher, a tagged PDF/UA variant and no attachments."""
+    return HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=fetcher or SafeFetcher()).write_pdf(
+        pdf_variant=PDF_VARIANT, attachments=[], uncompressed_pdf=False
+    )
+
+
+def cache_key(assessment: Assessment, *, viewer_id: int | None) -> str:
+    """Everything that can change the report: answers, review, framework versions,
+    targets, formula and template versions, language (one query)."""
+    stamp = Assessment.objects.filter(pk=assessment.pk).aggregate(
+        answers=Max("responses__answers__updated_at"),
+        answer_count=Count("responses__answers", distinct=True),
+        decisions=Count("decisions", distinct=True),
+        moderations=Max("moderations__pk"),
+        targets=Max("targets__updated_at"),
+        events=Max("audit_events__pk"),
+    )
+    versions = sorted(assessment.framework_versions.values_list("pk", flat=True))
+    parts = [
+        assessment.pk,
+        assessment.status,
+        assessment.title,
+        assessment.team.name,
+        assessment.organisation.name,
+        viewer_id,
+        versions,
+        sorted(stamp.items()),
+        scoring.FORMULA_VERSION,
+        REPORT_TEMPLATE_VERSION,
+        get_language(),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def render_report(assessment: Assessment, *, viewer_id: int | None = None) -> RenderedReport:
+    """The report as PDF bytes, from the cache when nothing has changed."""
+    key = cache_key(assessment, viewer_id=viewer_id)
+    filename = f"{slugify(assessment.title) or 'assessment'}-report.pdf"
+    cached = ReportCache.objects.filter(key=key).values_list("pdf", flat=True).first()
+    if cached is not None:
+        return RenderedReport(pdf=bytes(cached), filename=filename, cached=True)
+    fetcher = SafeFetcher()
+    pdf = html_to_pdf(report_html(assessment, viewer_id=viewer_id), fetcher)
+    ReportCache.objects.filter(assessment=assessment).delete()  # older versions
+    ReportCache.objects.get_or_create(key=key, defaults={"assessment": assessment, "pdf": pdf})
+    return RenderedReport(
+        pdf=pdf,
+        filename=filename,
+        cached=False,
+        served=fetcher.served,
+        refused=fetcher.refused,
+    )
+
+
+def report_response(assessment: Assessment, *, viewer: AbstractBaseUser) -> HttpResponse:
+    """The report as a download."""
+    report = render_report(assessment, viewer_id=viewer.pk)
+    response = HttpResponse(report.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+    return response
