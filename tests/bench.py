@@ -107,6 +107,41 @@ def main() -> None:
             f"{respondents * questions:,} answers) on SQLite: median {median:.1f} ms "
             f"(min {low:.1f}, max {high:.1f}, {RUNS} runs; target <= 100 ms)"
         )
+        _bench_report(assessment)
+
+
+def _bench_report(assessment) -> None:
+    """Full report export against bare WeasyPrint on the same HTML, and the cached export."""
+    from django.conf import settings
+    from weasyprint import HTML
+
+    from assessment import reports
+    from assessment.models import Assessment, ReportCache
+
+    Assessment.objects.filter(pk=assessment.pk).update(status=Assessment.Status.SUBMITTED)
+    assessment.refresh_from_db()
+    runs = 5
+
+    def full() -> None:
+        ReportCache.objects.all().delete()
+        reports.render_report(assessment)
+
+    html = reports.report_html(assessment, viewer_id=None)
+    base = settings.BASE_DIR.as_uri() + "/"  # the stylesheet straight from static/, no fetcher
+
+    def bare() -> None:
+        HTML(string=html, base_url=base).write_pdf(pdf_variant=reports.PDF_VARIANT)
+
+    full_ms, full_low, full_high = _median_ms(full, runs)
+    bare_ms, bare_low, bare_high = _median_ms(bare, runs)
+    reports.render_report(assessment)
+    cached_ms, _low, _high = _median_ms(lambda: reports.render_report(assessment))
+    print(
+        f"report: full export {full_ms:.0f} ms (min {full_low:.0f}, max {full_high:.0f}); "
+        f"bare WeasyPrint on the same HTML {bare_ms:.0f} ms (min {bare_low:.0f}, "
+        f"max {bare_high:.0f}); ratio {full_ms / bare_ms:.2f} (target <= 1.3); "
+        f"cached export {cached_ms:.1f} ms (target <= 50 ms); median of {runs} runs"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,349 @@
+"""Data exports: scores and anonymised answers as CSV and XLSX, safe to open in Excel."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessment import exports
+from assessment.models import Answer, Response
+from tests.factories import (
+    make_assessment,
+    make_comment,
+    make_manager_response,
+    make_organisation,
+    make_response,
+    make_team,
+)
+
+EXPORTS = ["scores_csv", "scores_xlsx", "answers_csv", "answers_xlsx"]
+PAYLOADS = [
+    "=1+2",
+    "+SUM(A1)",
+    "-2+3",
+    "@cmd",
+    "\tTAB",
+    "\rCR",
+    "\nLF",
+    '=HYPERLINK("http://x")',
+]
+
+
+def export_url(name: str, assessment) -> str:
+    return reverse(f"assessment:{name}", kwargs={"pk": assessment.pk})
+
+
+def complete(assessment, count: int, levels=(3, 4, 2, 5)) -> list[Response]:
+    return [make_response(assessment, levels=levels, status="completed") for _ in range(count)]
+
+
+def read_csv(content: bytes) -> list[list[str]]:
+    assert content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def read_xlsx(content: bytes):
+    return load_workbook(io.BytesIO(content)).active
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.wsgi_request._messages]
+
+
+@pytest.fixture
+def organisation(loaded_frameworks):
+    return make_organisation()
+
+
+@pytest.fixture
+def manager_client(client, organisation):
+    client.force_login(organisation.manager)
+    return client
+
+
+@pytest.fixture
+def submitted(organisation):
+    """A submitted assessment with three completed member responses."""
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    complete(assessment, 3)
+    return assessment
+
+
+@pytest.fixture
+def hostile(organisation):
+    """Formula payloads in every comment, the team name and the assessment title."""
+    team = make_team(organisation, name="=TEAM()")
+    assessment = make_assessment(team, status="submitted")
+    assessment.title = "=cmd|' /C calc'!A0"
+    assessment.save(update_fields=["title"])
+    for response in complete(assessment, 3):
+        for position, payload in enumerate(PAYLOADS):
+            make_comment(response, payload, position=position)
+    return assessment
+
+
+# --- neutralising formulas ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_neutralise_prefixes_text_a_spreadsheet_would_run(payload):
+    assert exports.neutralise(payload) == "'" + payload
+
+
+@pytest.mark.parametrize("value", ["plain", "", "a=b", " =1", 3, 2.5, None])
+def test_neutralise_leaves_other_values_alone(value):
+    assert exports.neutralise(value) == value
+
+
+@pytest.mark.django_db
+def test_the_answers_export_leaves_comments_out(manager_client, hostile):
+    """Tied to one respondent's ratings, a recognisable comment would unmask them."""
+    response = manager_client.get(export_url("answers_csv", hostile))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.content.decode("utf-8-sig")
+    for payload in PAYLOADS:
+        assert payload.strip() not in text
+    rows = read_csv(response.content)
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell.startswith(exports.FORMULA_TRIGGERS) for cell in cells)
+
+
+@pytest.mark.django_db
+def test_the_scores_csv_neutralises_the_team_and_title(manager_client, hostile):
+    response = manager_client.get(export_url("scores_csv", hostile))
+
+    header, *rows = read_csv(response.content)
+    assert header[:3] == ["Organisation", "Team", "Assessment"]
+    assert {row[1] for row in rows} == {"'=TEAM()"}
+    assert {row[2] for row in rows} == {"'=cmd|' /C calc'!A0"}
+
+
+def test_the_csv_header_row_is_neutralised_too():
+    rows = read_csv(exports.to_csv(["=evil", "fine"], [[1, None, "-x"]]))
+
+    assert rows == [["'=evil", "fine"], ["1", "", "'-x"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["scores_xlsx", "answers_xlsx"])
+def test_the_workbooks_hold_no_formulas(manager_client, hostile, name):
+    response = manager_client.get(export_url(name, hostile))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = read_xlsx(response.content)
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert not any(text.startswith(exports.FORMULA_TRIGGERS) for text in texts)
+    assert all(cell.font.bold for cell in next(sheet.iter_rows(max_row=1)))
+    assert sheet.freeze_panes == "A2"
+
+
+@pytest.mark.django_db
+def test_the_answers_workbook_keeps_numbers_as_numbers(manager_client, hostile):
+    sheet = read_xlsx(manager_client.get(export_url("answers_xlsx", hostile)).content)
+
+    header, *rows = sheet.iter_rows(values_only=True)
+    assert header[0] == "Respondent"
+    assert all(type(row[0]) is int for row in rows)
+    assert all(type(row[5]) is int for row in rows)
+
+
+@pytest.mark.django_db
+def test_the_scores_workbook_keeps_scores_as_numbers(manager_client, hostile):
+    sheet = read_xlsx(manager_client.get(export_url("scores_xlsx", hostile)).content)
+
+    header, *rows = sheet.iter_rows(values_only=True)
+    assert header[7] == "Score (0-100)"
+    assert [row[5] for row in rows] == ["customers", "employees", "company", "owners"]
+    assert all(isinstance(row[7], float) for row in rows)
+    assert all(type(row[8]) is int for row in rows)
+    assert rows[0][1] == "'=TEAM()"
+
+
+def test_control_characters_excel_rejects_are_dropped():
+    sheet = read_xlsx(exports.to_xlsx(["a"], [["\x01=1+2\x0b"]]))
+
+    assert sheet["A2"].value == "'=1+2"
+    assert sheet["A2"].data_type == "s"
+
+
+# --- contents and anonymity -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_scores_export_matches_the_results(manager_client, submitted):
+    response = manager_client.get(export_url("scores_csv", submitted))
+
+    assert response["Content-Disposition"] == (
+        'attachment; filename="front-desk-assessment-scores.csv"'
+    )
+    header, *rows = read_csv(response.content)
+    assert len(header) == 17
+    assert len(rows) == 4
+    first = dict(zip(header, rows[0], strict=True))
+    assert first["Organisation"] == "Acme Ltd"
+    assert first["Section key"] == "customers"
+    assert first["Respondents"] == "3"
+    assert first["Coverage (%)"] == "100.0"
+    assert first["Formula version"] == "1"
+
+
+@pytest.mark.django_db
+def test_answers_are_numbered_without_emails_or_ids(manager_client, organisation, submitted):
+    make_manager_response(submitted, organisation.manager, levels=[1])
+    response = manager_client.get(export_url("answers_csv", submitted))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="front-desk-assessment-answers.csv"'
+    )
+    header, *rows = read_csv(response.content)
+    assert header == [
+        "Respondent",
+        "Framework",
+        "Section key",
+        "Question code",
+        "Question",
+        "Level",
+        "Not applicable",
+    ]
+    member_answers = Answer.objects.filter(response__is_manager_view=False).count()
+    assert len(rows) == member_answers  # the manager's own answers are not in it
+    assert {row[0] for row in rows} == {"1", "2", "3"}
+    assert "@" not in response.content.decode()  # no e-mail address anywhere
+
+
+@pytest.mark.django_db
+def test_answers_are_sorted_by_question_then_respondent(submitted):
+    _headers, rows = exports.answers_table(submitted)
+
+    codes = [row[3] for row in rows]
+    # Three respondents per question, numbered 1, 2, 3 within it.
+    assert [row[0] for row in rows[:6]] == [1, 2, 3, 1, 2, 3]
+    assert codes[:3] == [codes[0]] * 3
+    assert codes[3] != codes[0]
+
+
+@pytest.mark.django_db
+def test_respondent_numbers_do_not_follow_response_ids(submitted):
+    """Over many exports, respondent 1 is not always the same person."""
+    marker = Response.objects.filter(assessment=submitted).order_by("pk").first()
+    question = marker.answers.order_by("pk").first().question
+    Answer.objects.filter(response=marker, question=question).update(level=5)
+    Answer.objects.filter(question=question).exclude(response=marker).update(level=1)
+    firsts = set()
+    for _ in range(30):
+        _headers, rows = exports.answers_table(submitted)
+        firsts.add(next(row[0] for row in rows if row[3] == question.code and row[5] == 5))
+    assert len(firsts) > 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", EXPORTS)
+def test_below_the_threshold_nothing_is_exported(manager_client, organisation, name):
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    complete(assessment, 2)
+
+    response = manager_client.get(export_url(name, assessment))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessment:detail", kwargs={"pk": assessment.pk})
+    assert "Content-Disposition" not in response
+    assert (
+        "To protect anonymity, exports are available once at least 3 team members"
+        in (messages_of(response)[0])
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", EXPORTS)
+def test_an_open_assessment_is_not_exported(manager_client, organisation, name):
+    assessment = make_assessment(make_team(organisation), status="open")
+    complete(assessment, 3)
+
+    response = manager_client.get(export_url(name, assessment))
+
+    assert response.status_code == 302
+    assert "Content-Disposition" not in response
+    assert "once the assessment is submitted" in messages_of(response)[0]
+
+
+@pytest.mark.django_db
+def test_the_answers_builder_refuses_hidden_results(organisation):
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    complete(assessment, 2)
+
+    with pytest.raises(exports.ResultsHidden):
+        exports.answers_table(assessment)
+
+
+# --- access and queries ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [*EXPORTS, "report_pdf"])
+def test_another_organisations_manager_gets_a_404(client, submitted, name):
+    intruder = make_organisation("Intruder Ltd", manager="intruder")
+    client.force_login(intruder.manager)
+
+    assert client.get(export_url(name, submitted)).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", EXPORTS)
+def test_anonymous_visitors_are_sent_to_sign_in(client, submitted, name):
+    response = client.get(export_url(name, submitted))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", EXPORTS)
+def test_exports_are_not_cached(manager_client, submitted, name):
+    response = manager_client.get(export_url(name, submitted))
+
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["scores_csv", "answers_csv"])
+def test_export_queries_do_not_grow_with_respondents(manager_client, organisation, name):
+    def queries(count: int) -> int:
+        assessment = make_assessment(
+            make_team(organisation, name=f"Team {count}"),
+            slugs=(
+                "win4",
+                "holistic",
+            ),
+            status="submitted",
+        )
+        complete(assessment, count)
+        with CaptureQueriesContext(connection) as captured:
+            response = manager_client.get(export_url(name, assessment))
+        assert response.status_code == 200
+        return len(captured)
+
+    assert queries(3) == queries(30)
+
+
+@pytest.mark.django_db
+def test_a_section_rated_by_too_few_people_is_left_out_of_the_answers(submitted):
+    owners = Answer.objects.filter(response__assessment=submitted, section__key="owners")
+    rated = list(owners.values_list("response_id", flat=True).distinct())
+    owners.filter(response_id__in=rated[1:]).update(level=None, not_applicable=True)
+
+    _headers, rows = exports.answers_table(submitted)
+
+    assert rows
+    assert "owners" not in {row[2] for row in rows}
