@@ -321,3 +321,14 @@ def test_a_manager_never_sees_another_managers_self_view(manager_client):
 
     assert mine.panels[0].self_view is None
     assert "Your own view" not in page.text
+
+
+@pytest.mark.django_db
+def test_visible_results_offer_the_report_and_exports(manager_client):
+    assessment = make_assessment(make_team(manager_client.organisation), status="submitted")
+    respond(assessment, 3)
+
+    page = manager_client.get(results_url(assessment))
+
+    for name in ["report_pdf", "scores_xlsx", "scores_csv", "answers_xlsx", "answers_csv"]:
+        assert reverse(f"assessment:{name}", kwargs={"pk": assessment.pk}) in page.text
