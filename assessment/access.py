@@ -9,10 +9,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from assessment.models import (
     Assessment,
     AssessorProfile,
+    Consultancy,
     Invitation,
     Membership,
     Organisation,
@@ -127,3 +129,41 @@ def require_staff(user: User) -> None:
 def assessment_for_staff(user: User, pk: int) -> Assessment:
     require_staff(user)
     return get_object_or_404(Assessment.objects.select_related("team", "organisation"), pk=pk)
+
+
+# --- consultants -------------------------------------------------------------------
+
+
+def consultancies_for(user: User) -> QuerySet[Consultancy]:
+    if not user.is_authenticated:
+        return Consultancy.objects.none()
+    return Consultancy.objects.filter(members__user=user)
+
+
+def client_organisations(user: User) -> QuerySet[Organisation]:
+    """Organisations that granted one of the user's consultancies access, still current."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        consultant_grants__consultancy__members__user=user,
+        consultant_grants__revoked_at__isnull=True,
+        consultant_grants__expires_at__gt=timezone.now(),
+    ).distinct()
+
+
+def assessment_for_consultant(user: User, pk: int) -> Assessment:
+    """An assessment of a client organisation with a current grant; otherwise 404."""
+    return get_object_or_404(
+        Assessment.objects.filter(organisation__in=client_organisations(user)).select_related(
+            "team", "organisation"
+        ),
+        pk=pk,
+    )
+
+
+def consultancy_for(user: User) -> Consultancy:
+    """The consultancy the user works for (the first, if several); 404 otherwise."""
+    consultancy = consultancies_for(user).order_by("pk").first()
+    if consultancy is None:
+        raise Http404
+    return consultancy

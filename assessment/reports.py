@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -118,15 +118,18 @@ def html_to_pdf(html: str, fetcher: SafeFetcher | None = None) -> bytes:
 
 
 def cache_key(assessment: Assessment, *, viewer_id: int | None) -> str:
-    """Everything that can change the report: answers, review, framework versions,
-    targets, formula and template versions, language (one query)."""
+    """Everything that can change the report, in one small query.
+
+    Answers are not part of it on purpose: team results show only once the
+    assessment is submitted, and from then on answers cannot change until it is
+    reopened, which is recorded in the audit trail (and so changes the key).
+    """
     stamp = Assessment.objects.filter(pk=assessment.pk).aggregate(
-        answers=Max("responses__answers__updated_at"),
-        answer_count=Count("responses__answers", distinct=True),
-        decisions=Count("decisions", distinct=True),
+        events=Max("audit_events__pk"),
+        decisions=Max("decisions__pk"),
         moderations=Max("moderations__pk"),
         targets=Max("targets__updated_at"),
-        events=Max("audit_events__pk"),
+        responses=Max("responses__completed_at"),
     )
     versions = sorted(assessment.framework_versions.values_list("pk", flat=True))
     parts = [
@@ -140,6 +143,7 @@ def cache_key(assessment: Assessment, *, viewer_id: int | None) -> str:
         sorted(stamp.items()),
         scoring.FORMULA_VERSION,
         REPORT_TEMPLATE_VERSION,
+        settings.ANONYMITY_THRESHOLD,
         get_language(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
