@@ -225,12 +225,13 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
             threshold=threshold, completed=completed, frameworks=[], submitted=submitted
         )
 
-    answers = Answer.objects.filter(response__in=responses, question__version__in=versions)
+    # Answers carry their section (see Answer.section): no join to the questions here.
+    answers = Answer.objects.filter(response__in=responses, section__version__in=versions)
     level_counts = {f"level_{n}": Count("pk", filter=Q(level=n)) for n in LEVELS}
     stats = {
-        row["question__section"]: row
+        row["section"]: row
         for row in answers.order_by()
-        .values("question__section")
+        .values("section")
         .annotate(
             answered=Count("pk", filter=Q(level__isnull=False) | Q(not_applicable=True)),
             raters=Count("response", distinct=True, filter=Q(level__isnull=False)),
