@@ -30,7 +30,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessment import results, scoring, selectors
-from assessment.models import Assessment, ReportCache
+from assessment.models import Assessment, Consultancy, ReportCache
 
 # A private origin for the report's own assets: it resolves to no host, and only
 # SafeFetcher knows how to answer it.
@@ -43,12 +43,18 @@ REPORT_TEMPLATE_VERSION = "1"
 class SafeFetcher(URLFetcher):
     """Serves the app's static files by path; refuses everything else, and says what."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra: dict[str, tuple[bytes, str]] | None = None) -> None:
         super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
+        # In-memory assets by exact URL: the validated logo and the brand stylesheet.
+        self.extra = extra or {}
         self.served: list[str] = []
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url in self.extra:
+            self.served.append(url)
+            body, content_type = self.extra[url]
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
         path = self._static_path(url)
         if path is None:
             self.refused.append(url)
@@ -80,7 +86,45 @@ class RenderedReport:
     refused: list[str] = field(default_factory=list)
 
 
-def report_context(assessment: Assessment, *, viewer_id: int | None) -> dict:
+BRAND_CSS_URL = ASSET_ORIGIN + "brand.css"
+LOGO_URL = ASSET_ORIGIN + "logo"
+
+
+def branding_assets(consultancy: Consultancy | None) -> dict[str, tuple[bytes, str]]:
+    """The consultancy's stylesheet (its validated accent colour) and logo, by URL."""
+    if consultancy is None:
+        return {}
+    css = (
+        f".cover .brand, h1, h2, h3, h4 {{ color: {consultancy.accent_colour}; }}\n"
+        f"h2 {{ border-bottom-color: {consultancy.accent_colour}; }}\n"
+        f"table.figures thead th {{ border-bottom-color: {consultancy.accent_colour}; }}\n"
+    )
+    assets = {BRAND_CSS_URL: (css.encode(), "text/css")}
+    if consultancy.logo:
+        assets[LOGO_URL] = (bytes(consultancy.logo), consultancy.logo_content_type)
+    return assets
+
+
+def branding_for(assessment: Assessment, viewer: AbstractBaseUser | None) -> Consultancy | None:
+    """The consultancy whose branding a viewer's report carries: one of theirs that holds a
+    current grant for the assessment's organisation."""
+    if viewer is None or not viewer.is_authenticated:
+        return None
+    return (
+        Consultancy.objects.filter(
+            members__user=viewer,
+            grants__organisation_id=assessment.organisation_id,
+            grants__revoked_at__isnull=True,
+            grants__expires_at__gt=timezone.now(),
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def report_context(
+    assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
+) -> dict:
     """Everything the report template shows, gathered in a constant number of queries."""
     scored = results.assessment_results(assessment, viewer_id=viewer_id)
     versions = selectors.assessment_versions(assessment)
@@ -101,12 +145,18 @@ def report_context(assessment: Assessment, *, viewer_id: int | None) -> dict:
         "generated_at": timezone.now(),
         "formula_version": scoring.FORMULA_VERSION,
         "language": get_language() or settings.LANGUAGE_CODE,
+        "consultancy": consultancy,
+        "brand_css_url": BRAND_CSS_URL if consultancy else None,
+        "logo_url": LOGO_URL if consultancy and consultancy.logo else None,
     }
 
 
-def report_html(assessment: Assessment, *, viewer_id: int | None) -> str:
+def report_html(
+    assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
+) -> str:
     return render_to_string(
-        "reports/assessment_report.html", report_context(assessment, viewer_id=viewer_id)
+        "reports/assessment_report.html",
+        report_context(assessment, viewer_id=viewer_id, consultancy=consultancy),
     )
 
 
@@ -117,7 +167,9 @@ def html_to_pdf(html: str, fetcher: SafeFetcher | None = None) -> bytes:
     )
 
 
-def cache_key(assessment: Assessment, *, viewer_id: int | None) -> str:
+def cache_key(
+    assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
+) -> str:
     """Everything that can change the report, in one small query.
 
     Answers are not part of it on purpose: team results show only once the
@@ -145,19 +197,33 @@ def cache_key(assessment: Assessment, *, viewer_id: int | None) -> str:
         REPORT_TEMPLATE_VERSION,
         settings.ANONYMITY_THRESHOLD,
         get_language(),
+        _branding_stamp(consultancy),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def render_report(assessment: Assessment, *, viewer_id: int | None = None) -> RenderedReport:
+def _branding_stamp(consultancy: Consultancy | None) -> str | None:
+    if consultancy is None:
+        return None
+    logo = hashlib.sha256(bytes(consultancy.logo or b"")).hexdigest()
+    return f"{consultancy.pk}:{consultancy.name}:{consultancy.accent_colour}:{logo}"
+
+
+def render_report(
+    assessment: Assessment,
+    *,
+    viewer_id: int | None = None,
+    consultancy: Consultancy | None = None,
+) -> RenderedReport:
     """The report as PDF bytes, from the cache when nothing has changed."""
-    key = cache_key(assessment, viewer_id=viewer_id)
+    key = cache_key(assessment, viewer_id=viewer_id, consultancy=consultancy)
     filename = f"{slugify(assessment.title) or 'assessment'}-report.pdf"
     cached = ReportCache.objects.filter(key=key).values_list("pdf", flat=True).first()
     if cached is not None:
         return RenderedReport(pdf=bytes(cached), filename=filename, cached=True)
-    fetcher = SafeFetcher()
-    pdf = html_to_pdf(report_html(assessment, viewer_id=viewer_id), fetcher)
+    fetcher = SafeFetcher(extra=branding_assets(consultancy))
+    html = report_html(assessment, viewer_id=viewer_id, consultancy=consultancy)
+    pdf = html_to_pdf(html, fetcher)
     ReportCache.objects.filter(assessment=assessment).delete()  # older versions
     ReportCache.objects.get_or_create(key=key, defaults={"assessment": assessment, "pdf": pdf})
     return RenderedReport(
@@ -171,7 +237,9 @@ def render_report(assessment: Assessment, *, viewer_id: int | None = None) -> Re
 
 def report_response(assessment: Assessment, *, viewer: AbstractBaseUser) -> HttpResponse:
     """The report as a download."""
-    report = render_report(assessment, viewer_id=viewer.pk)
+    report = render_report(
+        assessment, viewer_id=viewer.pk, consultancy=branding_for(assessment, viewer)
+    )
     response = HttpResponse(report.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     return response

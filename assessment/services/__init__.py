@@ -29,11 +29,27 @@ from assessment.services.assessments import (
     parse_addresses,
     targets_set,
 )
+from assessment.services.branding import branding_update
+from assessment.services.bulk import (
+    BULK_EXPORT_MAX,
+    bulk_export_choices,
+    bulk_export_organisations,
+    bulk_export_start,
+)
 from assessment.services.common import (
     INVITATION_LINK_DAYS,
     MANAGER_INVITATION_DAYS,
     ServiceError,
     new_token,
+)
+from assessment.services.consultants import (
+    GRANT_DAYS_DEFAULT,
+    GRANT_DAYS_MAX,
+    GRANT_DAYS_MIN,
+    consultant_portfolio,
+    grant_create,
+    grant_revoke,
+    organisation_grants,
 )
 from assessment.services.organisations import (
     manager_invitation_accept,
@@ -55,6 +71,10 @@ from assessment.services.review import (
 )
 
 __all__ = [
+    "BULK_EXPORT_MAX",
+    "GRANT_DAYS_DEFAULT",
+    "GRANT_DAYS_MAX",
+    "GRANT_DAYS_MIN",
     "INVITATION_LINK_DAYS",
     "MANAGER_INVITATION_DAYS",
     "AnswerInput",
@@ -72,8 +92,15 @@ __all__ = [
     "assessor_assign",
     "assessor_conflict",
     "available_assessors",
+    "branding_update",
+    "bulk_export_choices",
+    "bulk_export_organisations",
+    "bulk_export_start",
+    "consultant_portfolio",
     "decision_approve",
     "decision_return",
+    "grant_create",
+    "grant_revoke",
     "invitation_redeem",
     "invitation_renew",
     "invitation_revoke",
@@ -85,6 +112,7 @@ __all__ = [
     "manager_response_start",
     "moderation_record",
     "new_token",
+    "organisation_grants",
     "organisation_sign_up",
     "parse_addresses",
     "response_complete",

@@ -1,0 +1,149 @@
+"""Consultancy branding: colour contrast, logo validation, and the branded PDF."""
+
+import io
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from assessment import reports, services
+from assessment.models import Consultancy, ConsultantGrant, ConsultantMembership
+from tests.factories import make_assessment, make_organisation, make_response, make_team, make_user
+
+
+def image_bytes(fmt: str, size=(40, 20), colour=(29, 78, 95)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+@pytest.fixture
+def consultant(client, db):
+    firm = Consultancy.objects.create(name="Clear View Consulting")
+    user = make_user("cora")
+    ConsultantMembership.objects.create(user=user, consultancy=firm)
+    client.force_login(user)
+    client.firm = firm
+    client.user = user
+    return client
+
+
+def post(client, **fields):
+    data = {"name": "Clear View Consulting", "accent_colour": "#1d4e5f", **fields}
+    return client.post(reverse("assessment:branding"), data)
+
+
+@pytest.mark.django_db
+def test_a_dark_accent_colour_is_saved(consultant):
+    response = post(consultant, accent_colour="#8A1C4A")
+
+    assert response.status_code == 302
+    consultant.firm.refresh_from_db()
+    assert consultant.firm.accent_colour == "#8a1c4a"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("colour", "message"),
+    [("#ffff00", "contrast of 1.1:1"), ("teal", "six hex digits"), ("#12345", "six hex digits")],
+)
+def test_a_poor_or_malformed_colour_is_refused_and_changes_nothing(consultant, colour, message):
+    response = post(consultant, accent_colour=colour, name="Renamed")
+
+    assert response.status_code == 400
+    assert message in response.text
+    consultant.firm.refresh_from_db()
+    assert (consultant.firm.name, consultant.firm.accent_colour) == (
+        "Clear View Consulting",
+        "#1d4e5f",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("fmt", "content_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg")])
+def test_png_and_jpeg_logos_are_re_encoded(consultant, fmt, content_type):
+    original = image_bytes(fmt) + b"<script>trailing payload</script>"
+    upload = SimpleUploadedFile("logo", original, content_type=content_type)
+
+    response = post(consultant, logo=upload)
+
+    assert response.status_code == 302
+    consultant.firm.refresh_from_db()
+    stored = bytes(consultant.firm.logo)
+    assert consultant.firm.logo_content_type == content_type
+    assert b"trailing payload" not in stored
+    assert Image.open(io.BytesIO(stored)).size == (40, 20)
+    served = consultant.get(reverse("assessment:branding_logo"))
+    assert served["Content-Type"] == content_type
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "SVG"),
+        (b"GIF89a not really", "PNG or JPEG"),
+        (image_bytes("GIF"), "PNG or JPEG"),
+        (b"\x89PNG" + b"0" * (1024 * 1024 + 10), "at most 1 MB"),
+    ],
+)
+def test_other_logos_are_refused_clearly(consultant, content, message):
+    upload = SimpleUploadedFile("logo.svg", content, content_type="image/svg+xml")
+
+    response = post(consultant, logo=upload)
+
+    assert response.status_code == 400
+    assert message in response.text
+    consultant.firm.refresh_from_db()
+    assert consultant.firm.logo is None
+
+
+@pytest.mark.django_db
+def test_branding_pages_are_404_for_non_consultants(client):
+    client.force_login(make_user("nobody"))
+
+    assert client.get(reverse("assessment:branding")).status_code == 404
+    assert client.get(reverse("assessment:branding_logo")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_consultants_report_carries_the_branding(consultant, loaded_frameworks, tmp_path):
+    services.branding_update(
+        consultancy=consultant.firm,
+        name="Clear View Consulting",
+        accent_colour="#8a1c4a",
+        logo=SimpleUploadedFile("logo.png", image_bytes("PNG"), content_type="image/png"),
+    )
+    organisation = make_organisation("Client Co")
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    for _ in range(3):
+        make_response(assessment, levels=[3, 4], status="completed")
+    ConsultantGrant.objects.create(
+        organisation=organisation,
+        consultancy=consultant.firm,
+        granted_by=organisation.manager,
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+
+    firm = reports.branding_for(assessment, consultant.user)
+    report = reports.render_report(assessment, viewer_id=consultant.user.pk, consultancy=firm)
+    path = tmp_path / "branded.pdf"
+    path.write_bytes(report.pdf)
+    text = subprocess.run(  # noqa: S603 - poppler on our own file
+        [shutil.which("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    images = subprocess.run(  # noqa: S603
+        [shutil.which("pdfimages"), "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert firm == consultant.firm
+    assert "Clear View Consulting" in text
+    assert reports.LOGO_URL in report.served
+    assert reports.BRAND_CSS_URL in report.served
+    assert report.refused == []
+    assert len(images.strip().splitlines()) >= 3  # header, rule and the logo
