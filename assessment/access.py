@@ -14,6 +14,7 @@ from django.utils import timezone
 from assessment.models import (
     Assessment,
     AssessorProfile,
+    BulkExport,
     Consultancy,
     Invitation,
     Membership,
@@ -167,3 +168,12 @@ def consultancy_for(user: User) -> Consultancy:
     if consultancy is None:
         raise Http404
     return consultancy
+
+
+def export_for_consultant(user: User, pk: int) -> BulkExport:
+    """A bulk export of the user's consultancy (without its archive loaded); otherwise 404."""
+    return get_object_or_404(
+        BulkExport.objects.defer("archive").select_related("consultancy"),
+        pk=pk,
+        consultancy__members__user=user,
+    )

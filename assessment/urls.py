@@ -2,7 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from assessment.views import exports, manager, public, respond, review, staff
+from assessment.views import (
+    branding,
+    bulk,
+    consultant,
+    exports,
+    manager,
+    public,
+    respond,
+    review,
+    staff,
+)
 
 admin.site.site_header = _("Service Balance administration")
 admin.site.site_title = _("Service Balance admin")
@@ -46,6 +56,28 @@ app_patterns = [
     path("assessments/<int:pk>/answers.csv", exports.answers_csv, name="answers_csv"),
     path("assessments/<int:pk>/answers.xlsx", exports.answers_xlsx, name="answers_xlsx"),
     path("assessments/<int:pk>/assessor/", manager.assessor_choose, name="assessor_choose"),
+    # Consultants
+    path("organisation/consultants/", consultant.consultant_grants, name="consultant_grants"),
+    path(
+        "organisation/consultants/<int:pk>/revoke/",
+        consultant.consultant_grant_revoke,
+        name="consultant_grant_revoke",
+    ),
+    path("clients/", consultant.portfolio, name="portfolio"),
+    path(
+        "clients/assessments/<int:pk>/report.pdf",
+        consultant.client_report_pdf,
+        name="client_report_pdf",
+    ),
+    path(
+        "clients/assessments/<int:pk>/scores.xlsx",
+        consultant.client_scores_xlsx,
+        name="client_scores_xlsx",
+    ),
+    # Bulk export
+    path("clients/exports/new/", bulk.bulk_new, name="bulk_new"),
+    path("clients/exports/<int:pk>/", bulk.bulk_detail, name="bulk_detail"),
+    path("clients/exports/<int:pk>/download/", bulk.bulk_download, name="bulk_download"),
     # Staff: the review queue and assignments.
     path("staff/reviews/", staff.review_queue, name="staff_queue"),
     path("staff/reviews/<int:pk>/assign/", staff.assign, name="staff_assign"),
@@ -55,6 +87,9 @@ app_patterns = [
     path("reviews/<int:pk>/moderate/", review.moderate, name="moderate"),
     path("reviews/<int:pk>/approve/", review.approve, name="approve"),
     path("reviews/<int:pk>/return/", review.return_for_revision, name="return"),
+    # Branding (consultants).
+    path("clients/branding/", branding.branding, name="branding"),
+    path("clients/branding/logo/", branding.branding_logo, name="branding_logo"),
     # Respondents: invitation links and the questionnaire.
     path("r/<str:token>/", respond.invitation_link, name="invitation_open"),
     path("r/", respond.invitation_landing, name="invitation_landing"),

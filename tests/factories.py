@@ -207,3 +207,31 @@ def make_assessor(
         valid_until=valid_until or timezone.localdate() + timedelta(days=365),
     )
     return user
+
+
+def make_consultant(username: str = "consultant", *, consultancy=None, name: str = "Advisers Ltd"):
+    """A user who works for a consultancy (a new one called ``name`` unless given)."""
+    from assessment.models import Consultancy, ConsultantMembership
+
+    user = make_user(username, first_name=username.title())
+    if consultancy is None:
+        consultancy = Consultancy.objects.create(name=name)
+    ConsultantMembership.objects.create(user=user, consultancy=consultancy)
+    user.consultancy = consultancy  # convenient handle for tests
+    return user
+
+
+def make_grant(organisation, consultancy, *, days: int = 90, revoked: bool = False, by=None):
+    """A grant of the consultancy's access to the organisation; negative days: expired."""
+    from django.utils import timezone
+
+    from assessment.models import ConsultantGrant
+
+    now = timezone.now()
+    return ConsultantGrant.objects.create(
+        organisation=organisation,
+        consultancy=consultancy,
+        granted_by=by or getattr(organisation, "manager", None) or make_user("granter"),
+        expires_at=now + timedelta(days=days),
+        revoked_at=now if revoked else None,
+    )

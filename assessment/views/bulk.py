@@ -1,0 +1,86 @@
+"""Consultants: a ZIP of many clients' PDF reports, made in the background.
+
+The export page polls its own progress fragment with htmx while the task runs;
+without JavaScript it offers a plain refresh link instead.
+"""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from assessment import access, services
+from assessment.models import Assessment, BulkExport
+
+DETAIL_TEMPLATE = "assessment/bulk/export_detail.html"
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_new(request: HttpRequest) -> HttpResponse:
+    """Choose client teams' latest closed assessments, then start the export."""
+    consultancy = access.consultancy_for(request.user)
+    choices = services.bulk_export_choices(consultancy=consultancy, by=request.user)
+    chosen: set[int] = set()
+    if request.method == "POST":
+        chosen = {int(v) for v in request.POST.getlist("assessments") if v.isdigit()}
+        try:
+            export = services.bulk_export_start(
+                consultancy=consultancy,
+                by=request.user,
+                assessments=Assessment.objects.filter(pk__in=chosen),
+            )
+        except services.ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Export started."))
+            return redirect("assessment:bulk_detail", pk=export.pk)
+    context = {
+        "consultancy": consultancy,
+        "choices": choices,
+        "chosen": chosen,
+        "max": services.BULK_EXPORT_MAX,
+    }
+    return render(
+        request,
+        "assessment/bulk/export_new.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+@never_cache
+def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of one export; htmx asks for the progress fragment alone."""
+    export = access.export_for_consultant(request.user, pk)
+    context = {
+        "export": export,
+        "finished": export.status in (BulkExport.Status.DONE, BulkExport.Status.FAILED),
+    }
+    template = f"{DETAIL_TEMPLATE}#progress" if request.htmx else DETAIL_TEMPLATE
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@require_GET
+@never_cache
+def bulk_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The finished ZIP as a download; 404 before then, or once a client withdrew access."""
+    export = access.export_for_consultant(request.user, pk)
+    if export.status != BulkExport.Status.DONE:
+        raise Http404
+    # Every report in it must still be shared with the consultancy: a revoked or
+    # expired grant hides that organisation's reports, archived ones included.
+    visible = services.bulk_export_organisations(consultancy=export.consultancy, by=request.user)
+    if export.assessments.exclude(organisation__in=visible).exists():
+        raise Http404
+    archive = BulkExport.objects.filter(pk=export.pk).values_list("archive", flat=True).get()
+    if archive is None:
+        raise Http404
+    response = HttpResponse(bytes(archive), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="reports-{export.pk}.zip"'
+    return response

@@ -1,0 +1,162 @@
+"""Consultants: managers grant and revoke a consultancy's access; consultants see their
+clients' portfolio and download the reports and scores of assessments they may see.
+
+Everything a consultant opens goes through ``access.assessment_for_consultant``: without
+a current grant (none, expired or revoked) the assessment is a 404.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessment import access, exports, results, services
+from assessment.models import Consultancy, ConsultantGrant, Organisation
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class GrantForm(forms.Form):
+    """Which consultancy, and for how many days. (Lives here: only this page uses it.)"""
+
+    consultancy = forms.ModelChoiceField(
+        label=gettext_lazy("Consultancy"),
+        queryset=Consultancy.objects.order_by("name"),
+        empty_label=gettext_lazy("Choose a consultancy"),
+    )
+    days = forms.IntegerField(
+        label=gettext_lazy("Days of access"),
+        min_value=services.GRANT_DAYS_MIN,
+        max_value=services.GRANT_DAYS_MAX,
+        initial=services.GRANT_DAYS_DEFAULT,
+        help_text=gettext_lazy("From 1 to 366 days. You can revoke access at any time."),
+    )
+
+
+# --- managers: grants -------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def consultant_grants(request: HttpRequest) -> HttpResponse:
+    """The organisation's consultant grants, and a form to grant a consultancy access."""
+    organisation = access.organisation_for_manager(request.user)
+    form = GrantForm(request.POST or None)
+    if form.is_valid():
+        try:
+            grant = services.grant_create(
+                organisation=organisation,
+                consultancy=form.cleaned_data["consultancy"],
+                by=request.user,
+                days=form.cleaned_data["days"],
+            )
+        except services.ServiceError as error:
+            form.add_error("days", str(error))
+        else:
+            messages.success(
+                request,
+                _("%(consultancy)s can see your assessments until %(date)s.")
+                % {
+                    "consultancy": grant.consultancy.name,
+                    "date": date_format(timezone.localtime(grant.expires_at), "DATE_FORMAT"),
+                },
+            )
+            return redirect("assessment:consultant_grants")
+    return _grants_page(request, organisation, form)
+
+
+@require_POST
+def consultant_grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a consultancy's access now."""
+    organisation = access.organisation_for_manager(request.user)
+    # Only the manager's own organisation's grants: anyone else's is a 404.
+    grant = get_object_or_404(
+        ConsultantGrant.objects.filter(organisation=organisation).select_related("consultancy"),
+        pk=pk,
+    )
+    try:
+        services.grant_revoke(grant=grant, by=request.user)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("%(consultancy)s can no longer see your assessments.")
+            % {"consultancy": grant.consultancy.name},
+        )
+    return redirect("assessment:consultant_grants")
+
+
+def _grants_page(request: HttpRequest, organisation: Organisation, form: GrantForm) -> HttpResponse:
+    return render(
+        request,
+        "assessment/consultant/grants.html",
+        {
+            "organisation": organisation,
+            "grants": services.organisation_grants(organisation),
+            "form": form,
+        },
+    )
+
+
+# --- consultants: portfolio and downloads ----------------------------------------------------
+
+
+@require_GET
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """Client teams' latest closed results as heatmaps, filtered by organisation and framework."""
+    consultancy = access.consultancy_for(request.user)
+    try:
+        organisation_pk = int(request.GET.get("organisation", ""))
+    except ValueError:
+        organisation_pk = None  # "all organisations", or a value we do not understand
+    framework_slug = slugify(request.GET.get("framework", ""))
+    found = services.consultant_portfolio(
+        request.user, organisation_pk=organisation_pk, framework_slug=framework_slug
+    )
+    return render(
+        request,
+        "assessment/consultant/portfolio.html",
+        {"consultancy": consultancy, "portfolio": found},
+    )
+
+
+@require_GET
+def client_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A client assessment's printable report."""
+    assessment = access.assessment_for_consultant(request.user, pk)
+    from assessment import reports  # imported here, as the manager's report view does
+
+    return reports.report_response(assessment, viewer=request.user)
+
+
+@require_GET
+@never_cache
+def client_scores_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """A client assessment's section scores as an Excel workbook."""
+    assessment = access.assessment_for_consultant(request.user, pk)
+    found = results.assessment_results(assessment)
+    if not found.visible:
+        messages.error(
+            request,
+            _(
+                "The scores of %(title)s are not available: results show once the "
+                "assessment is submitted and enough team members have answered."
+            )
+            % {"title": assessment.title},
+        )
+        return redirect("assessment:portfolio")
+    content = exports.to_xlsx(*exports.scores_table(found), title=_("Scores"))
+    # An ASCII slug: nothing in the title can break out of the header or the file name.
+    name = slugify(assessment.title)[:80].strip("-") or f"assessment-{assessment.pk}"
+    return HttpResponse(
+        content,
+        content_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}-scores.xlsx"'},
+    )
