@@ -34,6 +34,9 @@ def test_seed_demo_creates_what_the_demo_needs(settings, loaded_frameworks):
         completed = closed.responses.filter(status="completed", invitation__isnull=False)
         assert completed.count() >= settings.ANONYMITY_THRESHOLD
     assert "assessor" in output
+    consultant = get_user_model().objects.get(username="consultant")
+    assert consultant.consultancies.get().consultancy.grants.get().is_current()
+    assert "consultant" in output
     assert "manager" in output
     assert "/r/" in output
 

@@ -23,6 +23,8 @@ from assessment.models import (
     Assessment,
     AssessorProfile,
     AuditEvent,
+    Consultancy,
+    ConsultantMembership,
     Invitation,
     Organisation,
     Response,
@@ -127,11 +129,13 @@ def seed_demo() -> DemoResult:
     if not Organisation.objects.filter(name=ORGANISATION).exists():
         _seed_organisation(admin=admin, assessor=assessor)
     manager = user_model.objects.get(username="manager")
+    consultant = _seed_consultant(granted_by=manager)
     return DemoResult(
         logins=[
             DemoLogin(role="administrator", username=admin.get_username()),
             DemoLogin(role="manager", username=manager.get_username()),
             DemoLogin(role="assessor", username=assessor.get_username()),
+            DemoLogin(role="consultant", username=consultant.get_username()),
         ],
         member_link=_fresh_member_link(),
     )
@@ -247,6 +251,31 @@ def _seed_assessor():
             "valid_until": timezone.localdate() + timedelta(days=365),
         },
     )
+    return user
+
+
+def _seed_consultant(*, granted_by):
+    """A consultancy with a consultant, granted access to the demo organisation."""
+    user, created = get_user_model().objects.get_or_create(
+        username="consultant",
+        defaults={
+            "email": "cora@clearview.example",
+            "first_name": "Cora",
+            "last_name": "Consultant",
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    consultancy, _created = Consultancy.objects.get_or_create(
+        name="Clear View Consulting", defaults={"accent_colour": "#5c4b8a"}
+    )
+    ConsultantMembership.objects.get_or_create(user=user, consultancy=consultancy)
+    organisation = Organisation.objects.get(name=ORGANISATION)
+    if not organisation.consultant_grants.filter(consultancy=consultancy).exists():
+        services.grant_create(
+            organisation=organisation, consultancy=consultancy, by=granted_by, days=180
+        )
     return user
 
 
