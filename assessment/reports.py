@@ -2,9 +2,11 @@
 
 Rendering is locked down:
 
-- ``SafeFetcher`` serves only the app's own static files, from a private origin
-  that never reaches the network. It refuses every other URL (``file:``,
-  ``http(s):``, other hosts, attachments) and records what it refused.
+- WeasyPrint runs in a child process bounded in time and memory
+  (``pdf_worker.render_bounded``). Its fetcher serves only the assets handed to
+  it (our report stylesheet, the consultancy's validated logo and colour), from a
+  private origin that never reaches the network, and refuses every other URL
+  (``file:``, ``http(s):``, other hosts, attachments), recording what it refused.
 - All user text reaches the template as data and is escaped.
 - The PDF is tagged (PDF/UA-1) with title, language and author metadata.
 
@@ -13,9 +15,9 @@ it, so any web node can serve a second export at once.
 """
 
 import hashlib
+import logging
 import mimetypes
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,55 +28,36 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from django.utils.translation import gettext as _
 
 from assessment import results, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
+from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
+
+logger = logging.getLogger(__name__)
 
 # A private origin for the report's own assets: it resolves to no host, and only
-# SafeFetcher knows how to answer it.
+# the report's fetcher knows how to answer it.
 ASSET_ORIGIN = "https://assets.service-balance.invalid/"
 STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
 REPORT_TEMPLATE_VERSION = "1"
 
 
-class SafeFetcher(URLFetcher):
-    """Serves the app's static files by path; refuses everything else, and says what."""
+# The static files a report may use; anything else it asks for is refused.
+REPORT_STATIC_FILES = ("css/report.css",)
 
-    def __init__(self, extra: dict[str, tuple[bytes, str]] | None = None) -> None:
-        super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
-        # In-memory assets by exact URL: the validated logo and the brand stylesheet.
-        self.extra = extra or {}
-        self.served: list[str] = []
-        self.refused: list[str] = []
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        if url in self.extra:
-            self.served.append(url)
-            body, content_type = self.extra[url]
-            return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
-        path = self._static_path(url)
-        if path is None:
-            self.refused.append(url)
-            raise ValueError(f"The report may not fetch {url!r}")
-        self.served.append(url)
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        with open(path, "rb") as handle:
-            body = handle.read()
-        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
-
-    @staticmethod
-    def _static_path(url: str) -> str | None:
-        if not url.startswith(STATIC_PREFIX):
-            return None
-        relative = url.removeprefix(STATIC_PREFIX).split("?", 1)[0].split("#", 1)[0]
-        parts = PurePosixPath(relative).parts
-        if not parts or ".." in parts or relative.startswith("/"):
-            return None
-        found = finders.find(relative)
-        return found if isinstance(found, str) else None
+def static_assets() -> Assets:
+    """Our own static files for the report, by the URL the report asks for them."""
+    assets: Assets = {}
+    for relative in REPORT_STATIC_FILES:
+        path = finders.find(relative)
+        if isinstance(path, str):
+            content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            with open(path, "rb") as handle:
+                assets[STATIC_PREFIX + relative] = (handle.read(), content_type)
+    return assets
 
 
 @dataclass
@@ -90,7 +73,7 @@ BRAND_CSS_URL = ASSET_ORIGIN + "brand.css"
 LOGO_URL = ASSET_ORIGIN + "logo"
 
 
-def branding_assets(consultancy: Consultancy | None) -> dict[str, tuple[bytes, str]]:
+def branding_assets(consultancy: Consultancy | None) -> Assets:
     """The consultancy's stylesheet (its validated accent colour) and logo, by URL."""
     if consultancy is None:
         return {}
@@ -160,10 +143,19 @@ def report_html(
     )
 
 
-def html_to_pdf(html: str, fetcher: SafeFetcher | None = None) -> bytes:
-    """WeasyPrint with the safe fetcher, a tagged PDF/UA variant and no attachments."""
-    return HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=fetcher or SafeFetcher()).write_pdf(
-        pdf_variant=PDF_VARIANT, attachments=[], uncompressed_pdf=False
+def html_to_pdf(html: str, extra: Assets | None = None) -> tuple[bytes, list[str], list[str]]:
+    """WeasyPrint in a bounded child process, fetching only our assets.
+
+    Returns the PDF and the URLs served and refused. Raises
+    ``RenderLimitExceeded`` past REPORT_TIMEOUT_SECONDS or REPORT_MEMORY_MB.
+    """
+    return render_bounded(
+        html,
+        ASSET_ORIGIN,
+        {**static_assets(), **(extra or {})},
+        PDF_VARIANT,
+        seconds=settings.REPORT_TIMEOUT_SECONDS,
+        memory_bytes=settings.REPORT_MEMORY_MB * 1024 * 1024,
     )
 
 
@@ -221,25 +213,38 @@ def render_report(
     cached = ReportCache.objects.filter(key=key).values_list("pdf", flat=True).first()
     if cached is not None:
         return RenderedReport(pdf=bytes(cached), filename=filename, cached=True)
-    fetcher = SafeFetcher(extra=branding_assets(consultancy))
     html = report_html(assessment, viewer_id=viewer_id, consultancy=consultancy)
-    pdf = html_to_pdf(html, fetcher)
+    pdf, served, refused = html_to_pdf(html, branding_assets(consultancy))
     ReportCache.objects.filter(assessment=assessment).delete()  # older versions
     ReportCache.objects.get_or_create(key=key, defaults={"assessment": assessment, "pdf": pdf})
     return RenderedReport(
         pdf=pdf,
         filename=filename,
         cached=False,
-        served=fetcher.served,
-        refused=fetcher.refused,
+        served=served,
+        refused=refused,
     )
 
 
 def report_response(assessment: Assessment, *, viewer: AbstractBaseUser) -> HttpResponse:
     """The report as a download."""
-    report = render_report(
-        assessment, viewer_id=viewer.pk, consultancy=branding_for(assessment, viewer)
-    )
+    try:
+        report = render_report(
+            assessment, viewer_id=viewer.pk, consultancy=branding_for(assessment, viewer)
+        )
+    except RenderLimitExceeded:
+        logger.exception("Report for assessment %s exceeded its bounds", assessment.pk)
+        return HttpResponse(
+            _(
+                "The report could not be produced within its time and memory limits. "
+                "Please try again later."
+            ),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(report.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     return response
+
+
+__all__ = ["MemoryFetcher", "RenderLimitExceeded", "render_report", "report_response"]

@@ -250,6 +250,10 @@ TASKS = {
     }
 }
 
+# PDF reports render in a child process with these bounds.
+REPORT_TIMEOUT_SECONDS = env_int("REPORT_TIMEOUT_SECONDS", 60)
+REPORT_MEMORY_MB = env_int("REPORT_MEMORY_MB", 2048)
+
 # Framework content: one TOML file per framework.
 FRAMEWORKS_DATA_DIR = BASE_DIR / "frameworks" / "data"
 

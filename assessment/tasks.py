@@ -39,7 +39,7 @@ def archive_name(assessment: Assessment, taken: set[str]) -> str:
 def short_error(error: Exception) -> str:
     """What the failure list shows: the kind of problem, never internals (the traceback
     and message go to the log)."""
-    if isinstance(error, MemoryError | TimeoutError):
+    if isinstance(error, MemoryError | TimeoutError | reports.RenderLimitExceeded):
         return _("The report was too large to render.")
     return _("The report could not be rendered; the details are in the server log.")
 

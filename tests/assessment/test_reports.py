@@ -96,14 +96,14 @@ def test_hostile_answers_render_as_text_and_fetch_nothing(reviewed, tmp_path):
     assert "file:///etc/passwd" in text  # shown as text, never fetched
 
 
-def test_the_fetcher_refuses_everything_but_our_static_files():
-    fetcher = reports.SafeFetcher()
+def test_the_fetcher_refuses_everything_but_the_assets_it_was_given():
+    fetcher = reports.MemoryFetcher(reports.static_assets())
     refused = [
         "file:///etc/passwd",
         "http://127.0.0.1:8000/",
         "https://example.com/x.png",
         reports.STATIC_PREFIX + "../../settings.py",
-        reports.STATIC_PREFIX + "no/such/file.css",
+        reports.STATIC_PREFIX + "css/app.css",
         "https://assets.service-balance.invalid.evil.example/static/css/report.css",
     ]
     for url in refused:
@@ -115,6 +115,24 @@ def test_the_fetcher_refuses_everything_but_our_static_files():
     assert fetcher.refused == refused
     assert response.content_type == "text/css"
     assert b"@page" in response.read()
+
+
+@pytest.mark.django_db
+def test_a_render_past_its_time_bound_is_stopped(reviewed, settings):
+    settings.REPORT_TIMEOUT_SECONDS = 0.05
+
+    with pytest.raises(reports.RenderLimitExceeded, match="time"):
+        reports.render_report(reviewed)
+
+    assert not ReportCache.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_render_past_its_memory_bound_is_stopped(reviewed, settings):
+    settings.REPORT_MEMORY_MB = 64  # far less than WeasyPrint needs
+
+    with pytest.raises(reports.RenderLimitExceeded):
+        reports.render_report(reviewed)
 
 
 @pytest.mark.django_db
@@ -154,3 +172,14 @@ def test_render_report_writes_a_file(reviewed, tmp_path):
 
     assert target.read_bytes().startswith(b"%PDF")
     assert "rendered" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_report_past_its_bounds_is_a_clear_503_not_a_crash(client, reviewed, settings):
+    settings.REPORT_TIMEOUT_SECONDS = 0.05
+    client.force_login(reviewed.organisation.manager)
+
+    response = client.get(reverse("assessment:report_pdf", kwargs={"pk": reviewed.pk}))
+
+    assert response.status_code == 503
+    assert "time and memory limits" in response.text

@@ -1,0 +1,109 @@
+"""WeasyPrint in a separate process, bounded in time and memory.
+
+This module deliberately imports nothing from Django: it runs in processes forked
+from a small server that has only WeasyPrint loaded. The parent hands over the HTML
+and every asset the report may use (by exact URL); the child can fetch nothing else.
+"""
+
+import multiprocessing
+import resource
+from multiprocessing.connection import Connection
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+Assets = dict[str, tuple[bytes, str]]
+
+
+class RenderLimitExceeded(Exception):
+    """The renderer ran out of time or memory, or died; the reason is in ``args[0]``."""
+
+
+class MemoryFetcher(URLFetcher):
+    """Serves the given assets by exact URL; refuses every other URL and records it."""
+
+    def __init__(self, assets: Assets) -> None:
+        super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
+        self.assets = assets
+        self.served: list[str] = []
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url not in self.assets:
+            self.refused.append(url)
+            raise ValueError(f"The report may not fetch {url!r}")
+        self.served.append(url)
+        body, content_type = self.assets[url]
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+
+def render(
+    html: str, base_url: str, assets: Assets, variant: str
+) -> tuple[bytes, list[str], list[str]]:
+    """The PDF, and which URLs were served and refused. Tagged variant, no attachments."""
+    fetcher = MemoryFetcher(assets)
+    pdf = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+        pdf_variant=variant, attachments=[]
+    )
+    return pdf, fetcher.served, fetcher.refused
+
+
+def _child(connection: Connection, memory_bytes: int, args: tuple) -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        connection.send(("ok", render(*args)))
+    except MemoryError:
+        connection.send(("memory", None))
+    except Exception as error:  # reported to the parent, which raises it there
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        connection.close()
+
+
+_context: multiprocessing.context.BaseContext | None = None
+
+
+def _get_context() -> multiprocessing.context.BaseContext:
+    # forkserver: children fork from a clean, single-threaded server with WeasyPrint
+    # already imported, so each render starts fast and never inherits web threads.
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(["weasyprint", "assessment.pdf_worker"])
+    return _context
+
+
+def render_bounded(
+    html: str,
+    base_url: str,
+    assets: Assets,
+    variant: str,
+    *,
+    seconds: float,
+    memory_bytes: int,
+) -> tuple[bytes, list[str], list[str]]:
+    """``render`` in a child process that is killed past ``seconds`` and cannot grow past
+    ``memory_bytes`` of address space. Raises RenderLimitExceeded when either runs out."""
+    context = _get_context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child, args=(sender, memory_bytes, (html, base_url, assets, variant)), daemon=True
+    )
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            raise RenderLimitExceeded("time")
+        status, payload = receiver.recv()
+    except EOFError:
+        raise RenderLimitExceeded("crashed") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        receiver.close()
+    if status == "memory":
+        raise RenderLimitExceeded("memory")
+    if status == "error":
+        raise RuntimeError(payload)
+    return payload
