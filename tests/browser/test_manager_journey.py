@@ -20,6 +20,10 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Finish the sign-in before the next step: acting on (or closing) a page in the
+    # middle of a navigation is where headless Chromium can stall.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.wait_for_load_state()
 
 
 def create_and_open_assessment(page: Page, base: str, team_name: str) -> Assessment:

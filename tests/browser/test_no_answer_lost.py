@@ -41,7 +41,7 @@ def test_an_expired_sign_in_keeps_the_input_and_a_resave_after_sign_in_loses_not
     # Sign in again in another tab, come back and save the page: nothing was lost.
     other = page.context.new_page()
     sign_in(other, base, organisation.manager.username)
-    other.close()
+    page.bring_to_front()
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Your answers are saved.")).to_be_visible()
 
