@@ -28,11 +28,13 @@ $(STAMP): $(PY) pyproject.toml $(CONSTRAINTS)
 
 install: $(STAMP) ## Create .venv and install everything (only when something changed)
 
+RUN_ENV = DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
+
 run: install ## Set up a demo (migrate, frameworks, demo users) and serve http://127.0.0.1:8000
-	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py load_frameworks
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+	$(RUN_ENV) $(PY) manage.py load_frameworks
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## Install and run the whole test suite (browser tests included)
 	bash .ci/ensure-system-packages
