@@ -228,12 +228,6 @@ class Invitation(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
-    def link_is_usable(self, now: "timezone.datetime | None" = None) -> bool:
-        now = now or timezone.now()
-        return (
-            self.revoked_at is None and self.token_used_at is None and self.token_expires_at > now
-        )
-
 
 class Response(models.Model):
     """One person's answers to one assessment: an invitee's, or a signed-in manager's."""

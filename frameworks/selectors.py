@@ -44,7 +44,3 @@ def version_with_content(*, slug: str, number: int | None = None) -> FrameworkVe
     if version is None:
         raise FrameworkVersion.DoesNotExist(slug)
     return version
-
-
-def framework_versions(*, slug: str) -> QuerySet[FrameworkVersion]:
-    return FrameworkVersion.objects.filter(framework__slug=slug).order_by("-number")
