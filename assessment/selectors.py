@@ -16,6 +16,8 @@ from django.utils import timezone
 from assessment.models import (
     Answer,
     Assessment,
+    AssessorProfile,
+    Assignment,
     Invitation,
     ManagerInvitation,
     Membership,
@@ -293,8 +295,6 @@ class QueueRow:
 
 def review_queue_rows() -> list[QueueRow]:
     """Submitted and in-review assessments with the assessors each may get (four queries)."""
-    from assessment.models import AssessorProfile
-
     assessments = list(
         Assessment.objects.filter(
             status__in=[Assessment.Status.SUBMITTED, Assessment.Status.IN_REVIEW]
@@ -328,8 +328,6 @@ def review_queue_rows() -> list[QueueRow]:
 
 def review_history(assessment: Assessment) -> dict:
     """Assignment, decisions and the audit timeline of one assessment (three queries)."""
-    from assessment.models import Assignment
-
     return {
         "assignment": Assignment.objects.filter(assessment=assessment)
         .select_related("assessor")
