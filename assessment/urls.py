@@ -109,6 +109,8 @@ app_patterns = [
     path("responses/<int:pk>/complete/", respond.complete, name="complete"),
 ]
 
+handler500 = "assessment.views.public.server_error"
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),

@@ -1,10 +1,14 @@
+import sys
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.http import require_GET
 
 from assessment import scoring
+from assessment.log_filters import is_database_outage
 from frameworks import selectors as framework_selectors
 
 
@@ -41,3 +45,18 @@ def health(request: HttpRequest) -> HttpResponse:
     except Exception:  # any database failure means "not healthy"
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+# How long a client should wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 10
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The error page (``handler500``). A database that cannot be reached is a 503,
+    "try again shortly", not a crash. Renders without the request's context: the
+    context processors (the signed-in user) would need the database that just failed."""
+    if is_database_outage(sys.exc_info()[1]):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponse(loader.render_to_string("500.html"), status=500)
