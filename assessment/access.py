@@ -1,14 +1,18 @@
 """Who may see what. Every view asks here; nothing else decides access.
 
 Anything a user may not see is a 404, never a 403 that would confirm it exists.
+A refusal of something that does exist is logged (logger ``assessment.access``),
+so that probing for other organisations' objects shows up in the logs.
 Respondents who came through an invitation link have no account: the responses
 they may open are listed in their session.
 """
 
+import logging
+from typing import NoReturn
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from assessment.models import (
@@ -16,6 +20,7 @@ from assessment.models import (
     AssessorProfile,
     BulkExport,
     Consultancy,
+    ConsultantGrant,
     Invitation,
     Membership,
     Organisation,
@@ -27,6 +32,30 @@ from assessment.models import (
 SESSION_RESPONSES = "respondent_response_ids"
 
 User = AbstractBaseUser | AnonymousUser
+
+log = logging.getLogger("assessment.access")
+
+
+def _who(user: User) -> str:
+    return f"user {user.pk}" if user.is_authenticated else "anonymous"
+
+
+def refuse(user: User, what: str) -> NoReturn:
+    """Log a refused authorisation and answer 404."""
+    log.warning("Access refused: %s may not open %s", _who(user), what)
+    raise Http404
+
+
+def _get_or_refuse[M](queryset: QuerySet[M], user: User, pk: int, /, **lookup) -> M:
+    """The object with this pk within what the user may see; otherwise a 404, logged
+    as a refusal when the object exists (one extra query, on the failure path only)."""
+    try:
+        return queryset.get(pk=pk, **lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        model = queryset.model
+        if model._default_manager.filter(pk=pk).exists():
+            refuse(user, f"{model._meta.model_name} {pk}")
+        raise Http404 from None
 
 
 def managed_organisations(user: User) -> QuerySet[Organisation]:
@@ -41,7 +70,7 @@ def organisation_for_manager(user: User) -> Organisation:
     """The organisation the user manages (the first, if several); 404 for non-managers."""
     organisation = managed_organisations(user).order_by("pk").first()
     if organisation is None:
-        raise Http404
+        refuse(user, "the manager pages")
     return organisation
 
 
@@ -54,12 +83,12 @@ def teams_for_manager(user: User) -> QuerySet[Team]:
 
 
 def team_for_manager(user: User, pk: int) -> Team:
-    return get_object_or_404(teams_for_manager(user).select_related("organisation"), pk=pk)
+    return _get_or_refuse(teams_for_manager(user).select_related("organisation"), user, pk)
 
 
 def roster_entry_for_manager(user: User, team_pk: int, pk: int) -> RosterEntry:
-    return get_object_or_404(
-        RosterEntry.objects.filter(team__in=teams_for_manager(user), team_id=team_pk), pk=pk
+    return _get_or_refuse(
+        RosterEntry.objects.filter(team__in=teams_for_manager(user), team_id=team_pk), user, pk
     )
 
 
@@ -68,17 +97,18 @@ def assessments_for_manager(user: User) -> QuerySet[Assessment]:
 
 
 def assessment_for_manager(user: User, pk: int) -> Assessment:
-    return get_object_or_404(
-        assessments_for_manager(user).select_related("team", "organisation"), pk=pk
+    return _get_or_refuse(
+        assessments_for_manager(user).select_related("team", "organisation"), user, pk
     )
 
 
 def invitation_for_manager(user: User, pk: int) -> Invitation:
-    return get_object_or_404(
+    return _get_or_refuse(
         Invitation.objects.filter(assessment__in=assessments_for_manager(user)).select_related(
             "assessment__organisation"
         ),
-        pk=pk,
+        user,
+        pk,
     )
 
 
@@ -94,10 +124,10 @@ def response_for_respondent(request: HttpRequest, pk: int) -> Response:
     session holds from an invitation link. Anything else is a 404."""
     queryset = Response.objects.select_related("assessment", "assessment__organisation")
     if pk in request.session.get(SESSION_RESPONSES, []):
-        return get_object_or_404(queryset, pk=pk, invitation__isnull=False)
+        return _get_or_refuse(queryset, request.user, pk, invitation__isnull=False)
     if request.user.is_authenticated:
-        return get_object_or_404(queryset, pk=pk, user=request.user)
-    raise Http404
+        return _get_or_refuse(queryset, request.user, pk, user=request.user)
+    refuse(request.user, f"response {pk} (not in this session)")
 
 
 # --- assessors and staff -------------------------------------------------------------
@@ -115,21 +145,22 @@ def assessments_for_assessor(user: User) -> QuerySet[Assessment]:
 
 
 def assessment_for_assessor(user: User, pk: int) -> Assessment:
-    return get_object_or_404(
+    return _get_or_refuse(
         assessments_for_assessor(user).select_related("team", "organisation", "assignment"),
-        pk=pk,
+        user,
+        pk,
     )
 
 
 def require_staff(user: User) -> None:
     """Staff pages are invisible (404) to everyone else."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
-        raise Http404
+        refuse(user, "the staff pages")
 
 
 def assessment_for_staff(user: User, pk: int) -> Assessment:
     require_staff(user)
-    return get_object_or_404(Assessment.objects.select_related("team", "organisation"), pk=pk)
+    return _get_or_refuse(Assessment.objects.select_related("team", "organisation"), user, pk)
 
 
 # --- consultants -------------------------------------------------------------------
@@ -154,11 +185,24 @@ def client_organisations(user: User) -> QuerySet[Organisation]:
 
 def assessment_for_consultant(user: User, pk: int) -> Assessment:
     """An assessment of a client organisation with a current grant; otherwise 404."""
-    return get_object_or_404(
+    return _get_or_refuse(
         Assessment.objects.filter(organisation__in=client_organisations(user)).select_related(
             "team", "organisation"
         ),
-        pk=pk,
+        user,
+        pk,
+    )
+
+
+def grant_for_manager(user: User, pk: int) -> ConsultantGrant:
+    """A consultant grant of the manager's own organisation; anyone else's is a 404."""
+    organisation = organisation_for_manager(user)
+    return _get_or_refuse(
+        ConsultantGrant.objects.filter(organisation=organisation).select_related(
+            "consultancy", "organisation"
+        ),
+        user,
+        pk,
     )
 
 
@@ -166,14 +210,15 @@ def consultancy_for(user: User) -> Consultancy:
     """The consultancy the user works for (the first, if several); 404 otherwise."""
     consultancy = consultancies_for(user).order_by("pk").first()
     if consultancy is None:
-        raise Http404
+        refuse(user, "the consultant pages")
     return consultancy
 
 
 def export_for_consultant(user: User, pk: int) -> BulkExport:
     """A bulk export of the user's consultancy (without its archive loaded); otherwise 404."""
-    return get_object_or_404(
+    return _get_or_refuse(
         BulkExport.objects.defer("archive").select_related("consultancy"),
-        pk=pk,
+        user,
+        pk,
         consultancy__members__user=user,
     )

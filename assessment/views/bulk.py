@@ -77,7 +77,7 @@ def bulk_download(request: HttpRequest, pk: int) -> HttpResponse:
     # expired grant hides that organisation's reports, archived ones included.
     visible = services.bulk_export_organisations(consultancy=export.consultancy, by=request.user)
     if export.assessments.exclude(organisation__in=visible).exists():
-        raise Http404
+        access.refuse(request.user, f"bulk export {pk} (a client withdrew access)")
     archive = BulkExport.objects.filter(pk=export.pk).values_list("archive", flat=True).get()
     if archive is None:
         raise Http404

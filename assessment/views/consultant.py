@@ -8,7 +8,7 @@ a current grant (none, expired or revoked) the assessment is a 404.
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, exports, results, services
-from assessment.models import Consultancy, ConsultantGrant, Organisation
+from assessment.models import Consultancy, Organisation
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -74,12 +74,7 @@ def consultant_grants(request: HttpRequest) -> HttpResponse:
 @require_POST
 def consultant_grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """End a consultancy's access now."""
-    organisation = access.organisation_for_manager(request.user)
-    # Only the manager's own organisation's grants: anyone else's is a 404.
-    grant = get_object_or_404(
-        ConsultantGrant.objects.filter(organisation=organisation).select_related("consultancy"),
-        pk=pk,
-    )
+    grant = access.grant_for_manager(request.user, pk)
     try:
         services.grant_revoke(grant=grant, by=request.user)
     except services.ServiceError as error:

@@ -26,6 +26,10 @@ from frameworks.models import SCALE_MAX, SCALE_MIN
 
 SESSION_MANAGER_INVITATION = "manager_join_token"
 
+# A user who just chose a password is signed in with the password backend (django-axes
+# sits first in AUTHENTICATION_BACKENDS and only throttles).
+SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
 
 # --- sign-up and dashboard ------------------------------------------------------------
 
@@ -49,7 +53,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except services.ServiceError as error:
             form.add_error(None, str(error))
         else:
-            login(request, user)
+            login(request, user, backend=SIGN_IN_BACKEND)
             messages.success(request, _("Welcome! Your organisation is set up."))
             return redirect("assessment:dashboard")
     return render(request, "assessment/manager/signup.html", {"form": form})
@@ -151,7 +155,7 @@ def manager_join(request: HttpRequest) -> HttpResponse:
         except services.ServiceError as error:
             form.add_error(None, str(error))
         else:
-            login(request, user)
+            login(request, user, backend=SIGN_IN_BACKEND)
             request.session.pop(SESSION_MANAGER_INVITATION, None)
             messages.success(
                 request,

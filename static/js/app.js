@@ -1,6 +1,11 @@
 // Service Balance: progressive enhancement only. Every page works without this file.
 "use strict";
 
+// Over HTTPS the CSRF cookie carries the __Host- prefix (see settings.HTTPS).
+function csrfToken() {
+  return cookie("__Host-csrftoken") || cookie("csrftoken");
+}
+
 function cookie(name) {
   const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
   return match ? decodeURIComponent(match[1]) : "";
@@ -17,14 +22,14 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
     return;
   }
-  const token = cookie("csrftoken");
+  const token = csrfToken();
   const field = form.querySelector("input[name=csrfmiddlewaretoken]");
   if (token && field) field.value = token;
 });
 
 // Autosave (htmx): always send the current CSRF token.
 document.addEventListener("htmx:configRequest", (event) => {
-  const token = cookie("csrftoken");
+  const token = csrfToken();
   if (token) {
     event.detail.headers["X-CSRFToken"] = token;
     if ("csrfmiddlewaretoken" in event.detail.parameters) {
@@ -79,7 +84,7 @@ document.addEventListener("htmx:afterRequest", (event) => {
 document.addEventListener("submit", () => dirty.clear());
 
 window.addEventListener("pagehide", () => {
-  const token = cookie("csrftoken");
+  const token = csrfToken();
   for (const fieldset of dirty) {
     const data = new FormData();
     data.append("csrfmiddlewaretoken", token);

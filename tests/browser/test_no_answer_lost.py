@@ -1,6 +1,11 @@
 """Failures during autosave keep the user's input and say so; nothing typed is lost."""
 
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessment.models import Answer
@@ -22,13 +27,24 @@ def manager_answering(live_server, loaded_frameworks, browser):
     context.close()
 
 
+def idle_timeout(page) -> None:
+    """The session idles out on the server, as SESSION_IDLE_TIMEOUT ends it."""
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+
+def cookies_cleared(page) -> None:
+    """The browser drops the session (closed, cleared, or expired on its side)."""
+    page.context.clear_cookies()
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("expire", [idle_timeout, cookies_cleared])
 def test_an_expired_sign_in_keeps_the_input_and_a_resave_after_sign_in_loses_nothing(
-    manager_answering,
+    manager_answering, expire
 ):
     base, organisation, page = manager_answering
     question = page.locator("fieldset.question").first
-    page.context.clear_cookies()  # the session expires while the page is open
+    expire(page)  # the session ends while the page is open
 
     question.locator("input[value='4']").check()
     question.locator("textarea").fill("Typed while signed out.")
@@ -53,7 +69,7 @@ def test_an_expired_sign_in_keeps_the_input_and_a_resave_after_sign_in_loses_not
 def test_a_csrf_failure_during_autosave_keeps_the_input_and_says_so(manager_answering):
     _base, _organisation, page = manager_answering
     question = page.locator("fieldset.question").first
-    page.context.clear_cookies(name="csrftoken")
+    page.context.clear_cookies(name=settings.CSRF_COOKIE_NAME)
     page.evaluate("document.querySelector('input[name=csrfmiddlewaretoken]').value = 'stale'")
 
     question.locator("input[value='2']").check()
