@@ -1,0 +1,1029 @@
+"""Issue 7: every form is posted with extra fields (status, organisation, version,
+moderated score...). None is accepted.
+
+Each case below posts a valid submission as the legitimate user, plus every field of
+``hostile()`` that the form does not itself use, aimed at organisation B's objects.
+Then the whole database (the app's tables and users) is compared with its state
+before: only the form's intended effect may have changed, and the new or changed
+rows must hold the submitted values, not the hostile ones.
+
+``test_every_post_accepting_url_has_a_case`` fails when a URL that accepts POST is
+added without a case here.
+"""
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.test import Client, TestCase
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from assessment.models import Invitation, Response, SectionTarget
+from frameworks.models import Framework, FrameworkVersion, Question
+from tests.security.world import (
+    PASSWORD,
+    TableChanges,
+    World,
+    build_world,
+    db_state,
+    diff,
+    first_section,
+)
+
+Changes = dict[str, TableChanges]
+Context = dict[str, Any]
+
+AUDIT = "assessment.AuditEvent"
+INVITATION_LINK_FIELDS = {
+    "token_hash",
+    "token_expires_at",
+    "token_used_at",
+    "sent_at",
+    "send_count",
+}
+
+
+def hostile(w: World) -> dict[str, Any]:
+    """Fields no form here takes, named like real model fields, aimed at B or at privilege."""
+    b = w.b
+    other_version = FrameworkVersion.objects.filter(framework__slug="six-dimensions").first().pk
+    b_section = first_section(b.in_review).pk
+    long_ago, far_ahead = "2000-01-01 00:00", "2099-12-31 00:00"
+    return {
+        # assessments
+        "status": "approved",
+        "organisation": b.organisation.pk,
+        "organisation_id": b.organisation.pk,
+        "team": b.front.pk,
+        "team_id": b.front.pk,
+        "framework_version": other_version,
+        "framework_versions": other_version,
+        "version": other_version,
+        "frameworks": "six-dimensions",
+        "title": "HOSTILE title",
+        "due_date": "2000-01-01",
+        "created_by": b.manager.pk,
+        "created_by_id": b.manager.pk,
+        "opened_at": long_ago,
+        "submitted_at": long_ago,
+        "created_at": long_ago,
+        # responses and answers
+        "assessment": b.in_review.pk,
+        "assessment_id": b.in_review.pk,
+        "response": b.open_response.pk,
+        "response_id": b.open_response.pk,
+        "invitation": b.respondent_invitation.pk,
+        "is_manager_view": "on",
+        "completed_at": long_ago,
+        "revision": "999",
+        "level": "5",
+        "not_applicable": "on",
+        "comment": "HOSTILE comment",
+        "section": b_section,
+        "section_id": b_section,
+        # review
+        "score": "100",
+        "moderated_score": "100",
+        "awarded_level": "5",
+        "outcome": "approved",
+        "round": "9",
+        "assessor": b.assessor.pk,
+        "assessor_id": b.assessor.pk,
+        "assigned_by": b.manager.pk,
+        "rationale": "HOSTILE rationale",
+        "summary": "HOSTILE summary",
+        "required_changes": "HOSTILE changes",
+        "snapshot": "{}",
+        # people
+        "user": b.manager.pk,
+        "user_id": b.manager.pk,
+        "is_staff": "on",
+        "is_superuser": "on",
+        "groups": "1",
+        "user_permissions": "1",
+        "role": "owner",
+        "username": "hijacked",
+        "email": "attacker@evil.example",
+        "first_name": "HOSTILE",
+        "last_name": "HOSTILE",
+        "password": "hijacked-password-123",
+        "invited_by": b.manager.pk,
+        "accepted_at": long_ago,
+        # invitation links
+        "token_hash": "0" * 64,
+        "token_expires_at": far_ahead,
+        "token_used_at": "",
+        "sent_at": long_ago,
+        "send_count": "99",
+        "revoked_at": "",
+        # consultants
+        "consultancy": b.consultancy.pk,
+        "consultancy_id": b.consultancy.pk,
+        "granted_by": b.manager.pk,
+        "expires_at": far_ahead,
+        "name": "HOSTILE name",
+        "accent_colour": "#000000",
+        "logo_content_type": "text/html",
+        "requested_by": b.consultant.pk,
+        "assessments": b.approved.pk,
+        "total": "999",
+        "done": "999",
+        "failures": "[]",
+        "archive": "x",
+        # any object
+        "pk": b.in_review.pk,
+        "id": b.in_review.pk,
+    }
+
+
+# --- checking a diff -----------------------------------------------------------------------
+
+
+def assert_only(changes: Changes, allowed: dict[str, set[str]]) -> None:
+    """Nothing changed outside ``allowed``: model label -> field names, "+" (rows created)
+    and "-" (rows deleted)."""
+    unexpected = []
+    for label, table in changes.items():
+        permitted = allowed.get(label, set())
+        if table.created and "+" not in permitted:
+            unexpected.append(f"{label}: created {table.created}")
+        if table.deleted and "-" not in permitted:
+            unexpected.append(f"{label}: deleted {sorted(table.deleted)}")
+        for pk, fields in table.changed.items():
+            extra = {name: values for name, values in fields.items() if name not in permitted}
+            if extra:
+                unexpected.append(f"{label} {pk}: {extra}")
+    assert not unexpected, "changed outside the form's effect:\n" + "\n".join(unexpected)
+
+
+def created(changes: Changes, label: str, count: int = 1) -> list[dict[str, Any]]:
+    rows = list(changes[label].created.values()) if label in changes else []
+    assert len(rows) == count, f"{label}: {len(rows)} rows created, expected {count}"
+    return rows
+
+
+def one_created(changes: Changes, label: str) -> dict[str, Any]:
+    return created(changes, label)[0]
+
+
+def changed(changes: Changes, label: str) -> dict[Any, dict[str, tuple[Any, Any]]]:
+    return changes[label].changed if label in changes else {}
+
+
+def close_to(value: datetime, expected: datetime) -> bool:
+    return abs(value - expected) < timedelta(minutes=5)
+
+
+def audit_actions(changes: Changes) -> list[str]:
+    return sorted(row["action"] for row in created(changes, AUDIT, len(changes[AUDIT].created)))
+
+
+# --- the cases -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One POST-accepting URL: who posts what, what may change, and what must be true after."""
+
+    url_name: str
+    who: str  # manager, anonymous, respondent, assessor, staff or consultant (all of A)
+    url: Callable[[World, Context], str]
+    data: Callable[[World, Context], dict[str, Any]]
+    allowed: dict[str, set[str]]
+    check: Callable[[World, Context, Changes], None]
+    prepare: Callable[[World, Client], Context] = field(default=lambda w, client: {})
+    status: int = 302
+
+    @property
+    def name(self) -> str:
+        return self.url_name.replace(":", "_")
+
+
+def to(name: str, **kwargs: Callable[[World, Context], Any]) -> Callable[[World, Context], str]:
+    """A URL by name, with kwargs computed from the world and the prepared context."""
+    return lambda w, ctx: reverse(name, kwargs={k: f(w, ctx) for k, f in kwargs.items()})
+
+
+def redeem(w: World, client: Client) -> Context:
+    """Use A's respondent link as an invitee does; the session then holds the response."""
+    client.get(reverse("assessment:invitation_open", args=[w.a.respondent_token]))
+    client.post(reverse("assessment:invitation_landing"))
+    response = Response.objects.get(invitation=w.a.respondent_invitation)
+    section = first_section(w.a.open)
+    return {
+        "response": response.pk,
+        "section": section.pk,
+        "questions": list(Question.objects.filter(section=section).order_by("position")),
+    }
+
+
+def answer_fields(question: Question, level: str, comment: str) -> dict[str, str]:
+    prefix = f"q{question.pk}"
+    return {f"{prefix}-level": level, f"{prefix}-comment": comment, f"{prefix}-revision": "0"}
+
+
+def open_invitation_link(w: World, client: Client) -> Context:
+    client.get(reverse("assessment:invitation_open", args=[w.a.respondent_token]))
+    return {}
+
+
+def open_join_link(w: World, client: Client) -> Context:
+    client.get(reverse("assessment:manager_join", args=[w.a.manager_invitation_token]))
+    return {}
+
+
+def renew_ready(w: World, client: Client) -> Context:
+    """A used link opened again: the session may ask for a fresh one."""
+    Invitation.objects.filter(pk=w.a.respondent_invitation.pk).update(
+        token_used_at=timezone.now(), sent_at=timezone.now() - timedelta(hours=1)
+    )
+    client.get(reverse("assessment:invitation_open", args=[w.a.respondent_token]))
+    client.post(reverse("assessment:invitation_landing"))
+    return {}
+
+
+def reset_link(w: World, client: Client) -> Context:
+    user = w.a.manager
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    page = client.get(reverse("password_reset_confirm", args=[uid, token]))
+    return {"url": page["Location"]}
+
+
+def only_mail_to(address: str) -> None:
+    assert [message.to for message in mail.outbox] == [[address]]
+
+
+def user_row(changes: Changes, user) -> dict[str, tuple[Any, Any]]:
+    return changed(changes, "auth.User").get(user.pk, {})
+
+
+# Checks, one per case.
+
+
+def check_signup(w: World, ctx: Context, changes: Changes) -> None:
+    user = one_created(changes, "auth.User")
+    assert (user["username"], user["email"]) == ("newcomer", "newcomer@example.com")
+    assert not user["is_staff"]
+    assert not user["is_superuser"]
+    assert get_user_model().objects.get(pk=user["id"]).check_password("a-fresh-passphrase-4281")
+    organisation = one_created(changes, "assessment.Organisation")
+    assert organisation["name"] == "Newcomer Ltd"
+    membership = one_created(changes, "assessment.Membership")
+    assert (membership["user_id"], membership["organisation_id"], membership["role"]) == (
+        user["id"],
+        organisation["id"],
+        "manager",
+    )
+
+
+def check_manager_invite(w: World, ctx: Context, changes: Changes) -> None:
+    invitation = one_created(changes, "assessment.ManagerInvitation")
+    assert invitation["organisation_id"] == w.a.organisation.pk
+    assert invitation["email"] == "new.manager@example.com"
+    assert invitation["invited_by_id"] == w.a.manager.pk
+    assert invitation["accepted_at"] is None
+    assert close_to(invitation["expires_at"], timezone.now() + timedelta(days=7))
+    only_mail_to("new.manager@example.com")
+
+
+def check_manager_join(w: World, ctx: Context, changes: Changes) -> None:
+    user = one_created(changes, "auth.User")
+    assert (user["username"], user["email"]) == ("joiner", w.a.manager_invitation.email)
+    assert not user["is_staff"]
+    assert not user["is_superuser"]
+    membership = one_created(changes, "assessment.Membership")
+    assert (membership["user_id"], membership["organisation_id"], membership["role"]) == (
+        user["id"],
+        w.a.organisation.pk,
+        "manager",
+    )
+    assert set(changed(changes, "assessment.ManagerInvitation")) == {w.a.manager_invitation.pk}
+
+
+def check_team_create(w: World, ctx: Context, changes: Changes) -> None:
+    team = one_created(changes, "assessment.Team")
+    assert (team["organisation_id"], team["name"]) == (w.a.organisation.pk, "Night shift")
+
+
+def check_roster_add(w: World, ctx: Context, changes: Changes) -> None:
+    entry = one_created(changes, "assessment.RosterEntry")
+    assert (entry["team_id"], entry["name"], entry["email"]) == (
+        w.a.front.pk,
+        "Nina Newman",
+        "nina@example.com",
+    )
+
+
+def check_roster_remove(w: World, ctx: Context, changes: Changes) -> None:
+    assert list(changes["assessment.RosterEntry"].deleted) == [ctx["entry"]]
+
+
+def check_assessment_create(w: World, ctx: Context, changes: Changes) -> None:
+    assessment = one_created(changes, "assessment.Assessment")
+    assert assessment["organisation_id"] == w.a.organisation.pk
+    assert assessment["team_id"] == w.a.back.pk
+    assert assessment["created_by_id"] == w.a.manager.pk
+    assert (assessment["title"], assessment["status"]) == ("Spring check", "draft")
+    assert assessment["opened_at"] is None
+    assert assessment["submitted_at"] is None
+    assert str(assessment["due_date"]) == ctx["due"]
+    versions = {
+        row["frameworkversion_id"]
+        for row in created(changes, "assessment.Assessment_framework_versions", 2)
+    }
+    assert versions == {Framework.objects.get(slug=s).latest_version().pk for s in ctx["slugs"]}
+    invitations = created(changes, "assessment.Invitation", 3)
+    assert {i["assessment_id"] for i in invitations} == {assessment["id"]}
+    assert {i["email"] for i in invitations} == set(w.a.back.roster.values_list("email", flat=True))
+
+
+def check_invitations_add(w: World, ctx: Context, changes: Changes) -> None:
+    invitations = created(changes, "assessment.Invitation", 2)
+    assert {(i["assessment_id"], i["email"], i["name"]) for i in invitations} == {
+        (w.a.draft.pk, "ann@example.com", ""),
+        (w.a.draft.pk, "bob@example.com", ""),
+    }
+    assert all(i["revoked_at"] is None and i["sent_at"] is None for i in invitations)
+
+
+def check_open(w: World, ctx: Context, changes: Changes) -> None:
+    assert changed(changes, "assessment.Assessment")[w.a.draft.pk]["status"] == ("draft", "open")
+    assert audit_actions(changes) == ["opened"]
+    sent = Invitation.objects.filter(pk__in=changed(changes, "assessment.Invitation"))
+    assert {i.assessment_id for i in sent} == {w.a.draft.pk}
+
+
+def check_submit(w: World, ctx: Context, changes: Changes) -> None:
+    assessments = changed(changes, "assessment.Assessment")
+    assert list(assessments) == [w.a.open.pk]
+    assert assessments[w.a.open.pk]["status"] == ("open", "submitted")
+    closed = changed(changes, "assessment.Response")
+    assert set(closed) == {w.a.open_response.pk, w.a.self_response.pk}
+    assert all(fields["status"][1] == "closed" for fields in closed.values())
+    assert audit_actions(changes) == ["submitted"]
+
+
+def check_targets(w: World, ctx: Context, changes: Changes) -> None:
+    target = SectionTarget.objects.get(assessment=w.a.in_review, section_id=ctx["section"])
+    assert target.level == 2
+    assert one_created(changes, "assessment.SectionTarget")["id"] == target.pk
+
+
+def check_respond_as_manager(w: World, ctx: Context, changes: Changes) -> None:
+    response = one_created(changes, "assessment.Response")
+    assert response["assessment_id"] == w.a.open.pk
+    assert response["user_id"] == w.a.manager.pk
+    assert response["invitation_id"] is None
+    assert response["is_manager_view"] is True
+    assert response["status"] == "in_progress"
+
+
+def check_resend(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changed(changes, "assessment.Invitation")) == {ctx["invitation"].pk}
+    only_mail_to(ctx["invitation"].email)
+
+
+def check_revoke(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changed(changes, "assessment.Invitation")) == {ctx["invitation"].pk}
+    assert changed(changes, "assessment.Response") == {
+        w.a.open_response.pk: {"status": ("in_progress", "closed")}
+    }
+
+
+def check_reopen(w: World, ctx: Context, changes: Changes) -> None:
+    assert changed(changes, "assessment.Assessment")[w.a.returned.pk]["status"] == (
+        "returned",
+        "open",
+    )
+    reopened = Response.objects.filter(pk__in=changed(changes, "assessment.Response"))
+    assert {r.assessment_id for r in reopened} == {w.a.returned.pk}
+    assert audit_actions(changes) == ["reopened"]
+
+
+def check_assigned_to_free_assessor(by: Callable[[World], Any]) -> Callable[..., None]:
+    def check(w: World, ctx: Context, changes: Changes) -> None:
+        assignment = one_created(changes, "assessment.Assignment")
+        assert (assignment["assessment_id"], assignment["assessor_id"]) == (
+            w.a.submitted.pk,
+            w.free_assessor.pk,
+        )
+        assert assignment["assigned_by_id"] == by(w).pk
+        assert changed(changes, "assessment.Assessment") == {
+            w.a.submitted.pk: {"status": ("submitted", "in_review")}
+        }
+        assert audit_actions(changes) == ["assigned", "review_started"]
+
+    return check
+
+
+def check_grant(w: World, ctx: Context, changes: Changes) -> None:
+    grant = one_created(changes, "assessment.ConsultantGrant")
+    assert grant["organisation_id"] == w.a.organisation.pk
+    assert grant["consultancy_id"] == w.neutral_consultancy.pk
+    assert grant["granted_by_id"] == w.a.manager.pk
+    assert grant["revoked_at"] is None
+    assert close_to(grant["expires_at"], timezone.now() + timedelta(days=30))
+
+
+def check_grant_revoke(w: World, ctx: Context, changes: Changes) -> None:
+    assert list(changed(changes, "assessment.ConsultantGrant")) == [w.a.grant.pk]
+
+
+def check_bulk_new(w: World, ctx: Context, changes: Changes) -> None:
+    export = one_created(changes, "assessment.BulkExport")
+    assert export["consultancy_id"] == w.a.consultancy.pk
+    assert export["requested_by_id"] == w.a.consultant.pk
+    assert (export["status"], export["total"], export["done"]) == ("queued", 1, 0)
+    assert export["archive"] is None
+    assert export["failures"] == []
+    chosen = [row["assessment_id"] for row in created(changes, "assessment.BulkExport_assessments")]
+    assert chosen == [w.a.approved.pk]
+
+
+def check_moderate(w: World, ctx: Context, changes: Changes) -> None:
+    moderation = one_created(changes, "assessment.Moderation")
+    assert moderation["assessment_id"] == w.a.in_review.pk
+    assert moderation["section_id"] == ctx["section"]
+    assert moderation["assessor_id"] == w.a.assessor.pk
+    assert (str(moderation["score"]), moderation["rationale"]) == ("62.5", "Seen the evidence.")
+    assert audit_actions(changes) == ["moderated"]
+
+
+def check_decision(outcome: str, level: int | None) -> Callable[[World, Context, Changes], None]:
+    def check(w: World, ctx: Context, changes: Changes) -> None:
+        decision = one_created(changes, "assessment.Decision")
+        assert decision["assessment_id"] == w.a.in_review.pk
+        assert decision["assessor_id"] == w.a.assessor.pk
+        assert (decision["outcome"], decision["awarded_level"], decision["round"]) == (
+            outcome,
+            level,
+            1,
+        )
+        assert "HOSTILE" not in decision["summary"] + decision["required_changes"]
+        assert changed(changes, "assessment.Assessment") == {
+            w.a.in_review.pk: {"status": ("in_review", outcome)}
+        }
+        assert audit_actions(changes) == [outcome]
+
+    return check
+
+
+def check_branding(w: World, ctx: Context, changes: Changes) -> None:
+    assert changed(changes, "assessment.Consultancy") == {
+        w.a.consultancy.pk: {
+            "name": ("Alpha Advisers", "Alpha & Co"),
+            "accent_colour": ("#1d4e5f", "#123456"),
+        }
+    }
+
+
+def check_landing(w: World, ctx: Context, changes: Changes) -> None:
+    response = one_created(changes, "assessment.Response")
+    assert response["invitation_id"] == w.a.respondent_invitation.pk
+    assert response["assessment_id"] == w.a.open.pk
+    assert response["user_id"] is None
+    assert response["is_manager_view"] is False
+    assert response["status"] == "in_progress"
+    assert set(changed(changes, "assessment.Invitation")) == {w.a.respondent_invitation.pk}
+
+
+def check_renew(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changed(changes, "assessment.Invitation")) == {w.a.respondent_invitation.pk}
+    only_mail_to(w.a.respondent_invitation.email)
+
+
+def check_answers(count: int | None) -> Callable[[World, Context, Changes], None]:
+    """``count`` answers (every question of the section when None) on the respondent's own
+    response, with the posted level and comment."""
+
+    def check(w: World, ctx: Context, changes: Changes) -> None:
+        questions = ctx["questions"][:count]
+        answers = created(changes, "assessment.Answer", len(questions))
+        expected = {(q.pk, q.section_id) for q in questions}
+        assert {(a["question_id"], a["section_id"]) for a in answers} == expected
+        for answer in answers:
+            assert answer["response_id"] == ctx["response"]
+            assert (answer["level"], answer["not_applicable"], answer["revision"]) == (3, False, 1)
+            assert answer["comment"] == f"Mine {answer['question_id']}"
+
+    return check
+
+
+def check_complete(w: World, ctx: Context, changes: Changes) -> None:
+    assert changed(changes, "assessment.Response")[ctx["response"]]["status"] == (
+        "in_progress",
+        "completed",
+    )
+
+
+def check_login(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changed(changes, "auth.User")) == {w.a.manager.pk}
+
+
+def check_nothing(w: World, ctx: Context, changes: Changes) -> None:
+    assert changes == {}
+
+
+def check_password_changed(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changed(changes, "auth.User")) == {w.a.manager.pk}
+    user = get_user_model().objects.get(pk=w.a.manager.pk)
+    assert user.check_password("another-long-passphrase-77")
+    assert (user.username, user.email) == (w.a.manager.username, w.a.manager.email)
+
+
+def check_password_reset(w: World, ctx: Context, changes: Changes) -> None:
+    assert changes == {}
+    only_mail_to(w.a.manager.email)
+
+
+def signup_data(w: World, ctx: Context) -> dict[str, Any]:
+    return {
+        "organisation_name": "Newcomer Ltd",
+        "full_name": "New Comer",
+        "email": "newcomer@example.com",
+        "username": "newcomer",
+        "password1": "a-fresh-passphrase-4281",
+        "password2": "a-fresh-passphrase-4281",
+    }
+
+
+def account_data(username: str) -> dict[str, str]:
+    return {
+        "full_name": "Jo Iner",
+        "username": username,
+        "password1": "a-fresh-passphrase-4281",
+        "password2": "a-fresh-passphrase-4281",
+    }
+
+
+def assessment_create_prepare(w: World, client: Client) -> Context:
+    return {"slugs": ["win4", "six-dimensions"], "due": str(timezone.localdate() + timedelta(9))}
+
+
+def roster_prepare(w: World, client: Client) -> Context:
+    return {"entry": w.a.front.roster.order_by("pk").first().pk}
+
+
+def resend_prepare(w: World, client: Client) -> Context:
+    return {"invitation": w.a.open_response.invitation}
+
+
+def drop_self_response(w: World, client: Client) -> Context:
+    Response.objects.filter(pk=w.a.self_response.pk).delete()
+    return {}
+
+
+def section_prepare(w: World, client: Client) -> Context:
+    return {"section": first_section(w.a.in_review).pk}
+
+
+a_ = lambda attr: lambda w, ctx: getattr(w.a, attr).pk  # noqa: E731 - a table of one-liners
+ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
+
+INVITATION_CHANGE = {"assessment.Invitation": INVITATION_LINK_FIELDS}
+
+CASES = [
+    # --- sign-up and managers
+    Case(
+        "assessment:signup",
+        "anonymous",
+        to("assessment:signup"),
+        signup_data,
+        {"auth.User": {"+"}, "assessment.Organisation": {"+"}, "assessment.Membership": {"+"}},
+        check_signup,
+    ),
+    Case(
+        "assessment:manager_invite",
+        "manager",
+        to("assessment:manager_invite"),
+        lambda w, ctx: {"email": "new.manager@example.com"},
+        {"assessment.ManagerInvitation": {"+"}},
+        check_manager_invite,
+    ),
+    Case(
+        "assessment:manager_join_clean",
+        "anonymous",
+        to("assessment:manager_join_clean"),
+        lambda w, ctx: account_data("joiner"),
+        {
+            "auth.User": {"+"},
+            "assessment.Membership": {"+"},
+            "assessment.ManagerInvitation": {"accepted_at"},
+        },
+        check_manager_join,
+        prepare=open_join_link,
+    ),
+    # --- teams and rosters
+    Case(
+        "assessment:team_create",
+        "manager",
+        to("assessment:team_create"),
+        lambda w, ctx: {"name": "Night shift"},
+        {"assessment.Team": {"+"}},
+        check_team_create,
+    ),
+    Case(
+        "assessment:roster_add",
+        "manager",
+        to("assessment:roster_add", pk=a_("front")),
+        lambda w, ctx: {"name": "Nina Newman", "email": "nina@example.com"},
+        {"assessment.RosterEntry": {"+"}},
+        check_roster_add,
+    ),
+    Case(
+        "assessment:roster_remove",
+        "manager",
+        to("assessment:roster_remove", team_pk=a_("front"), pk=ctx_("entry")),
+        lambda w, ctx: {},
+        {"assessment.RosterEntry": {"-"}},
+        check_roster_remove,
+        prepare=roster_prepare,
+    ),
+    # --- assessments and invitations
+    Case(
+        "assessment:assessment_create",
+        "manager",
+        to("assessment:assessment_create"),
+        lambda w, ctx: {
+            "title": "Spring check",
+            "team": w.a.back.pk,
+            "frameworks": ctx["slugs"],
+            "due_date": ctx["due"],
+        },
+        {
+            "assessment.Assessment": {"+"},
+            "assessment.Assessment_framework_versions": {"+"},
+            "assessment.Invitation": {"+"},
+        },
+        check_assessment_create,
+        prepare=assessment_create_prepare,
+    ),
+    Case(
+        "assessment:invitations_add",
+        "manager",
+        to("assessment:invitations_add", pk=a_("draft")),
+        lambda w, ctx: {"addresses": "ann@example.com, bob@example.com"},
+        {"assessment.Invitation": {"+"}},
+        check_invitations_add,
+    ),
+    Case(
+        "assessment:open",
+        "manager",
+        to("assessment:open", pk=a_("draft")),
+        lambda w, ctx: {},
+        {
+            "assessment.Assessment": {"status", "opened_at"},
+            AUDIT: {"+"},
+            **INVITATION_CHANGE,
+        },
+        check_open,
+    ),
+    Case(
+        "assessment:submit",
+        "manager",
+        to("assessment:submit", pk=a_("open")),
+        lambda w, ctx: {},
+        {
+            "assessment.Assessment": {"status", "submitted_at"},
+            "assessment.Response": {"status"},
+            AUDIT: {"+"},
+        },
+        check_submit,
+    ),
+    Case(
+        "assessment:targets",
+        "manager",
+        to("assessment:targets", pk=a_("in_review")),
+        lambda w, ctx: {f"target-{ctx['section']}": "2"},
+        {"assessment.SectionTarget": {"+"}},
+        check_targets,
+        prepare=section_prepare,
+    ),
+    Case(
+        "assessment:respond_as_manager",
+        "manager",
+        to("assessment:respond_as_manager", pk=a_("open")),
+        lambda w, ctx: {},
+        {"assessment.Response": {"+"}},
+        check_respond_as_manager,
+        prepare=drop_self_response,
+    ),
+    Case(
+        "assessment:invitation_resend",
+        "manager",
+        to("assessment:invitation_resend", pk=lambda w, ctx: ctx["invitation"].pk),
+        lambda w, ctx: {},
+        INVITATION_CHANGE,
+        check_resend,
+        prepare=resend_prepare,
+    ),
+    Case(
+        "assessment:invitation_revoke",
+        "manager",
+        to("assessment:invitation_revoke", pk=lambda w, ctx: ctx["invitation"].pk),
+        lambda w, ctx: {},
+        {"assessment.Invitation": {"revoked_at"}, "assessment.Response": {"status"}},
+        check_revoke,
+        prepare=resend_prepare,
+    ),
+    Case(
+        "assessment:reopen",
+        "manager",
+        to("assessment:reopen", pk=a_("returned")),
+        lambda w, ctx: {},
+        {
+            "assessment.Assessment": {"status", "submitted_at"},
+            "assessment.Response": {"status", "completed_at"},
+            AUDIT: {"+"},
+        },
+        check_reopen,
+    ),
+    Case(
+        "assessment:assessor_choose",
+        "manager",
+        to("assessment:assessor_choose", pk=a_("submitted")),
+        lambda w, ctx: {"assessor": w.free_assessor.pk},
+        {"assessment.Assignment": {"+"}, "assessment.Assessment": {"status"}, AUDIT: {"+"}},
+        check_assigned_to_free_assessor(lambda w: w.a.manager),
+    ),
+    # --- consultants
+    Case(
+        "assessment:consultant_grants",
+        "manager",
+        to("assessment:consultant_grants"),
+        lambda w, ctx: {"consultancy": w.neutral_consultancy.pk, "days": "30"},
+        {"assessment.ConsultantGrant": {"+"}},
+        check_grant,
+    ),
+    Case(
+        "assessment:consultant_grant_revoke",
+        "manager",
+        to("assessment:consultant_grant_revoke", pk=a_("grant")),
+        lambda w, ctx: {},
+        {"assessment.ConsultantGrant": {"revoked_at"}},
+        check_grant_revoke,
+    ),
+    Case(
+        "assessment:bulk_new",
+        "consultant",
+        to("assessment:bulk_new"),
+        lambda w, ctx: {"assessments": [w.a.approved.pk]},
+        {"assessment.BulkExport": {"+"}, "assessment.BulkExport_assessments": {"+"}},
+        check_bulk_new,
+    ),
+    Case(
+        "assessment:branding",
+        "consultant",
+        to("assessment:branding"),
+        lambda w, ctx: {"name": "Alpha & Co", "accent_colour": "#123456"},
+        {"assessment.Consultancy": {"name", "accent_colour"}},
+        check_branding,
+    ),
+    # --- staff and assessors
+    Case(
+        "assessment:staff_assign",
+        "staff",
+        to("assessment:staff_assign", pk=a_("submitted")),
+        lambda w, ctx: {"assessor": w.free_assessor.pk},
+        {"assessment.Assignment": {"+"}, "assessment.Assessment": {"status"}, AUDIT: {"+"}},
+        check_assigned_to_free_assessor(lambda w: w.staff),
+    ),
+    Case(
+        "assessment:moderate",
+        "assessor",
+        to("assessment:moderate", pk=a_("in_review")),
+        lambda w, ctx: {
+            "section": ctx["section"],
+            "score": "62.5",
+            "rationale": "Seen the evidence.",
+        },
+        {"assessment.Moderation": {"+"}, AUDIT: {"+"}},
+        check_moderate,
+        prepare=section_prepare,
+    ),
+    Case(
+        "assessment:approve",
+        "assessor",
+        to("assessment:approve", pk=a_("in_review")),
+        lambda w, ctx: {"level": "3", "summary": "Well balanced."},
+        {"assessment.Decision": {"+"}, "assessment.Assessment": {"status"}, AUDIT: {"+"}},
+        check_decision("approved", 3),
+    ),
+    Case(
+        "assessment:return",
+        "assessor",
+        to("assessment:return", pk=a_("in_review")),
+        lambda w, ctx: {"required_changes": "Ask the owners too."},
+        {"assessment.Decision": {"+"}, "assessment.Assessment": {"status"}, AUDIT: {"+"}},
+        check_decision("returned", None),
+    ),
+    # --- respondents
+    Case(
+        "assessment:invitation_landing",
+        "anonymous",
+        to("assessment:invitation_landing"),
+        lambda w, ctx: {},
+        {"assessment.Response": {"+"}, "assessment.Invitation": {"token_used_at"}},
+        check_landing,
+        prepare=open_invitation_link,
+    ),
+    Case(
+        "assessment:invitation_renew",
+        "anonymous",
+        to("assessment:invitation_renew"),
+        lambda w, ctx: {},
+        INVITATION_CHANGE,
+        check_renew,
+        prepare=renew_ready,
+        status=200,
+    ),
+    Case(
+        "assessment:section",
+        "anonymous",
+        to("assessment:section", pk=ctx_("response"), section_pk=ctx_("section")),
+        lambda w, ctx: {
+            name: value
+            for q in ctx["questions"]
+            for name, value in answer_fields(q, "3", f"Mine {q.pk}").items()
+        },
+        {"assessment.Answer": {"+"}},
+        check_answers(count=None),
+        prepare=redeem,
+    ),
+    Case(
+        "assessment:autosave",
+        "anonymous",
+        to(
+            "assessment:autosave",
+            pk=ctx_("response"),
+            question_pk=lambda w, c: c["questions"][0].pk,
+        ),
+        lambda w, ctx: answer_fields(ctx["questions"][0], "3", f"Mine {ctx['questions'][0].pk}"),
+        {"assessment.Answer": {"+"}},
+        check_answers(count=1),
+        prepare=redeem,
+        status=200,
+    ),
+    Case(
+        "assessment:complete",
+        "anonymous",
+        to("assessment:complete", pk=ctx_("response")),
+        lambda w, ctx: {"confirm": "yes"},
+        {"assessment.Response": {"status", "completed_at"}},
+        check_complete,
+        prepare=redeem,
+    ),
+    # --- django.contrib.auth
+    Case(
+        "login",
+        "anonymous",
+        to("login"),
+        lambda w, ctx: {"username": w.a.manager.username, "password": PASSWORD},
+        {"auth.User": {"last_login"}},
+        check_login,
+    ),
+    Case("logout", "manager", to("logout"), lambda w, ctx: {}, {}, check_nothing),
+    Case(
+        "password_change",
+        "manager",
+        to("password_change"),
+        lambda w, ctx: {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase-77",
+            "new_password2": "another-long-passphrase-77",
+        },
+        {"auth.User": {"password"}},
+        check_password_changed,
+    ),
+    Case(
+        "password_reset",
+        "anonymous",
+        to("password_reset"),
+        lambda w, ctx: {"email": w.a.manager.email},
+        {},
+        check_password_reset,
+    ),
+    Case(
+        "password_reset_confirm",
+        "anonymous",
+        lambda w, ctx: ctx["url"],
+        lambda w, ctx: {
+            "new_password1": "another-long-passphrase-77",
+            "new_password2": "another-long-passphrase-77",
+        },
+        {"auth.User": {"password"}},
+        check_password_changed,
+        prepare=reset_link,
+    ),
+]
+
+
+class MassAssignmentTests(TestCase):
+    """One test per case in CASES (added below the class), on one shared world."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.world = build_world()
+
+    def client_for(self, who: str) -> Client:
+        client = Client()
+        user = {
+            "manager": self.world.a.manager,
+            "assessor": self.world.a.assessor,
+            "consultant": self.world.a.consultant,
+            "staff": self.world.staff,
+        }.get(who)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    def run_case(self, case: Case) -> None:
+        w = self.world
+        client = self.client_for(case.who)
+        ctx = case.prepare(w, client)
+        legit = case.data(w, ctx)
+        payload = {**hostile(w), **legit}
+        mail.outbox = []
+        before = db_state()
+        response = client.post(case.url(w, ctx), payload)
+        changes = diff(before, db_state())
+
+        messages = [str(m) for m in getattr(response.wsgi_request, "_messages", [])]
+        assert response.status_code == case.status, (response.status_code, messages)
+        assert_only(changes, case.allowed)
+        case.check(w, ctx, changes)
+
+
+def _test_for(case: Case) -> Callable[[MassAssignmentTests], None]:
+    def test(self: MassAssignmentTests) -> None:
+        self.run_case(case)
+
+    test.__doc__ = f"POST {case.url_name} with hostile extra fields changes only its own rows."
+    return test
+
+
+for _case in CASES:
+    setattr(MassAssignmentTests, f"test_{_case.name}_ignores_extra_fields", _test_for(_case))
+
+
+# --- the guard ---------------------------------------------------------------------------
+
+
+def allowed_methods(callback: Callable) -> set[str]:
+    """The HTTP methods a view answers: from a class-based view's handlers, or from the
+    ``require_http_methods`` (``require_POST``, ``require_GET``) wrapper of a function
+    view. A function view without one answers every method, POST included."""
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None:
+        return {m.upper() for m in view_class.http_method_names if hasattr(view_class, m)}
+    function = callback
+    while function is not None:
+        methods = inspect.getclosurevars(function).nonlocals.get("request_method_list")
+        if methods is not None:
+            return set(methods)
+        function = getattr(function, "__wrapped__", None)
+    return {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def url_names(patterns=None, namespace: str = "") -> list[tuple[str, Callable]]:
+    """(name, view) of every URL pattern, namespaces included; the admin is out of scope."""
+    found = []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            found += url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            found.append((f"{namespace}{pattern.name or pattern.pattern}", pattern.callback))
+    return found
+
+
+def test_every_post_accepting_url_has_a_case():
+    accepting = {name for name, view in url_names() if "POST" in allowed_methods(view)}
+    covered = {case.url_name for case in CASES}
+
+    assert accepting - covered == set(), "POST-accepting URLs without a mass-assignment case"
+    assert covered - accepting == set(), "cases for URLs that no longer accept POST"
+
+
+def test_the_guard_sees_which_views_accept_post():
+    from django.contrib.auth.views import LoginView, PasswordChangeDoneView
+
+    from assessment.views import manager, public
+
+    assert allowed_methods(manager.roster_add) == {"POST"}
+    assert allowed_methods(manager.team_create) == {"GET", "POST"}
+    assert "POST" not in allowed_methods(public.home)
+    assert "POST" in allowed_methods(LoginView.as_view())
+    assert "POST" not in allowed_methods(PasswordChangeDoneView.as_view())
+    assert "POST" in allowed_methods(lambda request: None)  # no wrapper: every method

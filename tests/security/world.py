@@ -1,0 +1,422 @@
+"""Two fully populated organisations for the security proofs, and a database diff.
+
+``build_world()`` makes organisation A and organisation B, each with managers, a
+pending manager invitation, two teams with rosters, assessments in every state
+(draft, open, submitted, in review, returned, approved) with answers and comments,
+targets, moderations and decisions by its own assessor, a consultancy with a grant,
+and a bulk export. Every free-text value of B carries a unique canary
+(``CANARY-B-<n>-<random>``); A's carry ``MARK-A-<n>-<random>``, so a test can show
+that it did reach A's data while finding none of B's.
+
+Shared on purpose, not tenant data, and so without canaries: the frameworks, the
+assessors' names (any manager chooses from every accredited assessor) and the
+consultancies' names (any manager chooses which consultancy to grant access).
+
+``db_state()`` and ``diff()`` compare every row of the app's tables (and users)
+before and after a request.
+"""
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import cycle
+from typing import Any
+from unittest import mock
+
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from assessment import reports, results, services
+from assessment.models import (
+    Answer,
+    Assessment,
+    BulkExport,
+    Consultancy,
+    ConsultantGrant,
+    Invitation,
+    ManagerInvitation,
+    Membership,
+    Organisation,
+    Response,
+    Team,
+    token_digest,
+)
+from assessment.tasks import make_bulk_export
+from frameworks.models import Question, Section
+from tests.factories import make_assessor, make_consultant, make_user
+
+CANARY_PREFIX = "CANARY-B"
+MARK_PREFIX = "MARK-A"
+PASSWORD = "a-long-test-password"  # tests.factories.make_user's default
+SLUGS = ("win4", "holistic")
+
+
+class Marks:
+    """Unique strings for one organisation's free text: ``<prefix>-<n>-<random>``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.issued: list[str] = []
+
+    def __call__(self, words: str = "") -> str:
+        value = f"{self.prefix}-{len(self.issued) + 1}-{secrets.token_hex(3)}"
+        self.issued.append(value)
+        return f"{value} {words}".strip()
+
+    def email(self) -> str:
+        return f"{self().lower()}@example.com"
+
+    def username(self) -> str:
+        return self().lower()
+
+
+@dataclass
+class Tenant:
+    """One organisation and everything in it; ``marks`` made all its free text."""
+
+    marks: Marks
+    organisation: Organisation
+    manager: Any
+    manager2: Any
+    manager_invitation: ManagerInvitation
+    manager_invitation_token: str
+    front: Team
+    back: Team
+    draft: Assessment
+    open: Assessment
+    submitted: Assessment
+    in_review: Assessment
+    returned: Assessment
+    approved: Assessment
+    assessor: Any
+    consultant: Any
+    consultancy: Consultancy
+    grant: ConsultantGrant
+    # On the open assessment: a completed response, one in progress, the manager's
+    # own, and an invitation whose link (the token) has not been used yet.
+    completed_response: Response
+    open_response: Response
+    self_response: Response
+    respondent_invitation: Invitation
+    respondent_token: str
+    exports: list[BulkExport] = field(default_factory=list)
+
+    @property
+    def assessments(self) -> list[Assessment]:
+        return [
+            self.draft,
+            self.open,
+            self.submitted,
+            self.in_review,
+            self.returned,
+            self.approved,
+        ]
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    staff: Any
+    free_assessor: Any  # accredited, no assignment, no tie: a valid choice for A
+    neutral_consultancy: Consultancy  # no grants at all
+
+
+def _answer_all(response: Response, marks: Marks, levels: tuple[int, ...]) -> None:
+    """Answer every question of the response's assessment; two answers carry a comment."""
+    questions = Question.objects.filter(version__assessments=response.assessment_id).order_by(
+        "version__framework__slug", "section__position", "position"
+    )
+    answers = [
+        Answer(response=response, question=q, section_id=q.section_id, level=level)
+        for q, level in zip(questions, cycle(levels), strict=False)
+    ]
+    answers[0].comment = marks("a comment on the first question")
+    answers[-1].comment = marks("a comment on the last question")
+    Answer.objects.bulk_create(answers)
+
+
+def _respond(invitation: Invitation, marks: Marks, levels: tuple[int, ...], *, done: bool):
+    response = Response.objects.create(
+        assessment=invitation.assessment,
+        invitation=invitation,
+        status=Response.Status.COMPLETED if done else Response.Status.IN_PROGRESS,
+        completed_at=timezone.now() if done else None,
+    )
+    _answer_all(response, marks, levels)
+    return response
+
+
+def _open_with_answers(team: Team, manager, marks: Marks, title: str) -> Assessment:
+    """Created, opened and answered by the three roster members (completed)."""
+    assessment = services.assessment_create(
+        team=team, title=marks(title), framework_slugs=SLUGS, due_date=None, by=manager
+    )
+    services.assessment_open(assessment=assessment, by=manager)
+    for invitation, levels in zip(
+        assessment.invitations.order_by("email"), ((2, 3, 4), (3, 4, 5), (1, 3, 4)), strict=False
+    ):
+        _respond(invitation, marks, levels, done=True)
+    return assessment
+
+
+def _submitted(team: Team, manager, marks: Marks, title: str) -> Assessment:
+    assessment = _open_with_answers(team, manager, marks, title)
+    services.assessment_submit(assessment=assessment, by=manager)
+    assessment.refresh_from_db()
+    return assessment
+
+
+def _snapshot(assessment: Assessment) -> dict:
+    return results.scores_snapshot(results.assessment_results(assessment))
+
+
+def first_section(assessment: Assessment) -> Section:
+    return (
+        Section.objects.filter(version__assessments=assessment)
+        .order_by("version__framework__slug", "position")
+        .first()
+    )
+
+
+def _moderate(assessment: Assessment, assessor, marks: Marks) -> None:
+    services.moderation_record(
+        assessment=assessment,
+        section_id=first_section(assessment).pk,
+        assessor=assessor,
+        score="55.5",
+        rationale=marks("moderation rationale"),
+    )
+
+
+def _return(assessment: Assessment, assessor, marks: Marks) -> None:
+    services.decision_return(
+        assessment=assessment,
+        assessor=assessor,
+        required_changes=marks("required changes"),
+        snapshot=_snapshot(assessment),
+    )
+
+
+def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: str) -> Tenant:
+    """One organisation with data in every state; all its free text comes from ``marks``."""
+    manager = make_user(
+        marks.username(), first_name=marks(), last_name=marks(), email=marks.email()
+    )
+    organisation = Organisation.objects.create(name=marks("Organisation"))
+    Membership.objects.create(user=manager, organisation=organisation)
+    manager2 = make_user(
+        marks.username(), first_name=marks(), last_name=marks(), email=marks.email()
+    )
+    Membership.objects.create(user=manager2, organisation=organisation)
+    invitation_token = secrets.token_urlsafe(16)
+    manager_invitation = ManagerInvitation.objects.create(
+        organisation=organisation,
+        email=marks.email(),
+        token_hash=token_digest(invitation_token),
+        invited_by=manager,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    front = services.team_create(organisation=organisation, name=marks("Front desk"))
+    back = services.team_create(organisation=organisation, name=marks("Back office"))
+    for team in (front, back):
+        for _ in range(3):
+            services.roster_entry_add(team=team, name=marks("Member"), email=marks.email())
+
+    assessor = make_assessor(assessor_name, body=f"Body of {assessor_name}")
+    # Oldest first: the approved assessment is the front desk's previous one.
+    approved = _submitted(front, manager, marks, "approved assessment")
+    services.assessor_assign(assessment=approved, assessor=assessor, by=staff)
+    _return(approved, assessor, marks)
+    services.assessment_reopen(assessment=approved, by=manager)
+    for response in approved.responses.all():
+        services.response_complete(response=response)
+    services.assessment_submit(assessment=approved, by=manager)  # back to its assessor
+    _moderate(approved, assessor, marks)
+    services.targets_set(assessment=approved, levels={first_section(approved).pk: 4})
+    services.decision_approve(
+        assessment=approved,
+        assessor=assessor,
+        level=3,
+        summary=marks("approval summary"),
+        snapshot=_snapshot(approved),
+    )
+
+    returned = _submitted(front, manager, marks, "returned assessment")
+    services.assessor_assign(assessment=returned, assessor=assessor, by=staff)
+    _moderate(returned, assessor, marks)
+    _return(returned, assessor, marks)
+
+    in_review = _submitted(back, manager, marks, "assessment in review")
+    services.assessor_assign(assessment=in_review, assessor=assessor, by=staff)
+    _moderate(in_review, assessor, marks)
+
+    submitted = _submitted(back, manager, marks, "submitted assessment")
+
+    draft = services.assessment_create(
+        team=back, title=marks("draft assessment"), framework_slugs=SLUGS, due_date=None, by=manager
+    )
+
+    opened = services.assessment_create(
+        team=front,
+        title=marks("open assessment"),
+        framework_slugs=SLUGS,
+        due_date=timezone.localdate() + timedelta(days=20),
+        by=manager,
+    )
+    services.assessment_open(assessment=opened, by=manager)
+    first, second, _third = opened.invitations.order_by("email")
+    completed_response = _respond(first, marks, (4, 4, 3), done=True)
+    open_response = _respond(second, marks, (2, 5), done=False)
+    self_response = services.manager_response_start(assessment=opened, by=manager)
+    _answer_all(self_response, marks, (5, 4))
+    respondent_token = secrets.token_urlsafe(16)
+    respondent_invitation = Invitation.objects.create(
+        assessment=opened,
+        name=marks("Respondent"),
+        email=marks.email(),
+        token_hash=token_digest(respondent_token),
+        token_expires_at=timezone.now() + timedelta(days=30),
+    )
+
+    consultant = make_consultant(marks.username(), name=consultancy_name)
+    consultant.first_name, consultant.last_name = marks(), marks()
+    consultant.save(update_fields=["first_name", "last_name"])
+    grant = services.grant_create(
+        organisation=organisation, consultancy=consultant.consultancy, by=manager, days=60
+    )
+    for assessment in (approved, returned, in_review, submitted, draft, opened):
+        assessment.refresh_from_db()
+    return Tenant(
+        marks=marks,
+        organisation=organisation,
+        manager=manager,
+        manager2=manager2,
+        manager_invitation=manager_invitation,
+        manager_invitation_token=invitation_token,
+        front=front,
+        back=back,
+        draft=draft,
+        open=opened,
+        submitted=submitted,
+        in_review=in_review,
+        returned=returned,
+        approved=approved,
+        assessor=assessor,
+        consultant=consultant,
+        consultancy=consultant.consultancy,
+        grant=grant,
+        completed_response=completed_response,
+        open_response=open_response,
+        self_response=self_response,
+        respondent_invitation=respondent_invitation,
+        respondent_token=respondent_token,
+    )
+
+
+def _run_export(consultant, assessments, *, failing_organisation=None) -> BulkExport:
+    """A bulk export made by the real task; reports of ``failing_organisation`` fail."""
+    export = services.bulk_export_start(
+        consultancy=consultant.consultancy, by=consultant, assessments=assessments
+    )
+    render = reports.render_report
+
+    def render_or_fail(assessment, **kwargs):
+        if assessment.organisation_id == getattr(failing_organisation, "pk", None):
+            raise RuntimeError("simulated render failure")
+        return render(assessment, **kwargs)
+
+    with mock.patch.object(reports, "render_report", render_or_fail):
+        make_bulk_export.call(export.pk)
+    export.refresh_from_db()
+    return export
+
+
+def build_world(*, exports: bool = False) -> World:
+    """Organisations A and B (see the module docstring).
+
+    With ``exports``, bulk exports are rendered (slow: real PDFs): A's consultancy
+    exports two of A's reports; B's consultancy exports one of B's. And B once
+    granted A's consultancy access too: A's consultancy exported a report of A and
+    one of B (whose rendering failed, so its title is in the failure list), and
+    then B revoked that grant.
+    """
+    call_command("load_frameworks", stdout=io.StringIO())
+    staff = make_user("staff-reviewer", is_staff=True, first_name="Stella")
+    a = build_tenant(
+        Marks(MARK_PREFIX), staff=staff, consultancy_name="Alpha Advisers", assessor_name="alex"
+    )
+    b = build_tenant(
+        Marks(CANARY_PREFIX), staff=staff, consultancy_name="Bravo Partners", assessor_name="bea"
+    )
+    free_assessor = make_assessor("freya", body="Free Accreditation")
+    neutral = Consultancy.objects.create(name="Neutral Consulting")
+    if exports:
+        b.exports.append(_run_export(b.consultant, [b.approved]))
+        earlier = services.grant_create(
+            organisation=b.organisation, consultancy=a.consultancy, by=b.manager, days=30
+        )
+        a.exports.append(
+            _run_export(a.consultant, [a.approved, b.approved], failing_organisation=b.organisation)
+        )
+        services.grant_revoke(grant=earlier, by=b.manager)
+        a.exports.append(_run_export(a.consultant, [a.approved, a.in_review]))
+    return World(a=a, b=b, staff=staff, free_assessor=free_assessor, neutral_consultancy=neutral)
+
+
+# --- the database, before and after ----------------------------------------------------
+
+SNAPSHOT_APPS = ("assessment", "frameworks", "auth")
+
+State = dict[str, dict[Any, dict[str, Any]]]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes | memoryview | bytearray):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    return value
+
+
+def db_state() -> State:
+    """Every row of the app's, the frameworks' and auth's tables (M2M tables too)."""
+    state: State = {}
+    for label in SNAPSHOT_APPS:
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            pk = model._meta.pk.attname
+            state[model._meta.label] = {
+                row[pk]: {key: _plain(value) for key, value in row.items()}
+                for row in model._default_manager.order_by().values()
+            }
+    return state
+
+
+@dataclass
+class TableChanges:
+    created: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    deleted: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    changed: dict[Any, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
+
+
+def diff(before: State, after: State) -> dict[str, TableChanges]:
+    """What changed, by model label; tables without changes are left out."""
+    changes: dict[str, TableChanges] = {}
+    for label in sorted(set(before) | set(after)):
+        old, new = before.get(label, {}), after.get(label, {})
+        table = TableChanges(
+            created={pk: new[pk] for pk in new.keys() - old.keys()},
+            deleted={pk: old[pk] for pk in old.keys() - new.keys()},
+        )
+        for pk in old.keys() & new.keys():
+            fields = {
+                key: (old[pk][key], new[pk][key])
+                for key in old[pk]
+                if old[pk][key] != new[pk].get(key)
+            }
+            if fields:
+                table.changed[pk] = fields
+        if table.created or table.deleted or table.changed:
+            changes[label] = table
+    return changes
