@@ -1,0 +1,115 @@
+"""Reading a run's evidence (locust's CSV, the request events, server logs) and printing it."""
+
+import csv
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TASK_STARTED = re.compile(r"Task id=(\S+) path=\S+ state=RUNNING")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Outcome:
+    """What one scenario produced: the tables to print and the checks that decide it."""
+
+    title: str
+    endpoints: list[dict] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        self.checks.append(Check(name, bool(ok), detail))
+
+
+def locust_stats(csv_prefix: Path) -> list[dict]:
+    """One row per endpoint, then the total: requests, failures, p50 and p95 in ms."""
+    path = Path(f"{csv_prefix}_stats.csv")
+    if not path.exists():
+        return []
+    rows = []
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows.append(
+                {
+                    "name": row["Name"] if row["Name"] != "Aggregated" else "All requests",
+                    "requests": int(row["Request Count"]),
+                    "failures": int(row["Failure Count"]),
+                    "p50": row["50%"],
+                    "p95": row["95%"],
+                    "rps": float(row["Requests/s"]),
+                }
+            )
+    return rows
+
+
+def endpoint_table(rows: list[dict]) -> list[str]:
+    width = max((len(r["name"]) for r in rows), default=10)
+    lines = [
+        f"| {'endpoint':<{width}} | requests | failures | p50 ms | p95 ms |",
+        f"|{'-' * (width + 2)}|---------:|---------:|-------:|-------:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']:<{width}} | {r['requests']:>8} | {r['failures']:>8} "
+            f"| {r['p50']:>6} | {r['p95']:>6} |"
+        )
+    return lines
+
+
+def read_events(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def request_events(events: list[dict]) -> list[dict]:
+    return [e for e in events if e["e"] == "req"]
+
+
+def status_counts(requests: list[dict]) -> str:
+    counts = Counter(e["s"] for e in requests)
+    return ", ".join(f"{status or 'no answer'}: {n}" for status, n in sorted(counts.items()))
+
+
+def count_in_logs(paths: list[Path], needle: str) -> int:
+    total = 0
+    for path in paths:
+        if path.exists():
+            total += path.read_text(errors="replace").count(needle)
+    return total
+
+
+def tasks_started(worker_logs: list[Path]) -> Counter:
+    """How often each task id was started, from the workers' own log lines."""
+    started: Counter = Counter()
+    for path in worker_logs:
+        if path.exists():
+            started.update(TASK_STARTED.findall(path.read_text(errors="replace")))
+    return started
+
+
+def print_outcome(outcome: Outcome) -> None:
+    print(f"\n### {outcome.title}\n")
+    if outcome.endpoints:
+        print("\n".join(endpoint_table(outcome.endpoints)))
+        print()
+    for line in outcome.lines:
+        print(f"- {line}")
+    print()
+    for check in outcome.checks:
+        mark = "PASS" if check.ok else "FAIL"
+        print(f"  [{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
+    print(f"\n  => {outcome.title}: {'PASS' if outcome.ok else 'FAIL'}")
