@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_ENV := SECRET_KEY=insecure-test-only-key DEBUG=0 STATICFILES_MANIFEST=0
 PYTEST_ARGS ?=
 
-.PHONY: help install run migrate test test-postgres lint format bench check clean
+.PHONY: help install run migrate test test-postgres lint format bench load fault check clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,20 @@ format: install ## Fix formatting and the lint rules that can be fixed automatic
 
 bench: install ## Print the benchmark figures
 	$(TEST_ENV) $(PY) -m tests.bench
+
+# The load extra (locust), installed on first use of `make load` or `make fault`.
+LOAD_STAMP := $(VENV)/.installed-load
+
+$(LOAD_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev,load]'
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || bash .ci/with-postgres true
+	@touch $(LOAD_STAMP)
+
+load: install $(LOAD_STAMP) ## Load test: 50 respondents for 60 s on SQLite, PostgreSQL and a 2-node cluster
+	$(PY) -m tests.load load
+
+fault: install $(LOAD_STAMP) ## Fault test: PostgreSQL stopped for 10 s in the middle of the load
+	$(PY) -m tests.load fault
 
 check: install ## Django's deployment checks with production-like settings
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') DEBUG=0 \
