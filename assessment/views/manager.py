@@ -63,11 +63,14 @@ def signup(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The organisation's teams and assessments, with what can be done next."""
     if not access.is_manager(request.user):
-        # Everyone lands here after signing in: send assessors and staff to their own work.
+        # Everyone lands here after signing in: send assessors, staff and consultants to
+        # their own work.
         if access.is_assessor(request.user):
             return redirect("assessment:assessor_queue")
         if request.user.is_staff:
             return redirect("assessment:staff_queue")
+        if access.consultancies_for(request.user).exists():
+            return redirect("assessment:portfolio")
         return render(request, "assessment/manager/not_a_manager.html")
     organisation = access.organisation_for_manager(request.user)
     return render(

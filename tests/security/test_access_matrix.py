@@ -1,0 +1,420 @@
+"""The access matrix: every URL pattern by every kind of visitor, GET and POST.
+
+Patterns are enumerated from the resolver; a pattern the matrix does not list
+fails ``test_every_url_pattern_is_in_the_matrix``. For each pattern the matrix
+names who may use it. Everyone else must get no 2xx: a 404 when signed in (never
+a 403 that would confirm the object exists), the sign-in page when anonymous on a
+signed-in page, or a 405 for a method the view does not take. POSTs by those not
+allowed must change nothing in the database. Those allowed must get a 2xx or a
+redirect for GET, which shows the matrix reaches the real pages.
+
+The admin site has its own access control (staff with permissions); its patterns
+are covered by one rule: nobody in the matrix but staff gets a 2xx there.
+"""
+
+import io
+import re
+import sys
+import types
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.urls import get_resolver
+from django.urls import path as django_path
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from PIL import Image
+
+from assessment.models import BulkExport
+from frameworks.models import Question
+from tests.security.routes import allowed_methods, routes
+from tests.security.world import World, build_world, db_state, diff, first_section
+
+PRINCIPALS = (
+    "anonymous",
+    "respondent",  # came through an invitation link of A's open assessment
+    "manager",  # of organisation A
+    "other_manager",  # of organisation B
+    "assessor",  # assigned to A's assessment in review
+    "other_assessor",  # accredited, assigned to nothing of A
+    "consultant",  # of a consultancy A granted access
+    "other_consultant",  # of a consultancy without a grant from A
+    "staff",
+)
+EVERYONE = frozenset(PRINCIPALS)
+SIGNED_IN = EVERYONE - {"anonymous", "respondent"}
+MANAGERS = frozenset({"manager", "other_manager"})
+CONSULTANTS = frozenset({"consultant", "other_consultant"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use a pattern, and how to build its URL from the world."""
+
+    allowed: frozenset[str]
+    url: Callable[[World, dict], str]
+    # An object of organisation A is in the URL: every signed-in visitor not allowed
+    # gets exactly 404.
+    tenant_object: bool = False
+
+
+def path(template: str, **values: Callable[[World, dict], Any]) -> Callable[[World, dict], str]:
+    def build(w: World, ctx: dict) -> str:
+        return template.format(**{key: get(w, ctx) for key, get in values.items()})
+
+    return build
+
+
+def fixed(template: str) -> Callable[[World, dict], str]:
+    return lambda w, ctx: template
+
+
+def a(attribute: str) -> Callable[[World, dict], Any]:
+    """The pk of one of organisation A's objects (``tests.security.world.Tenant``)."""
+    return lambda w, ctx: getattr(w.a, attribute).pk
+
+
+def ctx(key: str) -> Callable[[World, dict], Any]:
+    return lambda w, c: c[key]
+
+
+def public(template: str) -> Rule:
+    return Rule(EVERYONE, fixed(template))
+
+
+def mine(allowed: frozenset[str] | set[str], template: str, **values) -> Rule:
+    """A page about one of A's objects, for ``allowed`` only."""
+    return Rule(frozenset(allowed), path(template, **values), tenant_object=True)
+
+
+MATRIX: dict[str, Rule] = {
+    # Public pages.
+    "home": public("/"),
+    "health": public("/health/"),
+    "scoring": public("/scoring/"),
+    "frameworks:list": public("/frameworks/"),
+    "frameworks:detail": public("/frameworks/win4/"),
+    "login": public("/accounts/login/"),
+    "password_reset": public("/accounts/password_reset/"),
+    "password_reset_done": public("/accounts/password_reset/done/"),
+    "password_reset_confirm": Rule(
+        EVERYONE, path("/accounts/reset/{uid}/{token}/", uid=ctx("uid"), token=ctx("reset_token"))
+    ),
+    "password_reset_complete": public("/accounts/reset/done/"),
+    "assessment:signup": public("/signup/"),
+    "assessment:manager_join": Rule(EVERYONE, path("/join/{token}/", token=ctx("join_token"))),
+    "assessment:manager_join_clean": public("/join/"),
+    "assessment:invitation_open": Rule(EVERYONE, path("/r/{token}/", token=ctx("spare_token"))),
+    "assessment:invitation_landing": public("/r/"),
+    "assessment:invitation_renew": public("/r-renew/"),
+    "admin:login": public("/admin/login/"),
+    # Signing out: anyone may, so it is never requested here (it would end the
+    # visitor's session for the rest of the matrix).
+    "logout": public("/accounts/logout/"),
+    "admin:logout": public("/admin/logout/"),
+    # Any signed-in account. The dashboard is where everyone lands after signing in:
+    # a manager's organisation, or a pointer to the visitor's own work. The assessor
+    # queue lists the visitor's own assignments, or explains how reviews are assigned.
+    "assessment:dashboard": Rule(SIGNED_IN, fixed("/dashboard/")),
+    "assessment:assessor_queue": Rule(SIGNED_IN, fixed("/reviews/")),
+    "password_change": Rule(SIGNED_IN, fixed("/accounts/password_change/")),
+    "password_change_done": Rule(SIGNED_IN, fixed("/accounts/password_change/done/")),
+    # Managers, about their own organisation.
+    "assessment:managers": Rule(MANAGERS, fixed("/managers/")),
+    "assessment:manager_invite": Rule(MANAGERS, fixed("/managers/invite/")),
+    "assessment:team_create": Rule(MANAGERS, fixed("/teams/new/")),
+    "assessment:assessment_create": Rule(MANAGERS, fixed("/assessments/new/")),
+    "assessment:consultant_grants": Rule(MANAGERS, fixed("/organisation/consultants/")),
+    "assessment:team_detail": mine({"manager"}, "/teams/{pk}/", pk=a("front")),
+    "assessment:roster_add": mine({"manager"}, "/teams/{pk}/roster/add/", pk=a("front")),
+    "assessment:roster_remove": mine(
+        {"manager"}, "/teams/{team}/roster/{pk}/remove/", team=a("front"), pk=ctx("roster_entry")
+    ),
+    "assessment:detail": mine({"manager"}, "/assessments/{pk}/", pk=a("open")),
+    "assessment:invitations_add": mine(
+        {"manager"}, "/assessments/{pk}/invitations/add/", pk=a("draft")
+    ),
+    "assessment:open": mine({"manager"}, "/assessments/{pk}/open/", pk=a("draft")),
+    "assessment:submit": mine({"manager"}, "/assessments/{pk}/submit/", pk=a("open")),
+    "assessment:results": mine({"manager"}, "/assessments/{pk}/results/", pk=a("approved")),
+    "assessment:targets": mine({"manager"}, "/assessments/{pk}/targets/", pk=a("approved")),
+    "assessment:respond_as_manager": mine({"manager"}, "/assessments/{pk}/respond/", pk=a("open")),
+    "assessment:reopen": mine({"manager"}, "/assessments/{pk}/reopen/", pk=a("submitted")),
+    "assessment:assessor_choose": mine(
+        {"manager"}, "/assessments/{pk}/assessor/", pk=a("submitted")
+    ),
+    "assessment:invitation_resend": mine(
+        {"manager"}, "/invitations/{pk}/resend/", pk=a("respondent_invitation")
+    ),
+    "assessment:invitation_revoke": mine(
+        {"manager"}, "/invitations/{pk}/revoke/", pk=a("respondent_invitation")
+    ),
+    "assessment:consultant_grant_revoke": mine(
+        {"manager"}, "/organisation/consultants/{pk}/revoke/", pk=a("grant")
+    ),
+    "assessment:report_pdf": mine({"manager"}, "/assessments/{pk}/report.pdf", pk=a("approved")),
+    "assessment:scores_csv": mine({"manager"}, "/assessments/{pk}/scores.csv", pk=a("approved")),
+    "assessment:scores_xlsx": mine({"manager"}, "/assessments/{pk}/scores.xlsx", pk=a("approved")),
+    "assessment:answers_csv": mine({"manager"}, "/assessments/{pk}/answers.csv", pk=a("approved")),
+    "assessment:answers_xlsx": mine(
+        {"manager"}, "/assessments/{pk}/answers.xlsx", pk=a("approved")
+    ),
+    # Consultants: their own consultancy's pages, and clients who granted access.
+    "assessment:portfolio": Rule(CONSULTANTS, fixed("/clients/")),
+    "assessment:branding": Rule(CONSULTANTS, fixed("/clients/branding/")),
+    "assessment:branding_logo": mine({"consultant"}, "/clients/branding/logo/"),
+    "assessment:bulk_new": Rule(CONSULTANTS, fixed("/clients/exports/new/")),
+    "assessment:bulk_detail": mine({"consultant"}, "/clients/exports/{pk}/", pk=ctx("export")),
+    "assessment:bulk_download": mine(
+        {"consultant"}, "/clients/exports/{pk}/download/", pk=ctx("export")
+    ),
+    "assessment:client_report_pdf": mine(
+        {"consultant"}, "/clients/assessments/{pk}/report.pdf", pk=a("approved")
+    ),
+    "assessment:client_scores_xlsx": mine(
+        {"consultant"}, "/clients/assessments/{pk}/scores.xlsx", pk=a("approved")
+    ),
+    # Staff: the review queue and assignments.
+    "assessment:staff_queue": Rule(frozenset({"staff"}), fixed("/staff/reviews/")),
+    "assessment:staff_assign": mine({"staff"}, "/staff/reviews/{pk}/assign/", pk=a("submitted")),
+    # Assessors: their queue, and only what they are assigned.
+    "assessment:review_detail": mine({"assessor"}, "/reviews/{pk}/", pk=a("in_review")),
+    "assessment:moderate": mine({"assessor"}, "/reviews/{pk}/moderate/", pk=a("in_review")),
+    "assessment:approve": mine({"assessor"}, "/reviews/{pk}/approve/", pk=a("in_review")),
+    "assessment:return": mine({"assessor"}, "/reviews/{pk}/return/", pk=a("in_review")),
+    # Respondents: only the response their invitation link opened.
+    "assessment:response_start": mine({"respondent"}, "/responses/{pk}/", pk=ctx("response")),
+    "assessment:section": mine(
+        {"respondent"},
+        "/responses/{pk}/sections/{section}/",
+        pk=ctx("response"),
+        section=ctx("section"),
+    ),
+    "assessment:autosave": mine(
+        {"respondent"},
+        "/responses/{pk}/questions/{question}/",
+        pk=ctx("response"),
+        question=ctx("question"),
+    ),
+    "assessment:review": mine({"respondent"}, "/responses/{pk}/review/", pk=ctx("response")),
+    "assessment:complete": mine({"respondent"}, "/responses/{pk}/complete/", pk=ctx("response")),
+}
+
+# Placeholder values for the admin's URL parameters; the admin decides access before
+# it looks anything up.
+ADMIN_VALUES = {"object_id": "1", "app_label": "assessment", "content_type_id": "1", "url": "x"}
+
+
+def admin_url(route: str) -> str:
+    """A concrete URL for an admin route (regex or path syntax)."""
+    value = lambda m: ADMIN_VALUES.get(m.group(1), "1")  # noqa: E731
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", value, route)  # regex groups: (?P<name>...)
+    url = re.sub(r"<(?:\w+:)?(\w+)>", value, url)  # path converters: <int:name>
+    return "/" + url.replace("^", "").replace("$", "").replace("\\", "")
+
+
+# --- the world and its visitors -------------------------------------------------------
+
+
+def visitors(w: World, ctx: dict) -> dict[str, Client]:
+    clients = {name: Client() for name in PRINCIPALS}
+    users = {
+        "manager": w.a.manager,
+        "other_manager": w.b.manager,
+        "assessor": w.a.assessor,
+        "other_assessor": w.free_assessor,
+        "consultant": w.a.consultant,
+        "other_consultant": w.b.consultant,
+        "staff": w.staff,
+    }
+    for name, user in users.items():
+        clients[name].force_login(user)
+    # The respondent follows their link and opens the questionnaire, as a member does.
+    respondent = clients["respondent"]
+    landing = respondent.get(f"/r/{w.a.respondent_token}/")
+    opened = respondent.post(landing["Location"])
+    ctx["response"] = int(opened["Location"].strip("/").split("/")[1])
+    return clients
+
+
+def build_context(w: World) -> dict:
+    """The objects of A the matrix's URLs point at, beyond those of the world."""
+    export = BulkExport.objects.create(
+        consultancy=w.a.consultancy,
+        requested_by=w.a.consultant,
+        total=1,
+        status=BulkExport.Status.DONE,
+        archive=b"PK\x05\x06" + b"\x00" * 18,  # an empty ZIP
+    )
+    export.assessments.set([w.a.approved])
+    logo = io.BytesIO()
+    Image.new("RGB", (4, 4), "#123456").save(logo, "PNG")
+    w.a.consultancy.logo, w.a.consultancy.logo_content_type = logo.getvalue(), "image/png"
+    w.a.consultancy.save(update_fields=["logo", "logo_content_type"])
+    section = first_section(w.a.open)
+    return {
+        "uid": urlsafe_base64_encode(force_bytes(w.a.manager.pk)),
+        "reset_token": default_token_generator.make_token(w.a.manager),
+        "join_token": w.a.manager_invitation_token,
+        "spare_token": "an-unknown-token-of-the-same-shape-as-a-real-one-00",
+        "export": export.pk,
+        "roster_entry": w.a.front.roster.order_by("pk").first().pk,
+        "section": section.pk,
+        "question": Question.objects.filter(section=section).order_by("position").first().pk,
+    }
+
+
+# --- the checks -------------------------------------------------------------------------
+
+SIGN_OUT = {"logout", "admin:logout"}
+
+
+@dataclass
+class Outcome:
+    key: str
+    principal: str
+    method: str
+    url: str
+    status: int
+    location: str = ""
+
+    def __str__(self) -> str:
+        where = f" -> {self.location}" if self.location else ""
+        return f"{self.method} {self.url} as {self.principal}: {self.status}{where}"
+
+
+def refusal_problem(outcome: Outcome, rule: Rule | None) -> str | None:
+    """Why this answer to someone not allowed is wrong, or None if it is a proper refusal."""
+    status, principal = outcome.status, outcome.principal
+    if 200 <= status < 300:
+        return "a 2xx for someone not allowed"
+    if status >= 500:
+        return "a server error"
+    if status == 405:
+        return None
+    if outcome.key.startswith("admin:") or outcome.url.startswith("/admin/"):
+        # The admin sends everyone who is not staff to its own sign-in page.
+        to_sign_in = outcome.location.startswith(("/admin/login/", "/accounts/login/"))
+        return None if status == 302 and to_sign_in else "the admin let them in"
+    if principal in ("anonymous", "respondent"):
+        if status == 404 or (status == 302 and outcome.location.startswith("/accounts/login/")):
+            return None
+        if outcome.method == "GET" and status == 302:
+            return None
+        return "not a 404 or the sign-in page"
+    if rule is not None and rule.tenant_object:
+        return None if status == 404 else "another tenant's object is not a 404"
+    if status == 404:
+        return None
+    if outcome.method == "GET" and status == 302:
+        return None  # e.g. the dashboard sends a consultant to their portfolio
+    return "not a 404"
+
+
+def request(client: Client, method: str, url: str) -> tuple[int, str]:
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    return response.status_code, response.get("Location", "")
+
+
+@pytest.mark.django_db
+def test_nobody_gets_what_they_may_not_have(capsys):
+    w = build_world()
+    ctx = build_context(w)
+    clients = visitors(w, ctx)
+    keyed = {route.key: route for route in routes()}
+
+    refused: list[Outcome] = []
+    allowed: list[Outcome] = []
+    before = db_state()
+    for key, route in sorted(keyed.items()):
+        rule = MATRIX.get(key)
+        url = admin_url(route.route) if rule is None else rule.url(w, ctx)
+        permitted = frozenset({"staff"}) if rule is None else rule.allowed
+        for principal in PRINCIPALS:
+            if principal in permitted or key in SIGN_OUT:
+                continue
+            for method in ("GET", "POST"):
+                status, location = request(clients[principal], method, url)
+                refused.append(Outcome(key, principal, method, url, status, location))
+    after = db_state()
+    still_themselves = {
+        name: client.get("/dashboard/").status_code for name, client in clients.items()
+    }
+
+    # Those allowed reach the page (GET only: their POSTs have effects, tested elsewhere).
+    for key, rule in sorted(MATRIX.items()):
+        if key in SIGN_OUT or "GET" not in allowed_methods(keyed[key].callback):
+            continue  # POST-only views: their effects are tested with their features
+        for principal in sorted(rule.allowed):
+            status, location = request(clients[principal], "GET", rule.url(w, ctx))
+            allowed.append(Outcome(key, principal, "GET", rule.url(w, ctx), status, location))
+
+    problems = [
+        f"{outcome}: {problem}"
+        for outcome in refused
+        if (problem := refusal_problem(outcome, MATRIX.get(outcome.key)))
+    ]
+    unreachable = [
+        str(o)
+        for o in allowed
+        if not (200 <= o.status < 400) or o.location.startswith("/accounts/login/")
+    ]
+    statuses = Counter(o.status for o in refused)
+    with capsys.disabled():
+        print(
+            f"\nAccess matrix: {len(keyed)} URL patterns ({len(MATRIX)} app, "
+            f"{len(keyed) - len(MATRIX)} admin) x {len(PRINCIPALS)} principals; "
+            f"{len(refused)} refused-visitor requests (GET and POST), statuses "
+            f"{dict(sorted(statuses.items()))}; {len(allowed)} allowed GETs; "
+            f"unauthorised 2xx: {sum(200 <= o.status < 300 for o in refused)}; "
+            f"problems: {len(problems)}"
+        )
+    assert problems == [], "\n".join(problems)
+    assert unreachable == []
+    assert diff(before, after) == {}, "a refused POST changed the database"
+    # Nobody was signed out along the way (which would have hidden refusals).
+    assert still_themselves == dict.fromkeys(PRINCIPALS, 302) | {
+        "manager": 200,
+        "other_manager": 200,
+    }
+    assert clients["consultant"].get("/dashboard/")["Location"] == "/clients/"
+    assert clients["respondent"].get("/dashboard/")["Location"].startswith("/accounts/login/")
+
+
+def unlisted() -> set[str]:
+    """URL patterns outside the admin that the matrix does not list."""
+    return {route.key for route in routes() if not route.is_admin} - MATRIX.keys()
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    keys = {route.key for route in routes()}
+
+    assert unlisted() == set(), "URL patterns missing from the access matrix"
+    assert MATRIX.keys() - keys == set(), "the matrix lists patterns that no longer exist"
+
+
+def test_a_new_pattern_missing_from_the_matrix_is_caught(settings):
+    urlconf = types.ModuleType("urls_with_a_new_page")
+    urlconf.urlpatterns = [
+        *get_resolver().url_patterns,
+        django_path("new-page/", lambda request: None, name="new_page"),
+    ]
+    sys.modules[urlconf.__name__] = urlconf
+    settings.ROOT_URLCONF = urlconf.__name__
+    try:
+        assert unlisted() == {"new_page"}
+    finally:
+        del sys.modules[urlconf.__name__]
+
+
+def test_the_admin_rule_builds_real_admin_urls():
+    admin = [route for route in routes() if route.is_admin]
+
+    assert len(admin) > 20
+    assert admin_url("admin/<path:object_id>/change/") == "/admin/1/change/"
+    assert admin_url("admin/^(?P<app_label>auth|assessment)/$") == "/admin/assessment/"
