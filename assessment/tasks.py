@@ -73,7 +73,7 @@ def _build(export_id: int) -> None:
         "organisation__name", "team__name", "title", "pk"
     )
     running = BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.RUNNING)
-    failures: list[dict[str, str]] = []
+    failures: list[dict[str, str | int]] = []
     taken: set[str] = set()
     rendered = 0
     buffer = io.BytesIO()
@@ -83,7 +83,13 @@ def _build(export_id: int) -> None:
                 report = reports.render_report(assessment)
             except Exception as error:
                 logger.exception("Bulk export %s: report for %s failed", export_id, assessment.pk)
-                failures.append({"assessment": assessment.title, "error": short_error(error)})
+                failures.append(
+                    {
+                        "assessment": assessment.title,
+                        "assessment_id": assessment.pk,
+                        "error": short_error(error),
+                    }
+                )
                 running.update(done=F("done") + 1, failures=failures)
                 continue
             archive.writestr(archive_name(assessment, taken), report.pdf)

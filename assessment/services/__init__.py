@@ -33,6 +33,7 @@ from assessment.services.branding import branding_update
 from assessment.services.bulk import (
     BULK_EXPORT_MAX,
     bulk_export_choices,
+    bulk_export_failures,
     bulk_export_organisations,
     bulk_export_start,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "available_assessors",
     "branding_update",
     "bulk_export_choices",
+    "bulk_export_failures",
     "bulk_export_organisations",
     "bulk_export_start",
     "consultant_portfolio",

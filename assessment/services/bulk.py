@@ -31,6 +31,28 @@ def bulk_export_organisations(*, consultancy: Consultancy, by: AbstractBaseUser)
     return access.client_organisations(by).filter(pk__in=granted)
 
 
+def bulk_export_failures(*, export: BulkExport, by: AbstractBaseUser) -> list[dict]:
+    """The export's failed reports that may still be named to the user (one query, none
+    without failures). A client that has withdrawn access, by revoking or letting its
+    grant expire, takes the names of its reports with it, as it takes their file."""
+    if not export.failures:
+        return []
+    shared = list(
+        export.assessments.filter(
+            organisation__in=bulk_export_organisations(consultancy=export.consultancy, by=by)
+        ).values_list("pk", "title")
+    )
+    ids = {pk for pk, _title in shared}
+    titles = {title for _pk, title in shared}
+
+    def still_shared(failure: dict) -> bool:
+        if "assessment_id" in failure:
+            return failure["assessment_id"] in ids
+        return failure.get("assessment") in titles  # recorded before failures had the id
+
+    return [failure for failure in export.failures if still_shared(failure)]
+
+
 def bulk_export_choices(*, consultancy: Consultancy, by: AbstractBaseUser) -> QuerySet:
     """Each client team's latest closed assessment, in one query, for the checklist."""
     latest = (

@@ -58,6 +58,7 @@ def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     export = access.export_for_consultant(request.user, pk)
     context = {
         "export": export,
+        "failures": services.bulk_export_failures(export=export, by=request.user),
         "finished": export.status in (BulkExport.Status.DONE, BulkExport.Status.FAILED),
     }
     template = f"{DETAIL_TEMPLATE}#progress" if request.htmx else DETAIL_TEMPLATE

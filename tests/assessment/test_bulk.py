@@ -167,6 +167,7 @@ def test_a_failed_report_is_named_and_the_others_are_still_exported(
     assert export.failures == [
         {
             "assessment": "Returns assessment",
+            "assessment_id": broken.pk,
             "error": "The report could not be rendered; the details are in the server log.",
         }
     ]
@@ -334,7 +335,8 @@ def test_the_htmx_partial_returns_only_the_progress_fragment(
     url = reverse("assessment:bulk_detail", args=[running.pk])
     BulkExport.objects.filter(pk=running.pk).update(done=2)
 
-    with django_assert_num_queries(3):  # session, user, export (with its consultancy)
+    # session, user, export (with its consultancy), which failed reports are still shared
+    with django_assert_num_queries(4):
         response = consultant_client.get(url, headers={"HX-Request": "true"})
 
     content = response.content.decode().strip()
@@ -343,6 +345,29 @@ def test_the_htmx_partial_returns_only_the_progress_fragment(
     assert "<html" not in content
     assert "2 of 3 reports" in content
     assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.django_db
+def test_a_client_that_withdraws_its_grant_takes_its_failed_report_names_with_it(
+    consultant_client, running, closed
+):
+    """Issue 7 (tenant canary): the failure list named a withdrawn client's assessments."""
+    harbour, quay = closed[0], closed[2]
+    BulkExport.objects.filter(pk=running.pk).update(
+        failures=[
+            {"assessment": harbour.title, "assessment_id": harbour.pk, "error": "broken"},
+            {"assessment": quay.title, "assessment_id": quay.pk, "error": "broken"},
+            {"assessment": quay.title, "error": "recorded before failures had the id"},
+        ]
+    )
+    url = reverse("assessment:bulk_detail", args=[running.pk])
+    assert consultant_client.get(url).content.decode().count(quay.title) == 2
+
+    quay.organisation.consultant_grants.update(revoked_at="2000-01-01T00:00Z")
+
+    content = consultant_client.get(url).content.decode()
+    assert f"{harbour.title}: broken" in content
+    assert quay.title not in content
 
 
 @pytest.mark.django_db
