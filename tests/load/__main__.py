@@ -38,6 +38,7 @@ CONSULTANTS = 2
 WORKERS = 2
 # Enough links for every respondent to finish one questionnaire and take more.
 INVITATIONS = 400
+GRACE = 20  # seconds between the users' last request and the end of the locust run
 LOCUSTFILE = infra.ROOT / "tests" / "load" / "locustfile.py"
 
 
@@ -151,6 +152,7 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
             "LOAD_SEED": str(seed_file),
             "LOAD_EVENTS": str(events_file),
             "LOAD_CONSULTANTS": str(scenario.consultants),
+            "LOAD_DURATION": str(duration),
         }
         locust = processes.start(
             "locust",
@@ -161,8 +163,10 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
                 "--only-summary",
                 f"--users={users + scenario.consultants}",
                 f"--spawn-rate={SPAWN_RATE}",
-                f"--run-time={duration}s",
-                "--stop-timeout=20",
+                # The users stop sending after `duration`; then the requests in flight
+                # get their answers before locust's own limit ends the run.
+                f"--run-time={duration + GRACE}s",
+                "--stop-timeout=5",
                 f"--csv={csv_prefix}",
                 f"--host={nodes[0].url}",
                 "--exit-code-on-error=0",
@@ -273,7 +277,8 @@ def _judge(
     outcome.lines.append(f"{people} for {duration} s against {setup}.")
     if total:
         outcome.lines.append(
-            f"{total['requests']} requests ({total['rps']:.1f}/s), {total['failures']} failures;"
+            f"{total['requests']} requests ({total['requests'] / duration:.1f}/s over the"
+            f" {duration} s), {total['failures']} failures;"
             f" statuses {report.status_counts(requests)}."
         )
     if scenario.nodes > 1:
@@ -318,7 +323,7 @@ def _judge(
     outcome.check("no answer in the database that nobody sent", answers["phantom"] == 0)
     outcome.check(
         "every acknowledged submission is completed in the database",
-        answers["completed_in_db"] == answers["questionnaires_completed"] > 0,
+        answers["completed_in_db"] == answers["questionnaires_completed"],
         f"{answers['completed_in_db']} of {answers['questionnaires_completed']}",
     )
     tracebacks = report.count_in_logs(server_logs + worker_logs, "Traceback")

@@ -16,6 +16,8 @@ Set by the driver (``python -m tests.load``):
   LOAD_SEED     JSON from the seed step: invitation tokens, consultant logins
   LOAD_EVENTS   the JSON-lines file to append to
   LOAD_CONSULTANTS  how many consultant users (the cluster run), 0 otherwise
+  LOAD_DURATION how many seconds the users act; locust's own --run-time is a little
+                longer, so every request sent gets its answer before locust stops
 """
 
 import itertools
@@ -35,6 +37,9 @@ SEED = json.loads(Path(os.environ["LOAD_SEED"]).read_text()) if "LOAD_SEED" in o
 TOKENS: list[str] = list(reversed(SEED.get("tokens", [])))
 LOGINS: list[dict[str, str]] = list(SEED.get("consultants", []))
 EVENTS = open(os.environ.get("LOAD_EVENTS", os.devnull), "a", buffering=1)  # noqa: SIM115
+# Users stop sending at this moment, between requests. Locust's --run-time cuts off
+# requests in flight when it ends, which would leave saves with no known outcome.
+DEADLINE = time.time() + float(os.environ.get("LOAD_DURATION", "60"))
 
 # Seconds a person takes per answer (htmx waits 600 ms after the last input), and
 # how often they change their mind about the answer they just gave.
@@ -56,6 +61,15 @@ TRACEBACK = re.compile(r'Traceback \(most recent call last\)|File "/|psycopg|Ope
 _ids = itertools.count(1)
 
 Steps = Generator[float, None, object]
+
+
+class TimeUp(Exception):
+    """The run's time is over: the user sends nothing more."""
+
+
+def before_deadline() -> None:
+    if time.time() >= DEADLINE:
+        raise TimeUp
 
 
 def record(**fields: object) -> None:
@@ -89,9 +103,8 @@ class Browser(FastHttpUser):
         a stopping run stops here, between requests, so every request sent gets its answer."""
         try:
             self.pause = next(self.plan)
-        except StopIteration:
-            self.pause = 3600
-            self.stop()
+        except (StopIteration, TimeUp):
+            self.pause = 3600  # idle until locust ends the run
 
     def journey(self) -> Steps:
         raise NotImplementedError
@@ -115,6 +128,7 @@ class Browser(FastHttpUser):
         data: list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
     ):
+        before_deadline()
         host = next(self.hosts)
         headers = dict(headers or {})
         body = None
@@ -243,7 +257,6 @@ class Respondent(Browser):
         review = f"/responses/{response_pk}/review/"
         page = yield from self.until("GET", review, "GET /responses/<id>/review/", ok=(200,))
         yield pause(*READ_PAUSE)
-        record(e="complete-send", r=response_pk)
         done = yield from self.until(
             "POST",
             f"/responses/{response_pk}/complete/",
@@ -278,6 +291,7 @@ class Respondent(Browser):
 
     def autosave(self, response_pk: int, page: Page, question: int) -> None:
         """The htmx POST of one question (the whole form goes with it)."""
+        before_deadline()
         csrf = self.csrf_token()
         send_id = next(_ids)
         record(e="send", id=send_id, r=response_pk, via="autosave", a=[page.answer(question)])
@@ -319,6 +333,7 @@ class Respondent(Browser):
     def save_page(self, response_pk: int, page: Page) -> Steps:
         """ "Save and continue": the whole page; returns where it redirects to."""
         for _attempt in range(40):
+            before_deadline()
             csrf = self.csrf_token()
             send_id = next(_ids)
             record(
