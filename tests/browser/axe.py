@@ -23,9 +23,16 @@ class Audit:
     name: str
     url: str
     violations: list[dict] = field(default_factory=list)
+    # Checks axe could not decide (e.g. text over an SVG shape): for a person to look at.
+    incomplete: list[dict] = field(default_factory=list)
 
     def count(self, impact: str) -> int:
+        """How many elements break a rule of this impact."""
         return sum(len(v["nodes"]) for v in self.violations if v["impact"] == impact)
+
+    @property
+    def unsure(self) -> int:
+        return sum(len(v["nodes"]) for v in self.incomplete)
 
     @property
     def blocking(self) -> list[dict]:
@@ -47,18 +54,25 @@ class Audit:
 
 def audit(page: Page, name: str) -> Audit:
     """Run axe on the page as it stands and return its violations."""
-    results = _axe.run(page, options={"resultTypes": ["violations"]}).response
+    results = _axe.run(page, options={"resultTypes": ["violations", "incomplete"]}).response
     assert results.get("testEngine", {}).get("name") == "axe-core", "axe did not run"
-    return Audit(name=name, url=page.url, violations=results["violations"])
+    return Audit(
+        name=name,
+        url=page.url,
+        violations=results["violations"],
+        incomplete=results["incomplete"],
+    )
 
 
 def table(audits: list[Audit]) -> str:
-    """A plain-text table: one row per page, violating elements counted by impact."""
+    """A plain-text table: one row per page, violating elements counted by impact, and the
+    elements axe could not decide about ("unsure")."""
     width = max([len(a.name) for a in audits] + [4])
-    header = f"{'page'.ljust(width)} " + " ".join(f"{i:>8}" for i in IMPACTS) + "  rules"
+    columns = " ".join(f"{i:>8}" for i in (*IMPACTS, "unsure"))
+    header = f"{'page'.ljust(width)} {columns}  rules broken"
     rows = [header, "-" * len(header)]
     for a in audits:
-        counts = " ".join(f"{a.count(i):>8}" for i in IMPACTS)
+        counts = " ".join(f"{n:>8}" for n in (*(a.count(i) for i in IMPACTS), a.unsure))
         rules = ", ".join(sorted({v["id"] for v in a.violations})) or "-"
         rows.append(f"{a.name.ljust(width)} {counts}  {rules}")
     blocking = sum(a.count(i) for a in audits for i in BLOCKING)
