@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assessment import scoring
@@ -37,6 +38,7 @@ def scoring_rules(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_GET
+@never_cache
 def health(request: HttpRequest) -> HttpResponse:
     """Liveness and database check for load balancers: 200 when the database answers."""
     try:
