@@ -3,8 +3,8 @@
 ``load`` runs 50 simulated respondents for 60 s against gunicorn (2 workers) three
 times: on SQLite, on PostgreSQL, and on PostgreSQL as a small cluster (two gunicorn
 instances with the requests spread across both, and two ``db_worker`` processes
-making bulk exports at the same time). ``fault`` stops PostgreSQL for 10 s in the
-middle of the load. Each run prints requests, failures and p50/p95 per endpoint,
+making bulk exports at the same time). ``fault`` stops PostgreSQL for 10 s, 30 s into
+90 s of load. Each run prints requests, failures and p50/p95 per endpoint,
 then checks the database against what the server acknowledged, and the whole
 command exits non-zero if any check fails.
 
@@ -34,6 +34,7 @@ from tests.load.report import Outcome
 USERS = 50
 SPAWN_RATE = 10
 DURATION = 60
+FAULT_DURATION = 90
 CONSULTANTS = 2
 WORKERS = 2
 # Enough links for every respondent to finish one questionnaire and take more.
@@ -546,14 +547,17 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--users", type=int, default=USERS)
-        sub.add_argument("--duration", type=int, default=DURATION, help="seconds of load")
+        # The fault run lasts longer: the outage delays everyone, and the respondents
+        # should still get to submit after it.
+        default = DURATION if name == "load" else FAULT_DURATION
+        sub.add_argument("--duration", type=int, default=default, help="seconds of load")
         sub.add_argument("--keep", action="store_true", help="keep the working folder")
         if name == "load":
             sub.add_argument(
                 "--only", default="sqlite,postgres,cluster", help="comma-separated scenarios"
             )
         else:
-            sub.add_argument("--outage-at", type=float, default=25, help="seconds into the load")
+            sub.add_argument("--outage-at", type=float, default=30, help="seconds into the load")
             sub.add_argument("--outage", type=float, default=10, help="seconds PostgreSQL is down")
     seed = commands.add_parser("seed", help=argparse.SUPPRESS)
     seed.add_argument("--invitations", type=int, required=True)
