@@ -2,14 +2,15 @@
 organisation A, and find zero occurrences.
 
 Every free-text value of B carries ``CANARY-B-<n>-<random>`` (see ``world.py``). Each
-principal of A (its manager, a team member who came through an invitation link, the
-assessor assigned to A's assessments only, and a consultant whose consultancy only A
-shares with now) crawls from the pages they can reach: a real crawler with a visited
-set, GET only, following every same-site link, redirect and GET form of every HTML
-page, and opening every download: CSV, XLSX (cell values, with openpyxl), PDF (text and
-metadata, with poppler's pdftotext and pdfinfo) and ZIP (every member). No response
-body, header or file may contain a B canary. A's own marks (``MARK-A-...``) must be
-found, which shows the crawl did reach A's data and could read each kind of file.
+principal of A (its manager, a team member who came through an invitation link, someone
+holding a link to become A's manager, the assessor assigned to A's assessments only, and
+a consultant whose consultancy only A shares with now) crawls from the pages they can
+reach: a real crawler with a visited set, GET only, following every same-site link,
+redirect and GET form of every HTML page, and opening every download: CSV, XLSX (cell
+values, with openpyxl), PDF (text and metadata, with poppler's pdftotext and pdfinfo)
+and ZIP (every member). No response body, header or file may contain a B canary. A's own
+marks (``MARK-A-...``) must be found, which shows the crawl did reach A's data and could
+read each kind of file.
 
 Staff are left out: the staff review queue lists every organisation's submitted
 assessments, by design.
@@ -53,6 +54,7 @@ MARK = re.compile(r"mark-?a", re.IGNORECASE)
 WHITESPACE = re.compile(r"\s+")
 SKIPPED_PREFIXES = ("/static/", "/admin/", "/accounts/logout/")
 MAX_REQUESTS = 800
+ANONYMOUS = ("respondent", "invited_manager")  # principals without an account
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -325,6 +327,11 @@ class TenantCanaryTests(TestCase):
         response = Response.objects.get(invitation=a.respondent_invitation)
         return client, [reverse("home"), *respondent_urls(response)]
 
+    def invited_manager(self) -> tuple[Client, list[str]]:
+        """Someone invited to manage A, holding the e-mailed link (no account yet)."""
+        token = self.world.a.manager_invitation_token
+        return Client(), [reverse("assessment:manager_join", args=[token])]
+
     def assessor(self) -> tuple[Client, list[str]]:
         a = self.world.a
         client = Client()
@@ -366,6 +373,10 @@ class TenantCanaryTests(TestCase):
         crawl = self.crawl("respondent")
         assert crawl.pages >= 3
 
+    def test_someone_invited_to_manage_a_finds_nothing_of_b(self):
+        crawl = self.crawl("invited_manager")
+        assert crawl.pages >= 2
+
     def test_an_assessor_of_a_finds_nothing_of_b(self):
         crawl = self.crawl("assessor")
         assert crawl.pages >= 4
@@ -384,7 +395,7 @@ class TenantCanaryTests(TestCase):
         # withdrawn, so that export's file is B's data too.
         gets.append(reverse("assessment:bulk_download", args=[self.world.a.exports[0].pk]))
         refused = Counter()
-        principals = ("manager", "respondent", "assessor", "consultant")
+        principals = ("manager", "respondent", "invited_manager", "assessor", "consultant")
         clients = {principal: getattr(self, principal)()[0] for principal in principals}
         before = db_state()
         for principal, client in clients.items():
@@ -393,8 +404,8 @@ class TenantCanaryTests(TestCase):
                     response = getattr(client, method)(url)
                     body = response.content.decode("utf-8", "replace")
                     assert not CANARY.search(body), (principal, method, url)
-                    signed_out = principal == "respondent" and response.status_code == 302
-                    if signed_out:  # no account: the manager pages ask to sign in first
+                    if principal in ANONYMOUS and response.status_code == 302:
+                        # No account: the signed-in pages ask to sign in first.
                         assert response["Location"].startswith(reverse("login")), url
                     else:
                         assert response.status_code == 404, (principal, method, url)
