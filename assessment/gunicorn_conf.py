@@ -4,6 +4,9 @@ Each value can be changed from the environment; see docs/deploy.md.
 """
 
 import os
+import re
+
+from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # gunicorn reads WEB_CONCURRENCY itself as well; 2 per core is a good start for this app.
@@ -21,3 +24,22 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# Links that carry a secret in their path: invitation and manager-join links, and
+# password resets. Their tokens must not end up in access logs.
+SECRET_PATHS = re.compile(r"(/r/|/join/|/accounts/reset/[^/\s?]+/)[^/\s?]+")
+
+
+def redact(text: str | None) -> str | None:
+    return SECRET_PATHS.sub(r"\1[redacted]", text) if text else text
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's logger, with the tokens in secret links replaced in the access log."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: redact(v) if isinstance(v, str) else v for key, v in atoms.items()}
+
+
+logger_class = RedactingLogger

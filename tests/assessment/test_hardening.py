@@ -295,3 +295,48 @@ def test_a_refused_authorisation_is_logged_and_a_missing_object_is_not(
     assert refused.status_code == missing.status_code == 404
     access = [r.getMessage() for r in caplog.records if r.name == "assessment.access"]
     assert access == [f"Access refused: user {mine.manager.pk} may not open assessment {other.pk}"]
+
+
+# --- gunicorn's access log ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("GET /r/Abc_123-xyz/ HTTP/1.1", "GET /r/[redacted]/ HTTP/1.1"),
+        ("GET /join/Tok3n/ HTTP/1.1", "GET /join/[redacted]/ HTTP/1.1"),
+        (
+            "GET /accounts/reset/MQ/cz-abc123/ HTTP/1.1",
+            "GET /accounts/reset/MQ/[redacted]/ HTTP/1.1",
+        ),
+        ("POST /r/ HTTP/1.1", "POST /r/ HTTP/1.1"),
+        ("GET /responses/4/ HTTP/1.1", "GET /responses/4/ HTTP/1.1"),
+    ],
+)
+def test_the_access_log_never_shows_a_link_token(line, expected):
+    from assessment.gunicorn_conf import redact
+
+    assert redact(line) == expected
+
+
+def test_gunicorn_uses_the_redacting_logger():
+    from gunicorn.config import Config
+
+    config = Config()
+    config.set("logger_class", "assessment.gunicorn_conf.RedactingLogger")
+    logger = config.logger_class(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/r/secret-token/",
+        "PATH_INFO": "/r/secret-token/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://balance.example.org/r/secret-token/",
+    }
+    response = type("Response", (), {"status": "302 Found", "sent": 0, "headers": []})()
+    request = type("Request", (), {"headers": []})()
+    from datetime import timedelta as elapsed
+
+    atoms = logger.atoms(response, request, environ, elapsed(milliseconds=3))
+
+    assert "secret-token" not in repr(atoms)
+    assert atoms["r"] == "GET /r/[redacted]/ HTTP/1.1"
