@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from assessment import reports
-from assessment.models import Answer, ReportCache, SectionTarget
+from assessment.models import Answer, Consultancy, ReportCache, SectionTarget
 from frameworks.models import Section
 from tests.factories import make_assessment, make_organisation, make_response, make_team
 
@@ -172,6 +172,26 @@ def test_render_report_writes_a_file(reviewed, tmp_path):
 
     assert target.read_bytes().startswith(b"%PDF")
     assert "rendered" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_render_report_brands_the_report_as_a_consultancy(reviewed, tmp_path):
+    firm = Consultancy.objects.create(name="Northwind Advisory", accent_colour="#0b5563")
+    target = tmp_path / "branded.pdf"
+
+    call_command(
+        "render_report", str(reviewed.pk), "--consultancy", str(firm.pk), "-o", str(target)
+    )
+
+    assert "Northwind Advisory" in pdf_text(target.read_bytes(), tmp_path)
+
+
+@pytest.mark.django_db
+def test_render_report_names_a_missing_consultancy(reviewed, tmp_path):
+    with pytest.raises(CommandError, match="no consultancy 999"):
+        call_command(
+            "render_report", str(reviewed.pk), "--consultancy", "999", "-o", str(tmp_path / "x")
+        )
 
 
 @pytest.mark.django_db
