@@ -11,7 +11,6 @@ rows must hold the submitted values, not the hostile ones.
 added without a case here.
 """
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,13 +20,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client, TestCase
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from assessment.models import Invitation, Response, SectionTarget
 from frameworks.models import Framework, FrameworkVersion, Question
+from tests.security.routes import allowed_methods, routes
 from tests.security.world import (
     PASSWORD,
     TableChanges,
@@ -980,38 +980,12 @@ for _case in CASES:
 # --- the guard ---------------------------------------------------------------------------
 
 
-def allowed_methods(callback: Callable) -> set[str]:
-    """The HTTP methods a view answers: from a class-based view's handlers, or from the
-    ``require_http_methods`` (``require_POST``, ``require_GET``) wrapper of a function
-    view. A function view without one answers every method, POST included."""
-    view_class = getattr(callback, "view_class", None)
-    if view_class is not None:
-        return {m.upper() for m in view_class.http_method_names if hasattr(view_class, m)}
-    function = callback
-    while function is not None:
-        methods = inspect.getclosurevars(function).nonlocals.get("request_method_list")
-        if methods is not None:
-            return set(methods)
-        function = getattr(function, "__wrapped__", None)
-    return {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-
-
-def url_names(patterns=None, namespace: str = "") -> list[tuple[str, Callable]]:
-    """(name, view) of every URL pattern, namespaces included; the admin is out of scope."""
-    found = []
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.namespace == "admin":
-                continue
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            found += url_names(pattern.url_patterns, inner)
-        elif isinstance(pattern, URLPattern):
-            found.append((f"{namespace}{pattern.name or pattern.pattern}", pattern.callback))
-    return found
-
-
 def test_every_post_accepting_url_has_a_case():
-    accepting = {name for name, view in url_names() if "POST" in allowed_methods(view)}
+    accepting = {
+        route.key
+        for route in routes()
+        if not route.is_admin and "POST" in allowed_methods(route.callback)
+    }
     covered = {case.url_name for case in CASES}
 
     assert accepting - covered == set(), "POST-accepting URLs without a mass-assignment case"
