@@ -145,13 +145,15 @@ def manage(env: dict, *args: str, log: Path, timeout: float = 300) -> None:
 
 
 def start_gunicorn(processes: Processes, env: dict, *, port: int, workdir: Path) -> "Gunicorn":
+    # The production settings (timeouts, worker recycling, token-redacting access log),
+    # with two workers on a port of our own.
     args = [
         str(BIN / "gunicorn"),
+        "--config=python:assessment.gunicorn_conf",
         "assessment.wsgi",
         "--workers=2",
         f"--bind=127.0.0.1:{port}",
         f"--access-logfile={workdir / f'access-{port}.log'}",
-        "--access-logformat=%(t)s %(s)s %(m)s %(U)s %(M)sms",
         "--graceful-timeout=10",
         # gunicorn 27 opens a control socket at one path per user by default: two
         # instances (or someone else's) would fight over it.
