@@ -224,6 +224,7 @@ def _outage(scenario: Scenario, node: infra.Gunicorn, t0: float) -> dict:
     meanwhile ask /health/ what the app says."""
     at, length = scenario.outage
     time.sleep(max(0.0, t0 + at - time.time()))
+    pids_before = node.pids()
     stopping = time.time()
     scenario.postgres.stop("fast")
     stopped = time.time()
@@ -245,6 +246,7 @@ def _outage(scenario: Scenario, node: infra.Gunicorn, t0: float) -> dict:
         "up": up,
         "healthy_at": healthy_at,
         "health": health,  # while PostgreSQL was down
+        "pids": (sorted(pids_before), sorted(node.pids())),  # just before, and once healthy
     }
 
 
@@ -364,7 +366,7 @@ def _judge(
     if scenario.workers:
         _judge_tasks(outcome, verified, worker_logs)
     if scenario.outage:
-        _judge_outage(outcome, requests, outage, answers)
+        _judge_outage(outcome, requests, outage, answers, workers_died=died)
     warnings = report.count_in_logs(server_logs, "WARNING")
     outcome.lines.append(f"Server log: {warnings} WARNING lines, {tracebacks} tracebacks.")
 
@@ -425,7 +427,9 @@ def _judge_tasks(outcome: Outcome, verified: dict, worker_logs: list[Path]) -> N
     )
 
 
-def _judge_outage(outcome: Outcome, requests: list[dict], outage: dict, answers: dict) -> None:
+def _judge_outage(
+    outcome: Outcome, requests: list[dict], outage: dict, answers: dict, *, workers_died: int
+) -> None:
     if not outage:
         outcome.check("PostgreSQL was stopped and started", False, "the outage did not happen")
         return
@@ -456,10 +460,16 @@ def _judge_outage(outcome: Outcome, requests: list[dict], outage: dict, answers:
         (report.status_counts(failed_during) or "no failed request in the outage")
         + f"; /health/ {report.status_counts(health)}",
     )
+    pids_before, pids_after = outage["pids"]
     outcome.check(
-        "requests succeed again after PostgreSQL is back (same gunicorn processes)",
-        healthy_at is not None and after and all(e["s"] in (200, 302) for e in after),
-        report.status_counts(after) or "no request after the outage",
+        "requests succeed again after PostgreSQL is back, without restarting gunicorn",
+        healthy_at is not None
+        and after
+        and all(e["s"] in (200, 302) for e in after)
+        and pids_before == pids_after
+        and workers_died == 0,
+        f"gunicorn pids {pids_before} before the outage, {pids_after} once healthy again;"
+        f" afterwards {report.status_counts(after) or 'no request'}",
     )
 
 
