@@ -303,7 +303,9 @@ class Postgres:
         result = subprocess.run(  # noqa: S603 - our own command
             [str(self.bin / "postgres"), "--version"], capture_output=True, text=True, check=False
         )
-        return result.stdout.strip().rsplit(" ", 1)[-1]
+        # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+        parts = result.stdout.split()
+        return parts[2] if len(parts) > 2 else result.stdout.strip()
 
     def destroy(self) -> None:
         if (self.root / "data").exists() and self.is_running():
