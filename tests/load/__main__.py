@@ -107,6 +107,7 @@ def _step(env: dict, *args: str, log: Path, timeout: float) -> None:
 
 
 def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int) -> Outcome:
+    """Set up, load, verify and judge one scenario; its processes stop whatever happens."""
     outcome = Outcome(scenario.title)
     run_dir = workdir / scenario.key
     run_dir.mkdir()
