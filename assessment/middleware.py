@@ -32,6 +32,10 @@ class SessionIdleTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code >= 500:
+            # Nothing to extend after a failure, and touching the session now would ask
+            # a database that may be what failed (a second error, a second wait).
+            return response
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())

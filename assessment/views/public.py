@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.log import log_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -45,8 +46,18 @@ def health(request: HttpRequest) -> HttpResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception:  # any database failure means "not healthy"
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    except Exception as error:  # any database failure means "not healthy"
+        response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+        # A warning, not an error with Django's default wording: a load balancer polls
+        # this every few seconds during an outage.
+        log_response(
+            "Health check: database unavailable (%s)",
+            (str(error).strip().splitlines() or [type(error).__name__])[0],
+            response=response,
+            request=request,
+            level="warning",
+        )
+        return response
     return JsonResponse({"status": "ok", "database": "up"})
 
 

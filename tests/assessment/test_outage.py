@@ -24,13 +24,18 @@ def database_down():
 
 
 @pytest.mark.django_db
-def test_a_page_during_an_outage_is_a_clean_503(client):
+def test_a_page_during_an_outage_is_a_clean_503_logged_once(client, caplog):
     make_organisation(manager="manager")
     client.force_login(make_user("other"))
     client.raise_request_exception = False
 
-    with database_down():
+    with database_down() as connect:
         response = client.get(reverse("assessment:dashboard"))
+
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.levelname for r in logged] == ["WARNING"]
+    assert logged[0].getMessage().startswith("Database unavailable, answered 503: GET /dashboard/")
+    assert connect.call_count == 1  # nothing asked the dead database a second time
 
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
@@ -54,12 +59,16 @@ def test_an_ordinary_error_is_still_a_500(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_health_is_503_while_the_database_is_down(client):
+def test_health_is_503_while_the_database_is_down_and_says_so_in_one_warning(client, caplog):
     with database_down():
         response = client.get(reverse("health"))
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "down"}
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert [(r.levelname, r.getMessage()) for r in logged] == [
+        ("WARNING", f"Health check: database unavailable ({REFUSED})")
+    ]
 
 
 def test_an_outage_is_logged_as_one_warning_line_without_traceback():
