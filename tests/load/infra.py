@@ -116,10 +116,8 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
-        # Plain HTTP on 127.0.0.1: no Secure / __Host- cookies. HTTPS is the newer name.
-        SECURE_COOKIES="0",
+        # Plain HTTP on 127.0.0.1: no Secure / __Host- cookies, no HSTS.
         HTTPS="0",
-        SECURE_HSTS_SECONDS="0",
         WHITENOISE_USE_FINDERS="1",
         STATICFILES_MANIFEST="0",
         DJANGO_SETTINGS_MODULE="assessment.settings",
