@@ -5,6 +5,7 @@ has logic in ``save()`` or signals.
 """
 
 import hashlib
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -703,7 +704,14 @@ class BulkExport(models.Model):
     failures = models.JSONField(_("failures"), default=list, blank=True)
     archive = models.BinaryField(_("ZIP archive"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When the task last moved on (started, or finished a report): a running export
+    # that stops moving has lost its worker.
+    progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    # Beyond the longest one report may take (REPORT_TIMEOUT_SECONDS), this much more
+    # silence means the worker has gone.
+    STALL_GRACE_SECONDS = 120
 
     class Meta:
         verbose_name = _("bulk export")
@@ -712,3 +720,12 @@ class BulkExport(models.Model):
 
     def __str__(self) -> str:
         return f"Bulk export {self.pk} ({self.done}/{self.total})"
+
+    def has_stalled(self, now: datetime | None = None) -> bool:
+        """Running, but silent for longer than any one report may take: the worker that
+        ran it was killed or lost its database, and nothing will finish it."""
+        if self.status != self.Status.RUNNING:
+            return False
+        silence = (now or timezone.now()) - (self.progress_at or self.created_at)
+        limit = settings.REPORT_TIMEOUT_SECONDS + self.STALL_GRACE_SECONDS
+        return silence.total_seconds() > limit

@@ -52,7 +52,7 @@ def make_bulk_export(export_id: int) -> None:
     One failed report is recorded by name and the rest carry on.
     """
     started = BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.QUEUED).update(
-        status=BulkExport.Status.RUNNING
+        status=BulkExport.Status.RUNNING, progress_at=timezone.now()
     )
     if not started:
         return
@@ -90,11 +90,11 @@ def _build(export_id: int) -> None:
                         "error": short_error(error),
                     }
                 )
-                running.update(done=F("done") + 1, failures=failures)
+                running.update(done=F("done") + 1, failures=failures, progress_at=timezone.now())
                 continue
             archive.writestr(archive_name(assessment, taken), report.pdf)
             rendered += 1
-            running.update(done=F("done") + 1)
+            running.update(done=F("done") + 1, progress_at=timezone.now())
     status = BulkExport.Status.DONE if rendered else BulkExport.Status.FAILED
     running.update(
         status=status,

@@ -56,10 +56,12 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
 def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of one export; htmx asks for the progress fragment alone."""
     export = access.export_for_consultant(request.user, pk)
+    stalled = export.has_stalled()
     context = {
         "export": export,
         "failures": services.bulk_export_failures(export=export, by=request.user),
-        "finished": export.status in (BulkExport.Status.DONE, BulkExport.Status.FAILED),
+        "stalled": stalled,
+        "finished": stalled or export.status in (BulkExport.Status.DONE, BulkExport.Status.FAILED),
     }
     template = f"{DETAIL_TEMPLATE}#progress" if request.htmx else DETAIL_TEMPLATE
     response = render(request, template, context)

@@ -3,11 +3,13 @@
 import io
 import signal
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from assessment import reports, services
@@ -82,6 +84,7 @@ def test_it_makes_a_zip_of_every_report_at_once_with_the_immediate_backend(
     assert (export.status, export.done, export.total) == ("done", 3, 3)
     assert export.failures == []
     assert export.finished_at is not None
+    assert export.created_at <= export.progress_at <= export.finished_at
     members = zip_members(export)
     assert set(members) == EXPECTED_NAMES
     assert all(pdf.startswith(b"%PDF-") for pdf in members.values())
@@ -326,6 +329,36 @@ def test_the_export_page_polls_while_running_and_works_without_javascript(
     assert "Help desk assessment: broken" in content
     assert reverse("assessment:bulk_download", args=[running.pk]) not in content
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.django_db
+def test_an_export_whose_worker_went_away_says_so_and_stops_polling(
+    consultant_client, running, settings
+):
+    url = reverse("assessment:bulk_detail", args=[running.pk])
+    silent = settings.REPORT_TIMEOUT_SECONDS + BulkExport.STALL_GRACE_SECONDS
+    BulkExport.objects.filter(pk=running.pk).update(
+        progress_at=timezone.now() - timedelta(seconds=silent + 5)
+    )
+
+    content = consultant_client.get(url).content.decode()
+
+    assert "Stopped" in content
+    assert "This export stopped before it finished" in content
+    assert f'href="{reverse("assessment:bulk_new")}">Start a new export' in content
+    assert "hx-trigger" not in content
+    assert "1 of 3 reports" in content
+
+
+@pytest.mark.django_db
+def test_a_slow_report_is_not_mistaken_for_a_stalled_export(running, settings):
+    now = timezone.now()
+    running.progress_at = now - timedelta(seconds=settings.REPORT_TIMEOUT_SECONDS + 60)
+
+    assert not running.has_stalled(now)
+    assert running.has_stalled(now + timedelta(seconds=BulkExport.STALL_GRACE_SECONDS))
+    running.status = BulkExport.Status.DONE
+    assert not running.has_stalled(now + timedelta(days=1))
 
 
 @pytest.mark.django_db
