@@ -774,10 +774,11 @@ def decision_texts(carrier: Carrier) -> list[tuple[str, str]]:
 
 
 # The payloads made to break out of an attribute, an element or a comment, packed into
-# names: the form pages put what was typed back into fields and messages.
-BREAKOUT_CHUNKS = chunks(
-    200 - TAG_ROOM, texts=[p.text for p in PAYLOADS if p.context not in ("", BODY)]
-)
+# names (and usernames, 150 characters at most): the form pages put what was typed back
+# into fields and messages.
+BREAKOUTS = [p.text for p in PAYLOADS if p.context not in ("", BODY)]
+BREAKOUT_CHUNKS = chunks(200 - TAG_ROOM, texts=BREAKOUTS)
+BREAKOUT_USERNAMES = chunks(150 - TAG_ROOM, texts=BREAKOUTS)
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -904,19 +905,20 @@ def test_assessor_staff_and_admin_pages_show_every_payload_as_text_and_run_none(
     staff.visit("/admin/assessment/auditevent/", [])
     people = get_user_model().objects.exclude(first_name="")
     staff.visit("/admin/auth/user/", [("person", full_name(u)) for u in people])
+    # Change forms put the values in their fields: every organisation's (all payloads),
+    # and one team and one assessor profile, whose fields are the same kind.
     for carrier in world.carriers:
         staff.visit(
             f"/admin/assessment/organisation/{carrier.organisation.pk}/change/",
             [("organisation", carrier.organisation.name)],
         )
-        staff.visit(
-            f"/admin/assessment/team/{carrier.team.pk}/change/", [("team", carrier.team.name)]
-        )
-    for profile in profiles[:1]:
-        staff.visit(
-            f"/admin/assessment/assessorprofile/{profile.pk}/change/",
-            [("body", profile.accrediting_body), ("number", profile.accreditation_number)],
-        )
+    team = world.carriers[0].team
+    staff.visit(f"/admin/assessment/team/{team.pk}/change/", [("team", team.name)])
+    profile = profiles[0]
+    staff.visit(
+        f"/admin/assessment/assessorprofile/{profile.pk}/change/",
+        [("body", profile.accrediting_body), ("number", profile.accreditation_number)],
+    )
     findings.assert_clean()
 
 
@@ -956,10 +958,9 @@ def test_consultant_pages_and_bulk_export_show_every_payload_as_text_and_run_non
         names = archive.namelist()
         assert len(names) == 1
         assert re.fullmatch(r"[a-z0-9-]+\.pdf", names[0]), names
-        pdf_problems = pdf_findings(
-            "bulk report", archive.read(names[0]), report_texts(world.carriers[0], branded=False)
-        )
-    findings.problems += pdf_problems
+        values = report_texts(world.carriers[0], branded=False)
+        findings.problems += pdf_findings("bulk report", archive.read(names[0]), values)
+        findings.values += len(values)
     findings.assert_clean()
 
 
@@ -1066,6 +1067,7 @@ def test_pdf_reports_print_every_payload_as_text_and_fetch_nothing(
         for problems in pool.map(fetch_and_read, jobs):
             findings.problems += problems
     rendered = len(jobs)
+    findings.values += sum(len(job[3]) for job in jobs)
     # The renderer's fetcher refuses any URL but our own assets and records what it
     # refused: an escaped payload is text, so nothing may have been asked for.
     assert len(world.renders) == rendered
@@ -1073,7 +1075,6 @@ def test_pdf_reports_print_every_payload_as_text_and_fetch_nothing(
     for served, refused in world.renders:
         if refused or not set(served) <= allowed:
             findings.problems.append(f"the report fetched {served}, refused {refused}")
-    findings.values += rendered
     findings.pages += rendered
     findings.assert_clean()
 
@@ -1291,8 +1292,17 @@ def test_payloads_in_urls_are_not_reflected_into_live_markup(world: World, sessi
 
 @uses_the_world
 def test_forms_give_every_payload_back_as_text_and_run_none(world: World, sessions, findings):
-    # Signing up: refused (the passwords differ), then accepted.
+    # Signing in refused: the username comes back in its field.
     newcomer = sessions()
+    newcomer.visit("/accounts/login/", [])
+    for n, chunk in enumerate(BREAKOUT_USERNAMES):
+        username = f"{chunk} #fu{n}"
+        newcomer.page.locator("#id_username").fill(username)
+        newcomer.page.locator("#id_password").fill("not the password")
+        submit(newcomer.page, "Sign in")
+        newcomer.check("sign-in refused", [("username", username)])
+
+    # Signing up: refused (the passwords differ), then accepted.
     org_name, person = f"{BREAKOUT_CHUNKS[0]} #fo", name_value(0, "fn")
     newcomer.visit("/signup/", [])
     page = newcomer.page
@@ -1362,15 +1372,19 @@ def test_forms_give_every_payload_back_as_text_and_run_none(world: World, sessio
         assert answer.status == 302
         manager.visit(results_page, [("title", carrier.assessment.title)], label="targets refused")
 
-    # Branding refused (too light a colour): the name comes back in its field.
+    # Branding refused (too light a colour, or no colour at all): both fields come back.
     firm = sessions(world.carriers[0].consultant.username)
     firm.visit("/clients/branding/", [])
     for n, chunk in enumerate(BREAKOUT_CHUNKS):
-        name = f"{chunk} #fc{n}"
+        name, colour = f"{chunk} #fc{n}", f"{chunk} #fk{n}"
         firm.page.get_by_label("Consultancy name").fill(name)
         firm.page.get_by_label("Accent colour").fill("#ffffff")
         submit(firm.page, "Save branding", 400)
-        firm.check("branding refused", [("consultancy", name)], status=400)
+        firm.check("branding refused (colour)", [("consultancy", name)], status=400)
+        # The colour field allows 7 characters, but nothing stops a client sending more.
+        firm.page.get_by_label("Accent colour").evaluate("(el, v) => { el.value = v; }", colour)
+        submit(firm.page, "Save branding", 400)
+        firm.check("branding refused (no colour)", [("colour", colour)], status=400)
 
     # Moderation and approval refused: the assessor's text comes back in the textarea.
     carrier.refresh()
