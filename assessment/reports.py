@@ -42,7 +42,7 @@ ASSET_ORIGIN = "https://assets.service-balance.invalid/"
 STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template or its stylesheet changes: cached reports are keyed on it.
-REPORT_TEMPLATE_VERSION = "2"
+REPORT_TEMPLATE_VERSION = "3"
 
 
 # The static files a report may use; anything else it asks for is refused.
