@@ -288,6 +288,10 @@ TASKS = {
     }
 }
 
+# Finished bulk exports (their ZIP files live in the database) are deleted after this
+# many days by `manage.py prune_bulk_exports`, run daily.
+BULK_EXPORT_RETENTION_DAYS = max(1, env_int("BULK_EXPORT_RETENTION_DAYS", 30))
+
 # PDF reports render in a child process with these bounds.
 REPORT_TIMEOUT_SECONDS = env_int("REPORT_TIMEOUT_SECONDS", 60)
 REPORT_MEMORY_MB = env_int("REPORT_MEMORY_MB", 2048)

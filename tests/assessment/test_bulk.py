@@ -6,7 +6,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -456,3 +456,51 @@ def test_a_user_who_is_not_a_consultant_cannot_open_the_checklist(client, closed
     client.force_login(closed[0].organisation.manager)
 
     assert client.get(reverse("assessment:bulk_new")).status_code == 404
+
+
+# --- pruning old exports --------------------------------------------------------------
+
+
+def aged_export(consultant, *, status: str, days: float, archive: bytes | None = b"PK" * 500):
+    export = BulkExport.objects.create(
+        consultancy=consultant.consultancy, requested_by=consultant, total=1, status=status
+    )
+    finished = timezone.now() - timedelta(days=days) if status in ("done", "failed") else None
+    BulkExport.objects.filter(pk=export.pk).update(
+        finished_at=finished,
+        archive=archive,
+        created_at=timezone.now() - timedelta(days=days),
+    )
+    return export
+
+
+@pytest.mark.django_db
+def test_pruning_deletes_only_finished_exports_past_the_retention(consultant, settings):
+    settings.BULK_EXPORT_RETENTION_DAYS = 30
+    old_done = aged_export(consultant, status="done", days=31)
+    old_failed = aged_export(consultant, status="failed", days=40, archive=None)
+    recent = aged_export(consultant, status="done", days=29)
+    stuck = aged_export(consultant, status="running", days=90)
+    queued = aged_export(consultant, status="queued", days=90)
+    out = io.StringIO()
+
+    call_command("prune_bulk_exports", stdout=out)
+
+    remaining = set(BulkExport.objects.values_list("pk", flat=True))
+    assert remaining == {recent.pk, stuck.pk, queued.pk}
+    assert out.getvalue().strip() == (
+        "Deleted 2 bulk export(s) finished over 30 days ago (0.0 MB of ZIP files)."
+    )
+
+
+@pytest.mark.django_db
+def test_a_dry_run_of_pruning_deletes_nothing_and_days_are_checked(consultant):
+    aged_export(consultant, status="done", days=10, archive=b"x" * 2_500_000)
+    out = io.StringIO()
+
+    call_command("prune_bulk_exports", "--days", "7", "--dry-run", stdout=out)
+
+    assert BulkExport.objects.count() == 1
+    assert "Would delete 1 bulk export(s) finished over 7 days ago (2.5 MB" in out.getvalue()
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("prune_bulk_exports", "--days", "0")
