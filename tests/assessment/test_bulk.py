@@ -477,8 +477,8 @@ def aged_export(consultant, *, status: str, days: float, archive: bytes | None =
 @pytest.mark.django_db
 def test_pruning_deletes_only_finished_exports_past_the_retention(consultant, settings):
     settings.BULK_EXPORT_RETENTION_DAYS = 30
-    old_done = aged_export(consultant, status="done", days=31)
-    old_failed = aged_export(consultant, status="failed", days=40, archive=None)
+    aged_export(consultant, status="done", days=31)
+    aged_export(consultant, status="failed", days=40, archive=None)
     recent = aged_export(consultant, status="done", days=29)
     stuck = aged_export(consultant, status="running", days=90)
     queued = aged_export(consultant, status="queued", days=90)
