@@ -51,7 +51,7 @@ def _get_or_refuse[M](queryset: QuerySet[M], user: User, pk: int, /, **lookup) -
     as a refusal when the object exists (one extra query, on the failure path only)."""
     try:
         return queryset.get(pk=pk, **lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except queryset.model.DoesNotExist:
         model = queryset.model
         if model._default_manager.filter(pk=pk).exists():
             refuse(user, f"{model._meta.model_name} {pk}")
@@ -214,6 +214,20 @@ def consultancy_for(user: User) -> Consultancy:
     return consultancy
 
 
+def organisations_shared_with(user: User, consultancy: Consultancy) -> QuerySet[Organisation]:
+    """Client organisations the user sees that also granted *this* consultancy access now.
+
+    Both, because a bulk export belongs to the consultancy: every colleague there may
+    download it, so it must hold nothing the consultancy itself may not see.
+    """
+    granted = Organisation.objects.filter(
+        consultant_grants__consultancy=consultancy,
+        consultant_grants__revoked_at__isnull=True,
+        consultant_grants__expires_at__gt=timezone.now(),
+    )
+    return client_organisations(user).filter(pk__in=granted)
+
+
 def export_for_consultant(user: User, pk: int) -> BulkExport:
     """A bulk export of the user's consultancy (without its archive loaded); otherwise 404."""
     return _get_or_refuse(
@@ -222,3 +236,18 @@ def export_for_consultant(user: User, pk: int) -> BulkExport:
         pk,
         consultancy__members__user=user,
     )
+
+
+def export_archive_for_consultant(user: User, pk: int) -> tuple[BulkExport, bytes]:
+    """A finished export's ZIP, while every report in it is still shared with the
+    consultancy: a revoked or expired grant takes its reports' file with it."""
+    export = export_for_consultant(user, pk)
+    if export.status != BulkExport.Status.DONE:
+        raise Http404
+    shared = organisations_shared_with(user, export.consultancy)
+    if export.assessments.exclude(organisation__in=shared).exists():
+        refuse(user, f"bulk export {pk} (a client withdrew access)")
+    archive = BulkExport.objects.filter(pk=pk).values_list("archive", flat=True).get()
+    if archive is None:
+        raise Http404
+    return export, bytes(archive)

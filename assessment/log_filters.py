@@ -15,17 +15,21 @@ def is_database_outage(exception: BaseException | None) -> bool:
     return isinstance(exception, OperationalError | InterfaceError)
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (drivers add detail lines), or its kind."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 class DatabaseOutageFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exception = record.exc_info[1] if record.exc_info else None
         if is_database_outage(exception):
-            first_line = (str(exception).strip().splitlines() or [type(exception).__name__])[0]
             request = getattr(record, "request", None)
             record.msg = "Database unavailable, answered 503: %s %s (%s)"
             record.args = (
                 getattr(request, "method", "-"),
                 getattr(request, "path", "-"),
-                first_line,
+                first_line(exception),
             )
             record.exc_info = None
             record.exc_text = None

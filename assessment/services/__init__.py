@@ -34,7 +34,6 @@ from assessment.services.bulk import (
     BULK_EXPORT_MAX,
     bulk_export_choices,
     bulk_export_failures,
-    bulk_export_organisations,
     bulk_export_start,
 )
 from assessment.services.common import (
@@ -96,7 +95,6 @@ __all__ = [
     "branding_update",
     "bulk_export_choices",
     "bulk_export_failures",
-    "bulk_export_organisations",
     "bulk_export_start",
     "consultant_portfolio",
     "decision_approve",

@@ -6,29 +6,14 @@ from functools import partial
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assessment import access
-from assessment.models import Assessment, BulkExport, Consultancy, Organisation
+from assessment.models import Assessment, BulkExport, Consultancy
 from assessment.services.common import ServiceError
 
 BULK_EXPORT_MAX = 200
-
-
-def bulk_export_organisations(*, consultancy: Consultancy, by: AbstractBaseUser) -> QuerySet:
-    """Client organisations the user sees that also granted *this* consultancy access now.
-
-    Both, because the export belongs to the consultancy: every colleague there may
-    download it, so it must hold nothing the consultancy itself may not see.
-    """
-    granted = Organisation.objects.filter(
-        consultant_grants__consultancy=consultancy,
-        consultant_grants__revoked_at__isnull=True,
-        consultant_grants__expires_at__gt=timezone.now(),
-    )
-    return access.client_organisations(by).filter(pk__in=granted)
 
 
 def bulk_export_failures(*, export: BulkExport, by: AbstractBaseUser) -> list[dict]:
@@ -37,20 +22,12 @@ def bulk_export_failures(*, export: BulkExport, by: AbstractBaseUser) -> list[di
     grant expire, takes the names of its reports with it, as it takes their file."""
     if not export.failures:
         return []
-    shared = list(
+    shared = set(
         export.assessments.filter(
-            organisation__in=bulk_export_organisations(consultancy=export.consultancy, by=by)
-        ).values_list("pk", "title")
+            organisation__in=access.organisations_shared_with(by, export.consultancy)
+        ).values_list("pk", flat=True)
     )
-    ids = {pk for pk, _title in shared}
-    titles = {title for _pk, title in shared}
-
-    def still_shared(failure: dict) -> bool:
-        if "assessment_id" in failure:
-            return failure["assessment_id"] in ids
-        return failure.get("assessment") in titles  # recorded before failures had the id
-
-    return [failure for failure in export.failures if still_shared(failure)]
+    return [failure for failure in export.failures if failure.get("assessment_id") in shared]
 
 
 def bulk_export_choices(*, consultancy: Consultancy, by: AbstractBaseUser) -> QuerySet:
@@ -62,7 +39,7 @@ def bulk_export_choices(*, consultancy: Consultancy, by: AbstractBaseUser) -> Qu
     )
     return (
         Assessment.objects.filter(
-            organisation__in=bulk_export_organisations(consultancy=consultancy, by=by),
+            organisation__in=access.organisations_shared_with(by, consultancy),
             pk=Subquery(latest),
         )
         .select_related("organisation", "team")
@@ -94,7 +71,7 @@ def bulk_export_start(
         )
     allowed = Assessment.objects.filter(
         pk__in=ids,
-        organisation__in=bulk_export_organisations(consultancy=consultancy, by=by),
+        organisation__in=access.organisations_shared_with(by, consultancy),
         status__in=Assessment.CLOSED_STATUSES,
     ).values_list("pk", flat=True)
     if set(allowed) != ids:

@@ -5,7 +5,7 @@ without JavaScript it offers a plain refresh link instead.
 """
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -73,17 +73,7 @@ def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def bulk_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The finished ZIP as a download; 404 before then, or once a client withdrew access."""
-    export = access.export_for_consultant(request.user, pk)
-    if export.status != BulkExport.Status.DONE:
-        raise Http404
-    # Every report in it must still be shared with the consultancy: a revoked or
-    # expired grant hides that organisation's reports, archived ones included.
-    visible = services.bulk_export_organisations(consultancy=export.consultancy, by=request.user)
-    if export.assessments.exclude(organisation__in=visible).exists():
-        access.refuse(request.user, f"bulk export {pk} (a client withdrew access)")
-    archive = BulkExport.objects.filter(pk=export.pk).values_list("archive", flat=True).get()
-    if archive is None:
-        raise Http404
-    response = HttpResponse(bytes(archive), content_type="application/zip")
+    export, archive = access.export_archive_for_consultant(request.user, pk)
+    response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="reports-{export.pk}.zip"'
     return response

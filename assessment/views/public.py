@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assessment import scoring
-from assessment.log_filters import is_database_outage
+from assessment.log_filters import first_line, is_database_outage
 from frameworks import selectors as framework_selectors
 
 
@@ -52,7 +52,7 @@ def health(request: HttpRequest) -> HttpResponse:
         # this every few seconds during an outage.
         log_response(
             "Health check: database unavailable (%s)",
-            (str(error).strip().splitlines() or [type(error).__name__])[0],
+            first_line(error),
             response=response,
             request=request,
             level="warning",
