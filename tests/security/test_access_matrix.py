@@ -304,16 +304,10 @@ def refusal_problem(outcome: Outcome, rule: Rule | None) -> str | None:
     if principal in ("anonymous", "respondent"):
         if status == 404 or (status == 302 and outcome.location.startswith("/accounts/login/")):
             return None
-        if outcome.method == "GET" and status == 302:
-            return None
         return "not a 404 or the sign-in page"
     if rule is not None and rule.tenant_object:
         return None if status == 404 else "another tenant's object is not a 404"
-    if status == 404:
-        return None
-    if outcome.method == "GET" and status == 302:
-        return None  # e.g. the dashboard sends a consultant to their portfolio
-    return "not a 404"
+    return None if status == 404 else "not a 404"
 
 
 def request(client: Client, method: str, url: str) -> tuple[int, str]:
