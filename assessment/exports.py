@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from assessment import results, scoring, selectors
+from assessment import scoring, selectors
 from assessment.models import Answer, Assessment
 
 Cell = str | int | float | Decimal | None
@@ -44,7 +44,7 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def scores_table(found: results.AssessmentResults) -> Table:
+def scores_table(found: selectors.results.AssessmentResults) -> Table:
     """One row per framework and section: the team's scores as the results page shows them.
 
     Empty (headers only) unless the results are visible.
@@ -96,7 +96,7 @@ def scores_table(found: results.AssessmentResults) -> Table:
 
 
 def answers_table(
-    assessment: Assessment, *, found: results.AssessmentResults | None = None
+    assessment: Assessment, *, found: selectors.results.AssessmentResults | None = None
 ) -> Table:
     """Every answer of the completed member responses, respondents numbered at random.
 
@@ -108,7 +108,7 @@ def answers_table(
     ``found`` saves recomputing results the caller already has. One query beyond those.
     """
     if found is None:
-        found = results.assessment_results(assessment)
+        found = selectors.results.assessment_results(assessment)
     if not found.visible:
         raise ResultsHidden
     headers = [
@@ -121,7 +121,7 @@ def answers_table(
         _("Not applicable"),
     ]
     answers = list(
-        Answer.objects.filter(response__in=selectors.member_responses(assessment))
+        Answer.objects.filter(response__in=selectors.common.member_responses(assessment))
         .order_by()
         .values_list(
             "response_id",

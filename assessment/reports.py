@@ -30,7 +30,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from assessment import results, scoring, selectors
+from assessment import scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
 from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
 
@@ -110,9 +110,9 @@ def report_context(
     assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
 ) -> dict:
     """Everything the report template shows, gathered in a constant number of queries."""
-    scored = results.assessment_results(assessment, viewer_id=viewer_id)
-    versions = selectors.assessment_versions(assessment)
-    history = selectors.review_history(assessment)
+    scored = selectors.results.assessment_results(assessment, viewer_id=viewer_id)
+    versions = selectors.manager.assessment_versions(assessment)
+    history = selectors.review.review_history(assessment)
     verdicts = [p for p in scored.panels if p.team.verdict is not None]
     priorities = [(panel, item) for panel in scored.panels for item in panel.priorities[:3]]
     return {
@@ -121,7 +121,7 @@ def report_context(
         "team": assessment.team,
         "results": scored,
         "versions": versions,
-        "figures": selectors.team_results(assessment, versions),
+        "figures": selectors.results.team_results(assessment, versions),
         "verdicts": verdicts,
         "top_priorities": priorities,
         "decision": history["decisions"][0] if history["decisions"] else None,

@@ -95,7 +95,7 @@ def main() -> None:
         _setup_django(Path(folder) / "bench.sqlite3")
         from django.core.management import call_command
 
-        from assessment.results import assessment_results
+        from assessment.selectors.results import assessment_results
 
         call_command("migrate", verbosity=0)
         call_command("load_frameworks", stdout=io.StringIO())

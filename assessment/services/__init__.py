@@ -32,8 +32,6 @@ from assessment.services.assessments import (
 from assessment.services.branding import branding_update
 from assessment.services.bulk import (
     BULK_EXPORT_MAX,
-    bulk_export_choices,
-    bulk_export_failures,
     bulk_export_start,
 )
 from assessment.services.common import (
@@ -46,14 +44,11 @@ from assessment.services.consultants import (
     GRANT_DAYS_DEFAULT,
     GRANT_DAYS_MAX,
     GRANT_DAYS_MIN,
-    consultant_portfolio,
     grant_create,
     grant_revoke,
-    organisation_grants,
 )
 from assessment.services.organisations import (
     manager_invitation_accept,
-    manager_invitation_for_token,
     manager_invite,
     organisation_sign_up,
     roster_entry_add,
@@ -63,8 +58,6 @@ from assessment.services.organisations import (
 from assessment.services.review import (
     assessment_reopen,
     assessor_assign,
-    assessor_conflict,
-    available_assessors,
     decision_approve,
     decision_return,
     moderation_record,
@@ -90,13 +83,8 @@ __all__ = [
     "assessment_reopen",
     "assessment_submit",
     "assessor_assign",
-    "assessor_conflict",
-    "available_assessors",
     "branding_update",
-    "bulk_export_choices",
-    "bulk_export_failures",
     "bulk_export_start",
-    "consultant_portfolio",
     "decision_approve",
     "decision_return",
     "grant_create",
@@ -107,12 +95,10 @@ __all__ = [
     "invitation_send",
     "invitations_add",
     "manager_invitation_accept",
-    "manager_invitation_for_token",
     "manager_invite",
     "manager_response_start",
     "moderation_record",
     "new_token",
-    "organisation_grants",
     "organisation_sign_up",
     "parse_addresses",
     "response_complete",

@@ -5,7 +5,6 @@ from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -14,37 +13,6 @@ from assessment.models import Assessment, BulkExport, Consultancy
 from assessment.services.common import ServiceError
 
 BULK_EXPORT_MAX = 200
-
-
-def bulk_export_failures(*, export: BulkExport, by: AbstractBaseUser) -> list[dict]:
-    """The export's failed reports that may still be named to the user (one query, none
-    without failures). A client that has withdrawn access, by revoking or letting its
-    grant expire, takes the names of its reports with it, as it takes their file."""
-    if not export.failures:
-        return []
-    shared = set(
-        export.assessments.filter(
-            organisation__in=access.organisations_shared_with(by, export.consultancy)
-        ).values_list("pk", flat=True)
-    )
-    return [failure for failure in export.failures if failure.get("assessment_id") in shared]
-
-
-def bulk_export_choices(*, consultancy: Consultancy, by: AbstractBaseUser) -> QuerySet:
-    """Each client team's latest closed assessment, in one query, for the checklist."""
-    latest = (
-        Assessment.objects.filter(team=OuterRef("team"), status__in=Assessment.CLOSED_STATUSES)
-        .order_by(F("submitted_at").desc(nulls_last=True), "-created_at", "-pk")
-        .values("pk")[:1]
-    )
-    return (
-        Assessment.objects.filter(
-            organisation__in=access.organisations_shared_with(by, consultancy),
-            pk=Subquery(latest),
-        )
-        .select_related("organisation", "team")
-        .order_by("organisation__name", "team__name")
-    )
 
 
 def bulk_export_start(

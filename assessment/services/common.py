@@ -9,16 +9,17 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from assessment.errors import ServiceError
 from assessment.models import token_digest
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "ServiceError"
+]  # re-exported: services raise it, views catch it as services.ServiceError
+
 INVITATION_LINK_DAYS = 30
 MANAGER_INVITATION_DAYS = 7
-
-
-class ServiceError(Exception):
-    """A refused action; ``str(error)`` is a message for the user."""
 
 
 def new_token() -> str:

@@ -15,8 +15,8 @@ from assessment.models import (
     Organisation,
     RosterEntry,
     Team,
-    token_digest,
 )
+from assessment.selectors.manager import manager_invitation_for_token
 from assessment.services.common import (
     MANAGER_INVITATION_DAYS,
     ServiceError,
@@ -81,22 +81,6 @@ def manager_invite(
             "days": MANAGER_INVITATION_DAYS,
         },
     )
-    return invitation
-
-
-def manager_invitation_for_token(token: str) -> ManagerInvitation:
-    """The open invitation for a token, or ServiceError saying why it cannot be used."""
-    invitation = (
-        ManagerInvitation.objects.filter(token_hash=token_digest(token))
-        .select_related("organisation")
-        .first()
-    )
-    if invitation is None:
-        raise ServiceError(_("This invitation link is not valid. Check that it is complete."))
-    if invitation.accepted_at is not None:
-        raise ServiceError(_("This invitation has already been accepted. Sign in instead."))
-    if invitation.expires_at <= timezone.now():
-        raise ServiceError(_("This invitation has expired. Ask a manager to invite you again."))
     return invitation
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import (
@@ -21,26 +20,13 @@ from assessment.models import (
     Moderation,
     Response,
 )
+from assessment.selectors.review import assessor_conflict
 from assessment.services.assessments import invitation_send, review_start
 from assessment.services.audit import audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
 from frameworks.models import SCALE_MAX, SCALE_MIN, Section
 
 TEXT_LIMIT = 4000
-
-
-def assessor_conflict(*, assessor: AbstractBaseUser, assessment: Assessment) -> bool:
-    """An assessor may never review an organisation they belong to."""
-    return Membership.objects.filter(user=assessor, organisation=assessment.organisation).exists()
-
-
-def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
-    """Assessors with a current accreditation and no tie to the assessment's organisation."""
-    return list(
-        AssessorProfile.objects.filter(valid_until__gte=timezone.localdate())
-        .exclude(user__memberships__organisation=assessment.organisation)
-        .select_related("user")
-    )
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from assessment import access, services
+from assessment import access, selectors, services
 from assessment.models import Assessment, BulkExport
 
 DETAIL_TEMPLATE = "assessment/bulk/export_detail.html"
@@ -22,7 +22,7 @@ DETAIL_TEMPLATE = "assessment/bulk/export_detail.html"
 def bulk_new(request: HttpRequest) -> HttpResponse:
     """Choose client teams' latest closed assessments, then start the export."""
     consultancy = access.consultancy_for(request.user)
-    choices = services.bulk_export_choices(consultancy=consultancy, by=request.user)
+    choices = selectors.consultant.bulk_export_choices(consultancy=consultancy, by=request.user)
     chosen: set[int] = set()
     if request.method == "POST":
         chosen = {int(v) for v in request.POST.getlist("assessments") if v.isdigit()}
@@ -59,7 +59,7 @@ def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stalled = export.has_stalled()
     context = {
         "export": export,
-        "failures": services.bulk_export_failures(export=export, by=request.user),
+        "failures": selectors.consultant.bulk_export_failures(export=export, by=request.user),
         "stalled": stalled,
         "finished": stalled or export.status in (BulkExport.Status.DONE, BulkExport.Status.FAILED),
     }

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, exports, results, services
+from assessment import access, exports, selectors, services
 from assessment.models import Consultancy, Organisation
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,7 +94,7 @@ def _grants_page(request: HttpRequest, organisation: Organisation, form: GrantFo
         "assessment/consultant/grants.html",
         {
             "organisation": organisation,
-            "grants": services.organisation_grants(organisation),
+            "grants": selectors.manager.organisation_grants(organisation),
             "form": form,
         },
     )
@@ -112,7 +112,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     except ValueError:
         organisation_pk = None  # "all organisations", or a value we do not understand
     framework_slug = slugify(request.GET.get("framework", ""))
-    found = services.consultant_portfolio(
+    found = selectors.consultant.consultant_portfolio(
         request.user, organisation_pk=organisation_pk, framework_slug=framework_slug
     )
     return render(
@@ -136,7 +136,7 @@ def client_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def client_scores_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     """A client assessment's section scores as an Excel workbook."""
     assessment = access.assessment_for_consultant(request.user, pk)
-    found = results.assessment_results(assessment)
+    found = selectors.results.assessment_results(assessment)
     if not found.visible:
         messages.error(
             request,

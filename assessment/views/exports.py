@@ -14,8 +14,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from assessment import access, exports, results
+from assessment import access, exports
 from assessment.models import Assessment
+from assessment.selectors import results
 
 CSV = ("csv", "text/csv; charset=utf-8")
 XLSX = ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

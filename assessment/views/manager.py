@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, results, selectors, services
+from assessment import access, selectors, services
 from assessment.forms import (
     AddressesForm,
     AssessmentForm,
@@ -78,8 +78,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "assessment/manager/dashboard.html",
         {
             "organisation": organisation,
-            "teams": selectors.organisation_teams(organisation),
-            "assessments": selectors.organisation_assessments(organisation, user=request.user),
+            "teams": selectors.manager.organisation_teams(organisation),
+            "assessments": selectors.manager.organisation_assessments(
+                organisation, user=request.user
+            ),
         },
     )
 
@@ -95,8 +97,8 @@ def _managers_page(
         "assessment/manager/managers.html",
         {
             "organisation": organisation,
-            "memberships": selectors.organisation_managers(organisation),
-            "invitations": selectors.pending_manager_invitations(organisation),
+            "memberships": selectors.manager.organisation_managers(organisation),
+            "invitations": selectors.manager.pending_manager_invitations(organisation),
             "form": form,
         },
     )
@@ -143,7 +145,7 @@ def manager_join(request: HttpRequest) -> HttpResponse:
     """Create the invited manager's account from the invitation held in the session."""
     token = request.session.get(SESSION_MANAGER_INVITATION, "")
     try:
-        invitation = services.manager_invitation_for_token(token)
+        invitation = selectors.manager.manager_invitation_for_token(token)
     except services.ServiceError as error:
         return render(request, "assessment/manager/join.html", {"problem": str(error)})
     form = ManagerJoinForm(request.POST or None, email=invitation.email)
@@ -197,7 +199,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "team": team,
             "roster": team.roster.all(),
-            "assessments": selectors.team_assessments(team),
+            "assessments": selectors.manager.team_assessments(team),
             "form": RosterEntryForm(),
         },
     )
@@ -281,20 +283,20 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Status, invitations and (from enough completed responses) anonymous team figures."""
     assessment = access.assessment_for_manager(request.user, pk)
-    versions = selectors.assessment_versions(assessment)
+    versions = selectors.manager.assessment_versions(assessment)
     return render(
         request,
         "assessment/manager/assessment_detail.html",
         {
             "assessment": assessment,
             "versions": versions,
-            "rows": selectors.invitation_rows(assessment),
-            "own_response": selectors.manager_response(assessment, user=request.user),
-            "results": selectors.team_results(assessment, versions),
+            "rows": selectors.manager.invitation_rows(assessment),
+            "own_response": selectors.manager.manager_response(assessment, user=request.user),
+            "results": selectors.results.team_results(assessment, versions),
             "addresses_form": AddressesForm(),
             "accepts_invitations": assessment.status
             in (Assessment.Status.DRAFT, Assessment.Status.OPEN),
-            **selectors.review_history(assessment),
+            **selectors.review.review_history(assessment),
         },
     )
 
@@ -356,7 +358,7 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "assessment/manager/assessment_submit.html",
-            {"assessment": assessment, "counts": selectors.response_counts(assessment)},
+            {"assessment": assessment, "counts": selectors.manager.response_counts(assessment)},
         )
     try:
         submitted = services.assessment_submit(assessment=assessment, by=request.user)
@@ -422,7 +424,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment/manager/assessment_results.html",
         {
             "assessment": assessment,
-            "results": results.assessment_results(assessment, viewer_id=request.user.pk),
+            "results": selectors.results.assessment_results(assessment, viewer_id=request.user.pk),
             "levels": range(SCALE_MIN, SCALE_MAX + 1),
         },
     )
@@ -479,7 +481,7 @@ def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 def assessor_choose(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the assessor for a submitted assessment from those available to it."""
     assessment = access.assessment_for_manager(request.user, pk)
-    candidates = services.available_assessors(assessment=assessment)
+    candidates = selectors.review.available_assessors(assessment=assessment)
     if request.method == "POST":
         chosen = request.POST.get("assessor", "")
         profile = next((p for p in candidates if str(p.user_id) == chosen), None)

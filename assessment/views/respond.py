@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, questionnaire, services
+from assessment import access, selectors, services
 from assessment.models import COMMENT_MAX_LENGTH, Invitation
 
 SESSION_LINK_TOKEN = "invitation_link_token"  # noqa: S105 - a session key name
@@ -91,7 +91,7 @@ def response_start(request: HttpRequest, pk: int) -> HttpResponse:
     response = access.response_for_respondent(request, pk)
     if not response.is_editable:
         return redirect("assessment:review", pk=response.pk)
-    progress = questionnaire.section_progress(response)
+    progress = selectors.respondent.section_progress(response)
     target = next((p for p in progress if p.state != "done"), progress[0] if progress else None)
     if target is None:
         raise Http404
@@ -103,7 +103,7 @@ def response_start(request: HttpRequest, pk: int) -> HttpResponse:
 def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse:
     """One section of the questionnaire; POST is "Save and continue" (works without JavaScript)."""
     response = access.response_for_respondent(request, pk)
-    page = questionnaire.questionnaire_page(response, section_pk)
+    page = selectors.respondent.questionnaire_page(response, section_pk)
     if page is None:
         raise Http404
     if request.method == "GET":
@@ -113,10 +113,12 @@ def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse
         messages.error(request, _("These answers were submitted and can no longer be changed."))
         return redirect("assessment:review", pk=response.pk)
     try:
-        inputs = [questionnaire.parse_answer_input(request.POST, r.question.pk) for r in page.rows]
+        inputs = [
+            selectors.respondent.parse_answer_input(request.POST, r.question.pk) for r in page.rows
+        ]
         outcome = services.answers_save(response=response, answers=inputs)
     except services.ServiceError as error:
-        page.rows = questionnaire.rows_from_input(page.rows, request.POST)
+        page.rows = selectors.respondent.rows_from_input(page.rows, request.POST)
         messages.error(request, str(error))
         return _render_section(request, page, status=400)
 
@@ -132,7 +134,7 @@ def _render_conflicts(
     request: HttpRequest, response, section_pk: int, outcome: services.SaveOutcome
 ) -> HttpResponse:
     """Show the newer stored answers beside the user's own input, which stays in the form."""
-    page = questionnaire.questionnaire_page(response, section_pk)
+    page = selectors.respondent.questionnaire_page(response, section_pk)
     submitted = {c.question_id: c.submitted for c in outcome.conflicts}
     stored = {a.question_id: a for a in response.answers.filter(question_id__in=list(submitted))}
     for row in page.rows:
@@ -140,7 +142,7 @@ def _render_conflicts(
         if mine is None:
             continue
         row.conflict = stored.get(row.question.pk)
-        row.level = questionnaire.level_value(mine.level, mine.not_applicable)
+        row.level = selectors.respondent.level_value(mine.level, mine.not_applicable)
         row.comment = mine.comment
         # Saving again now deliberately replaces the newer answer with this input.
         row.revision = row.conflict.revision if row.conflict else 0
@@ -167,12 +169,12 @@ def _render_section(request: HttpRequest, page, status: int = 200) -> HttpRespon
 def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     """Save one answer at once (htmx); answers with the question's status fragment."""
     response = access.response_for_respondent(request, pk)
-    question = questionnaire.question_for_response(response, question_pk)
+    question = selectors.respondent.question_for_response(response, question_pk)
     if question is None:
         raise Http404
     context = {"question": question, "response": response}
     try:
-        answer = questionnaire.parse_answer_input(request.POST, question.pk)
+        answer = selectors.respondent.parse_answer_input(request.POST, question.pk)
         outcome = services.answers_save(response=response, answers=[answer])
     except services.ServiceError as error:
         context.update(
@@ -189,7 +191,7 @@ def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 
 def _posted_revision(request: HttpRequest, question) -> int:
     try:
-        return int(request.POST.get(questionnaire.field_names(question.pk)["revision"]) or 0)
+        return int(request.POST.get(selectors.respondent.field_names(question.pk)["revision"]) or 0)
     except ValueError:
         return 0
 
@@ -210,8 +212,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment/respond/review.html",
         {
             "response": response,
-            "unanswered": questionnaire.unanswered_questions(response),
-            "progress": questionnaire.section_progress(response),
+            "unanswered": selectors.respondent.unanswered_questions(response),
+            "progress": selectors.respondent.section_progress(response),
         },
     )
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from assessment import access, results, selectors, services
+from assessment import access, selectors, services
 from assessment.models import Assessment, AuditEvent, Moderation
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, ScaleLevel, Section
 
@@ -238,7 +238,7 @@ def _level_choices(versions) -> list[tuple[int, str]]:
 
 
 def _moderation_groups(
-    versions, sections: list[Section], panels: list[results.FrameworkPanel], assessment
+    versions, sections: list[Section], panels: list[selectors.results.FrameworkPanel], assessment
 ) -> list[ModerationGroup]:
     """Every section of every framework, with its team score and current moderation."""
     team_scores = {row.section_id: row.team.score for panel in panels for row in panel.rows}
@@ -274,19 +274,23 @@ def _render_review(
     status: int = 200,
 ) -> HttpResponse:
     """The review workspace; ``submitted`` puts a refused form's input back in place."""
-    versions = selectors.assessment_versions(assessment)
-    outcome = results.assessment_results(assessment)  # no viewer: assessors have no self-view
+    versions = selectors.manager.assessment_versions(assessment)
+    outcome = selectors.results.assessment_results(
+        assessment
+    )  # no viewer: assessors have no self-view
     sections = list(Section.objects.filter(version__in=versions).order_by("version_id", "position"))
     in_review = assessment.status == Assessment.Status.IN_REVIEW
     last_decision, changes = (
-        results.changes_since_last_review(assessment, outcome) if in_review else (None, [])
+        selectors.results.changes_since_last_review(assessment, outcome)
+        if in_review
+        else (None, [])
     )
     decisions = list(assessment.decisions.select_related("assessor").order_by("-round"))
     context = {
         "assessment": assessment,
         "versions": versions,
         "results": outcome,
-        "team": selectors.team_results(assessment, versions),
+        "team": selectors.results.team_results(assessment, versions),
         "in_review": in_review,
         "last_decision": last_decision,
         "changes": changes,
@@ -319,7 +323,7 @@ def _refuse(
 
 
 def _snapshot(assessment: Assessment) -> dict:
-    return results.scores_snapshot(results.assessment_results(assessment))
+    return selectors.results.scores_snapshot(selectors.results.assessment_results(assessment))
 
 
 @require_POST

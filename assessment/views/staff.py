@@ -17,7 +17,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/staff/review_queue.html",
-        {"rows": selectors.review_queue_rows()},
+        {"rows": selectors.staff.review_queue_rows()},
     )
 
 

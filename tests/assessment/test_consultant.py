@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from assessment import results, services
+from assessment import selectors, services
 from assessment.models import ConsultantGrant
-from assessment.services.consultants import previous_overall
+from assessment.selectors.consultant import previous_overall
 from tests.factories import (
     make_assessment,
     make_consultant,
@@ -121,7 +121,7 @@ def test_with_a_current_grant_the_heatmap_shows_the_team_and_its_scores(
     assert page.status_code == 200
     assert "css/portfolio.css" in html
     assert "Help desk" in html
-    panel = results.assessment_results(submitted).panels[0]
+    panel = selectors.results.assessment_results(submitted).panels[0]
     for row in panel.rows:
         assert row.name in html
         if row.team.score is not None:
@@ -179,7 +179,7 @@ def test_the_trend_compares_with_the_previous_closed_assessment(
     complete(later, levels=(4, 4, 5, 4))
     make_grant(organisation, consultant.consultancy)
 
-    panel = results.assessment_results(later).panels[0]
+    panel = selectors.results.assessment_results(later).panels[0]
     change = panel.team.overall - previous_overall(panel)
     assert change > 0
     html = consultant_client.get(PORTFOLIO).content.decode()
@@ -370,5 +370,5 @@ def test_the_portfolio_costs_four_queries_and_seven_per_visible_team(
 ):
     make_grant(organisation, consultant.consultancy)
     with django_assert_num_queries(4 + 7):
-        found = services.consultant_portfolio(consultant)
+        found = selectors.consultant.consultant_portfolio(consultant)
     assert [row.team.name for row in found.heatmaps[0].rows] == ["Help desk"]

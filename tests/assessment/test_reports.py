@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from assessment import reports
+from assessment import reports, selectors
 from assessment.models import Answer, Consultancy, ReportCache, SectionTarget
 from frameworks.models import Section
 from tests.factories import make_assessment, make_organisation, make_response, make_team
@@ -61,7 +61,7 @@ def test_the_pdf_contains_sections_team_and_verdict(reviewed, tmp_path):
     assert "Help desk" in flat
     for section in Section.objects.filter(version__assessments=reviewed):
         assert " ".join(section.name.split()) in flat, section.name
-    verdict = reports.results.assessment_results(reviewed).panels[1].team.verdict
+    verdict = selectors.results.assessment_results(reviewed).panels[1].team.verdict
     assert verdict.summary in flat
     assert "Contents" in flat
     assert "Action plan" in flat

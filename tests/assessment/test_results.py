@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import charts, results
+from assessment import charts
 from assessment.models import Answer, Membership, Response, SectionTarget
+from assessment.selectors import results
 from frameworks.models import Question, Section
 from tests.factories import (
     make_assessment,

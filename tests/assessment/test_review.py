@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import results, services
+from assessment import services
 from assessment.models import (
     Answer,
     Assessment,
@@ -19,6 +19,7 @@ from assessment.models import (
     Moderation,
     Response,
 )
+from assessment.selectors import results
 from frameworks.models import Section
 from tests.factories import (
     make_assessment,

@@ -77,7 +77,7 @@ def test_the_threshold_default_is_three():
 
 @pytest.mark.django_db
 def test_the_demo_results_show_every_feature(settings, loaded_frameworks):
-    from assessment.results import assessment_results
+    from assessment.selectors.results import assessment_results
 
     seed(settings)
     spring = Assessment.objects.get(title="Spring service review")

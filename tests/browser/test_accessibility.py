@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from assessment import results, services
+from assessment import services
 from assessment.models import Answer, Assessment, Response
+from assessment.selectors import results
 from frameworks.models import Question
 from tests.browser.axe import BLOCKING, Audit, audit, table
 from tests.browser.conftest import ConsoleWatch

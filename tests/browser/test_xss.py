@@ -53,7 +53,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 from pytest_django.live_server_helper import LiveServer
 
-from assessment import reports, results, services
+from assessment import reports, services
 from assessment.forms import (
     AssessmentForm,
     RosterEntryForm,
@@ -69,6 +69,7 @@ from assessment.models import (
     Response,
     Team,
 )
+from assessment.selectors import results
 from frameworks.models import Framework, Question, Section
 from tests.xss_payloads import (
     BODY,

@@ -31,7 +31,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from assessment import reports, results, services, tasks
+from assessment import reports, services, tasks
 from assessment.models import (
     Answer,
     Assessment,
@@ -46,6 +46,7 @@ from assessment.models import (
     Team,
     token_digest,
 )
+from assessment.selectors import results
 from frameworks.models import Question, Section
 from tests.factories import make_assessor, make_consultant, make_user
 

@@ -17,7 +17,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import results, services
+from assessment import services
 from assessment.models import (
     Answer,
     Assessment,
@@ -30,6 +30,7 @@ from assessment.models import (
     Response,
     token_digest,
 )
+from assessment.selectors import results
 from frameworks.models import Framework, Question
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo only; refused outside DEBUG

@@ -23,7 +23,8 @@ from assessment.models import (
     Response,
     SectionTarget,
 )
-from frameworks.models import ScaleLevel, Section
+from assessment.selectors.common import member_responses
+from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
 NO_LOSER_FRAMEWORKS = frozenset({"win4"})
@@ -508,3 +509,113 @@ def changes_since_last_review(
         for row in panel.rows
     ]
     return last, rows
+
+
+LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
+
+
+@dataclass(frozen=True)
+class SectionFigures:
+    """Counts for one section: answers, "not applicable", and how many chose each level."""
+
+    section: Section
+    answered: int
+    not_applicable: int
+    level_counts: list[tuple[int, int]]
+    hidden: bool = False  # fewer than the threshold rated this section: counts withheld
+
+
+@dataclass(frozen=True)
+class QuestionComments:
+    question: Question
+    comments: list[str]
+
+
+@dataclass(frozen=True)
+class FrameworkFigures:
+    version: FrameworkVersion
+    sections: list[SectionFigures]
+    comments: list[QuestionComments]
+
+
+@dataclass(frozen=True)
+class TeamResults:
+    """Team-level figures, empty unless enough members have completed their answers."""
+
+    threshold: int
+    completed: int
+    frameworks: list[FrameworkFigures]
+    submitted: bool = True
+
+    @property
+    def visible(self) -> bool:
+        return self.submitted and self.completed >= self.threshold
+
+
+def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> TeamResults:
+    """Per-section counts and members' comments, aggregated in SQL (four queries at most)."""
+    threshold = settings.ANONYMITY_THRESHOLD
+    responses = member_responses(assessment)
+    completed = responses.count()
+    # Figures appear only once the assessment is submitted: while it is open, the
+    # change after each person completes would give away that person's answers.
+    submitted = assessment.is_closed
+    if completed < threshold or not submitted:
+        return TeamResults(
+            threshold=threshold, completed=completed, frameworks=[], submitted=submitted
+        )
+
+    # Answers carry their section (see Answer.section): no join to the questions here.
+    answers = Answer.objects.filter(response__in=responses, section__version__in=versions)
+    level_counts = {f"level_{n}": Count("pk", filter=Q(level=n)) for n in LEVELS}
+    stats = {
+        row["section"]: row
+        for row in answers.order_by()
+        .values("section")
+        .annotate(
+            answered=Count("pk", filter=Q(level__isnull=False) | Q(not_applicable=True)),
+            raters=Count("response", distinct=True, filter=Q(level__isnull=False)),
+            not_applicable=Count("pk", filter=Q(not_applicable=True)),
+            **level_counts,
+        )
+    }
+    sections = Section.objects.filter(version__in=versions).order_by("position")
+    sections_by_version: dict[int, list[SectionFigures]] = defaultdict(list)
+    for section in sections:
+        row = stats.get(section.pk, {})
+        hidden = row.get("raters", 0) < threshold
+        sections_by_version[section.version_id].append(
+            SectionFigures(
+                section=section,
+                answered=row.get("answered", 0),
+                not_applicable=row.get("not_applicable", 0),
+                level_counts=[(n, 0 if hidden else row.get(f"level_{n}", 0)) for n in LEVELS],
+                hidden=hidden,
+            )
+        )
+
+    # Grouped by question and sorted by text, so nothing hints at who wrote what.
+    comments = (
+        answers.exclude(comment="")
+        .select_related("question")
+        .order_by("question__section__position", "question__position", "comment")
+    )
+    comments_by_version: dict[int, list[QuestionComments]] = defaultdict(list)
+    for answer in comments:
+        grouped = comments_by_version[answer.question.version_id]
+        if not grouped or grouped[-1].question.pk != answer.question.pk:
+            grouped.append(QuestionComments(question=answer.question, comments=[]))
+        grouped[-1].comments.append(answer.comment)
+
+    return TeamResults(
+        threshold=threshold,
+        completed=completed,
+        frameworks=[
+            FrameworkFigures(
+                version=version,
+                sections=sections_by_version[version.pk],
+                comments=comments_by_version[version.pk],
+            )
+            for version in versions
+        ],
+    )

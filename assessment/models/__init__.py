@@ -1,0 +1,53 @@
+"""The assessment app's models, one module per concern; import them from here.
+
+State changes happen in ``services/`` as conditional updates; nothing here has
+logic in ``save()`` or signals. Rules that several places need (who counts as a
+team member, whether results may show) live here as model methods and QuerySets.
+"""
+
+from assessment.models.assessments import Assessment, Invitation, SectionTarget
+from assessment.models.consultants import Consultancy, ConsultantGrant, ConsultantMembership
+from assessment.models.exports import BulkExport, ReportCache
+from assessment.models.organisations import (
+    ManagerInvitation,
+    Membership,
+    Organisation,
+    RosterEntry,
+    Team,
+    token_digest,
+)
+from assessment.models.responses import COMMENT_MAX_LENGTH, Answer, Response
+from assessment.models.review import (
+    AUDIT_FIELD_LABELS,
+    AssessorProfile,
+    Assignment,
+    AuditEvent,
+    Decision,
+    Moderation,
+)
+
+__all__ = [
+    "AUDIT_FIELD_LABELS",
+    "COMMENT_MAX_LENGTH",
+    "Answer",
+    "Assessment",
+    "AssessorProfile",
+    "Assignment",
+    "AuditEvent",
+    "BulkExport",
+    "Consultancy",
+    "ConsultantGrant",
+    "ConsultantMembership",
+    "Decision",
+    "Invitation",
+    "ManagerInvitation",
+    "Membership",
+    "Moderation",
+    "Organisation",
+    "ReportCache",
+    "Response",
+    "RosterEntry",
+    "SectionTarget",
+    "Team",
+    "token_digest",
+]

@@ -1,0 +1,127 @@
+"""Team assessments, their invitations and the managers' section targets."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from assessment.models.organisations import Organisation, Team
+from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion
+
+
+class Assessment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        RETURNED = "returned", _("Returned for revision")
+        APPROVED = "approved", _("Approved")
+
+    # Submitted, or past it: the answers are closed and team results may show.
+    CLOSED_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED, Status.APPROVED)
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("organisation"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("team")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    framework_versions = models.ManyToManyField(
+        FrameworkVersion, related_name="assessments", verbose_name=_("frameworks")
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessment:detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED_STATUSES
+
+
+class Invitation(models.Model):
+    """A team member's invitation to answer; the link's token is stored only as a hash."""
+
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("assessment"),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"))
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    token_expires_at = models.DateTimeField(_("link expires at"))
+    token_used_at = models.DateTimeField(_("link used at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "email"], name="invitation_unique_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class SectionTarget(models.Model):
+    """The level a manager aims for in one section; without one, one level above today's."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="targets", verbose_name=_("assessment")
+    )
+    section = models.ForeignKey(
+        "frameworks.Section", on_delete=models.PROTECT, related_name="+", verbose_name=_("section")
+    )
+    level = models.PositiveSmallIntegerField(_("target level"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("section target")
+        verbose_name_plural = _("section targets")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "section"], name="target_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=SCALE_MIN, level__lte=SCALE_MAX),
+                name="target_level_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.level}"

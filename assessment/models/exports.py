@@ -1,0 +1,84 @@
+"""Rendered reports kept for every node, and consultants' bulk exports."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessment.models.assessments import Assessment
+from assessment.models.consultants import Consultancy
+
+
+class ReportCache(models.Model):
+    """A rendered PDF report, kept in the database so any web node can serve it.
+
+    The key covers everything that can change the report; a changed assessment
+    gets a new key, and its older entries are dropped when the new one is made.
+    """
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="+", verbose_name=_("assessment")
+    )
+    pdf = models.BinaryField(_("PDF"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cached report")
+        verbose_name_plural = _("cached reports")
+
+    def __str__(self) -> str:
+        return f"Report for {self.assessment_id}"
+
+
+class BulkExport(models.Model):
+    """A ZIP of PDF reports made by a background task; progress and result in the database."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    consultancy = models.ForeignKey(
+        Consultancy, on_delete=models.CASCADE, related_name="bulk_exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assessments = models.ManyToManyField(Assessment, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("reports"), default=0)
+    done = models.PositiveIntegerField(_("reports done"), default=0)
+    failures = models.JSONField(_("failures"), default=list, blank=True)
+    archive = models.BinaryField(_("ZIP archive"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When the task last moved on (started, or finished a report): a running export
+    # that stops moving has lost its worker.
+    progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    # Beyond the longest one report may take (REPORT_TIMEOUT_SECONDS), this much more
+    # silence means the worker has gone.
+    STALL_GRACE_SECONDS = 120
+
+    class Meta:
+        verbose_name = _("bulk export")
+        verbose_name_plural = _("bulk exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Bulk export {self.pk} ({self.done}/{self.total})"
+
+    def has_stalled(self, now: datetime | None = None) -> bool:
+        """Running, but silent for longer than any one report may take: the worker that
+        ran it was killed or lost its database, and nothing will finish it."""
+        if self.status != self.Status.RUNNING:
+            return False
+        silence = (now or timezone.now()) - (self.progress_at or self.created_at)
+        limit = settings.REPORT_TIMEOUT_SECONDS + self.STALL_GRACE_SECONDS
+        return silence.total_seconds() > limit

@@ -1,0 +1,129 @@
+"""Responses and their answers."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessment.models.assessments import Assessment, Invitation
+from frameworks.models import SCALE_MAX, SCALE_MIN, Question
+
+COMMENT_MAX_LENGTH = 2000
+
+
+class Response(models.Model):
+    """One person's answers to one assessment: an invitee's, or a signed-in manager's."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CLOSED = "closed", _("Closed unfinished")
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="responses", verbose_name=_("assessment")
+    )
+    invitation = models.OneToOneField(
+        Invitation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response",
+        verbose_name=_("invitation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responses",
+        verbose_name=_("user"),
+    )
+    is_manager_view = models.BooleanField(
+        _("manager's self-assessment"),
+        default=False,
+        help_text=_("The manager's own answers, kept apart from the team's."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IN_PROGRESS
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(invitation__isnull=False) | models.Q(user__isnull=False),
+                name="response_has_respondent",
+            ),
+            models.UniqueConstraint(
+                fields=["assessment", "user"],
+                condition=models.Q(user__isnull=False),
+                name="response_unique_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Response {self.pk} to {self.assessment}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+
+class Answer(models.Model):
+    """A rating (1-5), or "not applicable / don't know" (level empty, not_applicable set)."""
+
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response")
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+    )
+    # The question's section, copied when the answer is first written (questions never
+    # move: versions are immutable). Results then sum answers per respondent and
+    # section from one covering index, without joining every answer to its question.
+    section = models.ForeignKey(
+        "frameworks.Section",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("section"),
+    )
+    level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
+    not_applicable = models.BooleanField(_("not applicable / don't know"), default=False)
+    comment = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH, blank=True)
+    revision = models.PositiveIntegerField(
+        _("revision"), default=1, help_text=_("Raised by every save; stale saves are refused.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [
+            models.Index(
+                fields=["response", "section", "level", "not_applicable"],
+                name="answer_totals_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="answer_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__isnull=True)
+                | models.Q(level__gte=SCALE_MIN, level__lte=SCALE_MAX),
+                name="answer_level_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(level__isnull=False, not_applicable=True),
+                name="answer_level_or_not_applicable",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.code}: {self.level or '-'}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.level is not None or self.not_applicable

@@ -1,0 +1,24 @@
+"""Every read, one module per audience; each states its query count in its docstring.
+
+- ``manager``: dashboard, teams, assessment detail, invitations, grants, joining links;
+- ``respondent``: the questionnaire pages and their progress;
+- ``results``: scored results, charts and the team's figures (manager, reports, exports);
+- ``review``: the assessor's page and the audit history;
+- ``staff``: the review queue;
+- ``consultant``: the portfolio and bulk exports;
+- ``common``: query pieces the others share.
+
+Import the module for the audience: ``from assessment.selectors import manager``.
+"""
+
+from assessment.selectors import (
+    common,
+    consultant,
+    manager,
+    respondent,
+    results,
+    review,
+    staff,
+)
+
+__all__ = ["common", "consultant", "manager", "respondent", "results", "review", "staff"]

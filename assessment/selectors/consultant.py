@@ -1,0 +1,209 @@
+"""Reads for consultants: the portfolio of client results and the bulk export choices."""
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F, OuterRef, QuerySet, Subquery
+
+from assessment import access, scoring
+from assessment.models import (
+    Assessment,
+    BulkExport,
+    Consultancy,
+    Organisation,
+    Team,
+)
+from assessment.selectors import results
+from frameworks.models import FrameworkVersion
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    key: str
+    score: float | None
+    level: int | None
+    label: str  # the level's label in this framework version
+
+
+@dataclass
+class HeatRow:
+    team: Team
+    assessment: Assessment
+    cells: list[HeatCell]
+    overall: float | None
+    overall_level: int | None
+    change: float | None  # overall score against the previous closed assessment
+    previous_title: str | None
+
+
+@dataclass
+class Heatmap:
+    """Teams by sections of one framework."""
+
+    slug: str
+    name: str
+    columns: list[tuple[str, str]]  # section key, name
+    rows: list[HeatRow]
+    level_labels: dict[int, str]
+
+
+@dataclass
+class Portfolio:
+    organisations: list[Organisation]
+    frameworks: list[tuple[str, str]]  # slug, name: every framework a client used
+    heatmaps: list[Heatmap]
+    hidden: list[results.AssessmentResults]  # latest assessments whose results don't show
+    without_results: list[Team]  # client teams with no closed assessment (in the filter)
+    organisation_pk: int | None = None
+    framework_slug: str = ""
+
+
+def previous_overall(panel: results.FrameworkPanel) -> float | None:
+    """The previous assessment's overall score, from the panel's trend (no query).
+
+    The earlier section scores are weighted as the current version weights them, which
+    is the comparison the trend table draws section by section.
+    """
+    if panel.trend is None:
+        return None
+    before = {point.key: point.previous for point in panel.trend}
+    sections = [replace(s, score=before.get(s.key)) for s in panel.team.sections]
+    return scoring.framework_result(sections).overall
+
+
+def consultant_portfolio(
+    user: AbstractBaseUser, *, organisation_pk: int | None = None, framework_slug: str = ""
+) -> Portfolio:
+    """The latest closed assessment of every client team, as one heatmap per framework.
+
+    Queries: 4 to find client organisations, frameworks, teams and their latest
+    assessments, then ``results.assessment_results`` once per team with a closed
+    assessment (7 queries when results show, 2 when they don't). The trend comes from
+    that same call, so it costs nothing more: 4 + at most 7 per team.
+    """
+    organisations = list(access.client_organisations(user).order_by("name", "pk"))  # query 1
+    frameworks = _client_frameworks(organisations)  # query 2
+    chosen = [o for o in organisations if organisation_pk in (None, o.pk)]
+    latest = Assessment.objects.filter(team=OuterRef("pk"), status__in=Assessment.CLOSED_STATUSES)
+    if framework_slug:
+        latest = latest.filter(framework_versions__framework__slug=framework_slug)
+    latest = latest.order_by(F("submitted_at").desc(nulls_last=True), "-created_at", "-pk")
+    teams = list(  # query 3
+        Team.objects.filter(organisation__in=chosen)
+        .select_related("organisation")
+        .annotate(latest_id=Subquery(latest.values("pk")[:1]))
+        .order_by("organisation__name", "organisation_id", "name")
+    )
+    assessments = Assessment.objects.select_related("team", "organisation").in_bulk(  # query 4
+        [t.latest_id for t in teams if t.latest_id]
+    )
+
+    hidden: list[results.AssessmentResults] = []
+    names: dict[str, str] = {}
+    columns: dict[str, dict[str, str]] = defaultdict(dict)
+    labels: dict[str, dict[int, str]] = {}
+    rows: dict[str, list[HeatRow]] = defaultdict(list)
+    for team in teams:
+        assessment = assessments.get(team.latest_id)
+        if assessment is None:
+            continue
+        found = results.assessment_results(assessment)
+        if not found.visible:
+            hidden.append(found)
+            continue
+        for panel in found.panels:
+            if framework_slug and panel.slug != framework_slug:
+                continue
+            names.setdefault(panel.slug, panel.name)
+            labels.setdefault(panel.slug, panel.level_labels)
+            for row in panel.rows:
+                columns[panel.slug].setdefault(row.key, row.name)
+            before = previous_overall(panel)
+            overall = panel.team.overall
+            rows[panel.slug].append(
+                HeatRow(
+                    team=team,
+                    assessment=assessment,
+                    cells=[
+                        HeatCell(r.key, r.team.score, r.team.level, r.level_label)
+                        for r in panel.rows
+                    ],
+                    overall=overall,
+                    overall_level=panel.team.overall_level,
+                    change=None if overall is None or before is None else overall - before,
+                    previous_title=panel.previous_title,
+                )
+            )
+    heatmaps = []
+    for slug in sorted(rows):
+        keys = list(columns[slug])
+        for row in rows[slug]:
+            # Versions may differ between teams: line the cells up by section key.
+            by_key = {cell.key: cell for cell in row.cells}
+            row.cells = [by_key.get(key, HeatCell(key, None, None, "")) for key in keys]
+        heatmaps.append(
+            Heatmap(
+                slug=slug,
+                name=names[slug],
+                columns=list(columns[slug].items()),
+                rows=rows[slug],
+                level_labels=labels[slug],
+            )
+        )
+    return Portfolio(
+        organisations=organisations,
+        frameworks=frameworks,
+        heatmaps=heatmaps,
+        hidden=hidden,
+        without_results=[t for t in teams if not t.latest_id],
+        organisation_pk=organisation_pk,
+        framework_slug=framework_slug,
+    )
+
+
+def _client_frameworks(organisations: list[Organisation]) -> list[tuple[str, str]]:
+    """(slug, short name) of every framework in the clients' closed assessments; one query."""
+    found: dict[str, str] = {}
+    for slug, name in (
+        FrameworkVersion.objects.filter(
+            assessments__organisation__in=organisations,
+            assessments__status__in=Assessment.CLOSED_STATUSES,
+        )
+        .order_by("framework__slug", "-number")
+        .values_list("framework__slug", "short_name")
+        .distinct()
+    ):
+        found.setdefault(slug, name)  # the newest version's name
+    return list(found.items())
+
+
+def bulk_export_failures(*, export: BulkExport, by: AbstractBaseUser) -> list[dict]:
+    """The export's failed reports that may still be named to the user (one query, none
+    without failures). A client that has withdrawn access, by revoking or letting its
+    grant expire, takes the names of its reports with it, as it takes their file."""
+    if not export.failures:
+        return []
+    shared = set(
+        export.assessments.filter(
+            organisation__in=access.organisations_shared_with(by, export.consultancy)
+        ).values_list("pk", flat=True)
+    )
+    return [failure for failure in export.failures if failure.get("assessment_id") in shared]
+
+
+def bulk_export_choices(*, consultancy: Consultancy, by: AbstractBaseUser) -> QuerySet:
+    """Each client team's latest closed assessment, in one query, for the checklist."""
+    latest = (
+        Assessment.objects.filter(team=OuterRef("team"), status__in=Assessment.CLOSED_STATUSES)
+        .order_by(F("submitted_at").desc(nulls_last=True), "-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    return (
+        Assessment.objects.filter(
+            organisation__in=access.organisations_shared_with(by, consultancy),
+            pk=Subquery(latest),
+        )
+        .select_related("organisation", "team")
+        .order_by("organisation__name", "team__name")
+    )

@@ -1,0 +1,193 @@
+"""Read queries for the manager pages, each in a constant number of queries.
+
+Team figures never expose one person's answers: they are counts over completed
+member responses, and only from ``settings.ANONYMITY_THRESHOLD`` of them.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessment.errors import ServiceError
+from assessment.models import (
+    Assessment,
+    ConsultantGrant,
+    Invitation,
+    ManagerInvitation,
+    Membership,
+    Organisation,
+    Response,
+    Team,
+    token_digest,
+)
+from assessment.selectors.common import count_per_assessment, versions_prefetch
+from frameworks.models import FrameworkVersion
+
+# --- dashboard and team pages ------------------------------------------------------
+
+
+def organisation_teams(organisation: Organisation) -> QuerySet[Team]:
+    return Team.objects.filter(organisation=organisation).annotate(roster_size=Count("roster"))
+
+
+def organisation_assessments(
+    organisation: Organisation, *, user: AbstractBaseUser
+) -> QuerySet[Assessment]:
+    """Assessments with completion counts ("n of m") and the manager's own response status."""
+    own_status = Response.objects.filter(assessment=OuterRef("pk"), user=user).values("status")[:1]
+    return (
+        Assessment.objects.filter(organisation=organisation)
+        .select_related("team")
+        .prefetch_related(versions_prefetch())
+        .annotate(
+            invited_count=count_per_assessment(Invitation.objects.filter(revoked_at__isnull=True)),
+            completed_count=count_per_assessment(
+                Response.objects.filter(
+                    invitation__isnull=False,
+                    invitation__revoked_at__isnull=True,
+                    status=Response.Status.COMPLETED,
+                )
+            ),
+            own_response_status=Subquery(own_status),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def team_assessments(team: Team) -> QuerySet[Assessment]:
+    return team.assessments.prefetch_related(versions_prefetch()).order_by("-created_at", "-pk")
+
+
+def organisation_managers(organisation: Organisation) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organisation=organisation, role=Membership.Role.MANAGER)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+
+
+def pending_manager_invitations(organisation: Organisation) -> QuerySet[ManagerInvitation]:
+    return ManagerInvitation.objects.filter(
+        organisation=organisation, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("email")
+
+
+# --- assessment detail ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationRow:
+    """One invitee as the manager sees them: progress only, never answers."""
+
+    invitation: Invitation
+    status: str  # not_sent, sent, opened, in_progress, completed, closed, revoked
+    can_resend: bool
+    can_revoke: bool
+
+
+def invitation_rows(assessment: Assessment) -> list[InvitationRow]:
+    invitations = (
+        Invitation.objects.filter(assessment=assessment)
+        .select_related("response")
+        .annotate(answer_count=Count("response__answers"))
+        .order_by("email")
+    )
+    editable = assessment.status in (Assessment.Status.DRAFT, Assessment.Status.OPEN)
+    rows = []
+    for invitation in invitations:
+        response = getattr(invitation, "response", None)
+        if invitation.is_revoked:
+            status = "revoked"
+        elif response is not None and response.status == Response.Status.COMPLETED:
+            status = "completed"
+        elif response is not None and response.status == Response.Status.CLOSED:
+            status = "closed"
+        elif response is not None and invitation.answer_count:
+            status = "in_progress"
+        elif response is not None or invitation.token_used_at is not None:
+            status = "opened"
+        elif invitation.send_count:
+            status = "sent"
+        else:
+            status = "not_sent"
+        finished = status in ("revoked", "completed", "closed")
+        rows.append(
+            InvitationRow(
+                invitation=invitation,
+                status=status,
+                can_resend=assessment.is_open and not finished,
+                can_revoke=editable and not finished,
+            )
+        )
+    return rows
+
+
+def assessment_versions(assessment: Assessment) -> list[FrameworkVersion]:
+    return list(
+        assessment.framework_versions.select_related("framework").order_by("framework__slug")
+    )
+
+
+def response_counts(assessment: Assessment) -> dict[str, int]:
+    """How many responses are completed and how many are still in progress."""
+    return assessment.responses.aggregate(
+        completed=Count("pk", filter=Q(status=Response.Status.COMPLETED)),
+        in_progress=Count("pk", filter=Q(status=Response.Status.IN_PROGRESS)),
+    )
+
+
+def manager_response(assessment: Assessment, *, user: AbstractBaseUser) -> Response | None:
+    return Response.objects.filter(assessment=assessment, user=user).first()
+
+
+# --- review queue (staff) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grant: ConsultantGrant
+    status: str  # "current", "expired" or "revoked"
+    status_label: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == "current"
+
+
+def organisation_grants(
+    organisation: Organisation, *, now: datetime | None = None
+) -> list[GrantRow]:
+    """Every grant the organisation made, newest first, with its status (one query)."""
+    now = now or timezone.now()
+    rows = []
+    for grant in ConsultantGrant.objects.filter(organisation=organisation).select_related(
+        "consultancy"
+    ):
+        if grant.revoked_at is not None:
+            status, label = "revoked", _("Revoked")
+        elif grant.expires_at <= now:
+            status, label = "expired", _("Expired")
+        else:
+            status, label = "current", _("Current")
+        rows.append(GrantRow(grant=grant, status=status, status_label=label))
+    return rows
+
+
+def manager_invitation_for_token(token: str) -> ManagerInvitation:
+    """The open invitation for a token, or ServiceError saying why it cannot be used."""
+    invitation = (
+        ManagerInvitation.objects.filter(token_hash=token_digest(token))
+        .select_related("organisation")
+        .first()
+    )
+    if invitation is None:
+        raise ServiceError(_("This invitation link is not valid. Check that it is complete."))
+    if invitation.accepted_at is not None:
+        raise ServiceError(_("This invitation has already been accepted. Sign in instead."))
+    if invitation.expires_at <= timezone.now():
+        raise ServiceError(_("This invitation has expired. Ask a manager to invite you again."))
+    return invitation
