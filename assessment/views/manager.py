@@ -11,15 +11,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, selectors, services
-from assessment.forms import (
+from assessment.forms.manager import (
     AddressesForm,
     AssessmentForm,
     ManagerInviteForm,
-    ManagerJoinForm,
     RosterEntryForm,
-    SignUpForm,
     TeamForm,
 )
+from assessment.forms.public import ManagerJoinForm, SignUpForm
 from assessment.models import Assessment, Organisation
 from frameworks import selectors as framework_selectors
 from frameworks.models import SCALE_MAX, SCALE_MIN

@@ -54,12 +54,8 @@ from playwright.sync_api import Error as PlaywrightError
 from pytest_django.live_server_helper import LiveServer
 
 from assessment import reports, services
-from assessment.forms import (
-    AssessmentForm,
-    RosterEntryForm,
-    SignUpForm,
-    TeamForm,
-)
+from assessment.forms.manager import AssessmentForm, RosterEntryForm, TeamForm
+from assessment.forms.public import SignUpForm
 from assessment.models import (
     Assessment,
     AssessorProfile,
