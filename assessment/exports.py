@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from assessment import scoring, selectors
-from assessment.models import Answer, Assessment
+from assessment.models import Answer, Assessment, Response
 
 Cell = str | int | float | Decimal | None
 Table = tuple[list[str], list[list[Cell]]]
@@ -121,7 +121,9 @@ def answers_table(
         _("Not applicable"),
     ]
     answers = list(
-        Answer.objects.filter(response__in=selectors.common.member_responses(assessment))
+        Answer.objects.filter(
+            response__in=Response.objects.members().completed().filter(assessment=assessment)
+        )
         .order_by()
         .values_list(
             "response_id",

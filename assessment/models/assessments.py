@@ -20,6 +20,8 @@ class Assessment(models.Model):
 
     # Submitted, or past it: the answers are closed and team results may show.
     CLOSED_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED, Status.APPROVED)
+    # Before submission: invitees can still be added, sent, renewed or revoked.
+    INVITING_STATUSES = (Status.DRAFT, Status.OPEN)
 
     organisation = models.ForeignKey(
         Organisation,
@@ -63,6 +65,17 @@ class Assessment(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATUSES
+
+    @property
+    def accepts_invitations(self) -> bool:
+        """Whether invitees may still be added, sent or revoked: a draft or an open one."""
+        return self.status in self.INVITING_STATUSES
+
+    def results_visible(self, completed_members: int) -> bool:
+        """Whether team figures may show: only once the answers are closed (while open, the
+        change after each completion would give that person's answers away), and only from
+        ``ANONYMITY_THRESHOLD`` completed member responses (see ``Response.objects.members``)."""
+        return self.is_closed and completed_members >= settings.ANONYMITY_THRESHOLD
 
 
 class Invitation(models.Model):

@@ -11,6 +11,17 @@ from frameworks.models import SCALE_MAX, SCALE_MIN, Question
 COMMENT_MAX_LENGTH = 2000
 
 
+class ResponseQuerySet(models.QuerySet):
+    def members(self) -> "ResponseQuerySet":
+        """Team members' responses: invited, and not a manager's own view. Only these count
+        towards team figures and the anonymity threshold. (``selectors.results._TOTALS_SQL``
+        restates this rule in SQL.)"""
+        return self.filter(invitation__isnull=False, is_manager_view=False)
+
+    def completed(self) -> "ResponseQuerySet":
+        return self.filter(status=Response.Status.COMPLETED)
+
+
 class Response(models.Model):
     """One person's answers to one assessment: an invitee's, or a signed-in manager's."""
 
@@ -48,6 +59,8 @@ class Response(models.Model):
     )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("response")

@@ -3,10 +3,6 @@
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from assessment.models import (
-    Assessment,
-    Response,
-)
 from frameworks.models import FrameworkVersion
 
 
@@ -26,14 +22,4 @@ def versions_prefetch() -> Prefetch:
     return Prefetch(
         "framework_versions",
         queryset=FrameworkVersion.objects.select_related("framework").order_by("framework__slug"),
-    )
-
-
-def member_responses(assessment: Assessment) -> QuerySet[Response]:
-    """Completed responses of invited team members; the manager's own view is not one."""
-    return Response.objects.filter(
-        assessment=assessment,
-        invitation__isnull=False,
-        is_manager_view=False,
-        status=Response.Status.COMPLETED,
     )

@@ -46,11 +46,8 @@ def organisation_assessments(
         .annotate(
             invited_count=count_per_assessment(Invitation.objects.filter(revoked_at__isnull=True)),
             completed_count=count_per_assessment(
-                Response.objects.filter(
-                    invitation__isnull=False,
-                    invitation__revoked_at__isnull=True,
-                    status=Response.Status.COMPLETED,
-                )
+                # "n of m": m counts invitations still standing, so n does too.
+                Response.objects.members().completed().filter(invitation__revoked_at__isnull=True)
             ),
             own_response_status=Subquery(own_status),
         )
@@ -96,7 +93,7 @@ def invitation_rows(assessment: Assessment) -> list[InvitationRow]:
         .annotate(answer_count=Count("response__answers"))
         .order_by("email")
     )
-    editable = assessment.status in (Assessment.Status.DRAFT, Assessment.Status.OPEN)
+    editable = assessment.accepts_invitations
     rows = []
     for invitation in invitations:
         response = getattr(invitation, "response", None)

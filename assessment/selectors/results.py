@@ -23,12 +23,10 @@ from assessment.models import (
     Response,
     SectionTarget,
 )
-from assessment.selectors.common import member_responses
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
 NO_LOSER_FRAMEWORKS = frozenset({"win4"})
-REVIEWED_STATUSES = Assessment.CLOSED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ class AssessmentResults:
 
     @property
     def visible(self) -> bool:
-        return self.submitted and self.completed_members >= self.threshold
+        return self.assessment.results_visible(self.completed_members)
 
 
 @dataclass
@@ -105,20 +103,19 @@ def assessment_results(
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
     responses = list(  # query 2
-        Response.objects.filter(
-            Q(invitation__isnull=False, is_manager_view=False)
-            | Q(is_manager_view=True, user_id=viewer_id),
-            assessment_id__in=list(versions),
-            status=Response.Status.COMPLETED,
-        ).values_list("pk", "assessment_id", "is_manager_view", "invitation_id")
+        (
+            Response.objects.members()
+            | Response.objects.filter(is_manager_view=True, user_id=viewer_id)
+        )
+        .completed()
+        .filter(assessment_id__in=list(versions))
+        .values_list("pk", "assessment_id", "is_manager_view", "invitation_id")
     )
     members = sum(
         1 for _pk, a, manager, inv in responses if a == assessment.pk and inv and not manager
     )
-    # Only once submitted: while open, the change after each completion would give
-    # that person's answers away.
-    submitted = assessment.status in REVIEWED_STATUSES
-    if members < threshold or not submitted:
+    submitted = assessment.is_closed
+    if not assessment.results_visible(members):
         return AssessmentResults(assessment, members, threshold, panels=[], submitted=submitted)
 
     version_ids = {v["version_id"] for rows in versions.values() for v in rows}
@@ -178,7 +175,7 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
             Q(assessment=assessment)
             | Q(
                 assessment__team_id=assessment.team_id,
-                assessment__status__in=REVIEWED_STATUSES,
+                assessment__status__in=Assessment.CLOSED_STATUSES,
                 assessment__created_at__lt=assessment.created_at,
             )
         )
@@ -236,6 +233,7 @@ FROM (
         SELECT id FROM assessment_response
         WHERE assessment_id IN ({placeholders})
           AND status = %s
+          -- Response.objects.members() (invited, not a manager's view), or the viewer's own
           AND ((invitation_id IS NOT NULL AND NOT is_manager_view)
                OR (is_manager_view AND user_id = %s))
     )
@@ -546,21 +544,16 @@ class TeamResults:
     completed: int
     frameworks: list[FrameworkFigures]
     submitted: bool = True
-
-    @property
-    def visible(self) -> bool:
-        return self.submitted and self.completed >= self.threshold
+    visible: bool = False  # Assessment.results_visible: closed, and enough members completed
 
 
 def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> TeamResults:
     """Per-section counts and members' comments, aggregated in SQL (four queries at most)."""
     threshold = settings.ANONYMITY_THRESHOLD
-    responses = member_responses(assessment)
+    responses = Response.objects.members().completed().filter(assessment=assessment)
     completed = responses.count()
-    # Figures appear only once the assessment is submitted: while it is open, the
-    # change after each person completes would give away that person's answers.
     submitted = assessment.is_closed
-    if completed < threshold or not submitted:
+    if not assessment.results_visible(completed):
         return TeamResults(
             threshold=threshold, completed=completed, frameworks=[], submitted=submitted
         )
@@ -610,6 +603,7 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
     return TeamResults(
         threshold=threshold,
         completed=completed,
+        visible=True,
         frameworks=[
             FrameworkFigures(
                 version=version,

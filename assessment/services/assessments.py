@@ -113,7 +113,7 @@ def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]
 
     On an open assessment the new invitations are sent at once.
     """
-    if assessment.status not in (Assessment.Status.DRAFT, Assessment.Status.OPEN):
+    if not assessment.accepts_invitations:
         raise ServiceError(_("This assessment no longer takes new invitations."))
     existing = {e.lower() for e in assessment.invitations.values_list("email", flat=True)}
     created = []
@@ -254,7 +254,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     An invitee who has completed keeps their answers; the check and the change
     happen under a row lock, so a completion at the same moment cannot slip between.
     """
-    if invitation.assessment.status not in (Assessment.Status.DRAFT, Assessment.Status.OPEN):
+    if not invitation.assessment.accepts_invitations:
         raise ServiceError(_("This assessment is closed; its invitations can no longer change."))
     response = Response.objects.select_for_update().filter(invitation=invitation).first()
     if response is not None and response.status == Response.Status.COMPLETED:

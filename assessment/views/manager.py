@@ -293,8 +293,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "own_response": selectors.manager.manager_response(assessment, user=request.user),
             "results": selectors.results.team_results(assessment, versions),
             "addresses_form": AddressesForm(),
-            "accepts_invitations": assessment.status
-            in (Assessment.Status.DRAFT, Assessment.Status.OPEN),
+            "accepts_invitations": assessment.accepts_invitations,
             **selectors.review.review_history(assessment),
         },
     )
