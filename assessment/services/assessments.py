@@ -25,7 +25,7 @@ from assessment.models import (
     Team,
     token_digest,
 )
-from assessment.services.audit import audit_record
+from assessment.services.audit import assessment_transition
 from assessment.services.common import (
     INVITATION_LINK_DAYS,
     ServiceError,
@@ -156,19 +156,16 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     """
     if not assessment.invitations.filter(revoked_at__isnull=True).exists():
         raise ServiceError(_("Invite at least one team member before opening the assessment."))
-    opened = Assessment.objects.filter(pk=assessment.pk, status=Assessment.Status.DRAFT).update(
-        status=Assessment.Status.OPEN, opened_at=timezone.now()
+    opened = assessment_transition(
+        assessment=assessment,
+        source=Assessment.Status.DRAFT,
+        target=Assessment.Status.OPEN,
+        by=by,
+        action=AuditEvent.Action.OPENED,
+        fields={"opened_at": timezone.now()},
     )
     if not opened:
         raise ServiceError(_("Only a draft assessment can be opened."))
-    assessment.refresh_from_db()
-    audit_record(
-        assessment=assessment,
-        actor=by,
-        action=AuditEvent.Action.OPENED,
-        before={"status": Assessment.Status.DRAFT},
-        after={"status": Assessment.Status.OPEN},
-    )
     _send_all(assessment.invitations.filter(revoked_at__isnull=True))
     return assessment
 
@@ -355,20 +352,18 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
                 "is needed before the assessment can be submitted for review."
             )
         )
-    submitted = Assessment.objects.filter(pk=locked.pk, status=Assessment.Status.OPEN).update(
-        status=Assessment.Status.SUBMITTED, submitted_at=timezone.now()
+    submitted = assessment_transition(
+        assessment=locked,
+        source=Assessment.Status.OPEN,
+        target=Assessment.Status.SUBMITTED,
+        by=by,
+        action=AuditEvent.Action.SUBMITTED,
+        fields={"submitted_at": timezone.now()},
     )
     if not submitted:
         return False
     Response.objects.filter(assessment=locked, status=Response.Status.IN_PROGRESS).update(
         status=Response.Status.CLOSED
-    )
-    audit_record(
-        assessment=locked,
-        actor=by,
-        action=AuditEvent.Action.SUBMITTED,
-        before={"status": Assessment.Status.OPEN},
-        after={"status": Assessment.Status.SUBMITTED},
     )
     # A resubmission after revision goes straight back to the assessor who returned it.
     assignment = Assignment.objects.filter(assessment=locked).select_related("assessor").first()
@@ -380,18 +375,16 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
 
 def review_start(*, assessment: Assessment, assignment: Assignment, by: AbstractBaseUser) -> None:
     """Submitted to in review, once an assessor is assigned; the assessor is told by e-mail."""
-    started = Assessment.objects.filter(
-        pk=assessment.pk, status=Assessment.Status.SUBMITTED
-    ).update(status=Assessment.Status.IN_REVIEW)
+    started = assessment_transition(
+        assessment=assessment,
+        source=Assessment.Status.SUBMITTED,
+        target=Assessment.Status.IN_REVIEW,
+        by=by,
+        action=AuditEvent.Action.REVIEW_STARTED,
+        recorded={"assessor": assignment.assessor_id},
+    )
     if not started:
         return
-    audit_record(
-        assessment=assessment,
-        actor=by,
-        action=AuditEvent.Action.REVIEW_STARTED,
-        before={"status": Assessment.Status.SUBMITTED},
-        after={"status": Assessment.Status.IN_REVIEW, "assessor": assignment.assessor_id},
-    )
     notify_after_commit(
         to=assignment.assessor.email,
         subject=_("An assessment is waiting for your review: %(title)s")

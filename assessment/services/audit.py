@@ -1,10 +1,15 @@
-"""The audit trail: one append-only row for every state change, assignment, moderation
-and decision. Services call ``audit_record`` inside the transaction that makes the change,
-so the record and the change land together or not at all."""
+"""The audit trail and state transitions.
+
+Every state change, assignment, moderation and decision leaves one append-only
+row. Services call ``audit_record`` (or ``assessment_transition``, which calls it)
+inside the transaction that makes the change, so the record and the change land
+together or not at all.
+"""
 
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 
 from assessment.models import Assessment, AuditEvent
 
@@ -24,3 +29,38 @@ def audit_record(
         before=before or {},
         after=after or {},
     )
+
+
+@transaction.atomic
+def assessment_transition(
+    *,
+    assessment: Assessment,
+    source: Assessment.Status,
+    target: Assessment.Status,
+    by: AbstractBaseUser | None,
+    action: AuditEvent.Action,
+    fields: dict[str, Any] | None = None,
+    recorded: dict[str, Any] | None = None,
+) -> bool:
+    """Move ``assessment`` from ``source`` to ``target`` and record it, in one transaction.
+
+    The change is a conditional UPDATE (``WHERE status = source``), so of two requests
+    racing for the same transition exactly one wins; the loser gets False and nothing
+    changes. On success ``assessment`` is refreshed and one audit row records the
+    status change, plus ``recorded`` (extra facts for the trail). ``fields`` are other
+    columns set by the same UPDATE (``submitted_at``…).
+    """
+    changed = Assessment.objects.filter(pk=assessment.pk, status=source).update(
+        status=target, **(fields or {})
+    )
+    if not changed:
+        return False
+    assessment.refresh_from_db()
+    audit_record(
+        assessment=assessment,
+        actor=by,
+        action=action,
+        before={"status": source},
+        after={"status": target, **(recorded or {})},
+    )
+    return True

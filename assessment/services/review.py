@@ -22,7 +22,7 @@ from assessment.models import (
 )
 from assessment.selectors.review import assessor_conflict
 from assessment.services.assessments import invitation_send, review_start
-from assessment.services.audit import audit_record
+from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
 from frameworks.models import SCALE_MAX, SCALE_MIN, Section
 
@@ -137,18 +137,16 @@ def _decide(
             )
     except IntegrityError:
         raise ServiceError(_("A decision on this review round was already made.")) from None
-    changed = Assessment.objects.filter(pk=locked.pk, status=Assessment.Status.IN_REVIEW).update(
-        status=new_status
+    changed = assessment_transition(
+        assessment=locked,
+        source=Assessment.Status.IN_REVIEW,
+        target=new_status,
+        by=assessor,
+        action=AuditEvent.Action(outcome),
+        recorded={"round": round_number, **fields},
     )
     if not changed:
         raise ServiceError(_("A decision on this review round was already made."))
-    audit_record(
-        assessment=locked,
-        actor=assessor,
-        action=AuditEvent.Action(outcome),
-        before={"status": Assessment.Status.IN_REVIEW},
-        after={"status": new_status, "round": round_number, **fields},
-    )
     for membership in Membership.objects.filter(organisation=locked.organisation).select_related(
         "user"
     ):
@@ -221,24 +219,27 @@ def decision_return(
 @transaction.atomic
 def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
     """Returned to open: respondents may revise (their answers reopen) and get a fresh link."""
-    reopened = Assessment.objects.filter(
-        pk=assessment.pk, status=Assessment.Status.RETURNED
-    ).update(status=Assessment.Status.OPEN, submitted_at=None)
+    # Revived first, so the trail can say how many; a refused reopen raises and this
+    # transaction undoes it.
+    revived_count = (
+        Response.objects.filter(
+            assessment=assessment,
+            status__in=[Response.Status.COMPLETED, Response.Status.CLOSED],
+        )
+        .exclude(invitation__revoked_at__isnull=False)
+        .update(status=Response.Status.IN_PROGRESS, completed_at=None)
+    )
+    reopened = assessment_transition(
+        assessment=assessment,
+        source=Assessment.Status.RETURNED,
+        target=Assessment.Status.OPEN,
+        by=by,
+        action=AuditEvent.Action.REOPENED,
+        fields={"submitted_at": None},
+        recorded={"responses_reopened": revived_count},
+    )
     if not reopened:
         raise ServiceError(_("Only an assessment returned for revision can be reopened."))
-    revived = Response.objects.filter(
-        assessment=assessment,
-        status__in=[Response.Status.COMPLETED, Response.Status.CLOSED],
-    ).exclude(invitation__revoked_at__isnull=False)
-    revived_count = revived.update(status=Response.Status.IN_PROGRESS, completed_at=None)
-    assessment.refresh_from_db()
-    audit_record(
-        assessment=assessment,
-        actor=by,
-        action=AuditEvent.Action.REOPENED,
-        before={"status": Assessment.Status.RETURNED},
-        after={"status": Assessment.Status.OPEN, "responses_reopened": revived_count},
-    )
     invitations = list(assessment.invitations.filter(revoked_at__isnull=True))
     transaction.on_commit(lambda: _resend_quietly(invitations))
     return assessment
