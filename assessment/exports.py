@@ -10,9 +10,12 @@ import csv
 import io
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -210,3 +213,39 @@ def to_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, title: st
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    extension: str
+    content_type: str
+
+
+CSV = FileFormat("csv", "text/csv; charset=utf-8")
+XLSX = FileFormat("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+PDF = FileFormat("pdf", "application/pdf")
+ZIP = FileFormat("zip", "application/zip")
+TABLE_FORMATS = {"csv": CSV, "xlsx": XLSX}
+
+
+def write_table(table: Table, file_format: FileFormat, *, title: str) -> bytes:
+    """The table as CSV or XLSX bytes (``title`` names the worksheet)."""
+    if file_format == XLSX:
+        return to_xlsx(*table, title=title)
+    return to_csv(*table)
+
+
+def file_name(assessment: Assessment, what: str, file_format: FileFormat) -> str:
+    """``<title slug>-<what>.<ext>``: an ASCII slug, so nothing in a title can break out
+    of the header or the file name."""
+    name = slugify(assessment.title)[:80].strip("-") or f"assessment-{assessment.pk}"
+    return f"{name}-{what}.{file_format.extension}"
+
+
+def attachment(content: bytes, *, filename: str, file_format: FileFormat) -> HttpResponse:
+    """A download: the browser saves it under ``filename`` and never renders it."""
+    return HttpResponse(
+        content,
+        content_type=file_format.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -30,7 +30,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from assessment import scoring, selectors
+from assessment import exports, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
 from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
 
@@ -243,9 +243,7 @@ def report_response(assessment: Assessment, *, viewer: AbstractBaseUser) -> Http
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    response = HttpResponse(report.pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
-    return response
+    return exports.attachment(report.pdf, filename=report.filename, file_format=exports.PDF)
 
 
 __all__ = ["MemoryFetcher", "RenderLimitExceeded", "render_report", "report_response"]

@@ -51,10 +51,16 @@ app_patterns = [
     path("assessments/<int:pk>/reopen/", manager.assessment_reopen, name="reopen"),
     # Reports and data exports.
     path("assessments/<int:pk>/report.pdf", exports.report_pdf, name="report_pdf"),
-    path("assessments/<int:pk>/scores.csv", exports.scores_csv, name="scores_csv"),
-    path("assessments/<int:pk>/scores.xlsx", exports.scores_xlsx, name="scores_xlsx"),
-    path("assessments/<int:pk>/answers.csv", exports.answers_csv, name="answers_csv"),
-    path("assessments/<int:pk>/answers.xlsx", exports.answers_xlsx, name="answers_xlsx"),
+    *(
+        path(
+            f"assessments/<int:pk>/{table}.{file_format}",
+            exports.table_download,
+            {"table": table, "file_format": file_format},
+            name=f"{table}_{file_format}",
+        )
+        for table in ("scores", "answers")
+        for file_format in ("csv", "xlsx")
+    ),
     path("assessments/<int:pk>/assessor/", manager.assessor_choose, name="assessor_choose"),
     # Consultants
     path("organisation/consultants/", consultant.consultant_grants, name="consultant_grants"),

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from assessment import access, selectors, services
-from assessment.models import Assessment, BulkExport
+from assessment import access, exports, selectors, services
+from assessment.forms.consultant import BulkExportForm
+from assessment.models import BulkExport
 
 DETAIL_TEMPLATE = "assessment/bulk/export_detail.html"
 
@@ -23,24 +24,24 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
     """Choose client teams' latest closed assessments, then start the export."""
     consultancy = access.consultancy_for(request.user)
     choices = selectors.consultant.bulk_export_choices(consultancy=consultancy, by=request.user)
-    chosen: set[int] = set()
-    if request.method == "POST":
-        chosen = {int(v) for v in request.POST.getlist("assessments") if v.isdigit()}
+    form = BulkExportForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
         try:
             export = services.bulk_export_start(
                 consultancy=consultancy,
                 by=request.user,
-                assessments=Assessment.objects.filter(pk__in=chosen),
+                assessments=form.cleaned_data["assessments"],
             )
         except services.ServiceError as error:
-            messages.error(request, str(error))
+            form.add_error("assessments", str(error))
         else:
             messages.success(request, _("Export started."))
             return redirect("assessment:bulk_detail", pk=export.pk)
     context = {
         "consultancy": consultancy,
         "choices": choices,
-        "chosen": chosen,
+        "form": form,
+        "chosen": form.chosen() if form.is_bound else set(),
         "max": services.BULK_EXPORT_MAX,
     }
     return render(
@@ -74,6 +75,4 @@ def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The finished ZIP as a download; 404 before then, or once a client withdrew access."""
     export, archive = access.export_archive_for_consultant(request.user, pk)
-    response = HttpResponse(archive, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="reports-{export.pk}.zip"'
-    return response
+    return exports.attachment(archive, filename=f"reports-{export.pk}.zip", file_format=exports.ZIP)

@@ -5,40 +5,19 @@ Everything a consultant opens goes through ``access.assessment_for_consultant``:
 a current grant (none, expired or revoked) the assessment is a 404.
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, exports, selectors, services
-from assessment.models import Consultancy, Organisation
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class GrantForm(forms.Form):
-    """Which consultancy, and for how many days. (Lives here: only this page uses it.)"""
-
-    consultancy = forms.ModelChoiceField(
-        label=gettext_lazy("Consultancy"),
-        queryset=Consultancy.objects.order_by("name"),
-        empty_label=gettext_lazy("Choose a consultancy"),
-    )
-    days = forms.IntegerField(
-        label=gettext_lazy("Days of access"),
-        min_value=services.GRANT_DAYS_MIN,
-        max_value=services.GRANT_DAYS_MAX,
-        initial=services.GRANT_DAYS_DEFAULT,
-        help_text=gettext_lazy("From 1 to 366 days. You can revoke access at any time."),
-    )
-
+from assessment.forms.consultant import PortfolioFilterForm
+from assessment.forms.manager import GrantForm
+from assessment.models import Organisation
 
 # --- managers: grants -------------------------------------------------------------------
 
@@ -107,18 +86,12 @@ def _grants_page(request: HttpRequest, organisation: Organisation, form: GrantFo
 def portfolio(request: HttpRequest) -> HttpResponse:
     """Client teams' latest closed results as heatmaps, filtered by organisation and framework."""
     consultancy = access.consultancy_for(request.user)
-    try:
-        organisation_pk = int(request.GET.get("organisation", ""))
-    except ValueError:
-        organisation_pk = None  # "all organisations", or a value we do not understand
-    framework_slug = slugify(request.GET.get("framework", ""))
-    found = selectors.consultant.consultant_portfolio(
-        request.user, organisation_pk=organisation_pk, framework_slug=framework_slug
-    )
+    form = PortfolioFilterForm(request.GET or None, user=request.user)
+    found = selectors.consultant.consultant_portfolio(request.user, **form.filters())
     return render(
         request,
         "assessment/consultant/portfolio.html",
-        {"consultancy": consultancy, "portfolio": found},
+        {"consultancy": consultancy, "portfolio": found, "form": form},
     )
 
 
@@ -147,11 +120,8 @@ def client_scores_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
             % {"title": assessment.title},
         )
         return redirect("assessment:portfolio")
-    content = exports.to_xlsx(*exports.scores_table(found), title=_("Scores"))
-    # An ASCII slug: nothing in the title can break out of the header or the file name.
-    name = slugify(assessment.title)[:80].strip("-") or f"assessment-{assessment.pk}"
-    return HttpResponse(
-        content,
-        content_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}-scores.xlsx"'},
+    return exports.attachment(
+        exports.write_table(exports.scores_table(found), exports.XLSX, title=_("Scores")),
+        filename=exports.file_name(assessment, "scores", exports.XLSX),
+        file_format=exports.XLSX,
     )

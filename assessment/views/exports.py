@@ -5,21 +5,18 @@ is submitted and enough members have completed their answers. Before that the
 manager is sent back to the assessment with the reason.
 """
 
+from typing import Literal
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assessment import access, exports
-from assessment.models import Assessment
 from assessment.selectors import results
-
-CSV = ("csv", "text/csv; charset=utf-8")
-XLSX = ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @require_GET
@@ -33,49 +30,30 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @never_cache
-def scores_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    """Section scores of every framework, one row each, as CSV."""
+def table_download(
+    request: HttpRequest,
+    pk: int,
+    *,
+    table: Literal["scores", "answers"],
+    file_format: Literal["csv", "xlsx"],
+) -> HttpResponse:
+    """Section scores of every framework (one row each), or every member's answers
+    (respondents numbered anonymously), as CSV or an Excel workbook. The URL fixes
+    ``table`` and ``file_format``; nothing here reads the request's parameters."""
     assessment = access.assessment_for_manager(request.user, pk)
     found = results.assessment_results(assessment)
     if not found.visible:
         return _not_available(request, found)
-    return _attachment(exports.to_csv(*exports.scores_table(found)), assessment, "scores", CSV)
-
-
-@require_GET
-@never_cache
-def scores_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    """Section scores of every framework, one row each, as an Excel workbook."""
-    assessment = access.assessment_for_manager(request.user, pk)
-    found = results.assessment_results(assessment)
-    if not found.visible:
-        return _not_available(request, found)
-    table = exports.scores_table(found)
-    return _attachment(exports.to_xlsx(*table, title=_("Scores")), assessment, "scores", XLSX)
-
-
-@require_GET
-@never_cache
-def answers_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every member's answers, respondents numbered anonymously, as CSV."""
-    assessment = access.assessment_for_manager(request.user, pk)
-    found = results.assessment_results(assessment)
-    if not found.visible:
-        return _not_available(request, found)
-    table = exports.answers_table(assessment, found=found)
-    return _attachment(exports.to_csv(*table), assessment, "answers", CSV)
-
-
-@require_GET
-@never_cache
-def answers_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every member's answers, respondents numbered anonymously, as an Excel workbook."""
-    assessment = access.assessment_for_manager(request.user, pk)
-    found = results.assessment_results(assessment)
-    if not found.visible:
-        return _not_available(request, found)
-    table = exports.answers_table(assessment, found=found)
-    return _attachment(exports.to_xlsx(*table, title=_("Answers")), assessment, "answers", XLSX)
+    if table == "scores":
+        rows, title = exports.scores_table(found), _("Scores")
+    else:
+        rows, title = exports.answers_table(assessment, found=found), _("Answers")
+    chosen = exports.TABLE_FORMATS[file_format]
+    return exports.attachment(
+        exports.write_table(rows, chosen, title=title),
+        filename=exports.file_name(assessment, table, chosen),
+        file_format=chosen,
+    )
 
 
 def _not_available(request: HttpRequest, found: results.AssessmentResults) -> HttpResponse:
@@ -95,16 +73,3 @@ def _not_available(request: HttpRequest, found: results.AssessmentResults) -> Ht
         ) % {"threshold": found.threshold}
     messages.error(request, message)
     return redirect("assessment:detail", pk=found.assessment.pk)
-
-
-def _attachment(
-    content: bytes, assessment: Assessment, what: str, kind: tuple[str, str]
-) -> HttpResponse:
-    extension, content_type = kind
-    # An ASCII slug: nothing in the title can break out of the header or the file name.
-    name = slugify(assessment.title)[:80].strip("-") or f"assessment-{assessment.pk}"
-    return HttpResponse(
-        content,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}-{what}.{extension}"'},
-    )
