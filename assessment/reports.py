@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from assessment import exports, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
 from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
+from assessment.services.reports import report_cache_store
 
 logger = logging.getLogger(__name__)
 
@@ -216,8 +217,7 @@ def render_report(
         return RenderedReport(pdf=bytes(cached), filename=filename, cached=True)
     html = report_html(assessment, viewer_id=viewer_id, consultancy=consultancy)
     pdf, served, refused = html_to_pdf(html, branding_assets(consultancy))
-    ReportCache.objects.filter(assessment=assessment).delete()  # older versions
-    ReportCache.objects.get_or_create(key=key, defaults={"assessment": assessment, "pdf": pdf})
+    report_cache_store(assessment=assessment, key=key, pdf=pdf)
     return RenderedReport(
         pdf=pdf,
         filename=filename,

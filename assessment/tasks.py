@@ -9,14 +9,14 @@ import logging
 import zipfile
 
 from django.conf import settings
-from django.db.models import F
 from django.tasks import task
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from assessment import reports
 from assessment.models import Assessment, BulkExport
+from assessment.services import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +51,13 @@ def make_bulk_export(export_id: int) -> None:
     Runs at most once: it starts only by moving the export from queued to running.
     One failed report is recorded by name and the rest carry on.
     """
-    started = BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.QUEUED).update(
-        status=BulkExport.Status.RUNNING, progress_at=timezone.now()
-    )
-    if not started:
+    if not bulk.bulk_export_claim(export_id=export_id):
         return
     try:
         with translation.override(settings.LANGUAGE_CODE):
             _build(export_id)
     except BaseException:
-        # Never leave an export "running" for ever: the page would poll it forever.
-        BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.RUNNING).update(
-            status=BulkExport.Status.FAILED, finished_at=timezone.now()
-        )
+        bulk.bulk_export_abandon(export_id=export_id)
         raise
 
 
@@ -72,7 +66,6 @@ def _build(export_id: int) -> None:
     assessments = export.assessments.select_related("organisation", "team").order_by(
         "organisation__name", "team__name", "title", "pk"
     )
-    running = BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.RUNNING)
     failures: list[dict[str, str | int]] = []
     taken: set[str] = set()
     rendered = 0
@@ -90,15 +83,11 @@ def _build(export_id: int) -> None:
                         "error": short_error(error),
                     }
                 )
-                running.update(done=F("done") + 1, failures=failures, progress_at=timezone.now())
+                bulk.bulk_export_progress(export_id=export_id, failures=failures)
                 continue
             archive.writestr(archive_name(assessment, taken), report.pdf)
             rendered += 1
-            running.update(done=F("done") + 1, progress_at=timezone.now())
-    status = BulkExport.Status.DONE if rendered else BulkExport.Status.FAILED
-    running.update(
-        status=status,
-        archive=buffer.getvalue() if rendered else None,
-        failures=failures,
-        finished_at=timezone.now(),
+            bulk.bulk_export_progress(export_id=export_id)
+    bulk.bulk_export_finish(
+        export_id=export_id, archive=buffer.getvalue() if rendered else None, failures=failures
     )

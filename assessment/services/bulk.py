@@ -5,6 +5,8 @@ from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -57,3 +59,45 @@ def bulk_export_start(
 
         transaction.on_commit(partial(make_bulk_export.enqueue, export.pk))
     return export
+
+
+# --- the task's writes: it claims the export, reports progress, and finishes it ---------
+
+
+def bulk_export_claim(*, export_id: int) -> bool:
+    """Queued to running; False when another worker (or an earlier run) has it already,
+    so a task enqueued twice runs once."""
+    return bool(
+        BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.QUEUED).update(
+            status=BulkExport.Status.RUNNING, progress_at=timezone.now()
+        )
+    )
+
+
+def bulk_export_progress(*, export_id: int, failures: list[dict] | None = None) -> None:
+    """One more report done (and the failures so far, when one failed); the page polls
+    ``progress_at`` to tell a working export from one whose worker died."""
+    fields: dict = {"done": F("done") + 1, "progress_at": timezone.now()}
+    if failures is not None:
+        fields["failures"] = failures
+    _running(export_id).update(**fields)
+
+
+def bulk_export_finish(*, export_id: int, archive: bytes | None, failures: list[dict]) -> None:
+    """Done with the ZIP, or failed when no report could be rendered."""
+    _running(export_id).update(
+        status=BulkExport.Status.DONE if archive else BulkExport.Status.FAILED,
+        archive=archive,
+        failures=failures,
+        finished_at=timezone.now(),
+    )
+
+
+def bulk_export_abandon(*, export_id: int) -> None:
+    """Failed, after an unexpected error: never leave an export "running" for ever (its
+    page would poll it for ever)."""
+    _running(export_id).update(status=BulkExport.Status.FAILED, finished_at=timezone.now())
+
+
+def _running(export_id: int) -> QuerySet[BulkExport]:
+    return BulkExport.objects.filter(pk=export_id, status=BulkExport.Status.RUNNING)
