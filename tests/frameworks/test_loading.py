@@ -8,13 +8,12 @@ from django.core.management import CommandError, call_command
 
 from frameworks.loading import (
     FrameworkFileError,
-    SyncStatus,
     parse_directory,
     parse_framework,
     parse_framework_file,
-    sync_frameworks,
 )
 from frameworks.models import Framework, FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.services import SyncStatus, sync_frameworks
 from tests.factories import framework_document, write_framework
 
 SHIPPED = {"holistic": 4, "win4": 4, "six-dimensions": 6, "service-definition": 4}
@@ -167,8 +166,7 @@ def test_shipped_files_are_plain_toml_without_unknown_keys():
 # --- sync: the database -------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_loading_twice_changes_nothing_the_second_time():
+def test_loading_twice_changes_nothing_the_second_time(no_frameworks):
     first = load()
     snapshot = database_snapshot()
     second = load()
@@ -179,8 +177,9 @@ def test_loading_twice_changes_nothing_the_second_time():
     assert database_snapshot() == snapshot
 
 
-@pytest.mark.django_db
-def test_the_shipped_frameworks_land_with_their_sections_and_questions(loaded_frameworks):
+def test_the_shipped_frameworks_land_with_their_sections_and_questions(no_frameworks):
+    load()
+
     for slug, sections in SHIPPED.items():
         version = FrameworkVersion.objects.get(framework__slug=slug)
         assert version.number == 1
@@ -219,8 +218,7 @@ def test_new_assessments_get_the_newest_version(tmp_path):
     assert Framework.objects.get(slug="demo").latest_version().number == 2
 
 
-@pytest.mark.django_db
-def test_an_invalid_file_loads_nothing_at_all(tmp_path):
+def test_an_invalid_file_loads_nothing_at_all(no_frameworks, tmp_path):
     good = write_framework(tmp_path, framework_document("good"))
     bad_document = framework_document("bad")
     bad_document["questions"][4]["section"] = "nowhere"
@@ -234,8 +232,7 @@ def test_an_invalid_file_loads_nothing_at_all(tmp_path):
     assert database_snapshot() == (0, 0, 0, 0, 0)
 
 
-@pytest.mark.django_db
-def test_a_failure_while_writing_rolls_everything_back(tmp_path):
+def test_a_failure_while_writing_rolls_everything_back(no_frameworks, tmp_path):
     parsed = [
         parse_framework_file(write_framework(tmp_path, framework_document("first"))),
         parse_framework_file(write_framework(tmp_path, framework_document("second"))),
@@ -252,8 +249,7 @@ def test_a_failure_while_writing_rolls_everything_back(tmp_path):
     assert database_snapshot() == (0, 0, 0, 0, 0)
 
 
-@pytest.mark.django_db
-def test_check_mode_validates_without_writing():
+def test_check_mode_validates_without_writing(no_frameworks):
     out = io.StringIO()
     call_command("load_frameworks", "--check", stdout=out)
 
@@ -261,8 +257,7 @@ def test_check_mode_validates_without_writing():
     assert database_snapshot() == (0, 0, 0, 0, 0)
 
 
-@pytest.mark.django_db
-def test_sync_reports_its_status():
+def test_sync_reports_its_status(no_frameworks):
     parsed = parse_directory(settings.FRAMEWORKS_DATA_DIR)
     statuses = {r.status for r in sync_frameworks(parsed=parsed)}
     again = {r.status for r in sync_frameworks(parsed=parsed)}

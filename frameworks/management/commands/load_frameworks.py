@@ -5,11 +5,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from frameworks.loading import (
     FrameworkFileError,
-    SyncStatus,
     parse_directory,
     parse_framework_file,
-    sync_frameworks,
 )
+from frameworks.services import SyncStatus, sync_frameworks
 
 
 class Command(BaseCommand):
