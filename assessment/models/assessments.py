@@ -67,6 +67,11 @@ class Assessment(models.Model):
         return self.status in self.CLOSED_STATUSES
 
     @property
+    def status_tone(self) -> str:
+        """The Bootstrap tone of this status's badge, the same on every page."""
+        return STATUS_TONES.get(self.status, "secondary")
+
+    @property
     def accepts_invitations(self) -> bool:
         """Whether invitees may still be added, sent or revoked: a draft or an open one."""
         return self.status in self.INVITING_STATUSES
@@ -76,6 +81,19 @@ class Assessment(models.Model):
         change after each completion would give that person's answers away), and only from
         ``ANONYMITY_THRESHOLD`` completed member responses (see ``Response.objects.members``)."""
         return self.is_closed and completed_members >= settings.ANONYMITY_THRESHOLD
+
+
+# One colour per status, for every badge (text-bg-* pairs each tone with a readable text
+# colour). Waiting on the organisation is primary, waiting on review is info, a return
+# asks for action (warning), approval is done.
+STATUS_TONES = {
+    Assessment.Status.DRAFT: "secondary",
+    Assessment.Status.OPEN: "primary",
+    Assessment.Status.SUBMITTED: "info",
+    Assessment.Status.IN_REVIEW: "info",
+    Assessment.Status.RETURNED: "warning",
+    Assessment.Status.APPROVED: "success",
+}
 
 
 class Invitation(models.Model):

@@ -84,6 +84,14 @@ class Response(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
 
+    @property
+    def status_tone(self) -> str:
+        """The Bootstrap tone of this status's badge, the same on every page."""
+        return {
+            self.Status.IN_PROGRESS: "warning",
+            self.Status.COMPLETED: "success",
+        }.get(self.status, "secondary")
+
 
 class Answer(models.Model):
     """A rating (1-5), or "not applicable / don't know" (level empty, not_applicable set)."""

@@ -1,6 +1,11 @@
 """Accredited review: assessors, assignments, moderations, decisions and the audit trail."""
 
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +73,21 @@ class Assignment(models.Model):
         return f"{self.assessment} -> {self.assessor}"
 
 
+class ModerationQuerySet(models.QuerySet):
+    def latest_per_section(self, assessment: Assessment) -> "ModerationQuerySet":
+        """The moderation that counts for each section of ``assessment``: the latest one.
+
+        Every moderation is kept (the audit trail shows them all); only the latest of a
+        section is its moderated score. One query when evaluated.
+        """
+        later = Moderation.objects.filter(
+            assessment=models.OuterRef("assessment"),
+            section=models.OuterRef("section"),
+            pk__gt=models.OuterRef("pk"),
+        )
+        return self.filter(assessment=assessment).exclude(models.Exists(later))
+
+
 class Moderation(models.Model):
     """An assessor's moderated score for one section, with the reason. The latest counts."""
 
@@ -79,6 +99,8 @@ class Moderation(models.Model):
     score = models.DecimalField(_("moderated score"), max_digits=5, decimal_places=1)
     rationale = models.TextField(_("rationale"), max_length=4000)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ModerationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("moderation")
@@ -146,10 +168,75 @@ class Decision(models.Model):
         return f"{self.assessment}: {self.get_outcome_display()}"
 
 
+@dataclass(frozen=True)
+class AuditChange:
+    """One recorded field in words; ``before`` is "" when the event recorded no earlier value."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An audit event as people read it: who did what, and each change in words."""
+
+    event: "AuditEvent"
+    actor: str
+    changes: list[AuditChange]
+
+
+def _person(user: Any) -> str:
+    if user is None:
+        return str(_("System"))
+    return user.get_full_name() or user.get_username()
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def rendered(self) -> list[AuditEntry]:
+        """These events, oldest first, with ids resolved to names and codes to words.
+
+        Three queries for any number of events: the events, the people they name (actors
+        and assessors) and the sections they name.
+        """
+        events = list(self.order_by("created_at", "pk"))
+        user_ids = {event.actor_id for event in events if event.actor_id is not None}
+        section_keys: set[str] = set()
+        for event in events:
+            for key, value in event.recorded():
+                if key == "assessor" and isinstance(value, int):
+                    user_ids.add(value)
+                elif key == "section" and isinstance(value, str):
+                    section_keys.add(value)
+        people = (
+            {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)}
+            if user_ids
+            else {}
+        )
+        sections: dict[int, dict[str, str]] = defaultdict(dict)
+        if section_keys:
+            from frameworks.models import Section
+
+            for assessment_id, key, name in Section.objects.filter(
+                version__assessments__in={event.assessment_id for event in events},
+                key__in=section_keys,
+            ).values_list("version__assessments", "key", "name"):
+                sections[assessment_id][key] = name
+        return [
+            AuditEntry(
+                event=event,
+                actor=_person(people.get(event.actor_id)),
+                changes=event.changes(people=people, sections=sections[event.assessment_id]),
+            )
+            for event in events
+        ]
+
+
 class AuditEvent(models.Model):
     """Append-only record of what happened to an assessment: who, when, what, before, after.
 
     Nothing in the app updates or deletes these rows, and the admin only shows them.
+    Read it through ``AuditEvent.objects.filter(...).rendered()``, the one renderer.
     """
 
     class Action(models.TextChoices):
@@ -177,6 +264,8 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
@@ -185,28 +274,63 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
 
-    def changes(self) -> list[tuple[str, object, object]]:
-        """(label, before, after) for every field the event recorded, in a stable order."""
-        keys = sorted(set(self.before) | set(self.after))
+    def recorded(self) -> list[tuple[str, Any]]:
+        """Every (field, value) the event recorded, before and after."""
         return [
-            (
-                AUDIT_FIELD_LABELS.get(key, key.replace("_", " ")),
-                self.before.get(key),
-                self.after.get(key),
-            )
-            for key in keys
+            (key, value)
+            for values in (self.before, self.after)
+            if isinstance(values, dict)
+            for key, value in values.items()
         ]
 
+    def changes(
+        self, *, people: dict[int, Any] | None = None, sections: dict[str, str] | None = None
+    ) -> list[AuditChange]:
+        """Each recorded field in words, in the order recorded (before's fields first).
 
+        ``people`` (users by pk) and ``sections`` (names by key) resolve ids; the
+        queryset's ``rendered()`` gathers them for a whole timeline at once.
+        """
+        before = self.before if isinstance(self.before, dict) else {}
+        after = self.after if isinstance(self.after, dict) else {}
+        people, sections = people or {}, sections or {}
+
+        def words(key: str, value: Any) -> str:
+            if value is None or value == "":
+                return "—"
+            if key == "status":
+                return str(Assessment.Status(value).label) if value in Assessment.Status else "—"
+            if key == "outcome":
+                return str(Decision.Outcome(value).label) if value in Decision.Outcome else "—"
+            if key == "assessor":
+                return _person(people[value]) if value in people else str(_("unknown person"))
+            if key == "section":
+                return sections.get(value, str(_("unknown section")))
+            return str(value)
+
+        changes = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            label = str(AUDIT_FIELD_LABELS.get(key, key.replace("_", " ").capitalize()))
+            old, new = before.get(key), after.get(key)
+            if key not in before or (key == "section" and old == new):
+                # A moderation names its section on both sides; say it once.
+                changes.append(AuditChange(label, "", words(key, new)))
+            else:
+                changes.append(AuditChange(label, words(key, old), words(key, new)))
+        return changes
+
+
+# The one table of audit labels: every page that shows the trail reads it through changes().
 AUDIT_FIELD_LABELS = {
-    "status": _("status"),
-    "assessor": _("assessor (user id)"),
-    "section": _("section"),
-    "score": _("moderated score"),
-    "rationale": _("rationale"),
-    "round": _("review round"),
-    "awarded_level": _("awarded level"),
-    "summary": _("summary"),
-    "required_changes": _("required changes"),
-    "responses_reopened": _("responses reopened"),
+    "status": _("Status"),
+    "outcome": _("Outcome"),
+    "assessor": _("Assessor"),
+    "section": _("Section"),
+    "score": _("Moderated score"),
+    "rationale": _("Rationale"),
+    "round": _("Review round"),
+    "awarded_level": _("Awarded level"),
+    "summary": _("Summary"),
+    "required_changes": _("Required changes"),
+    "responses_reopened": _("Responses reopened"),
 }

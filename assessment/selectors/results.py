@@ -128,15 +128,12 @@ def assessment_results(
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
-    moderated: dict[int, tuple[float, str]] = {}
-    for section_id, score, rationale in (
-        Moderation.objects.filter(  # query 7
-            assessment=assessment
-        )
-        .order_by("pk")
-        .values_list("section_id", "score", "rationale")
-    ):
-        moderated[section_id] = (float(score), rationale)  # the latest wins
+    moderated = {
+        section_id: (float(score), rationale)
+        for section_id, score, rationale in Moderation.objects.latest_per_section(  # query 7
+            assessment
+        ).values_list("section_id", "score", "rationale")
+    }
     labels: dict[int, dict[int, str]] = defaultdict(dict)
     for version_id, value, label in ScaleLevel.objects.filter(  # query 6
         version_id__in=[row["version_id"] for row in current]

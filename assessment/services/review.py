@@ -96,7 +96,7 @@ def moderation_record(
     section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
     if section is None:
         raise ServiceError(_("That section is not part of this assessment."))
-    previous = Moderation.objects.filter(assessment=locked, section=section).order_by("-pk").first()
+    previous = Moderation.objects.latest_per_section(locked).filter(section=section).first()
     moderation = Moderation.objects.create(
         assessment=locked, section=section, assessor=assessor, score=value, rationale=rationale
     )
@@ -120,11 +120,6 @@ def _decide(
 ) -> Decision:
     locked = _in_review(assessment)
     round_number = Decision.objects.filter(assessment=locked).count() + 1
-    new_status = (
-        Assessment.Status.APPROVED
-        if outcome == Decision.Outcome.APPROVED
-        else Assessment.Status.RETURNED
-    )
     try:
         with transaction.atomic():
             decision = Decision.objects.create(
@@ -139,8 +134,6 @@ def _decide(
         raise ServiceError(_("A decision on this review round was already made.")) from None
     changed = assessment_transition(
         assessment=locked,
-        source=Assessment.Status.IN_REVIEW,
-        target=new_status,
         by=assessor,
         action=AuditEvent.Action(outcome),
         recorded={"round": round_number, **fields},
@@ -231,8 +224,6 @@ def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assess
     )
     reopened = assessment_transition(
         assessment=assessment,
-        source=Assessment.Status.RETURNED,
-        target=Assessment.Status.OPEN,
         by=by,
         action=AuditEvent.Action.REOPENED,
         fields={"submitted_at": None},
