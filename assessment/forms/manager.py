@@ -1,14 +1,21 @@
 """Forms for the manager pages. They validate input; the services do the writing."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import Team
-from frameworks.models import FrameworkVersion
+from assessment.models import Consultancy, Team
+from assessment.services.consultants import GRANT_DAYS_DEFAULT, GRANT_DAYS_MAX, GRANT_DAYS_MIN
+from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Section
+
+EMAIL_MAX_LENGTH = 254  # the database columns' limit (RFC 5321's practical maximum)
 
 
 class ManagerInviteForm(forms.Form):
@@ -54,9 +61,146 @@ class AssessmentForm(forms.Form):
         self.fields["frameworks"].choices = [(v.framework.slug, v.name) for v in versions]
 
 
+@dataclass(frozen=True)
+class ParsedAddresses:
+    valid: list[str]
+    invalid: list[str]
+
+
+def parse_addresses(text: str) -> ParsedAddresses:
+    """Split pasted text into addresses (commas, semicolons, spaces or new lines).
+
+    Duplicates are dropped (case-insensitively); each invalid entry is kept to report.
+    """
+    valid: list[str] = []
+    invalid: list[str] = []
+    seen: set[str] = set()
+    for raw in text.replace(",", " ").replace(";", " ").split():
+        candidate = raw.strip().strip("<>").lower()
+        if not candidate or candidate in seen:
+            continue
+        seen.add(candidate)
+        try:
+            validate_email(candidate)
+            if len(candidate) > EMAIL_MAX_LENGTH:
+                raise ValidationError("too long")
+        except ValidationError:  # reported to the user one by one
+            invalid.append(raw.strip())
+        else:
+            valid.append(candidate)
+    return ParsedAddresses(valid=valid, invalid=invalid)
+
+
 class AddressesForm(forms.Form):
+    """Pasted addresses; ``cleaned_data["addresses"]`` is a ``ParsedAddresses``."""
+
     addresses = forms.CharField(
         label=_("E-mail addresses"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Paste one or more addresses, separated by commas, spaces or new lines."),
+        error_messages={"required": _("Paste at least one e-mail address.")},
+    )
+
+    def clean_addresses(self) -> ParsedAddresses:
+        return parse_addresses(self.cleaned_data["addresses"])
+
+
+class PreselectTeamForm(forms.Form):
+    """``?team=`` on the new-assessment link: one of the manager's teams, or nothing."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def preselected(self) -> Team | None:
+        """The team to preselect; None when none was asked for or it is not the manager's."""
+        return self.cleaned_data["team"] if self.is_valid() else None
+
+
+TARGET_PREFIX = "target-"
+SECTION_PK = forms.IntegerField(min_value=1, max_value=2**31 - 1)  # names a posted field
+TARGET_CHOICES = [("", _("Default")), *((str(n), str(n)) for n in range(SCALE_MIN, SCALE_MAX + 1))]
+
+
+class TargetsForm(forms.Form):
+    """Target levels of the assessment's sections, one field ``target-<section pk>`` each.
+
+    Only the sections posted are changed (the results page posts one framework at a
+    time); "" restores the default. A posted ``target-…`` name that is not one of the
+    assessment's sections is refused as a whole.
+    """
+
+    def __init__(self, *args: Any, sections: QuerySet[Section], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for section in sections:
+            self.fields[f"{TARGET_PREFIX}{section.pk}"] = forms.TypedChoiceField(
+                label=str(section),
+                choices=TARGET_CHOICES,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                error_messages={"invalid_choice": _("Choose a target level from 1 to 5.")},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        names = [name for name in self.data if name.startswith(TARGET_PREFIX)]
+        for name in names:
+            if name in self.fields:
+                continue
+            try:
+                SECTION_PK.clean(name.removeprefix(TARGET_PREFIX))
+            except ValidationError:
+                raise ValidationError(
+                    _("Choose a target level from 1 to 5."), code="malformed"
+                ) from None
+            raise ValidationError(
+                _("One of those sections is not part of this assessment."), code="section"
+            )
+        if not names:
+            raise ValidationError(_("Choose a target level from 1 to 5."), code="required")
+        return cleaned
+
+    def levels(self) -> dict[int, int | None]:
+        """Section pk -> level (None: back to the default), for the posted sections only."""
+        return {
+            int(name.removeprefix(TARGET_PREFIX)): self.cleaned_data[name]
+            for name in self.fields
+            if name in self.data
+        }
+
+
+class AssessorChoiceForm(forms.Form):
+    """One of the assessors available to the assessment (``selectors.review``)."""
+
+    assessor = forms.ModelChoiceField(
+        label=_("Assessor"),
+        queryset=None,
+        error_messages={
+            "required": _("Choose one of the assessors listed."),
+            "invalid_choice": _("Choose one of the assessors listed."),
+        },
+    )
+
+    def __init__(self, *args: Any, assessors: QuerySet[AbstractBaseUser], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assessor"].queryset = assessors
+
+
+class GrantForm(forms.Form):
+    """Which consultancy, and for how many days."""
+
+    consultancy = forms.ModelChoiceField(
+        label=_("Consultancy"),
+        queryset=Consultancy.objects.order_by("name"),
+        empty_label=_("Choose a consultancy"),
+    )
+    days = forms.IntegerField(
+        label=_("Days of access"),
+        min_value=GRANT_DAYS_MIN,
+        max_value=GRANT_DAYS_MAX,
+        initial=GRANT_DAYS_DEFAULT,
+        help_text=_("From 1 to 366 days. You can revoke access at any time."),
     )

@@ -25,7 +25,7 @@ from assessment.models import (
     token_digest,
 )
 from assessment.selectors.common import count_per_assessment, versions_prefetch
-from frameworks.models import FrameworkVersion
+from frameworks.models import FrameworkVersion, Section
 
 # --- dashboard and team pages ------------------------------------------------------
 
@@ -127,6 +127,11 @@ def assessment_versions(assessment: Assessment) -> list[FrameworkVersion]:
     return list(
         assessment.framework_versions.select_related("framework").order_by("framework__slug")
     )
+
+
+def assessment_sections(assessment: Assessment) -> QuerySet[Section]:
+    """The sections of the assessment's frameworks: those a target may be set for (1 query)."""
+    return Section.objects.filter(version__assessments=assessment).order_by("pk")
 
 
 def response_counts(assessment: Assessment) -> dict[str, int]:

@@ -1,33 +1,17 @@
-"""Reads and input parsing for the questionnaire a respondent fills in.
+"""Reads for the questionnaire a respondent fills in.
 
 ``questionnaire_page`` gathers one section's page in a constant number of
-queries, whatever the number of questions. ``parse_answer_inputs`` turns posted
-form data into ``services.AnswerInput`` values for both save paths (autosave
-and "Save and continue").
+queries, whatever the number of questions. Posted answers are read by
+``assessment.forms.respondent``, which also names the fields each row shows.
 """
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
-from django.http import QueryDict
-from django.utils.translation import gettext as _
 
+from assessment.forms.respondent import field_names, level_value
 from assessment.models import Answer, Response
-from assessment.services import AnswerInput, ServiceError
-from frameworks.models import SCALE_MAX, SCALE_MIN, Question, ScaleLevel, Section
-
-NOT_APPLICABLE = "na"
-LEVEL_VALUES = frozenset(str(n) for n in range(SCALE_MIN, SCALE_MAX + 1))
-
-
-def field_names(question_id: int) -> dict[str, str]:
-    prefix = f"q{question_id}"
-    return {
-        "level": f"{prefix}-level",
-        "comment": f"{prefix}-comment",
-        "revision": f"{prefix}-revision",
-    }
+from frameworks.models import Question, ScaleLevel, Section
 
 
 @dataclass(frozen=True)
@@ -150,54 +134,6 @@ def _row_from_answer(question: Question, answer: Answer | None) -> QuestionRow:
         comment=answer.comment,
         revision=answer.revision,
     )
-
-
-def level_value(level: int | None, not_applicable: bool) -> str:
-    if not_applicable:
-        return NOT_APPLICABLE
-    return str(level) if level is not None else ""
-
-
-def parse_answer_input(data: QueryDict | Mapping[str, str], question_id: int) -> AnswerInput:
-    """Read one question's fields; ServiceError with a user message when they are malformed."""
-    names = field_names(question_id)
-    raw_level = (data.get(names["level"]) or "").strip()
-    comment = (data.get(names["comment"]) or "").replace("\r\n", "\n").strip()
-    raw_revision = (data.get(names["revision"]) or "0").strip()
-    if not (raw_revision.isascii() and raw_revision.isdigit()) or len(raw_revision) > 9:
-        raise ServiceError(_("The form was damaged; reload the page."))
-    revision = int(raw_revision)
-    if raw_level == NOT_APPLICABLE:
-        level, not_applicable = None, True
-    elif raw_level == "":
-        level, not_applicable = None, False
-    elif raw_level in LEVEL_VALUES:
-        level, not_applicable = int(raw_level), False
-    else:
-        raise ServiceError(_("Choose a level from 1 to 5, or “not applicable”."))
-    return AnswerInput(
-        question_id=question_id,
-        level=level,
-        not_applicable=not_applicable,
-        comment=comment,
-        base_revision=revision,
-    )
-
-
-def rows_from_input(questions: Iterable[QuestionRow], data: QueryDict) -> list[QuestionRow]:
-    """The page as the user typed it, for showing their input back after a refused save."""
-    rows = []
-    for row in questions:
-        names = row.names
-        rows.append(
-            QuestionRow(
-                question=row.question,
-                level=(data.get(names["level"]) or "").strip(),
-                comment=data.get(names["comment"]) or "",
-                revision=row.revision,
-            )
-        )
-    return rows
 
 
 def unanswered_questions(response: Response) -> list[Question]:

@@ -16,7 +16,6 @@ from assessment.services.answers import (
 )
 from assessment.services.assessments import (
     LinkProblem,
-    ParsedAddresses,
     assessment_create,
     assessment_open,
     assessment_submit,
@@ -26,7 +25,6 @@ from assessment.services.assessments import (
     invitation_send,
     invitations_add,
     manager_response_start,
-    parse_addresses,
     targets_set,
 )
 from assessment.services.branding import branding_update
@@ -72,7 +70,6 @@ __all__ = [
     "MANAGER_INVITATION_DAYS",
     "AnswerInput",
     "LinkProblem",
-    "ParsedAddresses",
     "SaveConflict",
     "SaveOutcome",
     "SavedAnswer",
@@ -100,7 +97,6 @@ __all__ = [
     "moderation_record",
     "new_token",
     "organisation_sign_up",
-    "parse_addresses",
     "response_complete",
     "roster_entry_add",
     "roster_entry_remove",

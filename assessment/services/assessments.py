@@ -3,12 +3,9 @@
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -76,36 +73,6 @@ def assessment_create(
     assessment.framework_versions.set(versions)
     invitations_add(assessment=assessment, people=[(e.name, e.email) for e in team.roster.all()])
     return assessment
-
-
-@dataclass(frozen=True)
-class ParsedAddresses:
-    valid: list[str]
-    invalid: list[str]
-
-
-def parse_addresses(text: str) -> ParsedAddresses:
-    """Split pasted text into addresses (commas, semicolons, spaces or new lines).
-
-    Duplicates are dropped (case-insensitively); each invalid entry is kept to report.
-    """
-    valid: list[str] = []
-    invalid: list[str] = []
-    seen: set[str] = set()
-    for raw in text.replace(",", " ").replace(";", " ").split():
-        candidate = raw.strip().strip("<>").lower()
-        if not candidate or candidate in seen:
-            continue
-        seen.add(candidate)
-        try:
-            validate_email(candidate)
-            if len(candidate) > EMAIL_MAX_LENGTH:
-                raise ValidationError("too long")
-        except ValidationError:  # reported to the user one by one
-            invalid.append(raw.strip())
-        else:
-            valid.append(candidate)
-    return ParsedAddresses(valid=valid, invalid=invalid)
 
 
 def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]) -> int:

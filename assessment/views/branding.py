@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment import access, services
+from assessment.forms.consultant import BrandingForm
 from assessment.services.branding import LOGO_MAX_BYTES, contrast_with_white
 
 
@@ -14,24 +15,24 @@ from assessment.services.branding import LOGO_MAX_BYTES, contrast_with_white
 def branding(request: HttpRequest) -> HttpResponse:
     """Edit the branding; bad input is explained and changes nothing."""
     consultancy = access.consultancy_for(request.user)
-    submitted = {"name": consultancy.name, "accent_colour": consultancy.accent_colour}
-    status = 200
-    if request.method == "POST":
-        submitted = {
-            "name": request.POST.get("name", ""),
-            "accent_colour": request.POST.get("accent_colour", ""),
-        }
+    posted = request.method == "POST"
+    form = BrandingForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial={"name": consultancy.name, "accent_colour": consultancy.accent_colour},
+    )
+    status = 400 if form.is_bound else 200
+    if form.is_valid():
         try:
             services.branding_update(
                 consultancy=consultancy,
-                name=submitted["name"],
-                accent_colour=submitted["accent_colour"],
-                logo=request.FILES.get("logo"),
-                remove_logo=request.POST.get("remove_logo") == "yes",
+                name=form.cleaned_data["name"],
+                accent_colour=form.cleaned_data["accent_colour"],
+                logo=form.cleaned_data["logo"] or None,
+                remove_logo=form.cleaned_data["remove_logo"],
             )
         except services.ServiceError as error:
-            messages.error(request, str(error))
-            status = 400
+            form.add_error(None, str(error))
         else:
             messages.success(request, _("Branding saved. New reports carry it."))
             return redirect("assessment:branding")
@@ -40,7 +41,7 @@ def branding(request: HttpRequest) -> HttpResponse:
         "assessment/branding/branding.html",
         {
             "consultancy": consultancy,
-            "submitted": submitted,
+            "form": form,
             "contrast": contrast_with_white(consultancy.accent_colour),
             "max_mb": LOGO_MAX_BYTES // (1024 * 1024),
         },

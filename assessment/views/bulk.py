@@ -24,8 +24,8 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
     """Choose client teams' latest closed assessments, then start the export."""
     consultancy = access.consultancy_for(request.user)
     choices = selectors.consultant.bulk_export_choices(consultancy=consultancy, by=request.user)
-    form = BulkExportForm(request.POST or None, choices=choices)
-    if request.method == "POST" and form.is_valid():
+    form = BulkExportForm(request.POST if request.method == "POST" else None, choices=choices)
+    if form.is_valid():
         try:
             export = services.bulk_export_start(
                 consultancy=consultancy,

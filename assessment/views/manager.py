@@ -1,7 +1,7 @@
 """Manager pages: sign-up, organisation, teams and rosters, assessments and invitations."""
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,8 +14,11 @@ from assessment import access, selectors, services
 from assessment.forms.manager import (
     AddressesForm,
     AssessmentForm,
+    AssessorChoiceForm,
     ManagerInviteForm,
+    PreselectTeamForm,
     RosterEntryForm,
+    TargetsForm,
     TeamForm,
 )
 from assessment.forms.public import ManagerJoinForm, SignUpForm
@@ -243,10 +246,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
     access.organisation_for_manager(request.user)
     teams = access.teams_for_manager(request.user).order_by("name")
     versions = list(framework_selectors.current_versions())
-    initial = {}
-    team_param = request.GET.get("team", "")
-    if team_param.isdigit():
-        initial["team"] = teams.filter(pk=int(team_param)).first()
+    initial = {"team": PreselectTeamForm(request.GET, teams=teams).preselected()}
     form = AssessmentForm(request.POST or None, teams=teams, versions=versions, initial=initial)
     if form.is_valid():
         try:
@@ -305,9 +305,11 @@ def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = access.assessment_for_manager(request.user, pk)
     form = AddressesForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Paste at least one e-mail address."))
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
         return redirect(assessment)
-    parsed = services.parse_addresses(form.cleaned_data["addresses"])
+    parsed = form.cleaned_data["addresses"]
     for address in parsed.invalid:
         messages.error(
             request, _("“%(address)s” is not a valid e-mail address.") % {"address": address}
@@ -432,20 +434,14 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
 def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the target level of each section of one framework ("" restores the default)."""
     assessment = access.assessment_for_manager(request.user, pk)
-    levels: dict[int, int | None] = {}
-    allowed = {str(n) for n in range(SCALE_MIN, SCALE_MAX + 1)}
-    for name, value in request.POST.items():
-        if not name.startswith("target-"):
-            continue
-        section, raw = name.removeprefix("target-"), value.strip()
-        if not (section.isascii() and section.isdigit() and len(section) < 10) or (
-            raw and raw not in allowed
-        ):
-            messages.error(request, _("Choose a target level from 1 to 5."))
-            return redirect("assessment:results", pk=assessment.pk)
-        levels[int(section)] = int(raw) if raw else None
+    form = TargetsForm(request.POST, sections=selectors.manager.assessment_sections(assessment))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+            break  # one message: every refusal here names the same fix
+        return redirect("assessment:results", pk=assessment.pk)
     try:
-        services.targets_set(assessment=assessment, levels=levels)
+        services.targets_set(assessment=assessment, levels=form.levels())
     except services.ServiceError as error:
         messages.error(request, str(error))
     else:
@@ -480,25 +476,24 @@ def assessor_choose(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the assessor for a submitted assessment from those available to it."""
     assessment = access.assessment_for_manager(request.user, pk)
     candidates = selectors.review.available_assessors(assessment=assessment)
-    if request.method == "POST":
-        chosen = request.POST.get("assessor", "")
-        profile = next((p for p in candidates if str(p.user_id) == chosen), None)
-        if profile is None:
-            messages.error(request, _("Choose one of the assessors listed."))
+    form = AssessorChoiceForm(
+        request.POST if request.method == "POST" else None,
+        assessors=get_user_model().objects.filter(pk__in=[p.user_id for p in candidates]),
+    )
+    if form.is_valid():
+        chosen = form.cleaned_data["assessor"]
+        profile = next(p for p in candidates if p.user_id == chosen.pk)
+        try:
+            services.assessor_assign(assessment=assessment, assessor=chosen, by=request.user)
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
         else:
-            try:
-                services.assessor_assign(
-                    assessment=assessment, assessor=profile.user, by=request.user
-                )
-            except services.ServiceError as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(
-                    request, _("%(name)s will review this assessment.") % {"name": profile}
-                )
-                return redirect(assessment)
+            messages.success(
+                request, _("%(name)s will review this assessment.") % {"name": profile}
+            )
+            return redirect(assessment)
     return render(
         request,
         "assessment/manager/assessor_choose.html",
-        {"assessment": assessment, "candidates": candidates},
+        {"assessment": assessment, "candidates": candidates, "form": form},
     )

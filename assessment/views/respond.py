@@ -14,6 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, selectors, services
+from assessment.forms.respondent import (
+    AnswerForm,
+    CompleteForm,
+    level_value,
+    parse_answer_input,
+    rows_from_input,
+)
 from assessment.models import COMMENT_MAX_LENGTH, Invitation
 
 SESSION_LINK_TOKEN = "invitation_link_token"  # noqa: S105 - a session key name
@@ -113,12 +120,10 @@ def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse
         messages.error(request, _("These answers were submitted and can no longer be changed."))
         return redirect("assessment:review", pk=response.pk)
     try:
-        inputs = [
-            selectors.respondent.parse_answer_input(request.POST, r.question.pk) for r in page.rows
-        ]
+        inputs = [parse_answer_input(request.POST, r.question.pk) for r in page.rows]
         outcome = services.answers_save(response=response, answers=inputs)
     except services.ServiceError as error:
-        page.rows = selectors.respondent.rows_from_input(page.rows, request.POST)
+        page.rows = rows_from_input(page.rows, request.POST)
         messages.error(request, str(error))
         return _render_section(request, page, status=400)
 
@@ -142,7 +147,7 @@ def _render_conflicts(
         if mine is None:
             continue
         row.conflict = stored.get(row.question.pk)
-        row.level = selectors.respondent.level_value(mine.level, mine.not_applicable)
+        row.level = level_value(mine.level, mine.not_applicable)
         row.comment = mine.comment
         # Saving again now deliberately replaces the newer answer with this input.
         row.revision = row.conflict.revision if row.conflict else 0
@@ -173,13 +178,11 @@ def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
     if question is None:
         raise Http404
     context = {"question": question, "response": response}
+    form = AnswerForm(request.POST, question_id=question.pk)
     try:
-        answer = selectors.respondent.parse_answer_input(request.POST, question.pk)
-        outcome = services.answers_save(response=response, answers=[answer])
+        outcome = services.answers_save(response=response, answers=[form.answer()])
     except services.ServiceError as error:
-        context.update(
-            state="error", message=str(error), revision=_posted_revision(request, question)
-        )
+        context.update(state="error", message=str(error), revision=form.posted_revision())
         return _status_fragment(request, context, status=400)
     if outcome.conflicts:
         stored = response.answers.get(question=question)
@@ -187,13 +190,6 @@ def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
         return _status_fragment(request, context, status=409)
     context.update(state="saved", revision=outcome.saved[0].revision)
     return _status_fragment(request, context)
-
-
-def _posted_revision(request: HttpRequest, question) -> int:
-    try:
-        return int(request.POST.get(selectors.respondent.field_names(question.pk)["revision"]) or 0)
-    except ValueError:
-        return 0
 
 
 def _status_fragment(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
@@ -223,8 +219,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     """Make the answers final. A second click (or a second tab) lands on the same page."""
     response = access.response_for_respondent(request, pk)
-    if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Tick the box to confirm that your answers are final."))
+    form = CompleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["confirm"][0])
         return redirect("assessment:review", pk=response.pk)
     try:
         services.response_complete(response=response)

@@ -511,3 +511,19 @@ def test_a_dry_run_of_pruning_deletes_nothing_and_days_are_checked(consultant):
     assert "Would delete 1 bulk export(s) finished over 7 days ago (2.5 MB" in out.getvalue()
     with pytest.raises(CommandError, match="at least 1"):
         call_command("prune_bulk_exports", "--days", "0")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "1\x00", "x" * 5000])
+def test_a_malformed_choice_is_refused_and_starts_nothing(consultant_client, closed, value):
+    response = consultant_client.post(
+        reverse("assessment:bulk_new"), {"assessments": [closed[0].pk, value]}
+    )
+
+    assert response.status_code == 400
+    assert b"Select a valid choice" in response.content or b"Choose" in response.content
+    assert not BulkExport.objects.exists()
+    # The valid choice the user made stays ticked.
+    assert f'value="{closed[0].pk}"\n' in response.text or f'value="{closed[0].pk}" ' in (
+        response.text
+    )

@@ -741,3 +741,17 @@ def test_an_address_too_long_for_the_database_is_reported_not_a_500(
     assert response.status_code == 200
     assert any("not a valid e-mail address" in m for m in messages_of(response))
     assert not assessment.invitations.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "x\x00", "1" * 5000])
+def test_a_malformed_team_in_the_create_link_preselects_nothing(
+    manager_client, organisation, value
+):
+    team = make_team(organisation)
+
+    response = manager_client.get(reverse("assessment:assessment_create"), {"team": value})
+
+    assert response.status_code == 200
+    assert f'<option value="{team.pk}">' in response.text
+    assert f'<option value="{team.pk}" selected>' not in response.text

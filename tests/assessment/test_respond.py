@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from assessment import access, services
 from assessment.models import Answer, Assessment, Invitation, Response, token_digest
-from assessment.selectors.respondent import field_names
+from assessment.forms.respondent import field_names
 from frameworks.loading import MAX_QUESTIONS_PER_SECTION
 from frameworks.models import Question, Section
 from tests.factories import (

@@ -54,7 +54,7 @@ from playwright.sync_api import Error as PlaywrightError
 from pytest_django.live_server_helper import LiveServer
 
 from assessment import reports, services
-from assessment.forms.manager import AssessmentForm, RosterEntryForm, TeamForm
+from assessment.forms.manager import AssessmentForm, RosterEntryForm, TeamForm, parse_addresses
 from assessment.forms.public import SignUpForm
 from assessment.models import (
     Assessment,
@@ -1347,7 +1347,7 @@ def test_forms_give_every_payload_back_as_text_and_run_none(world: World, sessio
     fran.check("assessment created", [("title", title)])
     page.locator("#id_addresses").fill(LONG_TEXT)
     submit(page, "Add to the invitations")
-    refused = services.parse_addresses(LONG_TEXT).invalid
+    refused = parse_addresses(LONG_TEXT).invalid
     fran.check("addresses refused", [("refused address", raw) for raw in refused])
     fran.visit("/managers/", [])
     for address in EMAILS:

@@ -1,0 +1,124 @@
+"""Forms for the consultant pages: the portfolio's filters, bulk exports and branding."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from assessment import access
+from assessment.errors import ServiceError
+from assessment.models import Assessment
+from assessment.services.branding import clean_logo, validate_accent_colour
+from frameworks.models import Framework
+
+
+class PortfolioFilterForm(forms.Form):
+    """``?organisation=`` and ``?framework=``: a client of the user's, a framework, or all."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=None,
+        required=False,
+        empty_label=_("All organisations"),
+    )
+    framework = forms.ModelChoiceField(
+        label=_("Framework"),
+        queryset=Framework.objects.order_by("slug"),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All frameworks"),
+    )
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = access.client_organisations(user)
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for ``selectors.consultant.consultant_portfolio``.
+
+        A filter that is not valid is left out: the page shows everything, with the error.
+        """
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})  # none on an unbound form
+        organisation, framework = cleaned.get("organisation"), cleaned.get("framework")
+        return {
+            "organisation_pk": organisation.pk if organisation else None,
+            "framework_slug": framework.slug if framework else "",
+        }
+
+
+class AssessmentChoicesField(forms.ModelMultipleChoiceField):
+    """Assessments by id. A value that cannot be a database id is refused before any
+    query: the ``in`` lookup does not guard against integers the database cannot hold."""
+
+    pk_field = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+    def _check_values(self, value: Any) -> QuerySet[Assessment]:
+        for pk in value:
+            try:
+                self.pk_field.clean(pk)
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                ) from None
+        return super()._check_values(value)
+
+
+class BulkExportForm(forms.Form):
+    """Some of the assessments offered on the checklist (``bulk_export_choices``)."""
+
+    assessments = AssessmentChoicesField(
+        label=_("Assessments"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one assessment."),
+            "invalid_choice": _("Select a valid choice. Choose from the assessments listed."),
+            "invalid_pk_value": _("Select a valid choice. Choose from the assessments listed."),
+        },
+    )
+
+    def __init__(self, *args: Any, choices: QuerySet[Assessment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assessments"].queryset = choices
+
+    def chosen(self) -> set[str]:
+        """The boxes the user ticked, as posted, to tick them again on a refused export."""
+        return {str(value) for value in self["assessments"].value() or []}
+
+
+class BrandingForm(forms.Form):
+    """The consultancy's name, accent colour and logo; the logo is checked by decoding it."""
+
+    name = forms.CharField(
+        label=_("Consultancy name"),
+        max_length=200,
+        error_messages={
+            "required": _("Give the consultancy a name."),
+            "max_length": _("The name can be at most 200 characters."),
+        },
+    )
+    accent_colour = forms.CharField(label=_("Accent colour"))  # validate_accent_colour bounds it
+    logo = forms.FileField(label=_("Logo"), required=False)
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean_accent_colour(self) -> str:
+        try:
+            return validate_accent_colour(self.cleaned_data["accent_colour"])
+        except ServiceError as error:
+            raise ValidationError(str(error), code="colour") from None
+
+    def clean_logo(self) -> Any:
+        upload = self.cleaned_data.get("logo")
+        if upload:
+            try:
+                clean_logo(upload)
+            except ServiceError as error:
+                raise ValidationError(str(error), code="logo") from None
+            upload.seek(0)  # the service reads it again when it saves
+        return upload
