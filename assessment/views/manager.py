@@ -295,6 +295,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "addresses_form": AddressesForm(),
             "accepts_invitations": assessment.accepts_invitations,
             **selectors.review.review_history(assessment),
+            "timeline": selectors.review.audit_timeline(assessment),
         },
     )
 

@@ -1,13 +1,13 @@
 """Staff pages: the queue of submitted assessments and assessor assignment."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assessment import access, selectors, services
+from assessment.forms.staff import AssignForm
 
 
 @require_GET
@@ -25,10 +25,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Assign (or reassign) the assessor of a submitted assessment."""
     assessment = access.assessment_for_staff(request.user, pk)
-    assessor = _assessor_from(request)
-    if assessor is None:
-        messages.error(request, _("Choose an assessor."))
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("assessor", []):
+            messages.error(request, error)
         return redirect("assessment:staff_queue")
+    assessor = form.cleaned_data["assessor"]
     try:
         services.assessor_assign(assessment=assessment, assessor=assessor, by=request.user)
     except services.ServiceError as error:
@@ -40,10 +42,3 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
             _("%(assessor)s now reviews %(title)s.") % {"assessor": name, "title": assessment},
         )
     return redirect("assessment:staff_queue")
-
-
-def _assessor_from(request: HttpRequest):
-    raw = request.POST.get("assessor", "")
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
-        return None
-    return get_user_model().objects.filter(pk=int(raw), assessor_profile__isnull=False).first()

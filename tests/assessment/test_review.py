@@ -663,3 +663,92 @@ def test_the_review_page_runs_the_same_queries_for_3_and_30_respondents(
         make_comment(response, f"Comment {n}.")
 
     assert count() == three
+
+
+@pytest.mark.django_db
+def test_the_review_workspace_runs_a_fixed_number_of_queries(
+    assessor_client, in_review, assessor, django_assert_num_queries
+):
+    services.moderation_record(
+        assessment=in_review,
+        section_id=first_section(in_review).pk,
+        assessor=assessor,
+        score=60,
+        rationale="Why.",
+    )
+
+    with django_assert_num_queries(REVIEW_WORKSPACE_QUERIES):
+        page = assessor_client.get(url("review_detail", in_review))
+
+    assert page.status_code == 200
+
+
+# Session and user 2, the assessment 1, its versions 1, the results 7, the last decision 1,
+# the decisions 1, the sections and their moderations 2, the team's figures 4, the audit
+# trail 3 (events, people, sections), the levels 1, the navigation 2.
+REVIEW_WORKSPACE_QUERIES = 25
+
+
+# --- forms -----------------------------------------------------------------------------
+
+
+def form_html(page, form_id: str) -> str:
+    """The markup of one <form> on the page, by its id."""
+    start = page.text.index(f'id="{form_id}"')
+    return page.text[start : page.text.index("</form>", start)]
+
+
+@pytest.mark.django_db
+def test_a_refused_moderation_shows_the_error_beside_its_field_in_its_own_form(
+    assessor_client, in_review
+):
+    sections = Section.objects.filter(version__assessments=in_review).order_by("position")
+    first, second = sections[:2]
+
+    page = assessor_client.post(
+        url("moderate", in_review),
+        {"section": second.pk, "score": "150", "rationale": "Interviews contradict this."},
+    )
+
+    assert page.status_code == 400
+    refused = form_html(page, f"moderate-{second.pk}")
+    assert "The moderated score must be a number from 0 to 100." in refused
+    assert 'aria-invalid="true"' in refused
+    assert 'value="150"' in refused
+    assert ">Interviews contradict this.</textarea>" in refused
+    untouched = form_html(page, f"moderate-{first.pk}")
+    assert "must be a number" not in untouched
+    assert "Interviews contradict this." not in untouched
+    assert "Please correct the error below." in page.text
+
+
+@pytest.mark.django_db
+def test_a_refused_approval_says_how_many_errors_and_where(assessor_client, in_review):
+    page = assessor_client.post(url("approve", in_review), {"level": "²", "summary": ""})
+
+    assert page.status_code == 400
+    refused = form_html(page, "approve-form")
+    assert "Choose the awarded maturity level, from 1 to 5." in refused
+    assert "Write a short summary of the review." in refused
+    assert "Please correct the 2 errors below." in page.text
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("section", ["²", "\x00", "1" * 30, "-1"])
+def test_a_hostile_section_is_refused_not_a_server_error(assessor_client, in_review, section):
+    page = assessor_client.post(
+        url("moderate", in_review), {"section": section, "score": "50", "rationale": "Because."}
+    )
+
+    assert page.status_code == 400
+    assert not Moderation.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["²", "-", "--team", "\x00", "team" * 1000])
+def test_a_hostile_sort_falls_back_to_the_default(assessor_client, queue, sort):
+    page = assessor_client.get(reverse("assessment:assessor_queue"), {"sort": sort})
+
+    assert page.status_code == 200
+    assert 'aria-sort="ascending"' in page.text  # the default column, status

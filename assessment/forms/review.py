@@ -1,0 +1,105 @@
+"""The assessor's input: the queue's sort, a moderation, an approval and a return.
+
+Each form checks what it can on its own (a section of this assessment, a score from 0 to
+100, a level on the scale, text within its limit); the services check the state of the
+assessment and write.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from assessment.models import Assessment, Decision, Moderation
+from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS
+from frameworks.models import SCALE_MAX, SCALE_MIN, Section
+
+SCORE_MESSAGE = _("The moderated score must be a number from 0 to 100.")
+LEVEL_MESSAGE = _("Choose the awarded maturity level, from 1 to 5.")
+
+
+def _limit(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+class QueueSortForm(forms.Form):
+    """``?sort=``: a column key, or "-" and a key for descending order."""
+
+    sort = forms.TypedChoiceField(
+        choices=[(key, key) for key in QUEUE_SORTS] + [(f"-{key}", key) for key in QUEUE_SORTS],
+        required=False,
+        empty_value=DEFAULT_SORT,
+    )
+
+    def chosen(self) -> str:
+        """The sort asked for, or the default when it is missing or not one we offer."""
+        return self.cleaned_data["sort"] if self.is_valid() else DEFAULT_SORT
+
+
+class ModerationForm(forms.Form):
+    """A moderated score for one section of the assessment, with the reason for it."""
+
+    section = forms.ModelChoiceField(
+        queryset=Section.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose a section to moderate."),
+            "invalid_choice": _("That section is not part of this assessment."),
+        },
+    )
+    score = forms.DecimalField(
+        label=_("Moderated score"),
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "required": SCORE_MESSAGE,
+            "invalid": SCORE_MESSAGE,
+            "min_value": SCORE_MESSAGE,
+            "max_value": SCORE_MESSAGE,
+        },
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        widget=forms.Textarea,
+        max_length=_limit(Moderation, "rationale"),
+        error_messages={"required": _("Give a rationale for the moderated score.")},
+    )
+
+    def __init__(self, *args, assessment: Assessment, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].queryset = Section.objects.filter(version__assessments=assessment)
+
+
+class ApprovalForm(forms.Form):
+    """Approve with an awarded level from the assessment's scale and a summary."""
+
+    level = forms.TypedChoiceField(
+        label=_("Awarded maturity level"),
+        coerce=int,
+        choices=[],
+        error_messages={"required": LEVEL_MESSAGE, "invalid_choice": LEVEL_MESSAGE},
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        widget=forms.Textarea,
+        max_length=_limit(Decision, "summary"),
+        error_messages={"required": _("Write a short summary of the review.")},
+    )
+
+    def __init__(self, *args, level_choices: list[tuple[int, str]] | None = None, **kwargs) -> None:
+        """``level_choices`` labels the levels for display; validation needs only the scale."""
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = level_choices or [
+            (value, str(value)) for value in range(SCALE_MIN, SCALE_MAX + 1)
+        ]
+
+
+class ReturnForm(forms.Form):
+    """Return for revision with the changes the organisation must make."""
+
+    required_changes = forms.CharField(
+        label=_("Changes required"),
+        widget=forms.Textarea,
+        max_length=_limit(Decision, "required_changes"),
+        error_messages={
+            "required": _("List the changes required before the assessment can be approved.")
+        },
+    )
