@@ -125,8 +125,6 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
         raise ServiceError(_("Invite at least one team member before opening the assessment."))
     opened = assessment_transition(
         assessment=assessment,
-        source=Assessment.Status.DRAFT,
-        target=Assessment.Status.OPEN,
         by=by,
         action=AuditEvent.Action.OPENED,
         fields={"opened_at": timezone.now()},
@@ -321,8 +319,6 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
         )
     submitted = assessment_transition(
         assessment=locked,
-        source=Assessment.Status.OPEN,
-        target=Assessment.Status.SUBMITTED,
         by=by,
         action=AuditEvent.Action.SUBMITTED,
         fields={"submitted_at": timezone.now()},
@@ -344,8 +340,6 @@ def review_start(*, assessment: Assessment, assignment: Assignment, by: Abstract
     """Submitted to in review, once an assessor is assigned; the assessor is told by e-mail."""
     started = assessment_transition(
         assessment=assessment,
-        source=Assessment.Status.SUBMITTED,
-        target=Assessment.Status.IN_REVIEW,
         by=by,
         action=AuditEvent.Action.REVIEW_STARTED,
         recorded={"assessor": assignment.assessor_id},

@@ -31,25 +31,35 @@ def audit_record(
     )
 
 
+# The assessment's life, one row per move: the action that records it, from, to.
+TRANSITIONS: dict[AuditEvent.Action, tuple[Assessment.Status, Assessment.Status]] = {
+    AuditEvent.Action.OPENED: (Assessment.Status.DRAFT, Assessment.Status.OPEN),
+    AuditEvent.Action.SUBMITTED: (Assessment.Status.OPEN, Assessment.Status.SUBMITTED),
+    AuditEvent.Action.REVIEW_STARTED: (Assessment.Status.SUBMITTED, Assessment.Status.IN_REVIEW),
+    AuditEvent.Action.APPROVED: (Assessment.Status.IN_REVIEW, Assessment.Status.APPROVED),
+    AuditEvent.Action.RETURNED: (Assessment.Status.IN_REVIEW, Assessment.Status.RETURNED),
+    AuditEvent.Action.REOPENED: (Assessment.Status.RETURNED, Assessment.Status.OPEN),
+}
+
+
 @transaction.atomic
 def assessment_transition(
     *,
     assessment: Assessment,
-    source: Assessment.Status,
-    target: Assessment.Status,
-    by: AbstractBaseUser | None,
     action: AuditEvent.Action,
+    by: AbstractBaseUser | None,
     fields: dict[str, Any] | None = None,
     recorded: dict[str, Any] | None = None,
 ) -> bool:
-    """Move ``assessment`` from ``source`` to ``target`` and record it, in one transaction.
+    """Make the move ``TRANSITIONS[action]`` and record it, in one transaction.
 
-    The change is a conditional UPDATE (``WHERE status = source``), so of two requests
-    racing for the same transition exactly one wins; the loser gets False and nothing
+    The change is a conditional UPDATE (``WHERE status = <from>``), so of two requests
+    racing for the same move exactly one wins; the loser gets False and nothing
     changes. On success ``assessment`` is refreshed and one audit row records the
     status change, plus ``recorded`` (extra facts for the trail). ``fields`` are other
     columns set by the same UPDATE (``submitted_at``…).
     """
+    source, target = TRANSITIONS[action]
     changed = Assessment.objects.filter(pk=assessment.pk, status=source).update(
         status=target, **(fields or {})
     )
