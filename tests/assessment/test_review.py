@@ -363,7 +363,7 @@ def test_a_moderated_score_outside_0_to_100_is_refused_and_keeps_the_rationale(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("section", ["", "abc", "1.5", "99999999999"])
+@pytest.mark.parametrize("section", ["", "abc", "1.5", "99999999999", "²", "\x00", "1" * 30, "-1"])
 def test_a_moderation_of_no_real_section_is_refused(assessor_client, in_review, section):
     page = assessor_client.post(
         url("moderate", in_review), {"section": section, "score": "50", "rationale": "Because."}
@@ -732,17 +732,6 @@ def test_a_refused_approval_says_how_many_errors_and_where(assessor_client, in_r
     assert "Write a short summary of the review." in refused
     assert "Please correct the 2 errors below." in page.text
     assert not Decision.objects.exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("section", ["²", "\x00", "1" * 30, "-1"])
-def test_a_hostile_section_is_refused_not_a_server_error(assessor_client, in_review, section):
-    page = assessor_client.post(
-        url("moderate", in_review), {"section": section, "score": "50", "rationale": "Because."}
-    )
-
-    assert page.status_code == 400
-    assert not Moderation.objects.exists()
 
 
 @pytest.mark.django_db

@@ -8,31 +8,19 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from assessment import services
 from assessment.models import Assessment, AuditEvent, Moderation, Response
 from assessment.selectors import results
 from frameworks.models import Section
+from tests.assessment.test_review import submitted_assessment
 from tests.factories import (
-    make_assessment,
     make_assessor,
     make_organisation,
-    make_response,
-    make_team,
     make_user,
 )
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-
-
-def submitted_assessment(organisation, *, team: str = "Front desk", members: int = 3):
-    assessment = make_assessment(make_team(organisation, team), status="submitted")
-    for _ in range(members):
-        make_response(assessment, levels=[2, 3, 4], status="completed")
-    Assessment.objects.filter(pk=assessment.pk).update(submitted_at=timezone.now())
-    assessment.refresh_from_db()
-    return assessment
 
 
 def sections_of(assessment) -> list[Section]:
