@@ -50,12 +50,17 @@ app_patterns = [
     path("invitations/<int:pk>/revoke/", manager.invitation_revoke, name="invitation_revoke"),
     path("assessments/<int:pk>/reopen/", manager.assessment_reopen, name="reopen"),
     # Reports and data exports.
-    path("assessments/<int:pk>/report.pdf", exports.report_pdf, name="report_pdf"),
+    path(
+        "assessments/<int:pk>/report.pdf",
+        exports.report_pdf,
+        {"audience": "manager"},
+        name="report_pdf",
+    ),
     *(
         path(
             f"assessments/<int:pk>/{table}.{file_format}",
             exports.table_download,
-            {"table": table, "file_format": file_format},
+            {"audience": "manager", "table": table, "file_format": file_format},
             name=f"{table}_{file_format}",
         )
         for table in ("scores", "answers")
@@ -72,12 +77,14 @@ app_patterns = [
     path("clients/", consultant.portfolio, name="portfolio"),
     path(
         "clients/assessments/<int:pk>/report.pdf",
-        consultant.client_report_pdf,
+        exports.report_pdf,
+        {"audience": "consultant"},
         name="client_report_pdf",
     ),
     path(
         "clients/assessments/<int:pk>/scores.xlsx",
-        consultant.client_scores_xlsx,
+        exports.table_download,
+        {"audience": "consultant", "table": "scores", "file_format": "xlsx"},
         name="client_scores_xlsx",
     ),
     # Bulk export

@@ -11,10 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, exports, selectors, services
+from assessment import access, selectors, services
 from assessment.forms.consultant import PortfolioFilterForm
 from assessment.forms.manager import GrantForm
 from assessment.models import Organisation
@@ -92,36 +91,4 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         request,
         "assessment/consultant/portfolio.html",
         {"consultancy": consultancy, "portfolio": found, "form": form},
-    )
-
-
-@require_GET
-def client_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """A client assessment's printable report."""
-    assessment = access.assessment_for_consultant(request.user, pk)
-    from assessment import reports  # imported here, as the manager's report view does
-
-    return reports.report_response(assessment, viewer=request.user)
-
-
-@require_GET
-@never_cache
-def client_scores_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    """A client assessment's section scores as an Excel workbook."""
-    assessment = access.assessment_for_consultant(request.user, pk)
-    found = selectors.results.assessment_results(assessment)
-    if not found.visible:
-        messages.error(
-            request,
-            _(
-                "The scores of %(title)s are not available: results show once the "
-                "assessment is submitted and enough team members have answered."
-            )
-            % {"title": assessment.title},
-        )
-        return redirect("assessment:portfolio")
-    return exports.attachment(
-        exports.write_table(exports.scores_table(found), exports.XLSX, title=_("Scores")),
-        filename=exports.file_name(assessment, "scores", exports.XLSX),
-        file_format=exports.XLSX,
     )

@@ -1,13 +1,19 @@
-"""Downloads for managers: the PDF report, and scores and anonymised answers as CSV or XLSX.
+"""Downloads: the PDF report, and scores and anonymised answers as CSV or XLSX.
+
+One view per format family, for managers (their own organisation's assessments) and
+consultants (clients that share with them); the URL fixes the audience, the table
+and the format, so nothing here reads the request's parameters.
 
 Data exports exist only where the results page shows results: once the assessment
 is submitted and enough members have completed their answers. Before that the
-manager is sent back to the assessment with the reason.
+user is sent back with the reason.
 """
 
+from collections.abc import Callable
 from typing import Literal
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -16,13 +22,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assessment import access, exports
+from assessment.models import Assessment
 from assessment.selectors import results
+
+Audience = Literal["manager", "consultant"]
+
+# Who may download, and how each finds the assessment (another's is a 404).
+ASSESSMENT_FOR: dict[str, Callable[[AbstractBaseUser, int], Assessment]] = {
+    "manager": access.assessment_for_manager,
+    "consultant": access.assessment_for_consultant,
+}
 
 
 @require_GET
-def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def report_pdf(request: HttpRequest, pk: int, *, audience: Audience) -> HttpResponse:
     """The printable report (built in ``assessment.reports``)."""
-    assessment = access.assessment_for_manager(request.user, pk)
+    assessment = ASSESSMENT_FOR[audience](request.user, pk)
     from assessment import reports  # imported here: the report module is built separately
 
     return reports.report_response(assessment, viewer=request.user)
@@ -34,16 +49,16 @@ def table_download(
     request: HttpRequest,
     pk: int,
     *,
+    audience: Audience,
     table: Literal["scores", "answers"],
     file_format: Literal["csv", "xlsx"],
 ) -> HttpResponse:
     """Section scores of every framework (one row each), or every member's answers
-    (respondents numbered anonymously), as CSV or an Excel workbook. The URL fixes
-    ``table`` and ``file_format``; nothing here reads the request's parameters."""
-    assessment = access.assessment_for_manager(request.user, pk)
+    (respondents numbered anonymously), as CSV or an Excel workbook."""
+    assessment = ASSESSMENT_FOR[audience](request.user, pk)
     found = results.assessment_results(assessment)
     if not found.visible:
-        return _not_available(request, found)
+        return _not_available(request, found, audience)
     if table == "scores":
         rows, title = exports.scores_table(found), _("Scores")
     else:
@@ -56,7 +71,19 @@ def table_download(
     )
 
 
-def _not_available(request: HttpRequest, found: results.AssessmentResults) -> HttpResponse:
+def _not_available(
+    request: HttpRequest, found: results.AssessmentResults, audience: Audience
+) -> HttpResponse:
+    if audience == "consultant":
+        messages.error(
+            request,
+            _(
+                "The scores of %(title)s are not available: results show once the "
+                "assessment is submitted and enough team members have answered."
+            )
+            % {"title": found.assessment.title},
+        )
+        return redirect("assessment:portfolio")
     if not found.submitted:
         message = _(
             "Exports are available once the assessment is submitted: while it is open, "

@@ -231,19 +231,21 @@ def _seed_organisation(*, admin, assessor) -> None:
     _answer(_response_for(first), rng, complete=False, share=0.5)
 
 
-def _seed_assessor():
-    """An external assessor with an accreditation valid for another year."""
+def _demo_user(username: str, email: str, first_name: str, last_name: str):
+    """A demo login with the demo password; an existing one is kept as it is."""
     user, created = get_user_model().objects.get_or_create(
-        username="assessor",
-        defaults={
-            "email": "assessor@assessors.example",
-            "first_name": "Sam",
-            "last_name": "Assessor",
-        },
+        username=username,
+        defaults={"email": email, "first_name": first_name, "last_name": last_name},
     )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    return user
+
+
+def _seed_assessor():
+    """An external assessor with an accreditation valid for another year."""
+    user = _demo_user("assessor", "assessor@assessors.example", "Sam", "Assessor")
     AssessorProfile.objects.get_or_create(
         user=user,
         defaults={
@@ -257,17 +259,7 @@ def _seed_assessor():
 
 def _seed_consultant(*, granted_by):
     """A consultancy with a consultant, granted access to the demo organisation."""
-    user, created = get_user_model().objects.get_or_create(
-        username="consultant",
-        defaults={
-            "email": "cora@clearview.example",
-            "first_name": "Cora",
-            "last_name": "Consultant",
-        },
-    )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
+    user = _demo_user("consultant", "cora@clearview.example", "Cora", "Consultant")
     consultancy, _created = Consultancy.objects.get_or_create(
         name="Clear View Consulting", defaults={"accent_colour": "#5c4b8a"}
     )
