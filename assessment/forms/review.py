@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Assessment, Decision, Moderation
-from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS
+from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS, ModerationGroup, ModerationRow
 from frameworks.models import SCALE_MAX, SCALE_MIN, Section
 
 SCORE_MESSAGE = _("The moderated score must be a number from 0 to 100.")
@@ -103,3 +103,32 @@ class ReturnForm(forms.Form):
             "required": _("List the changes required before the assessment can be approved.")
         },
     )
+
+
+def moderation_forms(
+    assessment: Assessment,
+    groups: list[ModerationGroup],
+    *,
+    refused: ModerationForm | None = None,
+) -> list[tuple[ModerationGroup, list[tuple[ModerationRow, ModerationForm]]]]:
+    """Each section's row with its form: a refused form in its own section's place (its
+    input and errors kept), the others blank but for the current moderated score."""
+    refused_section = refused.cleaned_data.get("section") if refused is not None else None
+    return [
+        (
+            group,
+            [
+                (
+                    row,
+                    refused
+                    if refused_section is not None and refused_section.pk == row.section_id
+                    else ModerationForm(
+                        assessment=assessment,
+                        initial={"section": row.section_id, "score": row.moderated},
+                    ),
+                )
+                for row in group.rows
+            ],
+        )
+        for group in groups
+    ]

@@ -6,8 +6,6 @@ workspace (status 400) with the assessor's text still in the form and each
 error beside its field.
 """
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assessment import access, selectors, services
-from assessment.forms.review import ApprovalForm, ModerationForm, QueueSortForm, ReturnForm
+from assessment.forms.review import (
+    ApprovalForm,
+    ModerationForm,
+    QueueSortForm,
+    ReturnForm,
+    moderation_forms,
+)
 from assessment.models import Assessment
 
 
@@ -48,42 +52,14 @@ def _render_review(
     context = selectors.review.review_workspace(assessment)
     refused = bound if isinstance(bound, ModerationForm) else None
     context["refused_moderation"] = refused
-    context["moderation_groups"] = _moderation_forms(
-        assessment, context["moderation_groups"], refused
+    context["moderation_groups"] = moderation_forms(
+        assessment, context["moderation_groups"], refused=refused
     )
     approval = bound if isinstance(bound, ApprovalForm) else ApprovalForm()
     approval.fields["level"].choices = context["level_choices"]  # labelled, for display
     context["approval_form"] = approval
     context["return_form"] = bound if isinstance(bound, ReturnForm) else ReturnForm()
     return render(request, "assessment/review/review_detail.html", context, status=status)
-
-
-def _moderation_forms(
-    assessment: Assessment,
-    groups: list[selectors.review.ModerationGroup],
-    refused: ModerationForm | None,
-) -> list[tuple[selectors.review.ModerationGroup, list[tuple[Any, ModerationForm]]]]:
-    """Each section's row with its form: the refused one in its own section's place, the
-    others blank but for the current moderated score."""
-    refused_section = getattr(refused, "cleaned_data", {}).get("section") if refused else None
-    return [
-        (
-            group,
-            [
-                (
-                    row,
-                    refused
-                    if refused_section is not None and refused_section.pk == row.section_id
-                    else ModerationForm(
-                        assessment=assessment,
-                        initial={"section": row.section_id, "score": row.moderated},
-                    ),
-                )
-                for row in group.rows
-            ],
-        )
-        for group in groups
-    ]
 
 
 @require_GET
