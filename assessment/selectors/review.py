@@ -98,8 +98,8 @@ def _queue_columns(sort: str) -> list[SortColumn]:
 
 def assessor_queue(user: AbstractBaseUser, *, sort: str = DEFAULT_SORT) -> AssessorQueue:
     """The assessments assigned to ``user``, in ``sort`` order (a key of QUEUE_SORTS, or
-    "-" and one for descending), with the column headings (two queries; three when none
-    is assigned, to tell an assessor with an empty queue from someone who is not one)."""
+    "-" and one for descending), with the column headings (two queries: the assessments
+    and their frameworks, or, when none is assigned, whether ``user`` is an assessor)."""
     assessments = list(
         access.assessments_for_assessor(user)
         .select_related("team", "organisation")
@@ -256,4 +256,3 @@ def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
         .exclude(user__memberships__organisation=assessment.organisation)
         .select_related("user")
     )
-
