@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from assessment import access
 from assessment.errors import ServiceError
 from assessment.models import Assessment
-from assessment.services.branding import clean_logo, validate_accent_colour
+from assessment.models.consultants import validate_accent_colour
+from assessment.services.branding import clean_logo
 from frameworks.models import Framework
 
 

@@ -1,11 +1,50 @@
 """Consultancies, their consultants and the organisations' grants to them."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from assessment.errors import ServiceError
 from assessment.models.organisations import Organisation
+
+MIN_CONTRAST = 4.5  # WCAG AA for normal text: white text on the accent colour
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _luminance(hex_colour: str) -> float:
+    """Relative luminance (WCAG 2)."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_with_white(hex_colour: str) -> float:
+    """WCAG contrast ratio of white text on ``hex_colour``."""
+    return 1.05 / (_luminance(hex_colour) + 0.05)
+
+
+def validate_accent_colour(value: str) -> str:
+    """The accent colour in canonical form (#rrggbb, lower case), or ServiceError: it must
+    be a hex colour dark enough for white text (WCAG AA)."""
+    value = (value or "").strip()
+    if not HEX_COLOUR.match(value):
+        raise ServiceError(
+            gettext("Give the accent colour as # and six hex digits, such as #1d4e5f.")
+        )
+    ratio = contrast_with_white(value)
+    if ratio < MIN_CONTRAST:
+        raise ServiceError(
+            gettext(
+                "White text on %(colour)s has a contrast of %(ratio).1f:1; it needs at least "
+                "%(minimum).1f:1. Choose a darker colour."
+            )
+            % {"colour": value, "ratio": ratio, "minimum": MIN_CONTRAST}
+        )
+    return value.lower()
 
 
 class Consultancy(models.Model):
@@ -37,6 +76,11 @@ class Consultancy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def accent_contrast(self) -> float:
+        """How readable white text is on the accent colour (WCAG ratio)."""
+        return contrast_with_white(self.accent_colour)
 
 
 class ConsultantMembership(models.Model):

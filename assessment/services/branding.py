@@ -1,7 +1,6 @@
 """Consultancy branding: a name, an accent colour with enough contrast, and a safe logo."""
 
 import io
-import re
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -9,40 +8,12 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from assessment.models import Consultancy
+from assessment.models.consultants import validate_accent_colour
 from assessment.services.common import ServiceError
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000 * 4000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-MIN_CONTRAST = 4.5  # WCAG AA for normal text: white text on the accent colour
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def _luminance(hex_colour: str) -> float:
-    """Relative luminance (WCAG 2)."""
-    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_with_white(hex_colour: str) -> float:
-    return 1.05 / (_luminance(hex_colour) + 0.05)
-
-
-def validate_accent_colour(value: str) -> str:
-    value = (value or "").strip()
-    if not HEX_COLOUR.match(value):
-        raise ServiceError(_("Give the accent colour as # and six hex digits, such as #1d4e5f."))
-    ratio = contrast_with_white(value)
-    if ratio < MIN_CONTRAST:
-        raise ServiceError(
-            _(
-                "White text on %(colour)s has a contrast of %(ratio).1f:1; it needs at least "
-                "%(minimum).1f:1. Choose a darker colour."
-            )
-            % {"colour": value, "ratio": ratio, "minimum": MIN_CONTRAST}
-        )
-    return value.lower()
 
 
 def clean_logo(upload: UploadedFile) -> tuple[bytes, str]:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment import access, services
 from assessment.forms.consultant import BrandingForm
-from assessment.services.branding import LOGO_MAX_BYTES, contrast_with_white
+from assessment.services.branding import LOGO_MAX_BYTES
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,7 +42,7 @@ def branding(request: HttpRequest) -> HttpResponse:
         {
             "consultancy": consultancy,
             "form": form,
-            "contrast": contrast_with_white(consultancy.accent_colour),
+            "contrast": consultancy.accent_contrast,
             "max_mb": LOGO_MAX_BYTES // (1024 * 1024),
         },
         status=status,

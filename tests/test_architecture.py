@@ -1,0 +1,120 @@
+"""The layout's rules, checked on the source: writes only in services, reads out of services.
+
+``docs/architecture.md`` explains the layout; these tests keep it from drifting.
+They read the code as text (``ast``), so they need no database.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Where ORM writes may happen: services, management commands and migrations.
+WRITERS = ("services", "management", "migrations")
+WRITE_METHODS = {
+    "save",
+    "delete",
+    "create",
+    "update",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+}
+# A call is an ORM write when its receiver is a manager or a queryset chain.
+QUERYSET_MARKERS = ("objects", ".filter(", ".exclude(", ".all()", "_set")
+
+
+def _modules(*apps: str) -> list[Path]:
+    return sorted(p for app in apps for p in (ROOT / app).rglob("*.py"))
+
+
+def _is_writer(path: Path) -> bool:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return any(part in WRITERS for part in parts)
+
+
+def orm_writes(source: str) -> list[tuple[int, str]]:
+    """(line, call) for each call that writes through the ORM."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in WRITE_METHODS:
+            continue
+        receiver = ast.unparse(node.func.value)
+        on_queryset = any(marker in receiver for marker in QUERYSET_MARKERS)
+        # instance.save() / instance.delete(): no positional argument, unlike
+        # workbook.save(buffer) or dict.update(other).
+        on_instance = node.func.attr in {"save", "delete"} and not node.args
+        if on_queryset or on_instance:
+            found.append((node.lineno, ast.unparse(node)[:80]))
+    return found
+
+
+def test_the_write_detector_sees_the_forms_of_write_the_code_uses():
+    source = """
+Answer.objects.filter(pk=1).update(level=2)
+Answer.objects.create(level=1)
+answer.save()
+answer.delete()
+response.answers.all().delete()
+workbook.save(buffer)
+context.update(state="saved")
+"""
+    assert [line for line, _call in orm_writes(source)] == [2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _modules("assessment", "frameworks") if not _is_writer(p)],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_orm_write_outside_services_commands_and_migrations(path):
+    assert orm_writes(path.read_text()) == []
+
+
+# Helpers the writes share: link tokens, URLs and checks of their input. Nothing else
+# in services may be a read.
+SERVICE_HELPERS = {
+    "new_token",
+    "new_token_pair",
+    "absolute_url",
+    "validate_answer",
+}
+# Calls that change something: any write method (a service's querysets may come from
+# a helper), raw SQL, mail that leaves the system, a queued task.
+EFFECTS = WRITE_METHODS | {"execute", "send_mail", "send_email", "notify_after_commit", "enqueue"}
+
+
+def test_every_public_service_function_writes():
+    """A public function in ``services/`` writes (through the ORM, by mail, by a task, or
+    by calling another service that does); reads belong in ``selectors/``."""
+    functions: dict[str, ast.FunctionDef] = {}
+    for path in _modules("assessment/services", "frameworks"):
+        if path.parent.name == "services" or path.name == "services.py":
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.FunctionDef):
+                    functions[node.name] = node
+
+    def called(node: ast.FunctionDef) -> set[str]:
+        names = set()
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call):
+                func = call.func
+                names.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+        return names
+
+    writers = {name for name, node in functions.items() if called(node) & EFFECTS}
+    grew = True
+    while grew:
+        more = {n for n, node in functions.items() if n not in writers and called(node) & writers}
+        writers |= more
+        grew = bool(more)
+    reads = {
+        name
+        for name in functions
+        if not name.startswith("_") and name not in writers and name not in SERVICE_HELPERS
+    }
+    assert reads == set()
