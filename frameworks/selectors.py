@@ -6,7 +6,7 @@ from frameworks.models import FrameworkVersion, Question, Section
 
 
 def current_versions() -> QuerySet[FrameworkVersion]:
-    """The newest version of every framework, with section and question counts."""
+    """The newest version of every framework, with section and question counts (one query)."""
     newest = (
         FrameworkVersion.objects.filter(framework=OuterRef("framework"))
         .order_by("-number")
@@ -26,7 +26,8 @@ def current_versions() -> QuerySet[FrameworkVersion]:
 def version_with_content(*, slug: str, number: int | None = None) -> FrameworkVersion:
     """One version (the newest unless ``number`` is given) with its scale, sections and questions.
 
-    Raises FrameworkVersion.DoesNotExist when there is no such version.
+    Four queries: the version, its levels, sections and questions. Raises
+    FrameworkVersion.DoesNotExist when there is no such version.
     """
     versions = FrameworkVersion.objects.filter(framework__slug=slug).select_related("framework")
     versions = versions.prefetch_related(

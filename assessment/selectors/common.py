@@ -19,6 +19,7 @@ def count_per_assessment(queryset: QuerySet) -> Coalesce:
 
 
 def versions_prefetch() -> Prefetch:
+    """Framework versions with their framework, by slug: one query for a whole list."""
     return Prefetch(
         "framework_versions",
         queryset=FrameworkVersion.objects.select_related("framework").order_by("framework__slug"),

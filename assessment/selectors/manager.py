@@ -31,13 +31,15 @@ from frameworks.models import FrameworkVersion, Section
 
 
 def organisation_teams(organisation: Organisation) -> QuerySet[Team]:
+    """The organisation's teams with their roster sizes (one query)."""
     return Team.objects.filter(organisation=organisation).annotate(roster_size=Count("roster"))
 
 
 def organisation_assessments(
     organisation: Organisation, *, user: AbstractBaseUser
 ) -> QuerySet[Assessment]:
-    """Assessments with completion counts ("n of m") and the manager's own response status."""
+    """Assessments with completion counts ("n of m") and the manager's own response
+    status (two queries: the assessments with their counts, their framework versions)."""
     own_status = Response.objects.filter(assessment=OuterRef("pk"), user=user).values("status")[:1]
     return (
         Assessment.objects.filter(organisation=organisation)
@@ -56,10 +58,12 @@ def organisation_assessments(
 
 
 def team_assessments(team: Team) -> QuerySet[Assessment]:
+    """The team's assessments, newest first (two queries, with their framework versions)."""
     return team.assessments.prefetch_related(versions_prefetch()).order_by("-created_at", "-pk")
 
 
 def organisation_managers(organisation: Organisation) -> QuerySet[Membership]:
+    """The organisation's managers, by name (one query)."""
     return (
         Membership.objects.filter(organisation=organisation, role=Membership.Role.MANAGER)
         .select_related("user")
@@ -68,6 +72,7 @@ def organisation_managers(organisation: Organisation) -> QuerySet[Membership]:
 
 
 def pending_manager_invitations(organisation: Organisation) -> QuerySet[ManagerInvitation]:
+    """Manager invitations not yet accepted and not expired (one query)."""
     return ManagerInvitation.objects.filter(
         organisation=organisation, accepted_at__isnull=True, expires_at__gt=timezone.now()
     ).order_by("email")
@@ -87,6 +92,7 @@ class InvitationRow:
 
 
 def invitation_rows(assessment: Assessment) -> list[InvitationRow]:
+    """Every invitee with their progress and what the manager may do (one query)."""
     invitations = (
         Invitation.objects.filter(assessment=assessment)
         .select_related("response")
@@ -124,6 +130,7 @@ def invitation_rows(assessment: Assessment) -> list[InvitationRow]:
 
 
 def assessment_versions(assessment: Assessment) -> list[FrameworkVersion]:
+    """The framework versions the assessment is pinned to, by slug (one query)."""
     return list(
         assessment.framework_versions.select_related("framework").order_by("framework__slug")
     )
@@ -135,7 +142,7 @@ def assessment_sections(assessment: Assessment) -> QuerySet[Section]:
 
 
 def response_counts(assessment: Assessment) -> dict[str, int]:
-    """How many responses are completed and how many are still in progress."""
+    """How many responses are completed and how many are still in progress (one query)."""
     return assessment.responses.aggregate(
         completed=Count("pk", filter=Q(status=Response.Status.COMPLETED)),
         in_progress=Count("pk", filter=Q(status=Response.Status.IN_PROGRESS)),
@@ -143,10 +150,11 @@ def response_counts(assessment: Assessment) -> dict[str, int]:
 
 
 def manager_response(assessment: Assessment, *, user: AbstractBaseUser) -> Response | None:
+    """The signed-in manager's own response, if they started one (one query)."""
     return Response.objects.filter(assessment=assessment, user=user).first()
 
 
-# --- review queue (staff) -----------------------------------------------------------
+# --- consultants' grants and joining links ---------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,8 @@ def organisation_grants(
 
 
 def manager_invitation_for_token(token: str) -> ManagerInvitation:
-    """The open invitation for a token, or ServiceError saying why it cannot be used."""
+    """The open invitation for a token, or ServiceError saying why it cannot be used
+    (one query)."""
     invitation = (
         ManagerInvitation.objects.filter(token_hash=token_digest(token))
         .select_related("organisation")

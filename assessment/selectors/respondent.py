@@ -74,6 +74,7 @@ class QuestionnairePage:
 
 
 def answered_filter(prefix: str = "") -> Q:
+    """Answers that count as answered (a level, or "not applicable"), as a Q object."""
     return Q(**{f"{prefix}level__isnull": False}) | Q(**{f"{prefix}not_applicable": True})
 
 
@@ -99,7 +100,8 @@ def section_progress(response: Response) -> list[SectionProgress]:
 
 
 def questionnaire_page(response: Response, section_pk: int | None) -> QuestionnairePage | None:
-    """One section's page; None when the section is not part of this response's assessment."""
+    """One section's page; None when the section is not part of this response's
+    assessment (five queries: the progress two, questions, answers, scale)."""
     progress = section_progress(response)
     index = next(
         (i for i, p in enumerate(progress) if section_pk is None or p.section.pk == section_pk),

@@ -385,7 +385,7 @@ def _panel(
 
 
 def radar_for(panel: FrameworkPanel) -> SafeString:
-    """The panel's radar: team, self-view, target and previous, as available."""
+    """The panel's radar: team, self-view, target and previous, as available (no query)."""
     series = [
         charts.Series(_("Team"), [r.team.score for r in panel.rows], **charts.TEAM),
     ]
@@ -428,7 +428,7 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
 
 
 def chart_summary(result: scoring.FrameworkResult) -> str:
-    """One sentence on the balance, for screen readers."""
+    """One sentence on the balance, for screen readers (no query)."""
     if result.overall is None:
         return _("There is not enough data to score this framework yet.")
     strongest = max(result.scored, key=lambda s: (s.score, s.key))
@@ -447,7 +447,7 @@ def chart_summary(result: scoring.FrameworkResult) -> str:
 
 def scores_snapshot(results: AssessmentResults) -> dict[str, dict[str, float | None]]:
     """Section scores to store with a decision: {framework slug: {section key: score}},
-    the moderated score where the assessor set one."""
+    the moderated score where the assessor set one (no query)."""
     return {
         panel.slug: {
             row.key: row.moderated if row.moderated is not None else row.team.score

@@ -245,12 +245,13 @@ def review_history(assessment: Assessment) -> dict:
 
 
 def assessor_conflict(*, assessor: AbstractBaseUser, assessment: Assessment) -> bool:
-    """An assessor may never review an organisation they belong to."""
+    """An assessor may never review an organisation they belong to (one query)."""
     return Membership.objects.filter(user=assessor, organisation=assessment.organisation).exists()
 
 
 def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
-    """Assessors with a current accreditation and no tie to the assessment's organisation."""
+    """Assessors with a current accreditation and no tie to the assessment's organisation
+    (one query)."""
     return list(
         AssessorProfile.objects.filter(valid_until__gte=timezone.localdate())
         .exclude(user__memberships__organisation=assessment.organisation)
