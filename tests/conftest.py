@@ -1,5 +1,6 @@
 import io
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
@@ -7,6 +8,14 @@ from django.core.management import call_command
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by the test itself (fixtures, assertions) are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# While the test database exists: pytest-django's blocker, to reach it between tests.
+_test_database: dict[str, object] = {}
+
+
+def load_shipped_frameworks() -> None:
+    """The shipped frameworks, loaded through the real command."""
+    call_command("load_frameworks", stdout=io.StringIO())
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -18,10 +27,57 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The test database with the shipped frameworks, loaded once for the whole session.
+
+    Every test sees them: a TestCase or ``db`` test rolls back to this state, and a
+    transactional test's flush is followed by a reload (``pytest_runtest_teardown``).
+    """
+    with django_db_blocker.unblock():
+        load_shipped_frameworks()
+    _test_database["blocker"] = django_db_blocker
+    yield
+    _test_database.clear()
+
+
+def _flushes_the_database(item: pytest.Item) -> bool:
+    """A transactional test, as pytest-django decides: its database is flushed after it."""
+    from django.test import TestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return not issubclass(cls, TestCase)
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(fixtures))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a transactional test's flush (its fixtures are gone by now), load the
+    frameworks again, so the next test starts with them whatever the order."""
+    result = yield
+    blocker = _test_database.get("blocker")
+    if blocker is not None and _flushes_the_database(item):
+        from frameworks.models import Framework
+
+        with blocker.unblock():
+            if not Framework.objects.exists():
+                load_shipped_frameworks()
+    return result
+
+
 @pytest.fixture
-def loaded_frameworks(db):
-    """The shipped frameworks, loaded through the real command."""
-    call_command("load_frameworks", stdout=io.StringIO())
+def no_frameworks(db) -> None:
+    """An empty framework table, as before ``load_frameworks`` has ever run (the
+    test's transaction brings the session's frameworks back afterwards)."""
+    from frameworks.models import Framework, FrameworkVersion
+
+    FrameworkVersion.objects.all().delete()  # sections, levels and questions go with them
+    Framework.objects.all().delete()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def consultant(db):
 
 
 @pytest.fixture
-def closed(loaded_frameworks, consultant):
+def closed(consultant):
     """Three teams' closed assessments, three completed responses each, all shared."""
     organisations = {}
     assessments = []

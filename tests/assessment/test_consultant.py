@@ -43,7 +43,7 @@ def messages_of(response) -> list[str]:
 
 
 @pytest.fixture
-def organisation(loaded_frameworks):
+def organisation(db):
     return make_organisation("Client Co")
 
 

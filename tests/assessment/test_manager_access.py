@@ -33,7 +33,7 @@ MANAGER_PAGES = [
 
 
 @pytest.fixture
-def victim(loaded_frameworks):
+def victim(db):
     """Another organisation's team, roster entry, open assessment and invitation."""
     organisation = make_organisation("Victim Ltd")
     team = make_team(organisation, members=1)

@@ -27,7 +27,7 @@ def manager_client(client, organisation):
 
 
 @pytest.fixture
-def assessment(organisation, loaded_frameworks):
+def assessment(organisation):
     return make_assessment(make_team(organisation), status="submitted")
 
 
@@ -148,9 +148,7 @@ def count_queries(client, url) -> int:
 
 
 @pytest.mark.django_db
-def test_the_dashboard_uses_a_constant_number_of_queries(
-    manager_client, organisation, loaded_frameworks
-):
+def test_the_dashboard_uses_a_constant_number_of_queries(manager_client, organisation):
     team = make_team(organisation, members=2)
     make_assessment(team, status="open", invitees=2)
     url = reverse("assessment:dashboard")
@@ -166,9 +164,7 @@ def test_the_dashboard_uses_a_constant_number_of_queries(
 
 
 @pytest.mark.django_db
-def test_the_assessment_page_uses_a_constant_number_of_queries(
-    manager_client, organisation, loaded_frameworks
-):
+def test_the_assessment_page_uses_a_constant_number_of_queries(manager_client, organisation):
     small = make_assessment(make_team(organisation, "Small"), status="open", invitees=1)
     for _ in range(3):
         make_comment(make_response(small, levels=[2], status="completed"), "Fine")

@@ -5,7 +5,7 @@ from tests.factories import make_user
 
 
 @pytest.mark.django_db
-def test_the_landing_page_says_what_the_product_is_and_offers_sign_in(client, loaded_frameworks):
+def test_the_landing_page_says_what_the_product_is_and_offers_sign_in(client):
     response = client.get("/")
 
     assert response.status_code == 200
@@ -14,8 +14,7 @@ def test_the_landing_page_says_what_the_product_is_and_offers_sign_in(client, lo
     assert "Win4 sustainable customer service" in response.text
 
 
-@pytest.mark.django_db
-def test_the_landing_page_works_before_any_framework_is_loaded(client):
+def test_the_landing_page_works_before_any_framework_is_loaded(client, no_frameworks):
     response = client.get("/")
 
     assert response.status_code == 200

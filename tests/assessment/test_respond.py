@@ -30,7 +30,7 @@ from tests.factories import (
 
 
 @pytest.fixture
-def open_assessment(loaded_frameworks):
+def open_assessment(db):
     organisation = make_organisation()
     team = make_team(organisation, members=2)
     assessment = services.assessment_create(
@@ -421,7 +421,7 @@ def run_at_once(action, times: int = 10) -> list[object]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_parallel_submits_make_exactly_one_submission(loaded_frameworks):
+def test_ten_parallel_submits_make_exactly_one_submission():
     organisation = make_organisation()
     assessment = make_assessment(make_team(organisation), status="open")
     make_response(assessment, levels=[3], status="completed")
@@ -436,7 +436,7 @@ def test_ten_parallel_submits_make_exactly_one_submission(loaded_frameworks):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_parallel_completions_of_one_response_complete_it_once(loaded_frameworks):
+def test_ten_parallel_completions_of_one_response_complete_it_once():
     assessment = make_assessment(make_team(make_organisation()), status="open")
     response = make_response(assessment, levels=[2])
 
@@ -590,7 +590,7 @@ def refusing_mail(settings, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_reported_and_the_others_still_go(refusing_mail, loaded_frameworks):
+def test_a_failed_send_is_reported_and_the_others_still_go(refusing_mail):
     organisation = make_organisation()
     assessment = make_assessment(make_team(organisation))
     services.invitations_add(
@@ -609,9 +609,7 @@ def test_a_failed_send_is_reported_and_the_others_still_go(refusing_mail, loaded
 
 
 @pytest.mark.django_db
-def test_a_failed_resend_keeps_the_earlier_link_working(
-    client, refusing_mail, loaded_frameworks, settings
-):
+def test_a_failed_resend_keeps_the_earlier_link_working(client, refusing_mail, settings):
     organisation = make_organisation()
     assessment = make_assessment(make_team(organisation))
     services.invitations_add(assessment=assessment, people=[("", "someone@example.com")])
@@ -629,7 +627,7 @@ def test_a_failed_resend_keeps_the_earlier_link_working(
 
 
 @pytest.mark.django_db
-def test_a_title_with_line_breaks_cannot_break_the_mail_headers(mailoutbox, loaded_frameworks):
+def test_a_title_with_line_breaks_cannot_break_the_mail_headers(mailoutbox):
     organisation = make_organisation()
     team = make_team(organisation, members=1)
     assessment = services.assessment_create(

@@ -61,7 +61,7 @@ def assessor(db):
 
 
 @pytest.fixture
-def in_review(loaded_frameworks, assessor, staff_user):
+def in_review(assessor, staff_user):
     """A Win4 assessment of Acme Ltd's front desk, in review by alex."""
     assessment = assign(submitted_assessment(make_organisation()), assessor, staff_user)
     assert assessment.status == Assessment.Status.IN_REVIEW
@@ -137,7 +137,7 @@ def test_the_actions_refuse_get(assessor_client, in_review, name):
 
 
 @pytest.fixture
-def queue(loaded_frameworks, assessor, staff_user):
+def queue(assessor, staff_user):
     """Two assessments for alex (different teams, organisations and dates), one for olga."""
     zeta = submitted_assessment(make_organisation("Zeta plc"), team="Alpha team")
     acme = submitted_assessment(make_organisation("Acme Ltd"), team="Zulu team")
@@ -242,7 +242,7 @@ def test_the_queue_runs_the_same_queries_for_two_and_six_assessments(
 
 
 @pytest.mark.django_db
-def test_someone_who_is_not_an_assessor_is_told_kindly(client, loaded_frameworks):
+def test_someone_who_is_not_an_assessor_is_told_kindly(client):
     organisation = make_organisation()
     client.force_login(organisation.manager)
 
@@ -299,7 +299,7 @@ def test_the_review_page_shows_results_answers_and_the_forms(assessor_client, in
 
 @pytest.mark.django_db
 def test_below_the_anonymity_threshold_the_page_shows_no_team_figures(
-    assessor_client, assessor, staff_user, loaded_frameworks
+    assessor_client, assessor, staff_user
 ):
     assessment = assign(submitted_assessment(make_organisation(), members=2), assessor, staff_user)
 
@@ -534,7 +534,7 @@ def run_together(*actions) -> list[object]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_assessors_deciding_at_once_make_exactly_one_decision(loaded_frameworks):
+def test_two_assessors_deciding_at_once_make_exactly_one_decision():
     assessor = make_assessor("alex")
     assessment = assign(
         submitted_assessment(make_organisation()), assessor, make_user("stella", is_staff=True)

@@ -16,7 +16,7 @@ def seed(settings) -> str:
 
 
 @pytest.mark.django_db
-def test_seed_demo_creates_what_the_demo_needs(settings, loaded_frameworks):
+def test_seed_demo_creates_what_the_demo_needs(settings):
     output = seed(settings)
 
     organisation = Organisation.objects.get()
@@ -42,7 +42,7 @@ def test_seed_demo_creates_what_the_demo_needs(settings, loaded_frameworks):
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent(settings, loaded_frameworks):
+def test_seed_demo_is_idempotent(settings):
     seed(settings)
     counts = [m.objects.count() for m in (get_user_model(), Assessment, Response, Answer)]
     seed(settings)
@@ -51,7 +51,7 @@ def test_seed_demo_is_idempotent(settings, loaded_frameworks):
 
 
 @pytest.mark.django_db
-def test_the_printed_member_link_opens_the_questionnaire(settings, loaded_frameworks, client):
+def test_the_printed_member_link_opens_the_questionnaire(settings, client):
     link = seed(settings).strip().splitlines()[-1].strip()
     path = link.removeprefix(settings.SITE_URL.rstrip("/"))
 
@@ -62,7 +62,7 @@ def test_the_printed_member_link_opens_the_questionnaire(settings, loaded_framew
 
 
 @pytest.mark.django_db
-def test_seed_demo_refuses_to_run_without_debug(settings, loaded_frameworks):
+def test_seed_demo_refuses_to_run_without_debug(settings):
     settings.DEBUG = False
 
     with pytest.raises(CommandError, match="DEBUG=1"):
@@ -76,7 +76,7 @@ def test_the_threshold_default_is_three():
 
 
 @pytest.mark.django_db
-def test_the_demo_results_show_every_feature(settings, loaded_frameworks):
+def test_the_demo_results_show_every_feature(settings):
     from assessment.selectors.results import assessment_results
 
     seed(settings)

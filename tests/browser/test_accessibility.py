@@ -40,7 +40,7 @@ def invitation_path(assessment: Assessment, n: int = 1) -> str:
 
 
 @pytest.fixture
-def world(live_server, loaded_frameworks, settings):
+def world(live_server, settings):
     """One organisation seen by every role: a manager, a member, an assessor, a consultant."""
     settings.SITE_URL = live_server.url
     organisation = make_organisation("Harbour Ltd", manager="harriet")

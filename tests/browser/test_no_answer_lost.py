@@ -14,7 +14,7 @@ from tests.factories import make_assessment, make_organisation, make_team
 
 
 @pytest.fixture
-def manager_answering(live_server, loaded_frameworks, browser):
+def manager_answering(live_server, browser):
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     assessment = make_assessment(make_team(organisation), status="open", invitees=1)
     context = browser.new_context()

@@ -5,9 +5,7 @@ from tests.factories import make_user
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_landing_page_loads_its_assets_without_csp_violations(
-    live_server, loaded_frameworks, page, console
-):
+def test_the_landing_page_loads_its_assets_without_csp_violations(live_server, page, console):
     responses = []
     page.on("response", lambda r: responses.append((r.url, r.status)))
 

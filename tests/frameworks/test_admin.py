@@ -6,7 +6,7 @@ from tests.factories import make_user
 
 
 @pytest.fixture
-def admin_client(client, loaded_frameworks):
+def admin_client(client):
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     return client
 
@@ -53,7 +53,7 @@ def test_questions_cannot_be_added_changed_or_deleted_in_the_admin(admin_client)
 
 
 @pytest.mark.django_db
-def test_staff_without_superuser_rights_cannot_open_the_admin_pages(client, loaded_frameworks):
+def test_staff_without_superuser_rights_cannot_open_the_admin_pages(client):
     client.force_login(make_user("clerk", is_staff=True))
 
     response = client.get(reverse("admin:frameworks_framework_changelist"))

@@ -5,7 +5,7 @@ from frameworks.models import FrameworkVersion
 
 
 @pytest.mark.django_db
-def test_anyone_can_read_the_list_of_frameworks(client, loaded_frameworks):
+def test_anyone_can_read_the_list_of_frameworks(client):
     response = client.get(reverse("frameworks:list"))
 
     assert response.status_code == 200
@@ -14,7 +14,7 @@ def test_anyone_can_read_the_list_of_frameworks(client, loaded_frameworks):
 
 
 @pytest.mark.django_db
-def test_a_framework_page_shows_its_scale_and_every_question(client, loaded_frameworks):
+def test_a_framework_page_shows_its_scale_and_every_question(client):
     version = FrameworkVersion.objects.get(framework__slug="six-dimensions")
 
     response = client.get(reverse("frameworks:detail", kwargs={"slug": "six-dimensions"}))
@@ -27,15 +27,13 @@ def test_a_framework_page_shows_its_scale_and_every_question(client, loaded_fram
 
 
 @pytest.mark.django_db
-def test_the_framework_page_uses_a_constant_number_of_queries(
-    client, loaded_frameworks, django_assert_num_queries
-):
+def test_the_framework_page_uses_a_constant_number_of_queries(client, django_assert_num_queries):
     with django_assert_num_queries(4):
         client.get(reverse("frameworks:detail", kwargs={"slug": "six-dimensions"}))
 
 
 @pytest.mark.django_db
-def test_an_unknown_framework_is_a_friendly_404(client, loaded_frameworks):
+def test_an_unknown_framework_is_a_friendly_404(client):
     response = client.get(reverse("frameworks:detail", kwargs={"slug": "no-such-thing"}))
 
     assert response.status_code == 404
