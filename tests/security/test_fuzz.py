@@ -1,0 +1,391 @@
+"""Issue 11: hostile input never gives a server error, and a refused form changes nothing.
+
+Every URL pattern of the app that takes a POST body (the cases of
+``test_mass_assignment``, which fails when one is missing) and every page that reads
+GET parameters (the access matrix's pages) is sent hostile values with hypothesis:
+unicode digits (``"²".isdigit()`` is true and ``int("²")`` raises), 30-digit and
+negative numbers, NUL bytes, very long strings, dates such as 9999-12-31 and
+0001-01-01, and bodies in a wrong or unknown charset or not UTF-8 at all. Each is
+sent as every role that may use the page (``MATRIX``), in one shared world.
+
+For each request: no 5xx. Where the form was refused (a 4xx, a page showing its form's
+errors, or a redirect with an error message and no success), the whole database is as
+it was before. Each example runs in its own transaction, rolled back after it.
+
+Run with ``-s`` to see how many requests were sent.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import fields
+from functools import partial
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.contrib.messages import constants as message_levels
+from django.db import transaction
+from django.forms import BaseForm
+from django.test import Client
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from tests.security.routes import allowed_methods, routes
+from tests.security.test_access_matrix import MATRIX, build_context, visitors
+from tests.security.test_mass_assignment import CASES, Case
+from tests.security.world import World, build_world, db_state, diff
+
+POST_EXAMPLES = 6  # per POST-accepting URL, beyond the sweep
+GET_EXAMPLES = 3  # per page that answers GET, beyond the sweep
+FUZZ = settings(
+    max_examples=POST_EXAMPLES,
+    deadline=None,
+    database=None,
+    # No shrinking: every example costs two database snapshots, and the assertion
+    # message already names the request.
+    phases=(Phase.explicit, Phase.generate),
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# Values that broke, or could break, hand-written parsing.
+HOSTILE_VALUES = [
+    "²",  # a digit to str.isdigit(), not to int()
+    "٣",  # ARABIC-INDIC DIGIT THREE: int() takes it
+    "①",
+    "9" * 30,
+    "-" + "9" * 30,
+    "-1",
+    "0",
+    "1.5",
+    "1e9",
+    " 3 ",
+    "",
+    "\x00",
+    "1\x00",
+    "x" * 10_000,
+    "9" * 5000,  # longer than int() converts from a string
+    "9999-12-31",
+    "0001-01-01",
+    "10000-01-01",
+    "2026-02-30",
+    "NaN",
+    "-inf",
+    "‮#1d4e5f",  # a right-to-left override
+    "<script>",
+    "'; --",
+]
+# The kinds the issue names, each sent to every field and parameter (the sweeps); the
+# hypothesis tests draw from all of the above, and from any text and integer.
+NAMED = ["²", "٣", "9" * 30, "-1", "1\x00", "x" * 10_000, "9999-12-31", "0001-01-01"]
+HOSTILE = st.one_of(
+    st.sampled_from(HOSTILE_VALUES),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+)
+# Parameter names the views read, and a few they do not.
+GET_NAMES = ("team", "organisation", "framework", "sort", "order", "finish", "next", "page")
+# Pages that take no parameters and answer with a file: rendering them again and again
+# would only spend the time budget (their access is the access matrix's business).
+DOWNLOADS = {
+    "assessment:report_pdf",
+    "assessment:client_report_pdf",
+    "assessment:scores_csv",
+    "assessment:scores_xlsx",
+    "assessment:answers_csv",
+    "assessment:answers_xlsx",
+    "assessment:client_scores_xlsx",
+    "assessment:bulk_download",
+    "assessment:branding_logo",
+}
+NEVER = {"logout", "admin:logout"}  # signing out would end the visitor's session
+
+FORM = "application/x-www-form-urlencoded"
+# How a body is sent: the test client's multipart, or url-encoded in a charset that is
+# right, wrong, unknown or not a charset at all, or with bytes that are not UTF-8.
+ENCODINGS = ("multipart", "urlencoded", "wrong-charset", "unknown-charset", "not-utf8", "utf-16")
+
+USERS: dict[str, Callable[[World], Any]] = {
+    "manager": lambda w: w.a.manager,
+    "other_manager": lambda w: w.b.manager,
+    "assessor": lambda w: w.a.assessor,
+    "other_assessor": lambda w: w.free_assessor,
+    "consultant": lambda w: w.a.consultant,
+    "other_consultant": lambda w: w.b.consultant,
+    "staff": lambda w: w.staff,
+}
+
+STATE: dict[str, Any] = {}  # the world, the matrix's context and visitors (not copied per test)
+SENT: Counter = Counter()  # method -> requests
+STATUSES: Counter = Counter()
+OUTCOMES: Counter = Counter()  # "refused, unchanged" / "accepted"
+
+
+NO_PREPARATION = next(f.default for f in fields(Case) if f.name == "prepare")
+
+
+def roles_for_post(case: Case) -> list[str]:
+    """The case's own role, and every signed-in role the matrix lets use the page."""
+    allowed = MATRIX[case.url_name].allowed if case.url_name in MATRIX else frozenset()
+    return sorted({case.who} | (allowed & USERS.keys()))
+
+
+def encode(data: dict[str, Any], how: str) -> tuple[bytes | dict, str | None]:
+    """The body and its content type (None: the test client's multipart)."""
+    if how == "multipart":
+        return data, None
+    text = urlencode(data, doseq=True)
+    if how == "urlencoded":
+        return text.encode(), FORM
+    if how == "wrong-charset":  # UTF-8 bytes, declared Latin-1
+        return text.encode(), f"{FORM}; charset=latin-1"
+    if how == "unknown-charset":
+        return text.encode(), f"{FORM}; charset=x-no-such-charset"
+    if how == "utf-16":
+        return text.encode("utf-16"), f"{FORM}; charset=utf-16"
+    # Not UTF-8: raw and percent-encoded bytes that do not decode.
+    return text.encode() + b"&x=\xff\xfe\xc3(&%FF%FE=%C3%28", FORM
+
+
+def all_fields(legit: dict[str, Any], *, value: str) -> dict[str, str]:
+    """Every field of the form set to ``value`` (a form without fields gets one)."""
+    return dict.fromkeys(legit or ["value"], value)
+
+
+def refused(response) -> bool:
+    """The request was turned down: nothing it asked for may have happened."""
+    if response.status_code >= 400:
+        return True
+    contexts = response.context or []
+    for context in contexts if isinstance(contexts, list) else [contexts]:
+        for value in context.flatten().values():
+            if isinstance(value, BaseForm) and value.is_bound and value.errors:
+                return True
+    levels = {m.level for m in getattr(response.wsgi_request, "_messages", [])}
+    return message_levels.ERROR in levels and message_levels.SUCCESS not in levels
+
+
+def problem(response) -> str:
+    """How a server error looked, for the assertion message."""
+    exc = getattr(response, "exc_info", None)
+    return (
+        f"{exc[0].__name__}: {exc[1]}" if exc else response.content[:300].decode(errors="replace")
+    )
+
+
+class FuzzTests(TestCase):
+    """One world for the module; one generated test per POST case and per GET page."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        world = build_world()
+        ctx = build_context(world)
+        clients = visitors(world, ctx)  # every principal signed in; the respondent's link used
+        STATE.update(world=world, ctx=ctx, clients=clients)
+        STATE["cookies"] = {
+            name: {key: morsel.value for key, morsel in client.cookies.items()}
+            for name, client in clients.items()
+        }
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        super().tearDownClass()
+        print(
+            f"\nFuzz: {sum(SENT.values())} requests sent ({dict(sorted(SENT.items()))}); "
+            f"statuses {dict(sorted(STATUSES.items()))}; {dict(sorted(OUTCOMES.items()))}; "
+            f"server errors: {sum(n for s, n in STATUSES.items() if s >= 500)}"
+        )
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @property
+    def w(self) -> World:
+        return STATE["world"]
+
+    def sign_in(self, client: Client, role: str) -> None:
+        """Sign the client in as ``role`` (anonymous: nothing to do)."""
+        if role in USERS:
+            user = USERS[role](self.w)
+            # A copy: signing in sets last_login on the object, and the world's own must
+            # stay as the database has it after each example's rollback (reset tokens).
+            client.force_login(type(user).objects.get(pk=user.pk))
+
+    def visitor(self, principal: str) -> Client:
+        """The matrix's visitor, its session as it was set up (an example may have ended it)."""
+        client = STATE["clients"][principal]
+        client.raise_request_exception = False
+        client.cookies = SimpleCookie(STATE["cookies"][principal])
+        return client
+
+    def send(self, client: Client, method: str, url: str, **kwargs) -> Any:
+        if isinstance(kwargs.get("data"), bytes):  # sent as they are, whatever the charset
+            response = client.generic(method, url, **kwargs)
+        else:
+            response = getattr(client, method.lower())(url, **kwargs)
+        SENT[method] += 1
+        STATUSES[response.status_code] += 1
+        assert response.status_code < 500, f"{method} {url}: {problem(response)}"
+        return response
+
+    def check_unchanged_if_refused(self, response, before, label: str) -> None:
+        if not refused(response):
+            OUTCOMES["accepted"] += 1
+            return
+        changes = diff(before, db_state())
+        assert changes == {}, f"{label}: refused ({response.status_code}) but changed {changes}"
+        OUTCOMES["refused, database unchanged"] += 1
+
+    def baseline(self, key: str) -> Any:
+        """The database as every example of this test starts (each is rolled back)."""
+        cache = self.__dict__.setdefault("_baselines", {})
+        if key not in cache:
+            cache[key] = db_state()
+        return cache[key]
+
+    # --- POST -----------------------------------------------------------------------------
+
+    def post(self, case: Case, role: str, build: Callable[[dict], dict], encoding: str) -> None:
+        """POST the case's form as ``role``, its data changed by ``build``."""
+        # Signed in once for the module (signing in here would change last_login); an
+        # anonymous visitor is a fresh client. Either way a 5xx comes back as a response.
+        client = self.visitor(role) if role in USERS else Client(raise_request_exception=False)
+        ctx = case.prepare(self.w, client)
+        posted = build(case.data(self.w, ctx))
+        body, content_type = encode(posted, encoding)
+        url = case.url(self.w, ctx)
+        prepared = case.prepare is not NO_PREPARATION
+        before = db_state() if prepared else self.baseline(f"{case.name} {role}")
+        kwargs = {} if content_type is None else {"content_type": content_type}
+        response = self.send(client, "POST", url, data=body, **kwargs)
+        label = f"POST {url} as {role} ({encoding}): {str(posted)[:300]}"
+        self.check_unchanged_if_refused(response, before, label)
+
+    def fuzz_post(self, case: Case, data: st.DataObject) -> None:
+        role = data.draw(st.sampled_from(roles_for_post(case)), label="role")
+        how = data.draw(st.sampled_from(("value", "values", "name", "all")), label="how")
+        encoding = data.draw(st.sampled_from(ENCODINGS), label="body")
+
+        def build(legit: dict[str, Any]) -> dict[str, Any]:
+            names = sorted(legit) or ["value"]
+            posted = dict(legit)
+            if how == "value":  # one field hostile, the others as the form expects
+                posted[data.draw(st.sampled_from(names), label="field")] = data.draw(HOSTILE)
+            elif how == "values":  # a field given twice: its own value, then a hostile one
+                name = data.draw(st.sampled_from(names), label="field")
+                own = posted.get(name, "")
+                posted[name] = [*(own if isinstance(own, list) else [own]), data.draw(HOSTILE)]
+            elif how == "name":  # a field name built like the real ones, with a hostile part
+                stem = data.draw(st.sampled_from(names), label="field").rsplit("-", 1)[0]
+                posted[f"{stem}-{data.draw(HOSTILE)}"] = data.draw(HOSTILE)
+            else:
+                posted = {name: data.draw(HOSTILE) for name in names}
+            return posted
+
+        self.post(case, role, build, encoding)
+
+    def sweep_post(self, case: Case) -> None:
+        """Every named hostile value in every field at once, as the case's own role."""
+        for value in NAMED:
+            with transaction.atomic():
+                self.post(case, case.who, partial(all_fields, value=value), "multipart")
+                transaction.set_rollback(True)
+
+    # --- GET ------------------------------------------------------------------------------
+
+    def get(self, key: str, principal: str, query: str) -> None:
+        rule = MATRIX[key]
+        url = f"{rule.url(self.w, STATE['ctx'])}?{query}"
+        response = self.send(self.visitor(principal), "GET", url)
+        before = self.baseline(f"GET {key} {principal}")
+        self.check_unchanged_if_refused(response, before, f"GET {url} as {principal}")
+
+    def fuzz_get(self, key: str, data: st.DataObject) -> None:
+        principal = data.draw(st.sampled_from(sorted(MATRIX[key].allowed)), label="principal")
+        names = data.draw(st.lists(st.sampled_from(GET_NAMES), min_size=1, max_size=4))
+        if data.draw(st.booleans(), label="raw bytes"):
+            query = "&".join(f"{name}=%FF%FE%C3%28{quote(data.draw(HOSTILE))}" for name in names)
+        else:
+            query = urlencode({name: data.draw(HOSTILE) for name in names})
+        self.get(key, principal, query)
+
+    def sweep_get(self, key: str) -> None:
+        """Every named hostile value in every parameter at once, as each allowed visitor."""
+        for principal in sorted(MATRIX[key].allowed):
+            for value in NAMED:
+                with transaction.atomic():
+                    self.get(key, principal, urlencode(dict.fromkeys(GET_NAMES, value)))
+                    transaction.set_rollback(True)
+
+
+def _post_test(case: Case) -> Callable[[FuzzTests], None]:
+    @FUZZ
+    @given(data=st.data())
+    def test(self: FuzzTests, data: st.DataObject) -> None:
+        self.fuzz_post(case, data)
+
+    test.__doc__ = f"POST {case.url_name} with hostile values: no 5xx; refused changes nothing."
+    return test
+
+
+def _post_sweep(case: Case) -> Callable[[FuzzTests], None]:
+    def test(self: FuzzTests) -> None:
+        self.sweep_post(case)
+
+    test.__doc__ = f"POST {case.url_name} with each named hostile value: no 5xx."
+    return test
+
+
+def _get_test(key: str) -> Callable[[FuzzTests], None]:
+    @settings(FUZZ, max_examples=GET_EXAMPLES)
+    @given(data=st.data())
+    def test(self: FuzzTests, data: st.DataObject) -> None:
+        self.fuzz_get(key, data)
+
+    test.__doc__ = f"GET {key} with hostile parameters: no 5xx."
+    return test
+
+
+def _get_sweep(key: str) -> Callable[[FuzzTests], None]:
+    def test(self: FuzzTests) -> None:
+        self.sweep_get(key)
+
+    test.__doc__ = f"GET {key} with each named hostile value in every parameter: no 5xx."
+    return test
+
+
+def get_pages() -> list[str]:
+    """The matrix's pages that answer GET, but for downloads and signing out."""
+    keyed = {route.key: route for route in routes()}
+    return sorted(
+        key
+        for key in MATRIX
+        if key not in DOWNLOADS | NEVER and "GET" in allowed_methods(keyed[key].callback)
+    )
+
+
+for _case in CASES:
+    setattr(FuzzTests, f"test_post_{_case.name}", _post_test(_case))
+    setattr(FuzzTests, f"test_sweep_post_{_case.name}", _post_sweep(_case))
+for _key in get_pages():
+    setattr(FuzzTests, f"test_get_{_key.replace(':', '_')}", _get_test(_key))
+    setattr(FuzzTests, f"test_sweep_get_{_key.replace(':', '_')}", _get_sweep(_key))
+
+
+def test_every_page_with_input_is_fuzzed():
+    """POST: one test per mass-assignment case, and that file's guard fails for a
+    POST-accepting URL without a case. GET: every page of the app that answers GET, but
+    for the file downloads and signing out."""
+    tests = set(dir(FuzzTests))
+    answering = {
+        route.key
+        for route in routes()
+        if not route.is_admin and "GET" in allowed_methods(route.callback)
+    }
+
+    assert {f"test_post_{case.name}" for case in CASES} <= tests
+    assert {
+        key
+        for key in answering - DOWNLOADS - NEVER
+        if f"test_get_{key.replace(':', '_')}" not in tests
+    } == set()
