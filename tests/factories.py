@@ -1,12 +1,21 @@
-"""Small builders for test data. Framework files are written as real TOML."""
+"""The test suite's one set of data builders: small ``make_*`` functions with keyword
+arguments and sensible defaults. Framework files are written as real TOML.
 
+Every test database already has the shipped frameworks (``tests/conftest.py``), so
+``make_assessment`` can pin any of them by slug.
+"""
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
+from itertools import cycle
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 
+PASSWORD = "a-long-test-password"  # every account make_user makes, unless told
 LEVEL_LABELS = ["Barely delivers", "Consistent", "Exceeds", "Excellence", "Superior"]
 
 
@@ -79,19 +88,27 @@ def write_framework(directory: Path, document: dict[str, Any]) -> Path:
 
 
 def make_user(username: str = "user", **fields: Any) -> AbstractUser:
+    """An account; the password is ``PASSWORD`` unless ``password`` says."""
     fields.setdefault("email", f"{username}@example.com")
-    password = fields.pop("password", "a-long-test-password")
+    password = fields.pop("password", PASSWORD)
     return get_user_model().objects.create_user(username=username, password=password, **fields)
+
+
+def make_membership(organisation, user):
+    """Make ``user`` a manager of ``organisation``."""
+    from assessment.models import Membership
+
+    return Membership.objects.create(user=user, organisation=organisation)
 
 
 def make_organisation(name: str = "Acme Ltd", *, manager: str | None = "manager"):
     """An organisation and (unless manager=None) a manager account for it."""
-    from assessment.models import Membership, Organisation
+    from assessment.models import Organisation
 
     organisation = Organisation.objects.create(name=name)
     if manager is not None:
         user = make_user(f"{manager}-{organisation.pk}", first_name=manager.title())
-        Membership.objects.create(user=user, organisation=organisation)
+        make_membership(organisation, user)
         organisation.manager = user  # convenient handle for tests
     return organisation
 
@@ -107,11 +124,30 @@ def make_team(organisation, name: str = "Front desk", *, members: int = 0):
     return team
 
 
-def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, invitees: int = 0):
-    """An assessment pinned to the newest versions of the given (loaded) frameworks."""
+def make_manager_invitation(
+    organisation, *, email: str = "invited@example.com", token: str | None = None, by=None
+):
+    """A pending invitation to manage ``organisation``, valid for a week; its link's
+    token is ``token`` (random unless given)."""
     from django.utils import timezone
 
-    from assessment.models import Assessment, Invitation, token_digest
+    from assessment.models import ManagerInvitation, token_digest
+
+    return ManagerInvitation.objects.create(
+        organisation=organisation,
+        email=email,
+        token_hash=token_digest(token or secrets.token_urlsafe(16)),
+        invited_by=by or getattr(organisation, "manager", None) or make_user("inviter"),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+
+def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, invitees: int = 0):
+    """An assessment pinned to the newest versions of the given frameworks, with
+    ``invitees`` invitations (see make_invitation for their links)."""
+    from django.utils import timezone
+
+    from assessment.models import Assessment
     from frameworks.models import Framework
 
     assessment = Assessment.objects.create(
@@ -125,40 +161,70 @@ def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, in
     assessment.framework_versions.set(
         Framework.objects.get(slug=slug).latest_version() for slug in slugs
     )
-    Invitation.objects.bulk_create(
-        Invitation(
-            assessment=assessment,
-            email=f"invitee{n}.{assessment.pk}@example.com",
-            token_hash=token_digest(f"token-{assessment.pk}-{n}"),
-            token_expires_at=timezone.now() + timedelta(days=30),
-        )
-        for n in range(1, invitees + 1)
-    )
+    for _ in range(invitees):
+        make_invitation(assessment)
     return assessment
 
 
-def make_response(assessment, *, levels=None, status: str = "in_progress", invitation=None):
-    """A response answering every question with ``levels`` (cycled), or leaving it blank."""
-    from itertools import cycle
+def make_invitation(
+    assessment, *, email: str | None = None, name: str = "", token: str | None = None
+):
+    """An invitation valid for 30 days. The n-th of an assessment is sent to
+    ``invitee<n>.<pk>@example.com`` and its link is ``/r/token-<pk>-<n>/``, unless
+    ``email`` and ``token`` say otherwise."""
+    from django.utils import timezone
 
-    from assessment.models import Answer, Invitation, Response
+    from assessment.models import Invitation, token_digest
+
+    n = assessment.invitations.count() + 1
+    return Invitation.objects.create(
+        assessment=assessment,
+        name=name,
+        email=email or f"invitee{n}.{assessment.pk}@example.com",
+        token_hash=token_digest(token or f"token-{assessment.pk}-{n}"),
+        token_expires_at=timezone.now() + timedelta(days=30),
+    )
+
+
+def make_answers(
+    response, *, levels: Sequence[int | None], comments: Mapping[int, str] | None = None
+):
+    """Answer every question of the response's assessment, in questionnaire order, with
+    ``levels`` cycled; ``comments`` maps a question's index (-1: the last) to a comment."""
+    from assessment.models import Answer
     from frameworks.models import Question
 
+    questions = Question.objects.filter(version__assessments=response.assessment_id)
+    answers = [
+        Answer(response=response, question=q, section_id=q.section_id, level=level)
+        for q, level in zip(questions, cycle(levels), strict=False)
+    ]
+    for index, comment in (comments or {}).items():
+        answers[index].comment = comment
+    return Answer.objects.bulk_create(answers)
+
+
+def make_response(
+    assessment,
+    *,
+    levels: Sequence[int | None] | None = None,
+    comments: Mapping[int, str] | None = None,
+    status: str = "in_progress",
+    invitation=None,
+    completed_at=None,
+):
+    """A member's response (to a new invitation unless given), answering every
+    question with ``levels`` (see make_answers), or leaving it blank."""
+    from assessment.models import Response
+
     if invitation is None:
-        count = assessment.invitations.count()
-        invitation = Invitation.objects.create(
-            assessment=assessment,
-            email=f"respondent{count + 1}.{assessment.pk}@example.com",
-            token_hash=f"{assessment.pk}-{count + 1}".ljust(64, "x"),
-            token_expires_at=assessment.created_at + timedelta(days=30),
-        )
-    response = Response.objects.create(assessment=assessment, invitation=invitation, status=status)
+        n = assessment.invitations.count() + 1
+        invitation = make_invitation(assessment, email=f"respondent{n}.{assessment.pk}@example.com")
+    response = Response.objects.create(
+        assessment=assessment, invitation=invitation, status=status, completed_at=completed_at
+    )
     if levels is not None:
-        questions = Question.objects.filter(version__assessments=assessment)
-        Answer.objects.bulk_create(
-            Answer(response=response, question=q, section_id=q.section_id, level=level)
-            for q, level in zip(questions, cycle(levels), strict=False)
-        )
+        make_answers(response, levels=levels, comments=comments)
     return response
 
 
@@ -174,48 +240,81 @@ def make_comment(response, text: str, *, position: int = 0):
 
 def make_manager_response(assessment, user, *, levels=None, status: str = "completed"):
     """The manager's own (self-view) response, answering every question with ``levels``."""
-    from itertools import cycle
-
-    from assessment.models import Answer, Response
-    from frameworks.models import Question
+    from assessment.models import Response
 
     response = Response.objects.create(
         assessment=assessment, user=user, is_manager_view=True, status=status
     )
     if levels is not None:
-        questions = Question.objects.filter(version__assessments=assessment)
-        Answer.objects.bulk_create(
-            Answer(response=response, question=q, section_id=q.section_id, level=level)
-            for q, level in zip(questions, cycle(levels), strict=False)
-        )
+        make_answers(response, levels=levels)
     return response
 
 
+def answer_inputs(
+    questions: Iterable,
+    *,
+    level: int | Callable[[Any], int],
+    comments: Mapping[int, str] | None = None,
+) -> list:
+    """What a respondent's form sends to ``services.answers_save``: every question at
+    ``level`` (or ``level(question)``), with ``comments`` by question pk."""
+    from assessment import services
+
+    comments = comments or {}
+    return [
+        services.AnswerInput(
+            question_id=q.pk,
+            level=level(q) if callable(level) else level,
+            not_applicable=False,
+            comment=comments.get(q.pk, ""),
+            base_revision=0,
+        )
+        for q in questions
+    ]
+
+
 def make_assessor(
-    username: str = "assessor", *, valid_until=None, body: str = "Test Accreditation"
+    username: str = "assessor",
+    *,
+    days: int = 365,
+    body: str = "Test Accreditation",
+    number: str | None = None,
+    **fields: Any,
 ):
-    """A user with an assessor accreditation, current for a year unless valid_until says."""
+    """A user (see make_user) with an assessor accreditation current for ``days`` more
+    days (negative: expired), numbered ``ACC-<user pk>`` unless ``number`` says."""
     from django.utils import timezone
 
     from assessment.models import AssessorProfile
 
-    user = make_user(username, first_name=username.title())
+    fields.setdefault("first_name", username.title())
+    user = make_user(username, **fields)
     AssessorProfile.objects.create(
         user=user,
         accrediting_body=body,
-        accreditation_number=f"ACC-{user.pk}",
-        valid_until=valid_until or timezone.localdate() + timedelta(days=365),
+        accreditation_number=number or f"ACC-{user.pk}",
+        valid_until=timezone.localdate() + timedelta(days=days),
     )
     return user
 
 
-def make_consultant(username: str = "consultant", *, consultancy=None, name: str = "Advisers Ltd"):
-    """A user who works for a consultancy (a new one called ``name`` unless given)."""
-    from assessment.models import Consultancy, ConsultantMembership
+def make_consultancy(name: str = "Advisers Ltd", **fields: Any):
+    from assessment.models import Consultancy
 
-    user = make_user(username, first_name=username.title())
+    return Consultancy.objects.create(name=name, **fields)
+
+
+def make_consultant(
+    username: str = "consultant", *, consultancy=None, name: str = "Advisers Ltd", **fields: Any
+):
+    """A user (see make_user) who works for a consultancy (a new one called ``name``
+    unless given)."""
+    from assessment.models import ConsultantMembership
+
+    fields.setdefault("first_name", username.title())
+    user = make_user(username, **fields)
     if consultancy is None:
-        consultancy = Consultancy.objects.create(name=name)
+        consultancy = make_consultancy(name)
     ConsultantMembership.objects.create(user=user, consultancy=consultancy)
     user.consultancy = consultancy  # convenient handle for tests
     return user

@@ -3,17 +3,22 @@
 import io
 import shutil
 import subprocess
-from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
 from assessment import reports, services
-from assessment.models import Consultancy, ConsultantGrant, ConsultantMembership
-from tests.factories import make_assessment, make_organisation, make_response, make_team, make_user
+from tests.factories import (
+    make_assessment,
+    make_consultant,
+    make_grant,
+    make_organisation,
+    make_response,
+    make_team,
+    make_user,
+)
 
 
 def image_bytes(fmt: str, size=(40, 20), colour=(29, 78, 95)) -> bytes:
@@ -24,11 +29,9 @@ def image_bytes(fmt: str, size=(40, 20), colour=(29, 78, 95)) -> bytes:
 
 @pytest.fixture
 def consultant(client, db):
-    firm = Consultancy.objects.create(name="Clear View Consulting")
-    user = make_user("cora")
-    ConsultantMembership.objects.create(user=user, consultancy=firm)
+    user = make_consultant("cora", name="Clear View Consulting")
     client.force_login(user)
-    client.firm = firm
+    client.firm = user.consultancy
     client.user = user
     return client
 
@@ -112,7 +115,7 @@ def test_branding_pages_are_404_for_non_consultants(client):
 
 
 @pytest.mark.django_db
-def test_a_consultants_report_carries_the_branding(consultant, loaded_frameworks, tmp_path):
+def test_a_consultants_report_carries_the_branding(consultant, tmp_path):
     services.branding_update(
         consultancy=consultant.firm,
         name="Clear View Consulting",
@@ -123,12 +126,7 @@ def test_a_consultants_report_carries_the_branding(consultant, loaded_frameworks
     assessment = make_assessment(make_team(organisation), status="submitted")
     for _ in range(3):
         make_response(assessment, levels=[3, 4], status="completed")
-    ConsultantGrant.objects.create(
-        organisation=organisation,
-        consultancy=consultant.firm,
-        granted_by=organisation.manager,
-        expires_at=timezone.now() + timedelta(days=30),
-    )
+    make_grant(organisation, consultant.firm, days=30)
 
     firm = reports.branding_for(assessment, consultant.user)
     report = reports.render_report(assessment, viewer_id=consultant.user.pk, consultancy=firm)

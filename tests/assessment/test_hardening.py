@@ -24,9 +24,8 @@ from tests.assessment.test_respond import (
     open_assessment,  # noqa: F401 (a fixture)
 )
 from tests.assessment.test_settings import run_settings
-from tests.factories import make_assessment, make_organisation, make_team, make_user
+from tests.factories import PASSWORD, make_assessment, make_organisation, make_team, make_user
 
-PASSWORD = "a-long-test-password"
 LOGIN = "/accounts/login/"
 
 
@@ -280,9 +279,7 @@ def test_failed_sign_ins_and_lockouts_are_logged(client, caplog):
 
 
 @pytest.mark.django_db
-def test_a_refused_authorisation_is_logged_and_a_missing_object_is_not(
-    client, caplog, loaded_frameworks
-):
+def test_a_refused_authorisation_is_logged_and_a_missing_object_is_not(client, caplog):
     mine = make_organisation("Mine Ltd", manager="ana")
     theirs = make_organisation("Theirs Ltd", manager="bo")
     other = make_assessment(make_team(theirs))

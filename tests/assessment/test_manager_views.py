@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from assessment.models import (
     Assessment,
-    Invitation,
     ManagerInvitation,
     Membership,
     Organisation,
@@ -19,6 +18,7 @@ from assessment.models import (
 )
 from tests.factories import (
     make_assessment,
+    make_invitation,
     make_organisation,
     make_response,
     make_team,
@@ -121,9 +121,7 @@ def test_a_user_who_manages_nothing_gets_a_friendly_dashboard(client):
 
 
 @pytest.mark.django_db
-def test_the_dashboard_lists_teams_assessments_and_completion(
-    manager_client, organisation, loaded_frameworks
-):
+def test_the_dashboard_lists_teams_assessments_and_completion(manager_client, organisation):
     team = make_team(organisation, members=2)
     draft = make_assessment(team, slugs=("win4", "holistic"))
     draft.title = "Spring check"
@@ -351,7 +349,7 @@ def test_a_roster_entry_with_a_bad_email_is_refused(manager_client, organisation
 
 
 @pytest.mark.django_db
-def test_the_team_page_lists_the_teams_assessments(manager_client, organisation, loaded_frameworks):
+def test_the_team_page_lists_the_teams_assessments(manager_client, organisation):
     team = make_team(organisation)
     make_assessment(team)
 
@@ -366,7 +364,7 @@ def test_the_team_page_lists_the_teams_assessments(manager_client, organisation,
 
 @pytest.mark.django_db
 def test_the_create_form_shows_framework_cards_and_preselects_the_team(
-    manager_client, organisation, loaded_frameworks
+    manager_client, organisation
 ):
     make_team(organisation, "Another")
     team = make_team(organisation)
@@ -383,7 +381,7 @@ def test_the_create_form_shows_framework_cards_and_preselects_the_team(
 
 @pytest.mark.django_db
 def test_creating_an_assessment_pins_current_versions_and_invites_the_roster(
-    manager_client, organisation, loaded_frameworks
+    manager_client, organisation
 ):
     team = make_team(organisation, members=3)
     due = timezone.localdate() + timedelta(days=14)
@@ -415,7 +413,7 @@ def test_creating_an_assessment_pins_current_versions_and_invites_the_roster(
 
 @pytest.mark.django_db
 def test_an_assessment_without_frameworks_is_refused_and_nothing_is_created(
-    manager_client, organisation, loaded_frameworks
+    manager_client, organisation
 ):
     team = make_team(organisation)
 
@@ -429,7 +427,7 @@ def test_an_assessment_without_frameworks_is_refused_and_nothing_is_created(
 
 
 @pytest.mark.django_db
-def test_an_assessment_for_another_organisations_team_is_refused(manager_client, loaded_frameworks):
+def test_an_assessment_for_another_organisations_team_is_refused(manager_client):
     foreign = make_team(make_organisation("Rival plc"), "Their team")
 
     response = manager_client.post(
@@ -443,7 +441,7 @@ def test_an_assessment_for_another_organisations_team_is_refused(manager_client,
 
 
 @pytest.mark.django_db
-def test_a_due_date_in_the_past_is_refused(manager_client, organisation, loaded_frameworks):
+def test_a_due_date_in_the_past_is_refused(manager_client, organisation):
     team = make_team(organisation)
     yesterday = timezone.localdate() - timedelta(days=1)
 
@@ -468,15 +466,10 @@ def test_a_due_date_in_the_past_is_refused(manager_client, organisation, loaded_
 
 @pytest.mark.django_db
 def test_pasted_addresses_are_invited_duplicates_skipped_and_invalid_ones_named(
-    manager_client, organisation, loaded_frameworks
+    manager_client, organisation
 ):
     assessment = make_assessment(make_team(organisation))
-    Invitation.objects.create(
-        assessment=assessment,
-        email="b@example.com",
-        token_hash="b".ljust(64, "x"),
-        token_expires_at=timezone.now() + timedelta(days=30),
-    )
+    make_invitation(assessment, email="b@example.com")
 
     response = manager_client.post(
         reverse("assessment:invitations_add", args=[assessment.pk]),
@@ -496,7 +489,7 @@ def test_pasted_addresses_are_invited_duplicates_skipped_and_invalid_ones_named(
 
 @pytest.mark.django_db
 def test_opening_sends_one_email_per_invitee_with_a_private_link(
-    manager_client, organisation, loaded_frameworks, mailoutbox
+    manager_client, organisation, mailoutbox
 ):
     assessment = make_assessment(make_team(organisation), invitees=3)
 
@@ -514,9 +507,7 @@ def test_opening_sends_one_email_per_invitee_with_a_private_link(
 
 
 @pytest.mark.django_db
-def test_opening_without_invitees_is_refused_with_a_message(
-    manager_client, organisation, loaded_frameworks
-):
+def test_opening_without_invitees_is_refused_with_a_message(manager_client, organisation):
     assessment = make_assessment(make_team(organisation))
 
     response = manager_client.post(reverse("assessment:open", args=[assessment.pk]), follow=True)
@@ -527,7 +518,7 @@ def test_opening_without_invitees_is_refused_with_a_message(
 
 
 @pytest.mark.django_db
-def test_resending_sends_a_fresh_link(manager_client, organisation, loaded_frameworks, mailoutbox):
+def test_resending_sends_a_fresh_link(manager_client, organisation, mailoutbox):
     assessment = make_assessment(make_team(organisation), invitees=1)
     manager_client.post(reverse("assessment:open", args=[assessment.pk]))
     invitation = assessment.invitations.get()
@@ -541,7 +532,7 @@ def test_resending_sends_a_fresh_link(manager_client, organisation, loaded_frame
 
 
 @pytest.mark.django_db
-def test_revoking_withdraws_the_invitation(manager_client, organisation, loaded_frameworks):
+def test_revoking_withdraws_the_invitation(manager_client, organisation):
     assessment = make_assessment(make_team(organisation), status="open", invitees=1)
     invitation = assessment.invitations.get()
     make_response(assessment, invitation=invitation)
@@ -557,7 +548,7 @@ def test_revoking_withdraws_the_invitation(manager_client, organisation, loaded_
 
 
 @pytest.mark.django_db
-def test_a_completed_invitation_cannot_be_revoked(manager_client, organisation, loaded_frameworks):
+def test_a_completed_invitation_cannot_be_revoked(manager_client, organisation):
     assessment = make_assessment(make_team(organisation), status="open", invitees=1)
     invitation = assessment.invitations.get()
     make_response(assessment, invitation=invitation, status="completed")
@@ -572,9 +563,7 @@ def test_a_completed_invitation_cannot_be_revoked(manager_client, organisation, 
 
 
 @pytest.mark.django_db
-def test_the_invitation_table_shows_progress_never_answers(
-    manager_client, organisation, loaded_frameworks
-):
+def test_the_invitation_table_shows_progress_never_answers(manager_client, organisation):
     assessment = make_assessment(make_team(organisation), status="open", invitees=3)
     first, second, _third = assessment.invitations.order_by("email")
     done = make_response(assessment, invitation=first, levels=[4], status="completed")
@@ -593,7 +582,7 @@ def test_the_invitation_table_shows_progress_never_answers(
 
 
 @pytest.mark.django_db
-def test_the_submit_page_asks_for_confirmation(manager_client, organisation, loaded_frameworks):
+def test_the_submit_page_asks_for_confirmation(manager_client, organisation):
     assessment = make_assessment(make_team(organisation), status="open")
 
     response = manager_client.get(reverse("assessment:submit", args=[assessment.pk]))
@@ -607,7 +596,7 @@ def test_the_submit_page_asks_for_confirmation(manager_client, organisation, loa
 
 @pytest.mark.django_db
 def test_submitting_without_completed_responses_is_refused_with_a_clear_message(
-    manager_client, organisation, loaded_frameworks
+    manager_client, organisation
 ):
     assessment = make_assessment(make_team(organisation), status="open")
     make_response(assessment)
@@ -621,7 +610,7 @@ def test_submitting_without_completed_responses_is_refused_with_a_clear_message(
 
 @pytest.mark.django_db
 def test_submitting_closes_unfinished_responses_and_a_second_submit_is_harmless(
-    manager_client, organisation, loaded_frameworks
+    manager_client, organisation
 ):
     assessment = make_assessment(make_team(organisation), status="open")
     make_response(assessment, status="completed")
@@ -643,9 +632,7 @@ def test_submitting_closes_unfinished_responses_and_a_second_submit_is_harmless(
 
 
 @pytest.mark.django_db
-def test_answering_yourself_starts_the_managers_own_response(
-    manager_client, organisation, loaded_frameworks
-):
+def test_answering_yourself_starts_the_managers_own_response(manager_client, organisation):
     assessment = make_assessment(make_team(organisation), status="open")
 
     response = manager_client.post(reverse("assessment:respond_as_manager", args=[assessment.pk]))
@@ -656,9 +643,7 @@ def test_answering_yourself_starts_the_managers_own_response(
 
 
 @pytest.mark.django_db
-def test_answering_yourself_before_opening_is_refused(
-    manager_client, organisation, loaded_frameworks
-):
+def test_answering_yourself_before_opening_is_refused(manager_client, organisation):
     assessment = make_assessment(make_team(organisation))
 
     response = manager_client.post(
@@ -671,7 +656,7 @@ def test_answering_yourself_before_opening_is_refused(
 
 @pytest.mark.django_db
 def test_adding_addresses_after_a_draft_revocation_still_invites_them(
-    manager_client, organisation, loaded_frameworks, mailoutbox
+    manager_client, organisation, mailoutbox
 ):
     assessment = make_assessment(make_team(organisation), invitees=2)
     withdrawn = assessment.invitations.first()
@@ -689,9 +674,7 @@ def test_adding_addresses_after_a_draft_revocation_still_invites_them(
 
 
 @pytest.mark.django_db
-def test_invitations_of_a_submitted_assessment_cannot_be_revoked(
-    manager_client, organisation, loaded_frameworks
-):
+def test_invitations_of_a_submitted_assessment_cannot_be_revoked(manager_client, organisation):
     assessment = make_assessment(make_team(organisation), status="submitted", invitees=1)
     invitation = assessment.invitations.get()
 
@@ -726,9 +709,7 @@ def test_the_sign_up_service_refuses_a_taken_username_with_a_message():
 
 
 @pytest.mark.django_db
-def test_an_address_too_long_for_the_database_is_reported_not_a_500(
-    manager_client, organisation, loaded_frameworks
-):
+def test_an_address_too_long_for_the_database_is_reported_not_a_500(manager_client, organisation):
     assessment = make_assessment(make_team(organisation))
     long_address = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".example"
 

@@ -10,9 +10,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from assessment import reports, selectors
-from assessment.models import Answer, Consultancy, ReportCache, SectionTarget
+from assessment.models import Answer, ReportCache, SectionTarget
 from frameworks.models import Section
-from tests.factories import make_assessment, make_organisation, make_response, make_team
+from tests.factories import (
+    make_assessment,
+    make_consultancy,
+    make_organisation,
+    make_response,
+    make_team,
+)
 
 HOSTILE = [
     '<img src="file:///etc/passwd">',
@@ -43,7 +49,7 @@ def poppler(tool: str, pdf: bytes, tmp_path: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def reviewed(loaded_frameworks):
+def reviewed(db):
     organisation = make_organisation("Harbour Ltd")
     team = make_team(organisation, "Help desk")
     assessment = make_assessment(team, slugs=("win4", "holistic"), status="submitted")
@@ -176,7 +182,7 @@ def test_render_report_writes_a_file(reviewed, tmp_path):
 
 @pytest.mark.django_db
 def test_render_report_brands_the_report_as_a_consultancy(reviewed, tmp_path):
-    firm = Consultancy.objects.create(name="Northwind Advisory", accent_colour="#0b5563")
+    firm = make_consultancy("Northwind Advisory", accent_colour="#0b5563")
     target = tmp_path / "branded.pdf"
 
     call_command(

@@ -9,11 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import charts
-from assessment.models import Answer, Membership, Response, SectionTarget
+from assessment.models import Answer, SectionTarget
 from assessment.selectors import results
 from frameworks.models import Question, Section
 from tests.factories import (
     make_assessment,
+    make_manager_response,
+    make_membership,
     make_organisation,
     make_response,
     make_team,
@@ -42,7 +44,7 @@ def respond(assessment, count: int, levels_by_section: dict[str, int] | None = N
 
 
 @pytest.fixture
-def manager_client(client, loaded_frameworks):
+def manager_client(client):
     organisation = make_organisation()
     client.force_login(organisation.manager)
     client.organisation = organisation
@@ -102,7 +104,7 @@ def test_the_results_page_query_count_is_the_same_for_3_and_300_respondents(mana
 
 
 @pytest.mark.django_db
-def test_scoring_the_same_answers_again_gives_the_same_figures(loaded_frameworks):
+def test_scoring_the_same_answers_again_gives_the_same_figures():
     assessment = make_assessment(make_team(make_organisation()), status="submitted")
     respond(assessment, 4, {"customers": 4, "owners": 2})
 
@@ -117,13 +119,7 @@ def test_the_manager_self_view_is_scored_apart_and_compared(manager_client):
     organisation = manager_client.organisation
     assessment = make_assessment(make_team(organisation), status="submitted")
     respond(assessment, 3, {"customers": 2})
-    mine = Response.objects.create(
-        assessment=assessment, user=organisation.manager, is_manager_view=True, status="completed"
-    )
-    Answer.objects.bulk_create(
-        Answer(response=mine, question=q, section_id=q.section_id, level=5)
-        for q in Question.objects.filter(version__assessments=assessment)
-    )
+    make_manager_response(assessment, organisation.manager, levels=[5])
 
     panel = results.assessment_results(assessment, viewer_id=organisation.manager.pk).panels[0]
     page = manager_client.get(results_url(assessment))
@@ -155,7 +151,7 @@ def test_the_trend_compares_with_the_previous_submitted_assessment(manager_clien
 
 
 @pytest.mark.django_db
-def test_an_earlier_assessment_below_the_threshold_is_not_used_for_the_trend(loaded_frameworks):
+def test_an_earlier_assessment_below_the_threshold_is_not_used_for_the_trend():
     team = make_team(make_organisation())
     before = make_assessment(team, status="submitted")
     respond(before, 2)
@@ -306,16 +302,10 @@ def test_a_malformed_target_field_name_is_refused(manager_client):
 def test_a_manager_never_sees_another_managers_self_view(manager_client):
     organisation = manager_client.organisation
     colleague = make_user("colleague")
-    Membership.objects.create(user=colleague, organisation=organisation)
+    make_membership(organisation, colleague)
     assessment = make_assessment(make_team(organisation), status="submitted")
     respond(assessment, 3)
-    theirs = Response.objects.create(
-        assessment=assessment, user=colleague, is_manager_view=True, status="completed"
-    )
-    Answer.objects.bulk_create(
-        Answer(response=theirs, question=q, section_id=q.section_id, level=1)
-        for q in Question.objects.filter(version__assessments=assessment)
-    )
+    make_manager_response(assessment, colleague, levels=[1])
 
     mine = results.assessment_results(assessment, viewer_id=organisation.manager.pk)
     page = manager_client.get(results_url(assessment))

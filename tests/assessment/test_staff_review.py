@@ -1,23 +1,20 @@
 """Staff assignment, the organisation's own choice of assessor, reopening, the timeline
 and the audit trail's immutability."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessment import services
 from assessment.models import (
     Assessment,
-    AssessorProfile,
     Assignment,
     AuditEvent,
-    Membership,
     Response,
 )
 from tests.factories import (
     make_assessment,
+    make_assessor,
+    make_membership,
     make_organisation,
     make_response,
     make_team,
@@ -26,18 +23,18 @@ from tests.factories import (
 
 
 def assessor(username: str = "alex", *, valid_days: int = 365):
-    user = make_user(username, first_name=username.title(), last_name="Assessor")
-    AssessorProfile.objects.create(
-        user=user,
-        accrediting_body="Institute of Service Assessors",
-        accreditation_number=f"ISA-{username}",
-        valid_until=timezone.localdate() + timedelta(days=valid_days),
+    """``Alex Assessor`` (or another first name), accredited for ``valid_days`` more days."""
+    return make_assessor(
+        username,
+        days=valid_days,
+        last_name="Assessor",
+        body="Institute of Service Assessors",
+        number=f"ISA-{username}",
     )
-    return user
 
 
 @pytest.fixture
-def submitted(loaded_frameworks):
+def submitted(db):
     organisation = make_organisation()
     assessment = make_assessment(make_team(organisation), status="submitted")
     for _ in range(3):
@@ -76,7 +73,7 @@ def test_the_queue_offers_only_current_assessors_without_a_conflict(staff_client
     current = assessor("current")
     expired = assessor("expired", valid_days=-1)
     insider = assessor("insider")
-    Membership.objects.create(user=insider, organisation=submitted.organisation)
+    make_membership(submitted.organisation, insider)
 
     page = staff_client.get(reverse("assessment:staff_queue"))
 
@@ -89,7 +86,7 @@ def test_the_queue_offers_only_current_assessors_without_a_conflict(staff_client
 @pytest.mark.django_db
 def test_an_assessor_from_the_same_organisation_cannot_be_assigned(staff_client, submitted):
     insider = assessor("insider")
-    Membership.objects.create(user=insider, organisation=submitted.organisation)
+    make_membership(submitted.organisation, insider)
 
     response = staff_client.post(
         reverse("assessment:staff_assign", args=[submitted.pk]),
@@ -143,7 +140,7 @@ def test_a_manager_picks_an_available_assessor(client, submitted):
 @pytest.mark.django_db
 def test_a_manager_cannot_pick_an_assessor_who_is_not_offered(client, submitted):
     insider = assessor("insider")
-    Membership.objects.create(user=insider, organisation=submitted.organisation)
+    make_membership(submitted.organisation, insider)
     client.force_login(submitted.organisation.manager)
 
     response = client.post(

@@ -9,10 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
 from assessment.models import Answer, Assessment, Invitation, Response
-from tests.factories import make_organisation, make_team
+from tests.factories import PASSWORD, make_organisation, make_team
 
 MEMBERS = ["ana@example.com", "bo@example.com"]
-PASSWORD = "a-long-test-password"
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
@@ -76,7 +75,7 @@ def checked_levels(page: Page) -> list[str]:
 
 
 @pytest.fixture
-def journey(live_server, loaded_frameworks, settings, mailoutbox):
+def journey(live_server, settings, mailoutbox):
     settings.SITE_URL = live_server.url
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     team = make_team(organisation, "Help desk")

@@ -2,18 +2,23 @@
 revise, resubmit, approve, and a timeline that lists every step in order."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from assessment import services
-from assessment.models import Assessment, AssessorProfile, Response
+from assessment.models import Assessment, Response
 from frameworks.models import Question
 from tests.browser.test_manager_journey import sign_in
-from tests.factories import make_organisation, make_team, make_user
+from tests.factories import (
+    answer_inputs,
+    make_assessor,
+    make_organisation,
+    make_response,
+    make_team,
+    make_user,
+)
 
 
 def new_page(browser) -> Page:
@@ -23,7 +28,7 @@ def new_page(browser) -> Page:
 
 
 @pytest.fixture
-def setting(live_server, loaded_frameworks, settings, mailoutbox):
+def setting(live_server, settings, mailoutbox):
     settings.SITE_URL = live_server.url
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     team = make_team(organisation, "Help desk", members=3)
@@ -37,28 +42,17 @@ def setting(live_server, loaded_frameworks, settings, mailoutbox):
     services.assessment_open(assessment=assessment, by=organisation.manager)
     questions = list(Question.objects.filter(version__assessments=assessment))
     for invitation in assessment.invitations.all():
-        response = Response.objects.create(assessment=assessment, invitation=invitation)
+        response = make_response(assessment, invitation=invitation)
         services.answers_save(
             response=response,
-            answers=[
-                services.AnswerInput(
-                    question_id=q.pk,
-                    level=5 if q.section.key == "customers" else 2,
-                    not_applicable=False,
-                    comment="",
-                    base_revision=0,
-                )
-                for q in questions
-            ],
+            answers=answer_inputs(
+                questions, level=lambda q: 5 if q.section.key == "customers" else 2
+            ),
         )
         services.response_complete(response=response)
     staff = make_user("stella", is_staff=True, first_name="Stella")
-    assessor = make_user("alex", first_name="Alex", last_name="Assessor")
-    AssessorProfile.objects.create(
-        user=assessor,
-        accrediting_body="Institute of Service Assessors",
-        accreditation_number="ISA-1",
-        valid_until=timezone.localdate() + timedelta(days=90),
+    assessor = make_assessor(
+        "alex", last_name="Assessor", body="Institute of Service Assessors", number="ISA-1", days=90
     )
     return live_server.url, organisation, assessment, staff, assessor
 

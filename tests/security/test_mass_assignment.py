@@ -27,9 +27,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from assessment.models import Invitation, Response, SectionTarget
 from frameworks.models import Framework, FrameworkVersion, Question
+from tests.factories import PASSWORD
 from tests.security.routes import allowed_methods, routes
 from tests.security.world import (
-    PASSWORD,
     TableChanges,
     World,
     build_world,

@@ -23,36 +23,41 @@ import zipfile
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import cycle
 from typing import Any
 from unittest import mock
 
 from django.apps import apps
-from django.core.management import call_command
 from django.utils import timezone
 
 from assessment import reports, services, tasks
 from assessment.models import (
-    Answer,
     Assessment,
     BulkExport,
     Consultancy,
     ConsultantGrant,
     Invitation,
     ManagerInvitation,
-    Membership,
     Organisation,
     Response,
     Team,
-    token_digest,
 )
 from assessment.selectors import results
-from frameworks.models import Question, Section
-from tests.factories import make_assessor, make_consultant, make_user
+from frameworks.models import Section
+from tests.factories import (
+    make_answers,
+    make_assessor,
+    make_consultancy,
+    make_consultant,
+    make_invitation,
+    make_manager_invitation,
+    make_membership,
+    make_organisation,
+    make_response,
+    make_user,
+)
 
 CANARY_PREFIX = "CANARY-B"
 MARK_PREFIX = "MARK-A"
-PASSWORD = "a-long-test-password"  # tests.factories.make_user's default
 SLUGS = ("win4",)  # one framework keeps the PDF reports quick to render
 
 
@@ -127,29 +132,27 @@ class World:
     neutral_consultancy: Consultancy  # no grants at all
 
 
-def _answer_all(response: Response, marks: Marks, levels: tuple[int, ...]) -> None:
-    """Answer every question of the response's assessment; two answers carry a comment."""
-    questions = Question.objects.filter(version__assessments=response.assessment_id).order_by(
-        "version__framework__slug", "section__position", "position"
-    )
-    answers = [
-        Answer(response=response, question=q, section_id=q.section_id, level=level)
-        for q, level in zip(questions, cycle(levels), strict=False)
-    ]
-    answers[0].comment = marks("a comment on the first question")
-    answers[-1].comment = marks("a comment on the last question")
-    Answer.objects.bulk_create(answers)
+def _comments(marks: Marks) -> dict[int, str]:
+    """Two answers of every response carry a comment: the first and the last."""
+    return {
+        0: marks("a comment on the first question"),
+        -1: marks("a comment on the last question"),
+    }
+
+
+def _person(marks: Marks):
+    return make_user(marks.username(), first_name=marks(), last_name=marks(), email=marks.email())
 
 
 def _respond(invitation: Invitation, marks: Marks, levels: tuple[int, ...], *, done: bool):
-    response = Response.objects.create(
-        assessment=invitation.assessment,
+    return make_response(
+        invitation.assessment,
         invitation=invitation,
+        levels=levels,
+        comments=_comments(marks),
         status=Response.Status.COMPLETED if done else Response.Status.IN_PROGRESS,
         completed_at=timezone.now() if done else None,
     )
-    _answer_all(response, marks, levels)
-    return response
 
 
 def _open_with_answers(team: Team, manager, marks: Marks, title: str) -> Assessment:
@@ -205,22 +208,14 @@ def _return(assessment: Assessment, assessor, marks: Marks) -> None:
 
 def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: str) -> Tenant:
     """One organisation with data in every state; all its free text comes from ``marks``."""
-    manager = make_user(
-        marks.username(), first_name=marks(), last_name=marks(), email=marks.email()
-    )
-    organisation = Organisation.objects.create(name=marks("Organisation"))
-    Membership.objects.create(user=manager, organisation=organisation)
-    manager2 = make_user(
-        marks.username(), first_name=marks(), last_name=marks(), email=marks.email()
-    )
-    Membership.objects.create(user=manager2, organisation=organisation)
+    manager = _person(marks)
+    organisation = make_organisation(marks("Organisation"), manager=None)
+    make_membership(organisation, manager)
+    manager2 = _person(marks)
+    make_membership(organisation, manager2)
     invitation_token = secrets.token_urlsafe(16)
-    manager_invitation = ManagerInvitation.objects.create(
-        organisation=organisation,
-        email=marks.email(),
-        token_hash=token_digest(invitation_token),
-        invited_by=manager,
-        expires_at=timezone.now() + timedelta(days=7),
+    manager_invitation = make_manager_invitation(
+        organisation, email=marks.email(), token=invitation_token, by=manager
     )
     front = services.team_create(organisation=organisation, name=marks("Front desk"))
     back = services.team_create(organisation=organisation, name=marks("Back office"))
@@ -274,19 +269,15 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     completed_response = _respond(first, marks, (4, 4, 3), done=True)
     open_response = _respond(second, marks, (2, 5), done=False)
     self_response = services.manager_response_start(assessment=opened, by=manager)
-    _answer_all(self_response, marks, (5, 4))
+    make_answers(self_response, levels=(5, 4), comments=_comments(marks))
     respondent_token = secrets.token_urlsafe(16)
-    respondent_invitation = Invitation.objects.create(
-        assessment=opened,
-        name=marks("Respondent"),
-        email=marks.email(),
-        token_hash=token_digest(respondent_token),
-        token_expires_at=timezone.now() + timedelta(days=30),
+    respondent_invitation = make_invitation(
+        opened, name=marks("Respondent"), email=marks.email(), token=respondent_token
     )
 
-    consultant = make_consultant(marks.username(), name=consultancy_name)
-    consultant.first_name, consultant.last_name = marks(), marks()
-    consultant.save(update_fields=["first_name", "last_name"])
+    consultant = make_consultant(
+        marks.username(), name=consultancy_name, first_name=marks(), last_name=marks()
+    )
     grant = services.grant_create(
         organisation=organisation, consultancy=consultant.consultancy, by=manager, days=60
     )
@@ -356,7 +347,6 @@ def build_world(*, exports: bool = False) -> World:
     so its title went into the failure list), and B revoked that grant. Then A's
     consultancy exported a report of A alone.
     """
-    call_command("load_frameworks", stdout=io.StringIO())
     staff = make_user("staff-reviewer", is_staff=True, first_name="Stella")
     a = build_tenant(
         Marks(MARK_PREFIX), staff=staff, consultancy_name="Alpha Advisers", assessor_name="alex"
@@ -365,7 +355,7 @@ def build_world(*, exports: bool = False) -> World:
         Marks(CANARY_PREFIX), staff=staff, consultancy_name="Bravo Partners", assessor_name="bea"
     )
     free_assessor = make_assessor("freya", body="Free Accreditation")
-    neutral = Consultancy.objects.create(name="Neutral Consulting")
+    neutral = make_consultancy("Neutral Consulting")
     if exports:
         # B's own export only needs to exist (its file is refused to A): no rendering.
         b.exports.append(
