@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -9,12 +10,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Consultancy, Team
 from assessment.services.consultants import GRANT_DAYS_DEFAULT, GRANT_DAYS_MAX, GRANT_DAYS_MIN
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Section
 
+DUE_DATE_MAX_DAYS = 2 * 366  # two years ahead, leap day or not
 EMAIL_MAX_LENGTH = 254  # the database columns' limit (RFC 5321's practical maximum)
 
 
@@ -59,6 +62,18 @@ class AssessmentForm(forms.Form):
         # Only the manager's own teams are valid choices: another team is refused here.
         self.fields["team"].queryset = teams
         self.fields["frameworks"].choices = [(v.framework.slug, v.name) for v in versions]
+
+    def clean_due_date(self) -> date | None:
+        """From today to ``DUE_DATE_MAX_DAYS`` ahead: 0001-01-01 and 9999-12-31 are typos."""
+        due = self.cleaned_data["due_date"]
+        if due is None:
+            return None
+        today = timezone.localdate()
+        if due < today:
+            raise ValidationError(_("The due date cannot be in the past."), code="past")
+        if due > today + timedelta(days=DUE_DATE_MAX_DAYS):
+            raise ValidationError(_("Choose a due date within the next two years."), code="too_far")
+        return due
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,12 @@ def rows_from_input(questions: Iterable["QuestionRow"], data: QueryDict) -> list
     return rows
 
 
+class SectionSaveQuery(forms.Form):
+    """``?finish=1`` on "Save and review": after saving, go to the review page."""
+
+    finish = forms.BooleanField(required=False)
+
+
 class CompleteForm(forms.Form):
     """The respondent confirms that their answers are final."""
 

@@ -17,6 +17,7 @@ from assessment import access, selectors, services
 from assessment.forms.respondent import (
     AnswerForm,
     CompleteForm,
+    SectionSaveQuery,
     level_value,
     parse_answer_input,
     rows_from_input,
@@ -130,7 +131,8 @@ def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse
     if outcome.conflicts:
         return _render_conflicts(request, response, section_pk, outcome)
     messages.success(request, _("Your answers are saved."))
-    if page.next is not None and "finish" not in request.GET:
+    finish = SectionSaveQuery(request.GET)
+    if page.next is not None and not (finish.is_valid() and finish.cleaned_data["finish"]):
         return redirect("assessment:section", pk=response.pk, section_pk=page.next.pk)
     return redirect("assessment:review", pk=response.pk)
 

@@ -361,6 +361,21 @@ def test_the_portfolio_queries_do_not_grow_with_respondents(
     with CaptureQueriesContext(connection) as before:
         consultant_client.get(PORTFOLIO)
     complete(submitted, count=4)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "x\x00", "no-such-framework"])
+def test_a_malformed_filter_shows_every_client_with_the_reason(
+    consultant_client, consultant, organisation, submitted, value
+):
+    make_grant(organisation, consultant.consultancy)
+
+    page = consultant_client.get(PORTFOLIO, {"organisation": value, "framework": value})
+
+    assert page.status_code == 200
+    assert "Please correct the 2 errors below." in page.text
+    assert "Select a valid choice" in page.text or "Null characters" in page.text
+    assert "Help desk" in page.text  # the filters that are not valid are left out
     with django_assert_num_queries(len(before.captured_queries)):
         consultant_client.get(PORTFOLIO)
 

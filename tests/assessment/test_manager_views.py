@@ -725,6 +725,33 @@ def test_an_address_too_long_for_the_database_is_reported_not_a_500(manager_clie
 
 
 @pytest.mark.django_db
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("due", "message"),
+    [
+        ("0001-01-01", "The due date cannot be in the past."),
+        ("9999-12-31", "Choose a due date within the next two years."),
+        ("10000-01-01", "Enter a valid date."),
+        ("²", "Enter a valid date."),
+    ],
+)
+def test_a_due_date_out_of_bounds_is_refused_beside_the_field(
+    manager_client, organisation, due, message
+):
+    team = make_team(organisation)
+
+    response = manager_client.post(
+        reverse("assessment:assessment_create"),
+        {"title": "Far off", "team": team.pk, "frameworks": ["win4"], "due_date": due},
+    )
+
+    assert response.status_code == 200
+    assert message in response.text
+    assert "Please correct the error below." in response.text
+    assert 'value="Far off"' in response.text  # the input stays in the form
+    assert not Assessment.objects.exists()
 @pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "x\x00", "1" * 5000])
 def test_a_malformed_team_in_the_create_link_preselects_nothing(
     manager_client, organisation, value
