@@ -81,6 +81,37 @@ def no_frameworks(db) -> None:
 
 
 @pytest.fixture
+def organisation(db):
+    """An organisation with its manager (``organisation.manager``)."""
+    from tests.factories import make_organisation
+
+    return make_organisation()
+
+
+@pytest.fixture
+def manager_client(client, organisation):
+    """The test client, signed in as the organisation's manager (``.organisation``)."""
+    client.force_login(organisation.manager)
+    client.organisation = organisation
+    return client
+
+
+@pytest.fixture
+def consultant(db):
+    """A consultant of a consultancy of their own (``consultant.consultancy``)."""
+    from tests.factories import make_consultant
+
+    return make_consultant()
+
+
+@pytest.fixture
+def consultant_client(client, consultant):
+    """The test client, signed in as the consultant."""
+    client.force_login(consultant)
+    return client
+
+
+@pytest.fixture
 def client_factory():
     """A fresh, independent browser session for each call."""
     from django.test import Client

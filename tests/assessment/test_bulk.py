@@ -29,11 +29,6 @@ TEAMS = [("Harbour Ltd", "Help desk"), ("Harbour Ltd", "Returns"), ("Quay plc", 
 
 
 @pytest.fixture
-def consultant(db):
-    return make_consultant("consultant")
-
-
-@pytest.fixture
 def closed(consultant):
     """Three teams' closed assessments, three completed responses each, all shared."""
     organisations = {}
@@ -49,12 +44,6 @@ def closed(consultant):
             make_response(assessment, levels=levels, status="completed")
         assessments.append(assessment)
     return assessments
-
-
-@pytest.fixture
-def consultant_client(client, consultant):
-    client.force_login(consultant)
-    return client
 
 
 def zip_members(export: BulkExport) -> dict[str, bytes]:

@@ -55,17 +55,6 @@ def submitted(organisation):
     return assessment
 
 
-@pytest.fixture
-def consultant(db):
-    return make_consultant()
-
-
-@pytest.fixture
-def consultant_client(client, consultant):
-    client.force_login(consultant)
-    return client
-
-
 # --- access -------------------------------------------------------------------------------
 
 
@@ -361,6 +350,17 @@ def test_the_portfolio_queries_do_not_grow_with_respondents(
     with CaptureQueriesContext(connection) as before:
         consultant_client.get(PORTFOLIO)
     complete(submitted, count=4)
+    with django_assert_num_queries(len(before.captured_queries)):
+        consultant_client.get(PORTFOLIO)
+
+
+def test_the_portfolio_costs_four_queries_and_seven_per_visible_team(
+    consultant, organisation, submitted, django_assert_num_queries
+):
+    make_grant(organisation, consultant.consultancy)
+    with django_assert_num_queries(4 + 7):
+        found = selectors.consultant.consultant_portfolio(consultant)
+    assert [row.team.name for row in found.heatmaps[0].rows] == ["Help desk"]
 
 
 @pytest.mark.django_db
@@ -376,14 +376,3 @@ def test_a_malformed_filter_shows_every_client_with_the_reason(
     assert "Please correct the 2 errors below." in page.text
     assert "Select a valid choice" in page.text or "Null characters" in page.text
     assert "Help desk" in page.text  # the filters that are not valid are left out
-    with django_assert_num_queries(len(before.captured_queries)):
-        consultant_client.get(PORTFOLIO)
-
-
-def test_the_portfolio_costs_four_queries_and_seven_per_visible_team(
-    consultant, organisation, submitted, django_assert_num_queries
-):
-    make_grant(organisation, consultant.consultancy)
-    with django_assert_num_queries(4 + 7):
-        found = selectors.consultant.consultant_portfolio(consultant)
-    assert [row.team.name for row in found.heatmaps[0].rows] == ["Help desk"]

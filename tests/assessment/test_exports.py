@@ -55,17 +55,6 @@ def messages_of(response) -> list[str]:
 
 
 @pytest.fixture
-def organisation(db):
-    return make_organisation()
-
-
-@pytest.fixture
-def manager_client(client, organisation):
-    client.force_login(organisation.manager)
-    return client
-
-
-@pytest.fixture
 def submitted(organisation):
     """A submitted assessment with three completed member responses."""
     assessment = make_assessment(make_team(organisation), status="submitted")

@@ -9,21 +9,9 @@ from tests.factories import (
     make_assessment,
     make_comment,
     make_manager_response,
-    make_organisation,
     make_response,
     make_team,
 )
-
-
-@pytest.fixture
-def organisation(db):
-    return make_organisation()
-
-
-@pytest.fixture
-def manager_client(client, organisation):
-    client.force_login(organisation.manager)
-    return client
 
 
 @pytest.fixture

@@ -37,17 +37,6 @@ SIGN_UP = {
 }
 
 
-@pytest.fixture
-def organisation(db):
-    return make_organisation()
-
-
-@pytest.fixture
-def manager_client(client, organisation):
-    client.force_login(organisation.manager)
-    return client
-
-
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
@@ -725,6 +714,17 @@ def test_an_address_too_long_for_the_database_is_reported_not_a_500(manager_clie
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "x\x00", "1" * 5000])
+def test_a_malformed_team_in_the_create_link_preselects_nothing(
+    manager_client, organisation, value
+):
+    team = make_team(organisation)
+
+    response = manager_client.get(reverse("assessment:assessment_create"), {"team": value})
+
+    assert response.status_code == 200
+    assert f'<option value="{team.pk}">' in response.text
+    assert f'<option value="{team.pk}" selected>' not in response.text
 
 
 @pytest.mark.django_db
@@ -752,14 +752,3 @@ def test_a_due_date_out_of_bounds_is_refused_beside_the_field(
     assert "Please correct the error below." in response.text
     assert 'value="Far off"' in response.text  # the input stays in the form
     assert not Assessment.objects.exists()
-@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "x\x00", "1" * 5000])
-def test_a_malformed_team_in_the_create_link_preselects_nothing(
-    manager_client, organisation, value
-):
-    team = make_team(organisation)
-
-    response = manager_client.get(reverse("assessment:assessment_create"), {"team": value})
-
-    assert response.status_code == 200
-    assert f'<option value="{team.pk}">' in response.text
-    assert f'<option value="{team.pk}" selected>' not in response.text

@@ -43,14 +43,6 @@ def respond(assessment, count: int, levels_by_section: dict[str, int] | None = N
     return responses
 
 
-@pytest.fixture
-def manager_client(client):
-    organisation = make_organisation()
-    client.force_login(organisation.manager)
-    client.organisation = organisation
-    return client
-
-
 def results_url(assessment) -> str:
     return reverse("assessment:results", kwargs={"pk": assessment.pk})
 
