@@ -36,7 +36,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from urllib.parse import quote, unquote
 
 import pytest
@@ -46,7 +45,6 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import TransactionTestCase
 from django.test.utils import override_settings
-from django.utils import timezone
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -60,13 +58,20 @@ from assessment.models import (
     Assessment,
     AssessorProfile,
     Consultancy,
-    ConsultantMembership,
     Organisation,
     Response,
     Team,
 )
 from assessment.selectors import results
 from frameworks.models import Framework, Question, Section
+from tests.factories import (
+    PASSWORD,
+    answer_inputs,
+    make_assessor,
+    make_consultant,
+    make_response,
+    make_user,
+)
 from tests.xss_payloads import (
     BODY,
     EMAIL_PAYLOADS,
@@ -81,7 +86,6 @@ from tests.xss_payloads import (
     joined,
 )
 
-PASSWORD = "a-long-test-password"
 TAG_ROOM = 14  # characters kept free in a name for its " #t12"-style tag
 
 # Names hold the payloads spread over several objects; each value ends with a tag
@@ -190,31 +194,11 @@ def _sign_up(organisation_name: str, full_name: str, email: str, username: str):
     return user, Organisation.objects.get(memberships__user=user)
 
 
-def _person(username: str, full_name: str, **fields):
-    """An account made as the admin would (assessors, consultants and staff sign up nowhere)."""
+def _names(full_name: str) -> dict[str, str]:
+    """A full name as an account holds it (assessors, consultants and staff are made as
+    the admin would: they sign up nowhere)."""
     first, _sep, last = full_name.partition(" ")
-    return get_user_model().objects.create_user(
-        username=username,
-        password=PASSWORD,
-        email=f"{username}@example.com",
-        first_name=first,
-        last_name=last,
-        **fields,
-    )
-
-
-def _answers(questions, level: int, comments: dict[int, str] | None = None):
-    comments = comments or {}
-    return [
-        services.AnswerInput(
-            question_id=q.pk,
-            level=level,
-            not_applicable=False,
-            comment=comments.get(q.pk, ""),
-            base_revision=0,
-        )
-        for q in questions
-    ]
+    return {"first_name": first, "last_name": last}
 
 
 def _complete_all(assessment: Assessment) -> None:
@@ -282,13 +266,17 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
     commented = {questions[0].pk: TEAM_COMMENTS[0], questions[1].pk: TEAM_COMMENTS[1]}
     own_comments = {questions[0].pk: OWN_COMMENTS[0], questions[1].pk: OWN_COMMENTS[1]}
     own = services.manager_response_start(assessment=assessment, by=manager)
-    services.answers_save(response=own, answers=_answers(questions, 4, own_comments))
+    services.answers_save(
+        response=own, answers=answer_inputs(questions, level=4, comments=own_comments)
+    )
     services.response_complete(response=own)
     for number, invitation in enumerate(assessment.invitations.order_by("pk")):
-        response = Response.objects.create(assessment=assessment, invitation=invitation)
+        response = make_response(assessment, invitation=invitation)
         services.answers_save(
             response=response,
-            answers=_answers(questions, 2 + number, commented if number == 0 else None),
+            answers=answer_inputs(
+                questions, level=2 + number, comments=commented if number == 0 else None
+            ),
         )
         services.response_complete(response=response)
     services.assessment_submit(assessment=assessment, by=manager)
@@ -340,8 +328,11 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
     services.branding_update(
         consultancy=consultancy, name=text_value(index + 6, f"c{index}"), accent_colour=GOOD_COLOUR
     )
-    consultant = _person(f"consultant{index}", name_value(index + 5, f"k{index}"))
-    ConsultantMembership.objects.create(user=consultant, consultancy=consultancy)
+    consultant = make_consultant(
+        f"consultant{index}",
+        consultancy=consultancy,
+        **_names(name_value(index + 5, f"k{index}")),
+    )
     for firm in {consultancy, consultancy_zero or consultancy}:
         services.grant_create(organisation=organisation, consultancy=firm, by=manager, days=90)
 
@@ -380,18 +371,16 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
 
 
 def _build_world(base: str, renders: list, failing: set[int]) -> World:
-    call_command("load_frameworks", stdout=io.StringIO())
-    staff = _person("staff", name_value(3, "staff"), is_staff=True, is_superuser=True)
-    assessors = []
-    for number in range(max(len(NAME_CHUNKS), len(NUMBER_CHUNKS), CARRIERS)):
-        user = _person(f"assessor{number}", name_value(number, f"s{number}"))
-        AssessorProfile.objects.create(
-            user=user,
-            accrediting_body=text_value(number + 4, f"b{number}"),
-            accreditation_number=NUMBER_CHUNKS[number % len(NUMBER_CHUNKS)],
-            valid_until=timezone.localdate() + timedelta(days=365),
+    staff = make_user("staff", is_staff=True, is_superuser=True, **_names(name_value(3, "staff")))
+    assessors = [
+        make_assessor(
+            f"assessor{number}",
+            body=text_value(number + 4, f"b{number}"),
+            number=NUMBER_CHUNKS[number % len(NUMBER_CHUNKS)],
+            **_names(name_value(number, f"s{number}")),
         )
-        assessors.append(user)
+        for number in range(max(len(NAME_CHUNKS), len(NUMBER_CHUNKS), CARRIERS))
+    ]
     carriers: list[Carrier] = []
     for index in range(CARRIERS):
         zero = carriers[0].consultancy if carriers else None
