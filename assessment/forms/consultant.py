@@ -71,7 +71,7 @@ class AssessmentChoicesField(forms.ModelMultipleChoiceField):
 
 
 class BulkExportForm(forms.Form):
-    """Some of the assessments offered on the checklist (``bulk_export_choices``)."""
+    """Some of the closed assessments the consultant may export (``bulk_exportable``)."""
 
     assessments = AssessmentChoicesField(
         label=_("Assessments"),
@@ -84,9 +84,9 @@ class BulkExportForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, choices: QuerySet[Assessment], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, exportable: QuerySet[Assessment], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assessments"].queryset = choices
+        self.fields["assessments"].queryset = exportable
 
     def chosen(self) -> set[str]:
         """The boxes the user ticked, as posted, to tick them again on a refused export."""

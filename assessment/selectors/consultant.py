@@ -207,3 +207,13 @@ def bulk_export_choices(*, consultancy: Consultancy, by: AbstractBaseUser) -> Qu
         .select_related("organisation", "team")
         .order_by("organisation__name", "team__name")
     )
+
+
+def bulk_exportable(*, consultancy: Consultancy, by: AbstractBaseUser) -> QuerySet[Assessment]:
+    """Every closed assessment the export may hold: the checklist offers the latest of each
+    team, and an earlier one (from an older page, say) is as much the consultant's to export.
+    A queryset, not run here: the bulk export form filters it by the chosen ids (1 query)."""
+    return Assessment.objects.filter(
+        organisation__in=access.organisations_shared_with(by, consultancy),
+        status__in=Assessment.CLOSED_STATUSES,
+    )

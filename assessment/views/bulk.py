@@ -24,7 +24,10 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
     """Choose client teams' latest closed assessments, then start the export."""
     consultancy = access.consultancy_for(request.user)
     choices = selectors.consultant.bulk_export_choices(consultancy=consultancy, by=request.user)
-    form = BulkExportForm(request.POST if request.method == "POST" else None, choices=choices)
+    form = BulkExportForm(
+        request.POST if request.method == "POST" else None,
+        exportable=selectors.consultant.bulk_exportable(consultancy=consultancy, by=request.user),
+    )
     if form.is_valid():
         try:
             export = services.bulk_export_start(
