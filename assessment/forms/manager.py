@@ -149,9 +149,9 @@ class TargetsForm(forms.Form):
 
     def __init__(self, *args: Any, sections: QuerySet[Section], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for section in sections:
-            self.fields[f"{TARGET_PREFIX}{section.pk}"] = forms.TypedChoiceField(
-                label=str(section),
+        self.sections = {f"{TARGET_PREFIX}{section.pk}": section.pk for section in sections}
+        for name in self.sections:
+            self.fields[name] = forms.TypedChoiceField(
                 choices=TARGET_CHOICES,
                 coerce=int,
                 empty_value=None,
@@ -174,16 +174,12 @@ class TargetsForm(forms.Form):
             raise ValidationError(
                 _("One of those sections is not part of this assessment."), code="section"
             )
-        if not names:
-            raise ValidationError(_("Choose a target level from 1 to 5."), code="required")
         return cleaned
 
     def levels(self) -> dict[int, int | None]:
         """Section pk -> level (None: back to the default), for the posted sections only."""
         return {
-            int(name.removeprefix(TARGET_PREFIX)): self.cleaned_data[name]
-            for name in self.fields
-            if name in self.data
+            pk: self.cleaned_data[name] for name, pk in self.sections.items() if name in self.data
         }
 
 
