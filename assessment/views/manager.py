@@ -22,7 +22,7 @@ from assessment.forms.manager import (
     TeamForm,
 )
 from assessment.forms.public import ManagerJoinForm, SignUpForm
-from assessment.models import Assessment, Organisation
+from assessment.models import Assessment, Organisation, Team
 from frameworks import selectors as framework_selectors
 from frameworks.models import SCALE_MAX, SCALE_MIN
 
@@ -191,10 +191,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     return render(request, "assessment/manager/team_create.html", {"form": form})
 
 
-@require_GET
-def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A team's roster, a form to add members, and the team's assessments."""
-    team = access.team_for_manager(request.user, pk)
+def _team_page(request: HttpRequest, team: Team, form: RosterEntryForm) -> HttpResponse:
     return render(
         request,
         "assessment/manager/team_detail.html",
@@ -202,30 +199,34 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "team": team,
             "roster": team.roster.all(),
             "assessments": selectors.manager.team_assessments(team),
-            "form": RosterEntryForm(),
+            "form": form,
         },
     )
 
 
+@require_GET
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A team's roster, a form to add members, and the team's assessments."""
+    team = access.team_for_manager(request.user, pk)
+    return _team_page(request, team, RosterEntryForm())
+
+
 @require_POST
 def roster_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add a member (name and e-mail) to the team's roster."""
+    """Add a member (name and e-mail) to the team's roster; a refusal shows beside the field."""
     team = access.team_for_manager(request.user, pk)
     form = RosterEntryForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(team)
-    try:
-        entry = services.roster_entry_add(
-            team=team, name=form.cleaned_data["name"], email=form.cleaned_data["email"]
-        )
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("%(name)s added to the team.") % {"name": entry.name})
-    return redirect(team)
+    if form.is_valid():
+        try:
+            entry = services.roster_entry_add(
+                team=team, name=form.cleaned_data["name"], email=form.cleaned_data["email"]
+            )
+        except services.ServiceError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(request, _("%(name)s added to the team.") % {"name": entry.name})
+            return redirect(team)
+    return _team_page(request, team, form)
 
 
 @require_POST
@@ -282,6 +283,12 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Status, invitations and (from enough completed responses) anonymous team figures."""
     assessment = access.assessment_for_manager(request.user, pk)
+    return _detail_page(request, assessment, AddressesForm())
+
+
+def _detail_page(
+    request: HttpRequest, assessment: Assessment, addresses_form: AddressesForm
+) -> HttpResponse:
     versions = selectors.manager.assessment_versions(assessment)
     return render(
         request,
@@ -292,7 +299,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": selectors.manager.invitation_rows(assessment),
             "own_response": selectors.manager.manager_response(assessment, user=request.user),
             "results": selectors.results.team_results(assessment, versions),
-            "addresses_form": AddressesForm(),
+            "addresses_form": addresses_form,
             "accepts_invitations": assessment.accepts_invitations,
             **selectors.review.review_history(assessment),
             "timeline": selectors.review.audit_timeline(assessment),
@@ -302,14 +309,14 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Invite pasted addresses; duplicates are skipped and invalid ones reported by name."""
+    """Invite pasted addresses; duplicates are skipped and invalid ones reported by name.
+
+    A form that is not valid (nothing pasted) is shown again with the reason beside it.
+    """
     assessment = access.assessment_for_manager(request.user, pk)
     form = AddressesForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(assessment)
+        return _detail_page(request, assessment, form)
     parsed = form.cleaned_data["addresses"]
     for address in parsed.invalid:
         messages.error(

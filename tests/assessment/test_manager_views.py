@@ -319,7 +319,10 @@ def test_a_duplicate_roster_email_is_refused_with_a_message(manager_client, orga
 
     response = manager_client.post(url, {"name": "Lin C", "email": "LIN@example.com"}, follow=True)
 
-    assert "lin@example.com is already on this team." in messages_of(response)
+    # Beside the e-mail field, with the input kept.
+    assert response.context["form"].errors["email"] == ["lin@example.com is already on this team."]
+    assert "lin@example.com is already on this team." in response.text
+    assert 'value="Lin C"' in response.text
     assert RosterEntry.objects.count() == 1
 
 
@@ -333,7 +336,11 @@ def test_a_roster_entry_with_a_bad_email_is_refused(manager_client, organisation
         follow=True,
     )
 
-    assert "Enter a valid email address." in messages_of(response)
+    # Beside the e-mail field, with the input kept and the error counted at the top.
+    assert response.context["form"].errors["email"] == ["Enter a valid email address."]
+    assert "Enter a valid email address." in response.text
+    assert 'value="not-an-address"' in response.text
+    assert "Please correct the error below." in response.text
     assert not RosterEntry.objects.exists()
 
 
@@ -752,3 +759,20 @@ def test_a_due_date_out_of_bounds_is_refused_beside_the_field(
     assert "Please correct the error below." in response.text
     assert 'value="Far off"' in response.text  # the input stays in the form
     assert not Assessment.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pasted", ["", "   ", "a@example.com\x00"])
+def test_pasting_nothing_usable_shows_the_reason_beside_the_field(
+    manager_client, organisation, pasted
+):
+    assessment = make_assessment(make_team(organisation))
+
+    response = manager_client.post(
+        reverse("assessment:invitations_add", args=[assessment.pk]), {"addresses": pasted}
+    )
+
+    assert response.status_code == 200
+    assert response.context["addresses_form"].errors["addresses"]
+    assert "Please correct the error below." in response.text
+    assert not assessment.invitations.exists()
