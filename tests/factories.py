@@ -166,6 +166,21 @@ def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, in
     return assessment
 
 
+def make_opened_assessment(
+    team, *, title: str = "Q4 check", slugs: Sequence[str] = ("win4",), due_date=None, by=None
+):
+    """An assessment created and opened through the services, as a manager does it:
+    everyone on the team's roster is invited by e-mail."""
+    from assessment import services
+
+    by = by or team.organisation.manager
+    assessment = services.assessment_create(
+        team=team, title=title, framework_slugs=list(slugs), due_date=due_date, by=by
+    )
+    services.assessment_open(assessment=assessment, by=by)
+    return assessment
+
+
 def make_invitation(
     assessment, *, email: str | None = None, name: str = "", token: str | None = None
 ):
@@ -318,6 +333,20 @@ def make_consultant(
     ConsultantMembership.objects.create(user=user, consultancy=consultancy)
     user.consultancy = consultancy  # convenient handle for tests
     return user
+
+
+def make_export(consultant, *, assessments: Sequence = (), status: str = "done", **fields: Any):
+    """A bulk export the consultant asked for, of ``assessments``, as a row only (nothing
+    is rendered: ``archive`` and the rest are given as fields); ``total`` counts them
+    unless given."""
+    from assessment.models import BulkExport
+
+    fields.setdefault("total", len(assessments))
+    export = BulkExport.objects.create(
+        consultancy=consultant.consultancy, requested_by=consultant, status=status, **fields
+    )
+    export.assessments.set(assessments)
+    return export
 
 
 def make_grant(organisation, consultancy, *, days: int = 90, revoked: bool = False, by=None):

@@ -18,6 +18,7 @@ from assessment.tasks import make_bulk_export
 from tests.factories import (
     make_assessment,
     make_consultant,
+    make_export,
     make_grant,
     make_organisation,
     make_response,
@@ -81,10 +82,7 @@ def test_it_makes_a_zip_of_every_report_at_once_with_the_immediate_backend(
 
 @pytest.mark.django_db
 def test_the_task_never_runs_an_export_twice(consultant, closed, monkeypatch):
-    export = BulkExport.objects.create(
-        consultancy=consultant.consultancy, requested_by=consultant, total=3, status="done"
-    )
-    export.assessments.set(closed)
+    export = make_export(consultant, assessments=closed, status="done")
     monkeypatch.setattr(reports, "render_report", pytest.fail)
 
     make_bulk_export.call(export.pk)
@@ -288,14 +286,7 @@ def test_posting_nothing_shows_the_checklist_again_with_the_reason(consultant_cl
 
 @pytest.fixture
 def running(consultant, closed):
-    export = BulkExport.objects.create(
-        consultancy=consultant.consultancy,
-        requested_by=consultant,
-        total=3,
-        done=1,
-        status="running",
-    )
-    export.assessments.set(closed)
+    export = make_export(consultant, assessments=closed, status="running", done=1)
     help_desk = next(a for a in closed if a.title == "Help desk assessment")
     BulkExport.objects.filter(pk=export.pk).update(
         failures=[{"assessment": help_desk.title, "assessment_id": help_desk.pk, "error": "broken"}]
@@ -458,9 +449,7 @@ def test_a_user_who_is_not_a_consultant_cannot_open_the_checklist(client, closed
 
 
 def aged_export(consultant, *, status: str, days: float, archive: bytes | None = b"PK" * 500):
-    export = BulkExport.objects.create(
-        consultancy=consultant.consultancy, requested_by=consultant, total=1, status=status
-    )
+    export = make_export(consultant, status=status, total=1)
     finished = timezone.now() - timedelta(days=days) if status in ("done", "failed") else None
     BulkExport.objects.filter(pk=export.pk).update(
         finished_at=finished,

@@ -2,7 +2,6 @@
 
 import io
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,33 +14,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import access, services
-from assessment.models import Answer, Assessment, Invitation, Response, token_digest
 from assessment.forms.respondent import field_names
+from assessment.models import Answer, Assessment, Invitation, Response, token_digest
 from frameworks.loading import MAX_QUESTIONS_PER_SECTION
 from frameworks.models import Question, Section
 from tests.factories import (
     framework_document,
     make_assessment,
+    make_opened_assessment,
     make_organisation,
     make_response,
     make_team,
     write_framework,
 )
+from tests.threads import run_together
 
 
 @pytest.fixture
 def open_assessment(db):
     organisation = make_organisation()
-    team = make_team(organisation, members=2)
-    assessment = services.assessment_create(
-        team=team,
-        title="Q4 check",
-        framework_slugs=["win4"],
-        due_date=None,
-        by=organisation.manager,
-    )
-    services.assessment_open(assessment=assessment, by=organisation.manager)
-    return assessment
+    return make_opened_assessment(make_team(organisation, members=2))
 
 
 def token_from(mail) -> str:
@@ -398,36 +390,14 @@ def test_the_review_page_links_every_unanswered_question(client, open_assessment
     assert f"#question-{questions[0].pk}" not in page.text
 
 
-def run_at_once(action, times: int = 10) -> list[object]:
-    """Run ``action`` in ``times`` threads released together; return results or errors."""
-    results: list[object] = []
-    barrier = threading.Barrier(times)
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(action())
-        except Exception as error:  # recorded and asserted by the caller
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_submits_make_exactly_one_submission():
     organisation = make_organisation()
     assessment = make_assessment(make_team(organisation), status="open")
     make_response(assessment, levels=[3], status="completed")
 
-    results = run_at_once(
-        lambda: services.assessment_submit(assessment=assessment, by=organisation.manager)
+    results = run_together(
+        *[lambda: services.assessment_submit(assessment=assessment, by=organisation.manager)] * 10
     )
 
     assert results.count(True) == 1, results
@@ -440,8 +410,8 @@ def test_ten_parallel_completions_of_one_response_complete_it_once():
     assessment = make_assessment(make_team(make_organisation()), status="open")
     response = make_response(assessment, levels=[2])
 
-    results = run_at_once(
-        lambda: services.response_complete(response=Response.objects.get(pk=response.pk))
+    results = run_together(
+        *[lambda: services.response_complete(response=Response.objects.get(pk=response.pk))] * 10
     )
 
     assert results.count(True) == 1, results

@@ -1,6 +1,5 @@
 """The assessor's pages: the queue, the review workspace, moderation and decisions."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -30,6 +29,7 @@ from tests.factories import (
     make_team,
     make_user,
 )
+from tests.threads import run_together
 
 MODERATED_LABEL = "Assessor&#x27;s moderated view"
 
@@ -509,28 +509,6 @@ def test_a_return_sends_it_back_for_revision(
 
     assert "Returned for revision" in page.text
     assert "Include the owners&#x27; perspective." in page.text
-
-
-def run_together(*actions) -> list[object]:
-    """Run each action in its own thread, all released at once; results or errors."""
-    outcomes: list[object] = []
-    barrier = threading.Barrier(len(actions))
-
-    def run(action) -> None:
-        try:
-            barrier.wait()
-            outcomes.append(action())
-        except Exception as error:  # recorded and asserted by the caller
-            outcomes.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,6 +14,7 @@ from tests.browser.test_manager_journey import sign_in
 from tests.factories import (
     answer_inputs,
     make_assessor,
+    make_opened_assessment,
     make_organisation,
     make_response,
     make_team,
@@ -32,14 +33,7 @@ def setting(live_server, settings, mailoutbox):
     settings.SITE_URL = live_server.url
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     team = make_team(organisation, "Help desk", members=3)
-    assessment = services.assessment_create(
-        team=team,
-        title="Winter review",
-        framework_slugs=["win4"],
-        due_date=None,
-        by=organisation.manager,
-    )
-    services.assessment_open(assessment=assessment, by=organisation.manager)
+    assessment = make_opened_assessment(team, title="Winter review")
     questions = list(Question.objects.filter(version__assessments=assessment))
     for invitation in assessment.invitations.all():
         response = make_response(assessment, invitation=invitation)

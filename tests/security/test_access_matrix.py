@@ -32,6 +32,7 @@ from PIL import Image
 
 from assessment.models import BulkExport
 from frameworks.models import Question
+from tests.factories import make_export
 from tests.security.routes import allowed_methods, routes
 from tests.security.world import World, build_world, db_state, diff, first_section
 
@@ -244,14 +245,12 @@ def visitors(w: World, ctx: dict) -> dict[str, Client]:
 
 def build_context(w: World) -> dict:
     """The objects of A the matrix's URLs point at, beyond those of the world."""
-    export = BulkExport.objects.create(
-        consultancy=w.a.consultancy,
-        requested_by=w.a.consultant,
-        total=1,
+    export = make_export(
+        w.a.consultant,
+        assessments=[w.a.approved],
         status=BulkExport.Status.DONE,
         archive=b"PK\x05\x06" + b"\x00" * 18,  # an empty ZIP
     )
-    export.assessments.set([w.a.approved])
     logo = io.BytesIO()
     Image.new("RGB", (4, 4), "#123456").save(logo, "PNG")
     w.a.consultancy.logo, w.a.consultancy.logo_content_type = logo.getvalue(), "image/png"

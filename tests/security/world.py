@@ -48,9 +48,11 @@ from tests.factories import (
     make_assessor,
     make_consultancy,
     make_consultant,
+    make_export,
     make_invitation,
     make_manager_invitation,
     make_membership,
+    make_opened_assessment,
     make_organisation,
     make_response,
     make_user,
@@ -157,10 +159,7 @@ def _respond(invitation: Invitation, marks: Marks, levels: tuple[int, ...], *, d
 
 def _open_with_answers(team: Team, manager, marks: Marks, title: str) -> Assessment:
     """Created, opened and answered by the three roster members (completed)."""
-    assessment = services.assessment_create(
-        team=team, title=marks(title), framework_slugs=SLUGS, due_date=None, by=manager
-    )
-    services.assessment_open(assessment=assessment, by=manager)
+    assessment = make_opened_assessment(team, title=marks(title), slugs=SLUGS, by=manager)
     for invitation, levels in zip(
         assessment.invitations.order_by("email"), ((2, 3, 4), (3, 4, 5), (1, 3, 4)), strict=False
     ):
@@ -257,14 +256,13 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
         team=back, title=marks("draft assessment"), framework_slugs=SLUGS, due_date=None, by=manager
     )
 
-    opened = services.assessment_create(
-        team=front,
+    opened = make_opened_assessment(
+        front,
         title=marks("open assessment"),
-        framework_slugs=SLUGS,
+        slugs=SLUGS,
         due_date=timezone.localdate() + timedelta(days=20),
         by=manager,
     )
-    services.assessment_open(assessment=opened, by=manager)
     first, second, _third = opened.invitations.order_by("email")
     completed_response = _respond(first, marks, (4, 4, 3), done=True)
     open_response = _respond(second, marks, (2, 5), done=False)
@@ -359,18 +357,16 @@ def build_world(*, exports: bool = False) -> World:
     if exports:
         # B's own export only needs to exist (its file is refused to A): no rendering.
         b.exports.append(
-            BulkExport.objects.create(
-                consultancy=b.consultancy,
-                requested_by=b.consultant,
+            make_export(
+                b.consultant,
+                assessments=[b.approved],
                 status=BulkExport.Status.DONE,
-                total=1,
                 done=1,
                 archive=_zip({f"{b.marks()}.pdf": b.marks().encode()}),
                 failures=[{"assessment": b.approved.title, "error": b.marks()}],
                 finished_at=timezone.now(),
             )
         )
-        b.exports[0].assessments.set([b.approved])
         earlier = services.grant_create(
             organisation=b.organisation, consultancy=a.consultancy, by=b.manager, days=30
         )
