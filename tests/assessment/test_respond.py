@@ -120,14 +120,20 @@ def test_a_tampered_token_is_refused_clearly(client, open_assessment, mailoutbox
     assert Response.objects.count() == 0
 
 
-@pytest.mark.django_db
-def test_a_used_link_can_ask_for_a_fresh_one_by_email(
-    client, client_factory, open_assessment, mailoutbox
-):
+@pytest.fixture
+def used_link(client, client_factory, open_assessment, mailoutbox):
+    """The first invitee's link, used in ``client`` and then opened in another browser:
+    the link's token and the other browser."""
     token = token_from(mailoutbox[0])
     redeem(client, token)
     other = client_factory()
     redeem(other, token)
+    return token, other
+
+
+@pytest.mark.django_db
+def test_a_used_link_can_ask_for_a_fresh_one_by_email(used_link, mailoutbox):
+    token, other = used_link
     sent_before = len(mailoutbox)
     Invitation.objects.update(sent_at=timezone.now() - timedelta(minutes=10))  # a while later
 
@@ -523,13 +529,8 @@ def test_using_the_link_gives_the_browser_a_new_session_key(client, open_assessm
 
 
 @pytest.mark.django_db
-def test_fresh_links_are_not_sent_more_than_once_every_few_minutes(
-    client, client_factory, open_assessment, mailoutbox
-):
-    token = token_from(mailoutbox[0])
-    redeem(client, token)
-    other = client_factory()
-    redeem(other, token)
+def test_fresh_links_are_not_sent_more_than_once_every_few_minutes(used_link, mailoutbox):
+    _token, other = used_link
     sent_before = len(mailoutbox)
 
     renewed = other.post(reverse("assessment:invitation_renew"))
