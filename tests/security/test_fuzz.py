@@ -2,11 +2,17 @@
 
 Every URL pattern of the app that takes a POST body (the cases of
 ``test_mass_assignment``, which fails when one is missing) and every page that reads
-GET parameters (the access matrix's pages) is sent hostile values with hypothesis:
-unicode digits (``"²".isdigit()`` is true and ``int("²")`` raises), 30-digit and
-negative numbers, NUL bytes, very long strings, dates such as 9999-12-31 and
-0001-01-01, and bodies in a wrong or unknown charset or not UTF-8 at all. Each is
-sent as every role that may use the page (``MATRIX``), in one shared world.
+GET parameters (the access matrix's pages, but for file downloads) is sent hostile
+values: unicode digits (``"²".isdigit()`` is true and ``int("²")`` raises), 30-digit
+and negative numbers, NUL bytes, very long strings, dates such as 9999-12-31 and
+0001-01-01, and bodies in a wrong or unknown charset or not UTF-8 at all. Two kinds of
+test, in one shared world:
+
+- a sweep: each named kind (``NAMED``) in every field or parameter at once, as the
+  case's own role (POST) or as every visitor the matrix allows (GET), so the known
+  traps are always tried;
+- hypothesis examples: any role the matrix allows, one field or all, a field given
+  twice, a field name with a hostile part, any encoding of the body, any text or integer.
 
 For each request: no 5xx. Where the form was refused (a 4xx, a page showing its form's
 errors, or a redirect with an error message and no success), the whole database is as
@@ -42,8 +48,8 @@ FUZZ = settings(
     max_examples=POST_EXAMPLES,
     deadline=None,
     database=None,
-    # No shrinking: every example costs two database snapshots, and the assertion
-    # message already names the request.
+    # No shrinking: every example may cost a database snapshot, and the assertion
+    # message already names the request and its values.
     phases=(Phase.explicit, Phase.generate),
     report_multiple_bugs=False,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
