@@ -5,6 +5,8 @@ Everything a consultant opens goes through ``access.assessment_for_consultant``:
 a current grant (none, expired or revoked) the assessment is a 404.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +19,7 @@ from assessment import access, selectors, services
 from assessment.forms.consultant import PortfolioFilterForm
 from assessment.forms.manager import GrantForm
 from assessment.models import Organisation
+from assessment.views.common import attempt
 
 # --- managers: grants -------------------------------------------------------------------
 
@@ -53,16 +56,12 @@ def consultant_grants(request: HttpRequest) -> HttpResponse:
 def consultant_grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """End a consultancy's access now."""
     grant = access.grant_for_manager(request.user, pk)
-    try:
-        services.grant_revoke(grant=grant, by=request.user)
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("%(consultancy)s can no longer see your assessments.")
-            % {"consultancy": grant.consultancy.name},
-        )
+    attempt(
+        request,
+        partial(services.grant_revoke, grant=grant, by=request.user),
+        success=_("%(consultancy)s can no longer see your assessments.")
+        % {"consultancy": grant.consultancy.name},
+    )
     return redirect("assessment:consultant_grants")
 
 

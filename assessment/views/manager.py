@@ -1,5 +1,7 @@
 """Manager pages: sign-up, organisation, teams and rosters, assessments and invitations."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
@@ -23,6 +25,7 @@ from assessment.forms.manager import (
 )
 from assessment.forms.public import ManagerJoinForm, SignUpForm
 from assessment.models import Assessment, Organisation, Team
+from assessment.views.common import attempt
 from frameworks import selectors as framework_selectors
 from frameworks.models import SCALE_MAX, SCALE_MIN
 
@@ -346,12 +349,11 @@ def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a draft assessment and e-mail every invitee their link."""
     assessment = access.assessment_for_manager(request.user, pk)
-    try:
-        services.assessment_open(assessment=assessment, by=request.user)
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("The assessment is open and the invitations are sent."))
+    attempt(
+        request,
+        partial(services.assessment_open, assessment=assessment, by=request.user),
+        success=_("The assessment is open and the invitations are sent."),
+    )
     return redirect(assessment)
 
 
@@ -396,12 +398,11 @@ def respond_as_manager(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """E-mail the invitee a fresh link; the earlier one stops working."""
     invitation = access.invitation_for_manager(request.user, pk)
-    try:
-        services.invitation_send(invitation=invitation)
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("A new link was sent to %(email)s.") % {"email": invitation})
+    attempt(
+        request,
+        partial(services.invitation_send, invitation=invitation),
+        success=_("A new link was sent to %(email)s.") % {"email": invitation},
+    )
     return redirect(invitation.assessment)
 
 
@@ -409,14 +410,11 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw an invitation; its link stops working and unfinished answers are closed."""
     invitation = access.invitation_for_manager(request.user, pk)
-    try:
-        services.invitation_revoke(invitation=invitation)
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation}
-        )
+    attempt(
+        request,
+        partial(services.invitation_revoke, invitation=invitation),
+        success=_("The invitation to %(email)s was withdrawn.") % {"email": invitation},
+    )
     return redirect(invitation.assessment)
 
 
@@ -448,12 +446,11 @@ def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, errors[0])
             break  # one message: every refusal here names the same fix
         return redirect("assessment:results", pk=assessment.pk)
-    try:
-        services.targets_set(assessment=assessment, levels=form.levels())
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Targets saved. Priorities are updated."))
+    attempt(
+        request,
+        partial(services.targets_set, assessment=assessment, levels=form.levels()),
+        success=_("Targets saved. Priorities are updated."),
+    )
     return redirect("assessment:results", pk=assessment.pk)
 
 
@@ -464,18 +461,14 @@ def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     """Reopen an assessment returned for revision; respondents get a fresh link."""
     assessment = access.assessment_for_manager(request.user, pk)
-    try:
-        services.assessment_reopen(assessment=assessment, by=request.user)
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _(
-                "The assessment is open again. Team members were sent a fresh link to revise "
-                "their answers; submit it again when they are done."
-            ),
-        )
+    attempt(
+        request,
+        partial(services.assessment_reopen, assessment=assessment, by=request.user),
+        success=_(
+            "The assessment is open again. Team members were sent a fresh link to revise "
+            "their answers; submit it again when they are done."
+        ),
+    )
     return redirect(assessment)
 
 
