@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models.organisations import Organisation, Team
+from assessment.models.organisations import Organisation, Team, TokenQuerySet
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion
 
 
@@ -114,6 +114,8 @@ class Invitation(models.Model):
     send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invitation")

@@ -13,6 +13,14 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenQuerySet(models.QuerySet):
+    """For models reached through a secret link, whose token is stored only as a digest."""
+
+    def for_token(self, token: str):
+        """The row whose link carries ``token``, or None."""
+        return self.filter(token_hash=token_digest(token)).first()
+
+
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -77,6 +85,8 @@ class ManagerInvitation(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("manager invitation")

@@ -22,7 +22,6 @@ from assessment.models import (
     Organisation,
     Response,
     Team,
-    token_digest,
 )
 from assessment.selectors.common import count_per_assessment, versions_prefetch
 from frameworks.models import FrameworkVersion, Section
@@ -190,11 +189,7 @@ def organisation_grants(
 def manager_invitation_for_token(token: str) -> ManagerInvitation:
     """The open invitation for a token, or ServiceError saying why it cannot be used
     (one query)."""
-    invitation = (
-        ManagerInvitation.objects.filter(token_hash=token_digest(token))
-        .select_related("organisation")
-        .first()
-    )
+    invitation = ManagerInvitation.objects.select_related("organisation").for_token(token)
     if invitation is None:
         raise ServiceError(_("This invitation link is not valid. Check that it is complete."))
     if invitation.accepted_at is not None:

@@ -20,7 +20,6 @@ from assessment.models import (
     Response,
     SectionTarget,
     Team,
-    token_digest,
 )
 from assessment.services.audit import assessment_transition
 from assessment.services.common import (
@@ -250,11 +249,7 @@ class LinkProblem(ServiceError):
 @transaction.atomic
 def invitation_redeem(*, token: str) -> Response:
     """Use a link once: mark it used and return the invitee's response (created if new)."""
-    invitation = (
-        Invitation.objects.filter(token_hash=token_digest(token))
-        .select_related("assessment")
-        .first()
-    )
+    invitation = Invitation.objects.select_related("assessment").for_token(token)
     if invitation is None:
         raise LinkProblem(_("This link is not valid. Check that you copied all of it."))
     if invitation.is_revoked:
