@@ -62,11 +62,17 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     result = yield
     blocker = _test_database.get("blocker")
     if blocker is not None and _flushes_the_database(item):
+        from django.db import connections
+
         from frameworks.models import Framework
 
         with blocker.unblock():
             if not Framework.objects.exists():
                 load_shipped_frameworks()
+            # Leave no connection open, as the transactional test left none: with
+            # Playwright's event loop, the next one may run in another context, and
+            # one left here would keep PostgreSQL from dropping the test database.
+            connections.close_all()
     return result
 
 
