@@ -146,10 +146,18 @@ def response_complete(*, response: Response) -> bool:
         if response.status == Response.Status.COMPLETED:
             return False
         raise ServiceError(_("This assessment is closed; answers can no longer be submitted."))
+    # The status test must sit on the updated row itself: a filter across the join
+    # (assessment__status) makes Django write UPDATE … WHERE id IN (SELECT …), and
+    # PostgreSQL does not re-check a subquery when a concurrent completion commits
+    # first, so two of them would both "win". An __in on the foreign key keeps the
+    # response's own status in the outer WHERE.
+    open_assessment = Assessment.objects.filter(
+        pk=response.assessment_id, status=Assessment.Status.OPEN
+    ).values("pk")
     completed = Response.objects.filter(
         pk=response.pk,
         status=Response.Status.IN_PROGRESS,
-        assessment__status=Assessment.Status.OPEN,
+        assessment_id__in=open_assessment,
     ).update(status=Response.Status.COMPLETED, completed_at=timezone.now())
     if (
         not completed

@@ -425,6 +425,23 @@ def test_ten_parallel_completions_of_one_response_complete_it_once():
 
 
 @pytest.mark.django_db
+def test_completing_tests_the_response_status_on_the_updated_row_itself():
+    """PostgreSQL re-checks only the updated row's own columns when a concurrent update
+    commits first; a status test inside ``id IN (SELECT …)`` let two completions of
+    one response both succeed (seen about 2 runs in 8 of the parallel test above)."""
+    assessment = make_assessment(make_team(make_organisation()), status="open")
+    response = make_response(assessment, levels=[2])
+
+    with CaptureQueriesContext(connection) as queries:
+        services.response_complete(response=response)
+
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    where = updates[0].split(" WHERE ", 1)[1]
+    assert '"assessment_response"."status" = ' in where, updates[0]
+
+
+@pytest.mark.django_db
 def test_after_the_team_assessment_is_submitted_answers_are_immutable(
     client, open_assessment, mailoutbox
 ):
