@@ -19,11 +19,11 @@ from django.utils import timezone
 from assessment.client_ip import client_ip
 from assessment.middleware import IDLE_REFRESH_SECONDS
 from assessment.models import Invitation
-from tests.assessment.test_respond import (
+from tests.assessment.test_settings import run_settings
+from tests.assessment.views.test_respond import (
     member_client,
     open_assessment,  # noqa: F401 (a fixture)
 )
-from tests.assessment.test_settings import run_settings
 from tests.factories import PASSWORD, make_assessment, make_organisation, make_team, make_user
 
 LOGIN = "/accounts/login/"

@@ -13,7 +13,7 @@ from assessment import services
 from assessment.models import Assessment, AuditEvent, Moderation, Response
 from assessment.selectors import results
 from frameworks.models import Section
-from tests.assessment.test_review import submitted_assessment
+from tests.assessment.views.test_review import submitted_assessment
 from tests.factories import (
     make_assessor,
     make_organisation,
