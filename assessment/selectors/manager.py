@@ -21,6 +21,7 @@ from assessment.models import (
     Membership,
     Organisation,
     Response,
+    RosterEntry,
     Team,
 )
 from assessment.selectors.common import count_per_assessment, versions_prefetch
@@ -197,3 +198,8 @@ def manager_invitation_for_token(token: str) -> ManagerInvitation:
     if invitation.expires_at <= timezone.now():
         raise ServiceError(_("This invitation has expired. Ask a manager to invite you again."))
     return invitation
+
+
+def team_roster(team: Team) -> QuerySet[RosterEntry]:
+    """The team's members by name (one query)."""
+    return team.roster.order_by("name", "email")

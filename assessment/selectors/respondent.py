@@ -5,12 +5,13 @@ queries, whatever the number of questions. Posted answers are read by
 ``assessment.forms.respondent``, which also names the fields each row shows.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
 from assessment.forms.respondent import field_names, level_value
-from assessment.models import Answer, Response
+from assessment.models import Answer, Invitation, Response
 from frameworks.models import Question, ScaleLevel, Section
 
 
@@ -159,3 +160,17 @@ def question_for_response(response: Response, question_pk: int) -> Question | No
         .only("pk", "section_id", "version_id", "code")
         .first()
     )
+
+
+def stored_answers(response: Response, question_ids: Iterable[int]) -> dict[int, Answer]:
+    """The stored answers to these questions, by question id (one query): what a
+    refused save is shown beside."""
+    return {a.question_id: a for a in response.answers.filter(question_id__in=list(question_ids))}
+
+
+def invitation_to_renew(invitation_pk: int | None) -> Invitation | None:
+    """The invitation whose dead link the visitor just opened, with its assessment (one
+    query; none without a pk)."""
+    if not invitation_pk:
+        return None
+    return Invitation.objects.filter(pk=invitation_pk).select_related("assessment").first()

@@ -1,10 +1,12 @@
 """Reads for the assessor: the queue, the review workspace, and the history of an assessment."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, F, IntegerField, Prefetch, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -257,3 +259,8 @@ def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
         .exclude(user__memberships__organisation=assessment.organisation)
         .select_related("user")
     )
+
+
+def assessor_accounts(profiles: Iterable[AssessorProfile]) -> QuerySet:
+    """The user accounts of these assessor profiles, for a choice field (one query)."""
+    return get_user_model().objects.filter(pk__in=[p.user_id for p in profiles])

@@ -3,7 +3,7 @@
 from functools import partial
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -200,7 +200,7 @@ def _team_page(request: HttpRequest, team: Team, form: RosterEntryForm) -> HttpR
         "assessment/manager/team_detail.html",
         {
             "team": team,
-            "roster": team.roster.all(),
+            "roster": selectors.manager.team_roster(team),
             "assessments": selectors.manager.team_assessments(team),
             "form": form,
         },
@@ -479,7 +479,7 @@ def assessor_choose(request: HttpRequest, pk: int) -> HttpResponse:
     candidates = selectors.review.available_assessors(assessment=assessment)
     form = AssessorChoiceForm(
         request.POST if request.method == "POST" else None,
-        assessors=get_user_model().objects.filter(pk__in=[p.user_id for p in candidates]),
+        assessors=selectors.review.assessor_accounts(candidates),
     )
     if form.is_valid():
         chosen = form.cleaned_data["assessor"]

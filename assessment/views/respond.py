@@ -22,7 +22,7 @@ from assessment.forms.respondent import (
     parse_answer_input,
     rows_from_input,
 )
-from assessment.models import COMMENT_MAX_LENGTH, Invitation
+from assessment.models import COMMENT_MAX_LENGTH
 
 SESSION_LINK_TOKEN = "invitation_link_token"  # noqa: S105 - a session key name
 SESSION_RENEW = "invitation_renew"
@@ -77,11 +77,7 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
 def invitation_renew(request: HttpRequest) -> HttpResponse:
     """E-mail a fresh link to the invitation's own address (the one the old link came to)."""
     invitation_pk = request.session.pop(SESSION_RENEW, None)
-    invitation = (
-        Invitation.objects.filter(pk=invitation_pk).select_related("assessment").first()
-        if invitation_pk
-        else None
-    )
+    invitation = selectors.respondent.invitation_to_renew(invitation_pk)
     if invitation is None:
         raise Http404
     try:
@@ -143,7 +139,7 @@ def _render_conflicts(
     """Show the newer stored answers beside the user's own input, which stays in the form."""
     page = selectors.respondent.questionnaire_page(response, section_pk)
     submitted = {c.question_id: c.submitted for c in outcome.conflicts}
-    stored = {a.question_id: a for a in response.answers.filter(question_id__in=list(submitted))}
+    stored = selectors.respondent.stored_answers(response, submitted)
     for row in page.rows:
         mine = submitted.get(row.question.pk)
         if mine is None:
@@ -184,13 +180,13 @@ def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
     try:
         outcome = services.answers_save(response=response, answers=[form.answer()])
     except services.ServiceError as error:
-        context.update(state="error", message=str(error), revision=form.posted_revision())
+        context |= {"state": "error", "message": str(error), "revision": form.posted_revision()}
         return _status_fragment(request, context, status=400)
     if outcome.conflicts:
-        stored = response.answers.get(question=question)
-        context.update(state="conflict", stored=stored, revision=stored.revision)
+        stored = selectors.respondent.stored_answers(response, [question.pk])[question.pk]
+        context |= {"state": "conflict", "stored": stored, "revision": stored.revision}
         return _status_fragment(request, context, status=409)
-    context.update(state="saved", revision=outcome.saved[0].revision)
+    context |= {"state": "saved", "revision": outcome.saved[0].revision}
     return _status_fragment(request, context)
 
 
