@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from assessment.forms.public import AdminSignInForm, SignInForm
 from assessment.views import (
     branding,
     bulk,
@@ -15,6 +17,7 @@ from assessment.views import (
 )
 
 admin.site.site_header = _("Service Balance administration")
+admin.site.login_form = AdminSignInForm
 admin.site.site_title = _("Service Balance admin")
 
 app_patterns = [
@@ -130,6 +133,7 @@ urlpatterns = [
     path("scoring/", public.scoring_rules, name="scoring"),
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

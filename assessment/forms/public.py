@@ -1,14 +1,17 @@
-"""Forms for the public pages: sign-up and joining as a manager."""
+"""Forms for the public pages: sign-up, signing in and joining as a manager."""
 
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import (
     password_validators_help_text_html,
     validate_password,
 )
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 
@@ -89,3 +92,29 @@ class ManagerJoinForm(AccountForm):
 
     def account_email(self) -> str:
         return self.email
+
+
+class _BoundedSignIn:
+    """Django's sign-in forms show a username's maximum length in the widget but never
+    check it, so any length reached ``authenticate()`` and django-axes' record of the
+    failure (at most 255 characters: a server error on PostgreSQL). Here an overlong
+    username or password is refused beside its field before anyone is asked."""
+
+    PASSWORD_MAX_LENGTH = 4096  # hashing a megabyte-long password is a cheap attack
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, limit in (
+            ("username", self.fields["username"].max_length),
+            ("password", self.PASSWORD_MAX_LENGTH),
+        ):
+            self.fields[name].max_length = limit
+            self.fields[name].validators.append(MaxLengthValidator(limit))
+
+
+class SignInForm(_BoundedSignIn, AuthenticationForm):
+    """The sign-in page's form."""
+
+
+class AdminSignInForm(_BoundedSignIn, AdminAuthenticationForm):
+    """The admin's sign-in form, bounded the same way."""

@@ -1,4 +1,5 @@
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
 
 from tests.factories import make_user
@@ -53,6 +54,23 @@ def test_a_wrong_password_gets_a_clear_message(client):
 
     assert response.status_code == 200
     assert "enter a correct username and password" in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_an_overlong_sign_in_is_refused_beside_its_field_and_not_recorded(client, url, field):
+    """Django's sign-in forms never checked the username's length, so a 5,000-character
+    one reached django-axes' failure record (255 characters): a 500 on PostgreSQL."""
+    make_user("maria", password="correct-horse-battery")
+    data = {"username": "maria", "password": "correct-horse-battery"} | {field: "x" * 5000}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "at most" in response.text
+    assert not AccessAttempt.objects.exists()
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.django_db
