@@ -12,6 +12,9 @@ PORT ?= 8000
 # Only for the test run: tests never need a real secret.
 TEST_ENV := SECRET_KEY=insecure-test-only-key DEBUG=0 STATICFILES_MANIFEST=0
 PYTEST_ARGS ?=
+# One worker per core (pytest-xdist); the browser tests share one worker, so they run
+# one at a time as before, while the other cores take the rest (tests/conftest.py).
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: help install run serve-prod migrate test test-postgres lint format bench load fault check clean
 
@@ -66,7 +69,7 @@ test: install ## Install and run the whole test suite (browser tests included)
 	$(TEST_ENV) $(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/ruff format --check .
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: install ## Run the whole suite against a throwaway PostgreSQL cluster
 	bash .ci/with-postgres $(MAKE) --no-print-directory test

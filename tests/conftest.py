@@ -123,3 +123,41 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+# --- figures the proofs report -----------------------------------------------------------
+# A proof (the access matrix, the headers, the fuzz test) reports one line of figures
+# through ``proof``; the lines are printed together at the end of the run, also when
+# the tests ran in several xdist workers (their output is not shown, their reports are).
+
+
+@pytest.fixture
+def proof(record_property):
+    """Report a line of figures, printed under "proof figures" at the end of the run."""
+    return lambda line: record_property("proof", line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "proof"
+    ]
+    if lines:
+        terminalreporter.section("proof figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(config, items):
+    """With xdist (``make test`` runs ``-n auto --dist loadgroup``): every browser test on
+    one worker, one after another, so two Chromiums never compete for the CPU; every
+    other test file on one worker, so module state and set-up are shared as in a
+    serial run."""
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        group = "browser" if path.startswith("tests/browser/") else path
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -315,7 +315,7 @@ def request(client: Client, method: str, url: str) -> tuple[int, str]:
 
 
 @pytest.mark.django_db
-def test_nobody_gets_what_they_may_not_have(capsys):
+def test_nobody_gets_what_they_may_not_have(proof):
     w = build_world()
     ctx = build_context(w)
     clients = visitors(w, ctx)
@@ -358,15 +358,14 @@ def test_nobody_gets_what_they_may_not_have(capsys):
         if not (200 <= o.status < 400) or o.location.startswith("/accounts/login/")
     ]
     statuses = Counter(o.status for o in refused)
-    with capsys.disabled():
-        print(
-            f"\nAccess matrix: {len(keyed)} URL patterns ({len(MATRIX)} app, "
-            f"{len(keyed) - len(MATRIX)} admin) x {len(PRINCIPALS)} principals; "
-            f"{len(refused)} refused-visitor requests (GET and POST), statuses "
-            f"{dict(sorted(statuses.items()))}; {len(allowed)} allowed GETs; "
-            f"unauthorised 2xx: {sum(200 <= o.status < 300 for o in refused)}; "
-            f"problems: {len(problems)}"
-        )
+    proof(
+        f"Access matrix: {len(keyed)} URL patterns ({len(MATRIX)} app, "
+        f"{len(keyed) - len(MATRIX)} admin) x {len(PRINCIPALS)} principals; "
+        f"{len(refused)} refused-visitor requests (GET and POST), statuses "
+        f"{dict(sorted(statuses.items()))}; {len(allowed)} allowed GETs; "
+        f"unauthorised 2xx: {sum(200 <= o.status < 300 for o in refused)}; "
+        f"problems: {len(problems)}"
+    )
     assert problems == [], "\n".join(problems)
     assert unreachable == []
     assert diff(before, after) == {}, "a refused POST changed the database"

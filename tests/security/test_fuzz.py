@@ -29,6 +29,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 from django.contrib.messages import constants as message_levels
 from django.db import transaction
 from django.forms import BaseForm
@@ -194,14 +195,20 @@ class FuzzTests(TestCase):
             for name, client in clients.items()
         }
 
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        print(
-            f"\nFuzz: {sum(SENT.values())} requests sent ({dict(sorted(SENT.items()))}); "
+    @pytest.fixture(autouse=True)
+    def _proof(self, proof):
+        self.proof = proof
+
+    def test_zzz_summary_requests_sent_and_no_server_error(self) -> None:
+        """The figures, once every fuzz test has run: unittest runs a class's tests in
+        name order, so ``test_zzz`` comes last, and the whole file runs on one worker
+        (tests/conftest.py), so it counts every request."""
+        self.proof(
+            f"Fuzz: {sum(SENT.values())} requests sent ({dict(sorted(SENT.items()))}); "
             f"statuses {dict(sorted(STATUSES.items()))}; {dict(sorted(OUTCOMES.items()))}; "
             f"server errors: {sum(n for s, n in STATUSES.items() if s >= 500)}"
         )
+        assert not any(status >= 500 for status in STATUSES)
 
     # --- helpers ------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def policy_problems(response) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_every_html_page_carries_a_strict_policy_and_the_security_headers(capsys):
+def test_every_html_page_carries_a_strict_policy_and_the_security_headers(proof):
     w = build_world()
     ctx = build_context(w)
     clients = visitors(w, ctx)
@@ -86,8 +86,7 @@ def test_every_html_page_carries_a_strict_policy_and_the_security_headers(capsys
         for problem in policy_problems(response):
             problems += 1
             failures.append(f"{key} {url} ({response.status_code}): {problem}")
-    with capsys.disabled():
-        print(f"\nHeaders: {len(pages)} GETs, {html} HTML pages checked, {problems} problems")
+    proof(f"Headers: {len(pages)} GETs, {html} HTML pages checked, {problems} problems")
     assert html > 100
     assert failures == [], "\n".join(failures)
 
