@@ -14,7 +14,7 @@ TEST_ENV := SECRET_KEY=insecure-test-only-key DEBUG=0 STATICFILES_MANIFEST=0
 PYTEST_ARGS ?=
 # One worker per core (pytest-xdist); the browser tests share one worker, so they run
 # one at a time as before, while the other cores take the rest (tests/conftest.py).
-PYTEST_WORKERS ?= -n auto --dist loadgroup
+PYTEST_WORKERS ?= -n auto
 
 .PHONY: help install run serve-prod migrate test test-postgres lint format bench load fault check clean
 

@@ -152,12 +152,17 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line)
 
 
-def pytest_collection_modifyitems(config, items):
-    """With xdist (``make test`` runs ``-n auto --dist loadgroup``): every browser test on
-    one worker, one after another, so two Chromiums never compete for the CPU; every
-    other test file on one worker, so module state and set-up are shared as in a
-    serial run."""
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        group = "browser" if path.startswith("tests/browser/") else path
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """With xdist (``make test`` runs ``-n auto``): every browser test on one worker, one
+    after another, so two Chromiums never compete for the CPU; every other test file on
+    one worker, so its module state and set-up are shared as in a serial run. (xdist's
+    own ``--dist loadgroup`` cannot do this under pytest 9: the group never reaches the
+    node id.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/browser" if path.startswith("tests/browser/") else path
+
+    return BrowserTestsTogether(config, log)
