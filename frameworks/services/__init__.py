@@ -1,0 +1,7 @@
+"""Writes of the frameworks app. The only one is the sync step of loading framework
+files (``sync``); the parse step before it is ``frameworks.loading``, and reads are
+``frameworks.selectors``."""
+
+from frameworks.services.sync import SyncResult, SyncStatus, sync_frameworks
+
+__all__ = ["SyncResult", "SyncStatus", "sync_frameworks"]
