@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Assessment, Decision, Moderation
+from assessment.selectors.manager import assessment_sections
 from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS, ModerationGroup, ModerationRow
 from frameworks.models import SCALE_MAX, SCALE_MIN, Section
 
@@ -65,7 +66,7 @@ class ModerationForm(forms.Form):
 
     def __init__(self, *args, assessment: Assessment, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["section"].queryset = Section.objects.filter(version__assessments=assessment)
+        self.fields["section"].queryset = assessment_sections(assessment)
 
 
 class ApprovalForm(forms.Form):
@@ -84,10 +85,10 @@ class ApprovalForm(forms.Form):
         error_messages={"required": _("Write a short summary of the review.")},
     )
 
-    def __init__(self, *args, level_choices: list[tuple[int, str]] | None = None, **kwargs) -> None:
-        """``level_choices`` labels the levels for display; validation needs only the scale."""
+    def __init__(self, *args, **kwargs) -> None:
+        """Validates against the numbered scale; the page shows the scale's names."""
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = level_choices or [
+        self.fields["level"].choices = [
             (value, str(value)) for value in range(SCALE_MIN, SCALE_MAX + 1)
         ]
 

@@ -14,6 +14,13 @@ from assessment.models.assessments import Assessment
 from frameworks.models import SCALE_MAX, SCALE_MIN
 
 
+class AssessorProfileQuerySet(models.QuerySet):
+    def current(self) -> "AssessorProfileQuerySet":
+        """Accreditations valid today: only these assessors may be assigned
+        (``AssessorProfile.is_current`` is the same rule for one profile)."""
+        return self.filter(valid_until__gte=timezone.localdate())
+
+
 class AssessorProfile(models.Model):
     """An external assessor's accreditation; only a current one can be assigned."""
 
@@ -26,6 +33,8 @@ class AssessorProfile(models.Model):
     accrediting_body = models.CharField(_("accrediting body"), max_length=200)
     accreditation_number = models.CharField(_("accreditation number"), max_length=100)
     valid_until = models.DateField(_("valid until"))
+
+    objects = AssessorProfileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assessor profile")

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from assessment import access
@@ -16,6 +15,7 @@ from assessment.models import (
     AssessorProfile,
     Assignment,
     AuditEvent,
+    Decision,
     Membership,
     Moderation,
 )
@@ -198,7 +198,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
     last_decision, changes = (
         results.changes_since_last_review(assessment, outcome) if in_review else (None, [])
     )
-    decisions = list(assessment.decisions.select_related("assessor").order_by("-round"))
+    decisions = decisions_newest_first(assessment)
     if in_review:
         sections = list(
             Section.objects.filter(version__in=versions).order_by("version_id", "position")
@@ -242,7 +242,7 @@ def review_history(assessment: Assessment) -> dict:
         "assignment": Assignment.objects.filter(assessment=assessment)
         .select_related("assessor")
         .first(),
-        "decisions": list(assessment.decisions.select_related("assessor").order_by("-round")),
+        "decisions": decisions_newest_first(assessment),
     }
 
 
@@ -255,7 +255,8 @@ def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
     """Assessors with a current accreditation and no tie to the assessment's organisation
     (one query)."""
     return list(
-        AssessorProfile.objects.filter(valid_until__gte=timezone.localdate())
+        # The same tie as assessor_conflict, for every profile in one query.
+        AssessorProfile.objects.current()
         .exclude(user__memberships__organisation=assessment.organisation)
         .select_related("user")
     )
@@ -264,3 +265,8 @@ def available_assessors(*, assessment: Assessment) -> list[AssessorProfile]:
 def assessor_accounts(profiles: Iterable[AssessorProfile]) -> QuerySet:
     """The user accounts of these assessor profiles, for a choice field (one query)."""
     return get_user_model().objects.filter(pk__in=[p.user_id for p in profiles])
+
+
+def decisions_newest_first(assessment: Assessment) -> list[Decision]:
+    """The assessor's decisions on the assessment, latest round first (one query)."""
+    return list(assessment.decisions.select_related("assessor").order_by("-round"))

@@ -3,8 +3,6 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.utils import timezone
-
 from assessment.models import (
     Assessment,
     AssessorProfile,
@@ -30,9 +28,7 @@ def review_queue_rows() -> list[QueueRow]:
         .prefetch_related(versions_prefetch())
         .order_by("submitted_at", "pk")
     )
-    profiles = list(
-        AssessorProfile.objects.filter(valid_until__gte=timezone.localdate()).select_related("user")
-    )
+    profiles = list(AssessorProfile.objects.current().select_related("user"))
     memberships: dict[int, set[int]] = defaultdict(set)
     for user_id, organisation_id in Membership.objects.filter(
         user__in=[p.user_id for p in profiles]

@@ -56,7 +56,7 @@ def _render_review(
         assessment, context["moderation_groups"], refused=refused
     )
     approval = bound if isinstance(bound, ApprovalForm) else ApprovalForm()
-    approval.fields["level"].choices = context["level_choices"]  # labelled, for display
+    approval.fields["level"].choices = context["level_choices"]  # the scale's names, to show
     context["approval_form"] = approval
     context["return_form"] = bound if isinstance(bound, ReturnForm) else ReturnForm()
     return render(request, "assessment/review/review_detail.html", context, status=status)
