@@ -13,6 +13,7 @@ from assessment.models.organisations import (
     Membership,
     Organisation,
     RosterEntry,
+    SentMail,
     Team,
     token_digest,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "Response",
     "RosterEntry",
     "SectionTarget",
+    "SentMail",
     "Team",
     "token_digest",
 ]

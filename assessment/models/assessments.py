@@ -46,6 +46,8 @@ class Assessment(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # 1 when first opened; raised by every reopening after a return for revision.
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
 
     class Meta:
         verbose_name = _("assessment")

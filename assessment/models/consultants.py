@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +73,9 @@ class Consultancy(models.Model):
                 condition=models.Q(accent_colour__regex=r"^#[0-9a-fA-F]{6}$"),
                 name="consultancy_accent_colour_hex",
             ),
+            # Names are stored with their whitespace collapsed (forms and services do it),
+            # so one firm cannot take another's name by case or spacing.
+            models.UniqueConstraint(Lower("name"), name="consultancy_name_unique_ci"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,17 @@ class TokenQuerySet(models.QuerySet):
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Sign-up leaves this empty until the person who signed up follows the link sent
+    # to their address; until then nothing is e-mailed on the organisation's behalf.
+    email_confirmed_at = models.DateTimeField(
+        _("e-mail address confirmed at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the address of the person who signed up was confirmed. Invitations "
+            "are sent only after that."
+        ),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -137,3 +149,28 @@ class RosterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class SentMail(models.Model):
+    """One message sent on an organisation's behalf: the record its sending caps count."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation to answer")
+        MANAGER_INVITATION = "manager_invitation", _("Invitation to manage")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="sent_mail",
+        verbose_name=_("organisation"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    sent_at = models.DateTimeField(_("sent at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
+        indexes = [models.Index(fields=["organisation", "sent_at"], name="sentmail_org_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.organisation}, {self.sent_at:%Y-%m-%d %H:%M})"

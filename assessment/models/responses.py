@@ -28,6 +28,9 @@ class Response(models.Model):
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", _("In progress")
         COMPLETED = "completed", _("Completed")
+        # Completed in an earlier round and being changed in this one: the answers as last
+        # completed (Answer.submitted_*) still count until the person completes again.
+        REVISING = "revising", _("Revising")
         CLOSED = "closed", _("Closed unfinished")
 
     assessment = models.ForeignKey(
@@ -59,6 +62,10 @@ class Response(models.Model):
     )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # The assessment's round in which this response was last completed.
+    completed_round = models.PositiveSmallIntegerField(
+        _("completed in round"), null=True, blank=True
+    )
 
     objects = ResponseQuerySet.as_manager()
 
@@ -115,6 +122,15 @@ class Answer(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
     not_applicable = models.BooleanField(_("not applicable / don't know"), default=False)
     comment = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH, blank=True)
+    # The answer as it was when the response was last completed: what team figures count.
+    # The fields above are the person's working copy, which may change while revising.
+    submitted_level = models.PositiveSmallIntegerField(_("submitted level"), null=True, blank=True)
+    submitted_not_applicable = models.BooleanField(
+        _("submitted as not applicable / don't know"), default=False
+    )
+    submitted_comment = models.TextField(
+        _("submitted comment"), max_length=COMMENT_MAX_LENGTH, blank=True
+    )
     revision = models.PositiveIntegerField(
         _("revision"), default=1, help_text=_("Raised by every save; stale saves are refused.")
     )
@@ -125,8 +141,8 @@ class Answer(models.Model):
         verbose_name_plural = _("answers")
         indexes = [
             models.Index(
-                fields=["response", "section", "level", "not_applicable"],
-                name="answer_totals_idx",
+                fields=["response", "section", "submitted_level", "submitted_not_applicable"],
+                name="answer_submitted_totals_idx",
             ),
         ]
         constraints = [
