@@ -3,10 +3,15 @@
 Review records (assignments, moderations, decisions and the audit trail) are
 read-only here: they change only through the services, which check the rules
 and write the audit trail. Assign assessors from the staff review queue.
+
+What can be changed here is changed through ``base.ModelForm``, the project's form base,
+so its text fields refuse control characters as every other form's do
+(``tests/test_architecture.py`` checks that each admin class that edits names it).
 """
 
 from django.contrib import admin
 
+from assessment.forms import base
 from assessment.models import (
     AssessorProfile,
     Assignment,
@@ -22,12 +27,14 @@ from frameworks.admin import ReadOnlyMixin
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = base.ModelForm
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = base.ModelForm
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
@@ -35,6 +42,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = base.ModelForm
     list_display = ["name", "organisation"]
     list_select_related = ["organisation"]
     search_fields = ["name", "organisation__name"]
@@ -42,6 +50,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(AssessorProfile)
 class AssessorProfileAdmin(admin.ModelAdmin):
+    form = base.ModelForm
     list_display = ["user", "accrediting_body", "accreditation_number", "valid_until"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__last_name", "accreditation_number"]

@@ -118,3 +118,103 @@ def test_every_public_service_function_writes():
         if not name.startswith("_") and name not in writers and name not in SERVICE_HELPERS
     }
     assert reads == set()
+
+
+# --- every form through the base (assessment/forms/base.py) ---------------------------------
+
+FORMS = ROOT / "assessment" / "forms"
+# The classes that carry the control-character rule; every form derives from one of them.
+FORM_BASES = {"base.Form", "base.ModelForm", "base.TextRuleMixin"}
+
+
+def forms_without_the_base(sources: dict[str, str]) -> list[str]:
+    """``module.Class`` for each form class (a base whose name ends in ``Form``) that does
+    not derive, through the forms modules' own classes, from the base form."""
+    classes: dict[str, list[str]] = {}  # class name -> its bases, as written
+    where: dict[str, str] = {}
+    for module, source in sources.items():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef):
+                classes[node.name] = [ast.unparse(b) for b in node.bases]
+                where[node.name] = module
+
+    def is_form(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            base.rsplit(".", 1)[-1].endswith("Form")
+            or (base in classes and base not in seen and is_form(base, seen | {name}))
+            for base in classes.get(name, [])
+        )
+
+    def has_base(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            base in FORM_BASES
+            or (base in classes and base not in seen and has_base(base, seen | {name}))
+            for base in classes.get(name, [])
+        )
+
+    return sorted(
+        f"{where[name]}.{name}" for name in classes if is_form(name) and not has_base(name)
+    )
+
+
+def test_the_form_base_detector_sees_forms_that_skip_the_base():
+    sources = {
+        "good": """
+class A(base.Form): ...
+class B(A): ...
+class C(base.TextRuleMixin, AuthenticationForm): ...
+class D(base.ModelForm): ...
+class Mixin: ...
+class E(Mixin, B): ...
+class SomeField(forms.CharField): ...
+""",
+        "bad": """
+class F(forms.Form): ...
+class G(F): ...
+class H(Mixin, AuthenticationForm): ...
+class I(forms.ModelForm): ...
+class J(ModelForm): ...
+""",
+    }
+    assert forms_without_the_base(sources) == ["bad.F", "bad.G", "bad.H", "bad.I", "bad.J"]
+
+
+def test_every_form_derives_from_the_base_form():
+    """Every form in ``assessment/forms/`` derives from ``base.Form``, ``base.ModelForm``
+    or puts ``base.TextRuleMixin`` first, so that each of its text and e-mail fields
+    refuses control characters (``assessment/validators.py``)."""
+    sources = {
+        path.stem: path.read_text() for path in sorted(FORMS.glob("*.py")) if path.stem != "base"
+    }
+    assert forms_without_the_base(sources) == []
+
+
+def test_the_admin_edits_through_the_base_form():
+    """Each admin class that can change records sets ``form`` to ``base.ModelForm`` or to
+    a form imported from ``assessment/forms/`` (which the test above holds to the base)."""
+    tree = ast.parse((ROOT / "assessment" / "admin.py").read_text())
+    ours = {"base.ModelForm"} | {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("assessment.forms")
+        for alias in node.names
+    }
+    wrong = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases = {ast.unparse(b) for b in node.bases}
+        if "ReadOnlyMixin" in bases or not any(b.startswith("admin.") for b in bases):
+            continue
+        form = next(
+            (
+                ast.unparse(stmt.value)
+                for stmt in node.body
+                if isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "form" for t in stmt.targets)
+            ),
+            None,
+        )
+        if form not in ours:
+            wrong.append(f"{node.name}: form = {form}")
+    assert wrong == []

@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment import access
 from assessment.errors import ServiceError
+from assessment.forms import base
 from assessment.models import Assessment
 from assessment.models.consultants import validate_accent_colour
 from assessment.services.branding import clean_logo
 from frameworks.models import Framework
 
 
-class PortfolioFilterForm(forms.Form):
+class PortfolioFilterForm(base.Form):
     """``?organisation=`` and ``?framework=``: a client of the user's, a framework, or all."""
 
     organisation = forms.ModelChoiceField(
@@ -70,7 +71,7 @@ class AssessmentChoicesField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class BulkExportForm(forms.Form):
+class BulkExportForm(base.Form):
     """Some of the closed assessments the consultant may export (``bulk_exportable``)."""
 
     assessments = AssessmentChoicesField(
@@ -93,7 +94,7 @@ class BulkExportForm(forms.Form):
         return {str(value) for value in self["assessments"].value() or []}
 
 
-class BrandingForm(forms.Form):
+class BrandingForm(base.Form):
     """The consultancy's name, accent colour and logo; the logo is checked by decoding it."""
 
     name = forms.CharField(

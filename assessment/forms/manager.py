@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessment.forms import base
 from assessment.models import Consultancy, Team
 from assessment.services.consultants import GRANT_DAYS_DEFAULT, GRANT_DAYS_MAX, GRANT_DAYS_MIN
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Section
@@ -21,20 +22,20 @@ DUE_DATE_MAX_DAYS = 2 * 366  # two years ahead, leap day or not
 EMAIL_MAX_LENGTH = 254  # the database columns' limit (RFC 5321's practical maximum)
 
 
-class ManagerInviteForm(forms.Form):
+class ManagerInviteForm(base.Form):
     email = forms.EmailField(label=_("E-mail address of the new manager"), max_length=254)
 
 
-class TeamForm(forms.Form):
+class TeamForm(base.Form):
     name = forms.CharField(label=_("Team name"), max_length=200)
 
 
-class RosterEntryForm(forms.Form):
+class RosterEntryForm(base.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail"), max_length=254)
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(base.Form):
     """Title, one of the manager's teams, at least one framework and an optional due date."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -106,7 +107,7 @@ def parse_addresses(text: str) -> ParsedAddresses:
     return ParsedAddresses(valid=valid, invalid=invalid)
 
 
-class AddressesForm(forms.Form):
+class AddressesForm(base.Form):
     """Pasted addresses; ``cleaned_data["addresses"]`` is a ``ParsedAddresses``."""
 
     addresses = forms.CharField(
@@ -120,7 +121,7 @@ class AddressesForm(forms.Form):
         return parse_addresses(self.cleaned_data["addresses"])
 
 
-class PreselectTeamForm(forms.Form):
+class PreselectTeamForm(base.Form):
     """``?team=`` on the new-assessment link: one of the manager's teams, or nothing."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
@@ -139,7 +140,7 @@ SECTION_PK = forms.IntegerField(min_value=1, max_value=2**31 - 1)  # names a pos
 TARGET_CHOICES = [("", _("Default")), *((str(n), str(n)) for n in range(SCALE_MIN, SCALE_MAX + 1))]
 
 
-class TargetsForm(forms.Form):
+class TargetsForm(base.Form):
     """Target levels of the assessment's sections, one field ``target-<section pk>`` each.
 
     Only the sections posted are changed (the results page posts one framework at a
@@ -183,7 +184,7 @@ class TargetsForm(forms.Form):
         }
 
 
-class AssessorChoiceForm(forms.Form):
+class AssessorChoiceForm(base.Form):
     """One of the assessors available to the assessment (``selectors.review``)."""
 
     assessor = forms.ModelChoiceField(
@@ -200,7 +201,7 @@ class AssessorChoiceForm(forms.Form):
         self.fields["assessor"].queryset = assessors
 
 
-class GrantForm(forms.Form):
+class GrantForm(base.Form):
     """Which consultancy, and for how many days."""
 
     consultancy = forms.ModelChoiceField(

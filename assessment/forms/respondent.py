@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from assessment.errors import ServiceError
+from assessment.forms import base
 from assessment.services.answers import AnswerInput
 from frameworks.models import SCALE_MAX, SCALE_MIN
 
@@ -44,11 +45,13 @@ def level_value(level: int | None, not_applicable: bool) -> str:
     return str(level) if level is not None else ""
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(base.Form):
     """One question's answer: a level 1-5, "not applicable" or nothing, and a comment."""
 
     level = forms.CharField(required=False)
-    comment = forms.CharField(required=False)
+    # Long text (a textarea on the page): keeps line breaks and tabs, refuses other
+    # control characters (the base form's rule, by the widget).
+    comment = forms.CharField(required=False, widget=forms.Textarea)
     revision = forms.IntegerField(
         required=False,
         min_value=0,
@@ -116,13 +119,13 @@ def rows_from_input(questions: Iterable["QuestionRow"], data: QueryDict) -> list
     return rows
 
 
-class SectionSaveQuery(forms.Form):
+class SectionSaveQuery(base.Form):
     """``?finish=1`` on "Save and review": after saving, go to the review page."""
 
     finish = forms.BooleanField(required=False)
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(base.Form):
     """The respondent confirms that their answers are final."""
 
     confirm = forms.ChoiceField(

@@ -8,6 +8,7 @@ assessment and write.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from assessment.forms import base
 from assessment.models import Assessment, Decision, Moderation
 from assessment.selectors.manager import assessment_sections
 from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS, ModerationGroup, ModerationRow
@@ -21,7 +22,7 @@ def _limit(model, field: str) -> int:
     return model._meta.get_field(field).max_length
 
 
-class QueueSortForm(forms.Form):
+class QueueSortForm(base.Form):
     """``?sort=``: a column key, or "-" and a key for descending order."""
 
     sort = forms.TypedChoiceField(
@@ -35,7 +36,7 @@ class QueueSortForm(forms.Form):
         return self.cleaned_data["sort"] if self.is_valid() else DEFAULT_SORT
 
 
-class ModerationForm(forms.Form):
+class ModerationForm(base.Form):
     """A moderated score for one section of the assessment, with the reason for it."""
 
     section = forms.ModelChoiceField(
@@ -69,7 +70,7 @@ class ModerationForm(forms.Form):
         self.fields["section"].queryset = assessment_sections(assessment)
 
 
-class ApprovalForm(forms.Form):
+class ApprovalForm(base.Form):
     """Approve with an awarded level from the assessment's scale and a summary."""
 
     level = forms.TypedChoiceField(
@@ -93,7 +94,7 @@ class ApprovalForm(forms.Form):
         ]
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(base.Form):
     """Return for revision with the changes the organisation must make."""
 
     required_changes = forms.CharField(

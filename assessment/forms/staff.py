@@ -4,8 +4,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from assessment.forms import base
 
-class AssignForm(forms.Form):
+
+class AssignForm(base.Form):
     """An accredited assessor; the service checks the accreditation is current and that
     they do not belong to the organisation, and says why when not."""
 
