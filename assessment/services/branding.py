@@ -3,24 +3,32 @@
 import io
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from assessment.models import Consultancy
-from assessment.models.consultants import validate_accent_colour
+from assessment.models.consultants import normalise_consultancy_name, validate_accent_colour
 from assessment.services.common import ServiceError
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000 * 4000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+NAME_CONSTRAINT = "consultancy_name_unique_ci"
+
+
+class NameTaken(ServiceError):
+    """Another consultancy has this name (regardless of case and spacing)."""
 
 
 def clean_logo(upload: UploadedFile) -> tuple[bytes, str]:
     """Decode the upload with Pillow and re-encode it: PNG or JPEG only, at most 1 MB.
 
-    Re-encoding keeps only pixels, so nothing else hidden in the file survives.
-    SVG and every other format are refused with a clear message.
+    Only the pixels survive: they are copied into a new image, saved without the
+    upload's comment (JPEG COM), EXIF, ICC profile or PNG text chunks, so nothing
+    hidden in the file reaches the reports. A photo's EXIF orientation is applied to
+    the pixels first, so the logo still stands the right way up. SVG and every other
+    format are refused with a clear message.
     """
     if upload.size is not None and upload.size > LOGO_MAX_BYTES:
         raise ServiceError(_("The logo can be at most 1 MB."))
@@ -37,12 +45,22 @@ def clean_logo(upload: UploadedFile) -> tuple[bytes, str]:
             image.load()
             if image_format not in LOGO_FORMATS:
                 raise ServiceError(_("The logo must be a PNG or JPEG image (SVG is not accepted)."))
+            mode = "RGB" if image_format == "JPEG" else "RGBA"
+            converted = ImageOps.exif_transpose(image).convert(mode)
+            pixels = Image.new(mode, converted.size)  # a new image: no info to carry over
+            pixels.paste(converted)
             out = io.BytesIO()
             if image_format == "JPEG":
-                image.convert("RGB").save(out, format="JPEG", quality=90)
+                pixels.save(out, format="JPEG", quality=90)
             else:
-                image.convert("RGBA").save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+                pixels.save(out, format="PNG", optimize=True)
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ):
         raise ServiceError(
             _("The logo must be a PNG or JPEG image (SVG is not accepted).")
         ) from None
@@ -61,8 +79,13 @@ def branding_update(
     logo: UploadedFile | None = None,
     remove_logo: bool = False,
 ) -> Consultancy:
-    """Validate everything first, then save; bad input changes nothing."""
-    name = (name or "").strip()
+    """Validate everything first, then save; bad input changes nothing.
+
+    The name is stored normalised (``normalise_consultancy_name``). The database's
+    unique constraint decides whether another firm has it, so a rename that races
+    another to the same name is refused the same way: ``NameTaken``, never a 500.
+    """
+    name = normalise_consultancy_name(name)
     if not name:
         raise ServiceError(_("Give the consultancy a name."))
     if len(name) > 200:
@@ -73,6 +96,13 @@ def branding_update(
         fields["logo"], fields["logo_content_type"] = clean_logo(logo)
     elif remove_logo:
         fields["logo"], fields["logo_content_type"] = None, ""
-    Consultancy.objects.filter(pk=consultancy.pk).update(**fields)
+    try:
+        with transaction.atomic():
+            Consultancy.objects.filter(pk=consultancy.pk).update(**fields)
+    except IntegrityError as error:
+        # Both databases name the constraint in the message; any other failure is a bug.
+        if NAME_CONSTRAINT not in str(error):
+            raise
+        raise NameTaken(_("Another consultancy already uses this name. Choose another.")) from None
     consultancy.refresh_from_db()
     return consultancy

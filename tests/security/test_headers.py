@@ -1,12 +1,14 @@
 """Every HTML page carries the security headers: a Content-Security-Policy whose
 scripts need the request's nonce (never 'unsafe-inline' or 'unsafe-eval'), and the
-rest of the set. The pages are every GET the access matrix reaches, as each
-visitor allowed to see it, plus the error pages and the admin."""
+rest of the set. Everything a signed-in user or an invitee receives (pages, reports,
+exports, ZIP files, the logo, the admin) says ``Cache-Control: private, no-store``.
+The pages are every GET the access matrix reaches, as each visitor allowed to see it,
+plus the error pages and the admin."""
 
 import re
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.security.routes import allowed_methods, routes
 from tests.security.test_access_matrix import (
@@ -25,6 +27,14 @@ HEADERS = {
     "Referrer-Policy": {"same-origin", "no-referrer"},
     "Cross-Origin-Opener-Policy": {"same-origin"},
 }
+
+
+def cache_problems(response) -> list[str]:
+    """For a signed-in user or an invitee: nothing may be kept by a browser or a proxy."""
+    directives = {d.strip().split("=")[0] for d in response.get("Cache-Control", "").split(",")}
+    if {"private", "no-store"} <= directives and "public" not in directives:
+        return []
+    return [f"Cache-Control is {response.get('Cache-Control')!r}"]
 
 
 def policy_problems(response) -> list[str]:
@@ -60,35 +70,76 @@ def test_every_html_page_carries_a_strict_policy_and_the_security_headers(proof)
     w = build_world()
     ctx = build_context(w)
     clients = visitors(w, ctx)
-    pages: list[tuple[str, str, Client]] = []
+    pages: list[tuple[str, str, str]] = []
     for route in routes():
         rule = MATRIX.get(route.key)
         if route.key in SIGN_OUT or "GET" not in allowed_methods(route.callback):
             continue
         if rule is None:  # the admin, as staff
-            pages.append((route.key, admin_url(route.route), clients["staff"]))
+            pages.append((route.key, admin_url(route.route), "staff"))
             continue
-        pages += [(route.key, rule.url(w, ctx), clients[p]) for p in sorted(rule.allowed)]
+        pages += [(route.key, rule.url(w, ctx), p) for p in sorted(rule.allowed)]
     # Error pages: not found (signed in and not), and a refused object.
     pages += [
-        ("404", "/no-such-page/", clients["anonymous"]),
-        ("404 signed in", "/no-such-page/", clients["manager"]),
-        ("refused", MATRIX["assessment:detail"].url(w, ctx), clients["other_manager"]),
+        ("404", "/no-such-page/", "anonymous"),
+        ("404 signed in", "/no-such-page/", "manager"),
+        ("refused", MATRIX["assessment:detail"].url(w, ctx), "other_manager"),
     ]
 
-    html = problems = 0
+    html = private = problems = 0
     failures = []
-    for key, url, client in pages:
-        response = client.get(url)
-        if not response.get("Content-Type", "").startswith("text/html"):
-            continue
-        html += 1
-        for problem in policy_problems(response):
-            problems += 1
-            failures.append(f"{key} {url} ({response.status_code}): {problem}")
-    proof(f"Headers: {len(pages)} GETs, {html} HTML pages checked, {problems} problems")
+    for key, url, principal in pages:
+        response = clients[principal].get(url)
+        found = cache_problems(response) if principal != "anonymous" else []
+        private += principal != "anonymous"
+        if response.get("Content-Type", "").startswith("text/html"):
+            html += 1
+            found += policy_problems(response)
+        problems += len(found)
+        failures += [f"{key} {url} as {principal} ({response.status_code}): {p}" for p in found]
+    proof(
+        f"Headers: {len(pages)} GETs, {html} HTML pages checked, "
+        f"{private} signed-in or invitee responses checked for no-store, {problems} problems"
+    )
     assert html > 100
+    assert private > 100
     assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_files_signed_in_users_download_are_never_stored():
+    """Reports, exports and ZIP files, as their owners download them: the matrix reaches
+    them too; this names them, so that a change of route cannot drop them unseen."""
+    w = build_world()
+    ctx = build_context(w)
+    clients = visitors(w, ctx)
+    downloads = [
+        (key, rule.url(w, ctx), principal)
+        for key, rule in MATRIX.items()
+        if any(word in key for word in ("pdf", "csv", "xlsx", "zip", "download", "logo"))
+        for principal in sorted(rule.allowed - {"anonymous"})
+    ]
+    served = []
+    for key, url, principal in downloads:
+        response = clients[principal].get(url)
+        if response.status_code == 200 and not response["Content-Type"].startswith("text/html"):
+            served.append(key)
+            assert cache_problems(response) == [], f"{key} {url} as {principal}"
+    assert len(set(served)) >= 4, served
+
+
+@pytest.mark.django_db
+def test_the_public_landing_page_and_static_files_stay_cacheable():
+    with override_settings(WHITENOISE_USE_FINDERS=True):
+        visitor = Client()  # no session: nothing about this visitor is in the page
+        landing = visitor.get("/")
+        static = visitor.get("/static/css/app.css")
+
+    assert landing.status_code == 200
+    assert "no-store" not in landing.get("Cache-Control", "")
+    assert static.status_code == 200
+    assert "public" in static["Cache-Control"]
+    assert "no-store" not in static["Cache-Control"]
 
 
 def test_the_check_catches_an_inline_script_policy():

@@ -7,11 +7,14 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageCms
+from PIL.PngImagePlugin import PngInfo
 
 from assessment import reports, services
+from assessment.models import Consultancy
 from tests.factories import (
     make_assessment,
+    make_consultancy,
     make_consultant,
     make_grant,
     make_organisation,
@@ -21,10 +24,28 @@ from tests.factories import (
 )
 
 
-def image_bytes(fmt: str, size=(40, 20), colour=(29, 78, 95)) -> bytes:
+def image_bytes(fmt: str, size=(40, 20), colour=(29, 78, 95), **params) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, format=fmt)
+    Image.new("RGB", size, colour).save(out, format=fmt, **params)
     return out.getvalue()
+
+
+SECRETS = [b"COMMENT-SECRET", b"EXIF-SECRET", b"TEXT-SECRET", b"ZTXT-SECRET", b"ITXT-SECRET"]
+
+
+def logo_with_metadata(fmt: str) -> bytes:
+    """A logo that carries everything a file can hide beside its pixels: a comment
+    (JPEG COM), EXIF, an ICC profile and, in a PNG, tEXt, zTXt and iTXt chunks."""
+    exif = Image.Exif()
+    exif[0x010E] = "EXIF-SECRET"  # ImageDescription
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    if fmt == "JPEG":
+        return image_bytes("JPEG", comment=b"COMMENT-SECRET", exif=exif.tobytes(), icc_profile=icc)
+    text = PngInfo()
+    text.add_text("Comment", "TEXT-SECRET")
+    text.add_text("Author", "ZTXT-SECRET", zip=True)
+    text.add_itxt("Description", "ITXT-SECRET")
+    return image_bytes("PNG", pnginfo=text, exif=exif.tobytes(), icc_profile=icc)
 
 
 @pytest.fixture
@@ -68,6 +89,62 @@ def test_a_poor_or_malformed_colour_is_refused_and_changes_nothing(consultant, c
 
 
 @pytest.mark.django_db
+def test_the_name_is_saved_with_its_spaces_tidied(consultant):
+    response = post(consultant, name="  Clear   View \u00a0 Consulting  ")
+
+    assert response.status_code == 302
+    consultant.firm.refresh_from_db()
+    assert consultant.firm.name == "Clear View Consulting"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("taken", ["Rival Partners", "rival partners", "  RIVAL   Partners "])
+def test_another_firms_name_is_refused_beside_the_field(consultant, taken):
+    make_consultancy("Rival Partners")
+
+    response = post(consultant, name=taken, accent_colour="#8a1c4a")
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"] == [
+        "Another consultancy already uses this name. Choose another."
+    ]
+    consultant.firm.refresh_from_db()
+    assert (consultant.firm.name, consultant.firm.accent_colour) == (
+        "Clear View Consulting",
+        "#1d4e5f",
+    )
+    assert sorted(Consultancy.objects.values_list("name", flat=True)) == [
+        "Clear View Consulting",
+        "Rival Partners",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_firm_may_change_the_case_of_its_own_name(consultant):
+    response = post(consultant, name="CLEAR VIEW consulting")
+
+    assert response.status_code == 302
+    consultant.firm.refresh_from_db()
+    assert consultant.firm.name == "CLEAR VIEW consulting"
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_taken_name_without_a_server_error(consultant):
+    """The database's unique constraint is the rule, so a rename racing another to the
+    same name is refused the same way."""
+    make_consultancy("Rival Partners")
+
+    with pytest.raises(services.ServiceError, match="Another consultancy already uses"):
+        services.branding_update(
+            consultancy=consultant.firm, name="rival  PARTNERS", accent_colour="#8a1c4a"
+        )
+
+    consultant.firm.refresh_from_db()
+    assert consultant.firm.name == "Clear View Consulting"
+    assert Consultancy.objects.filter(name__iexact="rival partners").count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("fmt", "content_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg")])
 def test_png_and_jpeg_logos_are_re_encoded(consultant, fmt, content_type):
     original = image_bytes(fmt) + b"<script>trailing payload</script>"
@@ -83,6 +160,47 @@ def test_png_and_jpeg_logos_are_re_encoded(consultant, fmt, content_type):
     assert Image.open(io.BytesIO(stored)).size == (40, 20)
     served = consultant.get(reverse("assessment:branding_logo"))
     assert served["Content-Type"] == content_type
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("fmt", "content_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg")])
+def test_a_logo_keeps_only_its_pixels(consultant, fmt, content_type):
+    original = logo_with_metadata(fmt)
+    assert sum(secret in original for secret in SECRETS) >= 2
+    assert "icc_profile" in Image.open(io.BytesIO(original)).info
+
+    response = post(
+        consultant, logo=SimpleUploadedFile("logo", original, content_type=content_type)
+    )
+
+    assert response.status_code == 302
+    consultant.firm.refresh_from_db()
+    stored = bytes(consultant.firm.logo)
+    assert [secret for secret in SECRETS if secret in stored] == []
+    with Image.open(io.BytesIO(stored)) as logo:
+        logo.load()
+        kept = logo.info.keys() & {"comment", "exif", "icc_profile", "Comment", "Author"}
+        assert kept == set()
+        assert dict(logo.getexif()) == {}
+        assert logo.size == (40, 20)
+        assert logo.getpixel((5, 5))[:3] == pytest.approx((29, 78, 95), abs=3)
+
+
+@pytest.mark.django_db
+def test_a_photo_logo_stands_the_way_its_exif_said_once_the_exif_is_gone(consultant):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; show it rotated 90 degrees
+    original = image_bytes("JPEG", exif=exif.tobytes())
+
+    response = post(
+        consultant, logo=SimpleUploadedFile("logo", original, content_type="image/jpeg")
+    )
+
+    assert response.status_code == 302
+    consultant.firm.refresh_from_db()
+    with Image.open(io.BytesIO(bytes(consultant.firm.logo))) as logo:
+        assert logo.size == (20, 40)
+        assert dict(logo.getexif()) == {}
 
 
 @pytest.mark.django_db
@@ -145,3 +263,25 @@ def test_a_consultants_report_carries_the_branding(consultant, tmp_path):
     assert reports.BRAND_CSS_URL in report.served
     assert report.refused == []
     assert len(images.strip().splitlines()) >= 3  # header, rule and the logo
+
+
+@pytest.mark.django_db
+def test_a_branded_report_carries_no_comment_from_the_uploaded_logo(consultant):
+    services.branding_update(
+        consultancy=consultant.firm,
+        name="Clear View Consulting",
+        accent_colour="#8a1c4a",
+        logo=SimpleUploadedFile("logo.jpg", logo_with_metadata("JPEG"), content_type="image/jpeg"),
+    )
+    organisation = make_organisation("Client Co")
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    for _ in range(3):
+        make_response(assessment, levels=[3, 4], status="completed")
+    make_grant(organisation, consultant.firm, days=30)
+
+    report = reports.render_report(
+        assessment, viewer_id=consultant.user.pk, consultancy=consultant.firm
+    )
+
+    assert reports.LOGO_URL in report.served  # the logo is in the PDF (a JPEG, as stored)
+    assert [secret for secret in SECRETS if secret in report.pdf] == []
