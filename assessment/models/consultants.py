@@ -48,6 +48,12 @@ def validate_accent_colour(value: str) -> str:
     return value.lower()
 
 
+def normalise_consultancy_name(value: str) -> str:
+    """A consultancy's name as stored: stripped, each run of spaces made one space, so
+    that with the case-insensitive unique constraint no two firms look alike."""
+    return " ".join((value or "").split())
+
+
 class Consultancy(models.Model):
     """A consultancy firm: its consultants see client organisations that granted access."""
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment import access, services
 from assessment.forms.consultant import BrandingForm
-from assessment.services.branding import LOGO_MAX_BYTES
+from assessment.services.branding import LOGO_MAX_BYTES, NameTaken
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,6 +31,8 @@ def branding(request: HttpRequest) -> HttpResponse:
                 logo=form.cleaned_data["logo"] or None,
                 remove_logo=form.cleaned_data["remove_logo"],
             )
+        except NameTaken as error:
+            form.add_error("name", str(error))
         except services.ServiceError as error:
             form.add_error(None, str(error))
         else:
