@@ -1,16 +1,25 @@
+"""Public pages: home, scoring rules, health, errors; confirming a sign-up's address and
+asking for a password reset."""
+
 import sys
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils import timezone
 from django.utils.log import log_response
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import scoring
+from assessment import access, scoring, services
+from assessment.forms.public import ConfirmationLinkForm, PasswordResetForm
 from assessment.log_filters import first_line, is_database_outage
 from frameworks import selectors as framework_selectors
 
@@ -87,3 +96,96 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         },
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+# --- confirming the address an organisation signed up with ---------------------------
+
+SESSION_CONFIRMATION_SENT = "email_confirmation_sent_at"
+CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=5)
+
+
+def confirmation_sent(request: HttpRequest) -> None:
+    """Note in the session that a confirmation link was just sent (the resend's cool-down)."""
+    request.session[SESSION_CONFIRMATION_SENT] = timezone.now().isoformat()
+
+
+def _confirmation_sent_recently(request: HttpRequest) -> bool:
+    sent = request.session.get(SESSION_CONFIRMATION_SENT)
+    if not isinstance(sent, str):
+        return False
+    try:
+        sent_at = datetime.fromisoformat(sent)
+    except ValueError:
+        return False
+    return timezone.now() - sent_at < CONFIRMATION_RESEND_INTERVAL
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+@sensitive_variables("token")
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the confirmation e-mail: a GET shows a button (a mail scanner that
+    follows links confirms nothing); the POST confirms. Works in any browser."""
+    form = ConfirmationLinkForm({"token": token})
+    if not form.is_valid():
+        problem = form.errors["token"][0]
+        return render(request, "assessment/manager/email_confirm.html", {"problem": problem})
+    if request.method == "GET":
+        return render(request, "assessment/manager/email_confirm.html", {"ready": True})
+    claim = form.cleaned_data["token"]
+    try:
+        services.organisation_email_confirm(
+            organisation_id=claim["organisation"], user_id=claim["user"], email=claim["email"]
+        )
+    except services.ServiceError as error:
+        return render(request, "assessment/manager/email_confirm.html", {"problem": str(error)})
+    messages.success(
+        request, _("Thank you: your e-mail address is confirmed. You can send invitations now.")
+    )
+    if request.user.is_authenticated:
+        return redirect("assessment:dashboard")
+    return redirect("login")
+
+
+@require_POST
+def email_confirm_resend(request: HttpRequest) -> HttpResponse:
+    """Send the signed-in manager a new confirmation link, at most once every few minutes."""
+    organisation = access.organisation_for_manager(request.user)
+    if _confirmation_sent_recently(request):
+        messages.error(
+            request,
+            _(
+                "We sent you a link a few minutes ago. Please check your inbox (and spam "
+                "folder) before asking again."
+            ),
+        )
+        return redirect("assessment:dashboard")
+    try:
+        services.email_confirmation_send(organisation=organisation, user=request.user)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        confirmation_sent(request)
+        messages.success(
+            request,
+            _("We sent a new link to %(email)s. It works for a few days.")
+            % {"email": request.user.email},
+        )
+    return redirect("assessment:dashboard")
+
+
+# --- password reset -----------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a password reset link. Known and unknown addresses get the same answer
+    after the same work: the lookup and the e-mail happen in a background task."""
+    form = PasswordResetForm(request.POST or None)
+    if form.is_valid():
+        services.password_reset_request(email=form.cleaned_data["email"])
+        return redirect("password_reset_done")
+    return render(request, "registration/password_reset_form.html", {"form": form})
