@@ -3,8 +3,11 @@
 This module deliberately imports nothing from Django: it runs in processes forked
 from a small server that has only WeasyPrint loaded. The parent hands over the HTML
 and every asset the report may use (by exact URL); the child can fetch nothing else.
+It hands back the PDF with what the fetcher served and refused, and the characters no
+font had a glyph for (printed as empty boxes), so the parent can judge the result.
 """
 
+import logging
 import multiprocessing
 import resource
 from multiprocessing.connection import Connection
@@ -37,15 +40,39 @@ class MemoryFetcher(URLFetcher):
         return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
 
 
-def render(
-    html: str, base_url: str, assets: Assets, variant: str
-) -> tuple[bytes, list[str], list[str]]:
-    """The PDF, and which URLs were served and refused. Tagged variant, no attachments."""
+Rendering = tuple[bytes, list[str], list[str], list[str]]
+
+
+class MissingGlyphs(logging.Handler):
+    """Collects the characters WeasyPrint drew as .notdef (no font has them), in order."""
+
+    MESSAGE = ".notdef glyph rendered"
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.characters: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith(self.MESSAGE) and record.args:
+            character = str(record.args[0])
+            if character not in self.characters:
+                self.characters.append(character)
+
+
+def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
+    """The PDF; the URLs served and refused; the characters drawn without a glyph. Tagged
+    variant, no attachments."""
     fetcher = MemoryFetcher(assets)
-    pdf = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
-        pdf_variant=variant, attachments=[]
-    )
-    return pdf, fetcher.served, fetcher.refused
+    missing = MissingGlyphs()
+    weasyprint_logger = logging.getLogger("weasyprint")
+    weasyprint_logger.addHandler(missing)
+    try:
+        pdf = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+            pdf_variant=variant, attachments=[]
+        )
+    finally:
+        weasyprint_logger.removeHandler(missing)
+    return pdf, fetcher.served, fetcher.refused, missing.characters
 
 
 def _child(connection: Connection, memory_bytes: int, args: tuple) -> None:
@@ -81,7 +108,7 @@ def render_bounded(
     *,
     seconds: float,
     memory_bytes: int,
-) -> tuple[bytes, list[str], list[str]]:
+) -> Rendering:
     """``render`` in a child process that is killed past ``seconds`` and cannot grow past
     ``memory_bytes`` of address space. Raises RenderLimitExceeded when either runs out."""
     context = _get_context()

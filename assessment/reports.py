@@ -7,11 +7,18 @@ Rendering is locked down:
   it (our report stylesheet, the consultancy's validated logo and colour), from a
   private origin that never reaches the network, and refuses every other URL
   (``file:``, ``http(s):``, other hosts, attachments), recording what it refused.
+- Our own assets have fixed URLs on that origin, and their bytes are read by their
+  logical static name (``css/report.css``), so the report never depends on how the
+  static files storage names its files (hashed names in production). If one of them
+  is refused or not fetched, the render fails with ``ReportAssetError``, logged: an
+  unstyled report is never served or cached.
 - All user text reaches the template as data and is escaped.
-- The PDF is tagged (PDF/UA-1) with title, language and author metadata.
+- The PDF is tagged (PDF/UA-1) with title, language and author metadata; a branded
+  report names the consultancy as its author and in its running footer.
 
 A rendered report is cached in the database, keyed on everything that can change
-it, so any web node can serve a second export at once.
+it (the stylesheet's content included), so any web node can serve a second export
+at once.
 """
 
 import hashlib
@@ -22,6 +29,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import Max
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -42,24 +50,58 @@ logger = logging.getLogger(__name__)
 ASSET_ORIGIN = "https://assets.service-balance.invalid/"
 STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
-# Raise it when the report template or its stylesheet changes: cached reports are keyed on it.
-REPORT_TEMPLATE_VERSION = "3"
+# Raise it when the report template changes: cached reports are keyed on it (and on the
+# stylesheet's content, which needs no raise).
+REPORT_TEMPLATE_VERSION = "4"
 
 
-# The static files a report may use; anything else it asks for is refused.
+# The static files a report may use, by logical name; anything else it asks for is refused.
 REPORT_STATIC_FILES = ("css/report.css",)
+# The URL the template asks for the stylesheet by: fixed, whatever the static storage
+# calls the file (STATIC_URL and hashed names play no part).
+STYLESHEET_URL = STATIC_PREFIX + "css/report.css"
+
+
+class ReportAssetError(Exception):
+    """One of the report's own assets could not be read, or the renderer refused or never
+    fetched it: the PDF would come out unstyled, so there is none."""
+
+
+def static_file(name: str) -> bytes:
+    """A static file's bytes by its logical name (``css/report.css``): from the
+    staticfiles finders (the source tree), or else from the static files storage
+    (collectstatic's output, under the same name beside the hashed copy)."""
+    path = finders.find(name)
+    if isinstance(path, str):
+        with open(path, "rb") as handle:
+            return handle.read()
+    if staticfiles_storage.exists(name):
+        with staticfiles_storage.open(name) as handle:
+            return handle.read()
+    raise ReportAssetError(
+        f"The report's static file {name!r} is neither found by the staticfiles finders "
+        "nor in the static files storage."
+    )
 
 
 def static_assets() -> Assets:
     """Our own static files for the report, by the URL the report asks for them."""
-    assets: Assets = {}
-    for relative in REPORT_STATIC_FILES:
-        path = finders.find(relative)
-        if isinstance(path, str):
-            content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-            with open(path, "rb") as handle:
-                assets[STATIC_PREFIX + relative] = (handle.read(), content_type)
-    return assets
+    return {
+        STATIC_PREFIX + name: (
+            static_file(name),
+            mimetypes.guess_type(name)[0] or "application/octet-stream",
+        )
+        for name in REPORT_STATIC_FILES
+    }
+
+
+def assets_stamp(assets: Assets) -> str:
+    """A digest of the assets' URLs and bytes, for the cache key: a changed stylesheet
+    makes every cached report stale."""
+    digest = hashlib.sha256()
+    for url in sorted(assets):
+        digest.update(url.encode() + b"\0" + hashlib.sha256(assets[url][0]).digest())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -131,6 +173,7 @@ def report_context(
         "formula_version": scoring.FORMULA_VERSION,
         "language": get_language() or settings.LANGUAGE_CODE,
         "consultancy": consultancy,
+        "stylesheet_url": STYLESHEET_URL,
         "brand_css_url": BRAND_CSS_URL if consultancy else None,
         "logo_url": LOGO_URL if consultancy and consultancy.logo else None,
     }
@@ -148,10 +191,11 @@ def report_html(
 def html_to_pdf(html: str, extra: Assets | None = None) -> tuple[bytes, list[str], list[str]]:
     """WeasyPrint in a bounded child process, fetching only our assets.
 
-    Returns the PDF and the URLs served and refused. Raises
+    Returns the PDF and the URLs served and refused (``check_rendering`` judges them).
+    Characters no font has a glyph for are logged as a warning. Raises
     ``RenderLimitExceeded`` past REPORT_TIMEOUT_SECONDS or REPORT_MEMORY_MB.
     """
-    return render_bounded(
+    pdf, served, refused, missing_glyphs = render_bounded(
         html,
         ASSET_ORIGIN,
         {**static_assets(), **(extra or {})},
@@ -159,16 +203,61 @@ def html_to_pdf(html: str, extra: Assets | None = None) -> tuple[bytes, list[str
         seconds=settings.REPORT_TIMEOUT_SECONDS,
         memory_bytes=settings.REPORT_MEMORY_MB * 1024 * 1024,
     )
+    if missing_glyphs:
+        logger.warning(
+            "Report printed empty boxes: no font has a glyph for %s (install the fonts "
+            "of docs/deploy.md)",
+            ", ".join(f"U+{ord(character):04X}" for character in missing_glyphs),
+        )
+    return pdf, served, refused
+
+
+def check_rendering(
+    assessment: Assessment, *, assets: Assets, served: list[str], refused: list[str]
+) -> None:
+    """Raise ReportAssetError (logged as an error) when the renderer refused a URL on our
+    own asset origin or never fetched one of the assets it was given: the PDF would be
+    missing its stylesheet or branding. Refused outside URLs are only logged."""
+    own_refused = [url for url in refused if url.startswith(ASSET_ORIGIN)]
+    not_fetched = [url for url in assets if url not in served]
+    if own_refused or not_fetched:
+        logger.error(
+            "Report for assessment %s not produced: the renderer refused our own assets "
+            "%r and never fetched %r (served %r). Does the report template ask for them "
+            "by the URLs in assessment/reports.py?",
+            assessment.pk,
+            own_refused,
+            not_fetched,
+            served,
+        )
+        raise ReportAssetError(
+            f"The report's own assets were refused ({own_refused}) or not fetched ({not_fetched})."
+        )
+    outside = [url for url in refused if not url.startswith(ASSET_ORIGIN)]
+    if outside:
+        logger.warning(
+            "Report for assessment %s: the renderer refused %d URL(s) outside the "
+            "report's assets: %r",
+            assessment.pk,
+            len(outside),
+            outside,
+        )
 
 
 def cache_key(
-    assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
+    assessment: Assessment,
+    *,
+    viewer_id: int | None,
+    consultancy: Consultancy | None = None,
+    assets: Assets | None = None,
 ) -> str:
     """Everything that can change the report, in one small query.
 
     Answers are not part of it on purpose: team results show only once the
     assessment is submitted, and from then on answers cannot change until it is
     reopened, which is recorded in the audit trail (and so changes the key).
+    ``assets`` are the report's own static assets (read again when not given): their
+    content is part of the key, so a changed stylesheet renders every report afresh.
     """
     stamp = Assessment.objects.filter(pk=assessment.pk).aggregate(
         events=Max("audit_events__pk"),
@@ -189,6 +278,7 @@ def cache_key(
         sorted(stamp.items()),
         scoring.FORMULA_VERSION,
         REPORT_TEMPLATE_VERSION,
+        assets_stamp(static_assets() if assets is None else assets),
         settings.ANONYMITY_THRESHOLD,
         get_language(),
         _branding_stamp(consultancy),
@@ -209,14 +299,27 @@ def render_report(
     viewer_id: int | None = None,
     consultancy: Consultancy | None = None,
 ) -> RenderedReport:
-    """The report as PDF bytes, from the cache when nothing has changed."""
-    key = cache_key(assessment, viewer_id=viewer_id, consultancy=consultancy)
+    """The report as PDF bytes, from the cache when nothing has changed.
+
+    Raises ReportAssetError (after logging it) rather than produce, cache or return a
+    report without its stylesheet or branding; RenderLimitExceeded past its bounds.
+    """
+    own = static_assets()
+    key = cache_key(assessment, viewer_id=viewer_id, consultancy=consultancy, assets=own)
     filename = f"{slugify(assessment.title) or 'assessment'}-report.pdf"
     cached = ReportCache.objects.filter(key=key).values_list("pdf", flat=True).first()
     if cached is not None:
         return RenderedReport(pdf=bytes(cached), filename=filename, cached=True)
     html = report_html(assessment, viewer_id=viewer_id, consultancy=consultancy)
-    pdf, served, refused = html_to_pdf(html, branding_assets(consultancy))
+    brand = branding_assets(consultancy)
+    pdf, served, refused = html_to_pdf(html, brand)
+    check_rendering(assessment, assets={**own, **brand}, served=served, refused=refused)
+    logger.info(
+        "Rendered the report of assessment %s (%s bytes)",
+        assessment.pk,
+        len(pdf),
+        extra={"served": served, "refused": refused},
+    )
     report_cache_store(assessment=assessment, key=key, pdf=pdf)
     return RenderedReport(
         pdf=pdf,
@@ -243,7 +346,22 @@ def report_response(assessment: Assessment, *, viewer: AbstractBaseUser) -> Http
             status=503,
             content_type="text/plain; charset=utf-8",
         )
+    except ReportAssetError:  # logged where it was found, with the details
+        return HttpResponse(
+            _(
+                "The report could not be produced just now. We have logged the problem; "
+                "please try again later."
+            ),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
     return exports.attachment(report.pdf, filename=report.filename, file_format=exports.PDF)
 
 
-__all__ = ["MemoryFetcher", "RenderLimitExceeded", "render_report", "report_response"]
+__all__ = [
+    "MemoryFetcher",
+    "RenderLimitExceeded",
+    "ReportAssetError",
+    "render_report",
+    "report_response",
+]

@@ -46,7 +46,8 @@ def short_error(error: Exception) -> str:
 
 @task
 def make_bulk_export(export_id: int) -> None:
-    """Render every report of the export into one ZIP, kept in the database.
+    """Render every report of the export into one ZIP, kept in the database, each branded
+    as the export's consultancy.
 
     Runs at most once: it starts only by moving the export from queued to running.
     One failed report is recorded by name and the rest carry on.
@@ -62,7 +63,7 @@ def make_bulk_export(export_id: int) -> None:
 
 
 def _build(export_id: int) -> None:
-    export = BulkExport.objects.defer("archive").get(pk=export_id)
+    export = BulkExport.objects.defer("archive").select_related("consultancy").get(pk=export_id)
     assessments = export.assessments.select_related("organisation", "team").order_by(
         "organisation__name", "team__name", "title", "pk"
     )
@@ -73,7 +74,11 @@ def _build(export_id: int) -> None:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for assessment in assessments:
             try:
-                report = reports.render_report(assessment)
+                # As the consultant who asked would download it one by one: branded as
+                # their consultancy, so the ZIP shares the report cache with those downloads.
+                report = reports.render_report(
+                    assessment, viewer_id=export.requested_by_id, consultancy=export.consultancy
+                )
             except Exception as error:
                 logger.exception("Bulk export %s: report for %s failed", export_id, assessment.pk)
                 failures.append(

@@ -20,7 +20,8 @@ BULK_EXPORT_MAX = 200
 def bulk_export_start(
     *, consultancy: Consultancy, by: AbstractBaseUser, assessments: Iterable[Assessment]
 ) -> BulkExport:
-    """Queue a ZIP of the reports of closed assessments the consultancy may see.
+    """Queue a ZIP of the reports of closed assessments the consultancy may see, each
+    branded as the consultancy (``tasks.make_bulk_export``).
 
     The task is enqueued once the export is committed, so a worker never looks
     for a row it cannot see yet.

@@ -19,6 +19,7 @@ from tests.factories import (
     make_response,
     make_team,
 )
+from tests.pdf import pdf_fonts, pdf_info, pdf_pages
 
 HOSTILE = [
     '<img src="file:///etc/passwd">',
@@ -87,8 +88,9 @@ def test_the_pdf_is_tagged_with_title_language_and_author(reviewed, tmp_path):
 def test_hostile_answers_render_as_text_and_fetch_nothing(reviewed, tmp_path):
     answers = list(Answer.objects.filter(response__assessment=reviewed)[: len(HOSTILE)])
     for answer, payload in zip(answers, HOSTILE, strict=True):
-        answer.comment = payload
-        answer.save(update_fields=["comment"])
+        # The report shows the submitted copy (what team figures count).
+        answer.comment = answer.submitted_comment = payload
+        answer.save(update_fields=["comment", "submitted_comment"])
     reviewed.title = '<img src="http://127.0.0.1:9/title.png"> Winter'
     reviewed.save(update_fields=["title"])
 
@@ -209,3 +211,166 @@ def test_a_report_past_its_bounds_is_a_clear_503_not_a_crash(client, reviewed, s
 
     assert response.status_code == 503
     assert "time and memory limits" in response.text
+
+
+# Chinese, Japanese, Arabic (right to left, joined letters) and an emoji in one name.
+WORLD_TEAM = "客服中心 日本語チーム فريق الدعم 🎧"
+
+
+@pytest.mark.django_db
+def test_names_in_chinese_japanese_arabic_and_emoji_print_with_real_glyphs(
+    reviewed, tmp_path, caplog
+):
+    reviewed.team.name = WORLD_TEAM
+    reviewed.team.save(update_fields=["name"])
+
+    report = reports.render_report(reviewed)
+    fonts = pdf_fonts(report.pdf)
+    names = " ".join(name for name, _ in fonts)
+    text = " ".join(pdf_text(report.pdf, tmp_path).split())
+
+    assert "Noto-Sans-CJK" in names  # Chinese and Japanese
+    assert "Noto-Color-Emoji" in names
+    # WeasyPrint gives a font with missing glyphs its own encoding, mapping them to .notdef
+    # (the empty box); every font here is plain Identity-H.
+    assert {encoding for _, encoding in fonts} == {"Identity-H"}, fonts
+    # The renderer reports every character no font had a glyph for; there was none.
+    assert "no font has a glyph" not in caplog.text
+    for word in WORLD_TEAM.split():
+        assert word in text, word
+
+
+@pytest.mark.django_db
+def test_a_character_no_font_has_is_logged(reviewed, caplog):
+    reviewed.team.name = "Help desk \u0378"  # unassigned: no font draws it
+    reviewed.team.save(update_fields=["name"])
+
+    reports.render_report(reviewed)
+
+    assert "no font has a glyph for U+0378" in caplog.text
+
+
+# --- our own assets: by logical name, never refused, part of the cache key -------------
+
+HASHED_STYLESHEET = reports.STATIC_PREFIX + "css/report.0123456789ab.css"
+
+
+@pytest.mark.django_db
+def test_a_refused_stylesheet_fails_the_render_is_logged_and_cached_nowhere(
+    reviewed, monkeypatch, caplog
+):
+    # The template as it was: the stylesheet by the static storage's hashed name.
+    real_html = reports.report_html
+    monkeypatch.setattr(
+        reports,
+        "report_html",
+        lambda *args, **kwargs: real_html(*args, **kwargs).replace(
+            reports.STYLESHEET_URL, HASHED_STYLESHEET
+        ),
+    )
+
+    with pytest.raises(reports.ReportAssetError):
+        reports.render_report(reviewed)
+
+    [error] = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert HASHED_STYLESHEET in error.getMessage()
+    assert reports.STYLESHEET_URL in error.getMessage()  # given, never fetched
+    assert not ReportCache.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_download_is_a_clear_503_when_the_stylesheet_is_refused(client, reviewed, monkeypatch):
+    real_html = reports.report_html
+    monkeypatch.setattr(
+        reports,
+        "report_html",
+        lambda *args, **kwargs: real_html(*args, **kwargs).replace(
+            reports.STYLESHEET_URL, HASHED_STYLESHEET
+        ),
+    )
+    client.force_login(reviewed.organisation.manager)
+
+    response = client.get(reverse("assessment:report_pdf", kwargs={"pk": reviewed.pk}))
+
+    assert response.status_code == 503
+    assert "could not be produced just now" in response.text
+    assert not ReportCache.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_outside_url_refused_is_logged_and_the_report_still_made(reviewed, monkeypatch, caplog):
+    real_html = reports.report_html
+    monkeypatch.setattr(
+        reports,
+        "report_html",
+        lambda *args, **kwargs: real_html(*args, **kwargs).replace(
+            "</head>", '<link rel="stylesheet" href="https://cdn.example.com/x.css"></head>'
+        ),
+    )
+
+    report = reports.render_report(reviewed)
+
+    assert report.refused == ["https://cdn.example.com/x.css"]
+    assert reports.STYLESHEET_URL in report.served
+    assert "refused 1 URL(s) outside the report's assets" in caplog.text
+    assert ReportCache.objects.count() == 1
+
+
+def test_a_static_file_missing_everywhere_is_an_error(monkeypatch):
+    monkeypatch.setattr(reports, "REPORT_STATIC_FILES", ("css/report.css", "css/nowhere.css"))
+
+    with pytest.raises(reports.ReportAssetError, match=r"css/nowhere\.css"):
+        reports.static_assets()
+
+
+def test_a_static_file_is_read_from_the_storage_when_no_finder_has_it(settings, tmp_path):
+    # A node that keeps only collectstatic's output (no source tree).
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "report.css").write_bytes(b"/* collected */")
+    settings.STATICFILES_DIRS = []
+    settings.STATIC_ROOT = tmp_path
+
+    assert reports.static_assets() == {reports.STYLESHEET_URL: (b"/* collected */", "text/css")}
+
+
+@pytest.mark.django_db
+def test_a_changed_stylesheet_renders_every_report_afresh(reviewed, settings, tmp_path):
+    first = reports.render_report(reviewed)
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "report.css").write_bytes(
+        Path(settings.BASE_DIR, "static", "css", "report.css").read_bytes()
+        + b"\nh1 { color: #000; }\n"
+    )
+    settings.STATICFILES_DIRS = [tmp_path]
+
+    second = reports.render_report(reviewed)
+
+    assert (first.cached, second.cached) == (False, False)
+    assert ReportCache.objects.count() == 1  # the stale rendering was dropped
+
+
+# --- branding ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_branded_report_names_the_consultancy_in_its_footer_and_metadata(reviewed):
+    firm = make_consultancy("Northwind Advisory", accent_colour="#0b5563")
+
+    pdf = reports.render_report(reviewed, consultancy=firm).pdf
+    info = pdf_info(pdf)
+    footers = [" ".join(page.strip().splitlines()[-1].split()) for page in pdf_pages(pdf)[1:]]
+
+    assert (info["Author"], info["Creator"]) == ("Northwind Advisory", "Northwind Advisory")
+    assert footers
+    assert all(footer.startswith("Northwind Advisory ") for footer in footers)
+    assert not any("Service Balance" in footer for footer in footers)
+
+
+@pytest.mark.django_db
+def test_an_unbranded_report_says_service_balance_in_its_footer(reviewed):
+    pdf = reports.render_report(reviewed).pdf
+    footers = [" ".join(page.strip().splitlines()[-1].split()) for page in pdf_pages(pdf)[1:]]
+
+    assert footers
+    assert all(footer.startswith("Service Balance ") for footer in footers)
+    assert pdf_info(pdf)["Creator"] == "Service Balance"
