@@ -1,4 +1,8 @@
-"""Data exports: scores and anonymised answers as tables, written as CSV or XLSX.
+"""Data exports: scores and answers as tables, written as CSV or XLSX.
+
+Managers and consultants get the team's answers only as counts per question
+(``answers_by_question_table``); the assigned assessor also gets them one row per
+answer with anonymous respondent numbers (``answers_table``). See docs/privacy.md.
 
 The builders return ``(headers, rows)`` of plain values; the writers turn any table
 into bytes. Every text cell is neutralised on the way out, so a comment such as
@@ -8,21 +12,24 @@ guidance on CSV injection). Numbers stay numbers.
 
 import csv
 import io
-import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.http import HttpResponse
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from assessment import scoring, selectors
 from assessment.models import Answer, Assessment, Response
+from frameworks.models import SCALE_MAX, SCALE_MIN, Question
 
 Cell = str | int | float | Decimal | None
 Table = tuple[list[str], list[list[Cell]]]
@@ -30,6 +37,9 @@ Table = tuple[list[str], list[list[Cell]]]
 # A cell starting with one of these may be read as a formula (or, for the control
 # characters, lets a formula hide behind whitespace that the spreadsheet strips).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
 
 
 class ResultsHidden(Exception):
@@ -98,17 +108,124 @@ def scores_table(found: selectors.results.AssessmentResults) -> Table:
     return headers, rows
 
 
+def answers_by_question_table(
+    assessment: Assessment, *, found: selectors.results.AssessmentResults | None = None
+) -> Table:
+    """Per question, how the team answered: how many chose each level, "not applicable /
+    don't know", how many answered, out of how many respondents. For managers and
+    consultants, who never receive one person's answers as a row.
+
+    Counts come from the submitted answers of the counted member responses
+    (``Response.objects.members().completed()``), as the results page does. Raises
+    ``ResultsHidden`` unless the results are visible. Sections rated by fewer members than
+    ``settings.ANONYMITY_THRESHOLD`` are left out, as on screen; a question rated by fewer
+    keeps its counts of answers but not of levels. Comments stay out: the report lists
+    them by question. Three queries beyond ``found``.
+    """
+    if found is None:
+        found = selectors.results.assessment_results(assessment)
+    if not found.visible:
+        raise ResultsHidden
+    threshold = settings.ANONYMITY_THRESHOLD
+    counted = Answer.objects.filter(
+        response__in=Response.objects.members().completed().filter(assessment=assessment)
+    ).order_by()
+    rated = Q(submitted_level__isnull=False)
+    section_raters = dict(
+        counted.values("section_id")
+        .annotate(raters=Count("response_id", distinct=True, filter=rated))
+        .values_list("section_id", "raters")
+    )
+    per_question = {
+        row["question_id"]: row
+        for row in counted.values("question_id").annotate(
+            answered=Count("pk", filter=rated | Q(submitted_not_applicable=True)),
+            not_applicable=Count("pk", filter=Q(submitted_not_applicable=True)),
+            raters=Count("pk", filter=rated),
+            **{f"level_{n}": Count("pk", filter=Q(submitted_level=n)) for n in LEVELS},
+        )
+    }
+    questions = (
+        Question.objects.filter(version__assessments=assessment)
+        .select_related("version__framework", "section")
+        .order_by("version__framework__slug", "section__position", "position")
+    )
+    headers = [
+        _("Framework"),
+        _("Section key"),
+        _("Section"),
+        _("Question code"),
+        _("Question"),
+        *[_("Level %(level)d") % {"level": n} for n in LEVELS],
+        _("Not applicable / don't know"),
+        _("Answered"),
+        _("Respondents"),
+        _("Note"),
+    ]
+    withheld = ngettext(
+        "Rated by fewer than %(threshold)d person: levels withheld.",
+        "Rated by fewer than %(threshold)d people: levels withheld.",
+        threshold,
+    ) % {"threshold": threshold}
+    rows: list[list[Cell]] = []
+    for question in questions:
+        if section_raters.get(question.section_id, 0) < threshold:
+            continue
+        counts = per_question.get(question.pk, {})
+        shown = counts.get("raters", 0) >= threshold
+        rows.append(
+            [
+                question.version.name,
+                question.section.key,
+                question.section.name,
+                question.code,
+                question.text,
+                *[counts.get(f"level_{n}", 0) if shown else None for n in LEVELS],
+                counts.get("not_applicable", 0),
+                counts.get("answered", 0),
+                found.completed_members,
+                "" if shown else withheld,
+            ]
+        )
+    return headers, rows
+
+
+def respondent_numbers(
+    *, assessment_id: int, round_number: int, response_ids: Iterable[int]
+) -> dict[int, int]:
+    """Number the responses 1..n in an order that looks random but is fixed for one
+    assessment and review round: downloads in one round agree, and rounds do not line up.
+
+    The order comes from a keyed hash (``SECRET_KEY``) of the assessment, the round and the
+    response, so it follows neither response ids nor the order people answered, and
+    someone without the key cannot recompute it.
+    """
+
+    def key(response_id: int) -> str:
+        return salted_hmac(
+            "assessment.exports.respondent_numbers",
+            f"{assessment_id}:{round_number}:{response_id}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    ordered = sorted(set(response_ids), key=key)
+    return {response_id: n for n, response_id in enumerate(ordered, start=1)}
+
+
 def answers_table(
     assessment: Assessment, *, found: selectors.results.AssessmentResults | None = None
 ) -> Table:
-    """Every answer of the completed member responses, respondents numbered at random.
+    """Every submitted answer of the counted member responses, one row per answer with its
+    respondent's number: for the assigned assessor only (managers and consultants get
+    ``answers_by_question_table``).
 
     Raises ``ResultsHidden`` unless the results are visible (submitted, and at least
-    ``settings.ANONYMITY_THRESHOLD`` completed member responses). The manager's own
-    self-view is not a member response and is left out. Respondents are numbered 1..n
-    in a fresh random order on every export, and rows are sorted by question, so
-    neither the numbers nor the order follow response ids or the order people answered.
-    ``found`` saves recomputing results the caller already has. One query beyond those.
+    ``settings.ANONYMITY_THRESHOLD`` counted member responses). The manager's own
+    self-view is not a member response and is left out. Respondents are numbered by
+    ``respondent_numbers``, fixed within a review round and different in the next, and
+    rows are sorted by question, so neither the numbers nor the order follow response
+    ids or the order people answered. ``found`` saves recomputing results the caller
+    already has. One query beyond those.
     """
     if found is None:
         found = selectors.results.assessment_results(assessment)
@@ -137,8 +254,8 @@ def answers_table(
             "question__position",
             "question__code",
             "question__text",
-            "level",
-            "not_applicable",
+            "submitted_level",
+            "submitted_not_applicable",
         )
     )
     # Comments stay out: tied to one respondent's ratings, a recognisable comment would
@@ -150,9 +267,11 @@ def answers_table(
             raters.setdefault((answer[1], answer[3]), set()).add(answer[0])
     threshold = settings.ANONYMITY_THRESHOLD
     answers = [a for a in answers if len(raters.get((a[1], a[3]), ())) >= threshold]
-    response_ids = sorted({answer[0] for answer in answers})
-    secrets.SystemRandom().shuffle(response_ids)
-    number = {response_id: n for n, response_id in enumerate(response_ids, start=1)}
+    number = respondent_numbers(
+        assessment_id=assessment.pk,
+        round_number=assessment.round,
+        response_ids=[answer[0] for answer in answers],
+    )
     answers.sort(key=lambda a: (a[1], a[4], a[5], number[a[0]]))
     yes, no = _("yes"), _("no")
     rows: list[list[Cell]] = [

@@ -2,10 +2,13 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment, Invitation
+from assessment.models.organisations import Membership
 from frameworks.models import SCALE_MAX, SCALE_MIN, Question
 
 COMMENT_MAX_LENGTH = 2000
@@ -13,13 +16,23 @@ COMMENT_MAX_LENGTH = 2000
 
 class ResponseQuerySet(models.QuerySet):
     def members(self) -> "ResponseQuerySet":
-        """Team members' responses: invited, and not a manager's own view. Only these count
-        towards team figures and the anonymity threshold. (``selectors.results._TOTALS_SQL``
-        restates this rule in SQL.)"""
-        return self.filter(invitation__isnull=False, is_manager_view=False)
+        """Team members' responses: invited, not a manager's own view, and not to the address
+        of anyone who manages the assessment's organisation (compared without regard to case):
+        a manager answering through their own invitation is their self-view, never team data.
+        Only these count towards team figures and the anonymity threshold.
+        (``selectors.results._section_totals`` runs this very queryset inside its SQL.)"""
+        organisation_member = Membership.objects.annotate(address=Lower("user__email")).filter(
+            organisation_id=OuterRef("assessment__organisation_id"),
+            address=Lower(OuterRef("invitation__email")),
+        )
+        return self.filter(invitation__isnull=False, is_manager_view=False).filter(
+            ~Exists(organisation_member)
+        )
 
     def completed(self) -> "ResponseQuerySet":
-        return self.filter(status=Response.Status.COMPLETED)
+        """Responses whose answers count: completed, or completed in an earlier round and
+        being revised now (their answers as last completed still count)."""
+        return self.filter(status__in=Response.COUNTED_STATUSES)
 
 
 class Response(models.Model):
@@ -32,6 +45,11 @@ class Response(models.Model):
         # completed (Answer.submitted_*) still count until the person completes again.
         REVISING = "revising", _("Revising")
         CLOSED = "closed", _("Closed unfinished")
+
+    # Their submitted answers (Answer.submitted_*) count in team figures.
+    COUNTED_STATUSES = (Status.COMPLETED, Status.REVISING)
+    # The person may change the working copy of their answers (while the assessment is open).
+    EDITABLE_STATUSES = (Status.IN_PROGRESS, Status.REVISING)
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="responses", verbose_name=_("assessment")
@@ -89,7 +107,22 @@ class Response(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status == self.Status.IN_PROGRESS
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def is_counted(self) -> bool:
+        """Whether the answers as last completed count in team figures."""
+        return self.status in self.COUNTED_STATUSES
+
+    @property
+    def can_revise(self) -> bool:
+        """Completed in an earlier round of an assessment open again: the person may change
+        their answers (``services.response_revise``, which checks the same in its update)."""
+        return (
+            self.status == self.Status.COMPLETED
+            and self.assessment.is_open
+            and (self.completed_round or 0) < self.assessment.round
+        )
 
     @property
     def status_tone(self) -> str:
@@ -97,6 +130,7 @@ class Response(models.Model):
         return {
             self.Status.IN_PROGRESS: "warning",
             self.Status.COMPLETED: "success",
+            self.Status.REVISING: "info",
         }.get(self.status, "secondary")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -103,13 +103,9 @@ def assessment_results(
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
     responses = list(  # query 2
-        (
-            Response.objects.members()
-            | Response.objects.filter(is_manager_view=True, user_id=viewer_id)
+        _counted_responses(list(versions), viewer_id=viewer_id).values_list(
+            "pk", "assessment_id", "is_manager_view", "invitation_id"
         )
-        .completed()
-        .filter(assessment_id__in=list(versions))
-        .values_list("pk", "assessment_id", "is_manager_view", "invitation_id")
     )
     members = sum(
         1 for _pk, a, manager, inv in responses if a == assessment.pk and inv and not manager
@@ -204,10 +200,24 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
 
 TEAM, SELF = "team", "self"
 
+
+def _counted_responses(assessment_ids: list[int], *, viewer_id: int | None) -> QuerySet:
+    """The responses whose answers count: team members' (``Response.objects.members``)
+    and the viewer's own self-view, completed (or being revised: their answers as last
+    completed count). Query 2 lists them; query 4 runs this same queryset inside its SQL,
+    so the rule of who counts is written once."""
+    counted = Response.objects.members()
+    if viewer_id:
+        counted = counted | Response.objects.filter(is_manager_view=True, user_id=viewer_id)
+    return counted.completed().filter(assessment_id__in=assessment_ids)
+
+
 # Per respondent and section first (sums, counts, the respondent's own mean level),
 # then per assessment, group and section: one row per section reaches Python, so
 # the cost stays in the database however many people answered. Plain SQL because
 # the ORM cannot aggregate over a grouped subquery; it runs on SQLite and PostgreSQL.
+# Team figures count the submitted copy of each answer (as last completed), never
+# the working copy someone may be revising. {responses} is ``_counted_responses``.
 _TOTALS_SQL = """
 SELECT r.assessment_id,
        CASE WHEN r.is_manager_view THEN 1 ELSE 0 END,
@@ -221,19 +231,13 @@ SELECT r.assessment_id,
 FROM (
     SELECT a.response_id AS response_id,
            a.section_id AS section_id,
-           COUNT(a.level) AS rated,
-           SUM(a.level) AS level_sum,
-           SUM(CASE WHEN a.not_applicable THEN 1 ELSE 0 END) AS not_applicable,
-           CAST(SUM(a.level) AS DOUBLE PRECISION) / NULLIF(COUNT(a.level), 0) AS mean
+           COUNT(a.submitted_level) AS rated,
+           SUM(a.submitted_level) AS level_sum,
+           SUM(CASE WHEN a.submitted_not_applicable THEN 1 ELSE 0 END) AS not_applicable,
+           CAST(SUM(a.submitted_level) AS DOUBLE PRECISION)
+               / NULLIF(COUNT(a.submitted_level), 0) AS mean
     FROM assessment_answer a
-    WHERE a.response_id IN (
-        SELECT id FROM assessment_response
-        WHERE assessment_id IN ({placeholders})
-          AND status = %s
-          -- Response.objects.members() (invited, not a manager's view), or the viewer's own
-          AND ((invitation_id IS NOT NULL AND NOT is_manager_view)
-               OR (is_manager_view AND user_id = %s))
-    )
+    WHERE a.response_id IN ({responses})
     GROUP BY a.response_id, a.section_id
 ) t
 JOIN assessment_response r ON r.id = t.response_id
@@ -244,11 +248,13 @@ GROUP BY r.assessment_id, r.is_manager_view, t.section_id
 def _section_totals(
     assessment_ids: list[int], *, viewer_id: int | None
 ) -> dict[tuple[int, str, int], scoring.SectionTotals]:
-    """(assessment, team or the viewer's self-view, section) -> totals over completed responses."""
-    sql = _TOTALS_SQL.format(placeholders=", ".join(["%s"] * len(assessment_ids)))
+    """(assessment, team or the viewer's self-view, section) -> totals over the counted
+    responses' submitted answers."""
+    responses, params = (
+        _counted_responses(assessment_ids, viewer_id=viewer_id).values("pk").query.sql_with_params()
+    )
     with connection.cursor() as cursor:
-        # A viewer id of 0 matches no user: without a viewer there is no self-view.
-        cursor.execute(sql, [*assessment_ids, Response.Status.COMPLETED, viewer_id or 0])
+        cursor.execute(_TOTALS_SQL.format(responses=responses), params)
         rows = cursor.fetchall()
     return {
         (assessment_id, SELF if manager else TEAM, section_id): scoring.SectionTotals(
@@ -476,14 +482,16 @@ def changes_since_last_review(
     assessment: Assessment, results: AssessmentResults
 ) -> tuple[Decision | None, list[ChangeRow]]:
     """Against the last decision: each section's score then and now, and how many answers
-    changed since (two queries)."""
+    team members changed since and completed again (two queries)."""
     last = Decision.objects.filter(assessment=assessment).order_by("-round").first()
     if last is None:
         return None, []
     changed = dict(
         Answer.objects.filter(
-            response__assessment=assessment,
-            response__status=Response.Status.COMPLETED,
+            # Completed again in this round: the submitted copy is the answer as saved.
+            response__in=Response.objects.members()
+            .completed()
+            .filter(assessment=assessment, completed_round=assessment.round),
             updated_at__gt=last.created_at,
         )
         .values("section_id")
@@ -557,15 +565,18 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
 
     # Answers carry their section (see Answer.section): no join to the questions here.
     answers = Answer.objects.filter(response__in=responses, section__version__in=versions)
-    level_counts = {f"level_{n}": Count("pk", filter=Q(level=n)) for n in LEVELS}
+    # The submitted copy: the answers as each member last completed them.
+    level_counts = {f"level_{n}": Count("pk", filter=Q(submitted_level=n)) for n in LEVELS}
     stats = {
         row["section"]: row
         for row in answers.order_by()
         .values("section")
         .annotate(
-            answered=Count("pk", filter=Q(level__isnull=False) | Q(not_applicable=True)),
-            raters=Count("response", distinct=True, filter=Q(level__isnull=False)),
-            not_applicable=Count("pk", filter=Q(not_applicable=True)),
+            answered=Count(
+                "pk", filter=Q(submitted_level__isnull=False) | Q(submitted_not_applicable=True)
+            ),
+            raters=Count("response", distinct=True, filter=Q(submitted_level__isnull=False)),
+            not_applicable=Count("pk", filter=Q(submitted_not_applicable=True)),
             **level_counts,
         )
     }
@@ -586,16 +597,16 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
 
     # Grouped by question and sorted by text, so nothing hints at who wrote what.
     comments = (
-        answers.exclude(comment="")
+        answers.exclude(submitted_comment="")
         .select_related("question")
-        .order_by("question__section__position", "question__position", "comment")
+        .order_by("question__section__position", "question__position", "submitted_comment")
     )
     comments_by_version: dict[int, list[QuestionComments]] = defaultdict(list)
     for answer in comments:
         grouped = comments_by_version[answer.question.version_id]
         if not grouped or grouped[-1].question.pk != answer.question.pk:
             grouped.append(QuestionComments(question=answer.question, comments=[]))
-        grouped[-1].comments.append(answer.comment)
+        grouped[-1].comments.append(answer.submitted_comment)
 
     return TeamResults(
         threshold=threshold,

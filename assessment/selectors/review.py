@@ -6,7 +6,17 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy
 
 from assessment import access
@@ -16,8 +26,10 @@ from assessment.models import (
     Assignment,
     AuditEvent,
     Decision,
+    Invitation,
     Membership,
     Moderation,
+    Response,
 )
 from assessment.models.review import AuditEntry
 from assessment.selectors import manager, results
@@ -187,11 +199,34 @@ def _moderation_groups(
     ]
 
 
+@dataclass(frozen=True)
+class Invitee:
+    """One invited address as the assessor sees it, and whether its answers count."""
+
+    email: str
+    name: str
+    counted: bool  # a team member's completed answers, in the team figures
+    revoked: bool
+
+
+def invitees(assessment: Assessment) -> list[Invitee]:
+    """Everyone invited, by address, and whose answers count (one query). The assessor
+    checks that the addresses look like real team members: made-up ones answered by
+    the manager could reach the anonymity threshold (docs/privacy.md)."""
+    counted = Response.objects.members().completed().filter(invitation=OuterRef("pk"))
+    return [
+        Invitee(email=i.email, name=i.name, counted=i.counted, revoked=i.is_revoked)
+        for i in Invitation.objects.filter(assessment=assessment)
+        .annotate(counted=Exists(counted))
+        .order_by("email")
+    ]
+
+
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 21 while in review (versions 1, results 7, the changes
+    many people answered: at most 22 while in review (versions 1, results 7, the changes
     since the last decision 2, decisions 1, sections and their moderations 2, team
-    figures 4, the audit trail 3, levels 1), 15 at most otherwise."""
+    figures 4, the invitees 1, the audit trail 3, levels 1), 16 at most otherwise."""
     versions = manager.assessment_versions(assessment)
     outcome = results.assessment_results(assessment)  # no viewer: assessors have no self-view
     in_review = assessment.status == Assessment.Status.IN_REVIEW
@@ -211,6 +246,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         "versions": versions,
         "results": outcome,
         "team": results.team_results(assessment, versions),
+        "invitees": invitees(assessment),
         "in_review": in_review,
         "last_decision": last_decision,
         "changes": changes,

@@ -1,14 +1,24 @@
-"""Saving answers (autosave and page saves) and completing a response."""
+"""Saving answers (autosave and page saves), completing a response, and revising it in a
+later review round.
+
+Each answer has two copies: the working copy (``level``, ``not_applicable``,
+``comment``), which the person edits, and the submitted copy (``submitted_*``), which
+team figures count. Completing copies the one into the other; a person revising in a
+later round changes only the working copy, so their answers as last completed keep
+counting until they complete again.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import (
     COMMENT_MAX_LENGTH,
+    Answer,
     Assessment,
     Response,
 )
@@ -68,14 +78,15 @@ def validate_answer(answer: AnswerInput) -> None:
 # a newer answer won: the caller reports a conflict and keeps the user's input.
 _UPSERT_SQL = """
 INSERT INTO assessment_answer
-    (response_id, question_id, section_id, level, not_applicable, comment, revision, updated_at)
-SELECT %s, q.id, q.section_id, %s, %s, %s, 1, %s
+    (response_id, question_id, section_id, level, not_applicable, comment, revision, updated_at,
+     submitted_level, submitted_not_applicable, submitted_comment)
+SELECT %s, q.id, q.section_id, %s, %s, %s, 1, %s, NULL, %s, ''
 FROM frameworks_question q
 WHERE q.id = %s
   AND EXISTS (
       SELECT 1 FROM assessment_response r
       JOIN assessment_assessment a ON a.id = r.assessment_id
-      WHERE r.id = %s AND r.status = %s AND a.status = %s
+      WHERE r.id = %s AND r.status IN (%s, %s) AND a.status = %s
   )
 ON CONFLICT (response_id, question_id) DO UPDATE SET
     level = excluded.level,
@@ -89,7 +100,9 @@ RETURNING revision
 
 
 def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveOutcome:
-    """Save answers to an in-progress response; each is upserted against its base revision.
+    """Save answers to an editable response (in progress, or being revised); each is
+    upserted against its base revision. Only the working copy changes: team figures
+    count the submitted copy, which ``response_complete`` writes.
 
     The caller has checked that every question belongs to the response's assessment.
     Both autosave (one answer) and "Save and continue" (a page) come through here.
@@ -112,9 +125,10 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
                     answer.not_applicable,
                     answer.comment,
                     now,
+                    False,  # nothing submitted yet: response_complete copies the answer
                     answer.question_id,
                     response.pk,
-                    Response.Status.IN_PROGRESS,
+                    *Response.EDITABLE_STATUSES,
                     Assessment.Status.OPEN,
                     answer.base_revision,
                 ],
@@ -135,13 +149,26 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
 def _still_open(response: Response) -> bool:
     return Response.objects.filter(
         pk=response.pk,
-        status=Response.Status.IN_PROGRESS,
+        status__in=Response.EDITABLE_STATUSES,
         assessment__status=Assessment.Status.OPEN,
     ).exists()
 
 
+def _open_assessment(response: Response) -> QuerySet:
+    """The response's assessment while it is open, as a subquery on the foreign key."""
+    return Assessment.objects.filter(
+        pk=response.assessment_id, status=Assessment.Status.OPEN
+    ).order_by()
+
+
+@transaction.atomic
 def response_complete(*, response: Response) -> bool:
-    """Make a response final. Returns False when it already was (a second click)."""
+    """Make a response final for this round. Returns False when it already was (a second
+    click).
+
+    In the same transaction the working copy of every answer becomes the submitted copy,
+    the one team figures count, and the response records the round it was completed in.
+    """
     if response.assessment.status != Assessment.Status.OPEN:
         if response.status == Response.Status.COMPLETED:
             return False
@@ -151,18 +178,60 @@ def response_complete(*, response: Response) -> bool:
     # PostgreSQL does not re-check a subquery when a concurrent completion commits
     # first, so two of them would both "win". An __in on the foreign key keeps the
     # response's own status in the outer WHERE.
-    open_assessment = Assessment.objects.filter(
-        pk=response.assessment_id, status=Assessment.Status.OPEN
-    ).values("pk")
+    open_assessment = _open_assessment(response)
     completed = Response.objects.filter(
         pk=response.pk,
-        status=Response.Status.IN_PROGRESS,
-        assessment_id__in=open_assessment,
-    ).update(status=Response.Status.COMPLETED, completed_at=timezone.now())
-    if (
-        not completed
-        and not Response.objects.filter(pk=response.pk, status=Response.Status.COMPLETED).exists()
-    ):
+        status__in=Response.EDITABLE_STATUSES,
+        assessment_id__in=open_assessment.values("pk"),
+    ).update(
+        status=Response.Status.COMPLETED,
+        completed_at=timezone.now(),
+        completed_round=Subquery(open_assessment.values("round")[:1]),
+    )
+    if completed:
+        # Only the winner of the update above copies, while it holds the response's row.
+        Answer.objects.filter(response_id=response.pk).update(
+            submitted_level=F("level"),
+            submitted_not_applicable=F("not_applicable"),
+            submitted_comment=F("comment"),
+        )
+    elif not Response.objects.filter(pk=response.pk, status=Response.Status.COMPLETED).exists():
         raise ServiceError(_("These answers were closed by the manager."))
     response.refresh_from_db()
     return bool(completed)
+
+
+def response_revise(*, response: Response) -> bool:
+    """Completed in an earlier round, to revising in this one: the person may change their
+    answers again. Their answers as last completed still count until they complete again.
+
+    Returns False when the response is already being revised (a second click). Refused
+    while the assessment is closed, and for answers completed in this round: those are
+    final until the assessment is reopened.
+    """
+    if response.status == Response.Status.REVISING and response.assessment.is_open:
+        return False
+    if response.assessment.status != Assessment.Status.OPEN:
+        raise ServiceError(_("This assessment is closed, so these answers can no longer change."))
+    open_assessment = _open_assessment(response)
+    # Conditional on the row itself, as in response_complete: status, and a round
+    # before the assessment's current one.
+    revised = Response.objects.filter(
+        pk=response.pk,
+        status=Response.Status.COMPLETED,
+        completed_round__lt=Subquery(open_assessment.values("round")[:1]),
+        assessment_id__in=open_assessment.values("pk"),
+    ).update(status=Response.Status.REVISING)
+    response.refresh_from_db()
+    if revised:
+        return True
+    if response.status == Response.Status.REVISING:
+        return False
+    if response.status == Response.Status.COMPLETED:
+        raise ServiceError(
+            _(
+                "Your answers for this round are already submitted. They can change again "
+                "only if the assessment is reopened."
+            )
+        )
+    raise ServiceError(_("These answers are not submitted yet, so you can simply change them."))

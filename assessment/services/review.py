@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from assessment.models import (
@@ -145,8 +146,8 @@ def _decide(
     ):
         notify_after_commit(
             to=membership.user.email,
-            subject=_("Review decision for %(title)s: %(outcome)s")
-            % {"title": locked.title, "outcome": decision.get_outcome_display()},
+            subject=_("Review decision: %(outcome)s")
+            % {"outcome": decision.get_outcome_display()},
             template="assessment/email/review_decision.txt",
             context={
                 "assessment": locked,
@@ -211,14 +212,18 @@ def decision_return(
 
 @transaction.atomic
 def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
-    """Returned to open: respondents may revise (their answers reopen) and get a fresh link."""
-    # Revived first, so the trail can say how many; a refused reopen raises and this
+    """Returned to open, in a new round: respondents get a fresh link and may revise.
+
+    Nobody drops out of the figures: a completed response stays completed, and its
+    answers as last completed keep counting unless that person revises and completes
+    again (``services.response_revise``). Otherwise someone who did not come back would
+    be missing from the next round's figures, and comparing the two rounds would give
+    their answers away. Responses closed unfinished may be finished now.
+    """
+    # Reopened first, so the trail can say how many; a refused reopen raises and this
     # transaction undoes it.
-    revived_count = (
-        Response.objects.filter(
-            assessment=assessment,
-            status__in=[Response.Status.COMPLETED, Response.Status.CLOSED],
-        )
+    reopened_count = (
+        Response.objects.filter(assessment=assessment, status=Response.Status.CLOSED)
         .exclude(invitation__revoked_at__isnull=False)
         .update(status=Response.Status.IN_PROGRESS, completed_at=None)
     )
@@ -226,8 +231,8 @@ def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assess
         assessment=assessment,
         by=by,
         action=AuditEvent.Action.REOPENED,
-        fields={"submitted_at": None},
-        recorded={"responses_reopened": revived_count},
+        fields={"submitted_at": None, "round": F("round") + 1},
+        recorded={"responses_reopened": reopened_count},
     )
     if not reopened:
         raise ServiceError(_("Only an assessment returned for revision can be reopened."))

@@ -1,8 +1,10 @@
-"""Downloads: the PDF report, and scores and anonymised answers as CSV or XLSX.
+"""Downloads: the PDF report, and scores and answers as CSV or XLSX.
 
 One view per format family, for managers (their own organisation's assessments) and
 consultants (clients that share with them); the URL fixes the audience, the table
-and the format, so nothing here reads the request's parameters.
+and the format, so nothing here reads the request's parameters. Managers and
+consultants get the answers counted per question; only the assigned assessor gets
+them one row per answer, with anonymous respondent numbers (docs/privacy.md).
 
 Data exports exist only where the results page shows results: once the assessment
 is submitted and enough members have completed their answers. Before that the
@@ -53,20 +55,51 @@ def table_download(
     table: Literal["scores", "answers"],
     file_format: Literal["csv", "xlsx"],
 ) -> HttpResponse:
-    """Section scores of every framework (one row each), or every member's answers
-    (respondents numbered anonymously), as CSV or an Excel workbook."""
+    """Section scores of every framework (one row each), or the team's answers counted
+    per question (never one person's answers as a row), as CSV or an Excel workbook."""
     assessment = ASSESSMENT_FOR[audience](request.user, pk)
     found = results.assessment_results(assessment)
     if not found.visible:
         return _not_available(request, found, audience)
     if table == "scores":
-        rows, title = exports.scores_table(found), _("Scores")
+        rows, title, what = exports.scores_table(found), _("Scores"), "scores"
     else:
-        rows, title = exports.answers_table(assessment, found=found), _("Answers")
+        rows = exports.answers_by_question_table(assessment, found=found)
+        title, what = _("Answers by question"), "answers-by-question"
     chosen = exports.TABLE_FORMATS[file_format]
     return exports.attachment(
         exports.write_table(rows, chosen, title=title),
-        filename=exports.file_name(assessment, table, chosen),
+        filename=exports.file_name(assessment, what, chosen),
+        file_format=chosen,
+    )
+
+
+@require_GET
+@never_cache
+def review_answers_download(
+    request: HttpRequest, pk: int, *, file_format: Literal["csv", "xlsx"]
+) -> HttpResponse:
+    """For the assigned assessor only: every member's submitted answers, one row each,
+    respondents numbered anonymously (the numbers change with each review round)."""
+    assessment = access.assessment_for_assessor(request.user, pk)
+    found = results.assessment_results(assessment)
+    if not found.visible:
+        messages.error(
+            request,
+            _(
+                "The answers are available once the assessment is submitted and enough "
+                "team members have completed their answers."
+            ),
+        )
+        return redirect("assessment:review_detail", pk=assessment.pk)
+    chosen = exports.TABLE_FORMATS[file_format]
+    return exports.attachment(
+        exports.write_table(
+            exports.answers_table(assessment, found=found), chosen, title=_("Answers")
+        ),
+        filename=exports.file_name(
+            assessment, f"answers-by-respondent-round-{assessment.round}", chosen
+        ),
         file_format=chosen,
     )
 

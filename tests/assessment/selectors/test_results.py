@@ -9,11 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import charts
-from assessment.models import Answer, SectionTarget
+from assessment.models import Answer, Response, SectionTarget
 from assessment.selectors import results
 from frameworks.models import Question, Section
 from tests.factories import (
     make_assessment,
+    make_invitation,
     make_manager_response,
     make_membership,
     make_organisation,
@@ -36,6 +37,7 @@ def respond(assessment, count: int, levels_by_section: dict[str, int] | None = N
             question=q,
             section_id=q.section_id,
             level=levels_by_section.get(q.section.key, 3),
+            submitted_level=levels_by_section.get(q.section.key, 3),  # as completed
         )
         for r in responses
         for q in questions
@@ -264,7 +266,7 @@ def test_a_section_rated_by_fewer_people_than_the_threshold_is_withheld(manager_
     people = respond(assessment, 3, {"owners": 4})
     # Two of the three said "not applicable" to every owners question: one person's view.
     Answer.objects.filter(response__in=people[:2], section__key="owners").update(
-        level=None, not_applicable=True
+        submitted_level=None, submitted_not_applicable=True
     )
 
     panel = results.assessment_results(assessment).panels[0]
@@ -315,3 +317,59 @@ def test_visible_results_offer_the_report_and_exports(manager_client):
 
     for name in ["report_pdf", "scores_xlsx", "scores_csv", "answers_xlsx", "answers_csv"]:
         assert reverse(f"assessment:{name}", kwargs={"pk": assessment.pk}) in page.text
+
+
+# --- review rounds and who counts ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_figures_count_the_answers_as_last_completed_not_a_revision_in_progress():
+    assessment = make_assessment(make_team(make_organisation()), status="submitted")
+    people = respond(assessment, 3, {"customers": 2})
+    before = results.assessment_results(assessment).panels[0]
+    # One member is changing their answers in a later round (the working copy only).
+    Response.objects.filter(pk=people[0].pk).update(status=Response.Status.REVISING)
+    Answer.objects.filter(response=people[0]).update(level=5)
+
+    after = results.assessment_results(assessment).panels[0]
+    figures = results.team_results(assessment, list(assessment.framework_versions.all()))
+
+    assert after.team == before.team
+    assert after.rows[0].team.respondents == 3
+    customers = figures.frameworks[0].sections[0]
+    assert dict(customers.level_counts)[2] == customers.answered  # nobody's 5 shows
+
+
+@pytest.mark.django_db
+def test_an_invitation_to_a_managers_own_address_is_not_team_data(manager_client):
+    """Whatever the case of the address: the manager's own answers are the self-view."""
+    organisation = manager_client.organisation
+    colleague = make_user("colleague", email="Colleague@Example.com")
+    make_membership(organisation, colleague)
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    respond(assessment, 3, {"customers": 2})
+    for email in (organisation.manager.email.upper(), "colleague@example.COM"):
+        invitation = make_invitation(assessment, email=email)
+        make_response(assessment, invitation=invitation, levels=[5], status="completed")
+
+    found = results.assessment_results(assessment, viewer_id=organisation.manager.pk)
+    figures = results.team_results(assessment, list(assessment.framework_versions.all()))
+
+    assert found.completed_members == 3
+    customers = found.panels[0].rows[0].team
+    assert (customers.respondents, customers.score) == (3, 25)  # the 5s are not in the sums
+    assert found.panels[0].self_view is None  # nor are they the viewer's own self-view
+    assert figures.completed == 3
+    assert 5 not in {n for n, count in figures.frameworks[0].sections[0].level_counts if count}
+
+
+@pytest.mark.django_db
+def test_a_manager_of_another_organisation_on_the_roster_is_a_team_member():
+    organisation = make_organisation()
+    outsider = make_organisation("Elsewhere Ltd", manager="outsider")
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    respond(assessment, 2)
+    invitation = make_invitation(assessment, email=outsider.manager.email)
+    make_response(assessment, invitation=invitation, levels=[3], status="completed")
+
+    assert results.assessment_results(assessment).completed_members == 3

@@ -1,4 +1,5 @@
-"""Data exports: scores and anonymised answers as CSV and XLSX, safe to open in Excel."""
+"""Data exports: scores and answers as CSV and XLSX, safe to open in Excel. Managers get
+the answers counted per question; only the assigned assessor gets a row per answer."""
 
 import csv
 import io
@@ -9,15 +10,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from assessment import exports
+from assessment import exports, services
 from assessment.models import Answer, Response
+from frameworks.models import Question
 from tests.factories import (
     make_assessment,
+    make_assessor,
     make_comment,
+    make_consultant,
     make_manager_response,
     make_organisation,
     make_response,
     make_team,
+    make_user,
 )
 
 EXPORTS = ["scores_csv", "scores_xlsx", "answers_csv", "answers_xlsx"]
@@ -35,6 +40,9 @@ PAYLOADS = [
 
 def export_url(name: str, assessment) -> str:
     return reverse(f"assessment:{name}", kwargs={"pk": assessment.pk})
+
+
+review_url = export_url  # the assessor's downloads take the assessment's pk too
 
 
 def complete(assessment, count: int, levels=(3, 4, 2, 5)) -> list[Response]:
@@ -60,6 +68,16 @@ def submitted(organisation):
     assessment = make_assessment(make_team(organisation), status="submitted")
     complete(assessment, 3)
     return assessment
+
+
+@pytest.fixture
+def in_review(submitted):
+    """The submitted assessment, assigned to an assessor (in review)."""
+    services.assessor_assign(
+        assessment=submitted, assessor=make_assessor("alex"), by=make_user("stella", is_staff=True)
+    )
+    submitted.refresh_from_db()
+    return submitted
 
 
 @pytest.fixture
@@ -138,13 +156,14 @@ def test_the_workbooks_hold_no_formulas(manager_client, hostile, name):
 
 
 @pytest.mark.django_db
-def test_the_answers_workbook_keeps_numbers_as_numbers(manager_client, hostile):
+def test_the_answers_workbook_keeps_counts_as_numbers(manager_client, hostile):
     sheet = read_xlsx(manager_client.get(export_url("answers_xlsx", hostile)).content)
 
     header, *rows = sheet.iter_rows(values_only=True)
-    assert header[0] == "Respondent"
-    assert all(type(row[0]) is int for row in rows)
-    assert all(type(row[5]) is int for row in rows)
+    assert header[:5] == ("Framework", "Section key", "Section", "Question code", "Question")
+    counts = slice(header.index("Level 1"), header.index("Respondents") + 1)
+    assert rows
+    assert all(type(cell) is int for row in rows for cell in row[counts])
 
 
 @pytest.mark.django_db
@@ -188,13 +207,83 @@ def test_the_scores_export_matches_the_results(manager_client, submitted):
 
 
 @pytest.mark.django_db
-def test_answers_are_numbered_without_emails_or_ids(manager_client, organisation, submitted):
+def test_the_managers_answers_are_counted_per_question(manager_client, organisation, submitted):
+    """One row per question with how many chose each level: never one person's answers."""
     make_manager_response(submitted, organisation.manager, levels=[1])
     response = manager_client.get(export_url("answers_csv", submitted))
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
-        'attachment; filename="front-desk-assessment-answers.csv"'
+        'attachment; filename="front-desk-assessment-answers-by-question.csv"'
+    )
+    header, *rows = read_csv(response.content)
+    assert header == [
+        "Framework",
+        "Section key",
+        "Section",
+        "Question code",
+        "Question",
+        "Level 1",
+        "Level 2",
+        "Level 3",
+        "Level 4",
+        "Level 5",
+        "Not applicable / don't know",
+        "Answered",
+        "Respondents",
+        "Note",
+    ]
+    questions = Question.objects.filter(version__assessments=submitted)
+    assert sorted(row[3] for row in rows) == sorted(q.code for q in questions)
+    # Every member answered every question with the same cycle (3, 4, 2, 5): the
+    # manager's own 1s (their self-view) are not in the counts.
+    first = next(row for row in rows if row[3] == questions.order_by("pk").first().code)
+    assert first[5:13] == ["0", "0", "3", "0", "0", "0", "3", "3"]
+    assert {row[5] for row in rows} == {"0"}
+    assert {row[12] for row in rows} == {"3"}
+    assert "@" not in response.content.decode()  # no e-mail address anywhere
+
+
+@pytest.mark.django_db
+def test_a_question_rated_by_too_few_people_keeps_its_levels_to_itself(submitted):
+    question = Question.objects.filter(version__assessments=submitted).order_by("pk").first()
+    answers = Answer.objects.filter(response__assessment=submitted, question=question)
+    answers.exclude(pk=answers.first().pk).update(
+        submitted_level=None, submitted_not_applicable=True
+    )
+
+    header, rows = exports.answers_by_question_table(submitted)
+
+    row = next(row for row in rows if row[3] == question.code)
+    levels = slice(header.index("Level 1"), header.index("Level 5") + 1)
+    assert row[levels] == [None] * 5
+    assert row[header.index("Not applicable / don't know")] == 2
+    assert row[header.index("Note")] == "Rated by fewer than 3 people: levels withheld."
+
+
+@pytest.mark.django_db
+def test_answers_are_counted_as_last_completed(submitted):
+    """Someone revising in a later round changes only their working copy."""
+    before = exports.answers_by_question_table(submitted)
+    revising = Response.objects.filter(assessment=submitted).first()
+    Answer.objects.filter(response=revising).update(level=1)
+
+    assert exports.answers_by_question_table(submitted) == before
+    _headers, rows = exports.answers_table(submitted)
+    assert 1 not in {row[5] for row in rows}  # nor in the assessor's rows
+
+
+# --- the assessor's rows, one per answer ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_assessors_answers_are_numbered_without_emails_or_ids(client, in_review):
+    client.force_login(in_review.assignment.assessor)
+    response = client.get(review_url("review_answers_csv", in_review))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="front-desk-assessment-answers-by-respondent-round-1.csv"'
     )
     header, *rows = read_csv(response.content)
     assert header == [
@@ -213,6 +302,55 @@ def test_answers_are_numbered_without_emails_or_ids(manager_client, organisation
 
 
 @pytest.mark.django_db
+def test_the_assessors_workbook_keeps_numbers_as_numbers(client, in_review):
+    client.force_login(in_review.assignment.assessor)
+    sheet = read_xlsx(client.get(review_url("review_answers_xlsx", in_review)).content)
+
+    header, *rows = sheet.iter_rows(values_only=True)
+    assert header[0] == "Respondent"
+    assert all(type(row[0]) is int for row in rows)
+    assert all(type(row[5]) is int for row in rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["review_answers_csv", "review_answers_xlsx"])
+def test_only_the_assigned_assessor_gets_the_rows(client, organisation, in_review, name):
+    """The manager, another assessor and a consultant all get a 404."""
+    for user in (organisation.manager, make_assessor("olga"), make_consultant("cora")):
+        client.force_login(user)
+        assert client.get(review_url(name, in_review)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_assessor_is_told_when_the_answers_are_not_available(client, organisation):
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    complete(assessment, 2)
+    assessor = make_assessor("alex")
+    services.assessor_assign(
+        assessment=assessment, assessor=assessor, by=make_user("stella", is_staff=True)
+    )
+    client.force_login(assessor)
+
+    response = client.get(review_url("review_answers_csv", assessment))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessment:review_detail", args=[assessment.pk])
+    assert "Content-Disposition" not in response
+    assert "once the assessment is submitted" in messages_of(response)[0]
+
+
+@pytest.mark.django_db
+def test_the_review_workspace_links_the_assessors_downloads(client, in_review):
+    client.force_login(in_review.assignment.assessor)
+
+    page = client.get(reverse("assessment:review_detail", args=[in_review.pk]))
+
+    for name in ("review_answers_csv", "review_answers_xlsx"):
+        assert review_url(name, in_review) in page.text
+    assert "the numbers change in the next round" in page.text
+
+
+@pytest.mark.django_db
 def test_answers_are_sorted_by_question_then_respondent(submitted):
     _headers, rows = exports.answers_table(submitted)
 
@@ -225,15 +363,19 @@ def test_answers_are_sorted_by_question_then_respondent(submitted):
 
 @pytest.mark.django_db
 def test_respondent_numbers_do_not_follow_response_ids(submitted):
-    """Over many exports, respondent 1 is not always the same person."""
-    marker = Response.objects.filter(assessment=submitted).order_by("pk").first()
-    question = marker.answers.order_by("pk").first().question
-    Answer.objects.filter(response=marker, question=question).update(level=5)
-    Answer.objects.filter(question=question).exclude(response=marker).update(level=1)
+    """Over many rounds, respondent 1 is not always the same person; within a round the
+    numbers are the same on every download."""
+    ids = list(Response.objects.filter(assessment=submitted).values_list("pk", flat=True))
     firsts = set()
-    for _ in range(30):
-        _headers, rows = exports.answers_table(submitted)
-        firsts.add(next(row[0] for row in rows if row[3] == question.code and row[5] == 5))
+    for round_number in range(1, 31):
+        numbers = exports.respondent_numbers(
+            assessment_id=submitted.pk, round_number=round_number, response_ids=ids
+        )
+        again = exports.respondent_numbers(
+            assessment_id=submitted.pk, round_number=round_number, response_ids=reversed(ids)
+        )
+        assert numbers == again
+        firsts.add(next(pk for pk, n in numbers.items() if n == 1))
     assert len(firsts) > 1
 
 
@@ -268,12 +410,13 @@ def test_an_open_assessment_is_not_exported(manager_client, organisation, name):
 
 
 @pytest.mark.django_db
-def test_the_answers_builder_refuses_hidden_results(organisation):
+@pytest.mark.parametrize("builder", ["answers_table", "answers_by_question_table"])
+def test_the_answers_builders_refuse_hidden_results(organisation, builder):
     assessment = make_assessment(make_team(organisation), status="submitted")
     complete(assessment, 2)
 
     with pytest.raises(exports.ResultsHidden):
-        exports.answers_table(assessment)
+        getattr(exports, builder)(assessment)
 
 
 # --- access and queries ------------------------------------------------------------------
@@ -306,8 +449,10 @@ def test_exports_are_not_cached(manager_client, submitted, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["scores_csv", "answers_csv"])
-def test_export_queries_do_not_grow_with_respondents(manager_client, organisation, name):
+@pytest.mark.parametrize("name", ["scores_csv", "answers_csv", "review_answers_csv"])
+def test_export_queries_do_not_grow_with_respondents(client, organisation, name):
+    assessor, staff = make_assessor("alex"), make_user("stella", is_staff=True)
+
     def queries(count: int) -> int:
         assessment = make_assessment(
             make_team(organisation, name=f"Team {count}"),
@@ -318,8 +463,13 @@ def test_export_queries_do_not_grow_with_respondents(manager_client, organisatio
             status="submitted",
         )
         complete(assessment, count)
+        if name.startswith("review_"):
+            services.assessor_assign(assessment=assessment, assessor=assessor, by=staff)
+            client.force_login(assessor)
+        else:
+            client.force_login(organisation.manager)
         with CaptureQueriesContext(connection) as captured:
-            response = manager_client.get(export_url(name, assessment))
+            response = client.get(review_url(name, assessment))
         assert response.status_code == 200
         return len(captured)
 
@@ -330,9 +480,14 @@ def test_export_queries_do_not_grow_with_respondents(manager_client, organisatio
 def test_a_section_rated_by_too_few_people_is_left_out_of_the_answers(submitted):
     owners = Answer.objects.filter(response__assessment=submitted, section__key="owners")
     rated = list(owners.values_list("response_id", flat=True).distinct())
-    owners.filter(response_id__in=rated[1:]).update(level=None, not_applicable=True)
+    owners.filter(response_id__in=rated[1:]).update(
+        submitted_level=None, submitted_not_applicable=True
+    )
 
     _headers, rows = exports.answers_table(submitted)
+    _headers, counts = exports.answers_by_question_table(submitted)
 
     assert rows
     assert "owners" not in {row[2] for row in rows}
+    assert counts
+    assert "owners" not in {row[1] for row in counts}

@@ -24,6 +24,7 @@ from tests.factories import (
     make_assessment,
     make_assessor,
     make_comment,
+    make_invitation,
     make_organisation,
     make_response,
     make_team,
@@ -562,8 +563,13 @@ def test_after_revision_the_review_shows_what_changed(assessor_client, in_review
     services.assessment_reopen(assessment=in_review, by=manager)
     in_review.refresh_from_db()
     assert in_review.status == Assessment.Status.OPEN
-    # One respondent revises one answer, then everyone completes again.
+    # The others' answers stay completed and counted; one respondent revises one answer
+    # and completes again.
+    assert set(Response.objects.filter(assessment=in_review).values_list("status", flat=True)) == {
+        Response.Status.COMPLETED
+    }
     response = Response.objects.filter(assessment=in_review).order_by("pk").first()
+    assert services.response_revise(response=response)
     answer = response.answers.select_related("section").order_by("question__position").first()
     new_level = 5 if answer.level != 5 else 1
     saved = services.answers_save(
@@ -580,8 +586,7 @@ def test_after_revision_the_review_shows_what_changed(assessor_client, in_review
     )
     assert saved.saved
     assert not saved.conflicts
-    for revived in Response.objects.filter(assessment=in_review):
-        services.response_complete(response=revived)
+    assert services.response_complete(response=response)
     services.assessment_submit(assessment=in_review, by=manager)
     in_review.refresh_from_db()
     assert in_review.status == Assessment.Status.IN_REVIEW
@@ -662,9 +667,9 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
 
 
 # Session and user 2, the assessment 1, its versions 1, the results 7, the last decision 1,
-# the decisions 1, the sections and their moderations 2, the team's figures 4, the audit
-# trail 3 (events, people, sections), the levels 1, the navigation 2.
-REVIEW_WORKSPACE_QUERIES = 25
+# the decisions 1, the sections and their moderations 2, the team's figures 4, the
+# invitees 1, the audit trail 3 (events, people, sections), the levels 1, the navigation 2.
+REVIEW_WORKSPACE_QUERIES = 26
 
 
 # --- forms -----------------------------------------------------------------------------
@@ -719,3 +724,69 @@ def test_a_hostile_sort_falls_back_to_the_default(assessor_client, queue, sort):
 
     assert page.status_code == 200
     assert 'aria-sort="ascending"' in page.text  # the default column, status
+
+
+# --- reopening for a new round ---------------------------------------------------------
+
+
+def returned(in_review, assessor):
+    services.decision_return(
+        assessment=in_review,
+        assessor=assessor,
+        required_changes="Ask again.",
+        snapshot=snapshot(in_review),
+    )
+    return in_review
+
+
+@pytest.mark.django_db
+def test_reopening_keeps_completed_answers_counted_in_a_new_round(in_review, assessor):
+    unfinished = make_response(in_review, levels=[1], status="closed")
+    manager = manager_of(in_review)
+
+    services.assessment_reopen(assessment=returned(in_review, assessor), by=manager)
+
+    in_review.refresh_from_db()
+    assert (in_review.status, in_review.round) == (Assessment.Status.OPEN, 2)
+    statuses = dict(Response.objects.filter(assessment=in_review).values_list("pk", "status"))
+    assert statuses.pop(unfinished.pk) == Response.Status.IN_PROGRESS  # may finish now
+    assert set(statuses.values()) == {Response.Status.COMPLETED}  # still counted
+    assert Response.objects.members().completed().filter(assessment=in_review).count() == 3
+    event = in_review.audit_events.get(action=AuditEvent.Action.REOPENED)
+    assert event.after["responses_reopened"] == 1
+
+
+@pytest.mark.django_db
+def test_a_member_may_revise_only_answers_of_an_earlier_round(in_review, assessor):
+    member = Response.objects.filter(assessment=in_review).first()
+    with pytest.raises(services.ServiceError, match="closed"):
+        services.response_revise(response=member)  # in review: nothing changes
+
+    services.assessment_reopen(assessment=returned(in_review, assessor), by=manager_of(in_review))
+    member.refresh_from_db()
+    assert services.response_revise(response=member)
+    assert services.response_revise(response=member) is False  # a second click
+    assert services.response_complete(response=member)
+
+    member.refresh_from_db()
+    assert (member.status, member.completed_round) == (Response.Status.COMPLETED, 2)
+    with pytest.raises(services.ServiceError, match="already submitted"):
+        services.response_revise(response=member)  # final for this round
+
+
+@pytest.mark.django_db
+def test_the_assessor_sees_who_was_invited_and_whose_answers_count(assessor_client, in_review):
+    """So that made-up addresses answered by the manager can be spotted."""
+    make_response(in_review, levels=[1], status="closed")
+    own = make_invitation(in_review, email=manager_of(in_review).email.upper())
+    make_response(in_review, invitation=own, levels=[5], status="completed")
+
+    page = assessor_client.get(url("review_detail", in_review))
+
+    invitees = {i.email: i.counted for i in page.context["invitees"]}
+    assert len(invitees) == 5
+    assert sum(invitees.values()) == 3  # the unfinished one and the manager's own do not
+    assert invitees[own.email] is False
+    assert "Who was invited" in page.text
+    for email in invitees:
+        assert email in page.text
