@@ -146,8 +146,7 @@ def _decide(
     ):
         notify_after_commit(
             to=membership.user.email,
-            subject=_("Review decision: %(outcome)s")
-            % {"outcome": decision.get_outcome_display()},
+            subject=_("Review decision: %(outcome)s") % {"outcome": decision.get_outcome_display()},
             template="assessment/email/review_decision.txt",
             context={
                 "assessment": locked,
