@@ -16,10 +16,10 @@ PYTEST_ARGS ?=
 # one at a time as before, while the other cores take the rest (tests/conftest.py).
 PYTEST_WORKERS ?= -n auto
 
-.PHONY: help install run serve-prod migrate test test-postgres lint format bench load fault check clean
+.PHONY: help install run serve-prod migrate test test-production test-postgres lint format bench load fault check clean
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(PY):
 	@python=$$(bash .ci/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -70,6 +70,12 @@ test: install ## Install and run the whole test suite (browser tests included)
 	$(TEST_ENV) $(BIN)/ruff format --check .
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The production lane (tests/production/, also part of `make test`): DEBUG=0, hashed static
+# files after a real collectstatic, HTTPS, the database task worker.
+test-production: install ## Run the production lane alone (reports, bulk ZIP, static files)
+	bash .ci/ensure-system-packages
+	$(TEST_ENV) $(BIN)/pytest -m production $(PYTEST_ARGS) tests/production
 
 test-postgres: install ## Run the whole suite against a throwaway PostgreSQL cluster
 	bash .ci/with-postgres $(MAKE) --no-print-directory test
