@@ -4,15 +4,20 @@ Every URL pattern of the app that takes a POST body (the cases of
 ``test_mass_assignment``, which fails when one is missing) and every page that reads
 GET parameters (the access matrix's pages, but for file downloads) is sent hostile
 values: unicode digits (``"²".isdigit()`` is true and ``int("²")`` raises), 30-digit
-and negative numbers, NUL bytes, very long strings, dates such as 9999-12-31 and
-0001-01-01, and bodies in a wrong or unknown charset or not UTF-8 at all. Two kinds of
-test, in one shared world:
+and negative numbers, NUL bytes and other control characters, very long strings, dates
+such as 9999-12-31 and 0001-01-01, and bodies in a wrong or unknown charset or not UTF-8
+at all. Three kinds of test, in one shared world:
 
 - a sweep: each named kind (``NAMED``) in every field or parameter at once, as the
   case's own role (POST) or as every visitor the matrix allows (GET), so the known
   traps are always tried;
 - hypothesis examples: any role the matrix allows, one field or all, a field given
-  twice, a field name with a hostile part, any encoding of the body, any text or integer.
+  twice, a field name with a hostile part, any encoding of the body, any text or integer;
+- issue 12's control-character sweep: each control character (``CONTROL_CHARACTERS``)
+  inside each field of each POST case, one field at a time, and in a quoted local part
+  (``"a\x0bb"@x.example``, which Django's ``EmailValidator`` accepts) in each e-mail
+  field. Every one must be refused (the forms' base, ``assessment/forms/base.py``), on
+  SQLite and on PostgreSQL, which refuses NUL in text outright.
 
 For each request: no 5xx. Where the form was refused (a 4xx, a page showing its form's
 errors, or a redirect with an error message and no success), the whole database is as
@@ -38,10 +43,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from frameworks.models import Question
 from tests.security.routes import allowed_methods, routes
 from tests.security.test_access_matrix import MATRIX, build_context, visitors
-from tests.security.test_mass_assignment import CASES, Case
-from tests.security.world import World, build_world, db_state, diff
+from tests.security.test_mass_assignment import CASES, Case, redeem
+from tests.security.world import World, build_world, db_state, diff, first_section
 
 POST_EXAMPLES = 6  # per POST-accepting URL, beyond the sweep
 GET_EXAMPLES = 3  # per page that answers GET, beyond the sweep
@@ -82,10 +88,31 @@ HOSTILE_VALUES = [
     "‮#1d4e5f",  # a right-to-left override
     "<script>",
     "'; --",
+    "\x0b",
+    "a\x0bb",
+    "\x1b[31mred",  # a terminal escape
+    "a\x7fb",
+    "a\x85b",  # NEXT LINE: a C1 control character, and whitespace to str.split()
+    '"a\x0bb"@x.example',  # Django's EmailValidator accepts a quoted vertical tab
 ]
 # The kinds the issue names, each sent to every field and parameter (the sweeps); the
 # hypothesis tests draw from all of the above, and from any text and integer.
-NAMED = ["²", "٣", "9" * 30, "-1", "1\x00", "x" * 10_000, "9999-12-31", "0001-01-01"]
+NAMED = [
+    "²",
+    "٣",
+    "9" * 30,
+    "-1",
+    "1\x00",
+    "x" * 10_000,
+    "9999-12-31",
+    "0001-01-01",
+    'a\x0b\x1b\x7f\x85"b"@x.example',
+]
+# Issue 12: control characters (Unicode category Cc) that no field may store: NUL (which
+# PostgreSQL refuses in text), C0 controls, DEL and C1 controls. Line breaks and tabs are
+# left out: long text keeps them.
+CONTROL_CHARACTERS = ("\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f")
+NOT_REACHED = {403, 404, 405, 410}  # a refusal that is not the form's
 HOSTILE = st.one_of(
     st.sampled_from(HOSTILE_VALUES),
     st.integers(min_value=-(10**40), max_value=10**40).map(str),
@@ -127,6 +154,7 @@ STATE: dict[str, Any] = {}  # the world, the matrix's context and visitors (not 
 SENT: Counter = Counter()  # method -> requests
 STATUSES: Counter = Counter()
 OUTCOMES: Counter = Counter()  # "refused, unchanged" / "accepted"
+CONTROL: Counter = Counter()  # case -> control-character requests, all refused
 
 
 NO_PREPARATION = next(f.default for f in fields(Case) if f.name == "prepare")
@@ -158,6 +186,35 @@ def encode(data: dict[str, Any], how: str) -> tuple[bytes | dict, str | None]:
 def all_fields(legit: dict[str, Any], *, value: str) -> dict[str, str]:
     """Every field of the form set to ``value`` (a form without fields gets one)."""
     return dict.fromkeys(legit or ["value"], value)
+
+
+def respondent_context(w: World) -> dict[str, Any]:
+    """``redeem``'s context for the matrix's respondent, whose session holds the response."""
+    section = first_section(w.a.open)
+    return {
+        "response": STATE["ctx"]["response"],
+        "section": section.pk,
+        "questions": list(Question.objects.filter(section=section).order_by("position")),
+    }
+
+
+def with_control(value: str, char: str) -> str:
+    """``char`` inside ``value``, where a field's stripping of whitespace cannot remove it."""
+    return value[:1] + char + (value[1:] or value)
+
+
+def control_variants(legit: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, value) for each one-value field of the form and each control character: the
+    character inside the field's own value and, in an e-mail field, in a quoted local part."""
+    variants = []
+    for name, value in sorted(legit.items()):
+        if isinstance(value, list | tuple):  # multiple choices: not text
+            continue
+        for char in CONTROL_CHARACTERS:
+            variants.append((name, with_control(str(value), char)))
+            if "@" in str(value):
+                variants.append((name, f'"a{char}b"@x.example'))
+    return variants
 
 
 def refused(response) -> bool:
@@ -206,7 +263,9 @@ class FuzzTests(TestCase):
         self.proof(
             f"Fuzz: {sum(SENT.values())} requests sent ({dict(sorted(SENT.items()))}); "
             f"statuses {dict(sorted(STATUSES.items()))}; {dict(sorted(OUTCOMES.items()))}; "
-            f"server errors: {sum(n for s, n in STATUSES.items() if s >= 500)}"
+            f"server errors: {sum(n for s, n in STATUSES.items() if s >= 500)}; "
+            f"control characters: {sum(CONTROL.values())} requests to {len(CONTROL)} forms, "
+            "all refused"
         )
         assert not any(status >= 500 for status in STATUSES)
 
@@ -241,10 +300,18 @@ class FuzzTests(TestCase):
         assert response.status_code < 500, f"{method} {url}: {problem(response)}"
         return response
 
-    def check_unchanged_if_refused(self, response, before, label: str) -> None:
+    def check_unchanged_if_refused(
+        self, response, before, label: str, *, must_refuse: bool = False
+    ) -> None:
         if not refused(response):
+            assert not must_refuse, f"{label}: accepted ({response.status_code})"
             OUTCOMES["accepted"] += 1
             return
+        # A refusal that must come from the form: a 403, 404 or 410 would mean the request
+        # never reached it, and the sweep would prove nothing.
+        assert not (must_refuse and response.status_code in NOT_REACHED), (
+            f"{label}: {response.status_code}, the form was not reached"
+        )
         changes = diff(before, db_state())
         assert changes == {}, f"{label}: refused ({response.status_code}) but changed {changes}"
         OUTCOMES["refused, database unchanged"] += 1
@@ -258,12 +325,31 @@ class FuzzTests(TestCase):
 
     # --- POST -----------------------------------------------------------------------------
 
-    def post(self, case: Case, role: str, build: Callable[[dict], dict], encoding: str) -> None:
-        """POST the case's form as ``role``, its data changed by ``build``."""
-        # Signed in once for the module (signing in here would change last_login); an
-        # anonymous visitor is a fresh client. Either way a 5xx comes back as a response.
+    def client_and_context(self, case: Case, role: str) -> tuple[Client, dict[str, Any]]:
+        """The client that posts the case as ``role``, and the case's prepared context.
+
+        Signed in once for the module (signing in here would change last_login); an
+        anonymous visitor is a fresh client. Either way a 5xx comes back as a response.
+        The questionnaire's forms are posted by the matrix's respondent: the world's one
+        link was used when that respondent opened it (``setUpTestData``), so a fresh
+        client could not redeem it again and would only ever get a 404.
+        """
+        if case.prepare is redeem and role == "anonymous":
+            return self.visitor("respondent"), respondent_context(self.w)
         client = self.visitor(role) if role in USERS else Client(raise_request_exception=False)
-        ctx = case.prepare(self.w, client)
+        return client, case.prepare(self.w, client)
+
+    def post(
+        self,
+        case: Case,
+        role: str,
+        build: Callable[[dict], dict],
+        encoding: str,
+        *,
+        must_refuse: bool = False,
+    ) -> None:
+        """POST the case's form as ``role``, its data changed by ``build``."""
+        client, ctx = self.client_and_context(case, role)
         posted = build(case.data(self.w, ctx))
         body, content_type = encode(posted, encoding)
         url = case.url(self.w, ctx)
@@ -272,7 +358,7 @@ class FuzzTests(TestCase):
         kwargs = {} if content_type is None else {"content_type": content_type}
         response = self.send(client, "POST", url, data=body, **kwargs)
         label = f"POST {url} as {role} ({encoding}): {str(posted)[:300]}"
-        self.check_unchanged_if_refused(response, before, label)
+        self.check_unchanged_if_refused(response, before, label, must_refuse=must_refuse)
 
     def fuzz_post(self, case: Case, data: st.DataObject) -> None:
         role = data.draw(st.sampled_from(roles_for_post(case)), label="role")
@@ -303,6 +389,25 @@ class FuzzTests(TestCase):
             with transaction.atomic():
                 self.post(case, case.who, partial(all_fields, value=value), "multipart")
                 transaction.set_rollback(True)
+
+    def sweep_control(self, case: Case) -> None:
+        """Each control character in each field, one at a time, as the case's own role: every
+        request is refused and changes nothing (each in a transaction rolled back after it)."""
+        with transaction.atomic():  # the form's fields, which may depend on the preparation
+            _client, ctx = self.client_and_context(case, case.who)
+            variants = control_variants(case.data(self.w, ctx))
+            transaction.set_rollback(True)
+        for index, (name, value) in enumerate(variants):
+            with transaction.atomic():
+                self.post(
+                    case,
+                    case.who,
+                    lambda legit, name=name, value=value: {**legit, name: value},
+                    ENCODINGS[index % 2],  # multipart and url-encoded in turn
+                    must_refuse=True,
+                )
+                transaction.set_rollback(True)
+            CONTROL[case.name] += 1
 
     # --- GET ------------------------------------------------------------------------------
 
@@ -349,6 +454,16 @@ def _post_sweep(case: Case) -> Callable[[FuzzTests], None]:
     return test
 
 
+def _control_sweep(case: Case) -> Callable[[FuzzTests], None]:
+    def test(self: FuzzTests) -> None:
+        self.sweep_control(case)
+
+    test.__doc__ = (
+        f"POST {case.url_name} with a control character in each field: refused, unchanged."
+    )
+    return test
+
+
 def _get_test(key: str) -> Callable[[FuzzTests], None]:
     @settings(FUZZ, max_examples=GET_EXAMPLES)
     @given(data=st.data())
@@ -380,6 +495,7 @@ def get_pages() -> list[str]:
 for _case in CASES:
     setattr(FuzzTests, f"test_post_{_case.name}", _post_test(_case))
     setattr(FuzzTests, f"test_sweep_post_{_case.name}", _post_sweep(_case))
+    setattr(FuzzTests, f"test_control_post_{_case.name}", _control_sweep(_case))
 for _key in get_pages():
     setattr(FuzzTests, f"test_get_{_key.replace(':', '_')}", _get_test(_key))
     setattr(FuzzTests, f"test_sweep_get_{_key.replace(':', '_')}", _get_sweep(_key))
@@ -397,6 +513,7 @@ def test_every_page_with_input_is_fuzzed():
     }
 
     assert {f"test_post_{case.name}" for case in CASES} <= tests
+    assert {f"test_control_post_{case.name}" for case in CASES} <= tests
     assert {
         key
         for key in answering - DOWNLOADS - NEVER
