@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "assessment.middleware.SessionIdleTimeoutMiddleware",
+    # Inside the idle timeout, so it sees the session before a timeout could end it.
+    "assessment.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -216,6 +218,12 @@ else:
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Service Balance <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# What one organisation may have sent on its behalf (invitations to answer and to
+# manage), so the service cannot be used to relay spam; see assessment.services.mail.
+MAIL_CAP_PER_HOUR = max(1, env_int("MAIL_CAP_PER_HOUR", 100))
+MAIL_CAP_PER_DAY = max(1, env_int("MAIL_CAP_PER_DAY", 500))
+# A manager may send the same invitation again only after this many minutes.
+INVITATION_RESEND_COOLDOWN_MINUTES = max(0, env_int("INVITATION_RESEND_COOLDOWN_MINUTES", 10))
 
 # Security headers. The Content Security Policy allows no inline script or
 # style: scripts carry a per-request nonce and come from our own origin.
@@ -253,11 +261,13 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Sessions. A signed-in session ends after this many minutes without a request
-# (sliding; see assessment.middleware). Respondents who came through an invitation
-# link have no password to sign in again with: their session lasts as long as
-# their invitation (assessment.views.respond).
+# Sessions. Every session (signed in, or an invitee's after using their link) ends
+# after this many minutes without a request (sliding; see assessment.middleware),
+# and at the latest SESSION_MAX_AGE_DAYS after it began, however busy. An invitee's
+# session also ends when their invitation link would have expired. Invitees have no
+# password: after their session ends they ask for a fresh link from their used one.
 SESSION_IDLE_TIMEOUT = 60 * max(1, env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30))
+SESSION_MAX_AGE = 24 * 60 * 60 * max(1, env_int("SESSION_MAX_AGE_DAYS", 30))
 
 # Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failures, that username
 # is locked for the same client address only, so an attacker cannot lock the real

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from assessment import reports
 from assessment.models import Assessment, BulkExport
-from assessment.services import bulk
+from assessment.services import bulk, organisations
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +96,13 @@ def _build(export_id: int) -> None:
     bulk.bulk_export_finish(
         export_id=export_id, archive=buffer.getvalue() if rendered else None, failures=failures
     )
+
+
+@task
+def password_reset_send(email: str) -> None:
+    """E-mail a password reset link to the accounts using ``email``, if any.
+
+    Run outside the request (``services.password_reset_request``), so the request does
+    the same work for an address that has an account and one that has none.
+    """
+    organisations.password_reset_mail(email=email)

@@ -1,9 +1,18 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+)
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from assessment.forms.public import AdminSignInForm, SignInForm
+from assessment.forms.public import (
+    AdminSignInForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    SignInForm,
+)
 from assessment.views import (
     branding,
     bulk,
@@ -23,6 +32,8 @@ admin.site.site_title = _("Service Balance admin")
 app_patterns = [
     # Managers: organisation, teams and rosters.
     path("signup/", manager.signup, name="signup"),
+    path("confirm/resend/", public.email_confirm_resend, name="email_confirm_resend"),
+    path("confirm/<str:token>/", public.email_confirm, name="email_confirm"),
     path("dashboard/", manager.dashboard, name="dashboard"),
     path("managers/", manager.managers, name="managers"),
     path("managers/invite/", manager.manager_invite, name="manager_invite"),
@@ -45,6 +56,11 @@ app_patterns = [
         name="invitations_add",
     ),
     path("assessments/<int:pk>/open/", manager.assessment_open, name="open"),
+    path(
+        "assessments/<int:pk>/invitations/send/",
+        manager.invitations_send_unsent,
+        name="send_unsent",
+    ),
     path("assessments/<int:pk>/submit/", manager.assessment_submit, name="submit"),
     path("assessments/<int:pk>/results/", manager.assessment_results, name="results"),
     path("assessments/<int:pk>/targets/", manager.targets_update, name="targets"),
@@ -103,6 +119,15 @@ app_patterns = [
     path("reviews/<int:pk>/moderate/", review.moderate, name="moderate"),
     path("reviews/<int:pk>/approve/", review.approve, name="approve"),
     path("reviews/<int:pk>/return/", review.return_for_revision, name="return"),
+    *(
+        path(
+            f"reviews/<int:pk>/answers.{file_format}",
+            exports.review_answers_download,
+            {"file_format": file_format},
+            name=f"review_answers_{file_format}",
+        )
+        for file_format in ("csv", "xlsx")
+    ),
     # Branding (consultants).
     path("clients/branding/", branding.branding, name="branding"),
     path("clients/branding/logo/", branding.branding_logo, name="branding_logo"),
@@ -123,6 +148,7 @@ app_patterns = [
     ),
     path("responses/<int:pk>/review/", respond.review, name="review"),
     path("responses/<int:pk>/complete/", respond.complete, name="complete"),
+    path("responses/<int:pk>/revise/", respond.revise, name="revise"),
 ]
 
 handler500 = "assessment.views.public.server_error"
@@ -134,6 +160,20 @@ urlpatterns = [
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
+    # Before the auth views: the reset is queued, and its link built from SITE_URL.
+    path("accounts/password_reset/", public.password_reset, name="password_reset"),
+    # Django's password views with the project's forms (the base form's control-character
+    # rule); the include below supplies the rest of them.
+    path(
+        "accounts/password_change/",
+        PasswordChangeView.as_view(form_class=PasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -101,11 +101,18 @@ def make_membership(organisation, user):
     return Membership.objects.create(user=user, organisation=organisation)
 
 
-def make_organisation(name: str = "Acme Ltd", *, manager: str | None = "manager"):
-    """An organisation and (unless manager=None) a manager account for it."""
+def make_organisation(
+    name: str = "Acme Ltd", *, manager: str | None = "manager", confirmed: bool = True
+):
+    """An organisation and (unless manager=None) a manager account for it; its address is
+    confirmed (it may send invitations) unless ``confirmed=False``."""
+    from django.utils import timezone
+
     from assessment.models import Organisation
 
-    organisation = Organisation.objects.create(name=name)
+    organisation = Organisation.objects.create(
+        name=name, email_confirmed_at=timezone.now() if confirmed else None
+    )
     if manager is not None:
         user = make_user(f"{manager}-{organisation.pk}", first_name=manager.title())
         make_membership(organisation, user)
@@ -216,6 +223,11 @@ def make_answers(
     ]
     for index, comment in (comments or {}).items():
         answers[index].comment = comment
+    if response.is_counted:
+        # As response_complete leaves them: the submitted copy is what team figures count.
+        for answer in answers:
+            answer.submitted_level = answer.level
+            answer.submitted_comment = answer.comment
     return Answer.objects.bulk_create(answers)
 
 
@@ -236,7 +248,11 @@ def make_response(
         n = assessment.invitations.count() + 1
         invitation = make_invitation(assessment, email=f"respondent{n}.{assessment.pk}@example.com")
     response = Response.objects.create(
-        assessment=assessment, invitation=invitation, status=status, completed_at=completed_at
+        assessment=assessment,
+        invitation=invitation,
+        status=status,
+        completed_at=completed_at,
+        completed_round=assessment.round if status in Response.COUNTED_STATUSES else None,
     )
     if levels is not None:
         make_answers(response, levels=levels, comments=comments)
@@ -244,12 +260,15 @@ def make_response(
 
 
 def make_comment(response, text: str, *, position: int = 0):
-    """Put a comment on one of the response's answers (the first, unless position says)."""
+    """Put a comment on one of the response's answers (the first, unless position says);
+    on a completed response, on its submitted copy too."""
     answer = response.answers.order_by("question__section__position", "question__position")[
         position
     ]
     answer.comment = text
-    answer.save(update_fields=["comment"])
+    if response.is_counted:
+        answer.submitted_comment = text  # completed: the comment as submitted
+    answer.save(update_fields=["comment", "submitted_comment"])
     return answer
 
 
@@ -258,7 +277,11 @@ def make_manager_response(assessment, user, *, levels=None, status: str = "compl
     from assessment.models import Response
 
     response = Response.objects.create(
-        assessment=assessment, user=user, is_manager_view=True, status=status
+        assessment=assessment,
+        user=user,
+        is_manager_view=True,
+        status=status,
+        completed_round=assessment.round if status in Response.COUNTED_STATUSES else None,
     )
     if levels is not None:
         make_answers(response, levels=levels)

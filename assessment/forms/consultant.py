@@ -12,7 +12,7 @@ from assessment import access
 from assessment.errors import ServiceError
 from assessment.forms import base
 from assessment.models import Assessment
-from assessment.models.consultants import validate_accent_colour
+from assessment.models.consultants import normalise_consultancy_name, validate_accent_colour
 from assessment.services.branding import clean_logo
 from frameworks.models import Framework
 
@@ -108,6 +108,10 @@ class BrandingForm(base.Form):
     accent_colour = forms.CharField(label=_("Accent colour"))  # validate_accent_colour bounds it
     logo = forms.FileField(label=_("Logo"), required=False)
     remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean_name(self) -> str:
+        # Whether another firm has the name is the database's to say (the service).
+        return normalise_consultancy_name(self.cleaned_data["name"])
 
     def clean_accent_colour(self) -> str:
         try:

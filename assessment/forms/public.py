@@ -1,5 +1,6 @@
 """Forms for the public pages: sign-up, signing in, joining as a manager and passwords."""
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -11,11 +12,13 @@ from django.contrib.auth.password_validation import (
     password_validators_help_text_html,
     validate_password,
 )
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from assessment.forms import base
+from assessment.services.organisations import CONFIRMATION_LINK_DAYS, CONFIRMATION_SALT
 
 
 class AccountForm(base.Form):
@@ -84,6 +87,41 @@ class SignUpForm(AccountForm):
 
     def account_email(self) -> str:
         return self.cleaned_data.get("email", "")
+
+
+class ConfirmationLinkForm(base.Form):
+    """The token of an e-mailed confirmation link; ``cleaned_data["token"]`` is its claim
+    (organisation, user and e-mail), once its signature and age are checked."""
+
+    token = forms.CharField(max_length=1000)
+
+    def clean_token(self) -> dict[str, Any]:
+        try:
+            claim = signing.loads(
+                self.cleaned_data["token"],
+                salt=CONFIRMATION_SALT,
+                max_age=timedelta(days=CONFIRMATION_LINK_DAYS),
+            )
+        except signing.SignatureExpired:
+            raise ValidationError(
+                _(
+                    "This link has expired. Sign in and ask for a new one from your "
+                    "dashboard: it comes to the same address."
+                ),
+                code="expired",
+            ) from None
+        except signing.BadSignature:
+            raise ValidationError(
+                _("This link is not valid. Check that you copied all of it."), code="invalid"
+            ) from None
+        if not (
+            isinstance(claim, dict)
+            and isinstance(claim.get("organisation"), int)
+            and isinstance(claim.get("user"), int)
+            and isinstance(claim.get("email"), str)
+        ):
+            raise ValidationError(_("This link is not valid."), code="invalid")
+        return claim
 
 
 class ManagerJoinForm(AccountForm):

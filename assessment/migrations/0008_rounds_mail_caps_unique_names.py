@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             name='SentMail',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('invitation', 'Invitation to answer'), ('manager_invitation', 'Invitation to manage')], max_length=30, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('invitation', 'Invitation to answer'), ('manager_invitation', 'Invitation to manage'), ('confirmation', 'Address confirmation')], max_length=30, verbose_name='kind')),
                 ('sent_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), verbose_name='sent at')),
             ],
             options={

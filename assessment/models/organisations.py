@@ -19,7 +19,12 @@ class TokenQuerySet(models.QuerySet):
 
     def for_token(self, token: str):
         """The row whose link carries ``token``, or None."""
-        return self.filter(token_hash=token_digest(token)).first()
+        return self.for_digest(token_digest(token))
+
+    def for_digest(self, token_hash: str):
+        """The row whose link's token has this digest, or None: what a session keeps, so
+        that no raw token is ever stored, not even in the session table."""
+        return self.filter(token_hash=token_hash).first()
 
 
 class Organisation(models.Model):
@@ -157,6 +162,9 @@ class SentMail(models.Model):
     class Kind(models.TextChoices):
         INVITATION = "invitation", _("Invitation to answer")
         MANAGER_INVITATION = "manager_invitation", _("Invitation to manage")
+        # To the person who signed up, never counted against the caps; it sets the
+        # cool-down between two confirmation links.
+        CONFIRMATION = "confirmation", _("Address confirmation")
 
     organisation = models.ForeignKey(
         Organisation,

@@ -105,7 +105,9 @@ def invitation_rows(assessment: Assessment) -> list[InvitationRow]:
         response = getattr(invitation, "response", None)
         if invitation.is_revoked:
             status = "revoked"
-        elif response is not None and response.status == Response.Status.COMPLETED:
+        elif response is not None and response.is_counted:
+            # Revising counts as completed: the answers as last completed still count, and
+            # showing who is revising would single them out between rounds (docs/privacy.md).
             status = "completed"
         elif response is not None and response.status == Response.Status.CLOSED:
             status = "closed"
@@ -142,9 +144,10 @@ def assessment_sections(assessment: Assessment) -> QuerySet[Section]:
 
 
 def response_counts(assessment: Assessment) -> dict[str, int]:
-    """How many responses are completed and how many are still in progress (one query)."""
+    """How many responses count as completed (revising ones too: their answers as last
+    completed count) and how many are still in progress (one query)."""
     return assessment.responses.aggregate(
-        completed=Count("pk", filter=Q(status=Response.Status.COMPLETED)),
+        completed=Count("pk", filter=Q(status__in=Response.COUNTED_STATUSES)),
         in_progress=Count("pk", filter=Q(status=Response.Status.IN_PROGRESS)),
     )
 
@@ -187,10 +190,10 @@ def organisation_grants(
     return rows
 
 
-def manager_invitation_for_token(token: str) -> ManagerInvitation:
-    """The open invitation for a token, or ServiceError saying why it cannot be used
-    (one query)."""
-    invitation = ManagerInvitation.objects.select_related("organisation").for_token(token)
+def manager_invitation_for_digest(token_hash: str) -> ManagerInvitation:
+    """The open invitation whose link's token has this digest (what the session keeps), or
+    ServiceError saying why it cannot be used (one query)."""
+    invitation = ManagerInvitation.objects.select_related("organisation").for_digest(token_hash)
     if invitation is None:
         raise ServiceError(_("This invitation link is not valid. Check that it is complete."))
     if invitation.accepted_at is not None:

@@ -1,7 +1,5 @@
 """Team assessments: creation, invitations and their links, opening and submission."""
 
-import logging
-import smtplib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
@@ -11,6 +9,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment.models import (
     Assessment,
@@ -19,7 +18,9 @@ from assessment.models import (
     Invitation,
     Response,
     SectionTarget,
+    SentMail,
     Team,
+    token_digest,
 )
 from assessment.services.audit import assessment_transition
 from assessment.services.common import (
@@ -28,14 +29,17 @@ from assessment.services.common import (
     absolute_url,
     new_token_pair,
     notify_after_commit,
-    send_email,
+)
+from assessment.services.mail import (
+    CapReached,
+    ResendTooSoon,
+    Unconfirmed,
+    UnusableAddress,
+    mail_send,
 )
 from frameworks.models import SCALE_MAX, SCALE_MIN, Framework, Section
 
 # --- assessments ---------------------------------------------------------------
-
-logger = logging.getLogger(__name__)
-EMAIL_MAX_LENGTH = 254  # the database columns' limit (RFC 5321's practical maximum)
 
 
 @transaction.atomic
@@ -115,13 +119,35 @@ def _link_expiry(assessment: Assessment) -> datetime:
 
 
 def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
-    """Draft to open: send every invitation. Needs at least one invitee who is not revoked.
+    """Draft to open: send every invitation. Needs at least one invitee who is not revoked,
+    a confirmed organisation, and an address every invitation can be sent to.
 
-    The mail is sent after the state change is committed, one invitation at a time,
-    so no database lock waits on the mail server and one failed send undoes nothing.
+    Those checks come before anything changes. The mail is sent after the state change
+    is committed, one invitation at a time, so no database lock waits on the mail
+    server; one that fails (or waits for the sending cap) stays unsent, to be sent from
+    the assessment's page, and ``PartlySent`` says which and why.
     """
-    if not assessment.invitations.filter(revoked_at__isnull=True).exists():
+    invitations = list(assessment.invitations.filter(revoked_at__isnull=True))
+    if not invitations:
         raise ServiceError(_("Invite at least one team member before opening the assessment."))
+    Unconfirmed.check(assessment.organisation)
+    unusable = [
+        UnusableAddress(invitation.email, reason)
+        for invitation in invitations
+        if (reason := UnusableAddress.reason_for(invitation.email)) is not None
+    ]
+    if unusable:
+        raise ServiceError(
+            " ".join(
+                [
+                    *(str(problem) for problem in unusable),
+                    _(
+                        "Revoke those invitations (and invite the right addresses), then open "
+                        "the assessment again. Nothing was sent."
+                    ),
+                ]
+            )
+        )
     opened = assessment_transition(
         assessment=assessment,
         by=by,
@@ -130,60 +156,108 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     )
     if not opened:
         raise ServiceError(_("Only a draft assessment can be opened."))
-    _send_all(assessment.invitations.filter(revoked_at__isnull=True))
+    try:
+        _send_all(invitations)
+    except PartlySent as problem:
+        raise PartlySent(
+            _("The assessment is open, but not every invitation was sent. %(problem)s")
+            % {"problem": problem}
+        ) from None
     return assessment
 
 
-def _send_all(invitations: Iterable[Invitation]) -> None:
-    """Send each invitation; report the addresses that failed, after trying them all."""
-    failed = []
-    for invitation in invitations:
+class PartlySent(ServiceError):
+    """Some invitations of a batch were sent and some were not; the message says which
+    and why. The unsent ones can be sent again (``invitations_send_unsent``)."""
+
+
+def invitations_send_unsent(*, assessment: Assessment) -> int:
+    """Send the open assessment's invitations that were never sent (a failed send, or the
+    sending cap); return how many went. Raises ``PartlySent`` when some still did not."""
+    if not assessment.is_open:
+        raise ServiceError(_("Invitations can only be sent while the assessment is open."))
+    Unconfirmed.check(assessment.organisation)
+    unsent = list(assessment.invitations.filter(send_count=0, revoked_at__isnull=True))
+    if not unsent:
+        raise ServiceError(_("Every invitation has been sent already."))
+    return _send_all(unsent)
+
+
+def _send_all(invitations: Iterable[Invitation]) -> int:
+    """Send each invitation, one at a time; return how many were sent.
+
+    Every address is tried; each failure is named with its reason. At the sending cap
+    the rest wait, unsent. Raises ``PartlySent`` if anything was not sent.
+    """
+    pending = list(invitations)
+    sent = 0
+    failed: list[str] = []
+    for position, invitation in enumerate(pending):
         try:
             invitation_send(invitation=invitation)
-        except ServiceError:
-            failed.append(invitation.email)
+        except CapReached as cap:
+            waiting = len(pending) - position
+            raise PartlySent(" ".join([*failed, cap.waiting(sent=sent, waiting=waiting)])) from None
+        except Unconfirmed:
+            raise
+        except ServiceError as error:
+            failed.append(str(error))
+        else:
+            sent += 1
     if failed:
-        raise ServiceError(
-            _(
-                "The e-mail to %(addresses)s could not be sent. The others were sent; "
-                "use Resend to try again."
+        raise PartlySent(
+            " ".join(
+                [
+                    *failed,
+                    ngettext(
+                        "%(sent)d invitation was sent; use “Send the unsent invitations” to "
+                        "try the others again.",
+                        "%(sent)d invitations were sent; use “Send the unsent invitations” to "
+                        "try the others again.",
+                        sent,
+                    )
+                    % {"sent": sent},
+                ]
             )
-            % {"addresses": ", ".join(failed)}
         )
+    return sent
 
 
 def invitation_send(*, invitation: Invitation) -> Invitation:
     """(Re)send the invitation with a fresh link; any earlier link stops working.
 
-    The mail goes first and the new token's hash is stored after it: a failed send
-    changes nothing, and the earlier link keeps working.
+    At most once every ``INVITATION_RESEND_COOLDOWN_MINUTES``, within the organisation's
+    sending caps (``services.mail``). The mail goes first and the new token's hash is
+    stored after it: a refused or failed send changes nothing, and the earlier link keeps
+    working.
     """
     assessment = invitation.assessment
     if not assessment.is_open:
         raise ServiceError(_("Invitations can only be sent while the assessment is open."))
     if invitation.is_revoked:
         raise ServiceError(_("This invitation was revoked."))
+    allowed_at = ResendTooSoon.until(invitation.sent_at)
+    if allowed_at is not None:
+        raise ResendTooSoon(email=invitation.email, allowed_at=allowed_at)
     token, digest = new_token_pair()
-    try:
-        send_email(
-            to=invitation.email,
-            subject=_("Your team assessment: %(title)s") % {"title": assessment.title},
-            template="assessment/email/invitation.txt",
-            context={
-                "invitation": invitation,
-                "assessment": assessment,
-                "organisation": assessment.organisation,
-                "link": absolute_url(
-                    reverse("assessment:invitation_open", kwargs={"token": token})
-                ),
-            },
-        )
-    except (OSError, smtplib.SMTPException):
-        logger.exception("Invitation %s could not be e-mailed", invitation.pk)
-        raise ServiceError(
-            _("The e-mail to %(email)s could not be sent; please try again later.")
-            % {"email": invitation.email}
-        ) from None
+    organisation = assessment.organisation
+    sender = assessment.created_by
+    mail_send(
+        organisation=organisation,
+        kind=SentMail.Kind.INVITATION,
+        to=invitation.email,
+        # Fixed: a subject is what a spam filter and a reader trust first, so no user text.
+        subject=_("You are invited to a team assessment"),
+        template="assessment/email/invitation.txt",
+        context={
+            "name": invitation.name,
+            "title": assessment.title,
+            "organisation": organisation.name,
+            "sender": sender.get_full_name() or sender.get_username(),
+            "due_date": assessment.due_date,
+            "link": absolute_url(reverse("assessment:invitation_open", kwargs={"token": token})),
+        },
+    )
     Invitation.objects.filter(pk=invitation.pk).update(
         token_hash=digest,
         token_expires_at=_link_expiry(assessment),
@@ -195,17 +269,20 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
     return invitation
 
 
-RENEWAL_INTERVAL = timedelta(minutes=5)
-
-
 def invitation_renew(*, invitation: Invitation) -> Invitation:
-    """A fresh link at the invitee's request, at most once every few minutes, so an old
+    """A fresh link at the invitee's request, at most once per resend cool-down, so an old
     link cannot be used to flood their inbox."""
-    if invitation.sent_at and timezone.now() - invitation.sent_at < RENEWAL_INTERVAL:
+    if ResendTooSoon.until(invitation.sent_at) is not None:
         raise ServiceError(
             _("We sent a fresh link a few minutes ago. Please check your inbox (and spam folder).")
         )
-    return invitation_send(invitation=invitation)
+    try:
+        return invitation_send(invitation=invitation)
+    except CapReached as cap:  # the organisation's cap: said in the invitee's terms
+        raise ServiceError(
+            _("We cannot send a fresh link just now. Please try again after %(when)s.")
+            % {"when": cap.resume_at_text}
+        ) from None
 
 
 @transaction.atomic
@@ -218,7 +295,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     if not invitation.assessment.accepts_invitations:
         raise ServiceError(_("This assessment is closed; its invitations can no longer change."))
     response = Response.objects.select_for_update().filter(invitation=invitation).first()
-    if response is not None and response.status == Response.Status.COMPLETED:
+    if response is not None and response.is_counted:
         raise ServiceError(_("This person has already completed their answers."))
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
@@ -246,10 +323,17 @@ class LinkProblem(ServiceError):
         )
 
 
-@transaction.atomic
 def invitation_redeem(*, token: str) -> Response:
     """Use a link once: mark it used and return the invitee's response (created if new)."""
-    invitation = Invitation.objects.select_related("assessment").for_token(token)
+    return invitation_redeem_digest(token_hash=token_digest(token))
+
+
+@transaction.atomic
+def invitation_redeem_digest(*, token_hash: str) -> Response:
+    """``invitation_redeem`` for a link known only by its digest (as the session keeps it)."""
+    invitation = (
+        Invitation.objects.select_related("assessment").filter(token_hash=token_hash).first()
+    )
     if invitation is None:
         raise LinkProblem(_("This link is not valid. Check that you copied all of it."))
     if invitation.is_revoked:
@@ -295,7 +379,8 @@ def manager_response_start(*, assessment: Assessment, by: AbstractBaseUser) -> R
 
 @transaction.atomic
 def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
-    """Open to submitted: close unfinished responses; answers become immutable.
+    """Open to submitted: close unfinished responses; answers become immutable. Responses
+    being revised go back to completed, counted with their answers as last completed.
 
     Returns False when it was already submitted (a repeated click), and refuses
     an assessment without any completed response.
@@ -305,7 +390,7 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
         return False
     if locked.status != Assessment.Status.OPEN:
         raise ServiceError(_("Only an open assessment can be submitted."))
-    if not locked.responses.filter(status=Response.Status.COMPLETED).exists():
+    if not locked.responses.completed().exists():
         raise ServiceError(
             _(
                 "Nobody has completed their answers yet. At least one completed response "
@@ -322,6 +407,11 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
         return False
     Response.objects.filter(assessment=locked, status=Response.Status.IN_PROGRESS).update(
         status=Response.Status.CLOSED
+    )
+    # Someone revising an earlier round's answers who did not complete again: their
+    # answers as last completed count (nothing they typed since is lost, only not counted).
+    Response.objects.filter(assessment=locked, status=Response.Status.REVISING).update(
+        status=Response.Status.COMPLETED
     )
     # A resubmission after revision goes straight back to the assessor who returned it.
     assignment = Assignment.objects.filter(assessment=locked).select_related("assessor").first()
@@ -343,8 +433,7 @@ def review_start(*, assessment: Assessment, assignment: Assignment, by: Abstract
         return
     notify_after_commit(
         to=assignment.assessor.email,
-        subject=_("An assessment is waiting for your review: %(title)s")
-        % {"title": assessment.title},
+        subject=_("An assessment is waiting for your review"),
         template="assessment/email/review_waiting.txt",
         context={
             "assessment": assessment,

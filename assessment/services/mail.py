@@ -202,7 +202,9 @@ def mail_reserve(*, organisation: Organisation, kind: str) -> SentMail:
     Unconfirmed.check(locked)
     now = timezone.now()
     hourly, daily = _caps()
-    recent = SentMail.objects.filter(organisation=locked, sent_at__gt=now - daily.window)
+    recent = SentMail.objects.filter(organisation=locked, sent_at__gt=now - daily.window).exclude(
+        kind=SentMail.Kind.CONFIRMATION
+    )
     counts = recent.aggregate(
         day=Count("pk"), hour=Count("pk", filter=Q(sent_at__gt=now - hourly.window))
     )

@@ -25,7 +25,7 @@ from assessment.models import (
     SentMail,
     Team,
 )
-from assessment.selectors.manager import manager_invitation_for_token
+from assessment.selectors.manager import manager_invitation_for_digest
 from assessment.services.common import (
     MANAGER_INVITATION_DAYS,
     ServiceError,
@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 # The confirmation link is signed (``django.core.signing``, with a timestamp), not stored.
 CONFIRMATION_SALT = "assessment.organisation-email-confirmation"
 CONFIRMATION_LINK_DAYS = 3
+# At most one confirmation message per organisation in this time.
+CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=5)
 
 # --- organisations and managers ---------------------------------------------
 
@@ -79,6 +81,7 @@ def email_confirmation_send(*, organisation: Organisation, user: AbstractBaseUse
     """
     if organisation.email_confirmed_at is not None:
         raise ServiceError(_("Your e-mail address is already confirmed."))
+    reservation = _confirmation_reserve(organisation)
     token = signing.dumps(
         {"organisation": organisation.pk, "user": user.pk, "email": user.email.lower()},
         salt=CONFIRMATION_SALT,
@@ -95,10 +98,36 @@ def email_confirmation_send(*, organisation: Organisation, user: AbstractBaseUse
             },
         )
     except (OSError, ValueError):  # smtplib's errors are OSErrors; bad headers ValueErrors
+        reservation.delete()
         logger.exception("The confirmation link for organisation %s was not sent", organisation.pk)
         raise ServiceError(
             _("The e-mail could not be sent just now. Please try again in a few minutes.")
         ) from None
+
+
+@transaction.atomic
+def _confirmation_reserve(organisation: Organisation) -> SentMail:
+    """Record a confirmation message about to go, or refuse one within the cool-down.
+
+    Kept in the database (``SentMail``), so a new session or a second browser does not
+    start the cool-down afresh; the organisation's row is locked while it is checked.
+    """
+    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    now = timezone.now()
+    if SentMail.objects.filter(
+        organisation=locked,
+        kind=SentMail.Kind.CONFIRMATION,
+        sent_at__gt=now - CONFIRMATION_RESEND_INTERVAL,
+    ).exists():
+        raise ServiceError(
+            _(
+                "We sent you a link a few minutes ago. Please check your inbox (and spam "
+                "folder) before asking again."
+            )
+        )
+    return SentMail.objects.create(
+        organisation=locked, kind=SentMail.Kind.CONFIRMATION, sent_at=now
+    )
 
 
 def _confirmation_send_quietly(organisation: Organisation, user: AbstractBaseUser) -> None:
@@ -184,10 +213,11 @@ def manager_invite(
 
 @transaction.atomic
 def manager_invitation_accept(
-    *, token: str, full_name: str, username: str, password: str
+    *, token_hash: str, full_name: str, username: str, password: str
 ) -> AbstractBaseUser:
-    """Create the invitee's account and manager membership; the link works once."""
-    invitation = manager_invitation_for_token(token)
+    """Create the invitee's account and manager membership; the link (known here by its
+    token's digest, ``models.token_digest``) works once."""
+    invitation = manager_invitation_for_digest(token_hash)
     claimed = ManagerInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
         accepted_at=timezone.now()
     )

@@ -24,12 +24,13 @@ from assessment.forms.manager import (
     TeamForm,
 )
 from assessment.forms.public import ManagerJoinForm, SignUpForm
-from assessment.models import Assessment, Organisation, Team
+from assessment.models import Assessment, Organisation, Team, token_digest
 from assessment.views.common import attempt
 from frameworks import selectors as framework_selectors
 from frameworks.models import SCALE_MAX, SCALE_MIN
 
-SESSION_MANAGER_INVITATION = "manager_join_token"
+# The digest of the join link's token (never the token itself, as for invitees).
+SESSION_MANAGER_INVITATION = "manager_join_token_hash"
 
 # A user who just chose a password is signed in with the password backend (django-axes
 # sits first in AUTHENTICATION_BACKENDS and only throttles).
@@ -59,7 +60,14 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             login(request, user, backend=SIGN_IN_BACKEND)
-            messages.success(request, _("Welcome! Your organisation is set up."))
+            messages.success(
+                request,
+                _(
+                    "Welcome! Your organisation is set up. We sent a link to %(email)s: "
+                    "follow it to confirm your address before you send any invitations."
+                )
+                % {"email": user.email},
+            )
             return redirect("assessment:dashboard")
     return render(request, "assessment/manager/signup.html", {"form": form})
 
@@ -139,8 +147,9 @@ def manager_invite(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def manager_join_link(request: HttpRequest, token: str) -> HttpResponse:
-    """Keep the token in the session and move to a URL without it (no token in Referer)."""
-    request.session[SESSION_MANAGER_INVITATION] = token
+    """Keep the token's digest in the session and move to a URL without the token (no token
+    in Referer, none in the session table)."""
+    request.session[SESSION_MANAGER_INVITATION] = token_digest(token)
     return redirect("assessment:manager_join_clean")
 
 
@@ -148,16 +157,16 @@ def manager_join_link(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manager_join(request: HttpRequest) -> HttpResponse:
     """Create the invited manager's account from the invitation held in the session."""
-    token = request.session.get(SESSION_MANAGER_INVITATION, "")
+    token_hash = request.session.get(SESSION_MANAGER_INVITATION, "")
     try:
-        invitation = selectors.manager.manager_invitation_for_token(token)
+        invitation = selectors.manager.manager_invitation_for_digest(token_hash)
     except services.ServiceError as error:
         return render(request, "assessment/manager/join.html", {"problem": str(error)})
     form = ManagerJoinForm(request.POST or None, email=invitation.email)
     if form.is_valid():
         try:
             user = services.manager_invitation_accept(
-                token=token,
+                token_hash=token_hash,
                 full_name=form.cleaned_data["full_name"],
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
@@ -293,13 +302,15 @@ def _detail_page(
     request: HttpRequest, assessment: Assessment, addresses_form: AddressesForm
 ) -> HttpResponse:
     versions = selectors.manager.assessment_versions(assessment)
+    rows = selectors.manager.invitation_rows(assessment)
     return render(
         request,
         "assessment/manager/assessment_detail.html",
         {
             "assessment": assessment,
             "versions": versions,
-            "rows": selectors.manager.invitation_rows(assessment),
+            "rows": rows,
+            "unsent_count": sum(1 for row in rows if row.status == "not_sent"),
             "own_response": selectors.manager.manager_response(assessment, user=request.user),
             "results": selectors.results.team_results(assessment, versions),
             "addresses_form": addresses_form,
@@ -379,6 +390,23 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The assessment was submitted for review."))
     else:
         messages.info(request, _("This assessment has already been submitted."))
+    return redirect(assessment)
+
+
+@require_POST
+def invitations_send_unsent(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail every invitation not sent yet (its send failed, or waited for the sending cap)."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    try:
+        sent = services.invitations_send_unsent(assessment=assessment)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)d invitation was sent.", "%(count)d invitations were sent.", sent)
+            % {"count": sent},
+        )
     return redirect(assessment)
 
 

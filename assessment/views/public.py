@@ -2,7 +2,6 @@
 asking for a password reset."""
 
 import sys
-from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +10,6 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.utils import timezone
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -100,25 +98,6 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
 
 # --- confirming the address an organisation signed up with ---------------------------
 
-SESSION_CONFIRMATION_SENT = "email_confirmation_sent_at"
-CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=5)
-
-
-def confirmation_sent(request: HttpRequest) -> None:
-    """Note in the session that a confirmation link was just sent (the resend's cool-down)."""
-    request.session[SESSION_CONFIRMATION_SENT] = timezone.now().isoformat()
-
-
-def _confirmation_sent_recently(request: HttpRequest) -> bool:
-    sent = request.session.get(SESSION_CONFIRMATION_SENT)
-    if not isinstance(sent, str):
-        return False
-    try:
-        sent_at = datetime.fromisoformat(sent)
-    except ValueError:
-        return False
-    return timezone.now() - sent_at < CONFIRMATION_RESEND_INTERVAL
-
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
@@ -152,21 +131,11 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 def email_confirm_resend(request: HttpRequest) -> HttpResponse:
     """Send the signed-in manager a new confirmation link, at most once every few minutes."""
     organisation = access.organisation_for_manager(request.user)
-    if _confirmation_sent_recently(request):
-        messages.error(
-            request,
-            _(
-                "We sent you a link a few minutes ago. Please check your inbox (and spam "
-                "folder) before asking again."
-            ),
-        )
-        return redirect("assessment:dashboard")
     try:
         services.email_confirmation_send(organisation=organisation, user=request.user)
     except services.ServiceError as error:
         messages.error(request, str(error))
     else:
-        confirmation_sent(request)
         messages.success(
             request,
             _("We sent a new link to %(email)s. It works for a few days.")

@@ -22,17 +22,20 @@ from assessment.forms.respondent import (
     parse_answer_input,
     rows_from_input,
 )
-from assessment.models import COMMENT_MAX_LENGTH
+from assessment.middleware import invitee_session_start
+from assessment.models import COMMENT_MAX_LENGTH, token_digest
 
-SESSION_LINK_TOKEN = "invitation_link_token"  # noqa: S105 - a session key name
+# The session holds only the digest of a link's token, as the database does.
+SESSION_LINK_DIGEST = "invitation_link_digest"
 SESSION_RENEW = "invitation_renew"
 
 
 @login_not_required
 @require_GET
 def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
-    """Move the token from the URL into the session, so it never sits in a Referer header."""
-    request.session[SESSION_LINK_TOKEN] = token
+    """Move the link from the URL into the session (as its digest), so the token never
+    sits in a Referer header nor in the session table."""
+    request.session[SESSION_LINK_DIGEST] = token_digest(token)
     response = redirect("assessment:invitation_landing")
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -46,15 +49,15 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
     Using the link only on a POST means mail scanners that follow links cannot
     spend it before the invitee does.
     """
-    token = request.session.get(SESSION_LINK_TOKEN)
-    if token is None:
+    digest = request.session.get(SESSION_LINK_DIGEST)
+    if digest is None:
         return render(request, "assessment/respond/link_problem.html", {"problem": None})
     if request.method == "GET":
         return render(request, "assessment/respond/link_start.html")
     try:
-        response = services.invitation_redeem(token=token)
+        response = services.invitation_redeem_digest(token_hash=digest)
     except services.LinkProblem as problem:
-        request.session.pop(SESSION_LINK_TOKEN, None)
+        request.session.pop(SESSION_LINK_DIGEST, None)
         if problem.renewable:
             request.session[SESSION_RENEW] = problem.invitation.pk
         return render(
@@ -65,10 +68,12 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
         )
     # A new session key once the link is used: a session planted before cannot ride along.
     request.session.cycle_key()
-    request.session.pop(SESSION_LINK_TOKEN, None)
+    request.session.pop(SESSION_LINK_DIGEST, None)
     access.remember_response(request, response)
-    # The session lasts as long as the invitation link would have: until the assessment closes.
-    request.session.set_expiry(response.invitation.token_expires_at)
+    if not request.user.is_authenticated:
+        # Idles out like every session, ends at the latest when the link would have
+        # expired; a signed-in user's session keeps its own clocks.
+        invitee_session_start(request.session, link_expires_at=response.invitation.token_expires_at)
     return redirect("assessment:response_start", pk=response.pk)
 
 
@@ -228,3 +233,23 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("assessment:review", pk=response.pk)
     # The review page itself confirms the submission (and says so again on a second click).
     return redirect("assessment:review", pk=response.pk)
+
+
+@login_not_required
+@require_POST
+def revise(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change answers completed in an earlier round; they still count until completed again."""
+    response = access.response_for_respondent(request, pk)
+    try:
+        services.response_revise(response=response)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("assessment:review", pk=response.pk)
+    messages.info(
+        request,
+        _(
+            "You can change your answers now. Your answers from the last round still count "
+            "until you complete again."
+        ),
+    )
+    return redirect("assessment:response_start", pk=response.pk)

@@ -13,9 +13,11 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import connection
 from django.tasks import default_task_backend
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +33,6 @@ from assessment.models import (
     SentMail,
 )
 from assessment.services.mail import CapReached
-from assessment.views.public import SESSION_CONFIRMATION_SENT
 from tests.factories import make_assessment, make_invitation, make_organisation, make_team
 from tests.mail import delivering_again, links_in, refusing_everyone
 from tests.threads import run_together
@@ -158,8 +159,9 @@ def test_an_expired_or_damaged_confirmation_link_confirms_nothing(
     sign_up(client, django_capture_on_commit_callbacks)
     token = path_of(confirmation_link(mailoutbox), settings).strip("/").split("/")[-1]
     mailoutbox.clear()
-    later = client_factory()  # signed in again, days later: no cool-down holds it back
+    later = client_factory()  # signed in again, days later: the cool-down is long over
     later.force_login(Organisation.objects.get().memberships.get().user)
+    SentMail.objects.update(sent_at=timezone.now() - timedelta(days=4))
     four_days_ago = timezone.now().timestamp() - 4 * 24 * 3600
     with monkeypatch.context() as patch:
         patch.setattr(signing.time, "time", lambda: four_days_ago)
@@ -185,14 +187,29 @@ def test_the_confirmation_can_be_sent_again_after_a_cool_down(
     sign_up(client, django_capture_on_commit_callbacks)
 
     again = client.post(reverse("assessment:email_confirm_resend"), follow=True)
-    session = client.session
-    session[SESSION_CONFIRMATION_SENT] = (timezone.now() - timedelta(minutes=6)).isoformat()
-    session.save()
+    SentMail.objects.filter(kind=SentMail.Kind.CONFIRMATION).update(
+        sent_at=timezone.now() - timedelta(minutes=6)
+    )
     later = client.post(reverse("assessment:email_confirm_resend"), follow=True)
 
     assert len(mailoutbox) == 2  # the sign-up's own message, and the later resend
     assert "a few minutes" in " ".join(messages_of(again))
     assert "We sent a new link to ada@example.com" in " ".join(messages_of(later))
+
+
+@pytest.mark.django_db
+def test_the_confirmation_cool_down_holds_in_a_new_session(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    sign_up(client, django_capture_on_commit_callbacks)
+    elsewhere = Client()
+    elsewhere.force_login(get_user_model().objects.get(email="ada@example.com"))
+
+    refused = elsewhere.post(reverse("assessment:email_confirm_resend"), follow=True)
+
+    assert len(mailoutbox) == 1
+    assert "a few minutes" in " ".join(messages_of(refused))
+    assert SentMail.objects.filter(kind=SentMail.Kind.CONFIRMATION).count() == 1
 
 
 # --- caps and cool-downs ---------------------------------------------------------------

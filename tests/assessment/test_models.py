@@ -207,6 +207,7 @@ def test_every_response_status_has_one_tone():
     assert tones == {
         Response.Status.IN_PROGRESS: "warning",
         Response.Status.COMPLETED: "success",
+        Response.Status.REVISING: "info",
         Response.Status.CLOSED: "secondary",
     }
 

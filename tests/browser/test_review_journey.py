@@ -8,7 +8,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from assessment import services
-from assessment.models import Assessment, Response
+from assessment.models import Assessment
 from frameworks.models import Question
 from tests.browser.test_manager_journey import sign_in
 from tests.factories import (
@@ -104,6 +104,11 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
     member = new_page(browser)
     member.goto(re.search(r"https?://\S+/r/\S+/", member_mail.body).group(0))
     member.get_by_role("button", name="Open my questionnaire").click()
+    # Their answers from round one still count; they choose to change them.
+    expect(
+        member.get_by_text(re.compile("Your answers from the last round still count"))
+    ).to_be_visible()
+    member.get_by_role("button", name="Change my answers").click()
     first = member.locator("fieldset.question").first
     with member.expect_response(lambda r: "/questions/" in r.url and r.status == 200):
         first.locator("input[type=radio][value='4']").check()
@@ -111,8 +116,7 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
     member.get_by_label(re.compile("I have finished")).check()
     member.get_by_role("button", name="Submit my answers").click()
     expect(member.get_by_text("Your answers are submitted. Thank you.")).to_be_visible()
-    for response in Response.objects.filter(assessment=assessment, status="in_progress"):
-        services.response_complete(response=response)  # the other two confirm as they were
+    # The other two do nothing: their round-one answers keep counting.
 
     manager.goto(detail_url)
     manager.get_by_role("link", name="Submit for review").click()

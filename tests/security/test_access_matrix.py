@@ -108,6 +108,9 @@ MATRIX: dict[str, Rule] = {
     ),
     "password_reset_complete": public("/accounts/reset/done/"),
     "assessment:signup": public("/signup/"),
+    # The link that confirms a sign-up's address: a GET shows a button (or why the link
+    # cannot be used), whoever opens it.
+    "assessment:email_confirm": public("/confirm/not-a-signed-confirmation-token/"),
     "assessment:manager_join": Rule(EVERYONE, path("/join/{token}/", token=ctx("join_token"))),
     "assessment:manager_join_clean": public("/join/"),
     "assessment:invitation_open": Rule(EVERYONE, path("/r/{token}/", token=ctx("spare_token"))),
@@ -128,6 +131,7 @@ MATRIX: dict[str, Rule] = {
     # Managers, about their own organisation.
     "assessment:managers": Rule(MANAGERS, fixed("/managers/")),
     "assessment:manager_invite": Rule(MANAGERS, fixed("/managers/invite/")),
+    "assessment:email_confirm_resend": Rule(MANAGERS, fixed("/confirm/resend/")),
     "assessment:team_create": Rule(MANAGERS, fixed("/teams/new/")),
     "assessment:assessment_create": Rule(MANAGERS, fixed("/assessments/new/")),
     "assessment:consultant_grants": Rule(MANAGERS, fixed("/organisation/consultants/")),
@@ -141,6 +145,9 @@ MATRIX: dict[str, Rule] = {
         {"manager"}, "/assessments/{pk}/invitations/add/", pk=a("draft")
     ),
     "assessment:open": mine({"manager"}, "/assessments/{pk}/open/", pk=a("draft")),
+    "assessment:send_unsent": mine(
+        {"manager"}, "/assessments/{pk}/invitations/send/", pk=a("open")
+    ),
     "assessment:submit": mine({"manager"}, "/assessments/{pk}/submit/", pk=a("open")),
     "assessment:results": mine({"manager"}, "/assessments/{pk}/results/", pk=a("approved")),
     "assessment:targets": mine({"manager"}, "/assessments/{pk}/targets/", pk=a("approved")),
@@ -188,6 +195,12 @@ MATRIX: dict[str, Rule] = {
     "assessment:moderate": mine({"assessor"}, "/reviews/{pk}/moderate/", pk=a("in_review")),
     "assessment:approve": mine({"assessor"}, "/reviews/{pk}/approve/", pk=a("in_review")),
     "assessment:return": mine({"assessor"}, "/reviews/{pk}/return/", pk=a("in_review")),
+    "assessment:review_answers_csv": mine(
+        {"assessor"}, "/reviews/{pk}/answers.csv", pk=a("in_review")
+    ),
+    "assessment:review_answers_xlsx": mine(
+        {"assessor"}, "/reviews/{pk}/answers.xlsx", pk=a("in_review")
+    ),
     # Respondents: only the response their invitation link opened.
     "assessment:response_start": mine({"respondent"}, "/responses/{pk}/", pk=ctx("response")),
     "assessment:section": mine(
@@ -204,6 +217,7 @@ MATRIX: dict[str, Rule] = {
     ),
     "assessment:review": mine({"respondent"}, "/responses/{pk}/review/", pk=ctx("response")),
     "assessment:complete": mine({"respondent"}, "/responses/{pk}/complete/", pk=ctx("response")),
+    "assessment:revise": mine({"respondent"}, "/responses/{pk}/revise/", pk=ctx("response")),
 }
 
 # Placeholder values for the admin's URL parameters; the admin decides access before

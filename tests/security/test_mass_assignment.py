@@ -18,14 +18,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
+from django.core import mail, signing
 from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from assessment.models import Invitation, Response, SectionTarget
+from assessment.models import Assessment, Invitation, Organisation, Response, SectionTarget
+from assessment.services.organisations import CONFIRMATION_SALT
 from frameworks.models import Framework, FrameworkVersion, Question
 from tests.factories import PASSWORD
 from tests.security.routes import allowed_methods, routes
@@ -401,12 +402,12 @@ def check_revoke(w: World, ctx: Context, changes: Changes) -> None:
 
 
 def check_reopen(w: World, ctx: Context, changes: Changes) -> None:
-    assert changed(changes, "assessment.Assessment")[w.a.returned.pk]["status"] == (
-        "returned",
-        "open",
-    )
+    assessment = changed(changes, "assessment.Assessment")[w.a.returned.pk]
+    assert assessment["status"] == ("returned", "open")
+    assert assessment["round"][1] == assessment["round"][0] + 1
+    # Only responses closed unfinished reopen; completed ones stay counted.
     reopened = Response.objects.filter(pk__in=changed(changes, "assessment.Response"))
-    assert {r.assessment_id for r in reopened} == {w.a.returned.pk}
+    assert {r.assessment_id for r in reopened} <= {w.a.returned.pk}
     assert audit_actions(changes) == ["reopened"]
 
 
@@ -526,6 +527,20 @@ def check_complete(w: World, ctx: Context, changes: Changes) -> None:
     )
 
 
+def completed_last_round(w: World, client: Client) -> Context:
+    """The invitee's response, completed in round 1 of A's open assessment, now in round 2."""
+    ctx = redeem(w, client)
+    Response.objects.filter(pk=ctx["response"]).update(status="completed", completed_round=1)
+    Assessment.objects.filter(pk=w.a.open.pk).update(round=2)
+    return ctx
+
+
+def check_revise(w: World, ctx: Context, changes: Changes) -> None:
+    assert changed(changes, "assessment.Response") == {
+        ctx["response"]: {"status": ("completed", "revising")}
+    }
+
+
 def check_login(w: World, ctx: Context, changes: Changes) -> None:
     assert set(changed(changes, "auth.User")) == {w.a.manager.pk}
 
@@ -539,6 +554,16 @@ def check_password_changed(w: World, ctx: Context, changes: Changes) -> None:
     user = get_user_model().objects.get(pk=w.a.manager.pk)
     assert user.check_password("another-long-passphrase-77")
     assert (user.username, user.email) == (w.a.manager.username, w.a.manager.email)
+
+
+def check_email_confirmed(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changed(changes, "assessment.Organisation")) == {w.a.organisation.pk}
+    assert Organisation.objects.get(pk=w.a.organisation.pk).email_confirmed_at is not None
+
+
+def check_confirmation_resent(w: World, ctx: Context, changes: Changes) -> None:
+    assert changes == {}
+    only_mail_to(w.a.manager.email)
 
 
 def check_password_reset(w: World, ctx: Context, changes: Changes) -> None:
@@ -575,7 +600,28 @@ def roster_prepare(w: World, client: Client) -> Context:
 
 
 def resend_prepare(w: World, client: Client) -> Context:
-    return {"invitation": w.a.open_response.invitation}
+    """A's open invitation, last sent an hour ago (past the resend cool-down)."""
+    invitation = w.a.open_response.invitation
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+    return {"invitation": invitation}
+
+
+def unsent_prepare(w: World, client: Client) -> Context:
+    """One of A's open invitations was never sent (its e-mail failed)."""
+    invitation = w.a.open_response.invitation
+    Invitation.objects.filter(assessment=w.a.open).exclude(pk=invitation.pk).update(send_count=1)
+    Invitation.objects.filter(pk=invitation.pk).update(send_count=0, sent_at=None)
+    return {"invitation": invitation}
+
+
+def confirmation_prepare(w: World, client: Client) -> Context:
+    """A's organisation has not confirmed its address yet; the link its manager was sent."""
+    Organisation.objects.filter(pk=w.a.organisation.pk).update(email_confirmed_at=None)
+    claim = {"organisation": w.a.organisation.pk, "user": w.a.manager.pk}
+    token = signing.dumps(
+        claim | {"email": w.a.manager.email.lower()}, salt=CONFIRMATION_SALT, compress=True
+    )
+    return {"token": token}
 
 
 def drop_self_response(w: World, client: Client) -> Context:
@@ -590,7 +636,8 @@ def section_prepare(w: World, client: Client) -> Context:
 a_ = lambda attr: lambda w, ctx: getattr(w.a, attr).pk  # noqa: E731 - a table of one-liners
 ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
 
-INVITATION_CHANGE = {"assessment.Invitation": INVITATION_LINK_FIELDS}
+# Sending an invitation: its link's fields, and one SentMail row (the sending caps' record).
+INVITATION_CHANGE = {"assessment.Invitation": INVITATION_LINK_FIELDS, "assessment.SentMail": {"+"}}
 
 CASES = [
     # --- sign-up and managers
@@ -607,8 +654,26 @@ CASES = [
         "manager",
         to("assessment:manager_invite"),
         lambda w, ctx: {"email": "new.manager@example.com"},
-        {"assessment.ManagerInvitation": {"+"}},
+        {"assessment.ManagerInvitation": {"+"}, "assessment.SentMail": {"+"}},
         check_manager_invite,
+    ),
+    Case(
+        "assessment:email_confirm",
+        "anonymous",
+        lambda w, ctx: reverse("assessment:email_confirm", args=[ctx["token"]]),
+        lambda w, ctx: {},
+        {"assessment.Organisation": {"email_confirmed_at"}},
+        check_email_confirmed,
+        prepare=confirmation_prepare,
+    ),
+    Case(
+        "assessment:email_confirm_resend",
+        "manager",
+        to("assessment:email_confirm_resend"),
+        lambda w, ctx: {},
+        {},
+        check_confirmation_resent,
+        prepare=confirmation_prepare,
     ),
     Case(
         "assessment:manager_join_clean",
@@ -728,6 +793,15 @@ CASES = [
         prepare=resend_prepare,
     ),
     Case(
+        "assessment:send_unsent",
+        "manager",
+        to("assessment:send_unsent", pk=a_("open")),
+        lambda w, ctx: {},
+        INVITATION_CHANGE,
+        check_resend,
+        prepare=unsent_prepare,
+    ),
+    Case(
         "assessment:invitation_revoke",
         "manager",
         to("assessment:invitation_revoke", pk=lambda w, ctx: ctx["invitation"].pk),
@@ -742,7 +816,7 @@ CASES = [
         to("assessment:reopen", pk=a_("returned")),
         lambda w, ctx: {},
         {
-            "assessment.Assessment": {"status", "submitted_at"},
+            "assessment.Assessment": {"status", "submitted_at", "round"},
             "assessment.Response": {"status", "completed_at"},
             AUDIT: {"+"},
         },
@@ -879,9 +953,25 @@ CASES = [
         "anonymous",
         to("assessment:complete", pk=ctx_("response")),
         lambda w, ctx: {"confirm": "yes"},
-        {"assessment.Response": {"status", "completed_at"}},
+        {
+            "assessment.Response": {"status", "completed_at", "completed_round"},
+            "assessment.Answer": {
+                "submitted_level",
+                "submitted_not_applicable",
+                "submitted_comment",
+            },
+        },
         check_complete,
         prepare=redeem,
+    ),
+    Case(
+        "assessment:revise",
+        "anonymous",
+        to("assessment:revise", pk=ctx_("response")),
+        lambda w, ctx: {},
+        {"assessment.Response": {"status"}},
+        check_revise,
+        prepare=completed_last_round,
     ),
     # --- django.contrib.auth
     Case(

@@ -149,6 +149,7 @@ def _seed_organisation(*, admin, assessor) -> None:
         email="manager@northwind.example",
         username="manager",
         password=DEMO_PASSWORD,
+        confirmed=True,  # an invented address: nobody could follow a confirmation link
     )
     organisation = Organisation.objects.get(name=ORGANISATION)
     team = services.team_create(organisation=organisation, name=TEAM)

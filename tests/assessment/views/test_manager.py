@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,7 @@ from assessment.models import (
     Response,
     RosterEntry,
     Team,
+    token_digest,
 )
 from tests.factories import (
     make_assessment,
@@ -162,6 +164,23 @@ def join_path_from(mail) -> str:
 
 
 @pytest.mark.django_db
+def test_the_join_link_leaves_only_its_token_digest_in_the_session_table(
+    manager_client, organisation, mailoutbox
+):
+    manager_client.post(reverse("assessment:manager_invite"), {"email": "grace@example.com"})
+    path = join_path_from(mailoutbox[0])
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    newcomer = Client()
+    newcomer.get(path)
+    page = newcomer.get(reverse("assessment:manager_join_clean"))
+
+    stored = [session.get_decoded() for session in Session.objects.all()]
+    assert organisation.name in page.text
+    assert not any(token in repr(data) for data in stored)
+    assert any(token_digest(token) in repr(data) for data in stored)
+
+
+@pytest.mark.django_db
 def test_a_manager_invites_another_who_joins_through_a_single_use_link(
     manager_client, organisation, mailoutbox
 ):
@@ -193,7 +212,7 @@ def test_a_manager_invites_another_who_joins_through_a_single_use_link(
     grace = User.objects.get(username="grace")
     assert grace.email == "grace@example.com"
     assert Membership.objects.filter(user=grace, organisation=organisation).exists()
-    assert "manager_join_token" not in newcomer.session
+    assert "manager_join_token_hash" not in newcomer.session
     assert organisation.name in newcomer.get(reverse("assessment:dashboard")).text
 
     again = Client()
@@ -514,10 +533,12 @@ def test_opening_without_invitees_is_refused_with_a_message(manager_client, orga
 
 
 @pytest.mark.django_db
-def test_resending_sends_a_fresh_link(manager_client, organisation, mailoutbox):
+def test_resending_sends_a_fresh_link(manager_client, organisation, mailoutbox, settings):
     assessment = make_assessment(make_team(organisation), invitees=1)
     manager_client.post(reverse("assessment:open", args=[assessment.pk]))
     invitation = assessment.invitations.get()
+    cooled_down = timezone.now() - timedelta(minutes=settings.INVITATION_RESEND_COOLDOWN_MINUTES)
+    assessment.invitations.update(sent_at=cooled_down)  # a resend waits for the cool-down
 
     manager_client.post(reverse("assessment:invitation_resend", args=[invitation.pk]))
 

@@ -65,8 +65,8 @@ def test_at_the_threshold_the_page_shows_distribution_and_comments(manager_clien
     make_comment(third, "Later question comment", position=1)
     # One "not applicable" in the first section.
     answer = third.answers.order_by("question__section__position", "question__position").first()
-    answer.level = None
-    answer.not_applicable = True
+    answer.level = answer.submitted_level = None
+    answer.not_applicable = answer.submitted_not_applicable = True  # as completed
     answer.save()
 
     response = detail(manager_client, assessment)

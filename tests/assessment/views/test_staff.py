@@ -171,10 +171,9 @@ def test_a_returned_assessment_reopens_and_respondents_may_revise(
     assert "Reopen for revision" in detail.text
     assert reopened.status_code == 302
     submitted.refresh_from_db()
-    assert submitted.status == Assessment.Status.OPEN
-    assert set(submitted.responses.values_list("status", flat=True)) == {
-        Response.Status.IN_PROGRESS
-    }
+    assert (submitted.status, submitted.round) == (Assessment.Status.OPEN, 2)
+    # Completed answers stay completed and counted: each member may revise them.
+    assert set(submitted.responses.values_list("status", flat=True)) == {Response.Status.COMPLETED}
     assert len(mailoutbox) >= 3  # every invitee gets a fresh link
 
 
