@@ -264,7 +264,13 @@ def b_get_urls(b: Tenant) -> list[str]:
     urls = [reverse("assessment:team_detail", args=[team.pk]) for team in (b.front, b.back)]
     for assessment in b.assessments:
         urls += assessment_urls(assessment)
-        for name in ("review_detail", "client_report_pdf", "client_scores_xlsx"):
+        for name in (
+            "review_detail",
+            "review_answers_csv",
+            "review_answers_xlsx",
+            "client_report_pdf",
+            "client_scores_xlsx",
+        ):
             urls.append(reverse(f"assessment:{name}", args=[assessment.pk]))
     for export in b.exports:
         urls.append(reverse("assessment:bulk_detail", args=[export.pk]))
@@ -380,6 +386,8 @@ class TenantCanaryTests(TestCase):
     def test_an_assessor_of_a_finds_nothing_of_b(self):
         crawl = self.crawl("assessor")
         assert crawl.pages >= 4
+        # The per-person answers, the assessor's alone, were downloaded and read.
+        assert {"csv", "xlsx"} <= set(crawl.files)
 
     def test_a_consultant_of_a_finds_nothing_of_b_in_pages_reports_and_bulk_exports(self):
         crawl = self.crawl("consultant")
