@@ -25,7 +25,14 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from assessment.models import Assessment, Invitation, Organisation, Response, SectionTarget
+from assessment.models import (
+    Assessment,
+    Invitation,
+    Organisation,
+    Response,
+    SectionTarget,
+    SentMail,
+)
 from assessment.services.organisations import CONFIRMATION_SALT
 from frameworks.models import Framework, FrameworkVersion, Question
 from tests.factories import PASSWORD
@@ -562,7 +569,11 @@ def check_email_confirmed(w: World, ctx: Context, changes: Changes) -> None:
 
 
 def check_confirmation_resent(w: World, ctx: Context, changes: Changes) -> None:
-    assert changes == {}
+    # One record of the message for the cool-down, for A's organisation, and nothing else.
+    (created,) = changes["assessment.SentMail"].created.values()
+    assert created["organisation_id"] == w.a.organisation.pk
+    assert created["kind"] == SentMail.Kind.CONFIRMATION
+    assert set(changes) == {"assessment.SentMail"}
     only_mail_to(w.a.manager.email)
 
 
@@ -671,7 +682,7 @@ CASES = [
         "manager",
         to("assessment:email_confirm_resend"),
         lambda w, ctx: {},
-        {},
+        {"assessment.SentMail": {"+"}},  # the record the confirmation cool-down reads
         check_confirmation_resent,
         prepare=confirmation_prepare,
     ),
