@@ -55,6 +55,31 @@ def _flushes_the_database(item: pytest.Item) -> bool:
     return bool({"transactional_db", "live_server"} & set(fixtures))
 
 
+def _uses_the_database(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & fixtures
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Before a database test, outside its transaction: the frameworks are there.
+
+    The teardown below reloads them after a flush it can foresee; this check (one small
+    query) also covers one it cannot, such as a module fixture that flushes when its
+    module ends, so no test depends on which file its worker happened to run before.
+    """
+    blocker = _test_database.get("blocker")
+    if blocker is not None and _uses_the_database(item):
+        from frameworks.models import Framework
+
+        with blocker.unblock():
+            if not Framework.objects.exists():
+                load_shipped_frameworks()
+    return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """After a transactional test's flush (its fixtures are gone by now), load the
