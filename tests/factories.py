@@ -386,3 +386,21 @@ def make_grant(organisation, consultancy, *, days: int = 90, revoked: bool = Fal
         expires_at=now + timedelta(days=days),
         revoked_at=now if revoked else None,
     )
+
+
+# --- reading pages ------------------------------------------------------------------------
+
+# The sign-up page's fields, filled in by a newcomer.
+SIGN_UP = {
+    "organisation_name": "Harbour Bakery",
+    "full_name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "username": "ada",
+    "password1": "a-long-and-unusual-passphrase",
+    "password2": "a-long-and-unusual-passphrase",
+}
+
+
+def messages_of(response) -> list[str]:
+    """The flash messages a page showed (its ``messages`` context), as text."""
+    return [str(message) for message in response.context["messages"]]

@@ -8,26 +8,22 @@ from pathlib import Path
 
 
 def poppler(tool: str, pdf: bytes, *args: str) -> str:
-    """The output of a poppler tool run on ``pdf``."""
+    """The output of a poppler tool run on ``pdf`` (pdftotext writes to standard output)."""
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "report.pdf"
         path.write_bytes(pdf)
+        to_stdout = ["-"] if tool == "pdftotext" else []
         return subprocess.run(  # noqa: S603 - poppler on our own file
-            [shutil.which(tool), *args, str(path)], capture_output=True, text=True, check=True
+            [shutil.which(tool), *args, str(path), *to_stdout],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
 
 
 def pdf_text(pdf: bytes) -> str:
     """The text, laid out as on the page; pages are separated by form feeds."""
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "report.pdf"
-        path.write_bytes(pdf)
-        return subprocess.run(  # noqa: S603 - poppler on our own file
-            [shutil.which("pdftotext"), "-layout", str(path), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+    return poppler("pdftotext", pdf, "-layout")
 
 
 def pdf_pages(pdf: bytes) -> list[str]:

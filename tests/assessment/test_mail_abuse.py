@@ -33,23 +33,18 @@ from assessment.models import (
     SentMail,
 )
 from assessment.services.mail import CapReached
-from tests.factories import make_assessment, make_invitation, make_organisation, make_team
+from tests.factories import (
+    SIGN_UP,
+    make_assessment,
+    make_invitation,
+    make_organisation,
+    make_team,
+    messages_of,
+)
 from tests.mail import delivering_again, links_in, refusing_everyone
 from tests.threads import run_together
 
-SIGN_UP = {
-    "organisation_name": "Harbour Bakery",
-    "full_name": "Ada Lovelace",
-    "email": "ada@example.com",
-    "username": "ada",
-    "password1": "a-long-and-unusual-passphrase",
-    "password2": "a-long-and-unusual-passphrase",
-}
 BAD_ADDRESS = '"a\x0bb"@x.example'
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def sign_up(client, capture_on_commit, **kwargs):

@@ -1,8 +1,6 @@
 """The PDF report, rendered for real by WeasyPrint and read back with poppler."""
 
 import io
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from tests.factories import (
     make_response,
     make_team,
 )
-from tests.pdf import pdf_fonts, pdf_info, pdf_pages
+from tests.pdf import pdf_fonts, pdf_info, pdf_pages, pdf_text, poppler
 
 HOSTILE = [
     '<img src="file:///etc/passwd">',
@@ -28,25 +26,6 @@ HOSTILE = [
     "<style>@import url(http://127.0.0.1:9/import.css);</style>",
     '<svg><image href="http://127.0.0.1:9/svg.png"/></svg>',
 ]
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "report.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(  # noqa: S603 - poppler on our own file
-        [shutil.which("pdftotext"), "-layout", str(path), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
-def poppler(tool: str, pdf: bytes, tmp_path: Path, *args: str) -> str:
-    path = tmp_path / "report.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(  # noqa: S603 - poppler on our own file
-        [shutil.which(tool), *args, str(path)], capture_output=True, text=True, check=True
-    ).stdout
 
 
 @pytest.fixture
@@ -60,9 +39,9 @@ def reviewed(db):
 
 
 @pytest.mark.django_db
-def test_the_pdf_contains_sections_team_and_verdict(reviewed, tmp_path):
+def test_the_pdf_contains_sections_team_and_verdict(reviewed):
     report = reports.render_report(reviewed)
-    text = pdf_text(report.pdf, tmp_path)
+    text = pdf_text(report.pdf)
 
     flat = " ".join(text.split())
     assert "Help desk" in flat
@@ -75,8 +54,8 @@ def test_the_pdf_contains_sections_team_and_verdict(reviewed, tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_pdf_is_tagged_with_title_language_and_author(reviewed, tmp_path):
-    info = poppler("pdfinfo", reports.render_report(reviewed).pdf, tmp_path)
+def test_the_pdf_is_tagged_with_title_language_and_author(reviewed):
+    info = poppler("pdfinfo", reports.render_report(reviewed).pdf)
 
     assert "Tagged:          yes" in info
     assert "Title:           Harbour" not in info  # the title names the assessment
@@ -85,7 +64,7 @@ def test_the_pdf_is_tagged_with_title_language_and_author(reviewed, tmp_path):
 
 
 @pytest.mark.django_db
-def test_hostile_answers_render_as_text_and_fetch_nothing(reviewed, tmp_path):
+def test_hostile_answers_render_as_text_and_fetch_nothing(reviewed):
     answers = list(Answer.objects.filter(response__assessment=reviewed)[: len(HOSTILE)])
     for answer, payload in zip(answers, HOSTILE, strict=True):
         # The report shows the submitted copy (what team figures count).
@@ -95,8 +74,8 @@ def test_hostile_answers_render_as_text_and_fetch_nothing(reviewed, tmp_path):
     reviewed.save(update_fields=["title"])
 
     report = reports.render_report(reviewed)
-    attachments = poppler("pdfdetach", report.pdf, tmp_path, "-list")
-    text = " ".join(pdf_text(report.pdf, tmp_path).split())
+    attachments = poppler("pdfdetach", report.pdf, "-list")
+    text = " ".join(pdf_text(report.pdf).split())
 
     assert report.refused == []  # nothing outside the allow-list was even attempted
     assert all(url.startswith(reports.STATIC_PREFIX) for url in report.served)
@@ -191,7 +170,7 @@ def test_render_report_brands_the_report_as_a_consultancy(reviewed, tmp_path):
         "render_report", str(reviewed.pk), "--consultancy", str(firm.pk), "-o", str(target)
     )
 
-    assert "Northwind Advisory" in pdf_text(target.read_bytes(), tmp_path)
+    assert "Northwind Advisory" in pdf_text(target.read_bytes())
 
 
 @pytest.mark.django_db
@@ -218,16 +197,14 @@ WORLD_TEAM = "客服中心 日本語チーム فريق الدعم 🎧"
 
 
 @pytest.mark.django_db
-def test_names_in_chinese_japanese_arabic_and_emoji_print_with_real_glyphs(
-    reviewed, tmp_path, caplog
-):
+def test_names_in_chinese_japanese_arabic_and_emoji_print_with_real_glyphs(reviewed, caplog):
     reviewed.team.name = WORLD_TEAM
     reviewed.team.save(update_fields=["name"])
 
     report = reports.render_report(reviewed)
     fonts = pdf_fonts(report.pdf)
     names = " ".join(name for name, _ in fonts)
-    text = " ".join(pdf_text(report.pdf, tmp_path).split())
+    text = " ".join(pdf_text(report.pdf).split())
 
     assert "Noto-Sans-CJK" in names  # Chinese and Japanese
     assert "Noto-Color-Emoji" in names

@@ -19,28 +19,17 @@ from assessment.models import (
     token_digest,
 )
 from tests.factories import (
+    SIGN_UP,
     make_assessment,
     make_invitation,
     make_organisation,
     make_response,
     make_team,
     make_user,
+    messages_of,
 )
 
 User = get_user_model()
-
-SIGN_UP = {
-    "organisation_name": "Harbour Bakery",
-    "full_name": "Ada Lovelace",
-    "email": "ada@example.com",
-    "username": "ada",
-    "password1": "a-long-and-unusual-passphrase",
-    "password2": "a-long-and-unusual-passphrase",
-}
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 # --- sign-up and dashboard ----------------------------------------------------------
