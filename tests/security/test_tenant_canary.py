@@ -290,6 +290,7 @@ def b_post_urls(b: Tenant) -> list[str]:
         reverse("assessment:roster_remove", args=[b.front.pk, entry.pk]),
         reverse("assessment:invitations_add", args=[b.draft.pk]),
         reverse("assessment:open", args=[b.draft.pk]),
+        reverse("assessment:send_unsent", args=[b.open.pk]),
         reverse("assessment:submit", args=[b.open.pk]),
         reverse("assessment:targets", args=[b.in_review.pk]),
         reverse("assessment:respond_as_manager", args=[b.open.pk]),
@@ -304,6 +305,7 @@ def b_post_urls(b: Tenant) -> list[str]:
         reverse("assessment:section", args=[b.open_response.pk, question.section_id]),
         reverse("assessment:autosave", args=[b.open_response.pk, question.pk]),
         reverse("assessment:complete", args=[b.open_response.pk]),
+        reverse("assessment:revise", args=[b.completed_response.pk]),
     ]
 
 
