@@ -5,7 +5,7 @@ logic in ``save()`` or signals. Rules that several places need (who counts as a
 team member, whether results may show) live here as model methods and QuerySets.
 """
 
-from assessment.models.assessments import Assessment, Invitation, SectionTarget
+from assessment.models.assessments import Assessment, Invitation, Reopening, SectionTarget
 from assessment.models.consultants import Consultancy, ConsultantGrant, ConsultantMembership
 from assessment.models.exports import BulkExport, ReportCache
 from assessment.models.organisations import (
@@ -45,6 +45,7 @@ __all__ = [
     "Membership",
     "Moderation",
     "Organisation",
+    "Reopening",
     "ReportCache",
     "Response",
     "RosterEntry",

@@ -84,6 +84,16 @@ class Assessment(models.Model):
         ``ANONYMITY_THRESHOLD`` completed member responses (see ``Response.objects.members``)."""
         return self.is_closed and completed_members >= settings.ANONYMITY_THRESHOLD
 
+    def sections_open_for_revision(self) -> frozenset[int] | None:
+        """The sections whose answers a response completed earlier may change in this round;
+        None when there is no limit (the first round). One query after the first round."""
+        if self.round <= 1:
+            return None
+        reopening = self.reopenings.filter(round=self.round).first()
+        if reopening is None:  # reopened before sections were chosen (older data)
+            return None
+        return frozenset(reopening.sections.values_list("pk", flat=True))
+
 
 # One colour per status, for every badge (text-bg-* pairs each tone with a readable text
 # colour). Waiting on the organisation is primary, waiting on review is info, a return
@@ -133,6 +143,43 @@ class Invitation(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class Reopening(models.Model):
+    """A returned assessment opened again for one more round: which sections accept changes
+    in that round, and the note its respondents read (by e-mail and in the questionnaire).
+
+    Completed responses stay completed; their owners may revise only these sections. A
+    response that was never completed may be finished in full.
+    """
+
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="reopenings",
+        verbose_name=_("assessment"),
+    )
+    # The round this reopening starts (Assessment.round after it).
+    round = models.PositiveSmallIntegerField(_("round"))
+    sections = models.ManyToManyField(
+        "frameworks.Section", related_name="+", verbose_name=_("sections open for changes")
+    )
+    note = models.TextField(_("note to respondents"), max_length=4000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("reopened at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reopening")
+        verbose_name_plural = _("reopenings")
+        ordering = ["-round"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "round"], name="reopening_one_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: round {self.round}"
 
 
 class SectionTarget(models.Model):

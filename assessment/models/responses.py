@@ -124,6 +124,14 @@ class Response(models.Model):
             and (self.completed_round or 0) < self.assessment.round
         )
 
+    def changeable_section_ids(self) -> frozenset[int] | None:
+        """The sections whose answers this person may change now; None for every section.
+        A response never completed may be finished in full; one completed in an earlier
+        round may change only the sections its assessment was reopened for."""
+        if self.completed_round is None:
+            return None
+        return self.assessment.sections_open_for_revision()
+
     @property
     def status_tone(self) -> str:
         """The Bootstrap tone of this status's badge, the same on every page."""
@@ -165,6 +173,10 @@ class Answer(models.Model):
     submitted_comment = models.TextField(
         _("submitted comment"), max_length=COMMENT_MAX_LENGTH, blank=True
     )
+    # The round in which completing again changed this answer's level, N/A state or comment
+    # (set by ``services.response_complete`` for a response completed before); empty when
+    # the answer never changed after its first completion. "What changed" counts these.
+    changed_round = models.PositiveSmallIntegerField(_("changed in round"), null=True, blank=True)
     revision = models.PositiveIntegerField(
         _("revision"), default=1, help_text=_("Raised by every save; stale saves are refused.")
     )

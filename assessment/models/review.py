@@ -107,6 +107,9 @@ class Moderation(models.Model):
     )
     score = models.DecimalField(_("moderated score"), max_digits=5, decimal_places=1)
     rationale = models.TextField(_("rationale"), max_length=4000)
+    # The assessment's round when recorded. A moderation from an earlier round was made on
+    # other answers: it must be confirmed or replaced before approval.
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ModerationQuerySet.as_manager()
@@ -144,6 +147,11 @@ class Decision(models.Model):
     awarded_level = models.PositiveSmallIntegerField(_("awarded level"), null=True, blank=True)
     summary = models.TextField(_("summary"), max_length=4000, blank=True)
     required_changes = models.TextField(_("required changes"), max_length=4000, blank=True)
+    # On a return: the sections the assessor asks the team to look at again (the manager's
+    # reopening starts from these).
+    required_sections = models.ManyToManyField(
+        "frameworks.Section", blank=True, related_name="+", verbose_name=_("sections to revise")
+    )
     # Section scores (team, and moderated where set) at the time of the decision, so the
     # next round can show what changed: {"<framework slug>": {"<section key>": score}}.
     snapshot = models.JSONField(_("scores at decision"), default=dict)
