@@ -184,6 +184,51 @@ class TargetsForm(base.Form):
         }
 
 
+NOTE_MAX_LENGTH = 4000  # Reopening.note's limit
+
+
+class ReopenForm(base.Form):
+    """Which sections the team should look at again, and the note they read about it."""
+
+    sections = forms.ModelMultipleChoiceField(
+        label=_("Sections to look at again"),
+        queryset=Section.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one section for the team to look at again."),
+            "invalid_choice": _("Choose sections of this assessment."),
+            "invalid_pk_value": _("Choose sections of this assessment."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Note to the team"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Team members read this in their e-mail and in their questionnaire. Say what the "
+            "assessor asked for, in words the team will understand."
+        ),
+        error_messages={"required": _("Write a note telling the team what to look at.")},
+    )
+
+    def __init__(self, *args: Any, sections: QuerySet[Section], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only this assessment's sections are valid choices.
+        self.fields["sections"].queryset = sections
+
+
+class SubmitForm(base.Form):
+    """The confirmation of submitting; closing without results must be chosen explicitly."""
+
+    close_without_results = forms.BooleanField(
+        label=_("Close without results"),
+        required=False,
+        help_text=_(
+            "Tick this to close the assessment although its team results can never be shown."
+        ),
+    )
+
+
 class AssessorChoiceForm(base.Form):
     """One of the assessors available to the assessment (``selectors.review``)."""
 

@@ -7,8 +7,9 @@ member responses, and only from ``settings.ANONYMITY_THRESHOLD`` of them.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,10 +17,12 @@ from assessment.errors import ServiceError
 from assessment.models import (
     Assessment,
     ConsultantGrant,
+    Decision,
     Invitation,
     ManagerInvitation,
     Membership,
     Organisation,
+    Reopening,
     Response,
     RosterEntry,
     Team,
@@ -150,6 +153,108 @@ def response_counts(assessment: Assessment) -> dict[str, int]:
         completed=Count("pk", filter=Q(status__in=Response.COUNTED_STATUSES)),
         in_progress=Count("pk", filter=Q(status=Response.Status.IN_PROGRESS)),
     )
+
+
+@dataclass(frozen=True)
+class SubmitCheck:
+    """What the manager should know before closing an assessment for good."""
+
+    completed_members: int  # team members whose answers count (never the manager's own)
+    threshold: int  # settings.ANONYMITY_THRESHOLD
+    own_completed: bool  # the signed-in manager's self-view is completed
+    unfinished: int  # responses in progress, closed by submitting
+    not_responded: list[Invitation]  # invitees standing who have not completed
+
+    @property
+    def results_possible(self) -> bool:
+        """Whether team results could show once closed (enough members completed)."""
+        return self.completed_members >= self.threshold
+
+
+def submit_check(assessment: Assessment, *, user: AbstractBaseUser) -> SubmitCheck:
+    """Counts for the submit page: completed members (``Response.objects.members``) apart
+    from the manager's own answers, and the invitees who have not completed (three
+    queries)."""
+    completed_members = Response.objects.members().completed().filter(assessment=assessment).count()
+    counts = assessment.responses.aggregate(
+        own=Count("pk", filter=Q(user=user, status__in=Response.COUNTED_STATUSES)),
+        unfinished=Count("pk", filter=Q(status=Response.Status.IN_PROGRESS)),
+    )
+    not_responded = list(
+        Invitation.objects.filter(assessment=assessment, revoked_at__isnull=True)
+        .exclude(response__status__in=Response.COUNTED_STATUSES)
+        .order_by("name", "email")
+    )
+    return SubmitCheck(
+        completed_members=completed_members,
+        threshold=settings.ANONYMITY_THRESHOLD,
+        own_completed=bool(counts["own"]),
+        unfinished=counts["unfinished"],
+        not_responded=not_responded,
+    )
+
+
+# --- reopening after a return --------------------------------------------------------
+
+
+def current_reopening(assessment: Assessment) -> Reopening | None:
+    """The reopening that started the assessment's current round, with its sections and
+    their frameworks; None in the first round (two queries, none in the first round)."""
+    if assessment.round <= 1:
+        return None
+    return (
+        Reopening.objects.filter(assessment=assessment, round=assessment.round)
+        .prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=Section.objects.select_related("version").order_by(
+                    "version__name", "position"
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def unsent_invitations(assessment: Assessment) -> QuerySet[Invitation]:
+    """Standing invitations not e-mailed in this round: never sent, or not sent since the
+    assessment was reopened (the reopening's e-mail was refused or failed). One query."""
+    reopened_at = Reopening.objects.filter(assessment=assessment, round=assessment.round).values(
+        "created_at"
+    )[:1]
+    return assessment.invitations.filter(revoked_at__isnull=True).filter(
+        Q(send_count=0) | Q(sent_at__lt=Subquery(reopened_at))
+    )
+
+
+@dataclass(frozen=True)
+class SectionGroup:
+    """One framework's sections, as the reopen form groups its checkboxes."""
+
+    framework: str
+    sections: list[Section]
+
+
+def reopen_choices(assessment: Assessment) -> tuple[list[SectionGroup], Decision | None]:
+    """The assessment's sections grouped by framework, and the latest decision with the
+    sections it asked to revise (three queries)."""
+    groups: dict[int, SectionGroup] = {}
+    for section in (
+        Section.objects.filter(version__assessments=assessment)
+        .select_related("version")
+        .order_by("version__name", "position")
+    ):
+        group = groups.setdefault(
+            section.version_id, SectionGroup(framework=section.version.name, sections=[])
+        )
+        group.sections.append(section)
+    decision = (
+        Decision.objects.filter(assessment=assessment)
+        .prefetch_related("required_sections")
+        .order_by("-round")
+        .first()
+    )
+    return list(groups.values()), decision
 
 
 def manager_response(assessment: Assessment, *, user: AbstractBaseUser) -> Response | None:

@@ -17,6 +17,7 @@ from assessment.services.answers import (
 )
 from assessment.services.assessments import (
     LinkProblem,
+    ResultsNeverShown,
     assessment_create,
     assessment_open,
     assessment_submit,
@@ -76,6 +77,7 @@ __all__ = [
     "MANAGER_INVITATION_DAYS",
     "AnswerInput",
     "LinkProblem",
+    "ResultsNeverShown",
     "SaveConflict",
     "SaveOutcome",
     "SavedAnswer",

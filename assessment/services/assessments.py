@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,12 +17,14 @@ from assessment.models import (
     Assignment,
     AuditEvent,
     Invitation,
+    Reopening,
     Response,
     SectionTarget,
     SentMail,
     Team,
     token_digest,
 )
+from assessment.selectors.manager import current_reopening, unsent_invitations
 from assessment.services.audit import assessment_transition
 from assessment.services.common import (
     INVITATION_LINK_DAYS,
@@ -104,7 +107,9 @@ def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]
         )
     Invitation.objects.bulk_create(created)
     if assessment.status == Assessment.Status.OPEN:
-        _send_all(assessment.invitations.filter(sent_at__isnull=True, revoked_at__isnull=True))
+        invitations_send(
+            assessment.invitations.filter(sent_at__isnull=True, revoked_at__isnull=True)
+        )
     return len(created)
 
 
@@ -157,7 +162,7 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     if not opened:
         raise ServiceError(_("Only a draft assessment can be opened."))
     try:
-        _send_all(invitations)
+        invitations_send(invitations)
     except PartlySent as problem:
         raise PartlySent(
             _("The assessment is open, but not every invitation was sent. %(problem)s")
@@ -172,18 +177,21 @@ class PartlySent(ServiceError):
 
 
 def invitations_send_unsent(*, assessment: Assessment) -> int:
-    """Send the open assessment's invitations that were never sent (a failed send, or the
-    sending cap); return how many went. Raises ``PartlySent`` when some still did not."""
+    """Send the open assessment's invitations not sent in this round (a failed send, the
+    sending cap, or the cool-down when it was reopened); return how many went. Raises
+    ``PartlySent`` when some still did not."""
     if not assessment.is_open:
         raise ServiceError(_("Invitations can only be sent while the assessment is open."))
     Unconfirmed.check(assessment.organisation)
-    unsent = list(assessment.invitations.filter(send_count=0, revoked_at__isnull=True))
+    unsent = list(unsent_invitations(assessment))
     if not unsent:
         raise ServiceError(_("Every invitation has been sent already."))
-    return _send_all(unsent)
+    return invitations_send(unsent, reopening=current_reopening(assessment))
 
 
-def _send_all(invitations: Iterable[Invitation]) -> int:
+def invitations_send(
+    invitations: Iterable[Invitation], *, reopening: Reopening | None = None
+) -> int:
     """Send each invitation, one at a time; return how many were sent.
 
     Every address is tried; each failure is named with its reason. At the sending cap
@@ -194,7 +202,7 @@ def _send_all(invitations: Iterable[Invitation]) -> int:
     failed: list[str] = []
     for position, invitation in enumerate(pending):
         try:
-            invitation_send(invitation=invitation)
+            invitation_send(invitation=invitation, reopening=reopening)
         except CapReached as cap:
             waiting = len(pending) - position
             raise PartlySent(" ".join([*failed, cap.waiting(sent=sent, waiting=waiting)])) from None
@@ -223,13 +231,15 @@ def _send_all(invitations: Iterable[Invitation]) -> int:
     return sent
 
 
-def invitation_send(*, invitation: Invitation) -> Invitation:
+def invitation_send(*, invitation: Invitation, reopening: Reopening | None = None) -> Invitation:
     """(Re)send the invitation with a fresh link; any earlier link stops working.
 
-    At most once every ``INVITATION_RESEND_COOLDOWN_MINUTES``, within the organisation's
-    sending caps (``services.mail``). The mail goes first and the new token's hash is
-    stored after it: a refused or failed send changes nothing, and the earlier link keeps
-    working.
+    In a round the assessment was reopened for (``reopening``, looked up when not given),
+    the message is the reopening's: what was asked, which sections to look at, and that
+    completed answers still count. At most once every
+    ``INVITATION_RESEND_COOLDOWN_MINUTES``, within the organisation's sending caps
+    (``services.mail``). The mail goes first and the new token's hash is stored after it:
+    a refused or failed send changes nothing, and the earlier link keeps working.
     """
     assessment = invitation.assessment
     if not assessment.is_open:
@@ -239,24 +249,34 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
     allowed_at = ResendTooSoon.until(invitation.sent_at)
     if allowed_at is not None:
         raise ResendTooSoon(email=invitation.email, allowed_at=allowed_at)
+    if reopening is None:
+        reopening = current_reopening(assessment)
     token, digest = new_token_pair()
     organisation = assessment.organisation
     sender = assessment.created_by
+    context = {
+        "name": invitation.name,
+        "title": assessment.title,
+        "organisation": organisation.name,
+        "sender": sender.get_full_name() or sender.get_username(),
+        "due_date": assessment.due_date,
+        "link": absolute_url(reverse("assessment:invitation_open", kwargs={"token": token})),
+    }
+    if reopening is None:
+        # Fixed: a subject is what a spam filter and a reader trust first, so no user text.
+        subject = _("You are invited to a team assessment")
+        template = "assessment/email/invitation.txt"
+    else:
+        subject = _("A team assessment is open again: a few sections to look at")
+        template = "assessment/email/reopened.txt"
+        context |= _reopening_context(invitation, reopening)
     mail_send(
         organisation=organisation,
         kind=SentMail.Kind.INVITATION,
         to=invitation.email,
-        # Fixed: a subject is what a spam filter and a reader trust first, so no user text.
-        subject=_("You are invited to a team assessment"),
-        template="assessment/email/invitation.txt",
-        context={
-            "name": invitation.name,
-            "title": assessment.title,
-            "organisation": organisation.name,
-            "sender": sender.get_full_name() or sender.get_username(),
-            "due_date": assessment.due_date,
-            "link": absolute_url(reverse("assessment:invitation_open", kwargs={"token": token})),
-        },
+        subject=subject,
+        template=template,
+        context=context,
     )
     Invitation.objects.filter(pk=invitation.pk).update(
         token_hash=digest,
@@ -267,6 +287,22 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
     )
     invitation.refresh_from_db()
     return invitation
+
+
+def _reopening_context(invitation: Invitation, reopening: Reopening) -> dict:
+    """The reopening's part of the message: the note as quoted lines (lists are not folded
+    to one line by ``mail_send``), the sections by framework, and whether this person's
+    completed answers stand."""
+    sections: dict[str, list[str]] = {}
+    for section in reopening.sections.all():
+        sections.setdefault(section.version.name, []).append(section.name)
+    return {
+        "note_lines": [" ".join(line.split()) for line in reopening.note.splitlines()],
+        "sections": list(sections.items()),
+        "completed": Response.objects.filter(
+            invitation=invitation, completed_round__isnull=False
+        ).exists(),
+    }
 
 
 def invitation_renew(*, invitation: Invitation) -> Invitation:
@@ -377,13 +413,23 @@ def manager_response_start(*, assessment: Assessment, by: AbstractBaseUser) -> R
     return response
 
 
+class ResultsNeverShown(ServiceError):
+    """Closing now would leave too few completed member responses for team results ever to
+    show; the manager must say explicitly that they close it without results."""
+
+
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
+def assessment_submit(
+    *, assessment: Assessment, by: AbstractBaseUser, without_results: bool = False
+) -> bool:
     """Open to submitted: close unfinished responses; answers become immutable. Responses
     being revised go back to completed, counted with their answers as last completed.
 
     Returns False when it was already submitted (a repeated click), and refuses
-    an assessment without any completed response.
+    an assessment without any completed response. With fewer completed team members
+    than ``ANONYMITY_THRESHOLD`` its team results could never show: that is refused
+    (``ResultsNeverShown``) unless ``without_results`` says the manager chose it, which
+    the audit trail records.
     """
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.status in Assessment.CLOSED_STATUSES:
@@ -397,11 +443,32 @@ def assessment_submit(*, assessment: Assessment, by: AbstractBaseUser) -> bool:
                 "is needed before the assessment can be submitted for review."
             )
         )
+    members = Response.objects.members().completed().filter(assessment=locked).count()
+    results_possible = members >= settings.ANONYMITY_THRESHOLD
+    if not results_possible and not without_results:
+        raise ResultsNeverShown(
+            ngettext(
+                "Only %(count)d team member has completed their answers; team results need "
+                "at least %(threshold)d. Once closed, no more answers can arrive, so its team "
+                "results would never be shown. Wait for more answers, or tick “Close without "
+                "results”.",
+                "Only %(count)d team members have completed their answers; team results need "
+                "at least %(threshold)d. Once closed, no more answers can arrive, so its team "
+                "results would never be shown. Wait for more answers, or tick “Close without "
+                "results”.",
+                members,
+            )
+            % {"count": members, "threshold": settings.ANONYMITY_THRESHOLD}
+        )
     submitted = assessment_transition(
         assessment=locked,
         by=by,
         action=AuditEvent.Action.SUBMITTED,
         fields={"submitted_at": timezone.now()},
+        recorded={
+            "completed_members": members,
+            **({} if results_possible else {"closed_without_results": True}),
+        },
     )
     if not submitted:
         return False

@@ -4,7 +4,9 @@ Every state change is a conditional update and writes its audit record in the sa
 transaction. An illegal transition is refused with a message and changes nothing.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -19,12 +21,15 @@ from assessment.models import (
     Decision,
     Membership,
     Moderation,
+    Reopening,
     Response,
 )
+from assessment.selectors.manager import current_reopening, unsent_invitations
 from assessment.selectors.review import assessor_conflict
-from assessment.services.assessments import invitation_send, review_start
+from assessment.services.assessments import invitations_send, review_start
 from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
+from assessment.validators import is_clean
 from frameworks.models import SCALE_MAX, SCALE_MIN, Section
 
 TEXT_LIMIT = 4000
@@ -209,16 +214,58 @@ def decision_return(
     )
 
 
-@transaction.atomic
-def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
-    """Returned to open, in a new round: respondents get a fresh link and may revise.
+def assessment_reopen(
+    *,
+    assessment: Assessment,
+    by: AbstractBaseUser,
+    sections: Iterable[Section | int],
+    note: str,
+) -> Reopening:
+    """Returned to open, in a new round, for the chosen sections, with a note to the team.
 
     Nobody drops out of the figures: a completed response stays completed, and its
-    answers as last completed keep counting unless that person revises and completes
-    again (``services.response_revise``). Otherwise someone who did not come back would
-    be missing from the next round's figures, and comparing the two rounds would give
-    their answers away. Responses closed unfinished may be finished now.
+    answers as last completed keep counting; its owner may change only the chosen
+    sections (``Response.changeable_section_ids``). Otherwise someone who did not come
+    back would be missing from the next round's figures, and comparing the two rounds
+    would give their answers away. Responses closed unfinished may be finished now.
+
+    Once committed, every invitee not revoked is e-mailed a fresh link with the note and
+    the sections. A send that is refused (cool-down, sending cap, unconfirmed address) or
+    fails stays unsent, to be sent from the assessment's page: the returned reopening's
+    ``unsent`` says how many and ``send_problem`` why (set once the transaction commits,
+    which for a caller outside a transaction is before this returns).
     """
+    reopening = _reopen(assessment=assessment, by=by, sections=sections, note=note)
+    reopening.unsent, reopening.send_problem = 0, ""
+    transaction.on_commit(partial(_resend_quietly, reopening))
+    return reopening
+
+
+@transaction.atomic
+def _reopen(
+    *,
+    assessment: Assessment,
+    by: AbstractBaseUser,
+    sections: Iterable[Section | int],
+    note: str,
+) -> Reopening:
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_("Write a note telling the team what the assessor asked for."))
+    if len(note) > TEXT_LIMIT:
+        raise ServiceError(_("The note can be at most %(n)d characters.") % {"n": TEXT_LIMIT})
+    if not is_clean(note, multiline=True):
+        raise ServiceError(_("The note contains a control character; please remove it."))
+    wanted = {getattr(section, "pk", section) for section in sections}
+    if not wanted:
+        raise ServiceError(_("Choose at least one section for the team to look at again."))
+    chosen = list(
+        Section.objects.filter(pk__in=wanted, version__assessments=assessment).order_by(
+            "version__name", "position"
+        )
+    )
+    if len(chosen) != len(wanted):
+        raise ServiceError(_("One of those sections is not part of this assessment."))
     # Reopened first, so the trail can say how many; a refused reopen raises and this
     # transaction undoes it.
     reopened_count = (
@@ -231,19 +278,33 @@ def assessment_reopen(*, assessment: Assessment, by: AbstractBaseUser) -> Assess
         by=by,
         action=AuditEvent.Action.REOPENED,
         fields={"submitted_at": None, "round": F("round") + 1},
-        recorded={"responses_reopened": reopened_count},
+        recorded={
+            "responses_reopened": reopened_count,
+            "sections": [section.key for section in chosen],
+            "note": note,
+        },
     )
     if not reopened:
         raise ServiceError(_("Only an assessment returned for revision can be reopened."))
+    try:
+        with transaction.atomic():
+            reopening = Reopening.objects.create(
+                assessment=assessment, round=assessment.round, note=note, created_by=by
+            )
+    except IntegrityError:  # cannot happen after the conditional transition; be explicit
+        raise ServiceError(_("This round was already reopened.")) from None
+    reopening.sections.set(chosen)
+    return reopening
+
+
+def _resend_quietly(reopening: Reopening) -> None:
+    """The reopening's e-mail to every invitee not revoked, each with a fresh link; what was
+    not sent is counted on ``reopening`` (and stays unsent, to be sent from the page)."""
+    assessment = reopening.assessment
     invitations = list(assessment.invitations.filter(revoked_at__isnull=True))
-    transaction.on_commit(lambda: _resend_quietly(invitations))
-    return assessment
-
-
-def _resend_quietly(invitations: list) -> None:
-    """Fresh links after reopening; a failed send is logged by invitation_send itself."""
-    for invitation in invitations:
-        try:
-            invitation_send(invitation=invitation)
-        except ServiceError:
-            continue
+    current = current_reopening(assessment)
+    try:
+        invitations_send(invitations, reopening=current)
+    except ServiceError as problem:  # PartlySent names each address and why; Unconfirmed
+        reopening.send_problem = str(problem)
+    reopening.unsent = unsent_invitations(assessment).count()

@@ -19,7 +19,9 @@ from assessment.forms.manager import (
     AssessorChoiceForm,
     ManagerInviteForm,
     PreselectTeamForm,
+    ReopenForm,
     RosterEntryForm,
+    SubmitForm,
     TargetsForm,
     TeamForm,
 )
@@ -310,7 +312,10 @@ def _detail_page(
             "assessment": assessment,
             "versions": versions,
             "rows": rows,
-            "unsent_count": sum(1 for row in rows if row.status == "not_sent"),
+            "unsent_count": selectors.manager.unsent_invitations(assessment).count()
+            if assessment.is_open
+            else 0,
+            "reopening": selectors.manager.current_reopening(assessment),
             "own_response": selectors.manager.manager_response(assessment, user=request.user),
             "results": selectors.results.team_results(assessment, versions),
             "addresses_form": addresses_form,
@@ -370,32 +375,48 @@ def assessment_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Confirm, then submit the assessment for review; unfinished responses are closed."""
+    """Confirm, then submit the assessment for review; unfinished responses are closed.
+
+    The page names who has not completed and the anonymity minimum; closing with fewer
+    completed team members than that needs "Close without results" ticked."""
     assessment = access.assessment_for_manager(request.user, pk)
-    if request.method == "GET":
-        if assessment.status == Assessment.Status.SUBMITTED:
-            messages.info(request, _("This assessment has already been submitted."))
-            return redirect(assessment)
-        return render(
-            request,
-            "assessment/manager/assessment_submit.html",
-            {"assessment": assessment, "counts": selectors.manager.response_counts(assessment)},
-        )
-    try:
-        submitted = services.assessment_submit(assessment=assessment, by=request.user)
-    except services.ServiceError as error:
-        messages.error(request, str(error))
-        return redirect(assessment)
-    if submitted:
-        messages.success(request, _("The assessment was submitted for review."))
-    else:
+    if assessment.is_closed:
         messages.info(request, _("This assessment has already been submitted."))
-    return redirect(assessment)
+        return redirect(assessment)
+    form = SubmitForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            submitted = services.assessment_submit(
+                assessment=assessment,
+                by=request.user,
+                without_results=form.cleaned_data["close_without_results"],
+            )
+        except services.ResultsNeverShown as error:
+            form.add_error("close_without_results", str(error))
+        except services.ServiceError as error:
+            messages.error(request, str(error))
+            return redirect(assessment)
+        else:
+            if submitted:
+                messages.success(request, _("The assessment was submitted for review."))
+            else:
+                messages.info(request, _("This assessment has already been submitted."))
+            return redirect(assessment)
+    return render(
+        request,
+        "assessment/manager/assessment_submit.html",
+        {
+            "assessment": assessment,
+            "check": selectors.manager.submit_check(assessment, user=request.user),
+            "form": form,
+        },
+    )
 
 
 @require_POST
 def invitations_send_unsent(request: HttpRequest, pk: int) -> HttpResponse:
-    """E-mail every invitation not sent yet (its send failed, or waited for the sending cap)."""
+    """E-mail every invitation not sent in this round (its send failed, waited for the
+    sending cap, or was too soon after the last one when the assessment was reopened)."""
     assessment = access.assessment_for_manager(request.user, pk)
     try:
         sent = services.invitations_send_unsent(assessment=assessment)
@@ -485,19 +506,62 @@ def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
 # --- review ---------------------------------------------------------------------------------
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reopen an assessment returned for revision; respondents get a fresh link."""
+    """Reopen an assessment returned for revision, for the sections chosen, with a note;
+    every invitee gets it by e-mail with a fresh link. Completed answers keep counting."""
     assessment = access.assessment_for_manager(request.user, pk)
-    attempt(
-        request,
-        partial(services.assessment_reopen, assessment=assessment, by=request.user),
-        success=_(
-            "The assessment is open again. Team members were sent a fresh link to revise "
-            "their answers; submit it again when they are done."
-        ),
+    if assessment.status != Assessment.Status.RETURNED:
+        messages.info(request, _("Only an assessment returned for revision can be reopened."))
+        return redirect(assessment)
+    groups, decision = selectors.manager.reopen_choices(assessment)
+    initial = {}
+    if decision is not None:
+        initial = {
+            "sections": [section.pk for section in decision.required_sections.all()],
+            "note": decision.required_changes,
+        }
+    form = ReopenForm(
+        request.POST if request.method == "POST" else None,
+        sections=selectors.manager.assessment_sections(assessment),
+        initial=initial,
     )
-    return redirect(assessment)
+    if form.is_valid():
+        try:
+            reopening = services.assessment_reopen(
+                assessment=assessment,
+                by=request.user,
+                sections=form.cleaned_data["sections"],
+                note=form.cleaned_data["note"],
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _(
+                    "The assessment is open again. Completed answers still count; team "
+                    "members were e-mailed a fresh link and asked to look at the sections "
+                    "you chose. Submit it again when they are done."
+                ),
+            )
+            if reopening.unsent:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(count)d e-mail was not sent. %(why)s",
+                        "%(count)d e-mails were not sent. %(why)s",
+                        reopening.unsent,
+                    )
+                    % {"count": reopening.unsent, "why": reopening.send_problem},
+                )
+            return redirect(assessment)
+    chosen = {str(value) for value in (form["sections"].value() or [])}
+    return render(
+        request,
+        "assessment/manager/assessment_reopen.html",
+        {"assessment": assessment, "form": form, "groups": groups, "chosen": chosen},
+    )
 
 
 @require_http_methods(["GET", "POST"])
