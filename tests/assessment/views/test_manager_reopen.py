@@ -99,7 +99,8 @@ def test_reopening_two_sections_keeps_every_completion_and_mails_the_note_and_se
     for message in mail.outbox:
         assert message.subject == "A team assessment is open again: a few sections to look at"
         assert "> Ask the owners too.\n> And check the evidence for complaints." in message.body
-        assert first.name in message.body and second.name in message.body
+        assert first.name in message.body
+        assert second.name in message.body
         assert other.name not in message.body
         assert first.key not in message.body  # never an internal code
         assert "/r/" in links_in(message)[0]
@@ -141,10 +142,12 @@ def test_reopening_without_a_section_or_a_note_is_refused_beside_each_field(
         "sections": ["Choose at least one section for the team to look at again."],
         "note": ["Write a note telling the team what to look at."],
     }
-    assert 'id="sections-error"' in page.text and 'id="note-error"' in page.text
+    assert 'id="sections-error"' in page.text
+    assert 'id="note-error"' in page.text
     returned.refresh_from_db()
     assert returned.status == Assessment.Status.RETURNED
-    assert not Reopening.objects.exists() and not mail.outbox
+    assert not Reopening.objects.exists()
+    assert not mail.outbox
 
 
 @pytest.mark.django_db
