@@ -5,14 +5,23 @@ queries, whatever the number of questions. Posted answers are read by
 ``assessment.forms.respondent``, which also names the fields each row shows.
 """
 
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessment.forms.respondent import field_names, level_value
-from assessment.models import Answer, Invitation, Response
+from assessment.models import Answer, Assessment, Invitation, Reopening, Response
 from frameworks.models import Question, ScaleLevel, Section
+
+# A time estimate for the first page: reading a statement and its five level
+# descriptions, choosing one, now and then a comment.
+SECONDS_PER_QUESTION = 30
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,8 @@ class SectionProgress:
     section: Section
     total: int
     answered: int
+    # False for a section the response may not change in this round (reopened by section).
+    open_for_changes: bool = True
 
     @property
     def state(self) -> str:
@@ -44,6 +55,31 @@ class QuestionRow:
         return field_names(self.question.pk)
 
 
+@dataclass(frozen=True)
+class Introduction:
+    """What a member's first page says about the assessment they are asked to answer."""
+
+    organisation: str
+    team: str
+    due_date: date | None
+    questions: int
+    minutes: int
+    minimum: int
+
+
+@dataclass(frozen=True)
+class RoundNote:
+    """The current round's reopening, as the questionnaire shows it: the note, the sections
+    open for changes, and which of them this response may change (None: every section)."""
+
+    note: str
+    sections: list[Section]
+    changeable: frozenset[int] | None
+
+    def allows(self, section_id: int) -> bool:
+        return self.changeable is None or section_id in self.changeable
+
+
 @dataclass
 class QuestionnairePage:
     response: Response
@@ -54,6 +90,13 @@ class QuestionnairePage:
     previous: Section | None = None
     next: Section | None = None
     conflicts: int = field(default=0)
+    round_note: RoundNote | None = None
+    introduction: Introduction | None = None
+
+    @property
+    def section_open(self) -> bool:
+        """Whether this section accepts changes in this round (reopened by section)."""
+        return self.round_note is None or self.round_note.allows(self.section.pk)
 
     @property
     def total(self) -> int:
@@ -100,10 +143,72 @@ def section_progress(response: Response) -> list[SectionProgress]:
     ]
 
 
+def minutes_for(questions: int) -> int:
+    """About how long a questionnaire of this many questions takes, in whole minutes."""
+    return max(1, math.ceil(questions * SECONDS_PER_QUESTION / 60))
+
+
+def round_note(response: Response) -> RoundNote | None:
+    """The reopening of the response's assessment in its current round, with the sections
+    it opened (in questionnaire order), and which of them this response may change; None
+    in the first round (no query) or without a reopening. Four queries after the first
+    round: the reopening and its sections, and the rule ``Response.changeable_section_ids``."""
+    assessment = response.assessment
+    if assessment.round <= 1:
+        return None
+    reopening = (
+        Reopening.objects.filter(assessment_id=assessment.pk, round=assessment.round)
+        .prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=Section.objects.select_related("version__framework").order_by(
+                    "version__framework__slug", "position"
+                ),
+            )
+        )
+        .first()
+    )
+    if reopening is None:
+        return None
+    return RoundNote(
+        note=reopening.note,
+        sections=list(reopening.sections.all()),
+        changeable=response.changeable_section_ids(),
+    )
+
+
+def with_round_note(
+    progress: list[SectionProgress], note: RoundNote | None
+) -> list[SectionProgress]:
+    """The progress list with the sections this round does not open marked as such."""
+    if note is None or note.changeable is None:
+        return progress
+    return [replace(p, open_for_changes=note.allows(p.section.pk)) for p in progress]
+
+
+def introduction(response: Response, questions: int) -> Introduction:
+    """The first page's facts: organisation, team, due date, length, the anonymity minimum
+    (one query, for the team's name)."""
+    assessment = Assessment.objects.select_related("team", "organisation").get(
+        pk=response.assessment_id
+    )
+    return Introduction(
+        organisation=assessment.organisation.name,
+        team=assessment.team.name,
+        due_date=assessment.due_date,
+        questions=questions,
+        minutes=minutes_for(questions),
+        minimum=settings.ANONYMITY_THRESHOLD,
+    )
+
+
 def questionnaire_page(response: Response, section_pk: int | None) -> QuestionnairePage | None:
     """One section's page; None when the section is not part of this response's
-    assessment (five queries: the progress two, questions, answers, scale)."""
-    progress = section_progress(response)
+    assessment. Five queries (the progress two, questions, answers, scale), one more
+    on a member's first page (nothing answered yet: the introduction), and the four of
+    ``round_note`` after the first round."""
+    note = round_note(response)
+    progress = with_round_note(section_progress(response), note)
     index = next(
         (i for i, p in enumerate(progress) if section_pk is None or p.section.pk == section_pk),
         None,
@@ -117,7 +222,7 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
         for a in Answer.objects.filter(response=response, question__section=section)
     }
     rows = [_row_from_answer(q, answers.get(q.pk)) for q in questions]
-    return QuestionnairePage(
+    page = QuestionnairePage(
         response=response,
         progress=progress,
         section=section,
@@ -125,7 +230,11 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
         rows=rows,
         previous=progress[index - 1].section if index > 0 else None,
         next=progress[index + 1].section if index + 1 < len(progress) else None,
+        round_note=note,
     )
+    if page.answered == 0 and not response.is_manager_view and response.invitation_id:
+        page.introduction = introduction(response, page.total)
+    return page
 
 
 def _row_from_answer(question: Question, answer: Answer | None) -> QuestionRow:
@@ -174,3 +283,96 @@ def invitation_to_renew(invitation_pk: int | None) -> Invitation | None:
     if not invitation_pk:
         return None
     return Invitation.objects.filter(pk=invitation_pk).select_related("assessment").first()
+
+
+# --- invitation links ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What an invitation link (known by its token's digest) is, read without using it.
+
+    ``problem`` is None for a live link; otherwise one of "invalid", "revoked", "closed",
+    "used", "expired", with ``message`` saying so. ``response_id`` is the invitation's
+    response, if the link was used before (by anyone)."""
+
+    invitation: Invitation | None
+    problem: str | None
+    message: str
+    response_id: int | None = None
+    questions: int = 0
+
+    @property
+    def renewable(self) -> bool:
+        """Whether a fresh link may be e-mailed: a used or expired link of an open assessment."""
+        return self.problem in {"used", "expired"}
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of a page about this link: 404 unknown, 410 dead, 200 live."""
+        if self.problem == "invalid":
+            return 404
+        return 410 if self.problem else 200
+
+    @property
+    def introduction(self) -> Introduction | None:
+        if self.invitation is None:
+            return None
+        assessment = self.invitation.assessment
+        return Introduction(
+            organisation=assessment.organisation.name,
+            team=assessment.team.name,
+            due_date=assessment.due_date,
+            questions=self.questions,
+            minutes=minutes_for(self.questions),
+            minimum=settings.ANONYMITY_THRESHOLD,
+        )
+
+
+def link_state(token_hash: str) -> LinkState:
+    """Inspect a link by its digest (never uses it: only ``services.invitation_redeem_digest``
+    does, on a POST). The checks and their order are the service's. One query (the
+    invitation with its assessment, organisation, team and response), and one more for a
+    live link (the number of questions, for the start page)."""
+    invitation = (
+        Invitation.objects.filter(token_hash=token_hash)
+        .select_related("assessment__organisation", "assessment__team", "response")
+        .first()
+    )
+    if invitation is None:
+        return LinkState(
+            None, "invalid", _("This link is not valid. Check that you copied all of it.")
+        )
+    response = getattr(invitation, "response", None)
+    response_id = response.pk if response is not None else None
+    if invitation.is_revoked:
+        problem, message = "revoked", _("This invitation was withdrawn by the manager.")
+    elif not invitation.assessment.is_open:
+        problem, message = "closed", _("This assessment is closed.")
+    elif invitation.token_used_at is not None:
+        problem = "used"
+        message = _("This link has already been used. We can e-mail you a fresh one.")
+    elif invitation.token_expires_at <= timezone.now():
+        problem = "expired"
+        message = _("This link has expired. We can e-mail you a fresh one.")
+    else:
+        problem, message = None, ""
+    questions = (
+        Question.objects.filter(version__assessments=invitation.assessment_id).count()
+        if problem is None
+        else 0
+    )
+    return LinkState(invitation, problem, message, response_id=response_id, questions=questions)
+
+
+def remembered_responses(response_ids: Iterable[int]) -> list[Response]:
+    """The invitees' responses a browser session holds (see ``access.remember_response``),
+    with their assessments, newest first (one query; none without ids)."""
+    ids = list(response_ids)
+    if not ids:
+        return []
+    return list(
+        Response.objects.filter(pk__in=ids, invitation__isnull=False)
+        .select_related("assessment__organisation")
+        .order_by("-pk")
+    )

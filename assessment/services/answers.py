@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Subquery
+from django.db.models import Case, F, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,7 @@ from assessment.models import (
 from assessment.services.common import (
     ServiceError,
 )
-from frameworks.models import SCALE_MAX, SCALE_MIN
+from frameworks.models import SCALE_MAX, SCALE_MIN, Question
 
 # --- answering ------------------------------------------------------------------
 
@@ -111,6 +113,7 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
         raise ServiceError(_("These answers were submitted and can no longer be changed."))
     for answer in answers:
         validate_answer(answer)
+    _refuse_closed_sections(response, answers)
     saved: list[SavedAnswer] = []
     conflicts: list[SaveConflict] = []
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -143,7 +146,53 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
         closed = bool(conflicts) and not _still_open(response)
     if closed:
         raise ServiceError(_("These answers were submitted and can no longer be changed."))
+    if conflicts:
+        conflicts = _drop_own_saves(response, conflicts, saved)
     return SaveOutcome(saved=saved, conflicts=conflicts)
+
+
+def _refuse_closed_sections(response: Response, answers: Sequence[AnswerInput]) -> None:
+    """Refuse answers to sections the response may not change in this round (after a
+    reopening by section); no query while every section may change."""
+    changeable = response.changeable_section_ids()
+    if changeable is None:
+        return
+    outside = Question.objects.filter(pk__in=[a.question_id for a in answers]).exclude(
+        section_id__in=changeable
+    )
+    if outside.exists():
+        raise ServiceError(
+            _(
+                "This section is not open for changes in this round: your answers in it "
+                "stay as you submitted them."
+            )
+        )
+
+
+def _drop_own_saves(
+    response: Response, conflicts: list[SaveConflict], saved: list[SavedAnswer]
+) -> list[SaveConflict]:
+    """A stale revision whose stored answer already equals the input is no conflict: it is
+    the same tab's own save that finished first (an autosave still in flight when "Save and
+    continue" was pressed). Such answers count as saved at the stored revision (one query)."""
+    stored = {
+        a.question_id: a
+        for a in Answer.objects.filter(
+            response_id=response.pk, question_id__in=[c.question_id for c in conflicts]
+        ).only("question_id", "level", "not_applicable", "comment", "revision")
+    }
+    remaining = []
+    for conflict in conflicts:
+        mine, theirs = conflict.submitted, stored.get(conflict.question_id)
+        if theirs is not None and (theirs.level, theirs.not_applicable, theirs.comment) == (
+            mine.level,
+            mine.not_applicable,
+            mine.comment,
+        ):
+            saved.append(SavedAnswer(question_id=conflict.question_id, revision=theirs.revision))
+        else:
+            remaining.append(conflict)
+    return remaining
 
 
 def _still_open(response: Response) -> bool:
@@ -159,6 +208,17 @@ def _open_assessment(response: Response) -> QuerySet:
     return Assessment.objects.filter(
         pk=response.assessment_id, status=Assessment.Status.OPEN
     ).order_by()
+
+
+def _value_changed() -> Q:
+    """An answer whose working copy differs from its submitted copy: level (either may be
+    empty; levels are at least 1, so 0 stands for empty), N/A state or comment."""
+    same = (
+        Q(Exact(Coalesce("level", 0), Coalesce("submitted_level", 0)))
+        & Q(not_applicable=F("submitted_not_applicable"))
+        & Q(comment=F("submitted_comment"))
+    )
+    return ~same
 
 
 @transaction.atomic
@@ -190,7 +250,21 @@ def response_complete(*, response: Response) -> bool:
     )
     if completed:
         # Only the winner of the update above copies, while it holds the response's row.
+        # Completing again (completed in an earlier round) first marks, in the same
+        # statement, each answer whose value differs from its submitted copy: "what
+        # changed" counts those, not answers merely saved again.
+        changed_round = (
+            {}
+            if response.completed_round is None
+            else {
+                "changed_round": Case(
+                    When(_value_changed(), then=Subquery(open_assessment.values("round")[:1])),
+                    default=F("changed_round"),
+                )
+            }
+        )
         Answer.objects.filter(response_id=response.pk).update(
+            **changed_round,
             submitted_level=F("level"),
             submitted_not_applicable=F("not_applicable"),
             submitted_comment=F("comment"),

@@ -44,28 +44,41 @@ def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def invitation_landing(request: HttpRequest) -> HttpResponse:
-    """GET asks the invitee to start; POST uses the link held in the session, once.
+    """GET says what the link in the session is; POST uses it, once.
 
-    Using the link only on a POST means mail scanners that follow links cannot
-    spend it before the invitee does.
+    Using the link only on a POST means mail scanners that follow links cannot spend it
+    before the invitee does. A GET only inspects it: a dead link says why at once, and a
+    link whose response this browser already holds leads straight back to it (without
+    spending a fresh link). Without a link, the page offers the questionnaires this
+    browser holds.
     """
     digest = request.session.get(SESSION_LINK_DIGEST)
+    held = request.session.get(access.SESSION_RESPONSES, [])
     if digest is None:
-        return render(request, "assessment/respond/link_problem.html", {"problem": None})
-    if request.method == "GET":
-        return render(request, "assessment/respond/link_start.html")
-    try:
-        response = services.invitation_redeem_digest(token_hash=digest)
-    except services.LinkProblem as problem:
-        request.session.pop(SESSION_LINK_DIGEST, None)
-        if problem.renewable:
-            request.session[SESSION_RENEW] = problem.invitation.pk
         return render(
             request,
             "assessment/respond/link_problem.html",
-            {"problem": problem, "renewable": problem.renewable},
-            status=410 if problem.invitation is not None else 404,
+            {"state": None, "remembered": selectors.respondent.remembered_responses(held)},
         )
+    state = selectors.respondent.link_state(digest)
+    # Only the response of this very link, and only if this browser already holds it:
+    # someone else's link never reveals or attaches their response.
+    if state.response_id is not None and state.response_id in held and state.problem != "revoked":
+        request.session.pop(SESSION_LINK_DIGEST, None)
+        return redirect("assessment:response_start", pk=state.response_id)
+    if state.problem is not None:
+        return _link_problem(request, state)
+    if request.method == "GET":
+        return render(
+            request,
+            "assessment/respond/link_start.html",
+            {"introduction": state.introduction},
+        )
+    try:
+        response = services.invitation_redeem_digest(token_hash=digest)
+    except services.LinkProblem:
+        # Used or expired since the GET: say why, as the GET would now.
+        return _link_problem(request, selectors.respondent.link_state(digest))
     # A new session key once the link is used: a session planted before cannot ride along.
     request.session.cycle_key()
     request.session.pop(SESSION_LINK_DIGEST, None)
@@ -75,6 +88,19 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
         # expired; a signed-in user's session keeps its own clocks.
         invitee_session_start(request.session, link_expires_at=response.invitation.token_expires_at)
     return redirect("assessment:response_start", pk=response.pk)
+
+
+def _link_problem(request: HttpRequest, state: selectors.respondent.LinkState) -> HttpResponse:
+    """Why the link cannot be used, and the one action that helps (410; 404 if unknown)."""
+    request.session.pop(SESSION_LINK_DIGEST, None)
+    if state.renewable:
+        request.session[SESSION_RENEW] = state.invitation.pk
+    return render(
+        request,
+        "assessment/respond/link_problem.html",
+        {"state": state},
+        status=state.status,
+    )
 
 
 @login_not_required
@@ -89,7 +115,7 @@ def invitation_renew(request: HttpRequest) -> HttpResponse:
         services.invitation_renew(invitation=invitation)
     except services.ServiceError as error:
         messages.error(request, str(error))
-        return render(request, "assessment/respond/link_problem.html", {"problem": None})
+        return render(request, "assessment/respond/link_problem.html", {"state": None})
     return render(request, "assessment/respond/link_sent.html", {"invitation": invitation})
 
 
@@ -159,13 +185,17 @@ def _render_conflicts(
 
 
 def _render_section(request: HttpRequest, page, status: int = 200) -> HttpResponse:
+    response = page.response
+    answerable = response.assessment.is_open and (response.is_editable or response.can_revise)
     return TemplateResponse(
         request,
         "assessment/respond/section.html",
         {
             "page": page,
-            "response": page.response,
-            "editable": page.response.is_editable and page.response.assessment.is_open,
+            "response": response,
+            "editable": response.is_editable and response.assessment.is_open and page.section_open,
+            # Reopened by section: this one is not among them, so it is shown read-only.
+            "locked": answerable and not page.section_open,
             "comment_max_length": COMMENT_MAX_LENGTH,
         },
         status=status,
@@ -206,13 +236,20 @@ def _status_fragment(request: HttpRequest, context: dict, status: int = 200) -> 
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """Unanswered questions, each linked; then the final submission (a confirmation step)."""
     response = access.response_for_respondent(request, pk)
+    note = selectors.respondent.round_note(response)
+    unanswered = selectors.respondent.unanswered_questions(response)
+    if note is not None:  # only what this round lets the person change
+        unanswered = [q for q in unanswered if note.allows(q.section_id)]
     return render(
         request,
         "assessment/respond/review.html",
         {
             "response": response,
-            "unanswered": selectors.respondent.unanswered_questions(response),
-            "progress": selectors.respondent.section_progress(response),
+            "round_note": note,
+            "unanswered": unanswered,
+            "progress": selectors.respondent.with_round_note(
+                selectors.respondent.section_progress(response), note
+            ),
         },
     )
 
