@@ -117,6 +117,7 @@ app_patterns = [
     path("reviews/", review.assessor_queue, name="assessor_queue"),
     path("reviews/<int:pk>/", review.review_detail, name="review_detail"),
     path("reviews/<int:pk>/moderate/", review.moderate, name="moderate"),
+    path("reviews/<int:pk>/moderate/keep/", review.keep_moderation, name="keep_moderation"),
     path("reviews/<int:pk>/approve/", review.approve, name="approve"),
     path("reviews/<int:pk>/return/", review.return_for_revision, name="return"),
     *(

@@ -94,8 +94,27 @@ class ApprovalForm(base.Form):
         ]
 
 
+class KeepModerationForm(base.Form):
+    """Keep a section's moderation from an earlier round as it is (the service checks
+    that there is one)."""
+
+    section = forms.ModelChoiceField(
+        queryset=Section.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose a section to moderate."),
+            "invalid_choice": _("That section is not part of this assessment."),
+        },
+    )
+
+    def __init__(self, *args, assessment: Assessment, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].queryset = assessment_sections(assessment)
+
+
 class ReturnForm(base.Form):
-    """Return for revision with the changes the organisation must make."""
+    """Return for revision with the changes the organisation must make, and the sections
+    the team should look at again (the manager's reopening starts from them)."""
 
     required_changes = forms.CharField(
         label=_("Changes required"),
@@ -105,6 +124,25 @@ class ReturnForm(base.Form):
             "required": _("List the changes required before the assessment can be approved.")
         },
     )
+    sections = forms.ModelMultipleChoiceField(
+        label=_("Sections to look at again"),
+        queryset=Section.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("That section is not part of this assessment."),
+            "invalid_pk_value": _("That section is not part of this assessment."),
+        },
+    )
+
+    def __init__(self, *args, assessment: Assessment, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sections"].queryset = assessment_sections(assessment)
+
+    def ticked(self) -> set[str]:
+        """The sections ticked in the input, as submitted (so a refused return shows them
+        ticked again)."""
+        return {str(value) for value in (self["sections"].value() or [])}
 
 
 def moderation_forms(

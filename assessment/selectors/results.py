@@ -18,7 +18,6 @@ from assessment import charts, scoring
 from assessment.models import (
     Answer,
     Assessment,
-    Decision,
     Moderation,
     Response,
     SectionTarget,
@@ -461,57 +460,6 @@ def scores_snapshot(results: AssessmentResults) -> dict[str, dict[str, float | N
         }
         for panel in results.panels
     }
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    framework: str
-    section: str
-    before: float | None
-    after: float | None
-    changed_answers: int
-
-    @property
-    def change(self) -> float | None:
-        if self.before is None or self.after is None:
-            return None
-        return self.after - self.before
-
-
-def changes_since_last_review(
-    assessment: Assessment, results: AssessmentResults
-) -> tuple[Decision | None, list[ChangeRow]]:
-    """Against the last decision: each section's score then and now, and how many answers
-    team members changed since and completed again (two queries)."""
-    last = Decision.objects.filter(assessment=assessment).order_by("-round").first()
-    if last is None:
-        return None, []
-    changed = dict(
-        Answer.objects.filter(
-            # Completed again in this round: the submitted copy is the answer as saved.
-            response__in=Response.objects.members()
-            .completed()
-            .filter(assessment=assessment, completed_round=assessment.round),
-            updated_at__gt=last.created_at,
-        )
-        .values("section_id")
-        .annotate(n=Count("pk"))
-        .values_list("section_id", "n")
-        .order_by()
-    )
-    current = scores_snapshot(results)
-    rows = [
-        ChangeRow(
-            framework=panel.short_name,
-            section=row.name,
-            before=last.snapshot.get(panel.slug, {}).get(row.key),
-            after=current[panel.slug][row.key],
-            changed_answers=changed.get(row.section_id, 0),
-        )
-        for panel in results.panels
-        for row in panel.rows
-    ]
-    return last, rows
 
 
 LEVELS = range(SCALE_MIN, SCALE_MAX + 1)

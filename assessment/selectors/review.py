@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Case,
+    Count,
     Exists,
     F,
     IntegerField,
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from assessment import access
 from assessment.models import (
+    Answer,
     Assessment,
     AssessorProfile,
     Assignment,
@@ -145,6 +147,10 @@ class ModerationRow:
     team_score: float | None
     moderated: float | None
     rationale: str
+    # The round the current moderation was recorded in; earlier than the assessment's
+    # round means it was made on other answers (see ``from_earlier_round``).
+    moderated_round: int | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,20 +172,25 @@ def level_choices(versions: list[FrameworkVersion]) -> list[tuple[int, str]]:
     return [(value, " / ".join(names)) for value, names in labels.items()]
 
 
+def _latest_moderations(assessment: Assessment) -> dict[int, tuple[float, str, int]]:
+    """Each moderated section's current score, rationale and round (one query)."""
+    return {
+        section_id: (float(score), rationale, moderation_round)
+        for section_id, score, rationale, moderation_round in Moderation.objects.latest_per_section(
+            assessment
+        ).values_list("section_id", "score", "rationale", "round")
+    }
+
+
 def _moderation_groups(
     assessment: Assessment,
     versions: list[FrameworkVersion],
     sections: list[Section],
     panels: list[results.FrameworkPanel],
+    latest: dict[int, tuple[float, str, int]],
 ) -> list[ModerationGroup]:
     """Every section of every framework, with its team score and current moderation."""
     team_scores = {row.section_id: row.team.score for panel in panels for row in panel.rows}
-    latest = {
-        section_id: (float(score), rationale)
-        for section_id, score, rationale in Moderation.objects.latest_per_section(
-            assessment
-        ).values_list("section_id", "score", "rationale")
-    }
     return [
         ModerationGroup(
             framework=version.short_name,
@@ -190,6 +201,9 @@ def _moderation_groups(
                     team_score=team_scores.get(section.pk),
                     moderated=latest[section.pk][0] if section.pk in latest else None,
                     rationale=latest[section.pk][1] if section.pk in latest else "",
+                    moderated_round=latest[section.pk][2] if section.pk in latest else None,
+                    stale=section.pk in latest
+                    and from_earlier_round(latest[section.pk][2], assessment),
                 )
                 for section in sections
                 if section.version_id == version.pk
@@ -224,22 +238,27 @@ def invitees(assessment: Assessment) -> list[Invitee]:
 
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 22 while in review (versions 1, results 7, the changes
-    since the last decision 2, decisions 1, sections and their moderations 2, team
-    figures 4, the invitees 1, the audit trail 3, levels 1), 16 at most otherwise."""
+    many people answered: at most 24 while in review (versions 1, results 7, decisions
+    and the sections they named 2, the changes since the last decision 2, sections and
+    their moderations 2, team figures 4, the invitees 1, the audit trail 3, levels 1),
+    17 at most otherwise."""
     versions = manager.assessment_versions(assessment)
     outcome = results.assessment_results(assessment)  # no viewer: assessors have no self-view
     in_review = assessment.status == Assessment.Status.IN_REVIEW
-    last_decision, changes = (
-        results.changes_since_last_review(assessment, outcome) if in_review else (None, [])
-    )
     decisions = decisions_newest_first(assessment)
     if in_review:
+        latest = _latest_moderations(assessment)
+        changes = changes_since_last_review(
+            assessment, outcome, decisions[0] if decisions else None, moderations=latest
+        )
         sections = list(
             Section.objects.filter(version__in=versions).order_by("version_id", "position")
         )
-        moderation_groups = _moderation_groups(assessment, versions, sections, outcome.panels)
+        moderation_groups = _moderation_groups(
+            assessment, versions, sections, outcome.panels, latest
+        )
     else:
+        changes = ReviewChanges(decision=None, rows=[], first_completions=None)
         moderation_groups = []
     return {
         "assessment": assessment,
@@ -248,20 +267,195 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         "team": results.team_results(assessment, versions),
         "invitees": invitees(assessment),
         "in_review": in_review,
-        "last_decision": last_decision,
+        "last_decision": changes.decision,
         "changes": changes,
         "decisions": decisions,
         "current_decision": decisions[0] if decisions and not in_review else None,
         "timeline": audit_timeline(assessment),
         "moderation_groups": moderation_groups,
+        "stale_moderations": [
+            row for group in moderation_groups for row in group.rows if row.stale
+        ],
         "level_choices": level_choices(versions) if in_review else [],
         "levels": range(SCALE_MIN, SCALE_MAX + 1),
     }
 
 
-def decision_snapshot(assessment: Assessment) -> dict[str, dict[str, float | None]]:
-    """The section scores to store with a decision (the results' seven queries)."""
-    return results.scores_snapshot(results.assessment_results(assessment))
+# --- moderations from an earlier round --------------------------------------------------
+
+
+def from_earlier_round(moderation_round: int, assessment: Assessment) -> bool:
+    """A moderation recorded in an earlier round than the assessment's was made on other
+    answers: it must be kept (recorded again in this round) or replaced before approval.
+    The one rule; ``earlier_round_moderations`` is the same test in the database."""
+    return moderation_round < assessment.round
+
+
+def earlier_round_moderations(assessment: Assessment) -> list[Moderation]:
+    """The sections' current moderations that were recorded in an earlier round, in
+    questionnaire order, with their sections (one query)."""
+    return list(
+        Moderation.objects.latest_per_section(assessment)
+        .filter(round__lt=assessment.round)
+        .select_related("section")
+        .order_by("section__version_id", "section__position")
+    )
+
+
+# --- what changed since the last decision -----------------------------------------------
+
+# The decision snapshot's key for the member responses counted at the decision (so the
+# next round can say how many completed for the first time). Framework slugs never
+# start with an underscore.
+COUNTED_KEY = "_counted_responses"
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """One section then (at the last decision) and now: the team's score and, apart from
+    it, the moderated score; and how many answers changed their value in this round."""
+
+    framework: str
+    section_id: int
+    section: str
+    team_before: float | None
+    team_after: float | None
+    moderated_before: float | None
+    moderated_after: float | None
+    changed_answers: int
+    # An older decision stored one score per section, the one shown then (moderated
+    # where there was one, else the team's): it is shown as such, never as the team's.
+    shown_before: float | None = None
+    moderated_round: int | None = None  # the round of the moderation now in force
+    stale: bool = False  # that moderation is from an earlier round
+
+    @staticmethod
+    def _difference(before: float | None, after: float | None) -> float | None:
+        return None if before is None or after is None else after - before
+
+    @property
+    def team_change(self) -> float | None:
+        return self._difference(self.team_before, self.team_after)
+
+    @property
+    def moderated_change(self) -> float | None:
+        return self._difference(self.moderated_before, self.moderated_after)
+
+
+@dataclass(frozen=True)
+class ReviewChanges:
+    """What changed since the last decision (``decision`` is None before the first one)."""
+
+    decision: Decision | None
+    rows: list[SectionChange]
+    # Team members whose answers count now and did not at the last decision; None when
+    # the decision did not record who counted (decisions made before this was kept).
+    first_completions: int | None
+    revised: int = 0  # members who completed again in this round
+
+    @property
+    def any_shown_before(self) -> bool:
+        return any(row.shown_before is not None for row in self.rows)
+
+    @property
+    def changed_answers(self) -> int:
+        return sum(row.changed_answers for row in self.rows)
+
+
+def _then(value: object) -> tuple[float | None, float | None, float | None]:
+    """(team, moderated, shown) from one section's entry in a decision's snapshot: a
+    mapping in decisions since rounds compare both scores, a plain number before."""
+    if isinstance(value, dict):
+        team, moderated = value.get("team"), value.get("moderated")
+        return (
+            float(team) if isinstance(team, int | float) else None,
+            float(moderated) if isinstance(moderated, int | float) else None,
+            None,
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return None, None, float(value)
+    return None, None, None
+
+
+def changes_since_last_review(
+    assessment: Assessment,
+    outcome: results.AssessmentResults,
+    last: Decision | None,
+    *,
+    moderations: dict[int, tuple[float, str, int]] | None = None,
+) -> ReviewChanges:
+    """Against the last decision: each section's team score and moderated score then and
+    now, how many answers of counted team members changed their level, "not applicable"
+    or comment in this round (``Answer.changed_round``, set when someone completes
+    again), and how many members completed for the first time. Two queries, and one
+    more for the current moderations unless ``moderations`` gives them."""
+    if last is None:
+        return ReviewChanges(decision=None, rows=[], first_completions=None)
+    if moderations is None:
+        moderations = _latest_moderations(assessment)
+    counted = Response.objects.members().completed().filter(assessment=assessment)
+    members = list(counted.values_list("pk", "completed_round"))
+    changed = dict(
+        Answer.objects.filter(response__in=counted, changed_round=assessment.round)
+        .values("section_id")
+        .annotate(n=Count("pk"))
+        .values_list("section_id", "n")
+        .order_by()
+    )
+    then_counted = last.snapshot.get(COUNTED_KEY) if isinstance(last.snapshot, dict) else None
+    first = None
+    if isinstance(then_counted, list):
+        earlier = set(then_counted)
+        first = sum(1 for pk, _round in members if pk not in earlier)
+        revised = sum(1 for pk, done in members if pk in earlier and done == assessment.round)
+    else:
+        revised = 0
+    snapshot = last.snapshot if isinstance(last.snapshot, dict) else {}
+    rows = []
+    for panel in outcome.panels:
+        then = snapshot.get(panel.slug)
+        then = then if isinstance(then, dict) else {}
+        for row in panel.rows:
+            team, moderated, shown = _then(then.get(row.key))
+            rows.append(
+                SectionChange(
+                    framework=panel.short_name,
+                    section_id=row.section_id,
+                    section=row.name,
+                    team_before=team,
+                    team_after=row.team.score,
+                    moderated_before=moderated,
+                    moderated_after=row.moderated,
+                    changed_answers=changed.get(row.section_id, 0),
+                    shown_before=shown,
+                    moderated_round=moderations[row.section_id][2]
+                    if row.section_id in moderations
+                    else None,
+                    stale=row.section_id in moderations
+                    and from_earlier_round(moderations[row.section_id][2], assessment),
+                )
+            )
+    return ReviewChanges(decision=last, rows=rows, first_completions=first, revised=revised)
+
+
+def decision_snapshot(assessment: Assessment) -> dict[str, Any]:
+    """What to store with a decision so the next round can show what changed: per
+    framework slug and section key the team's and the moderated score, and the member
+    responses counted (eight queries: the results' seven and the responses)."""
+    outcome = results.assessment_results(assessment)
+    snapshot: dict[str, Any] = {
+        panel.slug: {
+            row.key: {"team": row.team.score, "moderated": row.moderated} for row in panel.rows
+        }
+        for panel in outcome.panels
+    }
+    snapshot[COUNTED_KEY] = sorted(
+        Response.objects.members()
+        .completed()
+        .filter(assessment=assessment)
+        .values_list("pk", flat=True)
+    )
+    return snapshot
 
 
 # --- history ---------------------------------------------------------------------------
@@ -304,5 +498,17 @@ def assessor_accounts(profiles: Iterable[AssessorProfile]) -> QuerySet:
 
 
 def decisions_newest_first(assessment: Assessment) -> list[Decision]:
-    """The assessor's decisions on the assessment, latest round first (one query)."""
-    return list(assessment.decisions.select_related("assessor").order_by("-round"))
+    """The assessor's decisions on the assessment, latest round first, with the sections
+    a return named (two queries)."""
+    return list(
+        assessment.decisions.select_related("assessor")
+        .prefetch_related(
+            Prefetch(
+                "required_sections",
+                queryset=Section.objects.select_related("version").order_by(
+                    "version__framework__slug", "position"
+                ),
+            )
+        )
+        .order_by("-round")
+    )

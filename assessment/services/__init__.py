@@ -65,6 +65,7 @@ from assessment.services.review import (
     assessor_assign,
     decision_approve,
     decision_return,
+    moderation_keep,
     moderation_record,
 )
 
@@ -105,6 +106,7 @@ __all__ = [
     "manager_invitation_accept",
     "manager_invite",
     "manager_response_start",
+    "moderation_keep",
     "moderation_record",
     "new_token",
     "organisation_email_confirm",

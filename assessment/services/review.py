@@ -25,7 +25,11 @@ from assessment.models import (
     Response,
 )
 from assessment.selectors.manager import current_reopening, unsent_invitations
-from assessment.selectors.review import assessor_conflict
+from assessment.selectors.review import (
+    assessor_conflict,
+    earlier_round_moderations,
+    from_earlier_round,
+)
 from assessment.services.assessments import invitations_send, review_start
 from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
@@ -104,7 +108,12 @@ def moderation_record(
         raise ServiceError(_("That section is not part of this assessment."))
     previous = Moderation.objects.latest_per_section(locked).filter(section=section).first()
     moderation = Moderation.objects.create(
-        assessment=locked, section=section, assessor=assessor, score=value, rationale=rationale
+        assessment=locked,
+        section=section,
+        assessor=assessor,
+        score=value,
+        rationale=rationale,
+        round=locked.round,
     )
     audit_record(
         assessment=locked,
@@ -116,12 +125,53 @@ def moderation_record(
     return moderation
 
 
+@transaction.atomic
+def moderation_keep(
+    *, assessment: Assessment, section_id: int, assessor: AbstractBaseUser
+) -> Moderation:
+    """Keep a section's moderation from an earlier round: the same score and rationale,
+    recorded again in this round (and audited), so approval may rely on it. A second
+    click keeps nothing twice: the moderation already of this round is returned."""
+    locked = _in_review(assessment)
+    previous = (
+        Moderation.objects.latest_per_section(locked)
+        .filter(section_id=section_id)
+        .select_related("section")
+        .first()
+    )
+    if previous is None:
+        raise ServiceError(_("This section has no moderated score to keep."))
+    if not from_earlier_round(previous.round, locked):
+        return previous
+    moderation = Moderation.objects.create(
+        assessment=locked,
+        section=previous.section,
+        assessor=assessor,
+        score=previous.score,
+        rationale=previous.rationale,
+        round=locked.round,
+    )
+    audit_record(
+        assessment=locked,
+        actor=assessor,
+        action=AuditEvent.Action.MODERATED,
+        before={"section": previous.section.key, "score": str(previous.score)},
+        after={
+            "section": previous.section.key,
+            "score": str(previous.score),
+            "kept_from_round": previous.round,
+        },
+    )
+    return moderation
+
+
 def _decide(
     *,
     assessment: Assessment,
     assessor: AbstractBaseUser,
     outcome: Decision.Outcome,
     snapshot: dict,
+    sections: list[Section] | None = None,
     **fields: object,
 ) -> Decision:
     locked = _in_review(assessment)
@@ -138,11 +188,15 @@ def _decide(
             )
     except IntegrityError:
         raise ServiceError(_("A decision on this review round was already made.")) from None
+    recorded: dict[str, object] = {"round": round_number, **fields}
+    if sections:
+        decision.required_sections.set(sections)
+        recorded["sections_to_revise"] = ", ".join(section.name for section in sections)
     changed = assessment_transition(
         assessment=locked,
         by=assessor,
         action=AuditEvent.Action(outcome),
-        recorded={"round": round_number, **fields},
+        recorded=recorded,
     )
     if not changed:
         raise ServiceError(_("A decision on this review round was already made."))
@@ -156,6 +210,7 @@ def _decide(
             context={
                 "assessment": locked,
                 "decision": decision,
+                "sections": [section.name for section in sections or []],
                 "link": absolute_url(locked.get_absolute_url()),
             },
         )
@@ -183,6 +238,15 @@ def decision_approve(
         raise ServiceError(_("Write a short summary of the review."))
     if len(summary) > TEXT_LIMIT:
         raise ServiceError(_("The summary can be at most %(n)d characters.") % {"n": TEXT_LIMIT})
+    earlier = earlier_round_moderations(_in_review(assessment))
+    if earlier:
+        raise ServiceError(
+            _(
+                "Keep or replace the moderated scores from an earlier round before you "
+                "approve: %(sections)s."
+            )
+            % {"sections": ", ".join(moderation.section.name for moderation in earlier)}
+        )
     return _decide(
         assessment=assessment,
         assessor=assessor,
@@ -195,9 +259,22 @@ def decision_approve(
 
 @transaction.atomic
 def decision_return(
-    *, assessment: Assessment, assessor: AbstractBaseUser, required_changes: str, snapshot: dict
+    *,
+    assessment: Assessment,
+    assessor: AbstractBaseUser,
+    required_changes: str,
+    snapshot: dict,
+    sections: Iterable[Section] = (),
 ) -> Decision:
-    """Return for revision with the changes the organisation must make."""
+    """Return for revision with the changes the organisation must make, naming the
+    sections the team should look at again (``Decision.required_sections``; the
+    manager's reopening starts from them)."""
+    chosen = sorted(set(sections), key=lambda section: (section.version_id, section.position))
+    ours = Section.objects.filter(
+        pk__in=[section.pk for section in chosen], version__assessments=assessment
+    )
+    if chosen and ours.count() != len(chosen):
+        raise ServiceError(_("That section is not part of this assessment."))
     required_changes = (required_changes or "").strip()
     if not required_changes:
         raise ServiceError(_("List the changes required before the assessment can be approved."))
@@ -210,6 +287,7 @@ def decision_return(
         assessor=assessor,
         outcome=Decision.Outcome.RETURNED,
         snapshot=snapshot,
+        sections=chosen,
         required_changes=required_changes,
     )
 

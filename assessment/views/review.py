@@ -2,20 +2,23 @@
 
 Every view asks ``access`` first: an assessment that is not assigned to the
 signed-in assessor is a 404. A refused moderation or decision re-renders the
-workspace (status 400) with the assessor's text still in the form and each
-error beside its field.
+workspace (status 400) with the assessor's text still in the form, each error
+beside its field and all of them summarised at the top (``#errors``); a saved
+one returns to the part of the page it came from.
 """
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assessment import access, selectors, services
 from assessment.forms.review import (
     ApprovalForm,
+    KeepModerationForm,
     ModerationForm,
     QueueSortForm,
     ReturnForm,
@@ -41,6 +44,37 @@ def assessor_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _error_summary(form: forms.Form | None) -> list[tuple[str, str]]:
+    """The refused form's errors for the summary at the top of the workspace: each with
+    the fragment of the field (or form) it belongs to, in the form's order."""
+    if form is None or not form.errors:
+        return []
+    if isinstance(form, ModerationForm | KeepModerationForm):
+        section = form.cleaned_data.get("section")
+        sid = section.pk if section is not None else None
+        anchors = {"score": f"#score-{sid}", "rationale": f"#rationale-{sid}"} if sid else {}
+        default = f"#moderate-{sid}" if sid is not None else "#moderation"
+        prefix = f"{section.name}: " if section is not None else ""
+    elif isinstance(form, ApprovalForm):
+        anchors = {"level": "#approve-level", "summary": "#approve-summary"}
+        default, prefix = "#approve-form", ""
+    else:
+        anchors = {"required_changes": "#return-changes", "sections": "#return-sections"}
+        default, prefix = "#return-form", ""
+    return [
+        (anchors.get(field, default), f"{prefix}{message}")
+        for field, messages_ in form.errors.items()
+        for message in messages_
+    ]
+
+
+def _return_groups(groups: list) -> list:
+    """The return form's checkboxes, grouped per framework like the moderation forms."""
+    return [
+        (group.framework, [(row.section_id, row.name) for row in group.rows]) for group in groups
+    ]
+
+
 def _render_review(
     request: HttpRequest,
     assessment: Assessment,
@@ -48,18 +82,30 @@ def _render_review(
     bound: forms.Form | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The review workspace; ``bound`` is a refused form, shown in place with its errors."""
+    """The review workspace; ``bound`` is a refused form, shown in place with its errors
+    and summarised at the top (``#errors``, where the forms' actions point)."""
     context = selectors.review.review_workspace(assessment)
-    refused = bound if isinstance(bound, ModerationForm) else None
+    refused = bound if isinstance(bound, ModerationForm | KeepModerationForm) else None
     context["refused_moderation"] = refused
+    context["error_summary"] = _error_summary(bound)
+    context["return_groups"] = _return_groups(context["moderation_groups"])
     context["moderation_groups"] = moderation_forms(
-        assessment, context["moderation_groups"], refused=refused
+        assessment,
+        context["moderation_groups"],
+        refused=refused if isinstance(refused, ModerationForm) else None,
     )
     approval = bound if isinstance(bound, ApprovalForm) else ApprovalForm()
     approval.fields["level"].choices = context["level_choices"]  # the scale's names, to show
     context["approval_form"] = approval
-    context["return_form"] = bound if isinstance(bound, ReturnForm) else ReturnForm()
+    context["return_form"] = (
+        bound if isinstance(bound, ReturnForm) else ReturnForm(assessment=assessment)
+    )
     return render(request, "assessment/review/review_detail.html", context, status=status)
+
+
+def _workspace(assessment: Assessment, fragment: str) -> HttpResponse:
+    """Back to the workspace, at the part of the page that was just used."""
+    return redirect(reverse("assessment:review_detail", args=[assessment.pk]) + fragment)
 
 
 @require_GET
@@ -75,11 +121,12 @@ def _refuse(
     form: forms.Form,
     error: services.ServiceError | None = None,
 ) -> HttpResponse:
-    """The workspace again (400): the form's errors beside its fields, or the service's
-    refusal (the assessment is no longer in review...) as a message."""
+    """The workspace again (400) with the form's errors beside its fields and summarised
+    at the top; a service's refusal (the assessment is no longer in review...) is one of
+    them, as the form's own error."""
     if error is not None:
-        messages.error(request, str(error))
-    assessment.refresh_from_db(fields=["status", "submitted_at"])  # a decision made meanwhile?
+        form.add_error(None, str(error))
+    assessment.refresh_from_db(fields=["status", "submitted_at", "round"])  # decided meanwhile?
     return _render_review(request, assessment, bound=form, status=400)
 
 
@@ -105,7 +152,30 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
         _("Moderated score for %(section)s saved: %(score)s.")
         % {"section": moderation.section.name, "score": moderation.score},
     )
-    return redirect("assessment:review_detail", pk=assessment.pk)
+    return _workspace(assessment, f"#moderate-{moderation.section_id}")
+
+
+@require_POST
+def keep_moderation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep a moderation from an earlier round as it is, recorded again in this one."""
+    assessment = access.assessment_for_assessor(request.user, pk)
+    form = KeepModerationForm(request.POST, assessment=assessment)
+    if not form.is_valid():
+        return _refuse(request, assessment, form)
+    try:
+        moderation = services.moderation_keep(
+            assessment=assessment,
+            section_id=form.cleaned_data["section"].pk,
+            assessor=request.user,
+        )
+    except services.ServiceError as error:
+        return _refuse(request, assessment, form, error)
+    messages.success(
+        request,
+        _("Moderated score for %(section)s kept for this round: %(score)s.")
+        % {"section": moderation.section.name, "score": moderation.score},
+    )
+    return _workspace(assessment, f"#moderate-{moderation.section_id}")
 
 
 @require_POST
@@ -130,14 +200,15 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         _("Approved at level %(level)d. The organisation's managers have been told.")
         % {"level": decision.awarded_level},
     )
-    return redirect("assessment:review_detail", pk=assessment.pk)
+    return _workspace(assessment, "#decision")
 
 
 @require_POST
 def return_for_revision(request: HttpRequest, pk: int) -> HttpResponse:
-    """Return for revision with the changes required; the managers are told."""
+    """Return for revision with the changes required and the sections to look at again;
+    the managers are told."""
     assessment = access.assessment_for_assessor(request.user, pk)
-    form = ReturnForm(request.POST)
+    form = ReturnForm(request.POST, assessment=assessment)
     if not form.is_valid():
         return _refuse(request, assessment, form)
     try:
@@ -145,6 +216,7 @@ def return_for_revision(request: HttpRequest, pk: int) -> HttpResponse:
             assessment=assessment,
             assessor=request.user,
             required_changes=form.cleaned_data["required_changes"],
+            sections=list(form.cleaned_data["sections"]),
             snapshot=selectors.review.decision_snapshot(assessment),
         )
     except services.ServiceError as error:
@@ -153,4 +225,4 @@ def return_for_revision(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         _("Returned for revision. The organisation's managers have been told what to change."),
     )
-    return redirect("assessment:review_detail", pk=assessment.pk)
+    return _workspace(assessment, "#decision")

@@ -193,6 +193,9 @@ MATRIX: dict[str, Rule] = {
     # Assessors: their queue, and only what they are assigned.
     "assessment:review_detail": mine({"assessor"}, "/reviews/{pk}/", pk=a("in_review")),
     "assessment:moderate": mine({"assessor"}, "/reviews/{pk}/moderate/", pk=a("in_review")),
+    "assessment:keep_moderation": mine(
+        {"assessor"}, "/reviews/{pk}/moderate/keep/", pk=a("in_review")
+    ),
     "assessment:approve": mine({"assessor"}, "/reviews/{pk}/approve/", pk=a("in_review")),
     "assessment:return": mine({"assessor"}, "/reviews/{pk}/return/", pk=a("in_review")),
     "assessment:review_answers_csv": mine(

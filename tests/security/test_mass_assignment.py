@@ -28,6 +28,7 @@ from django.utils.http import urlsafe_base64_encode
 from assessment.models import (
     Assessment,
     Invitation,
+    Moderation,
     Organisation,
     Response,
     SectionTarget,
@@ -644,6 +645,32 @@ def section_prepare(w: World, client: Client) -> Context:
     return {"section": first_section(w.a.in_review).pk}
 
 
+def earlier_round_prepare(w: World, client: Client) -> Context:
+    """A's assessment in review is in its second round, with a moderation from the first."""
+    Assessment.objects.filter(pk=w.a.in_review.pk).update(round=2)
+    section = first_section(w.a.in_review)
+    Moderation.objects.create(
+        assessment=w.a.in_review,
+        section=section,
+        assessor=w.a.assessor,
+        score=40,
+        rationale="From round one.",
+        round=1,
+    )
+    return {"section": section.pk}
+
+
+def check_keep_moderation(w: World, ctx: Context, changes: Changes) -> None:
+    kept = one_created(changes, "assessment.Moderation")
+    assert (kept["section_id"], kept["round"], kept["rationale"]) == (
+        ctx["section"],
+        2,
+        "From round one.",
+    )
+    assert kept["assessor_id"] == w.a.assessor.pk
+    assert audit_actions(changes) == ["moderated"]
+
+
 a_ = lambda attr: lambda w, ctx: getattr(w.a, attr).pk  # noqa: E731 - a table of one-liners
 ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
 
@@ -895,6 +922,15 @@ CASES = [
         {"assessment.Moderation": {"+"}, AUDIT: {"+"}},
         check_moderate,
         prepare=section_prepare,
+    ),
+    Case(
+        "assessment:keep_moderation",
+        "assessor",
+        to("assessment:keep_moderation", pk=a_("in_review")),
+        lambda w, ctx: {"section": ctx["section"]},
+        {"assessment.Moderation": {"+"}, AUDIT: {"+"}},
+        check_keep_moderation,
+        prepare=earlier_round_prepare,
     ),
     Case(
         "assessment:approve",

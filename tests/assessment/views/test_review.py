@@ -19,6 +19,8 @@ from assessment.models import (
     Response,
 )
 from assessment.selectors import results
+from assessment.selectors import review as review_selectors
+from assessment.selectors.manager import assessment_sections
 from frameworks.models import Section
 from tests.factories import (
     make_assessment,
@@ -88,7 +90,13 @@ def manager_of(assessment):
 
 
 def snapshot(assessment) -> dict:
-    return results.scores_snapshot(results.assessment_results(assessment))
+    return review_selectors.decision_snapshot(assessment)
+
+
+def reopen(assessment, by, sections=None, note: str = "Please look again."):
+    """The manager reopens the returned assessment (every section unless ``sections``)."""
+    chosen = sections if sections is not None else list(assessment_sections(assessment))
+    return services.assessment_reopen(assessment=assessment, by=by, sections=chosen, note=note)
 
 
 # --- access ----------------------------------------------------------------------------
@@ -289,9 +297,9 @@ def test_the_review_page_shows_results_answers_and_the_forms(assessor_client, in
     assert MODERATED_LABEL not in text  # no moderation yet
     assert "Your own view" not in text  # assessors have no self-view
     sections = Section.objects.filter(version__assessments=in_review)
-    assert text.count(f'action="{url("moderate", in_review)}"') == sections.count()
-    assert f'action="{url("approve", in_review)}"' in text
-    assert f'action="{url("return", in_review)}"' in text
+    assert text.count(f'action="{url("moderate", in_review)}#errors"') == sections.count()
+    assert f'action="{url("approve", in_review)}#errors"' in text
+    assert f'action="{url("return", in_review)}#errors"' in text
     assert '<option value="3">Level 3: Exceeds expectations</option>' in text
     assert "Assessor assigned" in text  # the audit trail
     assert "Review started" in text
@@ -311,7 +319,7 @@ def test_below_the_anonymity_threshold_the_page_shows_no_team_figures(
     assert "<svg" not in page.text
     assert "How the team answered" not in page.text
     # The assessor can still decide.
-    assert f'action="{url("return", assessment)}"' in page.text
+    assert f'action="{url("return", assessment)}#errors"' in page.text
 
 
 # --- moderation ------------------------------------------------------------------------
@@ -397,7 +405,8 @@ def test_a_moderation_is_stored_shown_drawn_and_audited(assessor_client, in_revi
     )
 
     assert response.status_code == 302
-    assert response["Location"] == url("review_detail", in_review)
+    # Back to the form that was saved, not to the top of a long page.
+    assert response["Location"] == url("review_detail", in_review) + f"#moderate-{section.pk}"
     moderation = Moderation.objects.get()
     assert (moderation.section, moderation.score, moderation.assessor) == (section, 81, assessor)
     event = AuditEvent.objects.get(action=AuditEvent.Action.MODERATED)
@@ -461,8 +470,8 @@ def test_approval_records_the_decision_and_tells_the_managers(
 
     assert "Awarded maturity level 4" in page.text
     assert "Balanced and well evidenced." in page.text
-    assert f'action="{url("approve", in_review)}"' not in page.text
-    assert f'action="{url("moderate", in_review)}"' not in page.text
+    assert f'action="{url("approve", in_review)}#errors"' not in page.text
+    assert f'action="{url("moderate", in_review)}#errors"' not in page.text
 
 
 @pytest.mark.django_db
@@ -560,7 +569,7 @@ def test_after_revision_the_review_shows_what_changed(assessor_client, in_review
         required_changes="Re-rate the employee questions with evidence.",
         snapshot=snapshot(in_review),
     )
-    services.assessment_reopen(assessment=in_review, by=manager)
+    reopen(in_review, manager)
     in_review.refresh_from_db()
     assert in_review.status == Assessment.Status.OPEN
     # The others' answers stay completed and counted; one respondent revises one answer
@@ -597,18 +606,16 @@ def test_after_revision_the_review_shows_what_changed(assessor_client, in_review
     assert page.status_code == 200
     assert "What changed since the last review" in page.text
     assert "Re-rate the employee questions with evidence." in page.text
-    last, changes = results.changes_since_last_review(
-        in_review, results.assessment_results(in_review)
-    )
-    assert last.round == 1
-    changed = [row for row in changes if row.changed_answers]
-    assert [(row.section, row.changed_answers) for row in changed] == [(answer.section.name, 1)]
-    assert changed[0].change  # neither None nor zero
-    sign = "+" if changed[0].change > 0 else "-"
-    assert f"{sign}{abs(changed[0].change):.0f}" in page.text
+    changes = page.context["changes"]
+    assert changes.decision.round == 1
+    changed = [row for row in changes.rows if row.team_change]
+    assert [row.section for row in changed] == [answer.section.name]
+    assert changed[0].team_change  # neither None nor zero
+    sign = "+" if changed[0].team_change > 0 else "-"
+    assert f"({sign}{abs(changed[0].team_change):.0f})" in page.text
     assert Answer.objects.get(pk=answer.pk).level == new_level
     # The forms are back for round 2.
-    assert f'action="{url("approve", in_review)}"' in page.text
+    assert f'action="{url("approve", in_review)}#errors"' in page.text
 
 
 # --- queries ---------------------------------------------------------------------------
@@ -666,10 +673,10 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
     assert page.status_code == 200
 
 
-# Session and user 2, the assessment 1, its versions 1, the results 7, the last decision 1,
-# the decisions 1, the sections and their moderations 2, the team's figures 4, the
+# Session and user 2, the assessment 1, its versions 1, the results 7, the decisions 1
+# (and the sections a return named, when there is one), the sections and their moderations 2, the team's figures 4, the
 # invitees 1, the audit trail 3 (events, people, sections), the levels 1, the navigation 2.
-REVIEW_WORKSPACE_QUERIES = 26
+REVIEW_WORKSPACE_QUERIES = 25
 
 
 # --- forms -----------------------------------------------------------------------------
@@ -744,7 +751,7 @@ def test_reopening_keeps_completed_answers_counted_in_a_new_round(in_review, ass
     unfinished = make_response(in_review, levels=[1], status="closed")
     manager = manager_of(in_review)
 
-    services.assessment_reopen(assessment=returned(in_review, assessor), by=manager)
+    reopen(returned(in_review, assessor), manager)
 
     in_review.refresh_from_db()
     assert (in_review.status, in_review.round) == (Assessment.Status.OPEN, 2)
@@ -762,7 +769,7 @@ def test_a_member_may_revise_only_answers_of_an_earlier_round(in_review, assesso
     with pytest.raises(services.ServiceError, match="closed"):
         services.response_revise(response=member)  # in review: nothing changes
 
-    services.assessment_reopen(assessment=returned(in_review, assessor), by=manager_of(in_review))
+    reopen(returned(in_review, assessor), manager_of(in_review))
     member.refresh_from_db()
     assert services.response_revise(response=member)
     assert services.response_revise(response=member) is False  # a second click
