@@ -2,11 +2,29 @@
 
 Only presentation attributes are used (no ``style``), so the Content Security
 Policy needs nothing extra. Every piece of text is escaped.
+
+The chart is laid out first (``radar_layout``: where every label, line and marker goes,
+as plain numbers that tests can check) and drawn second (``radar_chart``). The layout
+keeps text readable where the chart is shown:
+
+- Every label is ``FONT_SIZE`` user units. The viewBox is ``WIDTH`` wide, and the chart
+  is never drawn narrower than ``MIN_DISPLAY_WIDTH`` CSS pixels (a phone, 390 px, less
+  the page's and card's padding), so text is at least ``MIN_TEXT_PX`` there and larger
+  on a desktop and in the PDF (``static/css/report.css`` sets its printed width).
+- Section names wrap to the room beside their spoke and are anchored by the spoke's
+  angle; labels that would touch are pushed apart.
+- Ring numbers (levels 2 to 5) go on the ring edges of the one wedge between two spokes
+  that the series lines cross least, each on a white plate, drawn above the lines.
+- Series differ by colour, dash pattern and marker shape together. Markers that fall on
+  the same point are spread along the ring, so a target equal to the team's score stays
+  visible, and the target is drawn last, as haloed dots.
+- A legend inside the SVG repeats each series' line, marker and name.
 """
 
 import math
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -21,146 +39,570 @@ class Series:
     values: Sequence[float | None]
     colour: str
     dash: str = ""  # stroke-dasharray; "" is a solid line
-    marker: str = "circle"  # circle, square, diamond or triangle
+    marker: str = "circle"  # circle, square, diamond, triangle or triangle-down
     fill: bool = False
+    halo: bool = False  # a white outline under the line, so it shows on top of another
 
 
-# Colour and line style differ together, so series are told apart without colour.
-# Each colour has at least 4.5:1 contrast against white.
+# Colour, line style and marker differ together, so series are told apart without colour.
+# Each colour has at least 4.5:1 contrast against white; no two share a dash or marker.
 TEAM = {"colour": "#1d4e5f", "dash": "", "marker": "circle", "fill": True}
-SELF_VIEW = {"colour": "#a4370f", "dash": "6 4", "marker": "square"}
-TARGET = {"colour": "#4a5a12", "dash": "2 3", "marker": "diamond"}
-PREVIOUS = {"colour": "#5c4b8a", "dash": "10 3 2 3", "marker": "triangle"}
-MODERATED = {"colour": "#8a1c4a", "dash": "12 4", "marker": "square"}
+SELF_VIEW = {"colour": "#a4370f", "dash": "9 5", "marker": "square"}
+TARGET = {"colour": "#4a5a12", "dash": "1 7", "marker": "diamond", "halo": True}
+PREVIOUS = {"colour": "#5c4b8a", "dash": "12 4 3 4", "marker": "triangle"}
+MODERATED = {"colour": "#8a1c4a", "dash": "4 4", "marker": "triangle-down"}
 
-WIDTH = 620  # wide enough for wrapped axis labels left and right of the plot
-SIZE = 440
-CENTRE_X = WIDTH / 2
-CENTRE_Y = SIZE / 2
-RADIUS = 150
+# Drawn in this order (the legend keeps the caller's order): the filled team area first,
+# the target last, so nothing covers it.
+DRAW_ORDER = ("circle", "triangle", "triangle-down", "square", "diamond")
+
+WIDTH = 520  # the viewBox's width in user units (wider only if a single word needs it)
+FONT_SIZE = 18  # every label, in user units
+LINE_HEIGHT = 22
+MIN_DISPLAY_WIDTH = 320  # CSS px: the narrowest the chart is shown (390 px phone, padding)
+MIN_TEXT_PX = 11  # so FONT_SIZE * MIN_DISPLAY_WIDTH / WIDTH must stay at least this
+RADIUS = 110
+LABEL_GAP = 14  # between the outer ring and a section name
+MARGIN = 6
+MARKER_SIZE = 6
+MARKER_SPREAD = 11  # markers on the same point move this far apart along the ring
 LEVEL_RINGS = (0, 25, 50, 75, 100)  # levels 1 to 5 on the 0-100 scale
+LEGEND_LINE = 44  # length of the line sample in the legend
+
+# Advance widths of DejaVu Sans (the report's font, and wider than Helvetica or Arial,
+# which browsers fall back to) for printable ASCII, in ems; other characters are
+# estimated (East Asian wide ones at one em).
+_ASCII_WIDTHS = (
+    0.318, 0.401, 0.46, 0.838, 0.636, 0.95, 0.78, 0.275, 0.39, 0.39, 0.5, 0.838, 0.318, 0.361,
+    0.318, 0.337, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.337,
+    0.337, 0.838, 0.838, 0.838, 0.531, 1.0, 0.684, 0.686, 0.698, 0.77, 0.632, 0.575, 0.775,
+    0.752, 0.295, 0.295, 0.656, 0.557, 0.863, 0.748, 0.787, 0.603, 0.787, 0.695, 0.635, 0.611,
+    0.732, 0.684, 0.989, 0.685, 0.611, 0.685, 0.39, 0.337, 0.39, 0.838, 0.5, 0.5, 0.613, 0.635,
+    0.55, 0.635, 0.615, 0.352, 0.635, 0.634, 0.278, 0.278, 0.579, 0.278, 0.974, 0.634, 0.612,
+    0.635, 0.635, 0.411, 0.521, 0.392, 0.634, 0.592, 0.818, 0.592, 0.592, 0.525, 0.636, 0.337,
+    0.636, 0.838,
+)  # fmt: skip
 
 
-def _point(axis: int, axes: int, value: float) -> tuple[float, float]:
-    angle = -math.pi / 2 + 2 * math.pi * axis / axes
-    distance = RADIUS * max(0.0, min(100.0, value)) / 100
-    return CENTRE_X + distance * math.cos(angle), CENTRE_Y + distance * math.sin(angle)
+def text_width(text: str, font_size: float = FONT_SIZE) -> float:
+    """The width of one line of text in user units (DejaVu Sans metrics, estimated)."""
+    total = 0.0
+    for char in text:
+        code = ord(char)
+        if 32 <= code < 127:
+            total += _ASCII_WIDTHS[code - 32]
+        elif unicodedata.east_asian_width(char) in ("W", "F"):
+            total += 1.0
+        elif unicodedata.combining(char):
+            continue
+        else:
+            total += 0.72
+    return total * font_size
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.1f}"
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle in user units."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def intersects(self, other: "Box") -> bool:
+        return (
+            self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
+        )
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
+
+    def moved(self, dx: float, dy: float) -> "Box":
+        return Box(self.x0 + dx, self.y0 + dy, self.x1 + dx, self.y1 + dy)
+
+    def crosses_segment(self, a: tuple[float, float], b: tuple[float, float]) -> bool:
+        """Whether the segment a-b passes through the box (Liang-Barsky clipping)."""
+        t0, t1 = 0.0, 1.0
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        for p, q in (
+            (-dx, a[0] - self.x0),
+            (dx, self.x1 - a[0]),
+            (-dy, a[1] - self.y0),
+            (dy, self.y1 - a[1]),
+        ):
+            if p == 0:
+                if q < 0:
+                    return False
+                continue
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+            if t0 > t1:
+                return False
+        return True
 
 
-def _wrap(text: str, width: int = 16) -> list[str]:
+@dataclass(frozen=True)
+class TextBlock:
+    """Lines of text: ``x`` and each line's baseline, the anchor, and the box they fill."""
+
+    lines: tuple[str, ...]
+    x: float
+    baselines: tuple[float, ...]
+    anchor: str  # start, middle or end
+    box: Box
+    font_size: float = FONT_SIZE
+
+    def moved(self, dx: float, dy: float) -> "TextBlock":
+        return TextBlock(
+            self.lines,
+            self.x + dx,
+            tuple(b + dy for b in self.baselines),
+            self.anchor,
+            self.box.moved(dx, dy),
+            self.font_size,
+        )
+
+
+@dataclass(frozen=True)
+class Marker:
+    series: int  # index into the layout's series
+    shape: str
+    x: float
+    y: float
+
+    @property
+    def box(self) -> Box:
+        s = MARKER_SIZE + 1
+        return Box(self.x - s, self.y - s, self.x + s, self.y + s)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    series: int
+    line: tuple[float, float, float]  # x1, x2, y of the line sample
+    marker: Marker
+    text: TextBlock
+
+
+@dataclass
+class Layout:
+    """Everything ``radar_chart`` draws, in user units of a ``width`` x ``height`` viewBox."""
+
+    width: float
+    height: float
+    centre: tuple[float, float]
+    radius: float
+    series: list[Series]
+    axis_ends: list[tuple[float, float]]
+    axis_labels: list[TextBlock]
+    rings: list[list[tuple[float, float]]]  # levels 2 to 5, the polygon of each
+    ring_labels: list[TextBlock]
+    ring_wedge: int  # the wedge (after spoke i) that holds the ring numbers
+    points: list[list[tuple[float, float] | None]]  # per series, per axis
+    markers: list[Marker]
+    legend: list[LegendEntry]
+    legend_note: TextBlock | None = None
+    font_sizes: list[float] = field(default_factory=list)
+
+    def series_segments(self) -> list[tuple[int, tuple[float, float], tuple[float, float]]]:
+        """Each drawn line piece: (series index, start, end)."""
+        segments = []
+        count = len(self.axis_ends)
+        for index, points in enumerate(self.points):
+            for i, start in enumerate(points):
+                end = points[(i + 1) % count]
+                if start is not None and end is not None:
+                    segments.append((index, start, end))
+        return segments
+
+
+def _angle(axis: int, axes: int) -> float:
+    return -math.pi / 2 + 2 * math.pi * axis / axes
+
+
+def _polar(angle: float, distance: float) -> tuple[float, float]:
+    return distance * math.cos(angle), distance * math.sin(angle)
+
+
+def _value_point(axis: int, axes: int, value: float) -> tuple[float, float]:
+    return _polar(_angle(axis, axes), RADIUS * max(0.0, min(100.0, value)) / 100)
+
+
+def _wrap(text: str, width: float) -> list[str]:
+    """Words into lines no wider than ``width`` (a longer single word keeps its own line)."""
     lines: list[str] = []
     for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
+        if lines and text_width(lines[-1] + " " + word) <= width:
             lines[-1] += " " + word
         else:
             lines.append(word)
     return lines or [""]
 
 
-def _marker(kind: str, x: float, y: float, colour: str) -> str:
-    s = 4.5
-    if kind == "square":
+def _text_block(lines: list[str], *, x: float, top: float, anchor: str) -> TextBlock:
+    """Lines whose box starts at ``top``; baselines sit at 0.8 of each line's height."""
+    widest = max(text_width(line) for line in lines)
+    left = {"start": x, "middle": x - widest / 2, "end": x - widest}[anchor]
+    baselines = tuple(top + LINE_HEIGHT * n + LINE_HEIGHT * 0.78 for n in range(len(lines)))
+    box = Box(left, top, left + widest, top + LINE_HEIGHT * len(lines))
+    return TextBlock(tuple(lines), x, baselines, anchor, box)
+
+
+def _axis_label(text: str, axis: int, axes: int, extra: float = 0.0) -> TextBlock:
+    """A section name beside its spoke's end, anchored by the spoke's angle (centre at 0,0)."""
+    angle = _angle(axis, axes)
+    cos, sin = math.cos(angle), math.sin(angle)
+    x, y = _polar(angle, RADIUS + LABEL_GAP + extra)
+    half = WIDTH / 2 - MARGIN
+    if abs(cos) < 0.26:
+        anchor, room = "middle", 2 * half * 0.62
+    elif cos > 0:
+        anchor, room = "start", half - x
+    else:
+        anchor, room = "end", half + x
+    lines = _wrap(text, max(room, FONT_SIZE * 4))
+    height = LINE_HEIGHT * len(lines)
+    if sin < -0.26:
+        top = y - height  # above the spoke's end
+    elif sin > 0.26:
+        top = y  # below it
+    else:
+        top = y - height / 2
+    return _text_block(lines, x=x, top=top, anchor=anchor)
+
+
+def _axis_labels(axes: Sequence[str]) -> list[TextBlock]:
+    """Section names, moved outwards along their spoke until no two touch."""
+    count = len(axes)
+    extra = [0.0] * count
+    labels = [_axis_label(text, i, count) for i, text in enumerate(axes)]
+    for _round in range(40):
+        clash = next(
+            (
+                (i, j)
+                for i in range(count)
+                for j in range(i + 1, count)
+                if labels[i].box.intersects(labels[j].box)
+            ),
+            None,
+        )
+        if clash is None:
+            break
+        moved = clash[1]
+        extra[moved] += LINE_HEIGHT / 2
+        labels[moved] = _axis_label(axes[moved], moved, count, extra[moved])
+    return labels
+
+
+def _spread_markers(series: Sequence[Series], points: list[list]) -> list[Marker]:
+    """One marker per point; markers on the same spot move apart along the ring, so every
+    series shows even where its value equals another's."""
+    count = len(points[0]) if points else 0
+    markers: list[Marker] = []
+    for axis in range(count):
+        angle = _angle(axis, count)
+        tangent = (-math.sin(angle), math.cos(angle))
+        groups: list[list[int]] = []
+        for index in sorted(range(len(series)), key=lambda i: _draw_rank(series[i])):
+            point = points[index][axis]
+            if point is None:
+                continue
+            for group in groups:
+                other = points[group[0]][axis]
+                if math.dist(point, other) < 2 * MARKER_SIZE:
+                    group.append(index)
+                    break
+            else:
+                groups.append([index])
+        for group in groups:
+            for position, index in enumerate(group):
+                shift = (position - (len(group) - 1) / 2) * MARKER_SPREAD
+                x, y = points[index][axis]
+                markers.append(
+                    Marker(
+                        index, series[index].marker, x + shift * tangent[0], y + shift * tangent[1]
+                    )
+                )
+    return markers
+
+
+def _draw_rank(item: Series) -> int:
+    return DRAW_ORDER.index(item.marker) if item.marker in DRAW_ORDER else len(DRAW_ORDER)
+
+
+def _ring_labels(
+    count: int, segments: list[tuple[int, tuple[float, float], tuple[float, float]]]
+) -> tuple[int, list[TextBlock]]:
+    """Numbers 2 to 5 on the ring edges of the wedge the series lines cross least."""
+    half_wedge = math.pi / count
+    best: tuple[int, int, list[TextBlock]] = (-1, 0, [])
+    for wedge in range(count):
+        bisector = _angle(wedge, count) + half_wedge
+        blocks = []
+        for level, ring in enumerate(LEVEL_RINGS[1:], start=2):
+            distance = RADIUS * ring / 100 * math.cos(half_wedge)
+            x, y = _polar(bisector, distance)
+            blocks.append(_text_block([str(level)], x=x, top=y - LINE_HEIGHT / 2, anchor="middle"))
+        crossings = sum(
+            1 for block in blocks for _i, a, b in segments if _plate(block).crosses_segment(a, b)
+        )
+        # Fewest crossings; on a tie, the wedge nearest the top right (most familiar).
+        if best[0] < 0 or crossings < best[0]:
+            best = (crossings, wedge, blocks)
+    return best[1], best[2]
+
+
+def _plate(block: TextBlock) -> Box:
+    """The white plate behind a ring number."""
+    box = block.box
+    return Box(box.x0 - 3, box.y0 + 1, box.x1 + 3, box.y1 - 1)
+
+
+def _legend(
+    series: Sequence[Series], *, top: float, left: float, width: float
+) -> tuple[list[LegendEntry], TextBlock, float]:
+    """One row per series (line sample, marker, name), then a note on the rings; returns
+    the entries, the note and the bottom of the legend."""
+    entries = []
+    y = top
+    text_left = left + LEGEND_LINE + 10
+    for index, item in enumerate(series):
+        lines = _wrap(item.label, width - (text_left - left))
+        block = _text_block(lines, x=text_left, top=y, anchor="start")
+        middle = y + LINE_HEIGHT / 2
+        entries.append(
+            LegendEntry(
+                series=index,
+                line=(left, left + LEGEND_LINE, middle),
+                marker=Marker(index, item.marker, left + LEGEND_LINE / 2, middle),
+                text=block,
+            )
+        )
+        y = block.box.y1 + 6
+    note = _text_block(
+        _wrap(_("Rings: levels 2 to 5; the centre is level 1."), width),
+        x=left,
+        top=y + 2,
+        anchor="start",
+    )
+    return entries, note, note.box.y1
+
+
+def radar_layout(*, axes: Sequence[str], series: Sequence[Series]) -> Layout:
+    """Where everything goes (see the module's docstring); no drawing."""
+    count = len(axes)
+    if count < 3:
+        raise ValueError("a radar chart needs at least three axes")
+    labels = _axis_labels(axes)
+    points = [
+        [None if v is None else _value_point(i, count, v) for i, v in enumerate(item.values)]
+        for item in series
+    ]
+    markers = _spread_markers(series, points)
+    rings = [[_value_point(i, count, ring) for i in range(count)] for ring in LEVEL_RINGS[1:]]
+    ends = [_value_point(i, count, 100) for i in range(count)]
+
+    # The plot and its labels, centred on (0, 0) so far: place them in the viewBox.
+    content = [label.box for label in labels] + [
+        Box(
+            -RADIUS - MARKER_SIZE, -RADIUS - MARKER_SIZE, RADIUS + MARKER_SIZE, RADIUS + MARKER_SIZE
+        )
+    ]
+    left = min(box.x0 for box in content)
+    right = max(box.x1 for box in content)
+    top = min(box.y0 for box in content)
+    bottom = max(box.y1 for box in content)
+    span = right - left + 2 * MARGIN
+    if max(-left, right) + MARGIN <= WIDTH / 2:
+        width, dx = WIDTH, WIDTH / 2  # the plot in the middle
+    else:  # a long word: widen the chart just enough, and centre what is drawn
+        width = max(WIDTH, span)
+        dx = MARGIN - left + (width - span) / 2
+    dy = MARGIN - top
+
+    def shift(p: tuple[float, float]) -> tuple[float, float]:
+        return p[0] + dx, p[1] + dy
+
+    labels = [label.moved(dx, dy) for label in labels]
+    points = [[None if p is None else shift(p) for p in row] for row in points]
+    markers = [Marker(m.series, m.shape, m.x + dx, m.y + dy) for m in markers]
+    rings = [[shift(p) for p in ring] for ring in rings]
+    ends = [shift(p) for p in ends]
+    layout = Layout(
+        width=width,
+        height=0,
+        centre=(dx, dy),
+        radius=RADIUS,
+        series=list(series),
+        axis_ends=ends,
+        axis_labels=labels,
+        rings=rings,
+        ring_labels=[],
+        ring_wedge=0,
+        points=points,
+        markers=markers,
+        legend=[],
+    )
+    wedge, ring_labels = _ring_labels(
+        count,
+        [
+            (i, (a[0] - dx, a[1] - dy), (b[0] - dx, b[1] - dy))
+            for i, a, b in layout.series_segments()
+        ],
+    )
+    layout.ring_wedge = wedge
+    layout.ring_labels = [block.moved(dx, dy) for block in ring_labels]
+    legend, note, legend_bottom = _legend(
+        series, top=bottom + dy + 18, left=MARGIN + 18, width=width - 2 * MARGIN - 18
+    )
+    layout.legend = legend
+    layout.legend_note = note
+    layout.height = legend_bottom + MARGIN + 4
+    layout.font_sizes = [
+        block.font_size
+        for block in [*layout.axis_labels, *layout.ring_labels, *(e.text for e in legend), note]
+    ]
+    return layout
+
+
+def _fmt(x: float) -> str:
+    text = f"{x:.1f}".removesuffix(".0")
+    return "0" if text == "-0" else text
+
+
+def _marker_svg(marker: Marker, colour: str) -> str:
+    x, y, s = marker.x, marker.y, MARKER_SIZE
+    outline = 'stroke="#ffffff" stroke-width="1.5"'
+    if marker.shape == "square":
+        s -= 0.5
         return (
             f'<rect x="{_fmt(x - s)}" y="{_fmt(y - s)}" width="{_fmt(2 * s)}" '
-            f'height="{_fmt(2 * s)}" fill="{colour}"/>'
+            f'height="{_fmt(2 * s)}" fill="{colour}" {outline}/>'
         )
-    if kind == "diamond":
-        points = f"{_fmt(x)},{_fmt(y - s - 1)} {_fmt(x + s + 1)},{_fmt(y)} "
-        points += f"{_fmt(x)},{_fmt(y + s + 1)} {_fmt(x - s - 1)},{_fmt(y)}"
-        return f'<polygon points="{points}" fill="{colour}"/>'
-    if kind == "triangle":
-        points = f"{_fmt(x)},{_fmt(y - s - 1)} {_fmt(x + s + 1)},{_fmt(y + s)} "
-        points += f"{_fmt(x - s - 1)},{_fmt(y + s)}"
-        return f'<polygon points="{points}" fill="{colour}"/>'
-    return f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{s}" fill="{colour}"/>'
+    if marker.shape == "diamond":
+        s += 1.5
+        points = [(x, y - s), (x + s, y), (x, y + s), (x - s, y)]
+    elif marker.shape == "triangle":
+        s += 1
+        points = [(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)]
+    elif marker.shape == "triangle-down":
+        s += 1
+        points = [(x, y + s), (x + s, y - s * 0.8), (x - s, y - s * 0.8)]
+    else:
+        return f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{s}" fill="{colour}" {outline}/>'
+    coords = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in points)
+    return f'<polygon points="{coords}" fill="{colour}" {outline}/>'
 
 
-def _series_paths(series: Series, axes: int) -> list[str]:
-    points = [None if v is None else _point(i, axes, v) for i, v in enumerate(series.values)]
-    dash = f' stroke-dasharray="{series.dash}"' if series.dash else ""
+def _stroke(item: Series, *, width: float = 2.5) -> str:
+    dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
+    cap = ' stroke-linecap="round"' if item.halo else ""
+    return f'stroke="{item.colour}" stroke-width="{width}"{dash}{cap}'
+
+
+def _series_svg(item: Series, points: list[tuple[float, float] | None]) -> list[str]:
+    count = len(points)
+    width = 3.5 if item.halo else 2.5
     parts: list[str] = []
+    pieces: list[str] = []
     if all(p is not None for p in points):
         coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
-        fill = f'fill="{series.colour}" fill-opacity="0.12"' if series.fill else 'fill="none"'
-        parts.append(
-            f'<polygon points="{coords}" {fill} stroke="{series.colour}" stroke-width="2.5"{dash}/>'
-        )
+        pieces.append(f'<polygon points="{coords}" ')
     else:
         # An axis without data breaks the outline rather than pretending to be zero.
         for i, start in enumerate(points):
-            end = points[(i + 1) % axes]
-            if start is not None and end is not None and axes > 2:
-                parts.append(
+            end = points[(i + 1) % count]
+            if start is not None and end is not None:
+                pieces.append(
                     f'<line x1="{_fmt(start[0])}" y1="{_fmt(start[1])}" x2="{_fmt(end[0])}" '
-                    f'y2="{_fmt(end[1])}" stroke="{series.colour}" stroke-width="2.5"{dash}/>'
+                    f'y2="{_fmt(end[1])}" '
                 )
-    parts.extend(_marker(series.marker, x, y, series.colour) for x, y in filter(None, points))
+    for piece in pieces:
+        if item.halo:
+            dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
+            parts.append(
+                f'{piece}fill="none" stroke="#ffffff" stroke-width="{width + 3}"{dash} '
+                f'stroke-linecap="round"/>'
+            )
+        fill = (
+            f'fill="{item.colour}" fill-opacity="0.12"'
+            if item.fill and piece.startswith("<polygon")
+            else 'fill="none"'
+        )
+        parts.append(f"{piece}{fill} {_stroke(item, width=width)}/>")
     return parts
+
+
+def _text_svg(block: TextBlock, *, fill: str = "#1f2933", extra: str = "") -> str:
+    spans = "".join(
+        f'<tspan x="{_fmt(block.x)}" y="{_fmt(baseline)}">{escape(line)}</tspan>'
+        for line, baseline in zip(block.lines, block.baselines, strict=True)
+    )
+    return f'<text text-anchor="{block.anchor}" fill="{fill}"{extra}>{spans}</text>'
 
 
 def radar_chart(
     *, axes: Sequence[str], series: Sequence[Series], title: str, description: str, chart_id: str
 ) -> SafeString:
     """An accessible SVG radar: one axis per section, rings for the five levels, a legend."""
-    count = len(axes)
-    if count < 3:
-        raise ValueError("a radar chart needs at least three axes")
-    out: list[str] = []
-    legend_rows = len(series)
-    height = SIZE + 26 * legend_rows + 10
-    out.append(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+    layout = radar_layout(axes=axes, series=series)
+    width, height = layout.width, layout.height
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_fmt(width)} {_fmt(height)}" '
+        f'width="{_fmt(width)}" height="{_fmt(height)}" '
         f'class="radar-chart" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="15">'
-    )
-    out.append(f'<title id="{chart_id}-title">{escape(title)}</title>')
-    out.append(f'<desc id="{chart_id}-desc">{escape(description)}</desc>')
-    out.append(f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>')
-
-    # Rings for the five levels, and one spoke per axis.
-    for ring_index, ring in enumerate(LEVEL_RINGS[1:], start=2):
-        coords = " ".join("{},{}".format(*map(_fmt, _point(i, count, ring))) for i in range(count))
+        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="{FONT_SIZE}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<rect width="{_fmt(width)}" height="{_fmt(height)}" fill="#ffffff"/>',
+    ]
+    cx, cy = layout.centre
+    for ring in layout.rings:
+        coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in ring)
         out.append(f'<polygon points="{coords}" fill="none" stroke="#c9cfd4" stroke-width="1"/>')
-        if ring == LEVEL_RINGS[-1]:
-            continue  # the outer ring is the edge; its label would collide with the top axis
-        x, y = _point(0, count, ring)
+    for x, y in layout.axis_ends:
         out.append(
-            f'<text x="{_fmt(x + 5)}" y="{_fmt(y + 4)}" fill="#4b5560" font-size="12">'
-            f"{escape(_('level %(n)d') % {'n': ring_index})}</text>"
+            f'<line x1="{_fmt(cx)}" y1="{_fmt(cy)}" x2="{_fmt(x)}" y2="{_fmt(y)}" '
+            f'stroke="#aab3bb" stroke-width="1"/>'
         )
-    for i, label in enumerate(axes):
-        x, y = _point(i, count, 100)
-        out.append(
-            f'<line x1="{CENTRE_X}" y1="{CENTRE_Y}" x2="{_fmt(x)}" y2="{_fmt(y)}" '
-            f'stroke="#c9cfd4" stroke-width="1"/>'
-        )
-        lx, ly = _point(i, count, 112)
-        anchor = "middle" if abs(lx - CENTRE_X) < 10 else ("start" if lx > CENTRE_X else "end")
-        lines = _wrap(label)
-        top = ly - (len(lines) - 1) * 8.5 + (5 if ly >= CENTRE_Y else 0)
-        spans = "".join(
-            f'<tspan x="{_fmt(lx)}" y="{_fmt(top + 17 * n)}">{escape(line)}</tspan>'
-            for n, line in enumerate(lines)
-        )
-        out.append(f'<text text-anchor="{anchor}" fill="#1f2933" font-weight="bold">{spans}</text>')
+    out.extend(_text_svg(label) for label in layout.axis_labels)
 
-    for item in series:
-        out.extend(_series_paths(item, count))
+    order = sorted(range(len(layout.series)), key=lambda i: _draw_rank(layout.series[i]))
+    for index in order:
+        out.extend(_series_svg(layout.series[index], layout.points[index]))
+    for index in order:
+        colour = layout.series[index].colour
+        out.extend(_marker_svg(m, colour) for m in layout.markers if m.series == index)
 
-    # Legend: colour, line style and marker together.
-    for row, item in enumerate(series):
-        y = SIZE + 14 + 26 * row
-        dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
+    # Ring numbers above the lines, each on a white plate.
+    for block in layout.ring_labels:
+        plate = _plate(block)
         out.append(
-            f'<line x1="24" y1="{y}" x2="64" y2="{y}" stroke="{item.colour}" '
-            f'stroke-width="2.5"{dash}/>'
+            f'<rect x="{_fmt(plate.x0)}" y="{_fmt(plate.y0)}" width="{_fmt(plate.x1 - plate.x0)}" '
+            f'height="{_fmt(plate.y1 - plate.y0)}" rx="3" fill="#ffffff" fill-opacity="0.9"/>'
         )
-        out.append(_marker(item.marker, 44, y, item.colour))
-        out.append(f'<text x="74" y="{y + 4}" fill="#1f2933">{escape(item.label)}</text>')
+        out.append(_text_svg(block, fill="#4b5560"))
+
+    # Legend: line style, marker and name together.
+    for entry in layout.legend:
+        item = layout.series[entry.series]
+        x1, x2, y = entry.line
+        if item.halo:
+            out.append(
+                f'<line x1="{_fmt(x1)}" y1="{_fmt(y)}" x2="{_fmt(x2)}" y2="{_fmt(y)}" '
+                f'stroke="#ffffff" stroke-width="6"/>'
+            )
+        out.append(
+            f'<line x1="{_fmt(x1)}" y1="{_fmt(y)}" x2="{_fmt(x2)}" y2="{_fmt(y)}" '
+            f"{_stroke(item, width=3.5 if item.halo else 2.5)}/>"
+        )
+        out.append(_marker_svg(entry.marker, item.colour))
+        out.append(_text_svg(entry.text))
+    if layout.legend_note is not None:
+        out.append(_text_svg(layout.legend_note, fill="#4b5560"))
     out.append("</svg>")
     # Every interpolated string above was escaped, and the numbers are formatted floats.
     return mark_safe("".join(out))  # noqa: S308

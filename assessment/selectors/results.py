@@ -426,7 +426,7 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
     return charts.radar_chart(
         axes=[r.name for r in panel.rows],
         series=series,
-        title=_("%(framework)s: balance across its parts") % {"framework": panel.name},
+        title=_("%(framework)s: balance across its sections") % {"framework": panel.name},
         description=chart_summary(panel.team),
         chart_id=f"radar-{panel.slug}",
     )
@@ -546,7 +546,7 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
     # Grouped by question and sorted by text, so nothing hints at who wrote what.
     comments = (
         answers.exclude(submitted_comment="")
-        .select_related("question")
+        .select_related("question__section")
         .order_by("question__section__position", "question__position", "submitted_comment")
     )
     comments_by_version: dict[int, list[QuestionComments]] = defaultdict(list)

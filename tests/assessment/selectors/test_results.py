@@ -275,7 +275,7 @@ def test_a_section_rated_by_fewer_people_than_the_threshold_is_withheld(manager_
     owners = next(r for r in panel.rows if r.key == "owners")
     assert owners.team.score is None
     assert owners.team.spread is None
-    assert "Withheld: fewer than 3 people rated this part." in detail.text
+    assert "Withheld: fewer than 3 people rated this section." in detail.text
 
 
 @pytest.mark.django_db
