@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from assessment.forms import base
 from assessment.models import Consultancy, Team
@@ -118,7 +119,28 @@ class AddressesForm(base.Form):
     )
 
     def clean_addresses(self) -> ParsedAddresses:
-        return parse_addresses(self.cleaned_data["addresses"])
+        """Every pasted address valid, or none is invited: each invalid one is named beside
+        the field, and the pasted text is shown again to correct."""
+        parsed = parse_addresses(self.cleaned_data["addresses"])
+        if parsed.invalid:
+            raise ValidationError(
+                [
+                    ValidationError(
+                        ngettext(
+                            "“%(addresses)s” is not a valid e-mail address. Correct it or "
+                            "remove it; nobody was invited yet.",
+                            "“%(addresses)s” are not valid e-mail addresses. Correct them or "
+                            "remove them; nobody was invited yet.",
+                            len(parsed.invalid),
+                        )
+                        % {"addresses": "”, “".join(parsed.invalid)},
+                        code="invalid",
+                    )
+                ]
+            )
+        if not parsed.valid:
+            raise ValidationError(_("Paste at least one e-mail address."), code="required")
+        return parsed
 
 
 class PreselectTeamForm(base.Form):

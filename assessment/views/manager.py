@@ -328,36 +328,32 @@ def _detail_page(
 
 @require_POST
 def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Invite pasted addresses; duplicates are skipped and invalid ones reported by name.
+    """Invite pasted addresses; duplicates are skipped.
 
-    A form that is not valid (nothing pasted) is shown again with the reason beside it.
+    A form that is not valid (nothing pasted, or an invalid address, named) is shown again
+    with the reason beside it and the pasted text kept; then nobody is invited.
     """
     assessment = access.assessment_for_manager(request.user, pk)
     form = AddressesForm(request.POST)
     if not form.is_valid():
         return _detail_page(request, assessment, form)
     parsed = form.cleaned_data["addresses"]
-    for address in parsed.invalid:
-        messages.error(
-            request, _("“%(address)s” is not a valid e-mail address.") % {"address": address}
+    try:
+        added = services.invitations_add(
+            assessment=assessment, people=[("", email) for email in parsed.valid]
         )
-    if parsed.valid:
-        try:
-            added = services.invitations_add(
-                assessment=assessment, people=[("", email) for email in parsed.valid]
-            )
-        except services.ServiceError as error:
-            messages.error(request, str(error))
-        else:
-            skipped = len(parsed.valid) - added
-            message = ngettext("%(count)d person invited.", "%(count)d people invited.", added) % {
-                "count": added
-            }
-            if skipped:
-                message += " " + ngettext(
-                    "%(count)d was already invited.", "%(count)d were already invited.", skipped
-                ) % {"count": skipped}
-            messages.success(request, message)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        skipped = len(parsed.valid) - added
+        message = ngettext("%(count)d person invited.", "%(count)d people invited.", added) % {
+            "count": added
+        }
+        if skipped:
+            message += " " + ngettext(
+                "%(count)d was already invited.", "%(count)d were already invited.", skipped
+            ) % {"count": skipped}
+        messages.success(request, message)
     return redirect(assessment)
 
 

@@ -469,15 +469,13 @@ def test_a_due_date_in_the_past_is_refused(manager_client, organisation):
 
 
 @pytest.mark.django_db
-def test_pasted_addresses_are_invited_duplicates_skipped_and_invalid_ones_named(
-    manager_client, organisation
-):
+def test_pasted_addresses_are_invited_and_duplicates_skipped(manager_client, organisation):
     assessment = make_assessment(make_team(organisation))
     make_invitation(assessment, email="b@example.com")
 
     response = manager_client.post(
         reverse("assessment:invitations_add", args=[assessment.pk]),
-        {"addresses": "a@example.com, bad-address, A@example.com\nb@example.com c@example.com"},
+        {"addresses": "a@example.com, A@example.com\nb@example.com c@example.com"},
         follow=True,
     )
 
@@ -486,9 +484,27 @@ def test_pasted_addresses_are_invited_duplicates_skipped_and_invalid_ones_named(
         "b@example.com",
         "c@example.com",
     ]
-    messages = messages_of(response)
-    assert "2 people invited. 1 was already invited." in messages
-    assert "“bad-address” is not a valid e-mail address." in messages
+    assert "2 people invited. 1 was already invited." in messages_of(response)
+
+
+@pytest.mark.django_db
+def test_an_invalid_pasted_address_invites_nobody_and_keeps_the_text(manager_client, organisation):
+    assessment = make_assessment(make_team(organisation))
+    pasted = "a@example.com, bad-address\nc@example.com"
+
+    response = manager_client.post(
+        reverse("assessment:invitations_add", args=[assessment.pk]), {"addresses": pasted}
+    )
+
+    # Beside the field, naming the address, with everything pasted kept; nobody invited.
+    assert response.status_code == 200
+    assert response.context["addresses_form"].errors["addresses"] == [
+        "“bad-address” is not a valid e-mail address. Correct it or remove it; nobody "
+        "was invited yet."
+    ]
+    assert "a@example.com, bad-address\nc@example.com</textarea>" in response.text
+    assert "Please correct the error below." in response.text
+    assert not assessment.invitations.exists()
 
 
 @pytest.mark.django_db
