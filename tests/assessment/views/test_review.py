@@ -18,7 +18,6 @@ from assessment.models import (
     Moderation,
     Response,
 )
-from assessment.selectors import results
 from assessment.selectors import review as review_selectors
 from assessment.selectors.manager import assessment_sections
 from frameworks.models import Section
@@ -674,8 +673,9 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
 
 
 # Session and user 2, the assessment 1, its versions 1, the results 7, the decisions 1
-# (and the sections a return named, when there is one), the sections and their moderations 2, the team's figures 4, the
-# invitees 1, the audit trail 3 (events, people, sections), the levels 1, the navigation 2.
+# (and the sections a return named, when there is one), the sections and their
+# moderations 2, the team's figures 4, the invitees 1, the audit trail 3 (events, people,
+# sections), the levels 1, the navigation 2.
 REVIEW_WORKSPACE_QUERIES = 25
 
 
