@@ -11,6 +11,33 @@ function cookie(name) {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+// Autosaves (htmx) on their way to the server. "Save and continue" waits for them: each
+// brings back its answer's new revision (the hidden input in its status fragment), and
+// the page must be sent with those, or the server would take the tab's own autosave for
+// a newer answer saved elsewhere (409).
+const inFlight = new Set();
+let waiting = null; // {form, submitter, timer} of a submit held until the autosaves are back
+const WAIT_AT_MOST_MS = 8000;
+
+function sendWaiting() {
+  if (!waiting || inFlight.size) return;
+  const { form, submitter, timer } = waiting;
+  window.clearTimeout(timer);
+  waiting = null;
+  form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt instanceof HTMLFieldSetElement) inFlight.add(event.detail.xhr);
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  inFlight.delete(event.detail.xhr);
+  // After the current task: a queued autosave of the same question (hx-sync) starts
+  // as this one ends, and is waited for too.
+  window.setTimeout(sendWaiting, 0);
+});
+
 // Forms marked data-confirm ask before they are sent (e.g. revoking an invitation).
 // Also refresh the CSRF token from the cookie: after signing in again in another
 // tab, the token printed in this page is stale, and the user's input must not be lost.
@@ -22,9 +49,22 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
     return;
   }
+  if (inFlight.size && form.classList.contains("questionnaire")) {
+    event.preventDefault();
+    if (!waiting) {
+      // Never hold the page for ever: a hung autosave must not block the save.
+      const timer = window.setTimeout(() => {
+        inFlight.clear();
+        sendWaiting();
+      }, WAIT_AT_MOST_MS);
+      waiting = { form, submitter: event.submitter, timer };
+    }
+    return;
+  }
   const token = csrfToken();
   const field = form.querySelector("input[name=csrfmiddlewaretoken]");
   if (token && field) field.value = token;
+  dirty.clear();
 });
 
 // Autosave (htmx): always send the current CSRF token.
@@ -81,7 +121,6 @@ document.addEventListener("htmx:afterRequest", (event) => {
   }
 });
 
-document.addEventListener("submit", () => dirty.clear());
 
 window.addEventListener("pagehide", () => {
   const token = csrfToken();
@@ -97,7 +136,10 @@ window.addEventListener("pagehide", () => {
   dirty.clear();
 });
 
-// The progress bar follows the answers chosen on this page.
+// The progress bar and this section's badge in the progress list follow the answers
+// chosen on this page, as they are saved.
+const BADGE_TONES = { done: "text-bg-success", partial: "text-bg-warning", todo: "text-bg-light border" };
+
 function updateProgress() {
   const label = document.getElementById("progress-label");
   const bar = document.getElementById("overall-progress");
@@ -111,6 +153,22 @@ function updateProgress() {
   label.textContent = label.dataset.format
     .replace("{answered}", answered)
     .replace("{total}", label.dataset.total);
+  updateSectionBadge(here.size);
+}
+
+function updateSectionBadge(count) {
+  const item = document.querySelector(".section-list [data-current-section]");
+  const badge = item && item.querySelector(".section-badge");
+  if (!badge) return;
+  const list = item.closest(".section-list");
+  const total = Number(item.dataset.total);
+  const state = count === 0 ? "todo" : count >= total ? "done" : "partial";
+  badge.textContent = state === "partial"
+    ? list.dataset.partial.replace("{answered}", count).replace("{total}", total)
+    : list.dataset[state];
+  badge.className = "badge section-badge " + BADGE_TONES[state];
+  item.classList.remove("section-todo", "section-partial", "section-done");
+  item.classList.add("section-" + state);
 }
 
 document.addEventListener("change", (event) => {
