@@ -100,13 +100,18 @@ app_patterns = [
         {"audience": "consultant"},
         name="client_report_pdf",
     ),
-    path(
-        "clients/assessments/<int:pk>/scores.xlsx",
-        exports.table_download,
-        {"audience": "consultant", "table": "scores", "file_format": "xlsx"},
-        name="client_scores_xlsx",
+    *(
+        path(
+            f"clients/assessments/<int:pk>/{table}.{file_format}",
+            exports.table_download,
+            {"audience": "consultant", "table": table, "file_format": file_format},
+            name=f"client_{table}_{file_format}",
+        )
+        for table in ("scores", "answers")
+        for file_format in ("csv", "xlsx")
     ),
     # Bulk export
+    path("clients/exports/", bulk.bulk_list, name="bulk_list"),
     path("clients/exports/new/", bulk.bulk_new, name="bulk_new"),
     path("clients/exports/<int:pk>/", bulk.bulk_detail, name="bulk_detail"),
     path("clients/exports/<int:pk>/download/", bulk.bulk_download, name="bulk_download"),

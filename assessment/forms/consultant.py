@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from assessment import access
 from assessment.errors import ServiceError
 from assessment.forms import base
-from assessment.models import Assessment
+from assessment.models import Assessment, BulkExport
 from assessment.models.consultants import normalise_consultancy_name, validate_accent_colour
 from assessment.services.branding import clean_logo
 from frameworks.models import Framework
@@ -92,6 +92,21 @@ class BulkExportForm(base.Form):
     def chosen(self) -> set[str]:
         """The boxes the user ticked, as posted, to tick them again on a refused export."""
         return {str(value) for value in self["assessments"].value() or []}
+
+
+class ExportSeenForm(base.Form):
+    """``?done=&status=``: the progress an export's page showed last (its polling sends them
+    back), so the live region is told only what changed."""
+
+    done = forms.IntegerField(min_value=0, max_value=100_000, required=False)
+    status = forms.ChoiceField(choices=BulkExport.Status.choices, required=False)
+
+    def changed(self, export: BulkExport) -> bool:
+        """Whether ``export`` has moved on from what the page showed (or it said nothing)."""
+        if not self.is_bound or not self.is_valid():
+            return True
+        seen = (self.cleaned_data["done"], self.cleaned_data["status"])
+        return seen != (export.done, export.status)
 
 
 class BrandingForm(base.Form):

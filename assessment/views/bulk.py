@@ -4,6 +4,7 @@ The export page polls its own progress fragment with htmx while the task runs;
 without JavaScript it offers a plain refresh link instead.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment import access, exports, selectors, services
-from assessment.forms.consultant import BulkExportForm
+from assessment.forms.consultant import BulkExportForm, ExportSeenForm
 from assessment.models import BulkExport
 
 DETAIL_TEMPLATE = "assessment/bulk/export_detail.html"
@@ -56,16 +57,36 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def bulk_list(request: HttpRequest) -> HttpResponse:
+    """The consultancy's bulk exports: status, date, size, and the file until it is pruned."""
+    consultancy = access.consultancy_for(request.user)
+    return render(
+        request,
+        "assessment/bulk/export_list.html",
+        {
+            "consultancy": consultancy,
+            "exports": selectors.consultant.consultant_exports(
+                consultancy=consultancy, by=request.user
+            ),
+            "retention_days": settings.BULK_EXPORT_RETENTION_DAYS,
+        },
+    )
+
+
+@require_GET
 @never_cache
 def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Progress of one export; htmx asks for the progress fragment alone."""
+    """Progress of one export; htmx asks for the progress fragment alone, saying what it
+    showed last, and gets the live region's words only when the progress changed."""
     export = access.export_for_consultant(request.user, pk)
     stalled = export.has_stalled()
+    seen = ExportSeenForm(request.GET if request.htmx else None)
     context = {
         "export": export,
         "failures": selectors.consultant.bulk_export_failures(export=export, by=request.user),
         "stalled": stalled,
         "finished": stalled or export.status in (BulkExport.Status.DONE, BulkExport.Status.FAILED),
+        "announce": bool(request.htmx) and (stalled or seen.changed(export)),
     }
     template = f"{DETAIL_TEMPLATE}#progress" if request.htmx else DETAIL_TEMPLATE
     response = render(request, template, context)

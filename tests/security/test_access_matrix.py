@@ -184,9 +184,14 @@ MATRIX: dict[str, Rule] = {
     "assessment:client_report_pdf": mine(
         {"consultant"}, "/clients/assessments/{pk}/report.pdf", pk=a("approved")
     ),
-    "assessment:client_scores_xlsx": mine(
-        {"consultant"}, "/clients/assessments/{pk}/scores.xlsx", pk=a("approved")
-    ),
+    **{
+        f"assessment:client_{table}_{file_format}": mine(
+            {"consultant"}, f"/clients/assessments/{{pk}}/{table}.{file_format}", pk=a("approved")
+        )
+        for table in ("scores", "answers")
+        for file_format in ("csv", "xlsx")
+    },
+    "assessment:bulk_list": Rule(CONSULTANTS, fixed("/clients/exports/")),
     # Staff: the review queue and assignments.
     "assessment:staff_queue": Rule(frozenset({"staff"}), fixed("/staff/reviews/")),
     "assessment:staff_assign": mine({"staff"}, "/staff/reviews/{pk}/assign/", pk=a("submitted")),

@@ -129,7 +129,10 @@ DOWNLOADS = {
     "assessment:scores_xlsx",
     "assessment:answers_csv",
     "assessment:answers_xlsx",
+    "assessment:client_scores_csv",
     "assessment:client_scores_xlsx",
+    "assessment:client_answers_csv",
+    "assessment:client_answers_xlsx",
     "assessment:bulk_download",
     "assessment:branding_logo",
 }

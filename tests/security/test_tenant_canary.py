@@ -269,7 +269,10 @@ def b_get_urls(b: Tenant) -> list[str]:
             "review_answers_csv",
             "review_answers_xlsx",
             "client_report_pdf",
+            "client_scores_csv",
             "client_scores_xlsx",
+            "client_answers_csv",
+            "client_answers_xlsx",
         ):
             urls.append(reverse(f"assessment:{name}", args=[assessment.pk]))
     for export in b.exports:

@@ -1,6 +1,7 @@
 """Bulk export of PDF reports as a ZIP, made by a django.tasks background task."""
 
 import io
+import re
 import signal
 import zipfile
 from datetime import timedelta
@@ -10,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django_tasks_db.models import DBTaskResult
 
 from assessment import reports, services
-from assessment.models import BulkExport
+from assessment.models import BulkExport, ConsultantGrant
 from assessment.tasks import make_bulk_export
 from tests.factories import (
     make_assessment,
@@ -308,7 +310,7 @@ def test_the_export_page_polls_while_running_and_works_without_javascript(
     assert "<html" in content
     assert "1 of 3 reports" in content
     assert '<progress class="w-100" max="3" value="1">' in content
-    assert f'hx-get="{url}" hx-trigger="every 2s" hx-swap="outerHTML"' in content
+    assert f'hx-get="{url}?done=1&amp;status=running" hx-trigger="every 2s"' in content
     assert f'<a href="{url}">Refresh</a>' in content
     assert "Help desk assessment: broken" in content
     assert reverse("assessment:bulk_download", args=[running.pk]) not in content
@@ -358,10 +360,126 @@ def test_the_htmx_partial_returns_only_the_progress_fragment(
 
     content = response.content.decode().strip()
     assert content.startswith('<section id="export-progress"')
-    assert content.endswith("</section>")
     assert "<html" not in content
     assert "2 of 3 reports" in content
     assert "HX-Request" in response["Vary"]
+
+
+# --- the live region (issue 13) ---------------------------------------------------------
+
+
+def live_region(html: str) -> list[str]:
+    return re.findall(r"<[^>]*aria-live[^>]*>", html)
+
+
+@pytest.mark.django_db
+def test_the_live_region_stays_outside_what_polling_replaces(consultant_client, running):
+    url = reverse("assessment:bulk_detail", args=[running.pk])
+
+    page = consultant_client.get(url).content.decode()
+    fragment = consultant_client.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    region = live_region(page)
+    assert region == [
+        '<p id="export-announcement" class="visually-hidden" role="status" aria-live="polite" '
+        'aria-atomic="true">'
+    ]
+    polled = page[page.index('<section id="export-progress"') :]
+    assert page.index("export-announcement") < page.index('<section id="export-progress"')
+    assert not live_region(polled)
+    assert not live_region(fragment)  # the poll never brings a new live region
+
+
+@pytest.mark.django_db
+def test_the_poll_announces_only_when_the_progress_changed(consultant_client, running):
+    url = reverse("assessment:bulk_detail", args=[running.pk])
+    htmx = {"HX-Request": "true"}
+
+    same = consultant_client.get(f"{url}?done=1&status=running", headers=htmx).content.decode()
+    BulkExport.objects.filter(pk=running.pk).update(done=2)
+    moved = consultant_client.get(f"{url}?done=1&status=running", headers=htmx).content.decode()
+    BulkExport.objects.filter(pk=running.pk).update(done=3, status="done")
+    done = consultant_client.get(f"{url}?done=2&status=running", headers=htmx).content.decode()
+
+    assert "hx-swap-oob" not in same
+    oob = '<span id="export-announcement" hx-swap-oob="innerHTML">'
+    assert f"{oob}2 of 3 reports made.</span>" in moved
+    assert f'hx-get="{url}?done=2&amp;status=running"' in moved  # what it shows now
+    assert f"{oob}The export is ready to download.</span>" in done
+    assert "hx-trigger" not in done  # finished: polling stops
+
+
+@pytest.mark.django_db
+def test_a_malformed_seen_value_just_announces(consultant_client, running):
+    url = reverse("assessment:bulk_detail", args=[running.pk])
+
+    response = consultant_client.get(f"{url}?done=²&status=nope", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "1 of 3 reports made." in response.content.decode()
+
+
+# --- past exports (issue 13) -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_past_exports_are_listed_with_status_date_size_and_download(
+    consultant_client, consultant, closed, settings, django_assert_num_queries
+):
+    settings.BULK_EXPORT_RETENTION_DAYS = 30
+    finished = timezone.now() - timedelta(days=2)
+    ready = make_export(
+        consultant, assessments=closed, archive=b"x" * 2048, finished_at=finished, done=3
+    )
+    failed = make_export(consultant, assessments=closed[:1], status="failed", finished_at=finished)
+    queued = make_export(consultant, assessments=closed[:2], status="queued")
+    other = make_export(make_consultant("other", name="Rivals LLP"), assessments=closed)
+
+    # session, user, consultancy, the exports (one, however many), and the navigation's
+    # two (assessor profile, consultant membership)
+    with django_assert_num_queries(6):
+        page = consultant_client.get(reverse("assessment:bulk_list"))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    for export in (ready, failed, queued):
+        assert reverse("assessment:bulk_detail", args=[export.pk]) in html
+    assert reverse("assessment:bulk_detail", args=[other.pk]) not in html
+    assert reverse("assessment:bulk_download", args=[ready.pk]) in html
+    assert reverse("assessment:bulk_download", args=[failed.pk]) not in html
+    assert reverse("assessment:bulk_download", args=[queued.pk]) not in html
+    assert "2.0\xa0KB" in html
+    assert "Failed" in html
+    assert "Not ready yet" in html
+    kept = timezone.localtime(finished + timedelta(days=30))
+    assert date_format(kept, "DATE_FORMAT") in html
+
+
+@pytest.mark.django_db
+def test_an_export_of_a_client_that_withdrew_access_has_no_download_link(
+    consultant_client, consultant, closed
+):
+    ready = make_export(consultant, assessments=closed, archive=b"zip", finished_at=timezone.now())
+    ConsultantGrant.objects.filter(organisation=closed[2].organisation).update(
+        revoked_at=timezone.now()
+    )
+
+    html = consultant_client.get(reverse("assessment:bulk_list")).content.decode()
+
+    assert reverse("assessment:bulk_download", args=[ready.pk]) not in html
+    assert "a client withdrew access" in html
+    assert (
+        consultant_client.get(reverse("assessment:bulk_download", args=[ready.pk])).status_code
+        == 404
+    )
+
+
+@pytest.mark.django_db
+def test_the_exports_page_says_what_to_do_when_there_are_none(consultant_client):
+    html = consultant_client.get(reverse("assessment:bulk_list")).content.decode()
+
+    assert "No exports yet." in html
+    assert f'href="{reverse("assessment:bulk_new")}"' in html
 
 
 @pytest.mark.django_db

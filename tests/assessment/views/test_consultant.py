@@ -1,5 +1,6 @@
 """Consultant access: grants made and revoked by managers, the portfolio, and downloads."""
 
+import csv
 import io
 import re
 
@@ -32,9 +33,16 @@ def complete(assessment, count: int = 3, levels=(3, 4, 2, 5)) -> None:
 
 
 def downloads(assessment) -> list[str]:
+    """The PDF report, then scores and answers (by question) as Excel and CSV."""
     return [
-        reverse("assessment:client_report_pdf", kwargs={"pk": assessment.pk}),
-        reverse("assessment:client_scores_xlsx", kwargs={"pk": assessment.pk}),
+        reverse(f"assessment:client_{name}", kwargs={"pk": assessment.pk})
+        for name in (
+            "report_pdf",
+            "scores_xlsx",
+            "scores_csv",
+            "answers_xlsx",
+            "answers_csv",
+        )
     ]
 
 
@@ -127,7 +135,7 @@ def test_with_a_current_grant_the_downloads_work(
     consultant_client, consultant, organisation, submitted
 ):
     make_grant(organisation, consultant.consultancy)
-    report, scores = downloads(submitted)
+    report, scores = downloads(submitted)[:2]
     pdf = consultant_client.get(report)
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -376,3 +384,60 @@ def test_a_malformed_filter_shows_every_client_with_the_reason(
     assert "Please correct the 2 errors below." in page.text
     assert "Select a valid choice" in page.text or "Null characters" in page.text
     assert "Help desk" in page.text  # the filters that are not valid are left out
+
+
+# --- issue 13: every table as CSV and Excel, review status, past exports ------------------
+
+
+def test_consultants_get_scores_and_answers_by_question_as_csv_and_excel(
+    consultant_client, consultant, organisation, submitted
+):
+    make_grant(organisation, consultant.consultancy)
+    Team = submitted.team.__class__
+    Team.objects.filter(pk=submitted.team_id).update(name="=HYPERLINK(1)")
+    _pdf, scores_xlsx, scores_csv, answers_xlsx, answers_csv = downloads(submitted)
+
+    scores = consultant_client.get(scores_csv)
+    answers = consultant_client.get(answers_csv)
+    answers_book = consultant_client.get(answers_xlsx)
+
+    assert scores.status_code == answers.status_code == answers_book.status_code == 200
+    assert scores["Content-Type"] == answers["Content-Type"] == "text/csv; charset=utf-8"
+    assert scores["Content-Disposition"].endswith('-scores.csv"')
+    scores_rows = list(csv.reader(io.StringIO(scores.content.decode("utf-8-sig"))))
+    assert scores_rows[1][:2] == ["Client Co", "'=HYPERLINK(1)"]  # neutralised
+    rows = list(csv.reader(io.StringIO(answers.content.decode("utf-8-sig"))))
+    # Counted per question, as managers get them: never a respondent's row.
+    assert "Respondent" not in rows[0]
+    assert rows[0][5:10] == [f"Level {n}" for n in range(1, 6)]
+    assert len(rows) - 1 == 24  # one row per Win4 question
+    assert {row[-2] for row in rows[1:]} == {"3"}  # out of three respondents
+    book = list(load_workbook(io.BytesIO(answers_book.content)).active.iter_rows(values_only=True))
+    assert book[0] == tuple(rows[0])
+    assert consultant_client.get(scores_xlsx).status_code == 200
+
+
+def test_the_heatmap_shows_each_assessments_review_status_in_words(
+    consultant_client, consultant, organisation, submitted
+):
+    make_grant(organisation, consultant.consultancy)
+    other = make_assessment(make_team(organisation, "Returns"), status="approved")
+    complete(other)
+
+    html = consultant_client.get(PORTFOLIO).content.decode()
+
+    assert "Review status" in html
+    assert re.search(r'class="badge text-bg-info">Submitted<', html)
+    assert re.search(r'class="badge text-bg-success">Approved<', html)
+
+
+def test_the_portfolio_links_every_download_and_the_past_exports(
+    consultant_client, consultant, organisation, submitted
+):
+    make_grant(organisation, consultant.consultancy)
+
+    html = consultant_client.get(PORTFOLIO).content.decode()
+
+    for url in downloads(submitted):
+        assert f'href="{url}"' in html
+    assert f'href="{reverse("assessment:bulk_list")}"' in html
