@@ -110,7 +110,7 @@ def test_a_manager_invites_and_a_member_answers_with_autosave(journey, browser, 
     member = browser.new_context(java_script_enabled=True)
     page = member.new_page()
     Invitation.objects.update(sent_at=timezone.now() - timedelta(hours=1))  # the next day
-    open_link(page, MEMBERS[0])
+    page.goto(link_for(MEMBERS[0]))  # a dead link says why on first view (issue 13)
     expect(page.get_by_text("already been used")).to_be_visible()
     page.get_by_role("button", name="E-mail me a fresh link").click()
     expect(page.get_by_text("Check your e-mail")).to_be_visible()
@@ -167,3 +167,39 @@ def test_the_same_journey_works_without_javascript(journey, browser):
     assert Answer.objects.filter(response=response, level__isnull=False).count() == 40
     member.close()
     manager.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_manager_pages_fit_a_phone_and_the_roster_keeps_input(journey, browser):
+    from assessment.models import RosterEntry
+    from tests.factories import make_assessment, make_response
+
+    base, organisation, team = journey
+    RosterEntry.objects.create(
+        team=team, name="Long Name", email="a.very.long.address.for.a.phone@example.com"
+    )
+    assessment = make_assessment(team, status="submitted")
+    make_response(assessment, levels=[3], status="completed")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, base, organisation.manager.username)
+    for path in [
+        "/",
+        team.get_absolute_url(),
+        "/managers/",
+        assessment.get_absolute_url(),
+        f"/assessments/{assessment.pk}/results/",
+    ]:
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+    # An invalid address on the roster keeps both fields' input, the error beside the field.
+    page.goto(f"{base}{team.get_absolute_url()}")
+    page.get_by_label("Name").fill("Lin Chen")
+    page.get_by_label("E-mail").fill("lin-at-example.com")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("Lin Chen")
+    expect(page.get_by_label("E-mail")).to_have_value("lin-at-example.com")
+    assert RosterEntry.objects.filter(team=team).count() == 1
+    context.close()
