@@ -163,6 +163,7 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
     path("scoring/", public.scoring_rules, name="scoring"),
+    path("glossary/", public.glossary, name="glossary"),
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

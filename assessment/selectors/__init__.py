@@ -6,6 +6,7 @@
 - ``review``: the assessor's page and the audit history;
 - ``staff``: the review queue;
 - ``consultant``: the portfolio and bulk exports;
+- ``public``: the public pages (the glossary's rating scale);
 - ``common``: query pieces the others share.
 
 Import the module for the audience: ``from assessment.selectors import manager``.
@@ -15,10 +16,20 @@ from assessment.selectors import (
     common,
     consultant,
     manager,
+    public,
     respondent,
     results,
     review,
     staff,
 )
 
-__all__ = ["common", "consultant", "manager", "respondent", "results", "review", "staff"]
+__all__ = [
+    "common",
+    "consultant",
+    "manager",
+    "public",
+    "respondent",
+    "results",
+    "review",
+    "staff",
+]

@@ -1,5 +1,5 @@
-"""Public pages: home, scoring rules, health, errors; confirming a sign-up's address and
-asking for a password reset."""
+"""Public pages: home, scoring rules, the glossary, health, errors; confirming a sign-up's
+address and asking for a password reset."""
 
 import sys
 
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessment import access, scoring, services
 from assessment.forms.public import ConfirmationLinkForm, PasswordResetForm
 from assessment.log_filters import first_line, is_database_outage
+from assessment.selectors import public as public_selectors
 from frameworks import selectors as framework_selectors
 
 
@@ -41,6 +42,22 @@ def scoring_rules(request: HttpRequest) -> HttpResponse:
         request,
         "assessment/scoring.html",
         {"rules": scoring, "min_rated_percent": round(scoring.MIN_RATED_SHARE * 100)},
+    )
+
+
+@login_not_required
+@require_GET
+def glossary(request: HttpRequest) -> HttpResponse:
+    """The words of the results pages in plain language, each under its own anchor."""
+    return render(
+        request,
+        "assessment/glossary.html",
+        {
+            "levels": public_selectors.scale_steps(),
+            "anonymity_minimum": settings.ANONYMITY_THRESHOLD,
+            "min_rated_percent": round(scoring.MIN_RATED_SHARE * 100),
+            "rules": scoring,
+        },
     )
 
 

@@ -98,6 +98,7 @@ MATRIX: dict[str, Rule] = {
     "home": public("/"),
     "health": public("/health/"),
     "scoring": public("/scoring/"),
+    "glossary": public("/glossary/"),
     "frameworks:list": public("/frameworks/"),
     "frameworks:detail": public("/frameworks/win4/"),
     "login": public("/accounts/login/"),

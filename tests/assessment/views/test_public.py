@@ -116,3 +116,82 @@ def test_health_reports_the_database(client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "up"}
+
+
+# --- the glossary -----------------------------------------------------------------------
+
+GLOSSARY_ANCHORS = (
+    "responses",
+    "spread",
+    "levels",
+    "score",
+    "balance",
+    "moderated-score",
+    "awarded-level",
+    "anonymity-minimum",
+    "rounds",
+    "self-assessment",
+)
+
+
+@pytest.mark.django_db
+def test_the_glossary_explains_each_word_under_its_own_anchor(client, settings):
+    settings.ANONYMITY_THRESHOLD = 4
+
+    response = client.get(reverse("glossary"))
+
+    assert response.status_code == 200
+    for anchor in GLOSSARY_ANCHORS:
+        assert f'id="{anchor}"' in response.text
+        assert f'href="#{anchor}"' in response.text  # the page's own contents list
+    # The minimum in force, not a number written into the page.
+    assert "at least 4 team members have completed" in response.text
+
+
+@pytest.mark.django_db
+def test_the_glossary_reads_the_levels_from_the_frameworks_scale(client):
+    response = client.get(reverse("glossary"))
+
+    levels = response.context["levels"]
+    assert [step.value for step in levels] == [1, 2, 3, 4, 5]
+    assert [step.score for step in levels] == [0, 25, 50, 75, 100]
+    assert (levels[0].band_from, levels[0].band_to) == (0, 12.5)
+    assert (levels[2].band_from, levels[2].band_to) == (37.5, 62.5)
+    # Three frameworks call level 1 one thing, one another: the common name comes first.
+    assert levels[0].labels == ("Barely meets expectations", "Barely delivers what is expected")
+    assert levels[4].labels == ("Superior",)
+    assert "Level 3: Exceeds expectations" in response.text
+    win4 = "This party gains visibly from how service is run"
+    assert any(win4 in meaning.descriptor for meaning in levels[2].meanings)
+    assert win4 in response.text
+
+
+@pytest.mark.django_db
+def test_the_glossary_takes_one_query_for_the_scale(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        client.get(reverse("glossary"))
+
+
+def test_the_glossary_works_before_any_framework_is_loaded(client, no_frameworks):
+    response = client.get(reverse("glossary"))
+
+    assert response.status_code == 200
+    assert [step.labels for step in response.context["levels"]] == [()] * 5
+    assert "Level 1" in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/scoring/", "/frameworks/"])
+def test_every_page_links_the_glossary_and_the_scoring_rules(client, url):
+    response = client.get(url)
+
+    assert f'href="{reverse("glossary")}"' in response.text
+    assert f'href="{reverse("scoring")}"' in response.text
+
+
+@pytest.mark.django_db
+def test_the_scoring_rules_say_section_never_part(client):
+    response = client.get(reverse("scoring"))
+
+    assert response.status_code == 200
+    assert " part" not in response.text.replace("particular", "")
