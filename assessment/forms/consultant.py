@@ -8,12 +8,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from assessment import access
+from assessment import access, selectors
 from assessment.errors import ServiceError
 from assessment.forms import base
 from assessment.models import Assessment, BulkExport
-from assessment.models.consultants import normalise_consultancy_name, validate_accent_colour
-from assessment.services.branding import clean_logo
+from assessment.models.consultants import (
+    HEX_COLOUR,
+    Consultancy,
+    contrast_with_white,
+    normalise_consultancy_name,
+    validate_accent_colour,
+)
+from assessment.services.branding import NAME_TAKEN, clean_logo
 from frameworks.models import Framework
 
 
@@ -124,9 +130,25 @@ class BrandingForm(base.Form):
     logo = forms.FileField(label=_("Logo"), required=False)
     remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
 
+    def __init__(self, *args: Any, consultancy: Consultancy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consultancy = consultancy
+
     def clean_name(self) -> str:
-        # Whether another firm has the name is the database's to say (the service).
-        return normalise_consultancy_name(self.cleaned_data["name"])
+        # Checked here too, so that a taken name shows with every other error at once; the
+        # database's constraint stays the last word (the service turns a race into NameTaken).
+        name = normalise_consultancy_name(self.cleaned_data["name"])
+        if selectors.consultant.consultancy_name_taken(name, other_than=self.consultancy):
+            raise ValidationError(NAME_TAKEN, code="taken")
+        return name
+
+    def preview(self) -> tuple[str, float, bool]:
+        """The colour to preview, its contrast with white, and whether it is the saved one:
+        the colour typed, when it is a well-formed hex colour (good enough or not);
+        otherwise the saved colour. Never anything else, as it goes into an SVG attribute."""
+        typed = (self.data.get("accent_colour") or "").strip() if self.is_bound else ""
+        colour = typed.lower() if HEX_COLOUR.fullmatch(typed) else self.consultancy.accent_colour
+        return colour, contrast_with_white(colour), colour == self.consultancy.accent_colour
 
     def clean_accent_colour(self) -> str:
         try:

@@ -248,3 +248,9 @@ def consultant_exports(*, consultancy: Consultancy, by: AbstractBaseUser) -> lis
         )
         export.kept_until = export.finished_at + keep if export.finished_at else None
     return exports
+
+
+def consultancy_name_taken(name: str, *, other_than: Consultancy) -> bool:
+    """Whether another consultancy has ``name`` (stored names compared without case, as the
+    database's constraint does); one query. The service still catches a race."""
+    return Consultancy.objects.filter(name__iexact=name).exclude(pk=other_than.pk).exists()

@@ -5,6 +5,7 @@ import io
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from assessment.models import Consultancy
@@ -15,6 +16,9 @@ LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000 * 4000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 NAME_CONSTRAINT = "consultancy_name_unique_ci"
+
+
+NAME_TAKEN = gettext_lazy("Another consultancy already uses this name. Choose another.")
 
 
 class NameTaken(ServiceError):
@@ -103,6 +107,6 @@ def branding_update(
         # Both databases name the constraint in the message; any other failure is a bug.
         if NAME_CONSTRAINT not in str(error):
             raise
-        raise NameTaken(_("Another consultancy already uses this name. Choose another.")) from None
+        raise NameTaken(str(NAME_TAKEN)) from None
     consultancy.refresh_from_db()
     return consultancy

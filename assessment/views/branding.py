@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment import access, services
 from assessment.forms.consultant import BrandingForm
+from assessment.models.consultants import MIN_CONTRAST
 from assessment.services.branding import LOGO_MAX_BYTES, NameTaken
 
 
@@ -20,6 +21,7 @@ def branding(request: HttpRequest) -> HttpResponse:
         request.POST if posted else None,
         request.FILES if posted else None,
         initial={"name": consultancy.name, "accent_colour": consultancy.accent_colour},
+        consultancy=consultancy,
     )
     status = 400 if form.is_bound else 200
     if form.is_valid():
@@ -44,7 +46,8 @@ def branding(request: HttpRequest) -> HttpResponse:
         {
             "consultancy": consultancy,
             "form": form,
-            "contrast": consultancy.accent_contrast,
+            "preview": dict(zip(("colour", "contrast", "saved"), form.preview(), strict=True)),
+            "min_contrast": MIN_CONTRAST,
             "max_mb": LOGO_MAX_BYTES // (1024 * 1024),
         },
         status=status,

@@ -1,6 +1,7 @@
 """Consultancy branding: colour contrast, logo validation, and the branded PDF."""
 
 import io
+import re
 import shutil
 import subprocess
 
@@ -12,6 +13,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from assessment import reports, services
 from assessment.models import Consultancy
+from assessment.models.consultants import contrast_with_white
 from tests.factories import (
     make_assessment,
     make_consultancy,
@@ -285,3 +287,67 @@ def test_a_branded_report_carries_no_comment_from_the_uploaded_logo(consultant):
 
     assert reports.LOGO_URL in report.served  # the logo is in the PDF (a JPEG, as stored)
     assert [secret for secret in SECRETS if secret in report.pdf] == []
+
+
+# --- issue 13: every error at once, help that matches, a colour preview ---------------------
+
+
+def swatch(html: str) -> str:
+    return re.search(r'<svg class="colour-swatch".*?</svg>', html, flags=re.S).group(0)
+
+
+@pytest.mark.django_db
+def test_every_error_shows_at_once_beside_its_field(consultant):
+    make_consultancy("Rival Partners")
+    upload = SimpleUploadedFile("logo.gif", image_bytes("GIF"), content_type="image/gif")
+
+    response = post(consultant, name="rival partners", accent_colour="#ffcc00", logo=upload)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "accent_colour", "logo"}
+    html = response.text
+    assert 'id="name-errors"' in html
+    assert 'id="colour-errors"' in html
+    assert 'id="logo-errors"' in html
+    assert html.count('aria-invalid="true"') == 3
+    consultant.firm.refresh_from_db()
+    assert consultant.firm.accent_colour == "#1d4e5f"
+
+
+@pytest.mark.django_db
+def test_the_help_says_where_the_colour_and_name_go(consultant):
+    html = consultant.get(reverse("assessment:branding")).text
+
+    assert "white text" not in html  # the colour is for headings on white paper
+    assert "headings" in html
+    assert "running footer" in html
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_the_current_colour_and_its_contrast(consultant):
+    html = consultant.get(reverse("assessment:branding")).text
+
+    preview = swatch(html)
+    assert 'fill="#1d4e5f"' in preview
+    assert f"contrast {contrast_with_white('#1d4e5f'):.1f}:1 with white" in html
+    assert "Readable." in html
+    assert "style=" not in preview
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_a_refused_colour_with_the_reason(consultant):
+    html = post(consultant, accent_colour="#FFCC00").text
+
+    assert 'fill="#ffcc00"' in swatch(html)
+    assert f"Preview of #ffcc00: contrast {contrast_with_white('#ffcc00'):.1f}:1" in html
+    assert "Too light: choose a darker colour." in html
+
+
+@pytest.mark.django_db
+def test_a_malformed_colour_is_never_put_into_the_preview(consultant):
+    html = post(consultant, accent_colour='#12"/><script>').text
+
+    preview = swatch(html)
+    assert "<script>" not in preview
+    assert 'fill="#1d4e5f"' in preview  # the saved colour instead
