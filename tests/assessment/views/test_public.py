@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
@@ -190,8 +192,14 @@ def test_every_page_links_the_glossary_and_the_scoring_rules(client, url):
 
 
 @pytest.mark.django_db
-def test_the_scoring_rules_say_section_never_part(client):
-    response = client.get(reverse("scoring"))
+@pytest.mark.parametrize("url", ["/", "/scoring/", "/frameworks/", "/frameworks/win4/"])
+def test_public_pages_say_section_never_part(client, url):
+    """A framework's sections are "sections" everywhere, as in the PDF report. (The
+    frameworks' own text may say "part of" in its ordinary sense.)"""
+    response = client.get(url)
 
     assert response.status_code == 200
-    assert " part" not in response.text.replace("particular", "")
+    assert (
+        re.findall(r"\b(?:\d+|its|the|which|a|each|every|lowest-scoring) parts?\b", response.text)
+        == []
+    )
