@@ -191,7 +191,8 @@ def _decide(
     recorded: dict[str, object] = {"round": round_number, **fields}
     if sections:
         decision.required_sections.set(sections)
-        recorded["sections_to_revise"] = ", ".join(section.name for section in sections)
+        # By key, as the reopening records them; the audit trail shows their names.
+        recorded["sections"] = [section.key for section in sections]
     changed = assessment_transition(
         assessment=locked,
         by=assessor,

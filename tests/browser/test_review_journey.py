@@ -2,6 +2,7 @@
 revise, resubmit, approve, and a timeline that lists every step in order."""
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core import mail
@@ -9,7 +10,8 @@ from playwright.sync_api import Page, expect
 
 from assessment import services
 from assessment.models import Assessment
-from frameworks.models import Question
+from assessment.selectors import results
+from frameworks.models import Question, Section
 from tests.browser.test_manager_journey import sign_in
 from tests.factories import (
     answer_inputs,
@@ -89,6 +91,7 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
         form.get_by_role("button", name=f"Save moderation of {name}").click()
         expect(reviewer.get_by_text(why).first).to_be_visible()
     reviewer.get_by_label("Changes required").fill("Show evidence for the customer scores.")
+    reviewer.locator("#return-form").get_by_label("Customers").check()
     reviewer.get_by_role("button", name="Return for revision").click()
     expect(reviewer.get_by_text("Returned for revision").first).to_be_visible()
 
@@ -97,7 +100,10 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
     expect(
         manager.get_by_text("Show evidence for the customer scores.", exact=True)
     ).to_be_visible()
-    manager.get_by_role("button", name="Reopen for revision").click()
+    manager.get_by_role("link", name="Reopen for revision").click()
+    # The assessor's sections come ticked.
+    expect(manager.get_by_label("Customers")).to_be_checked()
+    manager.get_by_role("button", name="Reopen and e-mail the team").click()
     expect(manager.get_by_text("The assessment is open again")).to_be_visible()
 
     member_mail = next(m for m in reversed(mail.outbox) if "/r/" in m.body)
@@ -131,6 +137,10 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
     )
     expect(changes).to_be_visible()
     expect(changes).to_contain_text("Customers")
+    # Round 1's moderations were made on other answers: the assessor keeps both.
+    for name in ("Customers", "The company"):
+        reviewer.get_by_role("button", name=f"Keep this moderation of {name}").click()
+        expect(reviewer.get_by_text(f"Moderated score for {name} kept")).to_be_visible()
     reviewer.get_by_label("Awarded maturity level").select_option("3")
     reviewer.get_by_label("Summary").fill("Evidence now supports the scores.")
     reviewer.get_by_role("button", name="Approve").click()
@@ -152,5 +162,155 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
         "Reopened for revision",
         "Submitted for review",
         "Review started",
+        "Section moderated",
+        "Section moderated",
         "Approved",
     ]
+
+
+# --- what changed, with exact counts (issue 13) ------------------------------------------
+
+
+@pytest.fixture
+def second_round(live_server, settings):
+    """Round 1 of the help desk's review: three members answered every question at level 2,
+    submitted, assigned to alex, who moderated Customers at 25."""
+    settings.SITE_URL = live_server.url
+    organisation = make_organisation("Harbour Ltd", manager="harriet")
+    team = make_team(organisation, "Help desk", members=3)
+    assessment = make_opened_assessment(team, title="Winter review")
+    questions = list(Question.objects.filter(version__assessments=assessment))
+    members = []
+    for invitation in assessment.invitations.order_by("pk"):
+        response = make_response(assessment, invitation=invitation)
+        services.answers_save(response=response, answers=answer_inputs(questions, level=2))
+        services.response_complete(response=response)
+        members.append(response)
+    services.assessment_submit(assessment=assessment, by=organisation.manager)
+    assessor = make_assessor("alex", last_name="Assessor")
+    services.assessor_assign(
+        assessment=assessment, assessor=assessor, by=make_user("stella", is_staff=True)
+    )
+    customers = Section.objects.get(version__assessments=assessment, key="customers")
+    services.moderation_record(
+        assessment=assessment,
+        section_id=customers.pk,
+        assessor=assessor,
+        score="25",
+        rationale="Complaint logs are thin.",
+    )
+    return live_server.url, organisation, assessment, assessor, members, customers
+
+
+def shown(score: float) -> str:
+    """A score as the page rounds it (Django's floatformat: halves away from zero)."""
+    return str(Decimal(str(score)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def revise_answers(response, levels: dict[int, int]) -> None:
+    """A member changes answers (question pk -> level) and completes again."""
+    response.refresh_from_db()
+    services.response_revise(response=response)
+    current = {a.question_id: a for a in response.answers.all()}
+    services.answers_save(
+        response=response,
+        answers=[
+            services.AnswerInput(
+                question_id=pk,
+                level=level,
+                not_applicable=False,
+                comment="",
+                base_revision=current[pk].revision,
+            )
+            for pk, level in levels.items()
+        ],
+    )
+    services.response_complete(response=response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round, browser):
+    base, organisation, assessment, assessor, members, customers = second_round
+    reviewer = new_page(browser)
+    sign_in(reviewer, base, assessor.username)
+    reviewer.goto(f"{base}/reviews/{assessment.pk}/")
+
+    # Round 1: the assessor returns it, naming Customers.
+    return_form = reviewer.locator("#return-form")
+    return_form.get_by_label("Changes required").fill("Show evidence for the customer scores.")
+    return_form.get_by_role("group", name="Win4").get_by_label("Customers").check()
+    return_form.get_by_role("button", name="Return for revision").click()
+    expect(
+        reviewer.locator("#decision").get_by_text("Sections to look at again: Customers")
+    ).to_be_visible()
+    decision = assessment.decisions.get()
+    assert list(decision.required_sections.all()) == [customers]
+
+    # The manager reopens Customers; one member changes 3 answers there and saves a fourth
+    # again with the same level; another completes again changing nothing.
+    services.assessment_reopen(
+        assessment=assessment,
+        by=organisation.manager,
+        sections=decision.required_sections.all(),
+        note="Customers, please.",
+    )
+    asked = list(Question.objects.filter(section=customers).order_by("position"))[:4]
+    revise_answers(members[0], {q.pk: 5 for q in asked[:3]} | {asked[3].pk: 2})
+    revise_answers(members[1], {})
+    services.assessment_submit(assessment=assessment, by=organisation.manager)
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.IN_REVIEW
+    now = {
+        row.key: row.team.score
+        for panel in results.assessment_results(assessment).panels
+        for row in panel.rows
+    }
+    assert now["customers"] > 25  # the team moved; the moderated score did not
+
+    # Round 2, on a phone: the table of changes, by visible labels.
+    reviewer.set_viewport_size({"width": 390, "height": 844})
+    reviewer.goto(f"{base}/reviews/{assessment.pk}/")
+    changes = reviewer.get_by_role("region", name=re.compile("^Each section then"))
+    expect(changes).to_be_visible()
+    summary = reviewer.locator("#changes .changes-summary")
+    expect(summary).to_contain_text(
+        "3 answers changed their level, “not applicable” or comment in round 2."
+    )
+    expect(summary).to_contain_text("2 team members completed their answers again.")
+    expect(summary).to_contain_text("0 team members completed their answers for the first time.")
+    columns = ("Answers changed", "Team then", "Team now", "Moderated then", "Moderated now")
+    cells = {}
+    for name in ("Customers", "Employees and line managers", "The company"):
+        row = changes.locator("tbody tr").filter(
+            has=reviewer.locator("th", has_text=re.compile(f"^{name} "))
+        )
+        cells[name] = [
+            " ".join(row.locator(f'td[data-label="{column}"]').inner_text().split())
+            for column in columns
+        ]
+    moved = f"{shown(now['customers'])} (+{shown(now['customers'] - 25)})"
+    assert cells["Customers"] == ["3", "25", moved, "25", "25 from round 1"]
+    assert cells["Employees and line managers"] == ["0", "25", "25", "—", "—"]
+    assert cells["The company"][0] == "0"
+    assert reviewer.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # Approval waits for the round-1 moderation: the summary at the top takes the focus.
+    reviewer.set_viewport_size({"width": 1280, "height": 900})
+    # On a desk, the scores table shows every column: none is cut off in its scroll region.
+    scores = reviewer.locator(".results-panel .table-responsive").first
+    assert scores.evaluate("e => e.scrollWidth <= e.clientWidth")
+    reviewer.get_by_label("Awarded maturity level").select_option("3")
+    reviewer.get_by_label("Summary").fill("Evidence now supports the scores.")
+    reviewer.get_by_role("button", name="Approve").click()
+    errors = reviewer.locator("#errors")
+    expect(errors).to_contain_text("Keep or replace the moderated scores from an earlier round")
+    expect(errors).to_be_focused()
+    expect(reviewer.get_by_label("Summary")).to_have_value("Evidence now supports the scores.")
+
+    reviewer.get_by_role("button", name="Keep this moderation of Customers").click()
+    expect(reviewer.get_by_text("kept for this round: 25.0")).to_be_visible()
+    assert reviewer.url.endswith(f"#moderate-{customers.pk}")
+    reviewer.get_by_label("Awarded maturity level").select_option("3")
+    reviewer.get_by_label("Summary").fill("Evidence now supports the scores.")
+    reviewer.get_by_role("button", name="Approve").click()
+    expect(reviewer.get_by_text("Approved at level 3")).to_be_visible()

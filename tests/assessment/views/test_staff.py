@@ -11,6 +11,7 @@ from assessment.models import (
     AuditEvent,
     Response,
 )
+from frameworks.models import Section
 from tests.factories import (
     make_assessment,
     make_assessor,
@@ -158,14 +159,22 @@ def test_a_returned_assessment_reopens_and_respondents_may_revise(
 ):
     alex = assessor()
     services.assessor_assign(assessment=submitted, assessor=alex, by=alex)
+    customers = Section.objects.get(version__assessments=submitted, key="customers")
     services.decision_return(
-        assessment=submitted, assessor=alex, required_changes="Add evidence.", snapshot={}
+        assessment=submitted,
+        assessor=alex,
+        required_changes="Add evidence.",
+        sections=[customers],
+        snapshot={},
     )
     client.force_login(submitted.organisation.manager)
     detail = client.get(submitted.get_absolute_url())
 
     with django_capture_on_commit_callbacks(execute=True):
-        reopened = client.post(reverse("assessment:reopen", args=[submitted.pk]))
+        reopened = client.post(
+            reverse("assessment:reopen", args=[submitted.pk]),
+            {"sections": [customers.pk], "note": "Add evidence for the customer scores."},
+        )
 
     assert "Add evidence." in detail.text
     assert "Reopen for revision" in detail.text
