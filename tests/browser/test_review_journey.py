@@ -12,6 +12,7 @@ from assessment import services
 from assessment.models import Assessment
 from assessment.selectors import results
 from frameworks.models import Question, Section
+from tests.browser.axe import audit
 from tests.browser.test_manager_journey import sign_in
 from tests.factories import (
     answer_inputs,
@@ -293,6 +294,8 @@ def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round
     assert cells["Employees and line managers"] == ["0", "25", "25", "—", "—"]
     assert cells["The company"][0] == "0"
     assert reviewer.evaluate("document.documentElement.scrollWidth") <= 390
+    phone = audit(reviewer, "review workspace, round 2, 390 px")
+    assert phone.violations == [], phone.describe()
 
     # Approval waits for the round-1 moderation: the summary at the top takes the focus.
     reviewer.set_viewport_size({"width": 1280, "height": 900})
@@ -306,6 +309,8 @@ def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round
     expect(errors).to_contain_text("Keep or replace the moderated scores from an earlier round")
     expect(errors).to_be_focused()
     expect(reviewer.get_by_label("Summary")).to_have_value("Evidence now supports the scores.")
+    refused = audit(reviewer, "review workspace, refused approval, 1280 px")
+    assert refused.violations == [], refused.describe()
 
     reviewer.get_by_role("button", name="Keep this moderation of Customers").click()
     expect(reviewer.get_by_text("kept for this round: 25.0")).to_be_visible()
