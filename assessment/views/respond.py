@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, selectors, services
@@ -31,6 +32,7 @@ SESSION_RENEW = "invitation_renew"
 
 
 @login_not_required
+@never_cache
 @require_GET
 def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
     """Move the link from the URL into the session (as its digest), so the token never
@@ -42,6 +44,7 @@ def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
+@never_cache  # what it says depends on the session (a link popped from it is not stored)
 @require_http_methods(["GET", "POST"])
 def invitation_landing(request: HttpRequest) -> HttpResponse:
     """GET says what the link in the session is; POST uses it, once.

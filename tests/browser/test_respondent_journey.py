@@ -7,12 +7,15 @@ import time
 from datetime import date
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from assessment.models import Answer, Assessment, Invitation
+from assessment import services
+from assessment.models import Answer, Assessment, Invitation, Reopening
 from assessment.views import respond
 from frameworks.models import Section
-from tests.factories import make_assessment, make_organisation, make_team
+from tests.browser.axe import audit
+from tests.factories import make_assessment, make_organisation, make_response, make_team
 
 PHONE = {"width": 390, "height": 844}
 
@@ -165,3 +168,60 @@ def test_the_questionnaire_fits_a_phone_with_question_one_first(invited, browser
     page.goto(f"{base}/r/")
     fits(page)
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_revises_only_the_reopened_section_and_every_page_passes_axe(
+    invited, browser: Browser
+):
+    base, assessment = invited
+    sections = list(Section.objects.filter(version__assessments=assessment).order_by("position"))
+    mine, theirs = (Invitation.objects.for_token(f"token-{assessment.pk}-{n}") for n in (1, 2))
+    response = make_response(assessment, invitation=mine, levels=[2])
+    services.response_complete(response=response)
+    Assessment.objects.filter(pk=assessment.pk).update(round=2)
+    reopening = Reopening.objects.create(
+        assessment=assessment,
+        round=2,
+        note="Please look again at how you greet customers.",
+        created_by=assessment.created_by,
+    )
+    reopening.sections.set(sections[:1])
+    audits = []
+    context = browser.new_context(locale="en-GB", viewport=PHONE)
+    page = context.new_page()
+
+    def check(name: str) -> None:
+        fits(page)
+        audits.append(audit(page, f"{name}, 390 px"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        audits.append(audit(page, name))
+        page.set_viewport_size(PHONE)
+
+    page.goto(link(base, assessment, 2))  # someone else's link: it was never used
+    Invitation.objects.filter(pk=theirs.pk).update(revoked_at=timezone.now())
+    page.goto(link(base, assessment, 2))
+    check("withdrawn link")
+
+    # The member's own link (sent again after the reopening) leads to the review page,
+    # which says what was asked.
+    page.goto(link(base, assessment, 1))
+    page.get_by_role("button", name="Open my questionnaire").click()
+    expect(page.get_by_text("Please look again at how you greet customers.")).to_be_visible()
+    check("review, reopened")
+    page.get_by_role("button", name="Change my answers").click()
+    open_section = page.locator("fieldset.question").first
+    expect(open_section.get_by_label("Comment or evidence (optional)")).to_be_enabled()
+    check("open section")
+    open_section.locator("input[value='5']").check()
+    expect(open_section.get_by_text("Saved")).to_be_visible()
+    page.goto(f"{base}/responses/{response.pk}/sections/{sections[1].pk}/")
+    expect(page.get_by_text("This section is not open for changes in this round")).to_be_visible()
+    locked = page.locator("fieldset.question").first
+    expect(locked.get_by_label("Comment or evidence (optional)")).to_be_disabled()
+    expect(locked.get_by_role("radio").first).to_be_disabled()
+    check("locked section")
+    context.close()
+
+    problems = [a.describe() for a in audits if a.violations]
+    assert not problems, "\n".join(problems)
