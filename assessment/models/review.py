@@ -225,6 +225,8 @@ class AuditEventQuerySet(models.QuerySet):
                     user_ids.add(value)
                 elif key == "section" and isinstance(value, str):
                     section_keys.add(value)
+                elif key == "sections" and isinstance(value, list):
+                    section_keys.update(v for v in value if isinstance(v, str))
         people = (
             {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)}
             if user_ids
@@ -323,6 +325,12 @@ class AuditEvent(models.Model):
                 return _person(people[value]) if value in people else str(_("unknown person"))
             if key == "section":
                 return sections.get(value, str(_("unknown section")))
+            if key == "sections" and isinstance(value, list):
+                return ", ".join(sections.get(v, str(_("unknown section"))) for v in value)
+            if value is True:
+                return str(_("yes"))
+            if value is False:
+                return str(_("no"))
             return str(value)
 
         changes = []
@@ -350,4 +358,8 @@ AUDIT_FIELD_LABELS = {
     "summary": _("Summary"),
     "required_changes": _("Required changes"),
     "responses_reopened": _("Responses reopened"),
+    "sections": _("Sections to look at again"),
+    "note": _("Note to the team"),
+    "completed_members": _("Team members completed"),
+    "closed_without_results": _("Closed without results"),
 }

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from assessment import exports, services
 from assessment.models import Assessment, Response
 from assessment.selectors import review as review_selectors
-from frameworks.models import Question
+from frameworks.models import Question, Section
 from tests.factories import (
     make_assessment,
     make_assessor,
@@ -77,8 +77,9 @@ def complete(response: Response) -> None:
     assert services.response_complete(response=response)
 
 
-def submit(client, assessment) -> None:
-    page = client.post(reverse("assessment:submit", kwargs={"pk": assessment.pk}))
+def submit(client, assessment, *, without_results: bool = False) -> None:
+    data = {"close_without_results": "on"} if without_results else {}
+    page = client.post(reverse("assessment:submit", kwargs={"pk": assessment.pk}), data)
     assert page.status_code == 302
     assessment.refresh_from_db()
     assert assessment.is_closed
@@ -157,7 +158,15 @@ def send_back_and_reopen(assessment, client) -> None:
         required_changes="Ask the team again.",
         snapshot=review_selectors.decision_snapshot(assessment),
     )
-    page = client.post(reverse("assessment:reopen", kwargs={"pk": assessment.pk}))
+    page = client.post(
+        reverse("assessment:reopen", kwargs={"pk": assessment.pk}),
+        {
+            "sections": list(
+                Section.objects.filter(version__assessments=assessment).values_list("pk", flat=True)
+            ),
+            "note": "Ask the team again.",
+        },
+    )
     assert page.status_code == 302
     assessment.refresh_from_db()
     assert assessment.status == Assessment.Status.OPEN
@@ -281,7 +290,12 @@ def test_the_managers_own_address_on_the_roster_is_not_team_data(client, organis
         answer(member, VECTORS[n])
         complete(member)
     client.force_login(organisation.manager)
-    submit(client, assessment)
+    # Two members are below the minimum: closing is refused unless chosen explicitly.
+    refused = client.post(reverse("assessment:submit", kwargs={"pk": assessment.pk}))
+    assert refused.status_code == 200
+    assessment.refresh_from_db()
+    assert assessment.is_open
+    submit(client, assessment, without_results=True)
 
     assert Response.objects.members().completed().filter(assessment=assessment).count() == 2
     results = client.get(reverse("assessment:results", kwargs={"pk": assessment.pk}))

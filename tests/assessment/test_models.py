@@ -130,10 +130,14 @@ def test_the_manager_timeline_and_the_assessor_trail_show_the_same_words(client_
     services.decision_return(
         assessment=assessment, assessor=alex, required_changes="Add evidence.", snapshot={}
     )
-    services.assessment_reopen(assessment=assessment, by=manager)
+    services.assessment_reopen(
+        assessment=assessment, by=manager, sections=[section], note="Add evidence."
+    )
     for response in Response.objects.filter(assessment=assessment):
         services.response_complete(response=response)
     services.assessment_submit(assessment=assessment, by=manager)
+    # The first round's moderation is kept for this round before approval.
+    services.moderation_keep(assessment=assessment, section_id=section.pk, assessor=alex)
     services.decision_approve(
         assessment=assessment, assessor=alex, level=3, summary="Solid.", snapshot={}
     )
@@ -151,12 +155,14 @@ def test_the_manager_timeline_and_the_assessor_trail_show_the_same_words(client_
     )
 
     assert timeline == trail
-    assert len(timeline) == AuditEvent.objects.filter(assessment=assessment).count() == 9
+    assert len(timeline) == AuditEvent.objects.filter(assessment=assessment).count() == 10
     words = " | ".join(timeline)
     assert "Assessor: Olga to Alex" in words
     assert f"Section: {section.name}" in words
     assert "Status: In review to Returned for revision" in words
     assert "Status: Returned for revision to Open" in words
+    assert f"Sections to look at again: {section.name}" in words
+    assert "Note to the team: Add evidence." in words
     assert "Status: In review to Approved" in words
     assert "by Stella Staff" in words
     assert "user id" not in words

@@ -310,7 +310,12 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
             required_changes=REQUIRED_CHANGES,
             snapshot=_snapshot(assessment),
         )
-        services.assessment_reopen(assessment=assessment, by=manager)
+        services.assessment_reopen(
+            assessment=assessment,
+            by=manager,
+            sections=list(Section.objects.filter(version__assessments=assessment)[:1]),
+            note=REQUIRED_CHANGES,
+        )
         _complete_all(assessment)
         services.assessment_submit(assessment=assessment, by=manager)
         services.moderation_record(

@@ -795,7 +795,8 @@ CASES = [
         "assessment:submit",
         "manager",
         to("assessment:submit", pk=a_("open")),
-        lambda w, ctx: {},
+        # The open assessment has fewer completions than the minimum: closing is explicit.
+        lambda w, ctx: {"close_without_results": "on"},
         {
             "assessment.Assessment": {"status", "submitted_at"},
             "assessment.Response": {"status"},
@@ -852,10 +853,12 @@ CASES = [
         "assessment:reopen",
         "manager",
         to("assessment:reopen", pk=a_("returned")),
-        lambda w, ctx: {},
+        lambda w, ctx: {"sections": [first_section(w.a.returned).pk], "note": "Look again."},
         {
             "assessment.Assessment": {"status", "submitted_at", "round"},
             "assessment.Response": {"status", "completed_at"},
+            "assessment.Reopening": {"+"},
+            "assessment.Reopening_sections": {"+"},
             AUDIT: {"+"},
         },
         check_reopen,

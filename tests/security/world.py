@@ -227,7 +227,9 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     approved = _submitted(front, manager, marks, "approved assessment")
     services.assessor_assign(assessment=approved, assessor=assessor, by=staff)
     _return(approved, assessor, marks)
-    services.assessment_reopen(assessment=approved, by=manager)
+    services.assessment_reopen(
+        assessment=approved, by=manager, sections=[first_section(approved)], note=marks("Look again")
+    )
     for response in approved.responses.all():
         services.response_complete(response=response)
     services.assessment_submit(assessment=approved, by=manager)  # back to its assessor
