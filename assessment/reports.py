@@ -52,7 +52,7 @@ STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template changes: cached reports are keyed on it (and on the
 # stylesheet's content, which needs no raise).
-REPORT_TEMPLATE_VERSION = "4"
+REPORT_TEMPLATE_VERSION = "5"
 
 
 # The static files a report may use, by logical name; anything else it asks for is refused.

@@ -192,6 +192,18 @@ def test_a_report_past_its_bounds_is_a_clear_503_not_a_crash(client, reviewed, s
     assert "time and memory limits" in response.text
 
 
+@pytest.mark.django_db
+def test_digits_print_in_the_text_font_not_the_emoji_font(reviewed):
+    # Pango takes digits (keycap bases) from an emoji font named in font-family
+    # (WeasyPrint #1848, #2291): "87" printed as "8 7", spaced out in colour glyphs. A report
+    # without emoji must not need the emoji font at all.
+    report = reports.render_report(reviewed)
+
+    names = " ".join(name for name, _ in pdf_fonts(report.pdf))
+    assert "DejaVu-Sans" in names
+    assert "Emoji" not in names
+
+
 # Chinese, Japanese, Arabic (right to left, joined letters) and an emoji in one name.
 WORLD_TEAM = "客服中心 日本語チーム فريق الدعم 🎧"
 
