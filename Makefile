@@ -105,6 +105,13 @@ load: install $(LOAD_STAMP) ## Load test: 50 respondents for 60 s on SQLite, Pos
 fault: install $(LOAD_STAMP) ## Fault test: PostgreSQL stopped for 10 s in the middle of the load
 	$(PY) -m tests.load fault
 
+# From the demo data on a throwaway SQLite database, production-like settings (DEBUG=0):
+# the results page, the assessor workspace and two PDF pages, as PNGs in docs/images.
+.PHONY: screenshots
+screenshots: install ## Screenshots of the demo for docs/images (Chromium, poppler)
+	bash .ci/ensure-system-packages
+	$(PY) -m tests.screenshots docs/images
+
 check: install ## Django's deployment checks with the production settings of docs/deploy.md
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') DEBUG=0 \
 	  SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=balance.example.org EMAIL_HOST=smtp.example.org \
