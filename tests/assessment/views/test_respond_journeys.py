@@ -516,3 +516,33 @@ def test_revising_lets_a_member_change_an_open_section_and_complete_again(client
     assert (stored.submitted_level, stored.changed_round) == (5, 2)
     response.refresh_from_db()
     assert (response.status, response.completed_round) == ("completed", 2)
+
+
+@pytest.mark.django_db
+def test_after_the_managers_reopening_a_member_changes_only_its_sections(client):
+    organisation = make_organisation("Harbour Ltd")
+    assessment = make_assessment(make_team(organisation), status="open")
+    response = make_response(assessment, levels=[2])
+    services.response_complete(response=response)
+    Assessment.objects.filter(pk=assessment.pk).update(status=Assessment.Status.RETURNED)
+    assessment.refresh_from_db()
+    sections = list(Section.objects.filter(version__assessments=assessment).order_by("position"))
+    services.assessment_reopen(
+        assessment=assessment,
+        by=organisation.manager,
+        sections=[sections[1]],
+        note="Tell us more about complaints.",
+    )
+    holds(client, response)
+
+    review = client.get(reverse("assessment:review", kwargs={"pk": response.pk}))
+    client.post(reverse("assessment:revise", kwargs={"pk": response.pk}))
+    inside = autosave(client, response.pk, sections[1].questions.first(), level="4", revision=1)
+    outside = autosave(client, response.pk, sections[0].questions.first(), level="4", revision=1)
+    client.post(reverse("assessment:complete", kwargs={"pk": response.pk}), {"confirm": "yes"})
+
+    assert "Tell us more about complaints." in review.text
+    assert sections[1].name in review.text
+    assert (inside.status_code, outside.status_code) == (200, 400)
+    changed = Answer.objects.filter(response=response, changed_round=2)
+    assert list(changed.values_list("question_id", flat=True)) == [sections[1].questions.first().pk]
