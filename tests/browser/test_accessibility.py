@@ -69,9 +69,10 @@ def world(live_server, settings):
 
     # A first review round: one section moderated, returned, revised and resubmitted, so
     # the workspace shows what changed, the decision history and the moderated series.
+    moderated = Question.objects.filter(version__assessments=current).first().section_id
     services.moderation_record(
         assessment=current,
-        section_id=Question.objects.filter(version__assessments=current).first().section_id,
+        section_id=moderated,
         assessor=assessor,
         score="55",
         rationale="The complaint logs do not support the top ratings.",
@@ -82,7 +83,12 @@ def world(live_server, settings):
         required_changes="Show evidence for the customer scores.",
         snapshot=results.scores_snapshot(results.assessment_results(current)),
     )
-    services.assessment_reopen(assessment=current, by=manager)
+    services.assessment_reopen(
+        assessment=current,
+        by=manager,
+        sections=[moderated],
+        note="Show evidence for the customer scores.",
+    )
     for response in current.responses.filter(status=Response.Status.IN_PROGRESS):
         services.response_complete(response=response)
     services.assessment_submit(assessment=current, by=manager)
