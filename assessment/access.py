@@ -119,11 +119,16 @@ def remember_response(request: HttpRequest, response: Response) -> None:
     request.session[SESSION_RESPONSES] = sorted(ids)
 
 
+def responses_held(request: HttpRequest) -> list[int]:
+    """The responses this browser session may open through used invitation links."""
+    return list(request.session.get(SESSION_RESPONSES, []))
+
+
 def response_for_respondent(request: HttpRequest, pk: int) -> Response:
     """A response the requester may answer: their own as a signed-in user, or one their
     session holds from an invitation link. Anything else is a 404."""
     queryset = Response.objects.select_related("assessment", "assessment__organisation")
-    if pk in request.session.get(SESSION_RESPONSES, []):
+    if pk in responses_held(request):
         return _get_or_refuse(queryset, request.user, pk, invitation__isnull=False)
     if request.user.is_authenticated:
         return _get_or_refuse(queryset, request.user, pk, user=request.user)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models.organisations import Organisation, Team, TokenQuerySet
@@ -143,6 +144,26 @@ class Invitation(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    # The one set of reasons a link cannot be used. ``services.invitation_redeem_digest``
+    # refuses on them (on a POST); ``selectors.respondent.link_state`` says them on the
+    # first view, before anyone presses anything.
+    INVALID_LINK_MESSAGE = _("This link is not valid. Check that you copied all of it.")
+    USED_LINK_MESSAGE = _("This link has already been used. We can e-mail you a fresh one.")
+
+    def link_problem(self) -> tuple[str, str] | None:
+        """Why this invitation's link cannot be used now, as (problem, message), or None
+        for a live link. Checked in this order: withdrawn, the assessment closed, used,
+        expired (needs ``assessment``)."""
+        if self.is_revoked:
+            return "revoked", str(_("This invitation was withdrawn by the manager."))
+        if not self.assessment.is_open:
+            return "closed", str(_("This assessment is closed."))
+        if self.token_used_at is not None:
+            return "used", str(self.USED_LINK_MESSAGE)
+        if self.token_expires_at <= timezone.now():
+            return "expired", str(_("This link has expired. We can e-mail you a fresh one."))
+        return None
 
 
 class Reopening(models.Model):

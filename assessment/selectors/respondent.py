@@ -12,8 +12,6 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from assessment.forms.respondent import field_names, level_value
 from assessment.models import Answer, Assessment, Invitation, Reopening, Response
@@ -331,32 +329,19 @@ class LinkState:
 
 def link_state(token_hash: str) -> LinkState:
     """Inspect a link by its digest (never uses it: only ``services.invitation_redeem_digest``
-    does, on a POST). The checks and their order are the service's. One query (the
-    invitation with its assessment, organisation, team and response), and one more for a
-    live link (the number of questions, for the start page)."""
+    does, on a POST). The reasons and their order are ``Invitation.link_problem``'s, as for
+    the service. One query (the invitation with its assessment, organisation, team and
+    response), and one more for a live link (the number of questions, for the start page)."""
     invitation = (
         Invitation.objects.filter(token_hash=token_hash)
         .select_related("assessment__organisation", "assessment__team", "response")
         .first()
     )
     if invitation is None:
-        return LinkState(
-            None, "invalid", _("This link is not valid. Check that you copied all of it.")
-        )
+        return LinkState(None, "invalid", str(Invitation.INVALID_LINK_MESSAGE))
     response = getattr(invitation, "response", None)
     response_id = response.pk if response is not None else None
-    if invitation.is_revoked:
-        problem, message = "revoked", _("This invitation was withdrawn by the manager.")
-    elif not invitation.assessment.is_open:
-        problem, message = "closed", _("This assessment is closed.")
-    elif invitation.token_used_at is not None:
-        problem = "used"
-        message = _("This link has already been used. We can e-mail you a fresh one.")
-    elif invitation.token_expires_at <= timezone.now():
-        problem = "expired"
-        message = _("This link has expired. We can e-mail you a fresh one.")
-    else:
-        problem, message = None, ""
+    problem, message = invitation.link_problem() or (None, "")
     questions = (
         Question.objects.filter(version__assessments=invitation.assessment_id).count()
         if problem is None

@@ -371,28 +371,15 @@ def invitation_redeem_digest(*, token_hash: str) -> Response:
         Invitation.objects.select_related("assessment").filter(token_hash=token_hash).first()
     )
     if invitation is None:
-        raise LinkProblem(_("This link is not valid. Check that you copied all of it."))
-    if invitation.is_revoked:
-        raise LinkProblem(_("This invitation was withdrawn by the manager."), invitation=invitation)
-    if not invitation.assessment.is_open:
-        raise LinkProblem(_("This assessment is closed."), invitation=invitation)
-    if invitation.token_used_at is not None:
-        raise LinkProblem(
-            _("This link has already been used. We can e-mail you a fresh one."),
-            invitation=invitation,
-        )
-    if invitation.token_expires_at <= timezone.now():
-        raise LinkProblem(
-            _("This link has expired. We can e-mail you a fresh one."), invitation=invitation
-        )
+        raise LinkProblem(str(Invitation.INVALID_LINK_MESSAGE))
+    problem = invitation.link_problem()
+    if problem is not None:
+        raise LinkProblem(problem[1], invitation=invitation)
     claimed = Invitation.objects.filter(pk=invitation.pk, token_used_at__isnull=True).update(
         token_used_at=timezone.now()
     )
-    if not claimed:
-        raise LinkProblem(
-            _("This link has already been used. We can e-mail you a fresh one."),
-            invitation=invitation,
-        )
+    if not claimed:  # used by a concurrent request since the check above
+        raise LinkProblem(str(Invitation.USED_LINK_MESSAGE), invitation=invitation)
     response, _created = Response.objects.get_or_create(
         invitation=invitation, defaults={"assessment": invitation.assessment}
     )

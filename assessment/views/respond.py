@@ -56,7 +56,7 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
     browser holds.
     """
     digest = request.session.get(SESSION_LINK_DIGEST)
-    held = request.session.get(access.SESSION_RESPONSES, [])
+    held = access.responses_held(request)
     if digest is None:
         return render(
             request,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,8 +97,12 @@ def test_the_digest_in_the_session_still_opens_the_questionnaire_once(client, in
     assert opened.status_code == 302
     assert opened["Location"].startswith("/responses/")
     assert token_of(invitation) not in every_stored_session_text()
+    # The same browser holds the response: opening the link again leads back to it...
     again = open_link(client, invitation)
-    assert again.status_code == 410  # used: a fresh link is offered instead
+    assert again.status_code == 302
+    assert again["Location"] == opened["Location"]
+    # ...while any other browser finds it used, and is offered a fresh link instead.
+    assert open_link(Client(), invitation).status_code == 410
 
 
 # --- the invitee's session --------------------------------------------------------------
