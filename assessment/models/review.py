@@ -362,4 +362,5 @@ AUDIT_FIELD_LABELS = {
     "note": _("Note to the team"),
     "completed_members": _("Team members completed"),
     "closed_without_results": _("Closed without results"),
+    "kept_from_round": _("Kept from round"),
 }
