@@ -203,3 +203,27 @@ def test_public_pages_say_section_never_part(client, url):
         re.findall(r"\b(?:\d+|its|the|which|a|each|every|lowest-scoring) parts?\b", response.text)
         == []
     )
+
+
+@pytest.mark.django_db
+def test_a_refused_form_summarises_its_errors_with_links_and_takes_the_focus(client):
+    """The shared summary (partials/form_errors.html): one link per field in error, to the
+    field itself; the summary is focused on load, without a script."""
+    client.force_login(make_user("maria", password="correct-horse-battery"))
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "Short1!x", "new_password2": "Short1!x"},
+    )
+
+    summary = re.search(
+        r'<div class="[^"]*error-summary[^"]*"[^>]*>(.*?)</div>', response.text, re.S
+    )
+    assert summary is not None
+    assert "autofocus" in summary.group(0)
+    assert 'tabindex="-1"' in summary.group(0)
+    links = re.findall(r'<a href="#(id_\w+)">([^<]+)</a>', summary.group(1))
+    assert [field for field, _label in links] == ["id_old_password", "id_new_password2"]
+    for field, _label in links:
+        assert f'id="{field}"' in response.text
+    assert "Please correct the 2 errors below." in summary.group(1)
