@@ -76,6 +76,9 @@ def test_chart_labels_are_at_least_11_px_on_a_desktop_and_a_phone(world, browser
             assert chart["smallest"] >= 11, (width, chart)
             assert chart["texts"] >= 4 + 4 + 2 + 1  # axes, rings, legend, its note
         assert page.evaluate(PAGE_WIDTH) <= width
+        # The manager's page of consultant grants fits too.
+        page.goto(base + reverse("assessment:consultant_grants"))
+        assert page.evaluate(PAGE_WIDTH) <= width
         page.context.close()
 
 
