@@ -57,7 +57,10 @@ def test_below_the_threshold_the_results_say_why_and_show_nothing(manager_client
     page = manager_client.get(results_url(assessment))
 
     assert page.status_code == 200
-    assert "team results appear once at least 3 team members" in page.text
+    # Closed with two: nothing more can arrive, so the page says they will never show.
+    text = " ".join(page.text.split())
+    assert "fewer than the 3 needed to show team results" in text
+    assert "its team results will never be shown" in text
     assert "<svg" not in page.text
 
 
