@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,10 @@ from assessment.models import (
     RosterEntry,
     Team,
 )
-from assessment.selectors.common import count_per_assessment, versions_prefetch
+from assessment.selectors.common import (
+    count_per_assessment,
+    versions_prefetch,
+)
 from frameworks.models import FrameworkVersion, Section
 
 # --- dashboard and team pages ------------------------------------------------------
@@ -195,25 +198,6 @@ def submit_check(assessment: Assessment, *, user: AbstractBaseUser) -> SubmitChe
 
 
 # --- reopening after a return --------------------------------------------------------
-
-
-def current_reopening(assessment: Assessment) -> Reopening | None:
-    """The reopening that started the assessment's current round, with its sections and
-    their frameworks; None in the first round (two queries, none in the first round)."""
-    if assessment.round <= 1:
-        return None
-    return (
-        Reopening.objects.filter(assessment=assessment, round=assessment.round)
-        .prefetch_related(
-            Prefetch(
-                "sections",
-                queryset=Section.objects.select_related("version").order_by(
-                    "version__name", "position"
-                ),
-            )
-        )
-        .first()
-    )
 
 
 def unsent_invitations(assessment: Assessment) -> QuerySet[Invitation]:

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from assessment.forms.respondent import field_names, level_value
-from assessment.models import Answer, Assessment, Invitation, Reopening, Response
+from assessment.models import Answer, Assessment, Invitation, Response
+from assessment.selectors.common import current_reopening
 from frameworks.models import Question, ScaleLevel, Section
 
 # A time estimate for the first page: reading a statement and its five level
@@ -151,21 +152,7 @@ def round_note(response: Response) -> RoundNote | None:
     it opened (in questionnaire order), and which of them this response may change; None
     in the first round (no query) or without a reopening. Four queries after the first
     round: the reopening and its sections, and the rule ``Response.changeable_section_ids``."""
-    assessment = response.assessment
-    if assessment.round <= 1:
-        return None
-    reopening = (
-        Reopening.objects.filter(assessment_id=assessment.pk, round=assessment.round)
-        .prefetch_related(
-            Prefetch(
-                "sections",
-                queryset=Section.objects.select_related("version__framework").order_by(
-                    "version__framework__slug", "position"
-                ),
-            )
-        )
-        .first()
-    )
+    reopening = current_reopening(response.assessment)
     if reopening is None:
         return None
     return RoundNote(

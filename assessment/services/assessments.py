@@ -24,7 +24,8 @@ from assessment.models import (
     Team,
     token_digest,
 )
-from assessment.selectors.manager import current_reopening, unsent_invitations
+from assessment.selectors.common import current_reopening
+from assessment.selectors.manager import unsent_invitations
 from assessment.services.audit import assessment_transition
 from assessment.services.common import (
     INVITATION_LINK_DAYS,

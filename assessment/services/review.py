@@ -24,7 +24,8 @@ from assessment.models import (
     Reopening,
     Response,
 )
-from assessment.selectors.manager import current_reopening, unsent_invitations
+from assessment.selectors.common import current_reopening
+from assessment.selectors.manager import unsent_invitations
 from assessment.selectors.review import (
     assessor_conflict,
     earlier_round_moderations,

@@ -315,7 +315,7 @@ def _detail_page(
             "unsent_count": selectors.manager.unsent_invitations(assessment).count()
             if assessment.is_open
             else 0,
-            "reopening": selectors.manager.current_reopening(assessment),
+            "reopening": selectors.common.current_reopening(assessment),
             "own_response": selectors.manager.manager_response(assessment, user=request.user),
             "results": selectors.results.team_results(assessment, versions),
             "addresses_form": addresses_form,
