@@ -11,7 +11,7 @@ import logging
 from typing import NoReturn
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -243,16 +243,32 @@ def export_for_consultant(user: User, pk: int) -> BulkExport:
     )
 
 
+def export_withdrawn(user: User, consultancy: Consultancy) -> Exists:
+    """For an outer bulk export: whether it holds a report of an organisation that no longer
+    shares with the consultancy. A revoked or expired grant takes its reports' file with it:
+    the download refuses such an export, and the list of exports offers no link to it."""
+    shared = organisations_shared_with(user, consultancy)
+    return Exists(
+        BulkExport.assessments.through.objects.filter(bulkexport=OuterRef("pk")).exclude(
+            assessment__organisation__in=shared
+        )
+    )
+
+
 def export_archive_for_consultant(user: User, pk: int) -> tuple[BulkExport, bytes]:
     """A finished export's ZIP, while every report in it is still shared with the
-    consultancy: a revoked or expired grant takes its reports' file with it."""
+    consultancy (``export_withdrawn``)."""
     export = export_for_consultant(user, pk)
     if export.status != BulkExport.Status.DONE:
         raise Http404
-    shared = organisations_shared_with(user, export.consultancy)
-    if export.assessments.exclude(organisation__in=shared).exists():
+    withdrawn, archive = (
+        BulkExport.objects.filter(pk=pk)
+        .annotate(withdrawn=export_withdrawn(user, export.consultancy))
+        .values_list("withdrawn", "archive")
+        .get()
+    )
+    if withdrawn:
         refuse(user, f"bulk export {pk} (a client withdrew access)")
-    archive = BulkExport.objects.filter(pk=pk).values_list("archive", flat=True).get()
     if archive is None:
         raise Http404
     return export, bytes(archive)

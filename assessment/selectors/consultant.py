@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length
 
 from assessment import access, scoring
@@ -228,17 +228,13 @@ EXPORTS_LISTED = 50
 def consultant_exports(*, consultancy: Consultancy, by: AbstractBaseUser) -> list[BulkExport]:
     """The consultancy's bulk exports, newest first (at most ``EXPORTS_LISTED``), without
     their archives, in one query. Each carries ``size`` (bytes of its ZIP, or None),
-    ``downloadable`` (done, with a file, and every report in it still shared: the rule
-    ``access.export_archive_for_consultant`` applies to the download) and ``kept_until``
-    (when ``prune_bulk_exports`` deletes a finished one)."""
-    shared = access.organisations_shared_with(by, consultancy)
-    withdrawn = BulkExport.assessments.through.objects.filter(bulkexport=OuterRef("pk")).exclude(
-        assessment__organisation__in=shared
-    )
+    ``downloadable`` (done, with a file, and every report in it still shared:
+    ``access.export_withdrawn``, the download's rule) and ``kept_until`` (when
+    ``prune_bulk_exports`` deletes a finished one)."""
     exports = list(
         BulkExport.objects.filter(consultancy=consultancy)
         .defer("archive")
-        .annotate(size=Length("archive"), withdrawn=Exists(withdrawn))
+        .annotate(size=Length("archive"), withdrawn=access.export_withdrawn(by, consultancy))
         .order_by("-created_at", "-pk")[:EXPORTS_LISTED]
     )
     keep = timedelta(days=settings.BULK_EXPORT_RETENTION_DAYS)
