@@ -378,7 +378,7 @@ def test_the_create_form_shows_framework_cards_and_preselects_the_team(
     assert response.status_code == 200
     assert 'type="checkbox" name="frameworks" value="win4"' in response.text
     assert "Win4 sustainable customer service" in response.text
-    assert "4 parts, 24 questions" in response.text
+    assert "4 sections, 24 questions" in response.text
     assert f'<option value="{team.pk}" selected>' in response.text
     assert 'type="date"' in response.text
 
