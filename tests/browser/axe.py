@@ -76,5 +76,6 @@ def table(audits: list[Audit]) -> str:
         rules = ", ".join(sorted({v["id"] for v in a.violations})) or "-"
         rows.append(f"{a.name.ljust(width)} {counts}  {rules}")
     blocking = sum(a.count(i) for a in audits for i in BLOCKING)
-    rows.append(f"axe-core: {len(audits)} pages, {blocking} serious/critical")
+    total = sum(a.count(i) for a in audits for i in IMPACTS)
+    rows.append(f"axe-core: {len(audits)} pages, {blocking} serious/critical, {total} in all")
     return "\n".join(rows)

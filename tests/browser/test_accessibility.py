@@ -15,7 +15,7 @@ from assessment import services
 from assessment.models import Answer, Assessment, Response
 from assessment.selectors import results
 from frameworks.models import Question
-from tests.browser.axe import BLOCKING, Audit, audit, table
+from tests.browser.axe import IMPACTS, Audit, audit, table
 from tests.browser.conftest import ConsoleWatch
 from tests.browser.test_manager_journey import sign_in
 from tests.factories import (
@@ -116,9 +116,7 @@ def world(live_server, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_axe_finds_no_serious_or_critical_violations_on_the_main_pages(
-    world, browser: Browser
-) -> None:
+def test_axe_finds_no_violations_on_the_main_pages_in_their_states(world, browser: Browser) -> None:
     base = world["base"]
     current = world["current"]
     audits: list[Audit] = []
@@ -159,6 +157,7 @@ def test_axe_finds_no_serious_or_critical_violations_on_the_main_pages(
         check(page, "framework catalogue", "/frameworks/")
         check(page, "framework detail", "/frameworks/win4/")
         check(page, "scoring rules", "/scoring/")
+        check(page, "glossary", "/glossary/")
         check(page, "invitation start", invitation_path(world["answering"]))
         page.get_by_role("button", name="Open my questionnaire").click()
         check(page, "questionnaire section")
@@ -197,9 +196,9 @@ def test_axe_finds_no_serious_or_critical_violations_on_the_main_pages(
 
     summary = table(audits)
     print("\n" + summary)
-    blocking = [a for a in audits if a.blocking]
-    details = "\n".join(a.describe(BLOCKING) for a in blocking)
-    assert sum(a.count(i) for a in audits for i in BLOCKING) == 0, f"{summary}\n\n{details}"
+    # Every impact, minor included (the layout sweep holds every page to the same).
+    details = "\n".join(a.describe(IMPACTS) for a in audits if a.violations)
+    assert sum(a.count(i) for a in audits for i in IMPACTS) == 0, f"{summary}\n\n{details}"
     assert console_errors == []  # axe ran without tripping the Content Security Policy
 
 
