@@ -6,6 +6,7 @@ principal has one browser context, signed in once through the real sign-in form 
 respondent through their invitation link, as a member does). Each page is loaded once:
 at 390 px wide, ``document.documentElement.scrollWidth`` must be at most 390 and axe-core
 must report no violation of any impact; then the same page at 1280 px, the same checks.
+No page shows a question's internal code (such as "HOL-CUS-1").
 
 Left out, each with its reason (``skipped``): downloads (PDF, CSV, Excel, ZIP, PNG and
 JSON answers are not pages), signing out (it would end the principal's session), and
@@ -26,6 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from pytest_django.live_server_helper import LiveServer
 
 from assessment import services
+from frameworks.models import Question
 from tests.browser.axe import audit
 from tests.factories import (
     PASSWORD,
@@ -77,6 +79,7 @@ class Visit:
     widths: dict[int, int] = field(default_factory=dict)
     overflowing: list[str] = field(default_factory=list)  # what sticks out at 390 px
     violations: dict[int, list[str]] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)  # internal question codes shown
 
 
 # What sticks out past the viewport: the innermost elements past its right edge (none of
@@ -187,8 +190,14 @@ def report(visits: list[Visit]) -> str:
     return "\n".join(rows)
 
 
-def check(page: Page, visit: Visit) -> None:
-    """At each width: the page's width, what sticks out, and axe's violations."""
+# Question codes ("HOL-CUS-1") are the frameworks' internal keys: never shown to people.
+CODE_LIKE = re.compile(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b")
+
+
+def check(page: Page, visit: Visit, codes: frozenset[str]) -> None:
+    """At each width: the page's width, what sticks out, and axe's violations; and
+    whether the page shows a question's internal code."""
+    visit.codes = sorted(set(CODE_LIKE.findall(page.inner_text("body"))) & codes)
     for viewport in (PHONE, DESKTOP):
         page.set_viewport_size(viewport)
         width = viewport["width"]
@@ -225,6 +234,7 @@ def sweep(django_db_setup, django_db_blocker) -> Iterator[tuple[str, World, dict
 @pytest.mark.django_db(transaction=True)
 def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, principal: str):
     base, w, ctx = sweep
+    codes = frozenset(Question.objects.values_list("code", flat=True))
     username = usernames(w)[principal]
     visits: list[Visit] = []
     not_html: list[str] = []
@@ -246,7 +256,7 @@ def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, pr
             if "text/html" not in answer.headers.get("content-type", ""):
                 not_html.append(f"{key}: {answer.headers.get('content-type')}")
                 continue
-            check(page, visit)
+            check(page, visit, codes)
             visits.append(visit)
     finally:
         context.close()
@@ -266,6 +276,7 @@ def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, pr
         for item in items
     ]
     assert not_html == [], "not pages: list them in SKIPPED"
+    assert [f"{v.key}: {v.codes}" for v in visits if v.codes] == [], "internal codes shown"
     assert (too_wide, wide_desktop, violations) == ([], [], []), (
         f"as {principal}:\nwider than 390 px:\n"
         + "\n".join(too_wide)
