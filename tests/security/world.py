@@ -228,7 +228,10 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     services.assessor_assign(assessment=approved, assessor=assessor, by=staff)
     _return(approved, assessor, marks)
     services.assessment_reopen(
-        assessment=approved, by=manager, sections=[first_section(approved)], note=marks("Look again")
+        assessment=approved,
+        by=manager,
+        sections=[first_section(approved)],
+        note=marks("Look again"),
     )
     for response in approved.responses.all():
         services.response_complete(response=response)
