@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import QuerySet
 
 from assessment import validators
 
@@ -68,3 +70,24 @@ class Form(TextRuleMixin, forms.Form):
 
 class ModelForm(TextRuleMixin, forms.ModelForm):
     """The base of the project's model forms (the admin's included)."""
+
+
+class ChoicesByIdField(forms.ModelMultipleChoiceField):
+    """Several objects by id (checkboxes). A value that cannot be a database id is refused
+    before any query: Django's ``in`` lookup does not guard against integers the database
+    cannot hold (SQLite raises OverflowError, a 500). Every multiple choice of objects in
+    ``assessment/forms/`` uses this field; ``tests/assessment/forms/test_base.py`` checks."""
+
+    pk_field = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+    def _check_values(self, value: Any) -> QuerySet:
+        for pk in value:
+            try:
+                self.pk_field.clean(pk)
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                ) from None
+        return super()._check_values(value)

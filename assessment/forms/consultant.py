@@ -58,29 +58,10 @@ class PortfolioFilterForm(base.Form):
         }
 
 
-class AssessmentChoicesField(forms.ModelMultipleChoiceField):
-    """Assessments by id. A value that cannot be a database id is refused before any
-    query: the ``in`` lookup does not guard against integers the database cannot hold."""
-
-    pk_field = forms.IntegerField(min_value=1, max_value=2**63 - 1)
-
-    def _check_values(self, value: Any) -> QuerySet[Assessment]:
-        for pk in value:
-            try:
-                self.pk_field.clean(pk)
-            except ValidationError:
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                ) from None
-        return super()._check_values(value)
-
-
 class BulkExportForm(base.Form):
     """Some of the closed assessments the consultant may export (``bulk_exportable``)."""
 
-    assessments = AssessmentChoicesField(
+    assessments = base.ChoicesByIdField(
         label=_("Assessments"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,

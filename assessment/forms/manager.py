@@ -212,7 +212,7 @@ NOTE_MAX_LENGTH = 4000  # Reopening.note's limit
 class ReopenForm(base.Form):
     """Which sections the team should look at again, and the note they read about it."""
 
-    sections = forms.ModelMultipleChoiceField(
+    sections = base.ChoicesByIdField(
         label=_("Sections to look at again"),
         queryset=Section.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -124,7 +124,7 @@ class ReturnForm(base.Form):
             "required": _("List the changes required before the assessment can be approved.")
         },
     )
-    sections = forms.ModelMultipleChoiceField(
+    sections = base.ChoicesByIdField(
         label=_("Sections to look at again"),
         queryset=Section.objects.none(),
         required=False,

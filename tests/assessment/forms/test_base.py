@@ -204,3 +204,65 @@ def test_the_password_forms_refuse_control_characters():
 @pytest.fixture
 def world_assessment():
     return make_assessment(make_team(make_organisation()))
+
+
+# --- several objects by id --------------------------------------------------------------
+
+HUGE_IDS = ["1" * 30, "-1", "0", "²", "1.5", "x"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", HUGE_IDS)
+def test_a_choice_by_id_that_no_database_can_hold_is_refused_before_any_query(
+    value, django_assert_num_queries
+):
+    from frameworks.models import Section
+
+    class Choose(base.Form):
+        sections = base.ChoicesByIdField(queryset=Section.objects.all())
+
+    form = Choose({"sections": [value]})
+    with django_assert_num_queries(0):
+        assert not form.is_valid()
+    assert form.errors["sections"]
+
+
+@pytest.mark.django_db
+def test_reopening_with_a_thirty_digit_section_is_refused_beside_the_field(client):
+    """Found by the fuzz test: the reopen form's sections answered 500 (OverflowError)."""
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="returned")
+    client.force_login(organisation.manager)
+
+    page = client.post(
+        reverse("assessment:reopen", args=[assessment.pk]),
+        {"sections": ["1" * 30], "note": "Look again."},
+    )
+
+    assert page.status_code == 200
+    assert page.context["form"].errors["sections"]
+    assessment.refresh_from_db()
+    assert assessment.status == "returned"
+
+
+def test_every_multiple_choice_of_objects_checks_its_ids_first():
+    import inspect
+
+    from assessment import forms as forms_package
+
+    modules = [
+        module
+        for name, module in inspect.getmembers(forms_package, inspect.ismodule)
+        if name != "base"
+    ]
+    unchecked = [
+        f"{module.__name__}.{form.__name__}.{field_name}"
+        for module in modules
+        for form in vars(module).values()
+        if inspect.isclass(form) and issubclass(form, forms.BaseForm)
+        for field_name, field in getattr(form, "base_fields", {}).items()
+        if isinstance(field, forms.ModelMultipleChoiceField)
+        and not isinstance(field, base.ChoicesByIdField)
+    ]
+    assert modules
+    assert not unchecked, unchecked
