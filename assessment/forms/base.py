@@ -72,22 +72,71 @@ class ModelForm(TextRuleMixin, forms.ModelForm):
     """The base of the project's model forms (the admin's included)."""
 
 
-class ChoicesByIdField(forms.ModelMultipleChoiceField):
-    """Several objects by id (checkboxes). A value that cannot be a database id is refused
-    before any query: Django's ``in`` lookup does not guard against integers the database
-    cannot hold (SQLite raises OverflowError, a 500). Every multiple choice of objects in
-    ``assessment/forms/`` uses this field; ``tests/assessment/forms/test_base.py`` checks."""
+MAX_ID = 2**63 - 1
 
-    pk_field = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+def is_id(value: Any) -> bool:
+    """Whether ``value`` reads as a database id: ASCII digits, 1 to ``MAX_ID``. Python's
+    ``int()`` also reads "٣" (Arabic-Indic three) or a full-width 3 as 3, so a value nobody typed as
+    that number would pick an object; and the database cannot hold a larger integer
+    (SQLite raises OverflowError, a 500, where Django's ``in`` lookup does not guard)."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return False
+    return 1 <= int(text) <= MAX_ID
+
+
+class ChoiceByIdField(forms.ModelChoiceField):
+    """One object by id (a select, a hidden field or a query parameter): anything that is
+    not an id is refused as an invalid choice before any query."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or isinstance(value, self.queryset.model):
+            return super().to_python(value)
+        if self.to_field_name is None and not is_id(value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+
+class ChoicesByIdField(forms.ModelMultipleChoiceField):
+    """Several objects by id (checkboxes), each checked as ``is_id`` before any query.
+    Every choice of objects in ``assessment/forms/`` uses one of these two fields;
+    ``tests/assessment/forms/test_base.py`` checks."""
 
     def _check_values(self, value: Any) -> QuerySet:
         for pk in value:
-            try:
-                self.pk_field.clean(pk)
-            except ValidationError:
+            if not is_id(pk):
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"],
                     code="invalid_pk_value",
                     params={"pk": pk},
-                ) from None
+                )
         return super()._check_values(value)
+
+
+class _TickBox(forms.CheckboxInput):
+    """Django's tick box reads any value but "false" and "0" as ticked; one holding control
+    characters is passed on as it is, for the field to refuse."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = data.get(name)
+        if isinstance(value, str) and not validators.is_clean(value):
+            return value
+        return super().value_from_datadict(data, files, name)
+
+
+class CheckboxField(forms.BooleanField):
+    """A tick box. Browsers send "on"; a value holding control characters is refused like
+    any other field's, not read as ticked (``tests/assessment/forms/test_base.py`` checks
+    that every tick box in ``assessment/forms/`` is one of these)."""
+
+    widget = _TickBox
+
+    def to_python(self, value: Any) -> bool:
+        if isinstance(value, str):
+            validators.NoControlCharacters()(value)
+        return super().to_python(value)

@@ -26,13 +26,13 @@ from frameworks.models import Framework
 class PortfolioFilterForm(base.Form):
     """``?organisation=`` and ``?framework=``: a client of the user's, a framework, or all."""
 
-    organisation = forms.ModelChoiceField(
+    organisation = base.ChoiceByIdField(
         label=_("Organisation"),
         queryset=None,
         required=False,
         empty_label=_("All organisations"),
     )
-    framework = forms.ModelChoiceField(
+    framework = base.ChoiceByIdField(
         label=_("Framework"),
         queryset=Framework.objects.order_by("slug"),
         to_field_name="slug",
@@ -109,7 +109,7 @@ class BrandingForm(base.Form):
     )
     accent_colour = forms.CharField(label=_("Accent colour"))  # validate_accent_colour bounds it
     logo = forms.FileField(label=_("Logo"), required=False)
-    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    remove_logo = base.CheckboxField(label=_("Remove the logo"), required=False)
 
     def __init__(self, *args: Any, consultancy: Consultancy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

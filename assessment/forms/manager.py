@@ -40,7 +40,7 @@ class AssessmentForm(base.Form):
     """Title, one of the manager's teams, at least one framework and an optional due date."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none())
+    team = base.ChoiceByIdField(label=_("Team"), queryset=Team.objects.none())
     frameworks = forms.MultipleChoiceField(
         label=_("Frameworks"),
         widget=forms.CheckboxSelectMultiple,
@@ -146,7 +146,7 @@ class AddressesForm(base.Form):
 class PreselectTeamForm(base.Form):
     """``?team=`` on the new-assessment link: one of the manager's teams, or nothing."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    team = base.ChoiceByIdField(queryset=Team.objects.none(), required=False)
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -242,7 +242,7 @@ class ReopenForm(base.Form):
 class SubmitForm(base.Form):
     """The confirmation of submitting; closing without results must be chosen explicitly."""
 
-    close_without_results = forms.BooleanField(
+    close_without_results = base.CheckboxField(
         label=_("Close without results"),
         required=False,
         help_text=_(
@@ -254,7 +254,7 @@ class SubmitForm(base.Form):
 class AssessorChoiceForm(base.Form):
     """One of the assessors available to the assessment (``selectors.review``)."""
 
-    assessor = forms.ModelChoiceField(
+    assessor = base.ChoiceByIdField(
         label=_("Assessor"),
         queryset=None,
         error_messages={
@@ -271,7 +271,7 @@ class AssessorChoiceForm(base.Form):
 class GrantForm(base.Form):
     """Which consultancy, and for how many days."""
 
-    consultancy = forms.ModelChoiceField(
+    consultancy = base.ChoiceByIdField(
         label=_("Consultancy"),
         queryset=Consultancy.objects.order_by("name"),
         empty_label=_("Choose a consultancy"),

@@ -122,7 +122,7 @@ def rows_from_input(questions: Iterable["QuestionRow"], data: QueryDict) -> list
 class SectionSaveQuery(base.Form):
     """``?finish=1`` on "Save and review": after saving, go to the review page."""
 
-    finish = forms.BooleanField(required=False)
+    finish = base.CheckboxField(required=False)
 
 
 class CompleteForm(base.Form):

@@ -39,7 +39,7 @@ class QueueSortForm(base.Form):
 class ModerationForm(base.Form):
     """A moderated score for one section of the assessment, with the reason for it."""
 
-    section = forms.ModelChoiceField(
+    section = base.ChoiceByIdField(
         queryset=Section.objects.none(),
         widget=forms.HiddenInput,
         error_messages={
@@ -98,7 +98,7 @@ class KeepModerationForm(base.Form):
     """Keep a section's moderation from an earlier round as it is (the service checks
     that there is one)."""
 
-    section = forms.ModelChoiceField(
+    section = base.ChoiceByIdField(
         queryset=Section.objects.none(),
         widget=forms.HiddenInput,
         error_messages={

@@ -208,7 +208,7 @@ def world_assessment():
 
 # --- several objects by id --------------------------------------------------------------
 
-HUGE_IDS = ["1" * 30, "-1", "0", "²", "1.5", "x"]
+HUGE_IDS = ["1" * 30, "-1", "0", "²", "٣", "\uff13", "1.5", "x", " 1"]
 
 
 @pytest.mark.django_db
@@ -245,7 +245,39 @@ def test_reopening_with_a_thirty_digit_section_is_refused_beside_the_field(clien
     assert assessment.status == "returned"
 
 
-def test_every_multiple_choice_of_objects_checks_its_ids_first():
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", HUGE_IDS)
+def test_one_choice_by_id_refuses_what_is_not_an_id(value):
+    from frameworks.models import Section
+
+    section = Section.objects.order_by("pk").first()
+
+    class Choose(base.Form):
+        section = base.ChoiceByIdField(queryset=Section.objects.all())
+
+    assert Choose({"section": str(section.pk)}).is_valid()
+    form = Choose({"section": value})
+    assert not form.is_valid()
+    assert form.errors["section"]
+
+
+def test_a_tick_box_with_a_control_character_is_refused_not_ticked():
+    """Found by the fuzz test: "o\\x00n" in the submit page's "Close without results" box
+    closed the assessment (any non-empty value read as ticked)."""
+
+    class Tick(base.Form):
+        sure = base.CheckboxField(required=False)
+
+    assert Tick({"sure": "on"}).is_valid()
+    ticked = Tick({"sure": "on"})
+    ticked.is_valid()
+    assert ticked.cleaned_data["sure"] is True
+    refused = Tick({"sure": "o\x00n"})
+    assert not refused.is_valid()
+    assert refused.errors["sure"]
+
+
+def test_every_choice_of_objects_and_tick_box_checks_its_input_first():
     import inspect
 
     from assessment import forms as forms_package
@@ -261,8 +293,15 @@ def test_every_multiple_choice_of_objects_checks_its_ids_first():
         for form in vars(module).values()
         if inspect.isclass(form) and issubclass(form, forms.BaseForm)
         for field_name, field in getattr(form, "base_fields", {}).items()
-        if isinstance(field, forms.ModelMultipleChoiceField)
-        and not isinstance(field, base.ChoicesByIdField)
+        if (
+            isinstance(field, forms.ModelMultipleChoiceField)
+            and not isinstance(field, base.ChoicesByIdField)
+        )
+        or (
+            type(field) is forms.ModelChoiceField  # a framework by slug is no id
+            and field.to_field_name is None
+        )
+        or type(field) is forms.BooleanField
     ]
     assert modules
     assert not unchecked, unchecked
