@@ -3,6 +3,11 @@
 ``parse_framework_file`` reads one TOML file into frozen dataclasses, or raises
 ``FrameworkFileError`` naming the file and the key; nothing here touches the
 database. The file format is documented in docs/frameworks.md.
+
+Two formats exist. Format 1 (no ``format`` key) carries its own five-level scale.
+Format 2 (``format = 2``) uses the shared scale of ``data/scale-v2.toml`` (levels
+0-5) and the concept registry ``data/concepts.toml``, and every question names its
+audience, six anchors, assessor criteria, evidence prompts and concepts.
 """
 
 import hashlib
@@ -15,7 +20,36 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from frameworks.models import SCALE_MAX, SCALE_MIN
+from frameworks.models import SCALE_MAX, SCALE_MIN, SCALE_V2_MIN, Question
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
+SCALE_V2_FILE = "scale-v2.toml"
+CONCEPTS_FILE = "concepts.toml"
+# Files in the data folder that are not frameworks.
+SHARED_FILES = frozenset({SCALE_V2_FILE, CONCEPTS_FILE})
+# Archived editions (data/v1/, later data/v2/ ...) load before the current files.
+ARCHIVE_DIR_RE = re.compile(r"^v([0-9]+)$")
+
+FORMATS = (1, 2)
+AUDIENCES = tuple(Question.Audience.values)
+SIDES = tuple(Question.Side.values)
+ANCHOR_LEVELS = tuple(range(SCALE_V2_MIN, SCALE_MAX + 1))
+MAX_CONCEPTS_PER_QUESTION = 3
+MAX_EVIDENCE_PROMPTS = 5
+MIN_FRAMEWORKS_PER_CONCEPT = 2
+# At least a fifth of a format-2 framework's questions are negatively worded.
+MIN_REVERSED_SHARE = (1, 5)
+# Question fields format 2 added; a format-1 hash leaves them out (see content_hash).
+V2_QUESTION_FIELDS = (
+    "audience",
+    "reversed",
+    "anchors",
+    "criteria",
+    "evidence",
+    "concepts",
+    "attribute",
+    "side",
+)
 
 MIN_SECTIONS = 3
 MIN_QUESTIONS_PER_SECTION = 5
@@ -33,9 +67,12 @@ TOP_LEVEL_KEYS = (
     "sections",
     "questions",
 )
+V2_TOP_LEVEL_KEYS = tuple(k for k in TOP_LEVEL_KEYS if k != "scale") + ("format",)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SECTION_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+CONCEPT_KEY_RE = SLUG_RE
+ATTRIBUTE_RE = SLUG_RE
 QUESTION_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 
 
@@ -62,6 +99,15 @@ class ParsedQuestion:
     section: str
     text: str
     help: str
+    # Format 2 only; format-1 questions keep these defaults.
+    audience: str = Question.Audience.TEAM.value
+    reversed: bool = False
+    anchors: tuple[str, ...] = ()
+    criteria: str = ""
+    evidence: tuple[str, ...] = ()
+    concepts: tuple[str, ...] = ()
+    attribute: str = ""
+    side: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +116,27 @@ class ParsedSection:
     name: str
     description: str
     weight: Decimal
+    source_idea: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedConcept:
+    key: str
+    name: str
+    description: str
+    frameworks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SharedContent:
+    """What format-2 files share: the 0-5 scale and the concept registry."""
+
+    scale: tuple[ParsedLevel, ...]
+    concepts: tuple[ParsedConcept, ...]
+    concepts_path: str
+
+    def concept(self, key: str) -> ParsedConcept | None:
+        return next((c for c in self.concepts if c.key == key), None)
 
 
 @dataclass(frozen=True)
@@ -84,13 +151,39 @@ class ParsedFramework:
     sections: tuple[ParsedSection, ...]
     questions: tuple[ParsedQuestion, ...]
     path: str
+    format: int = 1
+    # The registry entries of the concepts this framework tags (format 2), for sync.
+    concept_definitions: tuple[ParsedConcept, ...] = ()
 
     def content_hash(self) -> str:
-        """SHA-256 of the content (not the file's path or formatting)."""
+        """SHA-256 of the content (not the file's path or formatting).
+
+        A format-1 hash covers exactly what it covered before format 2 existed, so
+        an install that loaded a v1 file sees it as unchanged, not as a new version.
+        Concept definitions live in one shared table and are not versioned; the
+        hash covers which concepts each question tags.
+        """
         content = asdict(self)
         content.pop("path")
+        content.pop("concept_definitions")
+        if self.format == 1:
+            content.pop("format")
+            for section in content["sections"]:
+                section.pop("source_idea")
+            for question in content["questions"]:
+                for field in V2_QUESTION_FIELDS:
+                    question.pop(field)
         canonical = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def reversed_count(self) -> int:
+        return sum(1 for q in self.questions if q.reversed)
+
+    def audience_counts(self) -> dict[str, int]:
+        return {a: sum(1 for q in self.questions if q.audience == a) for a in AUDIENCES}
+
+    def concepts_covered(self) -> list[str]:
+        return sorted({c for q in self.questions for c in q.concepts})
 
     def questions_in(self, section_key: str) -> list[ParsedQuestion]:
         return [q for q in self.questions if q.section == section_key]
@@ -130,6 +223,35 @@ class _Reader:
             raise self.fail(name, f"{value!r} does not match {pattern.pattern}")
         return value
 
+    def boolean(self, name: str) -> bool:
+        if name not in self.table:
+            raise self.fail(name, "missing (true or false)")
+        value = self.table[name]
+        if not isinstance(value, bool):
+            raise self.fail(name, f"must be true or false, not {type(value).__name__}")
+        return value
+
+    def texts(
+        self, name: str, max_length: int, *, min_items: int, max_items: int
+    ) -> tuple[str, ...]:
+        """A list of non-empty strings; errors name the item (``anchors[3]``)."""
+        if name not in self.table:
+            raise self.fail(name, "missing")
+        value = self.table[name]
+        if not isinstance(value, list):
+            raise self.fail(name, f"must be a list of texts, not {type(value).__name__}")
+        if not min_items <= len(value) <= max_items:
+            wanted = (
+                f"exactly {min_items}"
+                if min_items == max_items
+                else f"from {min_items} to {max_items}"
+            )
+            raise self.fail(name, f"has {len(value)} items; it needs {wanted}")
+        result = []
+        for index in range(len(value)):
+            result.append(_item_text(self, name, index, value[index], max_length))
+        return tuple(result)
+
     def tables(self, name: str) -> list["_Reader"]:
         if name not in self.table:
             raise self.fail(name, "missing")
@@ -144,29 +266,94 @@ class _Reader:
         ]
 
 
-def parse_framework_file(path: Path | str) -> ParsedFramework:
-    """Read and validate one framework file; raise FrameworkFileError on any rule broken."""
-    path = Path(path)
+def _item_text(owner: _Reader, name: str, index: int, value: Any, max_length: int) -> str:
+    key = f"{name}[{index}]"
+    if not isinstance(value, str):
+        raise owner.fail(key, f"must be text, not {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        raise owner.fail(key, "must not be empty")
+    if len(value) > max_length:
+        raise owner.fail(key, f"is {len(value)} characters long; the limit is {max_length}")
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     shown = str(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise FrameworkFileError(shown, "(file)", f"cannot be read: {error.strerror}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise FrameworkFileError(shown, "(file)", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise FrameworkFileError(shown, "(syntax)", f"invalid TOML: {error}") from None
-    return parse_framework(data, path=shown, expected_slug=path.stem)
+
+
+def load_shared(directory: Path | str = DEFAULT_DATA_DIR) -> SharedContent:
+    """Read the format-2 scale and concept registry from ``directory``."""
+    directory = Path(directory)
+    scale_path = directory / SCALE_V2_FILE
+    scale_top = _Reader(str(scale_path), _read_toml(scale_path))
+    scale_top.only(["scale"])
+    scale = _parse_levels(scale_top, SCALE_V2_MIN)
+
+    concepts_path = directory / CONCEPTS_FILE
+    top = _Reader(str(concepts_path), _read_toml(concepts_path))
+    top.only(["concepts"])
+    concepts: list[ParsedConcept] = []
+    for item in top.tables("concepts"):
+        item.only(["key", "name", "description", "frameworks"])
+        key = item.text("key", 50, CONCEPT_KEY_RE)
+        if any(c.key == key for c in concepts):
+            raise item.fail("key", f"duplicate concept key {key!r}")
+        frameworks: tuple[str, ...] = ()
+        if "frameworks" in item.table:
+            frameworks = item.texts("frameworks", 50, min_items=0, max_items=20)
+        concepts.append(
+            ParsedConcept(
+                key=key,
+                name=item.text("name", 100),
+                description=item.text("description", 1000),
+                frameworks=frameworks,
+            )
+        )
+    return SharedContent(scale=scale, concepts=tuple(concepts), concepts_path=str(concepts_path))
+
+
+def parse_framework_file(
+    path: Path | str, *, shared: SharedContent | None = None
+) -> ParsedFramework:
+    """Read and validate one framework file; raise FrameworkFileError on any rule broken.
+
+    A format-2 file needs ``shared`` (the scale and concepts); without it they are
+    read from the package's ``frameworks/data``.
+    """
+    path = Path(path)
+    return parse_framework(_read_toml(path), path=str(path), expected_slug=path.stem, shared=shared)
 
 
 def parse_framework(
-    data: Mapping[str, Any], *, path: str, expected_slug: str | None = None
+    data: Mapping[str, Any],
+    *,
+    path: str,
+    expected_slug: str | None = None,
+    shared: SharedContent | None = None,
 ) -> ParsedFramework:
     """Validate a decoded framework document; pure, no database."""
     top = _Reader(path, data)
-    top.only(TOP_LEVEL_KEYS)
+    file_format = _parse_format(top)
+    if file_format == 2:
+        if "scale" in data:
+            raise top.fail(
+                "scale", f"format-2 files use the shared scale in {SCALE_V2_FILE}; remove it"
+            )
+        top.only(V2_TOP_LEVEL_KEYS)
+        shared = shared if shared is not None else load_shared()
+    else:
+        top.only(TOP_LEVEL_KEYS + ("format",))
     slug = top.text("slug", 50, SLUG_RE)
     if expected_slug is not None and slug != expected_slug:
         raise top.fail("slug", f"{slug!r} must match the file name ({expected_slug}.toml)")
@@ -176,9 +363,14 @@ def parse_framework(
     source = top.text("source", 300)
     summary = top.text("summary", 300)
     description = top.text("description", 5000)
-    scale = _parse_scale(top)
-    sections = _parse_sections(top)
-    questions = _parse_questions(top, sections)
+    scale = shared.scale if file_format == 2 and shared else _parse_scale(top)
+    sections = _parse_sections(top, file_format)
+    questions = _parse_questions(top, sections, file_format, shared)
+    definitions: tuple[ParsedConcept, ...] = ()
+    if file_format == 2 and shared is not None:
+        _check_v2_framework(top, questions)
+        tagged = {c for q in questions for c in q.concepts}
+        definitions = tuple(c for c in shared.concepts if c.key in tagged)
     return ParsedFramework(
         slug=slug,
         name=name,
@@ -190,19 +382,33 @@ def parse_framework(
         sections=sections,
         questions=questions,
         path=path,
+        format=file_format,
+        concept_definitions=definitions,
     )
 
 
+def _parse_format(top: _Reader) -> int:
+    value = top.table.get("format", 1)
+    if isinstance(value, bool) or value not in FORMATS:
+        raise top.fail("format", f"must be 1 or 2, not {value!r}")
+    return value
+
+
 def _parse_scale(top: _Reader) -> tuple[ParsedLevel, ...]:
+    return _parse_levels(top, SCALE_MIN)
+
+
+def _parse_levels(top: _Reader, lowest: int) -> tuple[ParsedLevel, ...]:
     levels: dict[int, ParsedLevel] = {}
-    expected = list(range(SCALE_MIN, SCALE_MAX + 1))
+    expected = list(range(lowest, SCALE_MAX + 1))
+    span = f"{lowest} to {SCALE_MAX}"
     for item in top.tables("scale"):
         item.only(["value", "label", "descriptor"])
         value = item.table.get("value")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise item.fail("value", "must be a whole number from 1 to 5")
+            raise item.fail("value", f"must be a whole number from {span}")
         if value not in expected:
-            raise item.fail("value", f"{value} is outside the scale; levels run from 1 to 5")
+            raise item.fail("value", f"{value} is outside the scale; levels run from {span}")
         if value in levels:
             raise item.fail("value", f"level {value} appears twice")
         levels[value] = ParsedLevel(
@@ -210,19 +416,22 @@ def _parse_scale(top: _Reader) -> tuple[ParsedLevel, ...]:
         )
     if sorted(levels) != expected:
         missing = ", ".join(str(v) for v in expected if v not in levels)
-        raise top.fail("scale", f"must define exactly the levels 1 to 5; missing {missing}")
+        raise top.fail("scale", f"must define exactly the levels {span}; missing {missing}")
     return tuple(levels[v] for v in expected)
 
 
-def _parse_sections(top: _Reader) -> tuple[ParsedSection, ...]:
+def _parse_sections(top: _Reader, file_format: int = 1) -> tuple[ParsedSection, ...]:
     sections: list[ParsedSection] = []
     if len(top.tables("sections")) < MIN_SECTIONS:
         raise top.fail(
             "sections", f"needs at least {MIN_SECTIONS} sections (a radar needs three axes)"
         )
     seen: set[str] = set()
+    allowed = ["key", "name", "description", "weight"]
+    if file_format == 2:
+        allowed.append("source_idea")
     for item in top.tables("sections"):
-        item.only(["key", "name", "description", "weight"])
+        item.only(allowed)
         key = item.text("key", 50, SECTION_KEY_RE)
         if key in seen:
             raise item.fail("key", f"duplicate section key {key!r}")
@@ -233,6 +442,7 @@ def _parse_sections(top: _Reader) -> tuple[ParsedSection, ...]:
                 name=item.text("name", 200),
                 description=item.text("description", 2000),
                 weight=_parse_weight(item),
+                source_idea=item.text("source_idea", 1000) if file_format == 2 else "",
             )
         )
     return tuple(sections)
@@ -251,12 +461,21 @@ def _parse_weight(item: _Reader) -> Decimal:
     return weight
 
 
-def _parse_questions(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[ParsedQuestion, ...]:
+V1_QUESTION_KEYS = ("code", "section", "text", "help")
+V2_QUESTION_KEYS = V1_QUESTION_KEYS + tuple(V2_QUESTION_FIELDS)
+
+
+def _parse_questions(
+    top: _Reader,
+    sections: Sequence[ParsedSection],
+    file_format: int = 1,
+    shared: SharedContent | None = None,
+) -> tuple[ParsedQuestion, ...]:
     section_keys = [s.key for s in sections]
     first_seen: dict[str, str] = {}
     questions: list[ParsedQuestion] = []
     for item in top.tables("questions"):
-        item.only(["code", "section", "text", "help"])
+        item.only(V2_QUESTION_KEYS if file_format == 2 else V1_QUESTION_KEYS)
         code = item.text("code", 30, QUESTION_CODE_RE)
         if code in first_seen:
             raise item.fail(
@@ -268,14 +487,15 @@ def _parse_questions(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[P
             raise item.fail(
                 "section", f"unknown section {section!r}; known: {', '.join(section_keys)}"
             )
-        questions.append(
-            ParsedQuestion(
-                code=code,
-                section=section,
-                text=item.text("text", 300),
-                help=item.text("help", 400),
-            )
+        question = ParsedQuestion(
+            code=code,
+            section=section,
+            text=item.text("text", 300),
+            help=item.text("help", 400),
         )
+        if file_format == 2 and shared is not None:
+            question = _parse_v2_question(item, question, shared)
+        questions.append(question)
     for index, section in enumerate(sections):
         count = sum(1 for q in questions if q.section == section.key)
         if not MIN_QUESTIONS_PER_SECTION <= count <= MAX_QUESTIONS_PER_SECTION:
@@ -288,9 +508,164 @@ def _parse_questions(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[P
     return tuple(questions)
 
 
+def _parse_v2_question(
+    item: _Reader, question: ParsedQuestion, shared: SharedContent
+) -> ParsedQuestion:
+    audience = item.text("audience", 20)
+    if audience not in AUDIENCES:
+        raise item.fail("audience", f"unknown audience {audience!r}; known: {', '.join(AUDIENCES)}")
+    anchors = item.texts("anchors", 300, min_items=len(ANCHOR_LEVELS), max_items=len(ANCHOR_LEVELS))
+    concepts = item.texts("concepts", 50, min_items=1, max_items=MAX_CONCEPTS_PER_QUESTION)
+    known = [c.key for c in shared.concepts]
+    for index, concept in enumerate(concepts):
+        if concept not in known:
+            raise item.fail(
+                f"concepts[{index}]",
+                f"unknown concept {concept!r}; known (in {CONCEPTS_FILE}): {', '.join(known)}",
+            )
+        if concept in concepts[:index]:
+            raise item.fail(f"concepts[{index}]", f"concept {concept!r} is tagged twice")
+    attribute, side = "", ""
+    if "attribute" in item.table or "side" in item.table:
+        attribute = item.text("attribute", 50, ATTRIBUTE_RE)
+        side = item.text("side", 10)
+        if side not in SIDES:
+            raise item.fail("side", f"unknown side {side!r}; known: {', '.join(SIDES)}")
+    return ParsedQuestion(
+        code=question.code,
+        section=question.section,
+        text=question.text,
+        help=question.help,
+        audience=audience,
+        reversed=item.boolean("reversed"),
+        anchors=anchors,
+        criteria=item.text("criteria", 600),
+        evidence=item.texts("evidence", 200, min_items=1, max_items=MAX_EVIDENCE_PROMPTS),
+        concepts=concepts,
+        attribute=attribute,
+        side=side,
+    )
+
+
+def _check_v2_framework(top: _Reader, questions: Sequence[ParsedQuestion]) -> None:
+    """Rules over a whole format-2 file: reversed share and attribute pairs."""
+    needed, per = MIN_REVERSED_SHARE
+    reversed_count = sum(1 for q in questions if q.reversed)
+    if reversed_count * per < len(questions) * needed:
+        raise top.fail(
+            "questions",
+            f"{reversed_count} of {len(questions)} questions are reversed; "
+            f"at least {needed} in {per} must be",
+        )
+    if not any(q.attribute for q in questions):
+        return
+    # A framework that pairs questions by attribute pairs every question, and each
+    # attribute is asked from both sides, so the gap is measurable per attribute.
+    sides: dict[str, set[str]] = {}
+    first_index: dict[str, int] = {}
+    for index, q in enumerate(questions):
+        if not q.attribute:
+            raise top.fail(
+                f"questions[{index}].attribute",
+                f"{q.code} has no attribute, but this framework pairs its questions by "
+                "attribute (business and customer side)",
+            )
+        sides.setdefault(q.attribute, set()).add(q.side)
+        first_index.setdefault(q.attribute, index)
+    for attribute, found in sides.items():
+        missing = [s for s in SIDES if s not in found]
+        if missing:
+            raise top.fail(
+                f"questions[{first_index[attribute]}].attribute",
+                f"attribute {attribute!r} has no {missing[0]}-side question",
+            )
+
+
+def check_concept_coverage(
+    parsed: Sequence[ParsedFramework], shared: SharedContent
+) -> None:
+    """Every concept is measured by at least two of the format-2 frameworks in ``parsed``,
+    and by each framework its registry entry names (when that framework is present)."""
+    latest: dict[str, ParsedFramework] = {}
+    for framework in parsed:
+        if framework.format == 2:
+            latest[framework.slug] = framework  # a later edition of a slug replaces an earlier
+    if not latest:
+        return
+    covered = {slug: set(f.concepts_covered()) for slug, f in latest.items()}
+    for index, concept in enumerate(shared.concepts):
+        measuring = sorted(slug for slug, keys in covered.items() if concept.key in keys)
+        if len(measuring) < MIN_FRAMEWORKS_PER_CONCEPT:
+            shown = ", ".join(measuring) or "none"
+            raise FrameworkFileError(
+                shared.concepts_path,
+                f"concepts[{index}]",
+                f"concept {concept.key!r} is measured by {len(measuring)} framework(s) "
+                f"({shown}); every concept needs at least {MIN_FRAMEWORKS_PER_CONCEPT}",
+            )
+        for slug in concept.frameworks:
+            if slug in latest and slug not in measuring:
+                raise FrameworkFileError(
+                    latest[slug].path,
+                    "questions",
+                    f"no question tags concept {concept.key!r}, which {CONCEPTS_FILE} "
+                    f"assigns to {slug}",
+                )
+
+
+def framework_files(data_dir: Path | str) -> list[Path]:
+    """The files ``load_frameworks`` reads by default, in load order.
+
+    Archived editions first (``v1/``, then ``v2/``, ...), then the current files in
+    the folder itself; the shared files (scale, concepts) are not frameworks.
+    """
+    data_dir = Path(data_dir)
+    archives = sorted(
+        (d for d in data_dir.iterdir() if d.is_dir() and ARCHIVE_DIR_RE.match(d.name)),
+        key=lambda d: int(ARCHIVE_DIR_RE.match(d.name).group(1)),  # type: ignore[union-attr]
+    ) if data_dir.is_dir() else []
+    files = [f for archive in archives for f in sorted(archive.glob("*.toml"))]
+    files += [f for f in sorted(data_dir.glob("*.toml")) if f.name not in SHARED_FILES]
+    return files
+
+
+def parse_files(
+    paths: Sequence[Path | str], *, shared_dir: Path | str = DEFAULT_DATA_DIR
+) -> list[ParsedFramework]:
+    """Parse files in order, then check across them (concept coverage).
+
+    The shared scale and concepts are read from ``shared_dir``, once, and only if a
+    format-2 file is among ``paths``.
+    """
+    shared: SharedContent | None = None
+    parsed: list[ParsedFramework] = []
+    for raw_path in paths:
+        path = Path(raw_path)
+        data = _read_toml(path)
+        if data.get("format") == 2 and shared is None:
+            shared = load_shared(shared_dir)
+        parsed.append(
+            parse_framework(data, path=str(path), expected_slug=path.stem, shared=shared)
+        )
+    if shared is not None:
+        check_concept_coverage(parsed, shared)
+    return parsed
+
+
 def parse_directory(directory: Path | str) -> list[ParsedFramework]:
-    """Parse every ``*.toml`` in a folder; raise FrameworkFileError for the first bad file."""
-    files = sorted(Path(directory).glob("*.toml"))
+    """Parse every framework ``*.toml`` in one folder; raise FrameworkFileError for the
+    first bad file. The shared files are read from the same folder if it has them."""
+    directory = Path(directory)
+    files = [f for f in sorted(directory.glob("*.toml")) if f.name not in SHARED_FILES]
     if not files:
-        raise FrameworkFileError(str(directory), "(folder)", "contains no .toml files")
-    return [parse_framework_file(f) for f in files]
+        raise FrameworkFileError(str(directory), "(folder)", "contains no framework .toml files")
+    shared_dir = directory if (directory / SCALE_V2_FILE).exists() else DEFAULT_DATA_DIR
+    return parse_files(files, shared_dir=shared_dir)
+
+
+def parse_data_dir(data_dir: Path | str) -> list[ParsedFramework]:
+    """Parse what ``load_frameworks`` loads by default: archived editions, then current."""
+    files = framework_files(data_dir)
+    if not files:
+        raise FrameworkFileError(str(data_dir), "(folder)", "contains no framework .toml files")
+    return parse_files(files, shared_dir=data_dir)

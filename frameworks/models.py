@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 SCALE_MIN = 1
 SCALE_MAX = 5
+# Format-2 versions add level 0, "not in place"; format 1 keeps levels 1-5 (the
+# loader enforces the range per format, the database holds the union).
+SCALE_V2_MIN = 0
 
 
 class Framework(models.Model):
@@ -37,6 +40,10 @@ class Framework(models.Model):
 class FrameworkVersion(models.Model):
     """One immutable edition of a framework's content."""
 
+    class Format(models.IntegerChoices):
+        V1 = 1, _("Format 1: levels 1-5")
+        V2 = 2, _("Format 2: levels 0-5 with anchors, audiences and concepts")
+
     framework = models.ForeignKey(
         Framework, on_delete=models.PROTECT, related_name="versions", verbose_name=_("framework")
     )
@@ -48,6 +55,7 @@ class FrameworkVersion(models.Model):
     description = models.TextField(_("description"))
     content_hash = models.CharField(_("content hash"), max_length=64)
     source_file = models.CharField(_("source file"), max_length=300)
+    format = models.PositiveSmallIntegerField(_("format"), choices=Format, default=Format.V1)
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
 
     class Meta:
@@ -60,6 +68,9 @@ class FrameworkVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(number__gte=1), name="frameworkversion_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(format__in=[1, 2]), name="frameworkversion_format_known"
             ),
         ]
 
@@ -74,7 +85,7 @@ class FrameworkVersion(models.Model):
 
 
 class ScaleLevel(models.Model):
-    """One of the five maturity levels of a version's rating scale."""
+    """One maturity level of a version's rating scale (1-5; format 2 adds 0)."""
 
     version = models.ForeignKey(
         FrameworkVersion,
@@ -93,7 +104,7 @@ class ScaleLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "value"], name="scalelevel_unique_value"),
             models.CheckConstraint(
-                condition=models.Q(value__gte=SCALE_MIN, value__lte=SCALE_MAX),
+                condition=models.Q(value__gte=SCALE_V2_MIN, value__lte=SCALE_MAX),
                 name="scalelevel_value_in_range",
             ),
         ]
@@ -120,6 +131,11 @@ class Section(models.Model):
     description = models.TextField(_("description"))
     position = models.PositiveSmallIntegerField(_("position"))
     weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=1)
+    source_idea = models.TextField(
+        _("source idea"),
+        blank=True,
+        help_text=_("Which idea of the source model this section encodes (format 2)."),
+    )
 
     class Meta:
         verbose_name = _("section")
@@ -137,8 +153,41 @@ class Section(models.Model):
         return self.name
 
 
+class Concept(models.Model):
+    """A shared idea that questions of several frameworks measure, so results triangulate.
+
+    Written by ``load_frameworks`` from ``frameworks/data/concepts.toml``.
+    """
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"))
+
+    class Meta:
+        verbose_name = _("concept")
+        verbose_name_plural = _("concepts")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Question(models.Model):
-    """A statement rated on the version's five-level scale (or "not applicable")."""
+    """A statement rated on the version's scale (or "not applicable").
+
+    Format-2 questions also carry their audience, six anchors (levels 0-5),
+    assessor criteria and evidence prompts, and the concepts they measure;
+    format-1 questions keep the defaults (team, no anchors, no criteria).
+    """
+
+    class Audience(models.TextChoices):
+        TEAM = "team", _("Front-line team")
+        MANAGER = "manager", _("Manager")
+        LEADERSHIP = "leadership", _("Leadership")
+
+    class Side(models.TextChoices):
+        BUSINESS = "business", _("As the business defines it")
+        CUSTOMER = "customer", _("As customers experience it")
 
     version = models.ForeignKey(
         FrameworkVersion,
@@ -153,6 +202,32 @@ class Question(models.Model):
     text = models.CharField(_("text"), max_length=300)
     help_text = models.CharField(_("help text"), max_length=400)
     position = models.PositiveSmallIntegerField(_("position"))
+    audience = models.CharField(
+        _("audience"), max_length=20, choices=Audience, default=Audience.TEAM
+    )
+    reversed = models.BooleanField(
+        _("reversed"),
+        default=False,
+        help_text=_("Negatively worded (guards against agreeing with everything)."),
+    )
+    anchors = models.JSONField(
+        _("anchors"),
+        default=list,
+        blank=True,
+        help_text=_("What you would observe at each level, 0 to 5 (format 2; empty for format 1)."),
+    )
+    criteria = models.TextField(_("assessor criteria"), blank=True)
+    evidence = models.JSONField(_("evidence prompts"), default=list, blank=True)
+    attribute = models.SlugField(
+        _("attribute"),
+        max_length=50,
+        blank=True,
+        help_text=_("The service quality a business/customer pair of questions asks about."),
+    )
+    side = models.CharField(_("side"), max_length=10, choices=Side, blank=True)
+    concepts = models.ManyToManyField(
+        Concept, blank=True, related_name="questions", verbose_name=_("concepts")
+    )
 
     class Meta:
         verbose_name = _("question")
@@ -162,6 +237,16 @@ class Question(models.Model):
             models.UniqueConstraint(fields=["version", "code"], name="question_unique_code"),
             models.UniqueConstraint(
                 fields=["section", "position"], name="question_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(audience__in=["team", "manager", "leadership"]),
+                name="question_audience_known",
+            ),
+            # An attribute is asked from a side, and a side belongs to an attribute.
+            models.CheckConstraint(
+                condition=models.Q(attribute="", side="")
+                | (~models.Q(attribute="") & models.Q(side__in=["business", "customer"])),
+                name="question_attribute_has_side",
             ),
         ]
 

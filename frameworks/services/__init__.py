@@ -2,6 +2,11 @@
 files (``sync``); the parse step before it is ``frameworks.loading``, and reads are
 ``frameworks.selectors``."""
 
-from frameworks.services.sync import SyncResult, SyncStatus, sync_frameworks
+from frameworks.services.sync import (
+    ArchivedEditionError,
+    SyncResult,
+    SyncStatus,
+    sync_frameworks,
+)
 
-__all__ = ["SyncResult", "SyncStatus", "sync_frameworks"]
+__all__ = ["ArchivedEditionError", "SyncResult", "SyncStatus", "sync_frameworks"]

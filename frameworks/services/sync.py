@@ -3,6 +3,12 @@
 ``sync_frameworks`` writes frameworks parsed by ``frameworks.loading`` in one
 transaction, keyed on (slug, version): identical content is left alone, changed
 content becomes version n+1, and a loaded version is never modified.
+
+One run may hold several editions of a slug, oldest first (``data/v1/win4.toml``,
+then ``data/win4.toml``). The last edition is the current one and is compared with
+the newest loaded version, as always. An earlier (archived) edition is unchanged
+when any loaded version has its content, so a fresh database gets v1 then v2 and
+an existing one gets neither twice.
 """
 
 from collections.abc import Sequence
@@ -12,8 +18,9 @@ from pathlib import Path
 
 from django.db import transaction
 
-from frameworks.loading import ParsedFramework
+from frameworks.loading import ParsedConcept, ParsedFramework
 from frameworks.models import (
+    Concept,
     Framework,
     FrameworkVersion,
     Question,
@@ -43,21 +50,66 @@ class SyncResult:
         )
 
 
+class ArchivedEditionError(ValueError):
+    """An archived edition matches no loaded version and cannot go on top of newer ones."""
+
+
 @transaction.atomic
 def sync_frameworks(*, parsed: Sequence[ParsedFramework]) -> list[SyncResult]:
-    """Write parsed frameworks; all or nothing. Changed content becomes a new version."""
-    return [_sync_one(framework) for framework in parsed]
+    """Write parsed frameworks; all or nothing. Changed content becomes a new version.
+
+    Editions of one slug are written in the order given; all but the last are archived
+    editions (see the module docstring).
+    """
+    _sync_concepts(parsed)
+    last = {framework.slug: index for index, framework in enumerate(parsed)}
+    earlier: dict[str, list[str]] = {}
+    results = []
+    for index, framework in enumerate(parsed):
+        results.append(
+            _sync_one(
+                framework,
+                archived=index != last[framework.slug],
+                earlier_hashes=earlier.setdefault(framework.slug, []),
+            )
+        )
+        earlier[framework.slug].append(framework.content_hash())
+    return results
 
 
-def _sync_one(parsed: ParsedFramework) -> SyncResult:
+def _sync_concepts(parsed: Sequence[ParsedFramework]) -> None:
+    """Create or refresh the concepts the format-2 frameworks tag (not versioned)."""
+    definitions: dict[str, ParsedConcept] = {}
+    for framework in parsed:
+        for concept in framework.concept_definitions:
+            definitions[concept.key] = concept
+    for concept in definitions.values():
+        Concept.objects.update_or_create(
+            key=concept.key, defaults={"name": concept.name, "description": concept.description}
+        )
+
+
+def _sync_one(
+    parsed: ParsedFramework, *, archived: bool = False, earlier_hashes: Sequence[str] = ()
+) -> SyncResult:
     digest = parsed.content_hash()
     framework, _created = Framework.objects.get_or_create(slug=parsed.slug)
     # Lock the framework row so two loaders cannot both add "version n+1".
     framework = Framework.objects.select_for_update().get(pk=framework.pk)
     latest = framework.versions.order_by("-number").first()
+    matching = framework.versions.filter(content_hash=digest).order_by("-number").first()
 
     if latest is not None and latest.content_hash == digest:
         status, version = SyncStatus.UNCHANGED, latest
+    elif archived and matching is not None:
+        status, version = SyncStatus.UNCHANGED, matching
+    elif archived and latest is not None and latest.content_hash not in earlier_hashes:
+        # Appending it would put an old edition above the newer versions: the archived
+        # file was edited, or files were given out of order.
+        raise ArchivedEditionError(
+            f"{parsed.path}: an earlier edition of {parsed.slug!r} matches no loaded "
+            f"version, and v{latest.number} is newer; archived files must not change"
+        )
     else:
         version = _write_version(
             framework, parsed, digest, number=(latest.number + 1 if latest else 1)
@@ -85,6 +137,7 @@ def _write_version(
         description=parsed.description,
         content_hash=digest,
         source_file=Path(parsed.path).name,
+        format=parsed.format,
     )
     ScaleLevel.objects.bulk_create(
         ScaleLevel(version=version, value=lv.value, label=lv.label, descriptor=lv.descriptor)
@@ -97,6 +150,7 @@ def _write_version(
             name=s.name,
             description=s.description,
             weight=s.weight,
+            source_idea=s.source_idea,
             position=position,
         )
         for position, s in enumerate(parsed.sections, start=1)
@@ -113,7 +167,22 @@ def _write_version(
                     text=q.text,
                     help_text=q.help,
                     position=position,
+                    audience=q.audience,
+                    reversed=q.reversed,
+                    anchors=list(q.anchors),
+                    criteria=q.criteria,
+                    evidence=list(q.evidence),
+                    attribute=q.attribute,
+                    side=q.side,
                 )
             )
     Question.objects.bulk_create(questions)
+    tagged = {q.code: q.concepts for q in parsed.questions}
+    tags = [(q, key) for q in questions for key in tagged[q.code]]
+    if tags:
+        concepts = {c.key: c for c in Concept.objects.filter(key__in={k for _q, k in tags})}
+        Question.concepts.through.objects.bulk_create(
+            Question.concepts.through(question=q, concept=concepts[key]) for q, key in tags
+        )
     return version
+

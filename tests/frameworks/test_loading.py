@@ -8,6 +8,8 @@ from django.core.management import CommandError, call_command
 
 from frameworks.loading import (
     FrameworkFileError,
+    framework_files,
+    parse_data_dir,
     parse_directory,
     parse_framework,
     parse_framework_file,
@@ -148,7 +150,7 @@ def test_the_slug_must_match_the_file_name(tmp_path):
 
 
 def test_every_shipped_file_parses_with_the_expected_sections():
-    parsed = {p.slug: p for p in parse_directory(settings.FRAMEWORKS_DATA_DIR)}
+    parsed = {p.slug: p for p in parse_data_dir(settings.FRAMEWORKS_DATA_DIR)}
 
     assert {slug: len(p.sections) for slug, p in parsed.items()} == SHIPPED
     for framework in parsed.values():
@@ -158,7 +160,7 @@ def test_every_shipped_file_parses_with_the_expected_sections():
 
 
 def test_shipped_files_are_plain_toml_without_unknown_keys():
-    for path in Path(settings.FRAMEWORKS_DATA_DIR).glob("*.toml"):
+    for path in framework_files(settings.FRAMEWORKS_DATA_DIR):
         with path.open("rb") as handle:
             assert tomllib.load(handle)["slug"] == path.stem
 
@@ -258,7 +260,7 @@ def test_check_mode_validates_without_writing(no_frameworks):
 
 
 def test_sync_reports_its_status(no_frameworks):
-    parsed = parse_directory(settings.FRAMEWORKS_DATA_DIR)
+    parsed = parse_data_dir(settings.FRAMEWORKS_DATA_DIR)
     statuses = {r.status for r in sync_frameworks(parsed=parsed)}
     again = {r.status for r in sync_frameworks(parsed=parsed)}
 

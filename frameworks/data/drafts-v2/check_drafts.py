@@ -76,7 +76,7 @@ def check(path: Path, concepts: set[str]) -> tuple[list[str], dict]:
 
 
 def main(slugs: list[str]) -> int:
-    concepts_data = tomllib.loads((HERE / "concepts.toml").read_text())["concepts"]
+    concepts_data = tomllib.loads((HERE.parent / "concepts.toml").read_text())["concepts"]
     concepts = {c["key"] for c in concepts_data}
     errors, covered = [], Counter()
     for slug in slugs or SLUGS:

@@ -4,17 +4,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from frameworks.loading import (
+    AUDIENCES,
     FrameworkFileError,
-    parse_directory,
-    parse_framework_file,
+    ParsedFramework,
+    parse_data_dir,
+    parse_files,
 )
-from frameworks.services import SyncStatus, sync_frameworks
+from frameworks.services import ArchivedEditionError, SyncStatus, sync_frameworks
 
 
 class Command(BaseCommand):
     help = (
         "Load questionnaire frameworks from TOML files. Every file is validated before "
-        "anything is written; changed content becomes a new version."
+        "anything is written; changed content becomes a new version. By default the "
+        "archived editions in FRAMEWORKS_DATA_DIR/v1/ load first, then the current files "
+        "in FRAMEWORKS_DATA_DIR."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,41 +26,65 @@ class Command(BaseCommand):
             "files",
             nargs="*",
             type=Path,
-            help="Framework files to load (default: every .toml in FRAMEWORKS_DATA_DIR).",
+            help=(
+                "Framework files to load, oldest edition first (default: FRAMEWORKS_DATA_DIR/"
+                "v1/*.toml, then FRAMEWORKS_DATA_DIR/*.toml)."
+            ),
         )
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Validate the files only; write nothing.",
+            help="Validate the files only and print a summary per framework; write nothing.",
         )
 
     def handle(self, *args: object, files: list[Path], check: bool, **options: object) -> None:
+        data_dir = Path(settings.FRAMEWORKS_DATA_DIR)
+        resolved = [f.resolve() for f in files]
+        repeated = sorted({str(f) for f, r in zip(files, resolved) if resolved.count(r) > 1})
+        if repeated:
+            raise CommandError(f"Nothing was loaded. {repeated[0]} is given more than once.")
         try:
-            if files:
-                parsed = [parse_framework_file(f) for f in files]
-            else:
-                parsed = parse_directory(settings.FRAMEWORKS_DATA_DIR)
+            parsed = parse_files(files, shared_dir=data_dir) if files else parse_data_dir(data_dir)
         except FrameworkFileError as error:
             raise CommandError(f"Nothing was loaded. {error}") from None
 
-        slugs = [p.slug for p in parsed]
-        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
-        if duplicates:
-            raise CommandError(
-                f"Nothing was loaded. More than one file defines slug {duplicates[0]!r}."
-            )
-
         if check:
             for framework in parsed:
-                self.stdout.write(
-                    f"{framework.slug:<20} ok   {len(framework.sections):>2} sections "
-                    f"{len(framework.questions):>3} questions"
-                )
+                self._write_summary(framework)
             return
 
-        results = sync_frameworks(parsed=parsed)
+        try:
+            results = sync_frameworks(parsed=parsed)
+        except ArchivedEditionError as error:
+            raise CommandError(f"Nothing was loaded. {error}") from None
         for result in results:
             style = self.style.SUCCESS if result.status != SyncStatus.UNCHANGED else str
             self.stdout.write(style(result.summary_line()))
         if all(r.status == SyncStatus.UNCHANGED for r in results):
             self.stdout.write("Nothing changed: every framework is already loaded.")
+
+    def _write_summary(self, framework: ParsedFramework) -> None:
+        """One line per framework; for format 2, a table of questions per section and
+        audience, the reversed items and the concepts covered."""
+        self.stdout.write(
+            f"{framework.slug:<20} ok   {len(framework.sections):>2} sections "
+            f"{len(framework.questions):>3} questions  format {framework.format}  "
+            f"({framework.path})"
+        )
+        if framework.format != 2:
+            return
+        header = f"  {'section':<24}{'questions':>10}" + "".join(f"{a:>12}" for a in AUDIENCES)
+        self.stdout.write(header + f"{'reversed':>10}")
+        rows = [(s.key, framework.questions_in(s.key)) for s in framework.sections]
+        rows.append(("total", list(framework.questions)))
+        for label, questions in rows:
+            counts = "".join(
+                f"{sum(1 for q in questions if q.audience == a):>12}" for a in AUDIENCES
+            )
+            reversed_count = sum(1 for q in questions if q.reversed)
+            self.stdout.write(f"  {label:<24}{len(questions):>10}{counts}{reversed_count:>10}")
+        covered = framework.concepts_covered()
+        self.stdout.write(f"  concepts covered ({len(covered)}): {', '.join(covered)}")
+        self.stdout.write(
+            "  reversed: " + ", ".join(q.code for q in framework.questions if q.reversed)
+        )
