@@ -67,7 +67,7 @@ TOP_LEVEL_KEYS = (
     "sections",
     "questions",
 )
-V2_TOP_LEVEL_KEYS = tuple(k for k in TOP_LEVEL_KEYS if k != "scale") + ("format",)
+V2_TOP_LEVEL_KEYS = (*(k for k in TOP_LEVEL_KEYS if k != "scale"), "format")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SECTION_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -353,7 +353,7 @@ def parse_framework(
         top.only(V2_TOP_LEVEL_KEYS)
         shared = shared if shared is not None else load_shared()
     else:
-        top.only(TOP_LEVEL_KEYS + ("format",))
+        top.only((*TOP_LEVEL_KEYS, "format"))
     slug = top.text("slug", 50, SLUG_RE)
     if expected_slug is not None and slug != expected_slug:
         raise top.fail("slug", f"{slug!r} must match the file name ({expected_slug}.toml)")
@@ -462,7 +462,7 @@ def _parse_weight(item: _Reader) -> Decimal:
 
 
 V1_QUESTION_KEYS = ("code", "section", "text", "help")
-V2_QUESTION_KEYS = V1_QUESTION_KEYS + tuple(V2_QUESTION_FIELDS)
+V2_QUESTION_KEYS = (*V1_QUESTION_KEYS, *V2_QUESTION_FIELDS)
 
 
 def _parse_questions(
@@ -581,9 +581,7 @@ def _check_v2_framework(top: _Reader, questions: Sequence[ParsedQuestion]) -> No
             )
 
 
-def check_concept_coverage(
-    parsed: Sequence[ParsedFramework], shared: SharedContent
-) -> None:
+def check_concept_coverage(parsed: Sequence[ParsedFramework], shared: SharedContent) -> None:
     """Every concept is measured by at least two of the format-2 frameworks in ``parsed``,
     and by each framework its registry entry names (when that framework is present)."""
     latest: dict[str, ParsedFramework] = {}
@@ -620,10 +618,14 @@ def framework_files(data_dir: Path | str) -> list[Path]:
     the folder itself; the shared files (scale, concepts) are not frameworks.
     """
     data_dir = Path(data_dir)
-    archives = sorted(
-        (d for d in data_dir.iterdir() if d.is_dir() and ARCHIVE_DIR_RE.match(d.name)),
-        key=lambda d: int(ARCHIVE_DIR_RE.match(d.name).group(1)),  # type: ignore[union-attr]
-    ) if data_dir.is_dir() else []
+    archives = (
+        sorted(
+            (d for d in data_dir.iterdir() if d.is_dir() and ARCHIVE_DIR_RE.match(d.name)),
+            key=lambda d: int(ARCHIVE_DIR_RE.match(d.name).group(1)),  # type: ignore[union-attr]
+        )
+        if data_dir.is_dir()
+        else []
+    )
     files = [f for archive in archives for f in sorted(archive.glob("*.toml"))]
     files += [f for f in sorted(data_dir.glob("*.toml")) if f.name not in SHARED_FILES]
     return files
@@ -644,9 +646,7 @@ def parse_files(
         data = _read_toml(path)
         if data.get("format") == 2 and shared is None:
             shared = load_shared(shared_dir)
-        parsed.append(
-            parse_framework(data, path=str(path), expected_slug=path.stem, shared=shared)
-        )
+        parsed.append(parse_framework(data, path=str(path), expected_slug=path.stem, shared=shared))
     if shared is not None:
         check_concept_coverage(parsed, shared)
     return parsed

@@ -185,4 +185,3 @@ def _write_version(
             Question.concepts.through(question=q, concept=concepts[key]) for q, key in tags
         )
     return version
-

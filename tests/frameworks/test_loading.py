@@ -10,7 +10,6 @@ from frameworks.loading import (
     FrameworkFileError,
     framework_files,
     parse_data_dir,
-    parse_directory,
     parse_framework,
     parse_framework_file,
 )

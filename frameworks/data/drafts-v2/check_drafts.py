@@ -67,11 +67,20 @@ def check(path: Path, concepts: set[str]) -> tuple[list[str], dict]:
                 pairs.setdefault(q["attribute"], set()).add(q["side"])
     for attribute, sides in pairs.items():
         if sides != {"business", "customer"}:
-            errors.append(fail(path, f"attribute {attribute}", "needs a business and a customer question"))
+            errors.append(
+                fail(path, f"attribute {attribute}", "needs a business and a customer question")
+            )
     n = sum(codes.values())
     if n and reversed_count * 5 < n:
-        errors.append(fail(path, "questions", f"{reversed_count} of {n} reversed; at least a fifth"))
-    summary = {"questions": n, "audiences": dict(audiences), "reversed": reversed_count, "concepts": dict(used)}
+        errors.append(
+            fail(path, "questions", f"{reversed_count} of {n} reversed; at least a fifth")
+        )
+    summary = {
+        "questions": n,
+        "audiences": dict(audiences),
+        "reversed": reversed_count,
+        "concepts": dict(used),
+    }
     return errors, summary
 
 
@@ -90,7 +99,11 @@ def main(slugs: list[str]) -> int:
             covered[c] += 1
         print(f"{slug}: {summary}")
     if not slugs and all((HERE / f"{s}.toml").exists() for s in SLUGS):
-        errors += [f"concept {c}: measured by {covered[c]} framework(s), needs 2" for c in concepts if covered[c] < 2]
+        errors += [
+            f"concept {c}: measured by {covered[c]} framework(s), needs 2"
+            for c in concepts
+            if covered[c] < 2
+        ]
     print("\n".join(errors) or "no errors")
     return 1 if errors else 0
 

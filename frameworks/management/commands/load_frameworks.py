@@ -40,7 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, files: list[Path], check: bool, **options: object) -> None:
         data_dir = Path(settings.FRAMEWORKS_DATA_DIR)
         resolved = [f.resolve() for f in files]
-        repeated = sorted({str(f) for f, r in zip(files, resolved) if resolved.count(r) > 1})
+        repeated = sorted(
+            {str(f) for f, r in zip(files, resolved, strict=True) if resolved.count(r) > 1}
+        )
         if repeated:
             raise CommandError(f"Nothing was loaded. {repeated[0]} is given more than once.")
         try:
