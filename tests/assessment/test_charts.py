@@ -10,7 +10,13 @@ import pytest
 
 from assessment import charts
 
-FRAMEWORKS = sorted((Path(__file__).parents[2] / "frameworks" / "data").glob("*.toml"))
+# Every framework file shipped, archived v1 and v2 drafts included (not the scale or the
+# concept registry, which have no sections).
+FRAMEWORKS = sorted(
+    path
+    for path in (Path(__file__).parents[2] / "frameworks" / "data").rglob("*.toml")
+    if "sections" in tomllib.loads(path.read_text())
+)
 STYLES = {
     "team": charts.TEAM,
     "self": charts.SELF_VIEW,
