@@ -550,6 +550,7 @@ def radar_chart(
     """An accessible SVG radar: one axis per section, rings for the five levels, a legend."""
     layout = radar_layout(axes=axes, series=series)
     width, height = layout.width, layout.height
+    chart_id = escape(chart_id)  # made from a framework's slug; escaped all the same
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_fmt(width)} {_fmt(height)}" '
         f'width="{_fmt(width)}" height="{_fmt(height)}" '

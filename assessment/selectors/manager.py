@@ -149,15 +149,6 @@ def assessment_sections(assessment: Assessment) -> QuerySet[Section]:
     return Section.objects.filter(version__assessments=assessment).order_by("pk")
 
 
-def response_counts(assessment: Assessment) -> dict[str, int]:
-    """How many responses count as completed (revising ones too: their answers as last
-    completed count) and how many are still in progress (one query)."""
-    return assessment.responses.aggregate(
-        completed=Count("pk", filter=Q(status__in=Response.COUNTED_STATUSES)),
-        in_progress=Count("pk", filter=Q(status=Response.Status.IN_PROGRESS)),
-    )
-
-
 @dataclass(frozen=True)
 class SubmitCheck:
     """What the manager should know before closing an assessment for good."""

@@ -450,18 +450,6 @@ def chart_summary(result: scoring.FrameworkResult) -> str:
     }
 
 
-def scores_snapshot(results: AssessmentResults) -> dict[str, dict[str, float | None]]:
-    """Section scores to store with a decision: {framework slug: {section key: score}},
-    the moderated score where the assessor set one (no query)."""
-    return {
-        panel.slug: {
-            row.key: row.moderated if row.moderated is not None else row.team.score
-            for row in panel.rows
-        }
-        for panel in results.panels
-    }
-
-
 LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
 
 

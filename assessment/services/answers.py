@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Subquery, When
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -211,10 +209,11 @@ def _open_assessment(response: Response) -> QuerySet:
 
 
 def _value_changed() -> Q:
-    """An answer whose working copy differs from its submitted copy: level (either may be
-    empty; levels are at least 1, so 0 stands for empty), N/A state or comment."""
+    """An answer whose working copy differs from its submitted copy: level (compared
+    null-safely: either may be empty), N/A state or comment."""
+    same_level = Q(level=F("submitted_level")) | Q(level__isnull=True, submitted_level__isnull=True)
     same = (
-        Q(Exact(Coalesce("level", 0), Coalesce("submitted_level", 0)))
+        same_level
         & Q(not_applicable=F("submitted_not_applicable"))
         & Q(comment=F("submitted_comment"))
     )

@@ -366,13 +366,11 @@ def _reopen(
     )
     if not reopened:
         raise ServiceError(_("Only an assessment returned for revision can be reopened."))
-    try:
-        with transaction.atomic():
-            reopening = Reopening.objects.create(
-                assessment=assessment, round=assessment.round, note=note, created_by=by
-            )
-    except IntegrityError:  # cannot happen after the conditional transition; be explicit
-        raise ServiceError(_("This round was already reopened.")) from None
+    # The conditional transition above lets one reopening through per round; the unique
+    # (assessment, round) constraint stands behind it.
+    reopening = Reopening.objects.create(
+        assessment=assessment, round=assessment.round, note=note, created_by=by
+    )
     reopening.sections.set(chosen)
     return reopening
 

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from assessment import services
 from assessment.models import Answer, Assessment, Response
-from assessment.selectors import results
+from assessment.selectors import review as review_selectors
 from frameworks.models import Question
 from tests.browser.axe import IMPACTS, Audit, audit, table
 from tests.browser.conftest import ConsoleWatch
@@ -81,7 +81,7 @@ def world(live_server, settings):
         assessment=current,
         assessor=assessor,
         required_changes="Show evidence for the customer scores.",
-        snapshot=results.scores_snapshot(results.assessment_results(current)),
+        snapshot=review_selectors.decision_snapshot(current),
     )
     services.assessment_reopen(
         assessment=current,

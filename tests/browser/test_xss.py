@@ -64,7 +64,7 @@ from assessment.models import (
     Team,
     token_digest,
 )
-from assessment.selectors import results
+from assessment.selectors import review as review_selectors
 from assessment.validators import is_clean
 from frameworks.models import Framework, Question, Section
 from tests.factories import (
@@ -218,7 +218,7 @@ def _complete_all(assessment: Assessment) -> None:
 
 
 def _snapshot(assessment: Assessment) -> dict:
-    return results.scores_snapshot(results.assessment_results(assessment))
+    return review_selectors.decision_snapshot(assessment)
 
 
 def _links(to: str, pattern: str) -> list[str]:

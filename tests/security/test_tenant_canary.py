@@ -303,6 +303,7 @@ def b_post_urls(b: Tenant) -> list[str]:
         reverse("assessment:assessor_choose", args=[b.submitted.pk]),
         reverse("assessment:consultant_grant_revoke", args=[b.grant.pk]),
         reverse("assessment:moderate", args=[b.in_review.pk]),
+        reverse("assessment:keep_moderation", args=[b.in_review.pk]),
         reverse("assessment:approve", args=[b.in_review.pk]),
         reverse("assessment:return", args=[b.in_review.pk]),
         reverse("assessment:section", args=[b.open_response.pk, question.section_id]),

@@ -41,7 +41,7 @@ from assessment.models import (
     Response,
     Team,
 )
-from assessment.selectors import results
+from assessment.selectors import review as review_selectors
 from frameworks.models import Section
 from tests.factories import (
     make_answers,
@@ -175,7 +175,7 @@ def _submitted(team: Team, manager, marks: Marks, title: str) -> Assessment:
 
 
 def _snapshot(assessment: Assessment) -> dict:
-    return results.scores_snapshot(results.assessment_results(assessment))
+    return review_selectors.decision_snapshot(assessment)
 
 
 def first_section(assessment: Assessment) -> Section:

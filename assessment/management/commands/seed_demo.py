@@ -30,7 +30,7 @@ from assessment.models import (
     Response,
     token_digest,
 )
-from assessment.selectors import results
+from assessment.selectors import review
 from frameworks.models import Framework, Question
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo only; refused outside DEBUG
@@ -188,7 +188,7 @@ def _seed_organisation(*, admin, assessor) -> None:
         level=3,
         summary="A sound first assessment. Customer-facing practice is strong; the load on "
         "front-line staff needs attention before the next review.",
-        snapshot=results.scores_snapshot(results.assessment_results(earlier)),
+        snapshot=review.decision_snapshot(earlier),
     )
     a_year_ago = timezone.now() - timedelta(days=365)
     Assessment.objects.filter(pk=earlier.pk).update(
