@@ -24,7 +24,7 @@ from frameworks.models import Concept, Framework, FrameworkVersion, Question
 
 DATA = Path(settings.FRAMEWORKS_DATA_DIR)
 V1 = sorted((DATA / "v1").glob("*.toml"))
-DRAFTS_DIR = DATA / "drafts-v2"
+DRAFTS_DIR = DATA
 SLUGS = ["holistic", "service-definition", "six-dimensions", "win4"]
 DRAFTS = [DRAFTS_DIR / f"{slug}.toml" for slug in SLUGS]
 
@@ -75,7 +75,7 @@ def test_the_default_files_are_the_archived_v1_then_the_current_frameworks():
 
     assert files[: len(V1)] == V1
     assert not any(f.name in {"scale-v2.toml", "concepts.toml"} for f in files)
-    assert not any("drafts-v2" in f.parts for f in files)  # drafts are not published yet
+    assert [f.name for f in files[len(V1):]] == sorted(f"{slug}.toml" for slug in SLUGS)
 
 
 def test_loading_the_defaults_on_an_existing_install_changes_nothing(db):
