@@ -17,6 +17,32 @@ FORMULA_VERSION = "1"
 
 SCALE_MIN = 1
 SCALE_MAX = 5
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A framework version's rating scale and the formula version that scores it."""
+
+    min: int
+    max: int
+    formula_version: str
+
+    @property
+    def levels(self) -> range:
+        return range(self.min, self.max + 1)
+
+
+# Format-1 frameworks: levels 1-5, formula version 1 (unchanged since it was published).
+SCALE_V1 = Scale(SCALE_MIN, SCALE_MAX, FORMULA_VERSION)
+# Format-2 frameworks (frameworks v2): level 0 "not in place" added, "don't know" apart
+# from "not applicable", audiences pooled. Formula version 1.1 is version 1's rules on
+# that scale, until scoring v2 (docs/scoring.md, "Frameworks v2").
+SCALE_V2 = Scale(0, SCALE_MAX, "1.1")
+
+
+def scale_for(framework_format: int) -> Scale:
+    return SCALE_V2 if framework_format == 2 else SCALE_V1
+
 # A section is scored only when at least this share of its possible answers
 # (questions x respondents) carry a level; below it the section says so.
 MIN_RATED_SHARE = 0.5
@@ -39,20 +65,22 @@ def pstdev(values: Iterable[float]) -> float:
     return math.sqrt(math.fsum((x - mean) ** 2 for x in data) / len(data))
 
 
-def level_to_score(level: float) -> float:
-    """Map a mean level on the 1-5 scale to 0-100 (1 -> 0, 5 -> 100)."""
-    return (level - SCALE_MIN) / (SCALE_MAX - SCALE_MIN) * 100
+def level_to_score(level: float, scale: Scale = SCALE_V1) -> float:
+    """Map a mean level to 0-100: the scale's lowest level is 0, its highest 100
+    (1-5 in format 1; 0-5 in format 2, where each level is 20 points)."""
+    return (level - scale.min) / (scale.max - scale.min) * 100
 
 
-def score_to_level(score: float) -> int:
-    """The maturity level whose band holds a 0-100 score (bands are 25 points wide,
-    centred on each level: 0-12.5 is level 1, 12.5-37.5 level 2, ... 87.5-100 level 5)."""
-    mean_level = SCALE_MIN + score / 100 * (SCALE_MAX - SCALE_MIN)
-    return max(SCALE_MIN, min(SCALE_MAX, math.floor(mean_level + 0.5)))
+def score_to_level(score: float, scale: Scale = SCALE_V1) -> int:
+    """The maturity level whose band holds a 0-100 score, bands centred on each level
+    (format 1: 25 points wide, 0-12.5 is level 1, 12.5-37.5 level 2, ... 87.5-100 level 5;
+    format 2: 20 points wide, 0-10 is level 0, 10-30 level 1, ... 90-100 level 5)."""
+    mean_level = scale.min + score / 100 * (scale.max - scale.min)
+    return max(scale.min, min(scale.max, math.floor(mean_level + 0.5)))
 
 
-def target_score(level: int) -> float:
-    return level_to_score(level)
+def target_score(level: int, scale: Scale = SCALE_V1) -> float:
+    return level_to_score(level, scale)
 
 
 @dataclass(frozen=True)
@@ -62,18 +90,26 @@ class Tally:
     level_sum: int
     rated: int  # answers with a level
     not_applicable: int = 0
+    dont_know: int = 0  # format 2 only: "don't know", apart from "not applicable"
+    scale: Scale = SCALE_V1
 
     def __post_init__(self) -> None:
-        if self.rated < 0 or self.not_applicable < 0:
+        if self.rated < 0 or self.not_applicable < 0 or self.dont_know < 0:
             raise ValueError("counts cannot be negative")
-        if not SCALE_MIN * self.rated <= self.level_sum <= SCALE_MAX * self.rated:
+        if not self.scale.min * self.rated <= self.level_sum <= self.scale.max * self.rated:
             raise ValueError("level_sum does not fit the number of rated answers")
 
     @classmethod
-    def from_levels(cls, levels: Sequence[int | None]) -> "Tally":
-        """From raw answers: a level 1-5, or None for "not applicable / don't know"."""
+    def from_levels(cls, levels: Sequence[int | None], scale: Scale = SCALE_V1) -> "Tally":
+        """From raw answers: a level, or None for "not applicable" (format 1: "not
+        applicable / don't know")."""
         rated = [level for level in levels if level is not None]
-        return cls(level_sum=sum(rated), rated=len(rated), not_applicable=len(levels) - len(rated))
+        return cls(
+            level_sum=sum(rated),
+            rated=len(rated),
+            not_applicable=len(levels) - len(rated),
+            scale=scale,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,6 +128,10 @@ class SectionTotals:
     not_applicable: int
     mean_sum: float
     mean_square_sum: float
+    dont_know: int = 0
+    # Format 2 pools audiences: each answers its own questions, so the answers possible
+    # are summed per audience (questions asked of it x its respondents) by the caller.
+    possible: int | None = None
 
     @classmethod
     def from_tallies(cls, tallies: Sequence[Tally]) -> "SectionTotals":
@@ -104,6 +144,21 @@ class SectionTotals:
             not_applicable=sum(t.not_applicable for t in tallies),
             mean_sum=math.fsum(means),
             mean_square_sum=math.fsum(m * m for m in means),
+            dont_know=sum(t.dont_know for t in tallies),
+        )
+
+    def __add__(self, other: "SectionTotals") -> "SectionTotals":
+        """Two audiences' totals for one section, pooled."""
+        return SectionTotals(
+            respondents=self.respondents + other.respondents,
+            rated_respondents=self.rated_respondents + other.rated_respondents,
+            rated=self.rated + other.rated,
+            level_sum=self.level_sum + other.level_sum,
+            not_applicable=self.not_applicable + other.not_applicable,
+            mean_sum=self.mean_sum + other.mean_sum,
+            mean_square_sum=self.mean_square_sum + other.mean_square_sum,
+            dont_know=self.dont_know + other.dont_know,
+            possible=(self.possible or 0) + (other.possible or 0),
         )
 
 
@@ -119,10 +174,14 @@ class SectionScore:
     possible: int  # questions x respondents counted
     spread: float | None  # SD of the respondents' section scores, 0-100 points
     weight: float = 1.0
+    dont_know: int = 0
+    # Format 2: more than half of the answers given here were "don't know", so the
+    # section is not scored and says why (never silently scored from the few who knew).
+    mostly_dont_know: bool = False
 
     @property
     def answered(self) -> int:
-        return self.rated + self.not_applicable
+        return self.rated + self.not_applicable + self.dont_know
 
     @property
     def coverage(self) -> float:
@@ -142,6 +201,7 @@ def section_score(
     totals: SectionTotals,
     weight: float = 1.0,
     min_raters: int = 1,
+    scale: Scale = SCALE_V1,
 ) -> SectionScore:
     """0-100 score for one section from its totals.
 
@@ -152,17 +212,24 @@ def section_score(
     unscored. The spread is the population standard deviation of
     the respondents' own section scores.
     """
-    possible = questions * totals.respondents
+    possible = totals.possible if totals.possible is not None else questions * totals.respondents
     rated = totals.rated
-    if not rated or rated < MIN_RATED_SHARE * possible or totals.rated_respondents < min_raters:
+    given = rated + totals.not_applicable + totals.dont_know
+    mostly_dont_know = totals.dont_know > 0 and 2 * totals.dont_know > given
+    if (
+        not rated
+        or rated < MIN_RATED_SHARE * possible
+        or totals.rated_respondents < min_raters
+        or mostly_dont_know
+    ):
         score = level = spread = None
     else:
-        score = level_to_score(totals.level_sum / rated)
-        level = score_to_level(score)
+        score = level_to_score(totals.level_sum / rated, scale)
+        level = score_to_level(score, scale)
         n = totals.rated_respondents
         mean = totals.mean_sum / n
         variance = max(0.0, totals.mean_square_sum / n - mean * mean)  # rounding can dip below 0
-        spread = math.sqrt(variance) * 100 / (SCALE_MAX - SCALE_MIN)
+        spread = math.sqrt(variance) * 100 / (scale.max - scale.min)
     return SectionScore(
         key=key,
         name=name,
@@ -174,6 +241,8 @@ def section_score(
         possible=possible,
         spread=spread,
         weight=weight,
+        dont_know=totals.dont_know,
+        mostly_dont_know=mostly_dont_know,
     )
 
 
@@ -232,6 +301,7 @@ class FrameworkResult:
     alerts: tuple[SectionScore, ...]
     verdict: Verdict | None = None
     formula_version: str = FORMULA_VERSION
+    scale: Scale = SCALE_V1
 
     @property
     def scored(self) -> tuple[SectionScore, ...]:
@@ -251,7 +321,7 @@ def balance_index(scores: Sequence[float]) -> float:
 
 
 def framework_result(
-    sections: Sequence[SectionScore], *, no_loser_rule: bool = False
+    sections: Sequence[SectionScore], *, no_loser_rule: bool = False, scale: Scale = SCALE_V1
 ) -> FrameworkResult:
     """Overall score, balance, weakest link, alerts and (for Win4) the no-loser verdict."""
     scored = [s for s in sections if s.sufficient]
@@ -263,6 +333,8 @@ def framework_result(
             balance=None,
             weakest=None,
             alerts=(),
+            formula_version=scale.formula_version,
+            scale=scale,
         )
     total_weight = sum(s.weight for s in scored)
     overall = sum(s.score * s.weight for s in scored) / total_weight
@@ -281,11 +353,13 @@ def framework_result(
     return FrameworkResult(
         sections=tuple(sections),
         overall=overall,
-        overall_level=score_to_level(overall),
+        overall_level=score_to_level(overall, scale),
         balance=balance,
         weakest=weakest,
         alerts=alerts,
         verdict=verdict,
+        formula_version=scale.formula_version,
+        scale=scale,
     )
 
 
@@ -338,9 +412,9 @@ def perspective_gaps(
     ]
 
 
-def default_target(score: float) -> int:
+def default_target(score: float, scale: Scale = SCALE_V1) -> int:
     """One level above the current one, at most the top of the scale."""
-    return min(SCALE_MAX, score_to_level(score) + 1)
+    return min(scale.max, score_to_level(score, scale) + 1)
 
 
 def priorities(result: FrameworkResult, targets: Mapping[str, int] | None = None) -> list[Priority]:
@@ -349,8 +423,10 @@ def priorities(result: FrameworkResult, targets: Mapping[str, int] | None = None
     targets = targets or {}
     items = []
     for section in result.scored:
-        target = targets.get(section.key) or default_target(section.score)
-        gap = target_score(target) - section.score
+        target = targets.get(section.key)
+        if target is None:
+            target = default_target(section.score, result.scale)
+        gap = target_score(target, result.scale) - section.score
         if gap > 0:
             items.append(
                 Priority(
@@ -396,6 +472,7 @@ class FrameworkTotals:
     totals: Mapping[str, SectionTotals] = field(default_factory=dict)  # by section key
     respondents: int = 0  # completed responses included, for sections nobody answered
     min_raters: int = 1  # fewer respondents with a rated answer leave a section unscored
+    scale: Scale = SCALE_V1
 
 
 def score_framework(data: FrameworkTotals, *, no_loser_rule: bool = False) -> FrameworkResult:
@@ -409,7 +486,8 @@ def score_framework(data: FrameworkTotals, *, no_loser_rule: bool = False) -> Fr
             totals=data.totals.get(key, nobody),
             weight=weight,
             min_raters=data.min_raters,
+            scale=data.scale,
         )
         for key, name, questions, weight in data.sections
     ]
-    return framework_result(sections, no_loser_rule=no_loser_rule)
+    return framework_result(sections, no_loser_rule=no_loser_rule, scale=data.scale)

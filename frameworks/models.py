@@ -58,6 +58,22 @@ class FrameworkVersion(models.Model):
     format = models.PositiveSmallIntegerField(_("format"), choices=Format, default=Format.V1)
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
 
+    @property
+    def scale_min(self) -> int:
+        """The lowest level: 0 ("not in place") in format 2, 1 in format 1."""
+        return SCALE_V2_MIN if self.format == self.Format.V2 else SCALE_MIN
+
+    @property
+    def levels(self) -> range:
+        return range(self.scale_min, SCALE_MAX + 1)
+
+    @property
+    def has_audiences(self) -> bool:
+        """Format 2: each question is asked of one audience, and "don't know" is an
+        answer of its own; format 1 asks everyone everything, with one merged
+        "not applicable / don't know"."""
+        return self.format == self.Format.V2
+
     class Meta:
         verbose_name = _("framework version")
         verbose_name_plural = _("framework versions")
@@ -172,6 +188,16 @@ class Concept(models.Model):
         return self.name
 
 
+class QuestionQuerySet(models.QuerySet):
+    def asked_of(self, audience: str) -> "QuestionQuerySet":
+        """The questions a person of this audience answers: in a format-2 version only
+        their audience's, in a format-1 version every question (the one home of this rule:
+        the questionnaire, its progress, completeness and the link's question count)."""
+        return self.filter(
+            models.Q(version__format=FrameworkVersion.Format.V1) | models.Q(audience=audience)
+        )
+
+
 class Question(models.Model):
     """A statement rated on the version's scale (or "not applicable").
 
@@ -229,6 +255,8 @@ class Question(models.Model):
         Concept, blank=True, related_name="questions", verbose_name=_("concepts")
     )
 
+    objects = QuestionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("question")
         verbose_name_plural = _("questions")
@@ -252,3 +280,12 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.text}"
+
+    def options(self) -> list[tuple[int, str]]:
+        """(level, anchor) in the order the questionnaire lists them. A negatively worded
+        question lists them in its statement's direction, from the statement not holding
+        (the top level) to it holding fully (level 0): the position a person picks is
+        scored in reverse, and a person who always picks the first option is not read as
+        consistent. Empty for format-1 questions (they use the version's ladder)."""
+        pairs = list(enumerate(self.anchors))
+        return pairs[::-1] if self.reversed else pairs

@@ -149,9 +149,18 @@ def make_manager_invitation(
     )
 
 
-def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, invitees: int = 0):
-    """An assessment pinned to the newest versions of the given frameworks, with
-    ``invitees`` invitations (see make_invitation for their links)."""
+def make_assessment(
+    team,
+    *,
+    slugs=("win4",),
+    status: str = "draft",
+    by=None,
+    invitees: int = 0,
+    version: int | None = None,
+):
+    """An assessment pinned to the newest versions of the given frameworks (or to
+    version ``version`` of each: 1 is the archived format-1 edition), with ``invitees``
+    invitations (see make_invitation for their links)."""
     from django.utils import timezone
 
     from assessment.models import Assessment
@@ -166,7 +175,10 @@ def make_assessment(team, *, slugs=("win4",), status: str = "draft", by=None, in
         opened_at=timezone.now() if status != "draft" else None,
     )
     assessment.framework_versions.set(
-        Framework.objects.get(slug=slug).latest_version() for slug in slugs
+        Framework.objects.get(slug=slug).latest_version()
+        if version is None
+        else Framework.objects.get(slug=slug).versions.get(number=version)
+        for slug in slugs
     )
     for _ in range(invitees):
         make_invitation(assessment)
@@ -189,7 +201,12 @@ def make_opened_assessment(
 
 
 def make_invitation(
-    assessment, *, email: str | None = None, name: str = "", token: str | None = None
+    assessment,
+    *,
+    email: str | None = None,
+    name: str = "",
+    token: str | None = None,
+    audience: str = "team",
 ):
     """An invitation valid for 30 days. The n-th of an assessment is sent to
     ``invitee<n>.<pk>@example.com`` and its link is ``/r/token-<pk>-<n>/``, unless
@@ -205,18 +222,22 @@ def make_invitation(
         email=email or f"invitee{n}.{assessment.pk}@example.com",
         token_hash=token_digest(token or f"token-{assessment.pk}-{n}"),
         token_expires_at=timezone.now() + timedelta(days=30),
+        audience=audience,
     )
 
 
 def make_answers(
     response, *, levels: Sequence[int | None], comments: Mapping[int, str] | None = None
 ):
-    """Answer every question of the response's assessment, in questionnaire order, with
-    ``levels`` cycled; ``comments`` maps a question's index (-1: the last) to a comment."""
+    """Answer every question the response's person is asked (``Question.objects.asked_of``),
+    in questionnaire order, with ``levels`` cycled; ``comments`` maps a question's index
+    (-1: the last) to a comment."""
     from assessment.models import Answer
     from frameworks.models import Question
 
-    questions = Question.objects.filter(version__assessments=response.assessment_id)
+    questions = Question.objects.filter(version__assessments=response.assessment_id).asked_of(
+        response.audience
+    )
     answers = [
         Answer(response=response, question=q, section_id=q.section_id, level=level)
         for q, level in zip(questions, cycle(levels), strict=False)
@@ -239,17 +260,22 @@ def make_response(
     status: str = "in_progress",
     invitation=None,
     completed_at=None,
+    audience: str = "team",
 ):
     """A member's response (to a new invitation unless given), answering every
-    question with ``levels`` (see make_answers), or leaving it blank."""
+    question they are asked with ``levels`` (see make_answers), or leaving it blank.
+    ``audience`` "leadership" makes a leadership invitee's."""
     from assessment.models import Response
 
     if invitation is None:
         n = assessment.invitations.count() + 1
-        invitation = make_invitation(assessment, email=f"respondent{n}.{assessment.pk}@example.com")
+        invitation = make_invitation(
+            assessment, email=f"respondent{n}.{assessment.pk}@example.com", audience=audience
+        )
     response = Response.objects.create(
         assessment=assessment,
         invitation=invitation,
+        audience=invitation.audience,
         status=status,
         completed_at=completed_at,
         completed_round=assessment.round if status in Response.COUNTED_STATUSES else None,
@@ -280,6 +306,7 @@ def make_manager_response(assessment, user, *, levels=None, status: str = "compl
         assessment=assessment,
         user=user,
         is_manager_view=True,
+        audience=Response.Audience.MANAGER,
         status=status,
         completed_round=assessment.round if status in Response.COUNTED_STATUSES else None,
     )

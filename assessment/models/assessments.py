@@ -118,8 +118,18 @@ class Invitation(models.Model):
         related_name="invitations",
         verbose_name=_("assessment"),
     )
+    class Audience(models.TextChoices):
+        TEAM = "team", _("Team member")
+        LEADERSHIP = "leadership", _("Leadership")
+
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"))
+    # Who this person answers as: the team's questions, or (format-2 frameworks) the
+    # leadership questions that front-line staff cannot know. Managers answer theirs
+    # signed in (Response.Audience.MANAGER).
+    audience = models.CharField(
+        _("answers as"), max_length=20, choices=Audience, default=Audience.TEAM
+    )
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
     token_expires_at = models.DateTimeField(_("link expires at"))
     token_used_at = models.DateTimeField(_("link used at"), null=True, blank=True)
@@ -136,6 +146,10 @@ class Invitation(models.Model):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(fields=["assessment", "email"], name="invitation_unique_email"),
+            models.CheckConstraint(
+                condition=models.Q(audience__in=["team", "leadership"]),
+                name="invitation_audience_known",
+            ),
         ]
 
     def __str__(self) -> str:

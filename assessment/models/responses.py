@@ -9,25 +9,30 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment, Invitation
 from assessment.models.organisations import Membership
-from frameworks.models import SCALE_MAX, SCALE_MIN, Question
+from frameworks.models import SCALE_MAX, SCALE_V2_MIN, Question
 
 COMMENT_MAX_LENGTH = 2000
 
 
 class ResponseQuerySet(models.QuerySet):
     def members(self) -> "ResponseQuerySet":
-        """Team members' responses: invited, not a manager's own view, and not to the address
-        of anyone who manages the assessment's organisation (compared without regard to case):
-        a manager answering through their own invitation is their self-view, never team data.
-        Only these count towards team figures and the anonymity threshold.
-        (``selectors.results._section_totals`` runs this very queryset inside its SQL.)"""
+        """Team members' responses: invited as team members, not a manager's own view, and
+        not to the address of anyone who manages the assessment's organisation (compared
+        without regard to case): a manager answering through their own invitation is their
+        self-view, never team data. Only these count towards team figures and the anonymity
+        threshold. (``selectors.results._section_totals`` runs this queryset in its SQL.)"""
+        return self.invitees(Question.Audience.TEAM)
+
+    def invitees(self, audience: str) -> "ResponseQuerySet":
+        """Invited people's responses of one audience (team or leadership), under the rules
+        of ``members``: each audience reaches the anonymity threshold on its own."""
         organisation_member = Membership.objects.annotate(address=Lower("user__email")).filter(
             organisation_id=OuterRef("assessment__organisation_id"),
             address=Lower(OuterRef("invitation__email")),
         )
-        return self.filter(invitation__isnull=False, is_manager_view=False).filter(
-            ~Exists(organisation_member)
-        )
+        return self.filter(
+            invitation__isnull=False, is_manager_view=False, audience=audience
+        ).filter(~Exists(organisation_member))
 
     def completed(self) -> "ResponseQuerySet":
         """Responses whose answers count: completed, or completed in an earlier round and
@@ -70,11 +75,18 @@ class Response(models.Model):
         related_name="responses",
         verbose_name=_("user"),
     )
+    # The questions this person answers (``Question.objects.asked_of``): an invitee's
+    # audience (team or leadership), or "manager" for a manager's own answers.
+    audience = models.CharField(
+        _("answers as"), max_length=20, choices=Question.Audience, default=Question.Audience.TEAM
+    )
     is_manager_view = models.BooleanField(
         _("manager's self-assessment"),
         default=False,
         help_text=_("The manager's own answers, kept apart from the team's."),
     )
+
+    Audience = Question.Audience
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.IN_PROGRESS
     )
@@ -99,6 +111,10 @@ class Response(models.Model):
                 fields=["assessment", "user"],
                 condition=models.Q(user__isnull=False),
                 name="response_unique_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(audience__in=["team", "manager", "leadership"]),
+                name="response_audience_known",
             ),
         ]
 
@@ -162,14 +178,18 @@ class Answer(models.Model):
         verbose_name=_("section"),
     )
     level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
-    not_applicable = models.BooleanField(_("not applicable / don't know"), default=False)
+    # Format 1 offers one merged "not applicable / don't know", stored here; format 2
+    # offers "not applicable to us" (here) and "don't know" (dont_know) apart.
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    dont_know = models.BooleanField(_("don't know"), default=False)
     comment = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH, blank=True)
     # The answer as it was when the response was last completed: what team figures count.
     # The fields above are the person's working copy, which may change while revising.
     submitted_level = models.PositiveSmallIntegerField(_("submitted level"), null=True, blank=True)
     submitted_not_applicable = models.BooleanField(
-        _("submitted as not applicable / don't know"), default=False
+        _("submitted as not applicable"), default=False
     )
+    submitted_dont_know = models.BooleanField(_("submitted as don't know"), default=False)
     submitted_comment = models.TextField(
         _("submitted comment"), max_length=COMMENT_MAX_LENGTH, blank=True
     )
@@ -195,12 +215,18 @@ class Answer(models.Model):
             models.UniqueConstraint(fields=["response", "question"], name="answer_unique"),
             models.CheckConstraint(
                 condition=models.Q(level__isnull=True)
-                | models.Q(level__gte=SCALE_MIN, level__lte=SCALE_MAX),
+                | models.Q(level__gte=SCALE_V2_MIN, level__lte=SCALE_MAX),
                 name="answer_level_in_range",
             ),
             models.CheckConstraint(
                 condition=~models.Q(level__isnull=False, not_applicable=True),
                 name="answer_level_or_not_applicable",
+            ),
+            # One choice per answer: a level, "not applicable" or "don't know".
+            models.CheckConstraint(
+                condition=~models.Q(dont_know=True)
+                | models.Q(level__isnull=True, not_applicable=False),
+                name="answer_dont_know_alone",
             ),
         ]
 
@@ -209,4 +235,4 @@ class Answer(models.Model):
 
     @property
     def is_answered(self) -> bool:
-        return self.level is not None or self.not_applicable
+        return self.level is not None or self.not_applicable or self.dont_know

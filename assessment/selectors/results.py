@@ -63,6 +63,11 @@ class FrameworkPanel:
     sections: list[tuple[int, str, str]]  # pk, key, name: for the targets form
     level_labels: dict[int, str] = field(default_factory=dict)
     chart: SafeString = field(default_factory=lambda: SafeString(""))
+    # Format 2: who rated what, per section and audience (see AudienceRow).
+    audiences: list["AudienceRow"] = field(default_factory=list)
+    # Format 2: leadership invitees who completed, when fewer than the anonymity threshold
+    # (their answers are then left out of every figure, and the page says so).
+    leadership_withheld: int = 0
 
     @property
     def overall_label(self) -> str:
@@ -83,12 +88,34 @@ class AssessmentResults:
         return self.assessment.results_visible(self.completed_members)
 
 
+@dataclass(frozen=True)
+class AudienceCell:
+    """One audience's figures for one section (format 2)."""
+
+    audience: str
+    asked: bool  # the section has questions for this audience
+    respondents: int  # completed responses of this audience
+    score: scoring.SectionScore | None  # None: not asked, or the audience is withheld
+    withheld: bool = False  # fewer respondents than the anonymity threshold
+
+
+@dataclass(frozen=True)
+class AudienceRow:
+    key: str
+    name: str
+    cells: list[AudienceCell]
+
+
 @dataclass
 class _Scored:
-    """Team and self-view results of every framework version of one assessment."""
+    """Team and self-view results of every framework version of one assessment; for
+    format-2 versions the team result pools the audiences, and ``audiences`` holds who
+    rated what."""
 
     team: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
     self_view: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
+    audiences: dict[int, list[AudienceRow]] = field(default_factory=dict)
+    leadership_withheld: int = 0
 
 
 def assessment_results(
@@ -101,14 +128,13 @@ def assessment_results(
     threshold = settings.ANONYMITY_THRESHOLD
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
-    responses = list(  # query 2
-        _counted_responses(list(versions), viewer_id=viewer_id).values_list(
-            "pk", "assessment_id", "is_manager_view", "invitation_id"
-        )
-    )
-    members = sum(
-        1 for _pk, a, manager, inv in responses if a == assessment.pk and inv and not manager
-    )
+    responses = [  # query 2
+        (pk, assessment_id, _group(audience, manager, user_id, viewer_id))
+        for pk, assessment_id, audience, manager, user_id in _counted_responses(
+            list(versions), viewer_id=viewer_id
+        ).values_list("pk", "assessment_id", "audience", "is_manager_view", "user_id")
+    ]
+    members = sum(1 for _pk, a, group in responses if a == assessment.pk and group == TEAM)
     submitted = assessment.is_closed
     if not assessment.results_visible(members):
         return AssessmentResults(assessment, members, threshold, panels=[], submitted=submitted)
@@ -116,7 +142,14 @@ def assessment_results(
     version_ids = {v["version_id"] for rows in versions.values() for v in rows}
     sections = list(  # query 3
         Section.objects.filter(version_id__in=version_ids)
-        .annotate(question_count=Count("questions"))
+        .select_related("version")
+        .annotate(
+            question_count=Count("questions"),
+            **{
+                f"asked_{audience}": Count("questions", filter=Q(questions__audience=audience))
+                for audience in AUDIENCES
+            },
+        )
         .order_by("version_id", "position")
     )
     totals = _section_totals(list(versions), viewer_id=viewer_id)  # query 4
@@ -153,6 +186,8 @@ def assessment_results(
                 targets=targets,
                 level_labels=labels[version_id],
                 moderated=moderated,
+                audiences=scored[assessment.pk].audiences.get(version_id, []),
+                leadership_withheld=scored[assessment.pk].leadership_withheld,
             )
         )
     return AssessmentResults(assessment, members, threshold, panels)
@@ -197,17 +232,33 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
     return chosen
 
 
-TEAM, SELF = "team", "self"
+# Groups of counted responses. Format 1: the team's figures, and the viewer's own view
+# (SELF) apart. Format 2 pools every audience into the result: the team, the managers
+# (the viewer's own answers and other managers' alike: these are the management's
+# answers to the questions only managers are asked) and leadership, which counts only
+# once as many leadership invitees as the anonymity threshold have completed.
+TEAM, SELF, MANAGERS, LEADERSHIP = "team", "self", "manager", "leadership"
+AUDIENCES = (TEAM, MANAGERS, LEADERSHIP)  # Question.Audience values, in display order
+
+
+def _group(audience: str, is_manager_view: bool, user_id: int | None, viewer_id: int | None):
+    """The group of one counted response; ``_TOTALS_SQL``'s CASE says the same in SQL."""
+    if is_manager_view:
+        return SELF if viewer_id and user_id == viewer_id else MANAGERS
+    return audience
 
 
 def _counted_responses(assessment_ids: list[int], *, viewer_id: int | None) -> QuerySet:
-    """The responses whose answers count: team members' (``Response.objects.members``)
-    and the viewer's own self-view, completed (or being revised: their answers as last
-    completed count). Query 2 lists them; query 4 runs this same queryset inside its SQL,
-    so the rule of who counts is written once."""
-    counted = Response.objects.members()
-    if viewer_id:
-        counted = counted | Response.objects.filter(is_manager_view=True, user_id=viewer_id)
+    """The responses whose answers count: team members' (``Response.objects.members``),
+    leadership invitees' and managers' own answers, completed (or being revised: their
+    answers as last completed count). Which group each counts in is ``_group``'s rule.
+    Query 2 lists them; query 4 runs this same queryset inside its SQL, so the rule of
+    who counts is written once."""
+    counted = (
+        Response.objects.members()
+        | Response.objects.invitees(LEADERSHIP)
+        | Response.objects.filter(is_manager_view=True)
+    )
     return counted.completed().filter(assessment_id__in=assessment_ids)
 
 
@@ -219,20 +270,24 @@ def _counted_responses(assessment_ids: list[int], *, viewer_id: int | None) -> Q
 # the working copy someone may be revising. {responses} is ``_counted_responses``.
 _TOTALS_SQL = """
 SELECT r.assessment_id,
-       CASE WHEN r.is_manager_view THEN 1 ELSE 0 END,
+       CASE WHEN NOT r.is_manager_view THEN r.audience
+            WHEN r.user_id = %s THEN 'self'
+            ELSE 'manager' END AS grp,
        t.section_id,
        COUNT(CASE WHEN t.rated > 0 THEN 1 END),
        COALESCE(SUM(t.rated), 0),
        COALESCE(SUM(t.level_sum), 0),
        COALESCE(SUM(t.not_applicable), 0),
        COALESCE(SUM(t.mean), 0),
-       COALESCE(SUM(t.mean * t.mean), 0)
+       COALESCE(SUM(t.mean * t.mean), 0),
+       COALESCE(SUM(t.dont_know), 0)
 FROM (
     SELECT a.response_id AS response_id,
            a.section_id AS section_id,
            COUNT(a.submitted_level) AS rated,
            SUM(a.submitted_level) AS level_sum,
            SUM(CASE WHEN a.submitted_not_applicable THEN 1 ELSE 0 END) AS not_applicable,
+           SUM(CASE WHEN a.submitted_dont_know THEN 1 ELSE 0 END) AS dont_know,
            CAST(SUM(a.submitted_level) AS DOUBLE PRECISION)
                / NULLIF(COUNT(a.submitted_level), 0) AS mean
     FROM assessment_answer a
@@ -240,23 +295,23 @@ FROM (
     GROUP BY a.response_id, a.section_id
 ) t
 JOIN assessment_response r ON r.id = t.response_id
-GROUP BY r.assessment_id, r.is_manager_view, t.section_id
+GROUP BY 1, 2, t.section_id
 """
 
 
 def _section_totals(
     assessment_ids: list[int], *, viewer_id: int | None
 ) -> dict[tuple[int, str, int], scoring.SectionTotals]:
-    """(assessment, team or the viewer's self-view, section) -> totals over the counted
-    responses' submitted answers."""
+    """(assessment, group, section) -> totals over the counted responses' submitted
+    answers; the groups are ``_group``'s."""
     responses, params = (
         _counted_responses(assessment_ids, viewer_id=viewer_id).values("pk").query.sql_with_params()
     )
     with connection.cursor() as cursor:
-        cursor.execute(_TOTALS_SQL.format(responses=responses), params)
+        cursor.execute(_TOTALS_SQL.format(responses=responses), (viewer_id or 0, *params))
         rows = cursor.fetchall()
     return {
-        (assessment_id, SELF if manager else TEAM, section_id): scoring.SectionTotals(
+        (assessment_id, group, section_id): scoring.SectionTotals(
             respondents=0,  # filled in by the caller, which knows every completed response
             rated_respondents=int(rated_respondents),
             rated=int(rated),
@@ -264,10 +319,11 @@ def _section_totals(
             not_applicable=int(not_applicable),
             mean_sum=float(mean_sum),
             mean_square_sum=float(mean_square_sum),
+            dont_know=int(dont_know),
         )
         for (
             assessment_id,
-            manager,
+            group,
             section_id,
             rated_respondents,
             rated,
@@ -275,13 +331,14 @@ def _section_totals(
             not_applicable,
             mean_sum,
             mean_square_sum,
+            dont_know,
         ) in rows
     }
 
 
 def _score(
     versions: dict[int, list[dict]],
-    responses: list[tuple[int, int, bool, int | None]],
+    responses: list[tuple[int, int, str]],
     sections: list[Section],
     totals: dict[tuple[int, str, int], scoring.SectionTotals],
     threshold: int,
@@ -293,15 +350,27 @@ def _score(
         by_version[section.version_id].append(section)
     scored: dict[int, _Scored] = {}
     for assessment_id, rows in versions.items():
-        counts = {
-            TEAM: sum(1 for _pk, a, m, inv in responses if a == assessment_id and inv and not m),
-            SELF: sum(1 for _pk, a, m, _inv in responses if a == assessment_id and m),
-        }
+        counts: dict[str, int] = defaultdict(int)
+        for _pk, a, group in responses:
+            if a == assessment_id:
+                counts[group] += 1
         if assessment_id != current_pk and counts[TEAM] < threshold:
             continue  # an earlier result below the anonymity threshold is never shown
         result = scored.setdefault(assessment_id, _Scored())
         for row in rows:
             version_sections = by_version[row["version_id"]]
+            rule = row["slug"] in NO_LOSER_FRAMEWORKS
+            if version_sections and version_sections[0].version.has_audiences:
+                pooled, result.audiences[row["version_id"]] = _score_audiences(
+                    version_sections, totals, counts, threshold, assessment_id
+                )
+                result.team[row["version_id"]] = scoring.framework_result(
+                    pooled, no_loser_rule=rule, scale=scoring.SCALE_V2
+                )
+                result.leadership_withheld = (
+                    counts[LEADERSHIP] if 0 < counts[LEADERSHIP] < threshold else 0
+                )
+                continue
             for group, target in ((TEAM, result.team), (SELF, result.self_view)):
                 if not counts[group]:
                     continue
@@ -323,9 +392,78 @@ def _score(
                         },
                         respondents=counts[group],
                     ),
-                    no_loser_rule=row["slug"] in NO_LOSER_FRAMEWORKS,
+                    no_loser_rule=rule,
                 )
     return scored
+
+
+def _score_audiences(
+    sections: list[Section],
+    totals: dict[tuple[int, str, int], scoring.SectionTotals],
+    counts: dict[str, int],
+    threshold: int,
+    assessment_id: int,
+) -> tuple[list[scoring.SectionScore], list[AudienceRow]]:
+    """A format-2 version: each section scored from the answers of every audience that
+    counts, pooled (team and leadership only from the anonymity threshold up; managers
+    always, their answers are not anonymous), and each audience's own figures beside it.
+
+    The answers possible in a section are summed per audience: the questions asked of
+    it there, times its respondents. A section needs as many team raters as the
+    threshold only where the team is asked; otherwise one rater (a manager) suffices."""
+    scale = scoring.SCALE_V2
+    pooled_sections = []
+    rows = []
+    for section in sections:
+        cells = []
+        pooled: scoring.SectionTotals | None = None
+        for audience in AUDIENCES:
+            asked = getattr(section, f"asked_{audience}")
+            groups = (MANAGERS, SELF) if audience == MANAGERS else (audience,)
+            respondents = sum(counts[g] for g in groups)
+            anonymous = audience != MANAGERS
+            withheld = anonymous and 0 < respondents < threshold
+            own = None
+            if asked and respondents and not withheld:
+                group_totals = [
+                    totals[(assessment_id, g, section.pk)]
+                    for g in groups
+                    if (assessment_id, g, section.pk) in totals
+                ]
+                combined = _sum_totals(group_totals, respondents, asked * respondents)
+                own = scoring.section_score(
+                    key=section.key,
+                    name=section.name,
+                    questions=asked,
+                    totals=combined,
+                    weight=float(section.weight),
+                    min_raters=threshold if anonymous else 1,
+                    scale=scale,
+                )
+                pooled = combined if pooled is None else pooled + combined
+            cells.append(AudienceCell(audience, bool(asked), respondents, own, withheld))
+        rows.append(AudienceRow(section.key, section.name, cells))
+        min_raters = threshold if section.asked_team and counts[TEAM] else 1
+        pooled_sections.append(
+            scoring.section_score(
+                key=section.key,
+                name=section.name,
+                questions=section.question_count,
+                totals=pooled or scoring.SectionTotals(0, 0, 0, 0, 0, 0.0, 0.0, possible=0),
+                weight=float(section.weight),
+                min_raters=min_raters,
+                scale=scale,
+            )
+        )
+    return pooled_sections, rows
+
+
+def _sum_totals(
+    parts: list[scoring.SectionTotals], respondents: int, possible: int
+) -> scoring.SectionTotals:
+    empty = scoring.SectionTotals(0, 0, 0, 0, 0, 0.0, 0.0, possible=0)
+    combined = sum(parts, empty) if parts else empty
+    return replace(combined, respondents=respondents, possible=possible)
 
 
 def _panel(
@@ -339,6 +477,8 @@ def _panel(
     targets: dict[int, int],
     level_labels: dict[int, str],
     moderated: dict[int, tuple[float, str]],
+    audiences: list[AudienceRow] | None = None,
+    leadership_withheld: int = 0,
 ) -> FrameworkPanel:
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
@@ -349,9 +489,9 @@ def _panel(
     rows = []
     for section in team.sections:
         moderation = moderated.get(section_ids[section.key])
-        target = target_by_key.get(section.key) or (
-            scoring.default_target(section.score) if section.sufficient else None
-        )
+        target = target_by_key.get(section.key)
+        if target is None and section.sufficient:
+            target = scoring.default_target(section.score, team.scale)
         point = trend_by_key.get(section.key)
         rows.append(
             SectionRow(
@@ -384,6 +524,8 @@ def _panel(
         rows=rows,
         sections=[(s.pk, s.key, s.name) for s in sections],
         level_labels=level_labels,
+        audiences=audiences or [],
+        leadership_withheld=leadership_withheld,
     )
     panel.chart = radar_for(panel)
     return panel
@@ -403,7 +545,12 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
     series.append(
         charts.Series(
             _("Target"),
-            [scoring.target_score(r.target_level) if r.target_level else None for r in panel.rows],
+            [
+                scoring.target_score(r.target_level, panel.team.scale)
+                if r.target_level is not None
+                else None
+                for r in panel.rows
+            ],
             **charts.TARGET,
         )
     )

@@ -382,7 +382,8 @@ def invitation_redeem_digest(*, token_hash: str) -> Response:
     if not claimed:  # used by a concurrent request since the check above
         raise LinkProblem(str(Invitation.USED_LINK_MESSAGE), invitation=invitation)
     response, _created = Response.objects.get_or_create(
-        invitation=invitation, defaults={"assessment": invitation.assessment}
+        invitation=invitation,
+        defaults={"assessment": invitation.assessment, "audience": invitation.audience},
     )
     return response
 
@@ -394,7 +395,9 @@ def manager_response_start(*, assessment: Assessment, by: AbstractBaseUser) -> R
     try:
         with transaction.atomic():
             response, _created = Response.objects.get_or_create(
-                assessment=assessment, user=by, defaults={"is_manager_view": True}
+                assessment=assessment,
+                user=by,
+                defaults={"is_manager_view": True, "audience": Response.Audience.MANAGER},
             )
     except IntegrityError:
         response = Response.objects.get(assessment=assessment, user=by)

@@ -275,7 +275,8 @@ def _seed_consultant(*, granted_by):
 
 def _response_for(invitation: Invitation) -> Response:
     response, _created = Response.objects.get_or_create(
-        invitation=invitation, defaults={"assessment": invitation.assessment}
+        invitation=invitation,
+        defaults={"assessment": invitation.assessment, "audience": invitation.audience},
     )
     return response
 
