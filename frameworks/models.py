@@ -64,7 +64,8 @@ class FrameworkVersion(models.Model):
         return SCALE_V2_MIN if self.format == self.Format.V2 else SCALE_MIN
 
     @property
-    def levels(self) -> range:
+    def level_range(self) -> range:
+        """The level values (``levels`` is the related manager of its ScaleLevel rows)."""
         return range(self.scale_min, SCALE_MAX + 1)
 
     @property

@@ -31,7 +31,7 @@ from frameworks.models import (
 
 class SyncStatus(StrEnum):
     CREATED = "created"
-    UPDATED = "updated"
+    UPDATED = "created as a new version"  # of a framework already loaded
     UNCHANGED = "unchanged"
 
 

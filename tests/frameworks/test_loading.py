@@ -17,7 +17,9 @@ from frameworks.models import Framework, FrameworkVersion, Question, ScaleLevel,
 from frameworks.services import SyncStatus, sync_frameworks
 from tests.factories import framework_document, write_framework
 
-SHIPPED = {"holistic": 4, "win4": 4, "six-dimensions": 6, "service-definition": 4}
+# Sections per framework: version 1 (frameworks/data/v1/) and version 2, the current one.
+SHIPPED_V1 = {"holistic": 4, "win4": 4, "six-dimensions": 6, "service-definition": 4}
+SHIPPED = {"holistic": 4, "win4": 4, "six-dimensions": 6, "service-definition": 3}
 
 
 def load(*paths: Path) -> str:
@@ -149,10 +151,13 @@ def test_the_slug_must_match_the_file_name(tmp_path):
 
 
 def test_every_shipped_file_parses_with_the_expected_sections():
-    parsed = {p.slug: p for p in parse_data_dir(settings.FRAMEWORKS_DATA_DIR)}
+    every = parse_data_dir(settings.FRAMEWORKS_DATA_DIR)
+    v1 = {p.slug: p for p in every if p.format == 1}
+    current = {p.slug: p for p in every if p.format == 2}
 
-    assert {slug: len(p.sections) for slug, p in parsed.items()} == SHIPPED
-    for framework in parsed.values():
+    assert {slug: len(p.sections) for slug, p in v1.items()} == SHIPPED_V1
+    assert {slug: len(p.sections) for slug, p in current.items()} == SHIPPED
+    for framework in every:
         for section in framework.sections:
             assert len(framework.questions_in(section.key)) >= 5, (framework.slug, section.key)
         assert all(q.help for q in framework.questions)
@@ -172,8 +177,10 @@ def test_loading_twice_changes_nothing_the_second_time(no_frameworks):
     snapshot = database_snapshot()
     second = load()
 
-    assert first.count("created") == 4
-    assert second.count("unchanged") == 4
+    # Version 1 (the archive) then version 2 of each of the four frameworks.
+    assert first.count(" v1 ") == 4 and first.count(" v2 ") == 4
+    assert first.count("created") == 8
+    assert second.count("unchanged") == 8
     assert "Nothing changed" in second
     assert database_snapshot() == snapshot
 
@@ -181,13 +188,13 @@ def test_loading_twice_changes_nothing_the_second_time(no_frameworks):
 def test_the_shipped_frameworks_land_with_their_sections_and_questions(no_frameworks):
     load()
 
-    for slug, sections in SHIPPED.items():
-        version = FrameworkVersion.objects.get(framework__slug=slug)
-        assert version.number == 1
-        assert version.sections.count() == sections
-        assert version.levels.count() == 5
-        for section in version.sections.all():
-            assert section.questions.count() >= 5
+    for shipped, number, levels in ((SHIPPED_V1, 1, 5), (SHIPPED, 2, 6)):
+        for slug, sections in shipped.items():
+            version = FrameworkVersion.objects.get(framework__slug=slug, number=number)
+            assert version.sections.count() == sections
+            assert version.levels.count() == levels
+            for section in version.sections.all():
+                assert section.questions.count() >= 5
 
 
 @pytest.mark.django_db
@@ -202,7 +209,7 @@ def test_changed_content_creates_the_next_version_and_keeps_the_old_one(tmp_path
     output = load(path)
 
     assert "v2" in output
-    assert "updated" in output
+    assert "created as a new version" in output
     versions = FrameworkVersion.objects.filter(framework__slug="demo").order_by("number")
     assert [v.number for v in versions] == [1, 2]
     assert list(v1.questions.order_by("code").values_list("pk", "code", "text")) == old_questions
@@ -254,7 +261,7 @@ def test_check_mode_validates_without_writing(no_frameworks):
     out = io.StringIO()
     call_command("load_frameworks", "--check", stdout=out)
 
-    assert out.getvalue().count(" ok ") == 4
+    assert out.getvalue().count(" ok ") == 8  # v1 and v2 of four frameworks
     assert database_snapshot() == (0, 0, 0, 0, 0)
 
 
@@ -263,7 +270,7 @@ def test_sync_reports_its_status(no_frameworks):
     statuses = {r.status for r in sync_frameworks(parsed=parsed)}
     again = {r.status for r in sync_frameworks(parsed=parsed)}
 
-    assert statuses == {SyncStatus.CREATED}
+    assert statuses == {SyncStatus.CREATED, SyncStatus.UPDATED}  # v1, then v2 on top
     assert again == {SyncStatus.UNCHANGED}
 
 

@@ -272,7 +272,7 @@ def test_a_fresh_database_gets_v1_then_v2_and_a_second_run_changes_nothing(no_fr
     second = load(*V1, *DRAFTS)
 
     assert first.count("created") == 4  # v1 of each framework
-    assert first.count("updated") == 4  # v2, the next version of each
+    assert first.count("created as a new version") == 4  # v2, the next version of each
     assert second.count("unchanged") == 8
     for slug in SLUGS:
         versions = FrameworkVersion.objects.filter(framework__slug=slug).order_by("number")
@@ -287,7 +287,7 @@ def test_an_existing_install_gets_v2_as_version_2_and_keeps_v1(db):
     second = load(*V1, *DRAFTS)
 
     assert first.count("unchanged") == 4
-    assert first.count("updated") == 4
+    assert first.count("created as a new version") == 4
     assert second.count("unchanged") == 8
     assert v1_ids <= set(FrameworkVersion.objects.values_list("pk", flat=True))
     assert FrameworkVersion.objects.filter(number=2, format=2).count() == 4
