@@ -1,6 +1,12 @@
-"""The results page and the selector behind it: real database, real charts."""
+"""The results page and the selector behind it: real database, real charts.
+
+These tests pin version 1 of the frameworks (levels 1-5, formula version 1), which
+stays in use for every assessment created before frameworks v2; format-2 results
+(level 0, audiences, "don't know") are tested in test_results_v2.py.
+"""
 
 import re
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -12,8 +18,8 @@ from assessment import charts
 from assessment.models import Answer, Response, SectionTarget
 from assessment.selectors import results
 from frameworks.models import Question, Section
+from tests import factories
 from tests.factories import (
-    make_assessment,
     make_invitation,
     make_manager_response,
     make_membership,
@@ -22,6 +28,9 @@ from tests.factories import (
     make_team,
     make_user,
 )
+
+
+make_assessment = partial(factories.make_assessment, version=1)
 
 
 def respond(assessment, count: int, levels_by_section: dict[str, int] | None = None):
