@@ -8,7 +8,7 @@ questions existing assessments were answered on, so the admin refuses it.
 from django.contrib import admin
 from django.http import HttpRequest
 
-from frameworks.models import Framework, FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.models import Concept, Framework, FrameworkVersion, Question, ScaleLevel, Section
 
 
 class ReadOnlyMixin:
@@ -37,13 +37,13 @@ class ScaleLevelInline(ReadOnlyMixin, admin.TabularInline):
 
 class SectionInline(ReadOnlyMixin, admin.TabularInline):
     model = Section
-    fields = ["position", "key", "name", "weight"]
+    fields = ["position", "key", "name", "weight", "source_idea"]
     extra = 0
 
 
 class QuestionInline(ReadOnlyMixin, admin.TabularInline):
     model = Question
-    fields = ["code", "section", "text", "help_text"]
+    fields = ["code", "section", "audience", "reversed", "text", "help_text"]
     extra = 0
 
 
@@ -65,15 +65,21 @@ class FrameworkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(FrameworkVersion)
 class FrameworkVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["framework", "number", "name", "loaded_at"]
-    list_filter = ["framework"]
+    list_display = ["framework", "number", "format", "name", "loaded_at"]
+    list_filter = ["framework", "format"]
     list_select_related = ["framework"]
     inlines = [ScaleLevelInline, SectionInline, QuestionInline]
 
 
 @admin.register(Question)
 class QuestionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["code", "text", "section", "version"]
-    list_filter = ["version__framework", "version"]
+    list_display = ["code", "text", "audience", "reversed", "section", "version"]
+    list_filter = ["version__framework", "version", "audience", "reversed", "concepts"]
     list_select_related = ["section", "version__framework"]
     search_fields = ["code", "text"]
+
+
+@admin.register(Concept)
+class ConceptAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["key", "name"]
+    search_fields = ["key", "name"]

@@ -4,6 +4,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
 
+from frameworks.models import FrameworkVersion
 from tests.factories import make_user
 
 
@@ -152,17 +153,44 @@ def test_the_glossary_explains_each_word_under_its_own_anchor(client, settings):
 
 @pytest.mark.django_db
 def test_the_glossary_reads_the_levels_from_the_frameworks_scale(client):
+    """The newest editions are format 2: the ladder runs from 0, "not in place", to 5, and
+    every level is 20 points on the 0-100 score."""
+    response = client.get(reverse("glossary"))
+
+    levels = response.context["levels"]
+    assert [step.value for step in levels] == [0, 1, 2, 3, 4, 5]
+    assert [step.score for step in levels] == [0, 20, 40, 60, 80, 100]
+    assert (levels[0].band_from, levels[0].band_to) == (0, 10)
+    assert (levels[3].band_from, levels[3].band_to) == (50, 70)
+    assert levels[0].labels == ("Not in place",)
+    assert levels[5].labels == ("Superior: a model others learn from",)
+    assert "Level 0: Not in place" in response.text
+    assert "Level 3: Exceeds expectations" in response.text
+    # The four frameworks share the ladder: one meaning per level, naming all four.
+    assert len(levels[2].meanings) == 1
+    assert levels[2].meanings[0].descriptor == (
+        "What customers expect is delivered as a matter of routine, whoever is on duty."
+    )
+    for name in FrameworkVersion.objects.filter(number=2).values_list("name", flat=True):
+        assert name in levels[2].meanings[0].framework
+    # The format-1 ladder (levels 1-5, its own words per framework) is no longer shown.
+    assert "This party gains visibly from how service is run" not in response.text
+
+
+@pytest.mark.django_db
+def test_the_glossary_shows_the_format_1_ladder_while_it_is_the_newest(client):
+    """Read from the frameworks, not written into the page: with only the format-1
+    editions loaded, the glossary shows their levels 1-5 and each framework's words."""
+    FrameworkVersion.objects.filter(number=2).delete()
+
     response = client.get(reverse("glossary"))
 
     levels = response.context["levels"]
     assert [step.value for step in levels] == [1, 2, 3, 4, 5]
     assert [step.score for step in levels] == [0, 25, 50, 75, 100]
-    assert (levels[0].band_from, levels[0].band_to) == (0, 12.5)
     assert (levels[2].band_from, levels[2].band_to) == (37.5, 62.5)
     # Three frameworks call level 1 one thing, one another: the common name comes first.
     assert levels[0].labels == ("Barely meets expectations", "Barely delivers what is expected")
-    assert levels[4].labels == ("Superior",)
-    assert "Level 3: Exceeds expectations" in response.text
     win4 = "This party gains visibly from how service is run"
     assert any(win4 in meaning.descriptor for meaning in levels[2].meanings)
     assert win4 in response.text
@@ -178,8 +206,9 @@ def test_the_glossary_works_before_any_framework_is_loaded(client, no_frameworks
     response = client.get(reverse("glossary"))
 
     assert response.status_code == 200
-    assert [step.labels for step in response.context["levels"]] == [()] * 5
-    assert "Level 1" in response.text
+    # The ladder new frameworks are written in, without names until they are loaded.
+    assert [step.labels for step in response.context["levels"]] == [()] * 6
+    assert "Level 0" in response.text
 
 
 @pytest.mark.django_db
