@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from assessment import reports
-from assessment.models import Assessment, Response
+from assessment.models import Answer, Assessment, Response
 from assessment.selectors.results import assessment_results
 from frameworks.models import FrameworkVersion
 from tests.factories import (
@@ -33,7 +33,7 @@ V1 = sorted((DATA / "v1").glob("*.toml"))
 SLUGS = ("holistic", "service-definition", "six-dimensions", "win4")
 # Each member answers every question with these levels in turn (None: "not applicable
 # / don't know", format 1's merged choice), so sections differ and some answers are N/A.
-MEMBER_LEVELS = ([4, 3, 5, 2], [3, 3, 4, None], [2, 4, 3, 3], [5, 4, 4, 2], [1, 2, 3, 4])
+MEMBER_LEVELS = ([4, 3, 5], [3, 3, 4, None, 2], [2, 4, 3, 3, 5, 1, 4], [5, 4, 4, 2], [1, 2, 3, 4, 5, 2])
 
 
 def load(*paths: Path) -> str:
@@ -93,6 +93,9 @@ def test_an_assessment_pinned_to_v1_scores_and_reports_exactly_as_before_v2(
     assert {v.number for v in assessment.framework_versions.all()} == {1}
     for levels in MEMBER_LEVELS:
         make_response(assessment, levels=levels, status=Response.Status.COMPLETED)
+    Answer.objects.filter(level__isnull=True).update(
+        not_applicable=True, submitted_not_applicable=True
+    )
     make_manager_response(assessment, manager, levels=[5, 4])
     before = figures(assessment, manager.pk)
     report_before = report_text(assessment, manager.pk)
@@ -102,7 +105,7 @@ def test_an_assessment_pinned_to_v1_scores_and_reports_exactly_as_before_v2(
     assert len(scored) == 4
     assert all(row[2] == "1" and row[3] is not None for row in scored)
     sections = [row for row in before if len(row) == 10]
-    assert len({row[1] for row in sections}) > 3
+    assert len({row[1] for row in sections}) > 2
     assert any(row[5] for row in sections)  # some "not applicable"
 
     installed = load()  # the shipped files: v1 (archived) and v2

@@ -1,0 +1,183 @@
+"""Results of frameworks v2 (formula 1.1): audiences pooled, leadership's own threshold,
+"don't know" counted, who rated what. Real database, the shipped v2 Win4 framework."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessment.models import Answer, Response
+from assessment.selectors import results
+from frameworks.models import Question
+from tests.factories import (
+    make_assessment,
+    make_manager_response,
+    make_membership,
+    make_organisation,
+    make_response,
+    make_team,
+    make_user,
+)
+
+THRESHOLD = settings.ANONYMITY_THRESHOLD
+
+
+@pytest.fixture
+def assessment(db):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    assessment.manager = organisation.manager
+    return assessment
+
+
+def answer(assessment, audience: str, count: int, level: int | None, **fields) -> list:
+    """``count`` completed responses of ``audience`` answering every question they are
+    asked with ``level`` (or as ``fields`` say: dont_know / not_applicable)."""
+    if audience == "manager":
+        responses = []
+        for n in range(count):
+            user = make_user(f"boss{n}-{assessment.pk}")
+            make_membership(assessment.organisation, user)
+            responses.append(make_manager_response(assessment, user))
+    else:
+        responses = [
+            make_response(assessment, status="completed", audience=audience) for _ in range(count)
+        ]
+    questions = Question.objects.filter(version__assessments=assessment).asked_of(audience)
+    Answer.objects.bulk_create(
+        Answer(
+            response=r,
+            question=q,
+            section_id=q.section_id,
+            level=level,
+            submitted_level=level,
+            dont_know=fields.get("dont_know", False),
+            submitted_dont_know=fields.get("dont_know", False),
+            not_applicable=fields.get("not_applicable", False),
+            submitted_not_applicable=fields.get("not_applicable", False),
+        )
+        for r in responses
+        for q in questions
+    )
+    return responses
+
+
+def panel_of(assessment, viewer_id=None):
+    (panel,) = results.assessment_results(assessment, viewer_id=viewer_id).panels
+    return panel
+
+
+def asked(assessment, audience: str, section_key: str) -> int:
+    return (
+        Question.objects.filter(version__assessments=assessment, section__key=section_key)
+        .asked_of(audience)
+        .count()
+    )
+
+
+def test_the_pinned_version_is_format_2_with_every_audience(assessment):
+    version = assessment.framework_versions.get()
+    assert version.format == 2 and version.number == 2
+    assert {q.audience for q in version.questions.all()} == {"team", "manager", "leadership"}
+
+
+def test_each_section_pools_the_levels_of_every_audience_that_counts(assessment):
+    answer(assessment, "team", THRESHOLD, 4)
+    answer(assessment, "manager", 1, 1)
+    answer(assessment, "leadership", THRESHOLD, 0)
+
+    panel = panel_of(assessment)
+
+    assert panel.team.formula_version == "1.1"
+    assert panel.self_view is None and panel.gaps == []
+    for row in panel.rows:
+        key = row.key
+        counts = {a: asked(assessment, a, key) for a in ("team", "manager", "leadership")}
+        n = {"team": THRESHOLD, "manager": 1, "leadership": THRESHOLD}
+        levels = {"team": 4, "manager": 1, "leadership": 0}
+        rated = sum(counts[a] * n[a] for a in counts)
+        expected = sum(counts[a] * n[a] * levels[a] for a in counts) / rated / 5 * 100
+        assert row.team.score == pytest.approx(expected), key
+        assert row.team.possible == rated
+    # Who rated what: each audience's own score where it is asked.
+    for audience_row in panel.audiences:
+        cells = {c.audience: c for c in audience_row.cells}
+        assert [c.audience for c in audience_row.cells] == ["team", "manager", "leadership"]
+        for audience, level in (("team", 80.0), ("manager", 20.0), ("leadership", 0.0)):
+            cell = cells[audience]
+            assert cell.asked == bool(asked(assessment, audience, audience_row.key))
+            if cell.asked:
+                assert cell.score.score == pytest.approx(level)
+            else:
+                assert cell.score is None
+
+
+def test_leadership_below_the_threshold_counts_nowhere_and_is_reported(assessment):
+    answer(assessment, "team", THRESHOLD, 3)
+    answer(assessment, "leadership", THRESHOLD - 1, 0)
+
+    panel = panel_of(assessment)
+
+    assert panel.leadership_withheld == THRESHOLD - 1
+    for row in panel.audiences:
+        leadership = row.cells[2]
+        assert leadership.score is None
+        assert leadership.withheld
+    # Sections asked only of leadership have no score; the others are the team's alone.
+    for row in panel.rows:
+        if asked(assessment, "team", row.key):
+            assert row.team.score == pytest.approx(60.0)
+        if not asked(assessment, "team", row.key) and not asked(assessment, "manager", row.key):
+            assert row.team.score is None
+
+
+def test_once_leadership_reaches_the_threshold_its_answers_count(assessment):
+    answer(assessment, "team", THRESHOLD, 3)
+    answer(assessment, "leadership", THRESHOLD, 0)
+
+    panel = panel_of(assessment)
+
+    assert panel.leadership_withheld == 0
+    owners = next(r for r in panel.rows if r.key == "owners")
+    assert owners.team.score is not None
+
+
+def test_a_manager_sees_the_same_figures_as_anyone_else(assessment):
+    answer(assessment, "team", THRESHOLD, 3)
+    answer(assessment, "manager", 2, 5)
+    boss = Response.objects.filter(is_manager_view=True).first().user
+
+    as_manager = [(r.key, r.team.score) for r in panel_of(assessment, viewer_id=boss.pk).rows]
+    as_other = [(r.key, r.team.score) for r in panel_of(assessment).rows]
+
+    assert as_manager == as_other
+
+
+def test_a_team_answering_mostly_dont_know_leaves_the_section_flagged_not_scored(assessment):
+    answer(assessment, "team", THRESHOLD, None, dont_know=True)
+    answer(assessment, "team", 1, 5)
+
+    panel = panel_of(assessment)
+
+    team_only = [r for r in panel.rows if asked(assessment, "team", r.key)]
+    assert team_only
+    for row in team_only:
+        if not asked(assessment, "manager", row.key) and not asked(
+            assessment, "leadership", row.key
+        ):
+            assert row.team.score is None
+            assert row.team.mostly_dont_know
+            assert row.team.dont_know == THRESHOLD * asked(assessment, "team", row.key)
+
+
+def test_the_query_count_does_not_grow_with_the_audiences(assessment, django_assert_max_num_queries):
+    answer(assessment, "team", THRESHOLD, 3)
+    with CaptureQueriesContext(connection) as few:
+        results.assessment_results(assessment)
+    answer(assessment, "team", 10, 2)
+    answer(assessment, "manager", 2, 4)
+    answer(assessment, "leadership", THRESHOLD, 1)
+    with CaptureQueriesContext(connection) as many:
+        results.assessment_results(assessment)
+
+    assert len(many) == len(few)
