@@ -17,14 +17,19 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.errors import ServiceError
 from assessment.forms import base
-from assessment.services.answers import AnswerInput
+from assessment.services.answers import AnswerInput, version_levels
 from frameworks.models import SCALE_MAX, SCALE_MIN
 
 if TYPE_CHECKING:
     from assessment.selectors.respondent import QuestionRow
+    from frameworks.models import Question
 
+# The level field's values besides the levels themselves: "not applicable" (format 1:
+# the merged "not applicable / don't know"; format 2: "not applicable to us") and, in
+# format 2 only, "don't know".
 NOT_APPLICABLE = "na"
-LEVEL_VALUES = frozenset(str(n) for n in range(SCALE_MIN, SCALE_MAX + 1))
+DONT_KNOW = "dk"
+FORMAT_1_LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
 REVISION_MAX = 999_999_999
 FIELDS = ("level", "comment", "revision")
 
@@ -38,15 +43,21 @@ def field_names(question_id: int) -> dict[str, str]:
     return {name: f"{prefix(question_id)}-{name}" for name in FIELDS}
 
 
-def level_value(level: int | None, not_applicable: bool) -> str:
-    """The level field's value for a stored answer: "1".."5", "na" or ""."""
+def level_value(level: int | None, not_applicable: bool, dont_know: bool = False) -> str:
+    """The level field's value for a stored answer: a level ("0".."5"), "na", "dk" or ""."""
+    if dont_know:
+        return DONT_KNOW
     if not_applicable:
         return NOT_APPLICABLE
     return str(level) if level is not None else ""
 
 
 class AnswerForm(base.Form):
-    """One question's answer: a level 1-5, "not applicable" or nothing, and a comment."""
+    """One question's answer: a level of its version's scale, "not applicable", "don't
+    know" (format 2 only) or nothing, and a comment.
+
+    Without ``levels`` and ``dont_know`` the form takes format 1's rules (levels 1-5, no
+    "don't know"); ``AnswerForm.for_question`` takes the question's version's."""
 
     level = forms.CharField(required=False)
     # Long text (a textarea on the page): keeps line breaks and tabs, refuses other
@@ -63,16 +74,46 @@ class AnswerForm(base.Form):
         },
     )
 
-    def __init__(self, data: Mapping[str, Any] | None, *, question_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None,
+        *,
+        question_id: int,
+        levels: range = FORMAT_1_LEVELS,
+        dont_know: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(data, prefix=prefix(question_id), **kwargs)
         self.question_id = question_id
+        self.levels = levels
+        self.dont_know = dont_know
+        # Compared as strings: "²", " 3" or "03" are no level.
+        self.level_values = {str(n) for n in levels}
+        self.allowed = self.level_values | {NOT_APPLICABLE, ""} | ({DONT_KNOW} if dont_know else set())
+
+    @classmethod
+    def for_question(cls, data: Mapping[str, Any] | None, question: "Question") -> "AnswerForm":
+        """The form for one question, with its version's levels and choices."""
+        version = question.version
+        return cls(
+            data,
+            question_id=question.pk,
+            levels=version_levels(version),
+            dont_know=version.has_audiences,
+        )
 
     def clean_level(self) -> str:
         level = self.cleaned_data["level"]
-        if level not in LEVEL_VALUES | {NOT_APPLICABLE, ""}:
-            raise ValidationError(
-                _("Choose a level from 1 to 5, or “not applicable”."), code="invalid_choice"
-            )
+        if level not in self.allowed:
+            bounds = {"low": self.levels[0], "high": self.levels[-1]}
+            if self.dont_know:
+                message = _(
+                    "Choose a level from %(low)d to %(high)d, “Not applicable to us” or "
+                    "“Don't know”."
+                )
+            else:
+                message = _("Choose a level from %(low)d to %(high)d, or “not applicable”.")
+            raise ValidationError(message % bounds, code="invalid_choice")
         return level
 
     def clean_comment(self) -> str:
@@ -93,29 +134,69 @@ class AnswerForm(base.Form):
         level = self.cleaned_data["level"]
         return AnswerInput(
             question_id=self.question_id,
-            level=int(level) if level in LEVEL_VALUES else None,
+            level=int(level) if level in self.level_values else None,
             not_applicable=level == NOT_APPLICABLE,
+            dont_know=level == DONT_KNOW,
             comment=self.cleaned_data["comment"],
             base_revision=self.cleaned_data["revision"],
         )
+
+    def first_error(self) -> str:
+        """The message ``answer`` would raise, or "" when the input is valid."""
+        try:
+            self.answer()
+        except ServiceError as error:
+            return str(error)
+        return ""
 
     def posted_revision(self) -> int:
         """The revision the page showed, or 0 when it is missing or damaged."""
         return self.cleaned_data.get("revision", 0) if self.is_valid() else 0
 
 
-def parse_answer_input(data: QueryDict | Mapping[str, str], question_id: int) -> AnswerInput:
-    """Read one question's fields; ServiceError with a user message when they are malformed."""
-    return AnswerForm(data, question_id=question_id).answer()
+def parse_answer_input(
+    data: QueryDict | Mapping[str, str], question_id: int, **rules: Any
+) -> AnswerInput:
+    """Read one question's fields (format 1's rules unless ``levels``/``dont_know`` say);
+    ServiceError with a user message when they are malformed."""
+    return AnswerForm(data, question_id=question_id, **rules).answer()
 
 
-def rows_from_input(questions: Iterable["QuestionRow"], data: QueryDict) -> list["QuestionRow"]:
-    """The page as the user typed it, for showing their input back after a refused save."""
+def parse_page(
+    data: QueryDict | Mapping[str, str], rows: Iterable["QuestionRow"]
+) -> tuple[list[AnswerInput], dict[int, str]]:
+    """Read a page's answers ("Save and continue"): the inputs, and the problem with each
+    question whose fields are malformed, by question pk (empty when all are fine)."""
+    inputs, errors = [], {}
+    for row in rows:
+        form = AnswerForm.for_question(data, row.question)
+        error = form.first_error()
+        if error:
+            errors[row.question.pk] = error
+        else:
+            inputs.append(form.answer())
+    return inputs, errors
+
+
+def rows_from_input(
+    questions: Iterable["QuestionRow"], data: QueryDict, errors: Mapping[int, str] | None = None
+) -> list["QuestionRow"]:
+    """The page as the user typed it, for showing their input back after a refused save,
+    with each question's problem (``errors``, by question pk) beside it."""
+    errors = errors or {}
     rows = []
     for row in questions:
-        form = AnswerForm(data, question_id=row.question.pk)
+        form = AnswerForm.for_question(data, row.question)
         level, comment = form["level"].value() or "", form["comment"].value() or ""
-        rows.append(replace(row, level=level.strip(), comment=comment, conflict=None, error=""))
+        rows.append(
+            replace(
+                row,
+                level=level.strip(),
+                comment=comment,
+                conflict=None,
+                error=errors.get(row.question.pk, ""),
+            )
+        )
     return rows
 
 

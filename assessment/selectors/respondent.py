@@ -3,6 +3,12 @@
 ``questionnaire_page`` gathers one section's page in a constant number of
 queries, whatever the number of questions. Posted answers are read by
 ``assessment.forms.respondent``, which also names the fields each row shows.
+
+Every set of questions a person sees goes through ``Question.objects.asked_of`` their
+audience (``Response.audience``; an invitation's before it is used): in a format-2
+version a team member, a manager and a leadership invitee each answer only their own
+audience's questions, and a section with none of theirs is left out of their
+questionnaire.
 """
 
 import math
@@ -26,10 +32,12 @@ SECONDS_PER_QUESTION = 30
 @dataclass(frozen=True)
 class SectionProgress:
     section: Section
-    total: int
-    answered: int
+    total: int  # the questions of this section the person is asked
+    answered: int  # of which answered: a level, "not applicable" or "don't know"
     # False for a section the response may not change in this round (reopened by section).
     open_for_changes: bool = True
+    not_applicable: int = 0  # of the answered: "not applicable" (format 1: "… / don't know")
+    dont_know: int = 0  # of the answered: "don't know" (format 2)
 
     @property
     def state(self) -> str:
@@ -38,25 +46,56 @@ class SectionProgress:
         return "done" if self.answered >= self.total else "partial"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One level a question offers: its value, the scale's generic label, and what it
+    means for this question (format 2: the question's own anchor; format 1: the scale's
+    descriptor)."""
+
+    level: int
+    label: str
+    description: str
+
+    @property
+    def value(self) -> str:
+        return str(self.level)
+
+
 @dataclass
 class QuestionRow:
     """A question with what the form shows for it: the stored answer or the user's input."""
 
     question: Question
-    level: str = ""  # "1".."5", "na" or ""
+    level: str = ""  # a level ("0".."5"), "na", "dk" or ""
     comment: str = ""
     revision: int = 0
     conflict: "Answer | None" = None
     error: str = ""
+    choices: list[Choice] = field(default_factory=list)  # the levels, in display order
 
     @property
     def names(self) -> dict[str, str]:
         return field_names(self.question.pk)
 
 
+def choices_for(question: Question, levels: list[ScaleLevel]) -> list[Choice]:
+    """The levels a question offers, in the order the questionnaire lists them: format 2
+    in ``Question.options`` order (a reversed question from 5 down to 0) with the
+    question's anchors; format 1 the scale's ladder, 1 to 5."""
+    ladder = {level.value: level for level in levels}
+    options = question.options() if question.version.has_audiences else []
+    if not options:
+        return [Choice(level.value, level.label, level.descriptor) for level in levels]
+    return [
+        Choice(value, ladder[value].label if value in ladder else "", anchor)
+        for value, anchor in options
+    ]
+
+
 @dataclass(frozen=True)
 class Introduction:
-    """What a member's first page says about the assessment they are asked to answer."""
+    """What an invitee's first page says about the assessment they are asked to answer;
+    ``audience`` is whom they answer as (team or leadership)."""
 
     organisation: str
     team: str
@@ -64,6 +103,7 @@ class Introduction:
     questions: int
     minutes: int
     minimum: int
+    audience: str = Question.Audience.TEAM
 
 
 @dataclass(frozen=True)
@@ -98,6 +138,22 @@ class QuestionnairePage:
         return self.round_note is None or self.round_note.allows(self.section.pk)
 
     @property
+    def has_audiences(self) -> bool:
+        """A format-2 page: anchors per question, "not applicable to us" and "don't know"
+        apart, the generic ladder as a legend, and questions for one audience."""
+        return self.section.version.has_audiences
+
+    @property
+    def audience(self) -> str:
+        """Whom the person answers as: team, manager or leadership."""
+        return self.response.audience
+
+    @property
+    def anonymity_minimum(self) -> int:
+        """How many of an invited audience must complete before their answers count."""
+        return settings.ANONYMITY_THRESHOLD
+
+    @property
     def total(self) -> int:
         return sum(p.total for p in self.progress)
 
@@ -117,27 +173,54 @@ class QuestionnairePage:
 
 
 def answered_filter(prefix: str = "") -> Q:
-    """Answers that count as answered (a level, or "not applicable"), as a Q object."""
-    return Q(**{f"{prefix}level__isnull": False}) | Q(**{f"{prefix}not_applicable": True})
+    """Answers that count as answered (a level, "not applicable" or "don't know"), as a
+    Q object."""
+    return (
+        Q(**{f"{prefix}level__isnull": False})
+        | Q(**{f"{prefix}not_applicable": True})
+        | Q(**{f"{prefix}dont_know": True})
+    )
+
+
+def asked_questions(response: Response):
+    """The questions of the response's frameworks this person is asked, as a queryset
+    (``Question.objects.asked_of`` their audience)."""
+    return Question.objects.filter(version__assessments=response.assessment_id).asked_of(
+        response.audience
+    )
 
 
 def section_progress(response: Response) -> list[SectionProgress]:
-    """Every section of the response's frameworks, in order, with answered counts (2 queries)."""
+    """Every section of the response's frameworks with a question the person is asked,
+    in order, with the number asked and answered (2 queries). A section without any of
+    their questions (format 2: all of them for another audience) is left out."""
+    asked = Question.objects.asked_of(response.audience).values("pk")
     sections = list(
         Section.objects.filter(version__assessments=response.assessment_id)
         .select_related("version", "version__framework")
-        .annotate(question_count=Count("questions", distinct=True))
+        .annotate(question_count=Count("questions", filter=Q(questions__in=asked), distinct=True))
+        .filter(question_count__gt=0)
         .order_by("version__framework__slug", "position")
     )
-    answered = dict(
-        Answer.objects.filter(response=response)
-        .filter(answered_filter())
-        .values_list("question__section")
-        .annotate(n=Count("pk"))
-        .values_list("question__section", "n")
-    )
+    counts = {
+        row["section"]: row
+        for row in Answer.objects.filter(response=response, question__in=asked)
+        .order_by()
+        .values("section")
+        .annotate(
+            answered=Count("pk", filter=answered_filter()),
+            not_applicable=Count("pk", filter=Q(not_applicable=True)),
+            dont_know=Count("pk", filter=Q(dont_know=True)),
+        )
+    }
     return [
-        SectionProgress(section=s, total=s.question_count, answered=answered.get(s.pk, 0))
+        SectionProgress(
+            section=s,
+            total=s.question_count,
+            answered=counts.get(s.pk, {}).get("answered", 0),
+            not_applicable=counts.get(s.pk, {}).get("not_applicable", 0),
+            dont_know=counts.get(s.pk, {}).get("dont_know", 0),
+        )
         for s in sections
     ]
 
@@ -184,14 +267,16 @@ def introduction(response: Response, questions: int) -> Introduction:
         questions=questions,
         minutes=minutes_for(questions),
         minimum=settings.ANONYMITY_THRESHOLD,
+        audience=response.audience,
     )
 
 
 def questionnaire_page(response: Response, section_pk: int | None) -> QuestionnairePage | None:
-    """One section's page; None when the section is not part of this response's
-    assessment. Five queries (the progress two, questions, answers, scale), one more
-    on a member's first page (nothing answered yet: the introduction), and the four of
-    ``round_note`` after the first round."""
+    """One section's page: the section's questions this person is asked; None when the
+    section is not part of this response's questionnaire (not of its assessment, or
+    without a question for its audience). Five queries (the progress two, questions,
+    answers, scale), one more on an invitee's first page (nothing answered yet: the
+    introduction), and the four of ``round_note`` after the first round."""
     note = round_note(response)
     progress = with_round_note(section_progress(response), note)
     index = next(
@@ -201,17 +286,22 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
     if index is None:
         return None
     section = progress[index].section
-    questions = list(Question.objects.filter(section=section).order_by("position"))
+    questions = list(
+        Question.objects.filter(section=section).asked_of(response.audience).order_by("position")
+    )
+    for question in questions:
+        question.version = section.version  # loaded with the progress: no query per row
     answers = {
         a.question_id: a
         for a in Answer.objects.filter(response=response, question__section=section)
     }
-    rows = [_row_from_answer(q, answers.get(q.pk)) for q in questions]
+    levels = list(ScaleLevel.objects.filter(version_id=section.version_id).order_by("value"))
+    rows = [_row_from_answer(q, answers.get(q.pk), levels) for q in questions]
     page = QuestionnairePage(
         response=response,
         progress=progress,
         section=section,
-        levels=list(ScaleLevel.objects.filter(version_id=section.version_id).order_by("value")),
+        levels=levels,
         rows=rows,
         previous=progress[index - 1].section if index > 0 else None,
         next=progress[index + 1].section if index + 1 < len(progress) else None,
@@ -222,21 +312,26 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
     return page
 
 
-def _row_from_answer(question: Question, answer: Answer | None) -> QuestionRow:
+def _row_from_answer(
+    question: Question, answer: Answer | None, levels: list[ScaleLevel]
+) -> QuestionRow:
+    choices = choices_for(question, levels)
     if answer is None:
-        return QuestionRow(question=question)
+        return QuestionRow(question=question, choices=choices)
     return QuestionRow(
         question=question,
-        level=level_value(answer.level, answer.not_applicable),
+        level=level_value(answer.level, answer.not_applicable, answer.dont_know),
         comment=answer.comment,
         revision=answer.revision,
+        choices=choices,
     )
 
 
 def unanswered_questions(response: Response) -> list[Question]:
-    """Questions of the response's frameworks without a level or "not applicable" (1 query)."""
+    """The questions the person is asked that have no answer yet (no level, "not
+    applicable" or "don't know"), in questionnaire order (1 query)."""
     return list(
-        Question.objects.filter(version__assessments=response.assessment_id)
+        asked_questions(response)
         .exclude(
             pk__in=Answer.objects.filter(response=response)
             .filter(answered_filter())
@@ -247,11 +342,40 @@ def unanswered_questions(response: Response) -> list[Question]:
     )
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """The questions a person answered without a level, for the review page: "don't know"
+    (format 2) and "not applicable" (format 2: "to us"; format 1: the merged answer)."""
+
+    dont_know: list[Question]
+    not_applicable: list[Question]
+
+
+def answers_set_aside(response: Response) -> SetAside:
+    """The questions the person answered "don't know" or "not applicable", in
+    questionnaire order (1 query)."""
+    answers = (
+        Answer.objects.filter(response=response, question__in=asked_questions(response))
+        .filter(Q(dont_know=True) | Q(not_applicable=True))
+        .select_related("question__section", "question__version__framework")
+        .order_by(
+            "question__version__framework__slug", "question__section__position", "question__position"
+        )
+    )
+    dont_know, not_applicable = [], []
+    for answer in answers:
+        (dont_know if answer.dont_know else not_applicable).append(answer.question)
+    return SetAside(dont_know=dont_know, not_applicable=not_applicable)
+
+
 def question_for_response(response: Response, question_pk: int) -> Question | None:
-    """The question if it belongs to one of the response's frameworks (1 query)."""
+    """The question if the person is asked it: one of the response's frameworks, and
+    of their audience (``Question.objects.asked_of``); with its version (1 query)."""
     return (
-        Question.objects.filter(pk=question_pk, version__assessments=response.assessment_id)
-        .only("pk", "section_id", "version_id", "code")
+        asked_questions(response)
+        .filter(pk=question_pk)
+        .select_related("version")
+        .only("pk", "section_id", "version_id", "code", "version__format")
         .first()
     )
 
@@ -311,6 +435,7 @@ class LinkState:
             questions=self.questions,
             minutes=minutes_for(self.questions),
             minimum=settings.ANONYMITY_THRESHOLD,
+            audience=self.invitation.audience,
         )
 
 
@@ -318,7 +443,8 @@ def link_state(token_hash: str) -> LinkState:
     """Inspect a link by its digest (never uses it: only ``services.invitation_redeem_digest``
     does, on a POST). The reasons and their order are ``Invitation.link_problem``'s, as for
     the service. One query (the invitation with its assessment, organisation, team and
-    response), and one more for a live link (the number of questions, for the start page)."""
+    response), and one more for a live link (the number of questions the invitee is asked,
+    by the invitation's audience, for the start page)."""
     invitation = (
         Invitation.objects.filter(token_hash=token_hash)
         .select_related("assessment__organisation", "assessment__team", "response")
@@ -330,7 +456,9 @@ def link_state(token_hash: str) -> LinkState:
     response_id = response.pk if response is not None else None
     problem, message = invitation.link_problem() or (None, "")
     questions = (
-        Question.objects.filter(version__assessments=invitation.assessment_id).count()
+        Question.objects.filter(version__assessments=invitation.assessment_id)
+        .asked_of(invitation.audience)
+        .count()
         if problem is None
         else 0
     )

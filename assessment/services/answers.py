@@ -2,7 +2,7 @@
 later review round.
 
 Each answer has two copies: the working copy (``level``, ``not_applicable``,
-``comment``), which the person edits, and the submitted copy (``submitted_*``), which
+``dont_know``, ``comment``), which the person edits, and the submitted copy (``submitted_*``), which
 team figures count. Completing copies the one into the other; a person revising in a
 later round changes only the working copy, so their answers as last completed keep
 counting until they complete again.
@@ -25,20 +25,27 @@ from assessment.models import (
 from assessment.services.common import (
     ServiceError,
 )
-from frameworks.models import SCALE_MAX, SCALE_MIN, Question
+from frameworks.models import SCALE_MAX, FrameworkVersion, Question
 
 # --- answering ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AnswerInput:
-    """One question's input: level 1-5, or not_applicable, or neither (blank)."""
+    """One question's input: a level of its version's scale (0-5 in format 2, 1-5 in
+    format 1), or not_applicable, or dont_know (format 2 only), or none of them (blank)."""
 
     question_id: int
     level: int | None
     not_applicable: bool
     comment: str
     base_revision: int  # the revision the user's page showed; 0 for "no answer yet"
+    dont_know: bool = False
+
+    @property
+    def value(self) -> tuple[int | None, bool, bool, str]:
+        """What the answer says, as stored: level, not applicable, don't know, comment."""
+        return (self.level, self.not_applicable, self.dont_know, self.comment)
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,27 @@ class SaveOutcome:
     conflicts: list[SaveConflict]
 
 
-def validate_answer(answer: AnswerInput) -> None:
-    if answer.level is not None and not SCALE_MIN <= answer.level <= SCALE_MAX:
-        raise ServiceError(_("Choose a level from 1 to 5."))
-    if answer.level is not None and answer.not_applicable:
-        raise ServiceError(_("Choose a level or “not applicable”, not both."))
+def version_levels(version: FrameworkVersion) -> range:
+    """The levels a version's questions offer: 0-5 in format 2, 1-5 in format 1.
+
+    (``FrameworkVersion.levels`` would say the same, but the reverse accessor of
+    ``ScaleLevel.version``, related_name "levels", shadows that property.)"""
+    return range(version.scale_min, SCALE_MAX + 1)
+
+
+def validate_answer(answer: AnswerInput, version: FrameworkVersion) -> None:
+    """Refuse an answer its question's version does not offer: a level outside the
+    version's scale (level 0 only in format 2), "don't know" in format 1, or two choices
+    at once."""
+    levels = version_levels(version)
+    if answer.level is not None and answer.level not in levels:
+        raise ServiceError(
+            _("Choose a level from %(low)d to %(high)d.") % {"low": levels[0], "high": levels[-1]}
+        )
+    if answer.dont_know and not version.has_audiences:
+        raise ServiceError(_("Choose a level or “not applicable / don't know”."))
+    if sum((answer.level is not None, answer.not_applicable, answer.dont_know)) > 1:
+        raise ServiceError(_("Choose one answer: a level, “not applicable” or “don't know”."))
     if len(answer.comment) > COMMENT_MAX_LENGTH:
         raise ServiceError(
             _("Comments can be at most %(limit)d characters; this one has %(length)d.")
@@ -73,14 +96,35 @@ def validate_answer(answer: AnswerInput) -> None:
         )
 
 
+def _validate_answers(response: Response, answers: Sequence[AnswerInput]) -> None:
+    """Each answer against its question's version, and only to questions this person is
+    asked (``Question.objects.asked_of`` their audience): one query."""
+    versions = {
+        q.pk: q.version
+        for q in Question.objects.filter(
+            pk__in=[a.question_id for a in answers],
+            version__assessments=response.assessment_id,
+        )
+        .asked_of(response.audience)
+        .select_related("version")
+        .only("pk", "version__format")
+    }
+    for answer in answers:
+        version = versions.get(answer.question_id)
+        if version is None:
+            raise ServiceError(_("This question is not part of your questionnaire."))
+        validate_answer(answer, version)
+
+
 # One statement inserts a first answer or updates the existing one, but only if
 # the stored revision is the one the user's page was based on. No row back means
 # a newer answer won: the caller reports a conflict and keeps the user's input.
 _UPSERT_SQL = """
 INSERT INTO assessment_answer
-    (response_id, question_id, section_id, level, not_applicable, comment, revision, updated_at,
-     submitted_level, submitted_not_applicable, submitted_comment)
-SELECT %s, q.id, q.section_id, %s, %s, %s, 1, %s, NULL, %s, ''
+    (response_id, question_id, section_id, level, not_applicable, dont_know, comment, revision,
+     updated_at, submitted_level, submitted_not_applicable, submitted_dont_know,
+     submitted_comment)
+SELECT %s, q.id, q.section_id, %s, %s, %s, %s, 1, %s, NULL, %s, %s, ''
 FROM frameworks_question q
 WHERE q.id = %s
   AND EXISTS (
@@ -91,6 +135,7 @@ WHERE q.id = %s
 ON CONFLICT (response_id, question_id) DO UPDATE SET
     level = excluded.level,
     not_applicable = excluded.not_applicable,
+    dont_know = excluded.dont_know,
     comment = excluded.comment,
     revision = assessment_answer.revision + 1,
     updated_at = excluded.updated_at
@@ -104,13 +149,13 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
     upserted against its base revision. Only the working copy changes: team figures
     count the submitted copy, which ``response_complete`` writes.
 
-    The caller has checked that every question belongs to the response's assessment.
-    Both autosave (one answer) and "Save and continue" (a page) come through here.
+    Every question must be one the person is asked, and every answer one its version
+    offers (ServiceError otherwise, before anything is written). Both autosave (one
+    answer) and "Save and continue" (a page) come through here.
     """
     if not response.is_editable or response.assessment.status != Assessment.Status.OPEN:
         raise ServiceError(_("These answers were submitted and can no longer be changed."))
-    for answer in answers:
-        validate_answer(answer)
+    _validate_answers(response, answers)
     _refuse_closed_sections(response, answers)
     saved: list[SavedAnswer] = []
     conflicts: list[SaveConflict] = []
@@ -124,9 +169,12 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
                     response.pk,
                     answer.level,
                     answer.not_applicable,
+                    answer.dont_know,
                     answer.comment,
                     now,
-                    False,  # nothing submitted yet: response_complete copies the answer
+                    # Nothing submitted yet: response_complete copies the answer.
+                    False,
+                    False,
                     answer.question_id,
                     response.pk,
                     *Response.EDITABLE_STATUSES,
@@ -177,15 +225,15 @@ def _drop_own_saves(
         a.question_id: a
         for a in Answer.objects.filter(
             response_id=response.pk, question_id__in=[c.question_id for c in conflicts]
-        ).only("question_id", "level", "not_applicable", "comment", "revision")
+        ).only("question_id", "level", "not_applicable", "dont_know", "comment", "revision")
     }
     remaining = []
     for conflict in conflicts:
         mine, theirs = conflict.submitted, stored.get(conflict.question_id)
-        if theirs is not None and (theirs.level, theirs.not_applicable, theirs.comment) == (
-            mine.level,
-            mine.not_applicable,
-            mine.comment,
+        if (
+            theirs is not None
+            and (theirs.level, theirs.not_applicable, theirs.dont_know, theirs.comment)
+            == mine.value
         ):
             saved.append(SavedAnswer(question_id=conflict.question_id, revision=theirs.revision))
         else:
@@ -210,11 +258,12 @@ def _open_assessment(response: Response) -> QuerySet:
 
 def _value_changed() -> Q:
     """An answer whose working copy differs from its submitted copy: level (compared
-    null-safely: either may be empty), N/A state or comment."""
+    null-safely: either may be empty), N/A state, don't-know state or comment."""
     same_level = Q(level=F("submitted_level")) | Q(level__isnull=True, submitted_level__isnull=True)
     same = (
         same_level
         & Q(not_applicable=F("submitted_not_applicable"))
+        & Q(dont_know=F("submitted_dont_know"))
         & Q(comment=F("submitted_comment"))
     )
     return ~same
@@ -266,6 +315,7 @@ def response_complete(*, response: Response) -> bool:
             **changed_round,
             submitted_level=F("level"),
             submitted_not_applicable=F("not_applicable"),
+            submitted_dont_know=F("dont_know"),
             submitted_comment=F("comment"),
         )
     elif not Response.objects.filter(pk=response.pk, status=Response.Status.COMPLETED).exists():

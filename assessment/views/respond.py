@@ -5,6 +5,7 @@ they may open) and signed-in managers answering for themselves, so they are not
 behind LoginRequiredMiddleware; ``access.response_for_respondent`` decides.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from assessment.forms.respondent import (
     CompleteForm,
     SectionSaveQuery,
     level_value,
-    parse_answer_input,
+    parse_page,
     rows_from_input,
 )
 from assessment.middleware import invitee_session_start
@@ -150,8 +151,12 @@ def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse
     if not response.is_editable or not response.assessment.is_open:
         messages.error(request, _("These answers were submitted and can no longer be changed."))
         return redirect("assessment:review", pk=response.pk)
+    inputs, errors = parse_page(request.POST, page.rows)
+    if errors:  # each beside its question; nothing on the page is saved
+        page.rows = rows_from_input(page.rows, request.POST, errors)
+        messages.error(request, _("Nothing was saved: check the answers marked below."))
+        return _render_section(request, page, status=400)
     try:
-        inputs = [parse_answer_input(request.POST, r.question.pk) for r in page.rows]
         outcome = services.answers_save(response=response, answers=inputs)
     except services.ServiceError as error:
         page.rows = rows_from_input(page.rows, request.POST)
@@ -179,7 +184,7 @@ def _render_conflicts(
         if mine is None:
             continue
         row.conflict = stored.get(row.question.pk)
-        row.level = level_value(mine.level, mine.not_applicable)
+        row.level = level_value(mine.level, mine.not_applicable, mine.dont_know)
         row.comment = mine.comment
         # Saving again now deliberately replaces the newer answer with this input.
         row.revision = row.conflict.revision if row.conflict else 0
@@ -214,7 +219,7 @@ def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
     if question is None:
         raise Http404
     context = {"question": question, "response": response}
-    form = AnswerForm(request.POST, question_id=question.pk)
+    form = AnswerForm.for_question(request.POST, question)
     try:
         outcome = services.answers_save(response=response, answers=[form.answer()])
     except services.ServiceError as error:
@@ -237,12 +242,14 @@ def _status_fragment(request: HttpRequest, context: dict, status: int = 200) -> 
 @login_not_required
 @require_GET
 def review(request: HttpRequest, pk: int) -> HttpResponse:
-    """Unanswered questions, each linked; then the final submission (a confirmation step)."""
+    """Unanswered questions, each linked, and those answered "don't know" or "not
+    applicable"; then the final submission (a confirmation step)."""
     response = access.response_for_respondent(request, pk)
     note = selectors.respondent.round_note(response)
     unanswered = selectors.respondent.unanswered_questions(response)
     if note is not None:  # only what this round lets the person change
         unanswered = [q for q in unanswered if note.allows(q.section_id)]
+    progress = selectors.respondent.section_progress(response)
     return render(
         request,
         "assessment/respond/review.html",
@@ -250,9 +257,11 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "response": response,
             "round_note": note,
             "unanswered": unanswered,
-            "progress": selectors.respondent.with_round_note(
-                selectors.respondent.section_progress(response), note
-            ),
+            "set_aside": selectors.respondent.answers_set_aside(response),
+            "progress": selectors.respondent.with_round_note(progress, note),
+            # Format 2: "not applicable to us" and "don't know" apart, audiences named.
+            "has_audiences": any(p.section.version.has_audiences for p in progress),
+            "anonymity_minimum": settings.ANONYMITY_THRESHOLD,
         },
     )
 

@@ -53,6 +53,15 @@ def member_client(client, mailoutbox, index: int = 0):
     return int(landing["Location"].strip("/").split("/")[1])
 
 
+def asked(assessment, audience: str = "team"):
+    """The questions of the assessment a person of this audience answers, in order."""
+    return (
+        Question.objects.filter(version__assessments=assessment)
+        .asked_of(audience)
+        .order_by("version__framework__slug", "section__position", "position")
+    )
+
+
 def autosave(client, response_pk, question, *, level="3", comment="", revision=0):
     prefix = f"q{question.pk}"
     return client.post(
@@ -167,7 +176,7 @@ def test_a_revoked_invitation_cannot_be_used(client, open_assessment, mailoutbox
 @pytest.mark.django_db
 def test_autosave_stores_an_answer_and_says_saved(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
 
     result = autosave(client, pk, question, level="4", comment="We log every call.")
 
@@ -181,7 +190,7 @@ def test_autosave_stores_an_answer_and_says_saved(client, open_assessment, mailo
 @pytest.mark.django_db
 def test_not_applicable_is_stored_as_such_and_not_as_a_level(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
 
     autosave(client, pk, question, level="na")
 
@@ -193,7 +202,7 @@ def test_not_applicable_is_stored_as_such_and_not_as_a_level(client, open_assess
 @pytest.mark.django_db
 def test_a_stale_save_gets_409_and_the_newer_value_is_kept(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
     autosave(client, pk, question, level="2", revision=0)  # tab A: revision 1
     autosave(client, pk, question, level="5", revision=1)  # tab A again: revision 2
 
@@ -213,7 +222,7 @@ def test_save_and_continue_shows_a_conflict_with_the_users_input_kept(
     pk = member_client(client, mailoutbox)
     response = Response.objects.get(pk=pk)
     section = open_assessment.framework_versions.get().sections.first()
-    questions = list(section.questions.all())
+    questions = list(section.questions.asked_of("team"))
     Answer.objects.create(
         response=response,
         question=questions[0],
@@ -239,7 +248,8 @@ def test_save_and_continue_shows_a_conflict_with_the_users_input_kept(
 def test_save_and_continue_saves_the_page_and_moves_on(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
     sections = list(open_assessment.framework_versions.get().sections.order_by("position"))
-    data = {f"q{q.pk}-level": "3" for q in sections[0].questions.all()}
+    asked_here = list(sections[0].questions.asked_of("team"))
+    data = {f"q{q.pk}-level": "3" for q in asked_here}
 
     result = client.post(
         reverse("assessment:section", kwargs={"pk": pk, "section_pk": sections[0].pk}), data
@@ -247,16 +257,22 @@ def test_save_and_continue_saves_the_page_and_moves_on(client, open_assessment, 
 
     assert result.status_code == 302
     assert result["Location"].endswith(f"/sections/{sections[1].pk}/")
-    assert Answer.objects.filter(response_id=pk, level=3).count() == 6
+    # Every question of the page: the team's questions of the section (four of its seven).
+    assert len(asked_here) == 4
+    assert Answer.objects.filter(response_id=pk, level=3).count() == 4
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("level", "comment", "message"),
     [
-        ("9", "", "level from 1 to 5"),
-        ("x", "", "level from 1 to 5"),
-        ("²", "", "level from 1 to 5"),
+        ("9", "", "level from 0 to 5"),
+        ("6", "", "level from 0 to 5"),
+        ("-1", "", "level from 0 to 5"),
+        ("x", "", "level from 0 to 5"),
+        ("²", "", "level from 0 to 5"),
+        ("DK", "", "level from 0 to 5"),
+        ("na,dk", "", "level from 0 to 5"),
         ("3", "a" * 2001, "2000"),
     ],
 )
@@ -264,13 +280,32 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(
     client, open_assessment, mailoutbox, level, comment, message
 ):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
 
     result = autosave(client, pk, question, level=level, comment=comment)
 
     assert result.status_code == 400
     assert message in result.text
     assert not Answer.objects.filter(response_id=pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("level", ["0", "dk", "9", "x", "²"])
+def test_bad_input_to_a_format_1_question_is_refused_by_its_own_scale(client, level):
+    """Format 1 keeps levels 1-5 and one merged "not applicable / don't know": level 0
+    and "don't know" are format 2's."""
+    assessment = make_assessment(make_team(make_organisation()), status="open", version=1)
+    response = make_response(assessment)
+    session = client.session
+    session[access.SESSION_RESPONSES] = [response.pk]
+    session.save()
+    question = asked(assessment).first()
+
+    result = autosave(client, response.pk, question, level=level)
+
+    assert result.status_code == 400
+    assert "level from 1 to 5, or “not applicable”" in result.text
+    assert not Answer.objects.filter(response=response).exists()
 
 
 @pytest.mark.django_db
@@ -284,7 +319,7 @@ def test_a_question_of_another_assessment_is_a_404(client, open_assessment, mail
 @pytest.mark.django_db
 def test_one_autosave_uses_at_most_five_queries(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
 
     with CaptureQueriesContext(connection) as queries:
         result = autosave(client, pk, question)
@@ -340,7 +375,7 @@ def test_a_manager_of_another_organisation_cannot_open_a_response(
         reverse("assessment:review", kwargs={"pk": pk}),
     ]:
         assert other.get(url).status_code == 404
-    assert autosave(other, pk, section.questions.first()).status_code == 404
+    assert autosave(other, pk, section.questions.asked_of("team").first()).status_code == 404
 
 
 # --- completion and submission ----------------------------------------------------
@@ -349,7 +384,7 @@ def test_a_manager_of_another_organisation_cannot_open_a_response(
 @pytest.mark.django_db
 def test_completing_makes_answers_read_only(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
     autosave(client, pk, question, level="3")
 
     done = client.post(reverse("assessment:complete", kwargs={"pk": pk}), {"confirm": "yes"})
@@ -387,7 +422,7 @@ def test_a_double_click_on_submit_completes_once_without_an_error(
 @pytest.mark.django_db
 def test_the_review_page_links_every_unanswered_question(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    questions = list(Question.objects.filter(version__assessments=open_assessment))
+    questions = list(asked(open_assessment))
     autosave(client, pk, questions[0])
 
     page = client.get(reverse("assessment:review", kwargs={"pk": pk}))
@@ -455,7 +490,7 @@ def test_after_the_team_assessment_is_submitted_answers_are_immutable(
     client, open_assessment, mailoutbox
 ):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
     autosave(client, pk, question, level="3")
     client.post(reverse("assessment:complete", kwargs={"pk": pk}), {"confirm": "yes"})
     services.assessment_submit(
@@ -478,7 +513,7 @@ def test_another_browser_cannot_open_someone_elses_response(
     pk = member_client(client, mailoutbox)
     stranger = client_factory()
     section = open_assessment.framework_versions.get().sections.first()
-    question = section.questions.first()
+    question = section.questions.asked_of("team").first()
 
     urls = [
         reverse("assessment:response_start", kwargs={"pk": pk}),
@@ -509,7 +544,7 @@ def test_a_save_from_a_page_loaded_before_completion_changes_nothing(open_assess
     response = make_response(open_assessment)
     stale = Response.objects.select_related("assessment").get(pk=response.pk)
     services.response_complete(response=Response.objects.get(pk=response.pk))
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
 
     with pytest.raises(services.ServiceError, match="can no longer be changed"):
         services.answers_save(
@@ -573,7 +608,7 @@ def test_a_damaged_revision_is_refused_with_a_message(
     client, open_assessment, mailoutbox, revision
 ):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
 
     result = autosave(client, pk, question, level="3", revision=revision)
 
@@ -693,7 +728,7 @@ def test_completing_copies_the_answers_into_the_submitted_copy():
 def test_a_member_changes_answers_of_an_earlier_round_and_completes_again(client):
     response = in_round_two(levels=(2,))
     opened_by(client, response)
-    question = Question.objects.filter(version__assessments=response.assessment).first()
+    question = asked(response.assessment).first()
     review_url = reverse("assessment:review", kwargs={"pk": response.pk})
     revise_url = reverse("assessment:revise", kwargs={"pk": response.pk})
 

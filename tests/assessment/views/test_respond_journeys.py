@@ -13,7 +13,7 @@ from django.utils import timezone
 from assessment import access, services
 from assessment.models import Answer, Assessment, Invitation, Reopening, Response
 from frameworks.models import Question, Section
-from tests.assessment.views.test_respond import autosave, member_client, token_from
+from tests.assessment.views.test_respond import asked, autosave, member_client, token_from
 from tests.factories import (
     make_assessment,
     make_manager_response,
@@ -230,7 +230,7 @@ def test_a_live_link_is_only_inspected_by_a_get(client, open_assessment, mailout
 def test_the_first_page_names_the_organisation_team_due_date_length_and_anonymity(
     client, open_assessment, mailoutbox
 ):
-    questions = Question.objects.filter(version__assessments=open_assessment).count()
+    questions = asked(open_assessment).count()  # the team's questions only
 
     page = open_link(client, token_from(mailoutbox[0]))
 
@@ -258,7 +258,7 @@ def test_the_first_section_page_also_introduces_the_assessment(client, open_asse
 @pytest.mark.django_db
 def test_the_managers_own_thank_you_page_says_their_answers_sit_beside_the_teams(client):
     organisation = make_organisation()
-    assessment = make_assessment(make_team(organisation), status="open")
+    assessment = make_assessment(make_team(organisation), status="open", version=1)
     response = make_manager_response(assessment, organisation.manager, levels=[3])
     client.force_login(organisation.manager)
 
@@ -266,6 +266,20 @@ def test_the_managers_own_thank_you_page_says_their_answers_sit_beside_the_teams
 
     assert "only ever sees them combined" not in page.text
     assert "beside the team" in page.text
+
+
+@pytest.mark.django_db
+def test_a_managers_thank_you_page_in_frameworks_v2_says_whom_they_answered_as(client):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="open")
+    response = make_manager_response(assessment, organisation.manager, levels=[3])
+    client.force_login(organisation.manager)
+
+    page = client.get(reverse("assessment:review", kwargs={"pk": response.pk}))
+
+    assert "only ever sees them combined" not in page.text
+    assert "beside the team" not in page.text
+    assert "the management's answers" in page.text
 
 
 @pytest.mark.django_db
@@ -285,7 +299,7 @@ def test_a_stale_revision_with_the_same_input_is_saved_not_a_conflict(
     client, open_assessment, mailoutbox
 ):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
     autosave(client, pk, question, level="4", comment="Same", revision=0)  # revision 1
 
     again = autosave(client, pk, question, level="4", comment="Same", revision=0)
@@ -301,7 +315,7 @@ def test_save_and_continue_right_after_an_autosave_of_the_same_input_moves_on(
 ):
     pk = member_client(client, mailoutbox)
     sections = list(open_assessment.framework_versions.get().sections.order_by("position"))
-    questions = list(sections[0].questions.all())
+    questions = list(sections[0].questions.asked_of("team"))
     autosave(client, pk, questions[0], level="2", revision=0)  # in flight as the page is sent
     data = {}
     for q in questions:
@@ -318,7 +332,7 @@ def test_save_and_continue_right_after_an_autosave_of_the_same_input_moves_on(
 @pytest.mark.django_db
 def test_a_stale_revision_with_other_input_is_still_a_conflict(client, open_assessment, mailoutbox):
     pk = member_client(client, mailoutbox)
-    question = Question.objects.filter(version__assessments=open_assessment).first()
+    question = asked(open_assessment).first()
     autosave(client, pk, question, level="4", comment="Same", revision=0)
 
     other = autosave(client, pk, question, level="4", comment="Different", revision=0)
@@ -368,8 +382,8 @@ def answer(question, *, level=5, revision=1, comment=""):
 @pytest.mark.django_db
 def test_answers_outside_the_reopened_sections_are_refused():
     response, open_sections, locked = reopened()
-    inside = open_sections[0].questions.first()
-    outside = locked[0].questions.first()
+    inside = open_sections[0].questions.asked_of("team").first()
+    outside = locked[0].questions.asked_of("team").first()
 
     with pytest.raises(services.ServiceError, match="not open for changes"):
         services.answers_save(response=response, answers=[answer(inside), answer(outside)])
@@ -383,7 +397,7 @@ def test_answers_outside_the_reopened_sections_are_refused():
 def test_autosave_outside_the_reopened_sections_answers_400_with_the_reason(client):
     response, _open, locked = reopened()
     holds(client, response)
-    question = locked[0].questions.first()
+    question = locked[0].questions.asked_of("team").first()
 
     result = autosave(client, response.pk, question, level="5", revision=1)
 
@@ -398,7 +412,7 @@ def test_a_response_never_completed_may_answer_every_section_of_a_reopened_round
     Response.objects.filter(pk=response.pk).update(status="in_progress", completed_round=None)
     response.refresh_from_db()
     holds(client, response)
-    question = locked[0].questions.first()
+    question = locked[0].questions.asked_of("team").first()
 
     result = autosave(client, response.pk, question, level="5", revision=1)
     page = client.get(
@@ -431,7 +445,7 @@ def test_a_reopened_questionnaire_shows_the_note_and_locks_the_other_sections(cl
     assert "disabled" not in questionnaire(open_page)
     assert "This section is not open for changes in this round" in locked_page
     assert "hx-post" not in locked_page
-    assert locked_page.count("disabled") >= locked[0].questions.count()
+    assert locked_page.count("disabled") >= locked[0].questions.asked_of("team").count()
     assert 'name="q' in locked_page  # the answers stay visible
     assert "section-locked" in open_page  # the progress list marks the locked ones
 
@@ -452,8 +466,12 @@ def test_the_review_page_of_a_reopened_round_shows_the_note_and_the_open_section
 
 @pytest.mark.django_db
 def test_completing_again_marks_only_the_answers_whose_value_changed():
-    response, open_sections, _locked = reopened()
-    questions = list(open_sections[0].questions.order_by("position"))
+    response, open_sections, _locked = reopened(open_sections=2)
+    questions = list(
+        Question.objects.filter(section__in=open_sections)
+        .asked_of("team")
+        .order_by("section__position", "position")
+    )
     stored = {a.question_id: a for a in Answer.objects.filter(response=response)}
     Answer.objects.filter(pk=stored[questions[0].pk].pk).update(level=4, revision=2)  # moved
     Answer.objects.filter(pk=stored[questions[1].pk].pk).update(revision=7)  # saved, same
@@ -461,6 +479,9 @@ def test_completing_again_marks_only_the_answers_whose_value_changed():
         level=None, not_applicable=True
     )  # now N/A
     Answer.objects.filter(pk=stored[questions[3].pk].pk).update(comment="New note")
+    Answer.objects.filter(pk=stored[questions[5].pk].pk).update(
+        level=None, dont_know=True
+    )  # now "don't know"
     fresh = questions[4]
     Answer.objects.filter(pk=stored[fresh.pk].pk).delete()
     services.answers_save(response=response, answers=[answer(fresh, level=3, revision=0)])
@@ -472,8 +493,15 @@ def test_completing_again_marks_only_the_answers_whose_value_changed():
             "question_id", flat=True
         )
     )
-    assert changed == {questions[0].pk, questions[2].pk, questions[3].pk, fresh.pk}
+    assert changed == {
+        questions[0].pk,
+        questions[2].pk,
+        questions[3].pk,
+        questions[5].pk,
+        fresh.pk,
+    }
     assert not Answer.objects.filter(response=response, changed_round=1).exists()
+    assert Answer.objects.get(response=response, question=questions[5]).submitted_dont_know
 
 
 @pytest.mark.django_db
@@ -491,7 +519,7 @@ def test_completing_again_takes_the_same_queries_for_any_number_of_answers():
     counts = []
     for n in (1, 4):
         response, open_sections, _locked = reopened()
-        for question in open_sections[0].questions.all()[:n]:
+        for question in open_sections[0].questions.asked_of("team")[:n]:
             Answer.objects.filter(response=response, question=question).update(level=5)
         response = Response.objects.select_related("assessment").get(pk=response.pk)
         with CaptureQueriesContext(connection) as queries:
@@ -505,7 +533,7 @@ def test_completing_again_takes_the_same_queries_for_any_number_of_answers():
 def test_revising_lets_a_member_change_an_open_section_and_complete_again(client):
     response, open_sections, _locked = reopened(status="completed")
     holds(client, response)
-    question = open_sections[0].questions.first()
+    question = open_sections[0].questions.asked_of("team").first()
 
     client.post(reverse("assessment:revise", kwargs={"pk": response.pk}))
     saved = autosave(client, response.pk, question, level="5", revision=1)
@@ -537,12 +565,12 @@ def test_after_the_managers_reopening_a_member_changes_only_its_sections(client)
 
     review = client.get(reverse("assessment:review", kwargs={"pk": response.pk}))
     client.post(reverse("assessment:revise", kwargs={"pk": response.pk}))
-    inside = autosave(client, response.pk, sections[1].questions.first(), level="4", revision=1)
-    outside = autosave(client, response.pk, sections[0].questions.first(), level="4", revision=1)
+    inside = autosave(client, response.pk, sections[1].questions.asked_of("team").first(), level="4", revision=1)
+    outside = autosave(client, response.pk, sections[0].questions.asked_of("team").first(), level="4", revision=1)
     client.post(reverse("assessment:complete", kwargs={"pk": response.pk}), {"confirm": "yes"})
 
     assert "Tell us more about complaints." in review.text
     assert sections[1].name in review.text
     assert (inside.status_code, outside.status_code) == (200, 400)
     changed = Answer.objects.filter(response=response, changed_round=2)
-    assert list(changed.values_list("question_id", flat=True)) == [sections[1].questions.first().pk]
+    assert list(changed.values_list("question_id", flat=True)) == [sections[1].questions.asked_of("team").first().pk]
