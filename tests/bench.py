@@ -71,7 +71,7 @@ def _big_assessment(respondents: int):
         )
         for i in invitations
     )
-    questions = list(Question.objects.filter(version__assessments=assessment))
+    questions = list(Question.objects.filter(version__assessments=assessment).asked_of("team"))
     rng = random.Random(1)  # noqa: S311 - benchmark data
     answers = (
         Answer(

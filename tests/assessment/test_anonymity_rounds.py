@@ -38,9 +38,9 @@ DOWNLOADS = ["answers_csv", "answers_xlsx", "scores_csv", "scores_xlsx"]
 
 def questions_of(assessment) -> list[Question]:
     return list(
-        Question.objects.filter(version__assessments=assessment).order_by(
-            "version__framework__slug", "section__position", "position"
-        )
+        Question.objects.filter(version__assessments=assessment)
+        .asked_of("team")
+        .order_by("version__framework__slug", "section__position", "position")
     )
 
 

@@ -28,7 +28,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def complete(assessment: Assessment, invitations: list[Invitation]) -> None:
-    questions = list(Question.objects.filter(version__assessments=assessment))
+    questions = list(Question.objects.filter(version__assessments=assessment).asked_of("team"))
     for invitation in invitations:
         response = make_response(assessment, invitation=invitation)
         services.answers_save(response=response, answers=answer_inputs(questions, level=3))

@@ -37,7 +37,7 @@ def setting(live_server, settings, mailoutbox):
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     team = make_team(organisation, "Help desk", members=3)
     assessment = make_opened_assessment(team, title="Winter review")
-    questions = list(Question.objects.filter(version__assessments=assessment))
+    questions = list(Question.objects.filter(version__assessments=assessment).asked_of("team"))
     for invitation in assessment.invitations.all():
         response = make_response(assessment, invitation=invitation)
         services.answers_save(
@@ -180,7 +180,7 @@ def second_round(live_server, settings):
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     team = make_team(organisation, "Help desk", members=3)
     assessment = make_opened_assessment(team, title="Winter review")
-    questions = list(Question.objects.filter(version__assessments=assessment))
+    questions = list(Question.objects.filter(version__assessments=assessment).asked_of("team"))
     members = []
     for invitation in assessment.invitations.order_by("pk"):
         response = make_response(assessment, invitation=invitation)

@@ -151,6 +151,7 @@ class Carrier:
     consultant: object
     own_response: Response
     first_section: Section
+    own_section: Section  # where the manager's own (manager-question) comments are
     managers: list = field(default_factory=list)  # the manager and any who joined
     pending_invitation: str = ""  # e-mail address of a manager invitation not yet accepted
     join_link: str = ""  # its link
@@ -270,17 +271,20 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
         by=manager,
     )
     services.assessment_open(assessment=assessment, by=manager)
-    questions = list(
-        Question.objects.filter(version__assessments=assessment).order_by(
-            "section__position", "position"
-        )
+    asked = Question.objects.filter(version__assessments=assessment).order_by(
+        "section__position", "position"
     )
+    questions = list(asked.asked_of("team"))
+    managers_questions = list(asked.asked_of("manager"))
     first_section = questions[0].section
     commented = {questions[0].pk: TEAM_COMMENTS[0], questions[1].pk: TEAM_COMMENTS[1]}
-    own_comments = {questions[0].pk: OWN_COMMENTS[0], questions[1].pk: OWN_COMMENTS[1]}
+    own_comments = {
+        managers_questions[0].pk: OWN_COMMENTS[0],
+        managers_questions[1].pk: OWN_COMMENTS[1],
+    }
     own = services.manager_response_start(assessment=assessment, by=manager)
     services.answers_save(
-        response=own, answers=answer_inputs(questions, level=4, comments=own_comments)
+        response=own, answers=answer_inputs(managers_questions, level=4, comments=own_comments)
     )
     services.response_complete(response=own)
     for number, invitation in enumerate(assessment.invitations.order_by("pk")):
@@ -382,6 +386,7 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
         consultant=consultant,
         own_response=own,
         first_section=first_section,
+        own_section=managers_questions[0].section,
         managers=managers,
         pending_invitation=invited,
         join_link=join_link,
@@ -838,7 +843,7 @@ def test_manager_pages_show_every_payload_as_text_and_run_none(world: World, ses
         )
         own = carrier.own_response
         me.visit(
-            f"/responses/{own.pk}/sections/{carrier.first_section.pk}/",
+            f"/responses/{own.pk}/sections/{carrier.own_section.pk}/",
             [("title", a.title), *(("own comment", comment) for comment in OWN_COMMENTS)],
         )
         me.visit(f"/responses/{own.pk}/review/", [("title", a.title)])
