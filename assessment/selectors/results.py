@@ -68,6 +68,9 @@ class FrameworkPanel:
     # Format 2: leadership invitees who completed, when fewer than the anonymity threshold
     # (their answers are then left out of every figure, and the page says so).
     leadership_withheld: int = 0
+    # The title of the team's previous assessment of this framework when it was scored on
+    # another scale (a version-1 edition): not compared, and the page says so.
+    previous_other_scale: str | None = None
 
     @property
     def overall_label(self) -> str:
@@ -175,10 +178,16 @@ def assessment_results(
         previous = row.get("previous")
         earlier = scored.get(previous["assessment_id"]) if previous else None
         previous_result = earlier.team.get(previous["version_id"]) if earlier else None
+        team = scored[assessment.pk].team[version_id]
+        other_scale = None
+        if previous_result is not None and previous_result.scale != team.scale:
+            # Scores on another scale (version 1's 1-5 against version 2's 0-5) would show
+            # a change that is only the change of scale: not compared, and said so.
+            other_scale, previous_result = previous["title"], None
         panels.append(
             _panel(
                 row,
-                team=scored[assessment.pk].team[version_id],
+                team=team,
                 self_view=scored[assessment.pk].self_view.get(version_id),
                 previous=previous_result,
                 previous_title=previous["title"] if previous_result else None,
@@ -188,6 +197,7 @@ def assessment_results(
                 moderated=moderated,
                 audiences=scored[assessment.pk].audiences.get(version_id, []),
                 leadership_withheld=scored[assessment.pk].leadership_withheld,
+                previous_other_scale=other_scale,
             )
         )
     return AssessmentResults(assessment, members, threshold, panels)
@@ -479,6 +489,7 @@ def _panel(
     moderated: dict[int, tuple[float, str]],
     audiences: list[AudienceRow] | None = None,
     leadership_withheld: int = 0,
+    previous_other_scale: str | None = None,
 ) -> FrameworkPanel:
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
@@ -526,6 +537,7 @@ def _panel(
         level_labels=level_labels,
         audiences=audiences or [],
         leadership_withheld=leadership_withheld,
+        previous_other_scale=previous_other_scale,
     )
     panel.chart = radar_for(panel)
     return panel
@@ -597,18 +609,18 @@ def chart_summary(result: scoring.FrameworkResult) -> str:
     }
 
 
-LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
-
-
 @dataclass(frozen=True)
 class SectionFigures:
-    """Counts for one section: answers, "not applicable", and how many chose each level."""
+    """Counts for one section: answers, "not applicable", "don't know" (format 2) and how
+    many chose each of the version's levels."""
 
     section: Section
     answered: int
     not_applicable: int
     level_counts: list[tuple[int, int]]
     hidden: bool = False  # fewer than the threshold rated this section: counts withheld
+    dont_know: int = 0  # format 2: "don't know", apart from "not applicable"
+    asked: bool = True  # format 2: the section has questions for this audience
 
 
 @dataclass(frozen=True)
@@ -618,75 +630,164 @@ class QuestionComments:
 
 
 @dataclass(frozen=True)
-class FrameworkFigures:
-    version: FrameworkVersion
+class LeadershipFigures:
+    """Leadership invitees' figures in one format-2 framework that asks leadership: the
+    sections that ask them, and their comments; empty until as many leadership invitees
+    as the threshold have completed (``TeamResults.leadership_shown``)."""
+
     sections: list[SectionFigures]
     comments: list[QuestionComments]
 
 
 @dataclass(frozen=True)
+class FrameworkFigures:
+    version: FrameworkVersion
+    sections: list[SectionFigures]  # the team's (members')
+    comments: list[QuestionComments]  # the team's
+    # (level, label) in the version's order: 1-5 in format 1, 0-5 in format 2.
+    levels: list[tuple[int, str]] = field(default_factory=list)
+    # Format 2 with leadership questions: leadership's own figures (None otherwise).
+    leadership: LeadershipFigures | None = None
+
+
+@dataclass(frozen=True)
 class TeamResults:
-    """Team-level figures, empty unless enough members have completed their answers."""
+    """Team-level figures, empty unless enough members have completed their answers.
+    Leadership invitees' figures stand apart, never in the team's counts."""
 
     threshold: int
     completed: int
     frameworks: list[FrameworkFigures]
     submitted: bool = True
     visible: bool = False  # Assessment.results_visible: closed, and enough members completed
+    leadership_completed: int = 0  # leadership invitees who completed their answers
+
+    @property
+    def leadership_shown(self) -> bool:
+        return self.leadership_completed >= self.threshold
+
+    @property
+    def leadership_withheld(self) -> int:
+        """Leadership invitees who completed, while fewer than the threshold: their answers
+        are left out until it is reached."""
+        return 0 if self.leadership_shown else self.leadership_completed
 
 
 def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> TeamResults:
-    """Per-section counts and members' comments, aggregated in SQL (four queries at most)."""
+    """Per-section counts and comments, aggregated in SQL (five queries at most).
+
+    The team's figures are its members' (``Response.objects.members``); managers' own
+    answers are never part of them. In format-2 versions, leadership invitees' answers
+    show as a block of their own, once as many of them as the anonymity threshold have
+    completed (``Response.objects.invitees("leadership")``), and never mixed into the
+    team's counts. Levels are each version's (``FrameworkVersion.level_range``).
+    """
     threshold = settings.ANONYMITY_THRESHOLD
-    responses = Response.objects.members().completed().filter(assessment=assessment)
-    completed = responses.count()
+    members = Response.objects.members().completed().filter(assessment=assessment)
+    leaders = Response.objects.invitees(LEADERSHIP).completed().filter(assessment=assessment)
+    completed_by_audience = dict(  # query 1
+        (members | leaders)
+        .order_by()
+        .values("audience")
+        .annotate(n=Count("pk"))
+        .values_list("audience", "n")
+    )
+    completed = completed_by_audience.get(TEAM, 0)
+    leadership_completed = completed_by_audience.get(LEADERSHIP, 0)
     submitted = assessment.is_closed
     if not assessment.results_visible(completed):
         return TeamResults(
-            threshold=threshold, completed=completed, frameworks=[], submitted=submitted
+            threshold=threshold,
+            completed=completed,
+            frameworks=[],
+            submitted=submitted,
+            leadership_completed=leadership_completed,
         )
+    shown = leadership_completed >= threshold
+    counted = members | leaders if shown else members
 
     # Answers carry their section (see Answer.section): no join to the questions here.
-    answers = Answer.objects.filter(response__in=responses, section__version__in=versions)
-    # The submitted copy: the answers as each member last completed them.
-    level_counts = {f"level_{n}": Count("pk", filter=Q(submitted_level=n)) for n in LEVELS}
+    answers = Answer.objects.filter(response__in=counted, section__version__in=versions)
+    lowest = min((v.level_range.start for v in versions), default=SCALE_MIN)
+    # The submitted copy: the answers as each person last completed them.
+    level_counts = {
+        f"level_{n}": Count("pk", filter=Q(submitted_level=n)) for n in range(lowest, SCALE_MAX + 1)
+    }
     stats = {
-        row["section"]: row
+        (row["section"], row["response__audience"]): row
         for row in answers.order_by()
-        .values("section")
+        .values("section", "response__audience")
         .annotate(
             answered=Count(
-                "pk", filter=Q(submitted_level__isnull=False) | Q(submitted_not_applicable=True)
+                "pk",
+                filter=Q(submitted_level__isnull=False)
+                | Q(submitted_not_applicable=True)
+                | Q(submitted_dont_know=True),
             ),
             raters=Count("response", distinct=True, filter=Q(submitted_level__isnull=False)),
             not_applicable=Count("pk", filter=Q(submitted_not_applicable=True)),
+            dont_know=Count("pk", filter=Q(submitted_dont_know=True)),
             **level_counts,
-        )
+        )  # query 2
     }
-    sections = Section.objects.filter(version__in=versions).order_by("position")
-    sections_by_version: dict[int, list[SectionFigures]] = defaultdict(list)
-    for section in sections:
-        row = stats.get(section.pk, {})
-        hidden = row.get("raters", 0) < threshold
-        sections_by_version[section.version_id].append(
-            SectionFigures(
-                section=section,
-                answered=row.get("answered", 0),
-                not_applicable=row.get("not_applicable", 0),
-                level_counts=[(n, 0 if hidden else row.get(f"level_{n}", 0)) for n in LEVELS],
-                hidden=hidden,
+    sections = Section.objects.filter(version__in=versions).annotate(
+        # Who is asked what is Question.objects.asked_of's rule (format 1: everyone all).
+        **{
+            f"asked_{audience}": Count(
+                "questions", filter=Q(questions__in=Question.objects.asked_of(audience))
             )
+            for audience in (TEAM, LEADERSHIP)
+        }
+    )
+    by_pk = {v.pk: v for v in versions}
+    labels: dict[int, dict[int, str]] = defaultdict(dict)
+    for version_id, value, label in ScaleLevel.objects.filter(  # query 3
+        version__in=versions
+    ).values_list("version_id", "value", "label"):
+        labels[version_id][value] = label
+
+    def figures(section: Section, audience: str) -> SectionFigures:
+        row = stats.get((section.pk, audience), {})
+        hidden = row.get("raters", 0) < threshold
+        return SectionFigures(
+            section=section,
+            answered=row.get("answered", 0),
+            not_applicable=row.get("not_applicable", 0),
+            level_counts=[
+                (n, 0 if hidden else row.get(f"level_{n}", 0))
+                for n in by_pk[section.version_id].level_range
+            ],
+            hidden=hidden,
+            dont_know=row.get("dont_know", 0),
+            asked=bool(getattr(section, f"asked_{audience}")),
         )
 
-    # Grouped by question and sorted by text, so nothing hints at who wrote what.
+    team_sections: dict[int, list[SectionFigures]] = defaultdict(list)
+    leadership_sections: dict[int, list[SectionFigures]] = defaultdict(list)
+    asks_leadership: set[int] = set()
+    for section in sections.order_by("position"):  # query 4
+        team_sections[section.version_id].append(figures(section, TEAM))
+        if by_pk[section.version_id].has_audiences and section.asked_leadership:
+            asks_leadership.add(section.version_id)
+            leadership_sections[section.version_id].append(figures(section, LEADERSHIP))
+
+    # Grouped by question and sorted by text, so nothing hints at who wrote what. A
+    # leadership invitee's comment shows with leadership's figures, in format 2 only.
     comments = (
         answers.exclude(submitted_comment="")
-        .select_related("question__section")
+        .select_related("question__section", "question__version")
+        .annotate(audience=F("response__audience"))
         .order_by("question__section__position", "question__position", "submitted_comment")
     )
-    comments_by_version: dict[int, list[QuestionComments]] = defaultdict(list)
-    for answer in comments:
-        grouped = comments_by_version[answer.question.version_id]
+    team_comments: dict[int, list[QuestionComments]] = defaultdict(list)
+    leadership_comments: dict[int, list[QuestionComments]] = defaultdict(list)
+    for answer in comments:  # query 5
+        if answer.audience == LEADERSHIP:
+            if not answer.question.version.has_audiences:
+                continue
+            grouped = leadership_comments[answer.question.version_id]
+        else:
+            grouped = team_comments[answer.question.version_id]
         if not grouped or grouped[-1].question.pk != answer.question.pk:
             grouped.append(QuestionComments(question=answer.question, comments=[]))
         grouped[-1].comments.append(answer.submitted_comment)
@@ -695,11 +796,19 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
         threshold=threshold,
         completed=completed,
         visible=True,
+        leadership_completed=leadership_completed,
         frameworks=[
             FrameworkFigures(
                 version=version,
-                sections=sections_by_version[version.pk],
-                comments=comments_by_version[version.pk],
+                sections=team_sections[version.pk],
+                comments=team_comments[version.pk],
+                levels=[(n, labels[version.pk].get(n, "")) for n in version.level_range],
+                leadership=LeadershipFigures(
+                    sections=leadership_sections[version.pk] if shown else [],
+                    comments=leadership_comments[version.pk] if shown else [],
+                )
+                if version.pk in asks_leadership
+                else None,
             )
             for version in versions
         ],

@@ -3,6 +3,10 @@
 It creates an administrator, an organisation with a manager, a team of six, an
 open assessment still collecting answers, and one whose completed responses
 pass the anonymity threshold. It prints the logins and a team member's link.
+
+The assessments use version 2 of the frameworks: the team answers the team's
+questions, the manager the manager questions, and (in the spring review) a
+leadership group of three the leadership questions.
 """
 
 import random
@@ -36,6 +40,11 @@ from frameworks.models import Framework, Question
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo only; refused outside DEBUG
 ORGANISATION = "Northwind Services"
 TEAM = "Customer Care"
+LEADERSHIP = [
+    ("Grace Liu", "grace.liu@northwind.example"),  # managing director
+    ("Hugo Becker", "hugo.becker@northwind.example"),  # finance director
+    ("Ines Duarte", "ines.duarte@northwind.example"),  # owner's representative
+]
 ROSTER = [
     ("Amira Haddad", "amira@northwind.example"),
     ("Ben Okafor", "ben@northwind.example"),
@@ -209,11 +218,16 @@ def _seed_organisation(*, admin, assessor) -> None:
         due_date=None,
         by=manager,
     )
+    services.invitations_add(
+        assessment=finished, people=LEADERSHIP, audience=Invitation.Audience.LEADERSHIP
+    )
     services.assessment_open(assessment=finished, by=manager)
-    invitations = list(finished.invitations.order_by("email"))
+    invitations = list(finished.invitations.filter(audience="team").order_by("email"))
     for invitation in invitations[:5]:
         _answer(_response_for(invitation), rng, complete=True, leaning=UNBALANCED)
     _answer(_response_for(invitations[5]), rng, complete=False, share=0.4, leaning=UNBALANCED)
+    for invitation in finished.invitations.filter(audience="leadership"):
+        _answer(_response_for(invitation), rng, complete=True, leaning=MILD)
     own = services.manager_response_start(assessment=finished, by=manager)
     _answer(own, rng, complete=True, leaning=ROSY)
     services.assessment_submit(assessment=finished, by=manager)
@@ -289,27 +303,33 @@ def _answer(
     share: float = 1,
     leaning: dict[str, float] | None = None,
 ) -> None:
-    """Plausible answers around level 3, shifted per section key by ``leaning``."""
+    """Plausible answers around level 3, shifted per section key by ``leaning``, to the
+    questions this person is asked; now and then "not applicable" or (format 2)
+    "don't know"."""
     leaning = leaning or {}
-    questions = Question.objects.filter(version__assessments=response.assessment_id).select_related(
-        "section"
+    questions = (
+        Question.objects.filter(version__assessments=response.assessment_id)
+        .asked_of(response.audience)
+        .select_related("section", "version")
     )
     answers = []
     for question in questions:
         if rng.random() > share:
             continue
         if rng.random() < 0.06:
+            unsure = question.version.has_audiences and rng.random() < 0.5
             answers.append(
                 Answer(
                     response=response,
                     question=question,
                     section_id=question.section_id,
-                    not_applicable=True,
+                    not_applicable=not unsure,
+                    dont_know=unsure,
                 )
             )
             continue
         centre = 3 + leaning.get(question.section.key, 0)
-        level = min(5, max(1, round(rng.gauss(centre, 0.8))))
+        level = min(5, max(question.version.scale_min, round(rng.gauss(centre, 0.8))))
         comment = rng.choice(COMMENTS) if rng.random() < 0.08 else ""
         answers.append(
             Answer(

@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from assessment.models import Answer, Response
 from assessment.selectors import results
@@ -181,3 +182,25 @@ def test_the_query_count_does_not_grow_with_the_audiences(assessment, django_ass
         results.assessment_results(assessment)
 
     assert len(many) == len(few)
+
+
+def test_a_previous_assessment_on_version_1_is_not_compared_across_scales(db):
+    organisation = make_organisation()
+    team = make_team(organisation)
+    before = make_assessment(team, status="submitted", version=1)
+    for _ in range(THRESHOLD):
+        make_response(before, status="completed", levels=[3])
+    now = make_assessment(team, status="submitted")
+    answer(now, "team", THRESHOLD, 3)
+    before.submitted_at = now.created_at - timezone.timedelta(days=30)
+    before.save(update_fields=["submitted_at"])
+    type(before).objects.filter(pk=before.pk).update(
+        created_at=now.created_at - timezone.timedelta(days=60)
+    )
+
+    panel = panel_of(now)
+
+    # Level 3 is 50 on version 1's scale and 60 on version 2's: not a change in practice.
+    assert panel.trend is None
+    assert panel.previous_other_scale == before.title
+    assert all(row.previous is None and row.change is None for row in panel.rows)
