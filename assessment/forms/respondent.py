@@ -89,7 +89,9 @@ class AnswerForm(base.Form):
         self.dont_know = dont_know
         # Compared as strings: "²", " 3" or "03" are no level.
         self.level_values = {str(n) for n in levels}
-        self.allowed = self.level_values | {NOT_APPLICABLE, ""} | ({DONT_KNOW} if dont_know else set())
+        self.allowed = (
+            self.level_values | {NOT_APPLICABLE, ""} | ({DONT_KNOW} if dont_know else set())
+        )
 
     @classmethod
     def for_question(cls, data: Mapping[str, Any] | None, question: "Question") -> "AnswerForm":

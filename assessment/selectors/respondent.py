@@ -359,7 +359,9 @@ def answers_set_aside(response: Response) -> SetAside:
         .filter(Q(dont_know=True) | Q(not_applicable=True))
         .select_related("question__section", "question__version__framework")
         .order_by(
-            "question__version__framework__slug", "question__section__position", "question__position"
+            "question__version__framework__slug",
+            "question__section__position",
+            "question__position",
         )
     )
     dont_know, not_applicable = [], []

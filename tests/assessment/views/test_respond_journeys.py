@@ -565,12 +565,18 @@ def test_after_the_managers_reopening_a_member_changes_only_its_sections(client)
 
     review = client.get(reverse("assessment:review", kwargs={"pk": response.pk}))
     client.post(reverse("assessment:revise", kwargs={"pk": response.pk}))
-    inside = autosave(client, response.pk, sections[1].questions.asked_of("team").first(), level="4", revision=1)
-    outside = autosave(client, response.pk, sections[0].questions.asked_of("team").first(), level="4", revision=1)
+    inside = autosave(
+        client, response.pk, sections[1].questions.asked_of("team").first(), level="4", revision=1
+    )
+    outside = autosave(
+        client, response.pk, sections[0].questions.asked_of("team").first(), level="4", revision=1
+    )
     client.post(reverse("assessment:complete", kwargs={"pk": response.pk}), {"confirm": "yes"})
 
     assert "Tell us more about complaints." in review.text
     assert sections[1].name in review.text
     assert (inside.status_code, outside.status_code) == (200, 400)
     changed = Answer.objects.filter(response=response, changed_round=2)
-    assert list(changed.values_list("question_id", flat=True)) == [sections[1].questions.asked_of("team").first().pk]
+    assert list(changed.values_list("question_id", flat=True)) == [
+        sections[1].questions.asked_of("team").first().pk
+    ]
