@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -55,8 +57,15 @@ def test_the_managers_own_answers_do_not_count_towards_the_threshold(
     assert "My own view" not in response.text
 
 
+@pytest.fixture
+def assessment_v1(organisation):
+    """Pinned to the archived format-1 editions (levels 1-5, every question for everyone)."""
+    return make_assessment(make_team(organisation), status="submitted", version=1)
+
+
 @pytest.mark.django_db
-def test_at_the_threshold_the_page_shows_distribution_and_comments(manager_client, assessment):
+def test_at_the_threshold_the_page_shows_distribution_and_comments(manager_client, assessment_v1):
+    assessment = assessment_v1
     first = make_response(assessment, levels=[1], status="completed")
     second = make_response(assessment, levels=[4], status="completed")
     third = make_response(assessment, levels=[4], status="completed")
@@ -173,3 +182,93 @@ def test_the_assessment_page_uses_a_constant_number_of_queries(manager_client, o
     small_count = count_queries(manager_client, reverse("assessment:detail", args=[small.pk]))
     large_count = count_queries(manager_client, reverse("assessment:detail", args=[large.pk]))
     assert large_count == small_count
+
+
+# --- frameworks v2 (issue 14): levels 0-5, "don't know", sections and leadership apart ----
+
+
+def figures_html(response) -> str:
+    return response.text.split('id="results-heading"')[1]
+
+
+def row_cells(html: str, section: str) -> list[str]:
+    """The text of each cell of a section's row (after its heading cell)."""
+    row = html.split(f'<th scope="row">{section}</th>')[1].split("</tr>")[0]
+    return re.findall(r"<td[^>]*>([^<]*)", row)
+
+
+def dont_know(response, section_key: str, count: int) -> None:
+    answers = response.answers.filter(section__key=section_key).order_by("question__position")
+    Answer.objects.filter(pk__in=[a.pk for a in answers[:count]]).update(
+        level=None, submitted_level=None, dont_know=True, submitted_dont_know=True
+    )
+
+
+@pytest.mark.django_db
+def test_a_v2_page_counts_level_0_and_dont_know_and_names_sections_not_asked(
+    manager_client, organisation, assessment
+):
+    members = [make_response(assessment, levels=[0, 4], status="completed") for _ in range(3)]
+    dont_know(members[0], "customers", 2)
+    make_manager_response(assessment, organisation.manager, levels=[5])
+
+    html = figures_html(detail(manager_client, assessment))
+
+    # Level 0 with its label from the scale, and "Don't know" as a column of its own.
+    assert "Level 0" in html
+    assert "Not in place" in html
+    assert ">Don't know</th>" in html
+    # Levels 0-5, then not applicable, don't know, answered (4 questions x 3 members).
+    assert row_cells(html, "Customers") == ["5", "0", "0", "0", "5", "0", "0", "2", "12"]
+    owners = html.split('<th scope="row">Shareholders and owners</th>')[1].split("</tr>")[0]
+    assert "Not asked of the team" in owners
+    # The manager's own 5s are not part of the team's figures.
+    assert "Leadership's answers" in html
+
+
+@pytest.mark.django_db
+def test_a_v2_page_leaves_leadership_out_until_the_threshold_then_shows_it_apart(
+    manager_client, assessment
+):
+    for _ in range(3):
+        make_response(assessment, levels=[3], status="completed")
+    leaders = [
+        make_response(assessment, levels=[1], status="completed", audience="leadership")
+        for _ in range(2)
+    ]
+    make_comment(leaders[0], "Only the owner would write this")
+
+    html = figures_html(detail(manager_client, assessment))
+
+    assert (
+        "Leadership's answers show once at least 3 leadership invitees have completed "
+        "them, so that no one can be singled out; 2 have so far."
+    ) in html
+    assert "Only the owner would write this" not in html
+    assert "How leadership rated" not in html
+
+    make_response(assessment, levels=[1], status="completed", audience="leadership")
+    html = figures_html(detail(manager_client, assessment))
+
+    leadership = html.split("Leadership's answers</h4>")[1]
+    assert "How leadership rated the sections of Win4 sustainable service that ask them" in leadership
+    assert "Only the owner would write this" in leadership
+    team_table = html.split("Leadership's answers</h4>")[0]
+    assert "Only the owner would write this" not in team_table
+    assert row_cells(leadership, "The company")[1] == "9"  # level 1: 3 questions x 3
+    assert "Shareholders and owners" in leadership
+    assert "Customers" not in leadership.split("</table>")[0]  # not asked of leadership
+
+
+@pytest.mark.django_db
+def test_a_v1_page_keeps_levels_1_to_5_and_no_dont_know_column(manager_client, assessment_v1):
+    for _ in range(3):
+        make_response(assessment_v1, levels=[1, 5], status="completed")
+
+    html = figures_html(detail(manager_client, assessment_v1))
+
+    assert "Level 1" in html
+    assert "Level 0" not in html
+    assert "Don't know" not in html
+    assert "Leadership" not in html
+    assert "Not asked" not in html
