@@ -1,6 +1,6 @@
 """Forms for the manager pages. They validate input; the services do the writing."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from assessment.forms import base
-from assessment.models import Consultancy, Team
+from assessment.models import Consultancy, Invitation, Team
+from assessment.selectors.manager import AudienceQuestions, target_level_message
 from assessment.services.consultants import GRANT_DAYS_DEFAULT, GRANT_DAYS_MAX, GRANT_DAYS_MIN
-from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Section
+from frameworks.models import FrameworkVersion, Section
 
 DUE_DATE_MAX_DAYS = 2 * 366  # two years ahead, leap day or not
 EMAIL_MAX_LENGTH = 254  # the database columns' limit (RFC 5321's practical maximum)
@@ -118,6 +119,46 @@ class AddressesForm(base.Form):
         error_messages={"required": _("Paste at least one e-mail address.")},
     )
 
+    audience = forms.ChoiceField(
+        label=_("Invite them as"),
+        choices=Invitation.Audience.choices,
+        required=False,  # the team's list unless leadership is chosen
+        initial=Invitation.Audience.TEAM,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose who they are: team members or leadership.")},
+    )
+
+    def __init__(
+        self, *args: Any, questions: AudienceQuestions | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if questions is not None:
+            self.fields["audience"].choices = [
+                (
+                    Invitation.Audience.TEAM,
+                    ngettext(
+                        "Team members: they answer the team's %(count)d question",
+                        "Team members: they answer the team's %(count)d questions",
+                        questions.team,
+                    )
+                    % {"count": questions.team},
+                ),
+                (
+                    Invitation.Audience.LEADERSHIP,
+                    ngettext(
+                        "Leadership (executives, finance, owners): they answer the "
+                        "%(count)d leadership question",
+                        "Leadership (executives, finance, owners): they answer the "
+                        "%(count)d leadership questions",
+                        questions.leadership,
+                    )
+                    % {"count": questions.leadership},
+                ),
+            ]
+
+    def clean_audience(self) -> str:
+        return self.cleaned_data["audience"] or Invitation.Audience.TEAM
+
     def clean_addresses(self) -> ParsedAddresses:
         """Every pasted address valid, or none is invited: each invalid one is named beside
         the field, and the pasted text is shown again to correct."""
@@ -159,27 +200,39 @@ class PreselectTeamForm(base.Form):
 
 TARGET_PREFIX = "target-"
 SECTION_PK = forms.IntegerField(min_value=1, max_value=2**31 - 1)  # names a posted field
-TARGET_CHOICES = [("", _("Default")), *((str(n), str(n)) for n in range(SCALE_MIN, SCALE_MAX + 1))]
 
 
 class TargetsForm(base.Form):
-    """Target levels of the assessment's sections, one field ``target-<section pk>`` each.
+    """Target levels of the assessment's sections, one field ``target-<section pk>`` each,
+    offering that section's target levels (``selectors.manager.target_choices``) with its
+    version's labels.
 
     Only the sections posted are changed (the results page posts one framework at a
     time); "" restores the default. A posted ``target-…`` name that is not one of the
     assessment's sections is refused as a whole.
     """
 
-    def __init__(self, *args: Any, sections: QuerySet[Section], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, choices: Mapping[int, Sequence[tuple[int, str]]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.sections = {f"{TARGET_PREFIX}{section.pk}": section.pk for section in sections}
-        for name in self.sections:
+        self.sections = {f"{TARGET_PREFIX}{pk}": pk for pk in choices}
+        for name, pk in self.sections.items():
+            levels = [level for level, _label in choices[pk]]
             self.fields[name] = forms.TypedChoiceField(
-                choices=TARGET_CHOICES,
+                choices=[
+                    ("", _("Default (one level up)")),
+                    *(
+                        (str(level), f"{level} · {label}" if label else str(level))
+                        for level, label in choices[pk]
+                    ),
+                ],
                 coerce=int,
                 empty_value=None,
                 required=False,
-                error_messages={"invalid_choice": _("Choose a target level from 1 to 5.")},
+                error_messages={
+                    "invalid_choice": target_level_message(range(levels[0], levels[-1] + 1))
+                },
             )
 
     def clean(self) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from assessment.selectors.common import (
     count_per_assessment,
     versions_prefetch,
 )
-from frameworks.models import FrameworkVersion, Section
+from frameworks import selectors as framework_selectors
+from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
 
 # --- dashboard and team pages ------------------------------------------------------
 
@@ -82,6 +83,22 @@ def pending_manager_invitations(organisation: Organisation) -> QuerySet[ManagerI
     return ManagerInvitation.objects.filter(
         organisation=organisation, accepted_at__isnull=True, expires_at__gt=timezone.now()
     ).order_by("email")
+
+
+# --- new assessment ------------------------------------------------------------------
+
+
+def creatable_versions() -> QuerySet[FrameworkVersion]:
+    """The versions a new assessment pins (the newest of each framework), with section and
+    question counts, and for format 2 the questions meant for each audience (one query)."""
+    return framework_selectors.current_versions().annotate(
+        **{
+            f"{audience}_count": Count(
+                "questions", filter=Q(questions__audience=audience), distinct=True
+            )
+            for audience in Question.Audience.values
+        }
+    )
 
 
 # --- assessment detail ---------------------------------------------------------------
@@ -137,6 +154,83 @@ def invitation_rows(assessment: Assessment) -> list[InvitationRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class InvitationLists:
+    """The invitees on each list: the team's (the roster's list) and the leadership's."""
+
+    team: list[InvitationRow]
+    leadership: list[InvitationRow]
+
+
+def invitation_lists(assessment: Assessment) -> InvitationLists:
+    """``invitation_rows``, split by the list each invitee is on (one query)."""
+    rows = invitation_rows(assessment)
+    return InvitationLists(
+        team=[r for r in rows if r.invitation.audience == Invitation.Audience.TEAM],
+        leadership=[r for r in rows if r.invitation.audience == Invitation.Audience.LEADERSHIP],
+    )
+
+
+def questions_asked(assessment: Assessment, *, audience: str) -> int:
+    """How many of the assessment's questions a person of this audience answers
+    (``Question.objects.asked_of``; one query)."""
+    return Question.objects.filter(version__assessments=assessment).asked_of(audience).count()
+
+
+def leadership_questions(assessment: Assessment) -> int:
+    """How many of the assessment's questions are meant for leadership: the questions that
+    make a leadership list possible (format 2 only; format 1 has none). One query."""
+    return Question.objects.filter(
+        version__assessments=assessment, audience=Question.Audience.LEADERSHIP
+    ).count()
+
+
+@dataclass(frozen=True)
+class AudienceQuestions:
+    """What each audience of an assessment is asked, and whether leadership is listed."""
+
+    team: int  # questions a team member answers
+    manager: int  # questions a manager answers (their own, signed in)
+    leadership: int  # questions a leadership invitee answers
+    manager_only: int  # format-2 questions meant for managers
+    leadership_only: int  # format-2 questions meant for leadership
+    leadership_listed: int  # leadership invitations not revoked
+
+    @property
+    def has_leadership(self) -> bool:
+        """Whether the assessment may have a leadership list."""
+        return self.leadership_only > 0
+
+    @property
+    def has_manager_questions(self) -> bool:
+        """Whether managers answer questions of their own (format 2), rather than the
+        whole questionnaire as a self-view to compare with the team's (format 1)."""
+        return self.manager_only > 0
+
+    @property
+    def leadership_unanswered(self) -> bool:
+        """Leadership questions with nobody on the leadership list to answer them."""
+        return self.has_leadership and not self.leadership_listed
+
+
+def audience_questions(assessment: Assessment) -> AudienceQuestions:
+    """Question counts per audience for the assessment page (five queries)."""
+    meant_for = Question.objects.filter(version__assessments=assessment).aggregate(
+        manager=Count("pk", filter=Q(audience=Question.Audience.MANAGER)),
+        leadership=Count("pk", filter=Q(audience=Question.Audience.LEADERSHIP)),
+    )
+    return AudienceQuestions(
+        team=questions_asked(assessment, audience=Question.Audience.TEAM),
+        manager=questions_asked(assessment, audience=Question.Audience.MANAGER),
+        leadership=questions_asked(assessment, audience=Question.Audience.LEADERSHIP),
+        manager_only=meant_for["manager"],
+        leadership_only=meant_for["leadership"],
+        leadership_listed=assessment.invitations.filter(
+            audience=Invitation.Audience.LEADERSHIP, revoked_at__isnull=True
+        ).count(),
+    )
+
+
 def assessment_versions(assessment: Assessment) -> list[FrameworkVersion]:
     """The framework versions the assessment is pinned to, by slug (one query)."""
     return list(
@@ -147,6 +241,51 @@ def assessment_versions(assessment: Assessment) -> list[FrameworkVersion]:
 def assessment_sections(assessment: Assessment) -> QuerySet[Section]:
     """The sections of the assessment's frameworks: those a target may be set for (1 query)."""
     return Section.objects.filter(version__assessments=assessment).order_by("pk")
+
+
+def target_levels(version: FrameworkVersion) -> range:
+    """The levels a section of this version may be given as a target: its scale's levels
+    from 1 (format 1: 1-5; format 2: 1-5 too, with that version's labels). Level 0, "not
+    in place", is no level to aim for, and ``SectionTarget`` holds 1-5."""
+    return range(max(version.scale_min, SCALE_MIN), SCALE_MAX + 1)
+
+
+def target_level_message(levels: range) -> str:
+    """The refusal of a target level outside a section's target levels, naming them."""
+    return _("Choose a target level from %(min)d to %(max)d.") % {
+        "min": levels.start,
+        "max": levels.stop - 1,
+    }
+
+
+def assessment_target_levels(assessment: Assessment) -> list[int]:
+    """Every level some section of the assessment may be given as a target (one query)."""
+    return sorted(
+        {level for version in assessment_versions(assessment) for level in target_levels(version)}
+    )
+
+
+def target_choices(assessment: Assessment) -> dict[int, list[tuple[int, str]]]:
+    """Section pk -> the (level, label) pairs it may be given as a target, labelled as
+    its version's scale labels them (two queries: the sections, the scale levels)."""
+    sections = list(
+        Section.objects.filter(version__assessments=assessment)
+        .select_related("version")
+        .order_by("pk")
+    )
+    labels: dict[tuple[int, int], str] = {
+        (version_id, value): label
+        for version_id, value, label in ScaleLevel.objects.filter(
+            version_id__in={s.version_id for s in sections}
+        ).values_list("version_id", "value", "label")
+    }
+    return {
+        section.pk: [
+            (level, labels.get((section.version_id, level), ""))
+            for level in target_levels(section.version)
+        ]
+        for section in sections
+    }
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ from assessment.models import (
     token_digest,
 )
 from assessment.selectors.common import current_reopening
-from assessment.selectors.manager import unsent_invitations
+from assessment.selectors.manager import (
+    leadership_questions,
+    questions_asked,
+    target_level_message,
+    target_levels,
+    unsent_invitations,
+)
 from assessment.services.audit import assessment_transition
 from assessment.services.common import (
     INVITATION_LINK_DAYS,
@@ -41,7 +47,7 @@ from assessment.services.mail import (
     UnusableAddress,
     mail_send,
 )
-from frameworks.models import SCALE_MAX, SCALE_MIN, Framework, Section
+from frameworks.models import Framework, Section
 
 # --- assessments ---------------------------------------------------------------
 
@@ -82,36 +88,95 @@ def assessment_create(
     return assessment
 
 
-def invitations_add(*, assessment: Assessment, people: Iterable[tuple[str, str]]) -> int:
-    """Invite people (name, e-mail) who are not invited yet; return how many were added.
+class InviteeRefused(ServiceError):
+    """Addresses that cannot be invited as asked; nobody was invited. ``field`` names the
+    input the message belongs beside (the pasted addresses)."""
 
-    On an open assessment the new invitations are sent at once.
+    field = "addresses"
+
+
+class AudienceRefused(InviteeRefused):
+    """A list the assessment cannot have: leadership invitees where none of its framework
+    versions asks leadership questions (format 1 asks everyone everything)."""
+
+    field = "audience"
+
+
+def invitations_add(
+    *,
+    assessment: Assessment,
+    people: Iterable[tuple[str, str]],
+    audience: str = Invitation.Audience.TEAM,
+) -> int:
+    """Invite people (name, e-mail) to one list, the team's or the leadership's, who are
+    not on it yet; return how many were added. On an open assessment the new invitations
+    are sent at once.
+
+    An address is on one list only (one invitation per address and assessment): one
+    already on the other list refuses the whole batch, naming it (``InviteeRefused``).
+    A leadership list needs leadership questions to answer (``AudienceRefused``).
     """
     if not assessment.accepts_invitations:
         raise ServiceError(_("This assessment no longer takes new invitations."))
-    existing = {e.lower() for e in assessment.invitations.values_list("email", flat=True)}
+    if audience not in Invitation.Audience.values:
+        raise AudienceRefused(_("Choose who they are: team members or leadership."))
+    if audience == Invitation.Audience.LEADERSHIP and not leadership_questions(assessment):
+        raise AudienceRefused(
+            _(
+                "None of this assessment's frameworks asks leadership questions (a version 1 "
+                "framework asks everyone the same questions), so there is no leadership list. "
+                "Invite them as team members, or nobody."
+            )
+        )
+    existing = {
+        email.lower(): listed
+        for email, listed in assessment.invitations.values_list("email", "audience")
+    }
+    people = [(name.strip(), email.strip().lower()) for name, email in people]
+    elsewhere = sorted(
+        {email for _name, email in people if existing.get(email, audience) != audience}
+    )
+    if elsewhere:
+        raise InviteeRefused(
+            ngettext(
+                "%(addresses)s is already on the %(other)s list, and an address can be on "
+                "one list only. Remove it from what you pasted; nobody was invited yet.",
+                "%(addresses)s are already on the %(other)s list, and an address can be on "
+                "one list only. Remove them from what you pasted; nobody was invited yet.",
+                len(elsewhere),
+            )
+            % {
+                "addresses": ", ".join(elsewhere),
+                "other": _other_list_name(audience),
+            }
+        )
     created = []
     for name, email in people:
-        email = email.strip().lower()
         if email in existing:
             continue
-        existing.add(email)
+        existing[email] = audience
         _token, digest = new_token_pair()
         created.append(
             Invitation(
                 assessment=assessment,
-                name=name.strip(),
+                name=name,
                 email=email,
+                audience=audience,
                 token_hash=digest,
                 token_expires_at=_link_expiry(assessment),
             )
         )
+    # Every refusal came before this one statement: a refused batch invites nobody.
     Invitation.objects.bulk_create(created)
     if assessment.status == Assessment.Status.OPEN:
         invitations_send(
             assessment.invitations.filter(sent_at__isnull=True, revoked_at__isnull=True)
         )
     return len(created)
+
+
+def _other_list_name(audience: str) -> str:
+    return _("team") if audience == Invitation.Audience.LEADERSHIP else _("leadership")
 
 
 def _link_expiry(assessment: Assessment) -> datetime:
@@ -125,8 +190,10 @@ def _link_expiry(assessment: Assessment) -> datetime:
 
 
 def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessment:
-    """Draft to open: send every invitation. Needs at least one invitee who is not revoked,
-    a confirmed organisation, and an address every invitation can be sent to.
+    """Draft to open: send every invitation. Needs at least one team invitee who is not
+    revoked, a confirmed organisation, and an address every invitation can be sent to.
+    An empty leadership list does not stop it: the page warns that the leadership
+    questions will then go unanswered (``selectors.manager.audience_questions``).
 
     Those checks come before anything changes. The mail is sent after the state change
     is committed, one invitation at a time, so no database lock waits on the mail
@@ -134,7 +201,8 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     the assessment's page, and ``PartlySent`` says which and why.
     """
     invitations = list(assessment.invitations.filter(revoked_at__isnull=True))
-    if not invitations:
+    # The team answers the team's questions; leadership alone cannot make a team assessment.
+    if not any(i.audience == Invitation.Audience.TEAM for i in invitations):
         raise ServiceError(_("Invite at least one team member before opening the assessment."))
     Unconfirmed.check(assessment.organisation)
     unusable = [
@@ -262,7 +330,13 @@ def invitation_send(*, invitation: Invitation, reopening: Reopening | None = Non
         "sender": sender.get_full_name() or sender.get_username(),
         "due_date": assessment.due_date,
         "link": absolute_url(reverse("assessment:invitation_open", kwargs={"token": token})),
+        "leadership": invitation.audience == Invitation.Audience.LEADERSHIP,
     }
+    if context["leadership"]:
+        context |= {
+            "question_count": questions_asked(assessment, audience=invitation.audience),
+            "threshold": settings.ANONYMITY_THRESHOLD,
+        }
     if reopening is None:
         # Fixed: a subject is what a spam filter and a reader trust first, so no user text.
         subject = _("You are invited to a team assessment")
@@ -504,16 +578,20 @@ def review_start(*, assessment: Assessment, assignment: Assignment, by: Abstract
 def targets_set(*, assessment: Assessment, levels: dict[int, int | None]) -> int:
     """Set (or clear, with None) target levels by section id; returns how many changed.
 
-    Every section must belong to one of the assessment's frameworks.
+    Every section must belong to one of the assessment's frameworks, and each level be
+    one of its version's target levels (``target_levels``).
     """
-    allowed = set(
-        Section.objects.filter(version__assessments=assessment).values_list("pk", flat=True)
-    )
-    if not set(levels) <= allowed:
+    allowed = {
+        section.pk: target_levels(section.version)
+        for section in Section.objects.filter(version__assessments=assessment).select_related(
+            "version"
+        )
+    }
+    if not set(levels) <= set(allowed):
         raise ServiceError(_("One of those sections is not part of this assessment."))
-    for level in levels.values():
-        if level is not None and not SCALE_MIN <= level <= SCALE_MAX:
-            raise ServiceError(_("Choose a target level from 1 to 5."))
+    for pk, level in levels.items():
+        if level is not None and level not in allowed[pk]:
+            raise ServiceError(target_level_message(allowed[pk]))
     cleared = [pk for pk, level in levels.items() if level is None]
     SectionTarget.objects.filter(assessment=assessment, section_id__in=cleared).delete()
     chosen = [

@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -27,9 +28,8 @@ from assessment.forms.manager import (
 )
 from assessment.forms.public import ManagerJoinForm, SignUpForm
 from assessment.models import Assessment, Organisation, Team, token_digest
+from assessment.services.assessments import InviteeRefused
 from assessment.views.common import attempt
-from frameworks import selectors as framework_selectors
-from frameworks.models import SCALE_MAX, SCALE_MIN
 
 # The digest of the join link's token (never the token itself, as for invitees).
 SESSION_MANAGER_INVITATION = "manager_join_token_hash"
@@ -260,7 +260,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
     """A new draft assessment for one of the manager's teams."""
     access.organisation_for_manager(request.user)
     teams = access.teams_for_manager(request.user).order_by("name")
-    versions = list(framework_selectors.current_versions())
+    versions = list(selectors.manager.creatable_versions())
     initial = {"team": PreselectTeamForm(request.GET, teams=teams).preselected()}
     form = AssessmentForm(request.POST or None, teams=teams, versions=versions, initial=initial)
     if form.is_valid():
@@ -295,23 +295,29 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Status, invitations and (from enough completed responses) anonymous team figures."""
+    """Status, the team's and the leadership's invitations, and (from enough completed
+    responses) anonymous team figures."""
     assessment = access.assessment_for_manager(request.user, pk)
-    return _detail_page(request, assessment, AddressesForm())
+    return _detail_page(request, assessment)
 
 
 def _detail_page(
-    request: HttpRequest, assessment: Assessment, addresses_form: AddressesForm
+    request: HttpRequest, assessment: Assessment, addresses_form: AddressesForm | None = None
 ) -> HttpResponse:
     versions = selectors.manager.assessment_versions(assessment)
-    rows = selectors.manager.invitation_rows(assessment)
+    lists = selectors.manager.invitation_lists(assessment)
+    questions = selectors.manager.audience_questions(assessment)
+    if addresses_form is None:
+        addresses_form = AddressesForm(questions=questions)
     return render(
         request,
         "assessment/manager/assessment_detail.html",
         {
             "assessment": assessment,
             "versions": versions,
-            "rows": rows,
+            "rows": lists.team,
+            "leadership_rows": lists.leadership,
+            "questions": questions,
             "unsent_count": selectors.manager.unsent_invitations(assessment).count()
             if assessment.is_open
             else 0,
@@ -320,6 +326,10 @@ def _detail_page(
             "results": selectors.results.team_results(assessment, versions),
             "addresses_form": addresses_form,
             "accepts_invitations": assessment.accepts_invitations,
+            "threshold": settings.ANONYMITY_THRESHOLD,
+            "leadership_warning": leadership_unanswered_message(questions)
+            if questions.leadership_unanswered and assessment.accepts_invitations
+            else "",
             **selectors.review.review_history(assessment),
             "timeline": selectors.review.audit_timeline(assessment),
         },
@@ -328,20 +338,27 @@ def _detail_page(
 
 @require_POST
 def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Invite pasted addresses; duplicates are skipped.
+    """Invite pasted addresses to the team's list or the leadership's; duplicates are
+    skipped.
 
-    A form that is not valid (nothing pasted, or an invalid address, named) is shown again
-    with the reason beside it and the pasted text kept; then nobody is invited.
+    A form that is not valid (nothing pasted, an invalid address, named, or a list the
+    assessment cannot have) is shown again with the reason beside the field and the
+    pasted text kept; then nobody is invited.
     """
     assessment = access.assessment_for_manager(request.user, pk)
-    form = AddressesForm(request.POST)
+    form = AddressesForm(request.POST, questions=selectors.manager.audience_questions(assessment))
     if not form.is_valid():
         return _detail_page(request, assessment, form)
     parsed = form.cleaned_data["addresses"]
     try:
         added = services.invitations_add(
-            assessment=assessment, people=[("", email) for email in parsed.valid]
+            assessment=assessment,
+            people=[("", email) for email in parsed.valid],
+            audience=form.cleaned_data["audience"],
         )
+    except InviteeRefused as error:
+        form.add_error(error.field, str(error))
+        return _detail_page(request, assessment, form)
     except services.ServiceError as error:
         messages.error(request, str(error))
     else:
@@ -361,12 +378,29 @@ def invitations_add(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a draft assessment and e-mail every invitee their link."""
     assessment = access.assessment_for_manager(request.user, pk)
-    attempt(
+    opened = attempt(
         request,
         partial(services.assessment_open, assessment=assessment, by=request.user),
         success=_("The assessment is open and the invitations are sent."),
     )
+    if opened:
+        questions = selectors.manager.audience_questions(assessment)
+        if questions.leadership_unanswered:
+            messages.warning(request, leadership_unanswered_message(questions))
     return redirect(assessment)
+
+
+def leadership_unanswered_message(questions: selectors.manager.AudienceQuestions) -> str:
+    """The warning for an assessment whose leadership questions nobody is listed to answer."""
+    return ngettext(
+        "Nobody is on the leadership list, so its %(count)d leadership question will go "
+        "unanswered and the sections that ask it rest on fewer answers. Invite "
+        "leadership (executives, finance, owners) below to have it answered.",
+        "Nobody is on the leadership list, so its %(count)d leadership questions will go "
+        "unanswered and the sections that ask them rest on fewer answers. Invite "
+        "leadership (executives, finance, owners) below to have them answered.",
+        questions.leadership_only,
+    ) % {"count": questions.leadership_only}
 
 
 @require_http_methods(["GET", "POST"])
@@ -476,7 +510,9 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "assessment": assessment,
             "results": selectors.results.assessment_results(assessment, viewer_id=request.user.pk),
-            "levels": range(SCALE_MIN, SCALE_MAX + 1),
+            # The target levels offered (``selectors.manager.target_levels``): the same
+            # for every version today; each section's own are checked on saving.
+            "levels": selectors.manager.assessment_target_levels(assessment),
         },
     )
 
@@ -485,7 +521,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
 def targets_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the target level of each section of one framework ("" restores the default)."""
     assessment = access.assessment_for_manager(request.user, pk)
-    form = TargetsForm(request.POST, sections=selectors.manager.assessment_sections(assessment))
+    form = TargetsForm(request.POST, choices=selectors.manager.target_choices(assessment))
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, errors[0])

@@ -378,7 +378,9 @@ def test_the_create_form_shows_framework_cards_and_preselects_the_team(
     assert response.status_code == 200
     assert 'type="checkbox" name="frameworks" value="win4"' in response.text
     assert "Win4 sustainable customer service" in response.text
-    assert "4 sections, 24 questions" in response.text
+    # The newest version (v2, format 2): its size, and who is asked how many questions.
+    assert "4 sections, 27 questions" in response.text
+    assert "Questions for the team: 11, for managers: 8, for leadership: 8." in response.text
     assert f'<option value="{team.pk}" selected>' in response.text
     assert 'type="date"' in response.text
 
