@@ -197,7 +197,9 @@ def respondent_context(w: World) -> dict[str, Any]:
     return {
         "response": STATE["ctx"]["response"],
         "section": section.pk,
-        "questions": list(Question.objects.filter(section=section).order_by("position")),
+        "questions": list(
+            Question.objects.filter(section=section).asked_of("team").order_by("position")
+        ),
     }
 
 

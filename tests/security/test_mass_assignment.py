@@ -231,7 +231,9 @@ def redeem(w: World, client: Client) -> Context:
     return {
         "response": response.pk,
         "section": section.pk,
-        "questions": list(Question.objects.filter(section=section).order_by("position")),
+        "questions": list(
+            Question.objects.filter(section=section).asked_of("team").order_by("position")
+        ),
     }
 
 
