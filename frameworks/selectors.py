@@ -2,7 +2,7 @@
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
-from frameworks.models import FrameworkVersion, Question, Section
+from frameworks.models import Concept, FrameworkVersion, Question, Section
 
 
 def current_versions() -> QuerySet[FrameworkVersion]:
@@ -24,10 +24,14 @@ def current_versions() -> QuerySet[FrameworkVersion]:
 
 
 def version_with_content(*, slug: str, number: int | None = None) -> FrameworkVersion:
-    """One version (the newest unless ``number`` is given) with its scale, sections and questions.
+    """One version (the newest unless ``number`` is given) with its scale, sections,
+    questions and the concepts each question measures: what anyone may read of it.
 
-    Four queries: the version, its levels, sections and questions. Raises
-    FrameworkVersion.DoesNotExist when there is no such version.
+    Five queries: the version, its levels, sections, questions and their concepts. Raises
+    FrameworkVersion.DoesNotExist when there is no such version. The assessor's criteria
+    and evidence prompts are for the review workspace only and are not loaded here (a
+    page that tried to show them would cost a query per question, and say so in its
+    query count).
     """
     versions = FrameworkVersion.objects.filter(framework__slug=slug).select_related("framework")
     versions = versions.prefetch_related(
@@ -35,7 +39,14 @@ def version_with_content(*, slug: str, number: int | None = None) -> FrameworkVe
         Prefetch(
             "sections",
             queryset=Section.objects.order_by("position").prefetch_related(
-                Prefetch("questions", queryset=Question.objects.order_by("position"))
+                Prefetch(
+                    "questions",
+                    queryset=Question.objects.order_by("position")
+                    .defer("criteria", "evidence")
+                    .prefetch_related(
+                        Prefetch("concepts", queryset=Concept.objects.order_by("name"))
+                    ),
+                )
             ),
         ),
     )

@@ -12,10 +12,11 @@ from assessment.forms import base
 from assessment.models import Assessment, Decision, Moderation
 from assessment.selectors.manager import assessment_sections
 from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS, ModerationGroup, ModerationRow
-from frameworks.models import SCALE_MAX, SCALE_MIN, Section
+from frameworks.models import Section
 
 SCORE_MESSAGE = _("The moderated score must be a number from 0 to 100.")
-LEVEL_MESSAGE = _("Choose the awarded maturity level, from 1 to 5.")
+# The levels that may be awarded depend on the assessment's frameworks (0-5 in format 2).
+LEVEL_MESSAGE = _("Choose the awarded maturity level, from %(low)d to %(high)d.")
 
 
 def _limit(model, field: str) -> int:
@@ -77,7 +78,6 @@ class ApprovalForm(base.Form):
         label=_("Awarded maturity level"),
         coerce=int,
         choices=[],
-        error_messages={"required": LEVEL_MESSAGE, "invalid_choice": LEVEL_MESSAGE},
     )
     summary = forms.CharField(
         label=_("Summary"),
@@ -86,12 +86,18 @@ class ApprovalForm(base.Form):
         error_messages={"required": _("Write a short summary of the review.")},
     )
 
-    def __init__(self, *args, **kwargs) -> None:
-        """Validates against the numbered scale; the page shows the scale's names."""
+    def __init__(self, *args, levels: range, **kwargs) -> None:
+        """Validates against ``levels``, the numbers of the assessment's scale
+        (``selectors.review.assessment_levels``); the page shows the scale's names."""
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = [
-            (value, str(value)) for value in range(SCALE_MIN, SCALE_MAX + 1)
-        ]
+        message = LEVEL_MESSAGE % {"low": levels[0], "high": levels[-1]}
+        field = self.fields["level"]
+        field.choices = [(value, str(value)) for value in levels]
+        field.error_messages = {
+            **field.error_messages,
+            "required": message,
+            "invalid_choice": message,
+        }
 
 
 class KeepModerationForm(base.Form):

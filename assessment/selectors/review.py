@@ -35,7 +35,14 @@ from assessment.models import (
 )
 from assessment.models.review import AuditEntry
 from assessment.selectors import manager, results
-from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, ScaleLevel, Section
+from frameworks.models import (
+    SCALE_MAX,
+    SCALE_MIN,
+    FrameworkVersion,
+    Question,
+    ScaleLevel,
+    Section,
+)
 
 # --- the queue -------------------------------------------------------------------------
 
@@ -159,9 +166,26 @@ class ModerationGroup:
     rows: list[ModerationRow]
 
 
+def assessment_levels(versions: Iterable[FrameworkVersion]) -> range:
+    """The levels an assessor may award an assessment on these versions: the levels all
+    of its frameworks have (0-5 when every one is format 2; 1-5 as soon as one is format
+    1, whose scale has no level 0). The one home of this rule: the workspace, the
+    approval form and ``services.decision_approve`` read it."""
+    ranges = [version.level_range for version in versions]
+    if not ranges:
+        return range(SCALE_MIN, SCALE_MAX + 1)
+    return range(max(r.start for r in ranges), min(r.stop for r in ranges))
+
+
+def awarded_levels(assessment: Assessment) -> range:
+    """``assessment_levels`` of the assessment's pinned versions (one query)."""
+    return assessment_levels(assessment.framework_versions.only("format"))
+
+
 def level_choices(versions: list[FrameworkVersion]) -> list[tuple[int, str]]:
-    """Levels 1-5 with the scale's labels (each framework's, where they differ; one query)."""
-    labels: dict[int, list[str]] = {value: [] for value in range(SCALE_MIN, SCALE_MAX + 1)}
+    """The levels that may be awarded (``assessment_levels``), with the scale's labels
+    (each framework's, where they differ; one query)."""
+    labels: dict[int, list[str]] = {value: [] for value in assessment_levels(versions)}
     for value, label in (
         ScaleLevel.objects.filter(version__in=versions)
         .order_by("version__framework__slug", "value")
@@ -236,12 +260,85 @@ def invitees(assessment: Assessment) -> list[Invitee]:
     ]
 
 
+@dataclass(frozen=True)
+class QuestionGuidance:
+    """One format-2 question as the assessor reads it: the question (its code, text,
+    audience and whether it is negatively worded), what each level looks like for it, and
+    what the assessor should see to accept a level (criteria and evidence prompts)."""
+
+    question: Question
+    anchors: list[tuple[int, str]]  # (level, what you would observe), level 0 first
+
+    @property
+    def criteria(self) -> str:
+        return self.question.criteria
+
+    @property
+    def evidence(self) -> list[str]:
+        return list(self.question.evidence)
+
+
+@dataclass(frozen=True)
+class SectionGuidance:
+    section: Section
+    questions: list[QuestionGuidance]
+    # The team's answers in this section, per level, as "How the team answered" shows
+    # them (None when the team's figures are not shown; ``hidden`` below the threshold).
+    figures: results.SectionFigures | None
+
+
+@dataclass(frozen=True)
+class FrameworkGuidance:
+    version: FrameworkVersion
+    sections: list[SectionGuidance]
+
+
+def assessor_guidance(
+    versions: list[FrameworkVersion], team: results.TeamResults
+) -> list[FrameworkGuidance]:
+    """For each format-2 framework of the assessment, section by section, every question
+    with its anchors, assessor criteria and evidence prompts, beside the section's team
+    figures from ``team``. Criteria and evidence prompts are for assessors: only the
+    review workspace reads them. One query; none when no framework is format 2."""
+    guided = [version for version in versions if version.has_audiences]
+    if not guided:
+        return []
+    figures = {row.section.pk: row for framework in team.frameworks for row in framework.sections}
+    by_section: dict[int, SectionGuidance] = {}
+    for question in (
+        Question.objects.filter(version__in=guided)
+        .select_related("section")
+        .order_by("version_id", "section__position", "position")
+    ):
+        section = by_section.get(question.section_id)
+        if section is None:
+            section = by_section[question.section_id] = SectionGuidance(
+                section=question.section,
+                questions=[],
+                figures=figures.get(question.section_id),
+            )
+        section.questions.append(
+            QuestionGuidance(question=question, anchors=sorted(question.options()))
+        )
+    return [
+        FrameworkGuidance(
+            version=version,
+            sections=[
+                section
+                for section in by_section.values()
+                if section.section.version_id == version.pk
+            ],
+        )
+        for version in guided
+    ]
+
+
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 24 while in review (versions 1, results 7, decisions
+    many people answered: at most 25 while in review (versions 1, results 7, decisions
     and the sections they named 2, the changes since the last decision 2, sections and
-    their moderations 2, team figures 4, the invitees 1, the audit trail 3, levels 1),
-    17 at most otherwise."""
+    their moderations 2, team figures 4, the invitees 1, the audit trail 3, levels 1,
+    the assessor's guidance 1 when a framework is format 2), 18 at most otherwise."""
     versions = manager.assessment_versions(assessment)
     outcome = results.assessment_results(assessment)  # no viewer: assessors have no self-view
     in_review = assessment.status == Assessment.Status.IN_REVIEW
@@ -260,11 +357,13 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
     else:
         changes = ReviewChanges(decision=None, rows=[], first_completions=None)
         moderation_groups = []
+    team = results.team_results(assessment, versions)
     return {
         "assessment": assessment,
         "versions": versions,
         "results": outcome,
-        "team": results.team_results(assessment, versions),
+        "team": team,
+        "guidance": assessor_guidance(versions, team),
         "invitees": invitees(assessment),
         "in_review": in_review,
         "last_decision": changes.decision,
@@ -277,7 +376,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
             row for group in moderation_groups for row in group.rows if row.stale
         ],
         "level_choices": level_choices(versions) if in_review else [],
-        "levels": range(SCALE_MIN, SCALE_MAX + 1),
+        "levels": assessment_levels(versions),
     }
 
 

@@ -28,6 +28,7 @@ from assessment.selectors.common import current_reopening
 from assessment.selectors.manager import unsent_invitations
 from assessment.selectors.review import (
     assessor_conflict,
+    awarded_levels,
     earlier_round_moderations,
     from_earlier_round,
 )
@@ -35,7 +36,7 @@ from assessment.services.assessments import invitations_send, review_start
 from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
 from assessment.validators import is_clean
-from frameworks.models import SCALE_MAX, SCALE_MIN, Section
+from frameworks.models import Section
 
 TEXT_LIMIT = 4000
 
@@ -228,13 +229,19 @@ def decision_approve(
     summary: str,
     snapshot: dict,
 ) -> Decision:
-    """Approve with an awarded maturity level (1-5) and a summary."""
+    """Approve with an awarded maturity level on the assessment's scale (0-5 when its
+    frameworks are format 2, 1-5 otherwise: ``selectors.review.assessment_levels``) and a
+    summary."""
+    levels = awarded_levels(assessment)
     try:
-        level = int(str(level))
+        value: int | None = int(str(level).strip())
     except ValueError:
-        level = 0
-    if not SCALE_MIN <= level <= SCALE_MAX:
-        raise ServiceError(_("Choose the awarded maturity level, from 1 to 5."))
+        value = None
+    if value not in levels:
+        raise ServiceError(
+            _("Choose the awarded maturity level, from %(low)d to %(high)d.")
+            % {"low": levels[0], "high": levels[-1]}
+        )
     summary = (summary or "").strip()
     if not summary:
         raise ServiceError(_("Write a short summary of the review."))
@@ -254,7 +261,7 @@ def decision_approve(
         assessor=assessor,
         outcome=Decision.Outcome.APPROVED,
         snapshot=snapshot,
-        awarded_level=level,
+        awarded_level=value,
         summary=summary,
     )
 

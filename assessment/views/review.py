@@ -94,7 +94,7 @@ def _render_review(
         context["moderation_groups"],
         refused=refused if isinstance(refused, ModerationForm) else None,
     )
-    approval = bound if isinstance(bound, ApprovalForm) else ApprovalForm()
+    approval = bound if isinstance(bound, ApprovalForm) else ApprovalForm(levels=context["levels"])
     approval.fields["level"].choices = context["level_choices"]  # the scale's names, to show
     context["approval_form"] = approval
     context["return_form"] = (
@@ -182,7 +182,7 @@ def keep_moderation(request: HttpRequest, pk: int) -> HttpResponse:
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve with an awarded maturity level and a summary; the managers are told."""
     assessment = access.assessment_for_assessor(request.user, pk)
-    form = ApprovalForm(request.POST)
+    form = ApprovalForm(request.POST, levels=selectors.review.awarded_levels(assessment))
     if not form.is_valid():
         return _refuse(request, assessment, form)
     try:

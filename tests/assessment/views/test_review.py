@@ -674,9 +674,9 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
 
 # Session and user 2, the assessment 1, its versions 1, the results 7, the decisions 1
 # (and the sections a return named, when there is one), the sections and their
-# moderations 2, the team's figures 4, the invitees 1, the audit trail 3 (events, people,
-# sections), the levels 1, the navigation 2.
-REVIEW_WORKSPACE_QUERIES = 25
+# moderations 2, the team's figures 5, the assessor's guidance (format 2) 1, the
+# invitees 1, the audit trail 3 (events, people, sections), the levels 1, the navigation 2.
+REVIEW_WORKSPACE_QUERIES = 27
 
 
 # --- forms -----------------------------------------------------------------------------
@@ -718,7 +718,8 @@ def test_a_refused_approval_says_how_many_errors_and_where(assessor_client, in_r
 
     assert page.status_code == 400
     refused = form_html(page, "approve-form")
-    assert "Choose the awarded maturity level, from 1 to 5." in refused
+    # Win4 version 2 (format 2): the scale starts at 0, "not in place".
+    assert "Choose the awarded maturity level, from 0 to 5." in refused
     assert "Write a short summary of the review." in refused
     assert "Please correct the 2 errors below." in page.text
     assert not Decision.objects.exists()

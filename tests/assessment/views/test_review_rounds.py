@@ -36,12 +36,17 @@ def section(assessment, key: str) -> Section:
 
 @pytest.fixture
 def world(db):
-    """Harbour Ltd's help desk: three members answered every question at level 2 (one
-    more invitee never finished), submitted, and in review by alex."""
+    """Harbour Ltd's help desk: three members answered every question they are asked (the
+    team's, in Win4 version 2) at level 2 (one more invitee never finished), submitted,
+    and in review by alex."""
     organisation = make_organisation("Harbour Ltd", manager="harriet")
     team = make_team(organisation, "Help desk", members=4)
     assessment = make_opened_assessment(team, title="Winter review")
-    questions = list(Question.objects.filter(version__assessments=assessment))
+    questions = list(
+        Question.objects.filter(version__assessments=assessment)
+        .asked_of("team")
+        .select_related("section")
+    )
     invitations = list(assessment.invitations.order_by("pk"))
     members = []
     for invitation in invitations[:3]:
@@ -179,15 +184,16 @@ def test_then_and_now_show_the_teams_score_and_the_moderated_score_apart(world, 
     page = assessor_client.get(url("review_detail", assessment))
 
     row = next(r for r in page.context["changes"].rows if r.section == "Customers")
-    # Level 2 everywhere is 25 of 100; level 3 everywhere is 50 (docs/scoring.md).
-    assert (row.team_before, row.team_after) == (25.0, 50.0)
+    # On the 0-5 scale of version 2, level 2 everywhere is 40 of 100 and level 3 is 60
+    # (docs/scoring.md).
+    assert (row.team_before, row.team_after) == (40.0, 60.0)
     assert (row.moderated_before, row.moderated_after) == (25.0, 25.0)
-    assert row.team_change == 25.0
+    assert row.team_change == 20.0
     assert row.stale  # the moderation is from round 1
     html = page.text
     for heading in ("Team then", "Team now", "Moderated then", "Moderated now"):
         assert heading in html
-    assert "(+25)" in html  # the team's move, not the unchanged moderated score
+    assert "(+20)" in html  # the team's move, not the unchanged moderated score
     assert "from round 1" in html
 
 
@@ -207,7 +213,7 @@ def test_a_decision_stored_with_one_score_per_section_reads_as_shown_then(world,
     assert (row.shown_before, row.team_before, row.moderated_before) == (40.0, None, None)
     assert changes.first_completions is None  # that decision did not record who counted
     assert "Shown then" in page.text
-    assert "first time" not in page.text
+    assert "completed their answers for the first time" not in page.text
 
 
 @pytest.mark.django_db
@@ -238,8 +244,10 @@ def test_a_new_decision_stores_the_teams_and_the_moderated_score(world):
 
     stored = review_selectors.decision_snapshot(assessment)
 
-    assert stored["win4"]["customers"] == {"team": 25.0, "moderated": 30.0}
-    assert stored["win4"]["owners"] == {"team": 25.0, "moderated": None}
+    assert stored["win4"]["customers"] == {"team": 40.0, "moderated": 30.0}
+    # Version 2 asks the owners' questions of leadership and the manager, and only team
+    # members answered: no score.
+    assert stored["win4"]["owners"] == {"team": None, "moderated": None}
     assert sorted(stored[review_selectors.COUNTED_KEY]) == sorted(m.pk for m in world["members"])
 
 
