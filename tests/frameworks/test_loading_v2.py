@@ -79,11 +79,11 @@ def test_the_default_files_are_the_archived_v1_then_the_current_frameworks():
 
 
 def test_loading_the_defaults_on_an_existing_install_changes_nothing(db):
-    # The session fixture loaded the defaults once; v1 keeps its version number.
+    # The session fixture loaded the defaults once: v1 (archived) and v2 of each.
     output = load()
 
-    assert output.count("unchanged") == 4
-    assert set(FrameworkVersion.objects.values_list("number", flat=True)) == {1}
+    assert output.count("unchanged") == 8
+    assert set(FrameworkVersion.objects.values_list("number", "format")) == {(1, 1), (2, 2)}
 
 
 # --- the shipped drafts: every question is complete ------------------------------
@@ -271,7 +271,7 @@ def test_a_fresh_database_gets_v1_then_v2_and_a_second_run_changes_nothing(no_fr
     first = load(*V1, *DRAFTS)
     second = load(*V1, *DRAFTS)
 
-    assert first.count("created") == 4  # v1 of each framework
+    assert first.count("questions  created\n") == 4  # v1 of each framework
     assert first.count("created as a new version") == 4  # v2, the next version of each
     assert second.count("unchanged") == 8
     for slug in SLUGS:
@@ -280,7 +280,8 @@ def test_a_fresh_database_gets_v1_then_v2_and_a_second_run_changes_nothing(no_fr
         assert Framework.objects.get(slug=slug).latest_version().number == 2
 
 
-def test_an_existing_install_gets_v2_as_version_2_and_keeps_v1(db):
+def test_an_existing_install_gets_v2_as_version_2_and_keeps_v1(no_frameworks):
+    load(*V1)  # an install from before frameworks v2
     v1_ids = set(FrameworkVersion.objects.values_list("pk", flat=True))
 
     first = load(*V1, *DRAFTS)
@@ -336,6 +337,12 @@ def test_check_prints_a_table_per_v2_framework_and_writes_nothing(no_frameworks)
     assert "leadership" in text
     assert "reversed" in text
     assert FrameworkVersion.objects.count() == 0
+    # The closing table: every concept with the frameworks that measure it (two or more).
+    concepts = text.split("concepts across frameworks (")[1].splitlines()[1:]
+    assert len(concepts) == len(load_shared(DATA).concepts)
+    for line in concepts:
+        key, count, *frameworks = line.split()
+        assert int(count) >= 2 and len(frameworks) == int(count), line
 
 
 def test_check_fails_naming_file_and_key(tmp_path):

@@ -53,6 +53,7 @@ class Command(BaseCommand):
         if check:
             for framework in parsed:
                 self._write_summary(framework)
+            self._write_concepts(parsed)
             return
 
         try:
@@ -90,3 +91,16 @@ class Command(BaseCommand):
         self.stdout.write(
             "  reversed: " + ", ".join(q.code for q in framework.questions if q.reversed)
         )
+
+    def _write_concepts(self, parsed: list[ParsedFramework]) -> None:
+        """Which current (format-2) frameworks measure each shared concept: the loader has
+        already refused a concept measured by fewer than two."""
+        latest = {f.slug: f for f in parsed if f.format == 2}
+        if not latest:
+            return
+        covered = {slug: set(f.concepts_covered()) for slug, f in latest.items()}
+        every = sorted(set().union(*covered.values()))
+        self.stdout.write(f"concepts across frameworks ({len(every)})")
+        for concept in every:
+            measuring = sorted(slug for slug, keys in covered.items() if concept in keys)
+            self.stdout.write(f"  {concept:<20}{len(measuring):>2}  {', '.join(measuring)}")
