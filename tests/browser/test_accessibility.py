@@ -275,10 +275,11 @@ def test_a_member_answers_a_section_and_submits_by_keyboard_alone(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     first_section = page.get_by_role("heading", level=1).inner_text()
+    # The member's own questions (frameworks v2: the team's), as the page lists them.
     questions = list(
-        Question.objects.filter(
-            version__assessments=assessment, section__name=first_section
-        ).order_by("position")
+        Question.objects.filter(version__assessments=assessment, section__name=first_section)
+        .asked_of("team")
+        .order_by("position")
     )
     assert len(questions) >= 3
 
@@ -290,25 +291,40 @@ def test_a_member_answers_a_section_and_submits_by_keyboard_alone(
             lambda r: r.url.endswith(f"/questions/{question.pk}/") and r.status == 200
         )
 
+    def options(question: Question) -> list[str]:
+        """The question's radio values in page order: its levels in its statement's
+        direction (``Question.options``), then "not applicable to us" and "don't know"."""
+        return [str(level) for level, _anchor in question.options()] + ["na", "dk"]
+
+    def stored(value: str) -> tuple[int | None, bool, bool]:
+        return (
+            int(value) if value.isdecimal() else None,
+            value == "na",
+            value == "dk",
+        )
+
     # Each question: Tab into its radio group, choose with Space or the arrow keys.
-    # Nothing is chosen yet, so Tab lands on the first option (level 1).
-    expected: dict[int, tuple[int | None, bool, str]] = {}
+    # Nothing is chosen yet, so Tab lands on the first option (level 0, or level 5 for a
+    # negatively worded statement); ArrowUp from there wraps round to "Don't know".
+    expected: dict[int, tuple[int | None, bool, bool, str]] = {}
+    chosen: dict[int, str] = {}
     for index, question in enumerate(questions):
+        values = options(question)
         with saving(question):
             state = keys.tab_to(is_level_of(question.pk))
-            assert state["value"] == "1"
+            assert state["value"] == values[0]
             if index == 0:
-                keys.press("Space")  # level 1
-                chosen: tuple[int | None, bool] = (1, False)
+                keys.press("Space")
+                chosen[question.pk] = values[0]
             elif index == 1:
-                keys.press("ArrowUp")  # wraps round to the last option
-                chosen = (None, True)
+                keys.press("ArrowUp")  # wraps round to the last option: "Don't know"
+                chosen[question.pk] = "dk"
             else:
-                level = (4, 2, 5, 3)[(index - 2) % 4]
-                for _ in range(level - 1):
+                steps = (4, 2, 5, 3)[(index - 2) % 4]
+                for _ in range(steps):
                     keys.press("ArrowDown")
-                chosen = (level, False)
-        assert keys.focused()["value"] == ("na" if chosen[1] else str(chosen[0]))
+                chosen[question.pk] = values[steps]
+        assert keys.focused()["value"] == chosen[question.pk]
         comment = ""
         if index == 2:
             comment = "Shown in the weekly call review."
@@ -316,16 +332,17 @@ def test_a_member_answers_a_section_and_submits_by_keyboard_alone(
                 state = keys.press("Tab")
                 assert state["id"] == f"q{question.pk}-comment"
                 page.keyboard.type(comment)
-        expected[question.pk] = (*chosen, comment)
+        expected[question.pk] = (*stored(chosen[question.pk]), comment)
 
     # Change our mind about the last answer: Shift+Tab back into it from what follows.
     last = questions[-1]
     keys.press("Tab")  # its comment box
     with saving(last):
         state = keys.tab_to(is_level_of(last.pk), backwards=True)
-        assert state["value"] == str(expected[last.pk][0])  # the chosen option holds focus
+        assert state["value"] == chosen[last.pk]  # the chosen option holds focus
         keys.press("ArrowUp")
-    expected[last.pk] = (expected[last.pk][0] - 1, False, "")
+    values = options(last)
+    expected[last.pk] = (*stored(values[values.index(chosen[last.pk]) - 1]), "")
 
     keys.tab_to(is_button("Save and continue"))
     with page.expect_navigation():
@@ -349,7 +366,7 @@ def test_a_member_answers_a_section_and_submits_by_keyboard_alone(
     response = Response.objects.get(assessment=assessment)
     assert response.status == Response.Status.COMPLETED
     saved = {
-        a.question_id: (a.level, a.not_applicable, a.comment)
+        a.question_id: (a.level, a.not_applicable, a.dont_know, a.comment)
         for a in Answer.objects.filter(response=response)
     }
     assert saved == expected

@@ -1,5 +1,6 @@
 """Failures during autosave keep the user's input and say so; nothing typed is lost."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessment.models import Answer
+from frameworks.models import Question
 from tests.browser.test_manager_journey import sign_in
 from tests.factories import make_assessment, make_organisation, make_team
 
@@ -21,7 +23,8 @@ def manager_answering(live_server, browser):
     page = context.new_page()
     sign_in(page, live_server.url, organisation.manager.username)
     page.goto(f"{live_server.url}{assessment.get_absolute_url()}")
-    page.get_by_role("button", name="Answer yourself").click()
+    # Frameworks v2: the manager answers the manager questions (format 1: everything).
+    page.get_by_role("button", name=re.compile("^Answer (yourself|the manager questions)$")).click()
     expect(page.locator("fieldset.question").first).to_be_visible()
     yield live_server.url, organisation, page
     context.close()
@@ -81,11 +84,19 @@ def test_a_csrf_failure_during_autosave_keeps_the_input_and_says_so(manager_answ
 
 @pytest.mark.django_db(transaction=True)
 def test_the_progress_count_follows_the_answers_on_the_page(manager_answering):
-    _base, _organisation, page = manager_answering
+    _base, organisation, page = manager_answering
+    total = (
+        Question.objects.filter(version__assessments__organisation=organisation)
+        .asked_of("manager")
+        .count()
+    )
     label = page.locator("label[for=overall-progress]")
-    expect(label).to_contain_text("0 of 24")
+    expect(label).to_contain_text(f"0 of {total} questions")
 
-    page.locator("fieldset.question").nth(0).locator("input[value='3']").check()
+    page.locator("fieldset.question").nth(0).locator("input[type=radio][value='0']").check()
+    expect(label).to_contain_text(f"1 of {total} questions")
     page.locator("fieldset.question").nth(1).locator("input[value='na']").check()
+    page.locator("fieldset.question").nth(2).locator("input[value='dk']").check()
 
-    expect(label).to_contain_text("2 of 24")
+    # Level 0, "not applicable to us" and "don't know" each count as answered.
+    expect(label).to_contain_text(f"3 of {total} questions")
