@@ -1,4 +1,4 @@
-"""Format 2 (issue 14): v1 stays loadable, the drafts validate, both load side by side."""
+"""Format 2 (issue 14): v1 stays loadable, the shipped v2 files validate, both load side by side."""
 
 import copy
 import io
@@ -86,11 +86,11 @@ def test_loading_the_defaults_on_an_existing_install_changes_nothing(db):
     assert set(FrameworkVersion.objects.values_list("number", "format")) == {(1, 1), (2, 2)}
 
 
-# --- the shipped drafts: every question is complete ------------------------------
+# --- the shipped v2 files: every question is complete ------------------------------
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_every_draft_question_has_anchors_an_audience_criteria_and_known_concepts(slug):
+def test_every_v2_question_has_anchors_an_audience_criteria_and_known_concepts(slug):
     parsed = parse_framework_file(DRAFTS_DIR / f"{slug}.toml", shared=load_shared(DATA))
     known = {c.key for c in load_shared(DATA).concepts}
 
@@ -146,7 +146,7 @@ BROKEN_QUESTIONS = {
 
 @pytest.mark.parametrize("slug", SLUGS)
 @pytest.mark.parametrize("broken", BROKEN_QUESTIONS, ids=list(BROKEN_QUESTIONS))
-def test_a_draft_with_an_incomplete_question_is_refused_naming_the_key(slug, broken):
+def test_a_v2_file_with_an_incomplete_question_is_refused_naming_the_key(slug, broken):
     change, key = BROKEN_QUESTIONS[broken]
     document = draft(slug)
     index = len(document["questions"]) - 1
@@ -160,7 +160,7 @@ def test_a_draft_with_an_incomplete_question_is_refused_naming_the_key(slug, bro
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_a_duplicate_code_in_a_draft_is_refused(slug):
+def test_a_duplicate_code_in_a_v2_file_is_refused(slug):
     document = draft(slug)
     document["questions"][1]["code"] = document["questions"][0]["code"]
 
@@ -171,7 +171,7 @@ def test_a_duplicate_code_in_a_draft_is_refused(slug):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_a_draft_with_fewer_than_a_fifth_reversed_is_refused(slug):
+def test_a_v2_file_with_fewer_than_a_fifth_reversed_is_refused(slug):
     document = draft(slug)
     for q in document["questions"]:
         q["reversed"] = False
@@ -183,7 +183,7 @@ def test_a_draft_with_fewer_than_a_fifth_reversed_is_refused(slug):
     assert "reversed" in caught.value.message
 
 
-def test_every_concept_is_measured_by_at_least_two_drafts():
+def test_every_concept_is_measured_by_at_least_two_frameworks():
     parsed = parse_files(DRAFTS, shared_dir=DATA)  # raises if not
     shared = load_shared(DATA)
 
@@ -260,7 +260,7 @@ def test_the_v2_hash_covers_anchors_audience_and_concepts():
     assert parse_draft(document, "win4").content_hash() != base
 
 
-def test_drafts_folder_parses_on_its_own():
+def test_the_data_folder_parses_on_its_own():
     assert [p.slug for p in parse_directory(DRAFTS_DIR)] == SLUGS
 
 
