@@ -109,6 +109,14 @@ def parse_addresses(text: str) -> ParsedAddresses:
     return ParsedAddresses(valid=valid, invalid=invalid)
 
 
+class FirstRadioSelect(forms.RadioSelect):
+    """Radio buttons whose label target is the first button, so that the error summary's
+    link to the field (``partials/form_errors.html``) lands on it (Django gives none)."""
+
+    def id_for_label(self, id_: str, index: str | None = "0") -> str:
+        return super().id_for_label(id_, index)
+
+
 class AddressesForm(base.Form):
     """Pasted addresses; ``cleaned_data["addresses"]`` is a ``ParsedAddresses``."""
 
@@ -124,7 +132,7 @@ class AddressesForm(base.Form):
         choices=Invitation.Audience.choices,
         required=False,  # the team's list unless leadership is chosen
         initial=Invitation.Audience.TEAM,
-        widget=forms.RadioSelect,
+        widget=FirstRadioSelect,
         error_messages={"invalid_choice": _("Choose who they are: team members or leadership.")},
     )
 
@@ -152,7 +160,11 @@ class AddressesForm(base.Form):
                         "%(count)d leadership questions",
                         questions.leadership,
                     )
-                    % {"count": questions.leadership},
+                    % {"count": questions.leadership}
+                    if questions.has_leadership
+                    else _(
+                        "Leadership (executives, finance, owners): not asked in this assessment"
+                    ),
                 ),
             ]
 

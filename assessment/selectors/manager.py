@@ -53,7 +53,12 @@ def organisation_assessments(
         .select_related("team")
         .prefetch_related(versions_prefetch())
         .annotate(
-            invited_count=count_per_assessment(Invitation.objects.filter(revoked_at__isnull=True)),
+            # The team's list only: "n of m" team members (leadership is a list of its own).
+            invited_count=count_per_assessment(
+                Invitation.objects.filter(
+                    revoked_at__isnull=True, audience=Invitation.Audience.TEAM
+                )
+            ),
             completed_count=count_per_assessment(
                 # "n of m": m counts invitations still standing, so n does too.
                 Response.objects.members().completed().filter(invitation__revoked_at__isnull=True)

@@ -127,6 +127,10 @@ def test_a_format_1_assessment_refuses_leadership_beside_the_field(manager_clien
     assert "None of this assessment's frameworks asks leadership questions" in errors["audience"][0]
     assert "Please correct the error below." in response.text
     assert 'name="audience"' in response.text  # the field shows, with its message beside it
+    assert "Leadership (executives, finance, owners): not asked in this assessment" in response.text
+    # The error summary's link lands on the choice.
+    assert '<a href="#id_audience_0">Invite them as</a>' in response.text
+    assert 'id="id_audience_0"' in response.text
     assert "cfo@example.com</textarea>" in response.text
     assert not assessment.invitations.exists()
 
@@ -198,6 +202,17 @@ def test_leadership_cannot_be_added_to_another_organisations_assessment(manager_
 
     assert response.status_code == 404
     assert not Invitation.objects.filter(assessment=other).exists()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_counts_team_members_of_the_team_list_only(manager_client, organisation):
+    assessment = make_assessment(make_team(organisation), status="open", invitees=2)
+    make_response(assessment, status="completed", audience="leadership")
+    make_invitation(assessment, email="ceo@example.com", audience="leadership")
+
+    page = manager_client.get(reverse("assessment:dashboard")).text
+
+    assert re.search(r'data-label="Team members completed">\s*0 of 2\s*<', page)
 
 
 # --- opening --------------------------------------------------------------------------
