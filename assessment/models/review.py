@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment
-from frameworks.models import SCALE_MAX, SCALE_MIN
+from frameworks.models import SCALE_MAX, SCALE_V2_MIN
 
 
 class AssessorProfileQuerySet(models.QuerySet):
@@ -168,7 +168,9 @@ class Decision(models.Model):
                 condition=(
                     models.Q(
                         outcome="approved",
-                        awarded_level__gte=SCALE_MIN,
+                        # 0 ("not in place") exists in format 2; the service checks the
+                        # range of the assessment's frameworks (review.assessment_levels).
+                        awarded_level__gte=SCALE_V2_MIN,
                         awarded_level__lte=SCALE_MAX,
                     )
                     | models.Q(outcome="returned", awarded_level__isnull=True)

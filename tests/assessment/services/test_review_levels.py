@@ -72,12 +72,6 @@ def test_a_level_on_the_scale_is_awarded(version, level):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="Decision's check constraint decision_level_when_approved still requires "
-    "awarded_level >= 1 (assessment/models/review.py): it needs a migration to allow 0 "
-    "(SCALE_V2_MIN); the service already accepts 0 on a format-2 assessment.",
-)
 def test_a_format_2_assessment_may_be_awarded_level_0():
     """Level 0, "not in place", is on the format-2 scale: an assessor may award it."""
     assessment, assessor = in_review(version=None)

@@ -109,11 +109,6 @@ def test_a_level_off_the_format_2_scale_is_refused_beside_the_field(client, leve
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="Decision's check constraint decision_level_when_approved still requires "
-    "awarded_level >= 1 (assessment/models/review.py): it needs a migration to allow 0.",
-)
 def test_level_0_on_a_format_2_review_is_awarded(client):
     assessment, assessor = in_review(version=None)
     client.force_login(assessor)
