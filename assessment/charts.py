@@ -13,8 +13,9 @@ keeps text readable where the chart is shown:
   on a desktop and in the PDF (``static/css/report.css`` sets its printed width).
 - Section names wrap to the room beside their spoke and are anchored by the spoke's
   angle; labels that would touch are pushed apart.
-- Ring numbers (levels 2 to 5) go on the ring edges of the one wedge between two spokes
-  that the series lines cross least, each on a white plate, drawn above the lines.
+- Ring numbers (the levels above the centre's: 2 to 5 on a 1-5 scale, 1 to 5 on
+  frameworks v2's 0-5) go on the ring edges of the one wedge between two spokes that the
+  series lines cross least, each on a white plate, drawn above the lines.
 - Series differ by colour, dash pattern and marker shape together. Markers that fall on
   the same point are spread along the ring, so a target equal to the team's score stays
   visible, and the target is drawn last, as haloed dots.
@@ -66,7 +67,16 @@ LABEL_GAP = 14  # between the outer ring and a section name
 MARGIN = 6
 MARKER_SIZE = 6
 MARKER_SPREAD = 11  # markers on the same point move this far apart along the ring
-LEVEL_RINGS = (0, 25, 50, 75, 100)  # levels 1 to 5 on the 0-100 scale
+LEVELS = range(1, 6)  # the scale a chart draws unless told otherwise (format 1: 1-5)
+
+
+def level_rings(levels: range) -> list[tuple[int, float]]:
+    """(level, 0-100 position) of each ring above the centre: the centre is the lowest
+    level, the edge the highest, evenly spaced (1-5: 25, 50, 75, 100; 0-5: 20 ... 100)."""
+    low, high = levels.start, levels.stop - 1
+    return [(level, 100 * (level - low) / (high - low)) for level in levels[1:]]
+
+
 LEGEND_LINE = 44  # length of the line sample in the legend
 
 # Advance widths of DejaVu Sans (the report's font, and wider than Helvetica or Arial,
@@ -198,7 +208,7 @@ class Layout:
     series: list[Series]
     axis_ends: list[tuple[float, float]]
     axis_labels: list[TextBlock]
-    rings: list[list[tuple[float, float]]]  # levels 2 to 5, the polygon of each
+    rings: list[list[tuple[float, float]]]  # the levels above the centre, a polygon each
     ring_labels: list[TextBlock]
     ring_wedge: int  # the wedge (after spoke i) that holds the ring numbers
     points: list[list[tuple[float, float] | None]]  # per series, per axis
@@ -334,15 +344,17 @@ def _draw_rank(item: Series) -> int:
 
 
 def _ring_labels(
-    count: int, segments: list[tuple[int, tuple[float, float], tuple[float, float]]]
+    count: int,
+    segments: list[tuple[int, tuple[float, float], tuple[float, float]]],
+    levels: range = LEVELS,
 ) -> tuple[int, list[TextBlock]]:
-    """Numbers 2 to 5 on the ring edges of the wedge the series lines cross least."""
+    """The rings' level numbers on the ring edges of the wedge the series lines cross least."""
     half_wedge = math.pi / count
     best: tuple[int, int, list[TextBlock]] = (-1, 0, [])
     for wedge in range(count):
         bisector = _angle(wedge, count) + half_wedge
         blocks = []
-        for level, ring in enumerate(LEVEL_RINGS[1:], start=2):
+        for level, ring in level_rings(levels):
             distance = RADIUS * ring / 100 * math.cos(half_wedge)
             x, y = _polar(bisector, distance)
             blocks.append(_text_block([str(level)], x=x, top=y - LINE_HEIGHT / 2, anchor="middle"))
@@ -362,7 +374,7 @@ def _plate(block: TextBlock) -> Box:
 
 
 def _legend(
-    series: Sequence[Series], *, top: float, left: float, width: float
+    series: Sequence[Series], *, top: float, left: float, width: float, levels: range = LEVELS
 ) -> tuple[list[LegendEntry], TextBlock, float]:
     """One row per series (line sample, marker, name), then a note on the rings; returns
     the entries, the note and the bottom of the legend."""
@@ -383,7 +395,11 @@ def _legend(
         )
         y = block.box.y1 + 6
     note = _text_block(
-        _wrap(_("Rings: levels 2 to 5; the centre is level 1."), width),
+        _wrap(
+            _("Rings: levels %(low)d to %(high)d; the centre is level %(centre)d.")
+            % {"low": levels.start + 1, "high": levels.stop - 1, "centre": levels.start},
+            width,
+        ),
         x=left,
         top=y + 2,
         anchor="start",
@@ -391,8 +407,12 @@ def _legend(
     return entries, note, note.box.y1
 
 
-def radar_layout(*, axes: Sequence[str], series: Sequence[Series]) -> Layout:
-    """Where everything goes (see the module's docstring); no drawing."""
+def radar_layout(
+    *, axes: Sequence[str], series: Sequence[Series], levels: range = LEVELS
+) -> Layout:
+    """Where everything goes (see the module's docstring); no drawing. ``levels`` is the
+    framework version's scale (``FrameworkVersion.level_range``): the centre is its lowest
+    level and each ring one level up."""
     count = len(axes)
     if count < 3:
         raise ValueError("a radar chart needs at least three axes")
@@ -402,7 +422,9 @@ def radar_layout(*, axes: Sequence[str], series: Sequence[Series]) -> Layout:
         for item in series
     ]
     markers = _spread_markers(series, points)
-    rings = [[_value_point(i, count, ring) for i in range(count)] for ring in LEVEL_RINGS[1:]]
+    rings = [
+        [_value_point(i, count, ring) for i in range(count)] for _l, ring in level_rings(levels)
+    ]
     ends = [_value_point(i, count, 100) for i in range(count)]
 
     # The plot and its labels, centred on (0, 0) so far: place them in the viewBox.
@@ -452,11 +474,16 @@ def radar_layout(*, axes: Sequence[str], series: Sequence[Series]) -> Layout:
             (i, (a[0] - dx, a[1] - dy), (b[0] - dx, b[1] - dy))
             for i, a, b in layout.series_segments()
         ],
+        levels,
     )
     layout.ring_wedge = wedge
     layout.ring_labels = [block.moved(dx, dy) for block in ring_labels]
     legend, note, legend_bottom = _legend(
-        series, top=bottom + dy + 18, left=MARGIN + 18, width=width - 2 * MARGIN - 18
+        series,
+        top=bottom + dy + 18,
+        left=MARGIN + 18,
+        width=width - 2 * MARGIN - 18,
+        levels=levels,
     )
     layout.legend = legend
     layout.legend_note = note
@@ -545,10 +572,17 @@ def _text_svg(block: TextBlock, *, fill: str = "#1f2933", extra: str = "") -> st
 
 
 def radar_chart(
-    *, axes: Sequence[str], series: Sequence[Series], title: str, description: str, chart_id: str
+    *,
+    axes: Sequence[str],
+    series: Sequence[Series],
+    title: str,
+    description: str,
+    chart_id: str,
+    levels: range = LEVELS,
 ) -> SafeString:
-    """An accessible SVG radar: one axis per section, rings for the five levels, a legend."""
-    layout = radar_layout(axes=axes, series=series)
+    """An accessible SVG radar: one axis per section, a ring for each level of the scale
+    (``levels``: 1-5 unless told), a legend."""
+    layout = radar_layout(axes=axes, series=series, levels=levels)
     width, height = layout.width, layout.height
     chart_id = escape(chart_id)  # made from a framework's slug; escaped all the same
     out: list[str] = [

@@ -42,6 +42,7 @@ from assessment import exports, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
 from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
 from assessment.services.reports import report_cache_store
+from frameworks.models import FrameworkVersion
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template changes: cached reports are keyed on it (and on the
 # stylesheet's content, which needs no raise).
-REPORT_TEMPLATE_VERSION = "5"
+REPORT_TEMPLATE_VERSION = "6"
 
 
 # The static files a report may use, by logical name; anything else it asks for is refused.
@@ -166,16 +167,41 @@ def report_context(
         "versions": versions,
         "figures": selectors.results.team_results(assessment, versions),
         "verdicts": verdicts,
+        # Format 2: who rated what, per framework (the results' audiences).
+        "audience_panels": [panel for panel in scored.panels if panel.audiences],
         "top_priorities": priorities,
         "decision": history["decisions"][0] if history["decisions"] else None,
         "assignment": history["assignment"],
         "generated_at": timezone.now(),
-        "formula_version": scoring.FORMULA_VERSION,
+        **formula_context(scored, versions),
         "language": get_language() or settings.LANGUAGE_CODE,
         "consultancy": consultancy,
         "stylesheet_url": STYLESHEET_URL,
         "brand_css_url": BRAND_CSS_URL if consultancy else None,
         "logo_url": LOGO_URL if consultancy and consultancy.logo else None,
+    }
+
+
+def formula_context(
+    scored: selectors.results.AssessmentResults, versions: list[FrameworkVersion]
+) -> dict:
+    """The scoring rules versions the report's figures follow: each framework result's own
+    (format 1: "1"; format 2: "1.1"), or, while no result shows, each framework version's.
+
+    ``formula_version`` is the one version when every framework follows the same rules
+    (the colophon reads as it always has); ``formula_versions`` pairs each version with
+    the short names of the frameworks it scores, in version order."""
+    if scored.panels:
+        pairs = [(panel.team.formula_version, panel.short_name) for panel in scored.panels]
+    else:
+        pairs = [(scoring.scale_for(v.format).formula_version, v.short_name) for v in versions]
+    grouped: dict[str, list[str]] = {}
+    for version, name in pairs:
+        grouped.setdefault(version, []).append(name)
+    ordered = sorted(grouped.items())
+    return {
+        "formula_version": ordered[0][0] if ordered else scoring.FORMULA_VERSION,
+        "formula_versions": ordered,
     }
 
 

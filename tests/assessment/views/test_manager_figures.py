@@ -251,7 +251,7 @@ def test_a_v2_page_leaves_leadership_out_until_the_threshold_then_shows_it_apart
     html = figures_html(detail(manager_client, assessment))
 
     leadership = html.split("Leadership's answers</h4>")[1]
-    assert "How leadership rated the sections of Win4 sustainable service that ask them" in leadership
+    assert "How leadership rated the sections of Win4 sustainable service that ask" in leadership
     assert "Only the owner would write this" in leadership
     team_table = html.split("Leadership's answers</h4>")[0]
     assert "Only the owner would write this" not in team_table
