@@ -17,8 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.errors import ServiceError
 from assessment.forms import base
-from assessment.services.answers import AnswerInput, version_levels
-from frameworks.models import SCALE_MAX, SCALE_MIN
+from assessment.services.answers import FORMAT_1_CHOICES, AnswerChoices, AnswerInput
 
 if TYPE_CHECKING:
     from assessment.selectors.respondent import QuestionRow
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 # format 2 only, "don't know".
 NOT_APPLICABLE = "na"
 DONT_KNOW = "dk"
-FORMAT_1_LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
 REVISION_MAX = 999_999_999
 FIELDS = ("level", "comment", "revision")
 
@@ -56,8 +54,8 @@ class AnswerForm(base.Form):
     """One question's answer: a level of its version's scale, "not applicable", "don't
     know" (format 2 only) or nothing, and a comment.
 
-    Without ``levels`` and ``dont_know`` the form takes format 1's rules (levels 1-5, no
-    "don't know"); ``AnswerForm.for_question`` takes the question's version's."""
+    Without ``choices`` the form takes format 1's (levels 1-5, no "don't know");
+    ``AnswerForm.for_question`` takes the question's version's."""
 
     level = forms.CharField(required=False)
     # Long text (a textarea on the page): keeps line breaks and tabs, refuses other
@@ -79,36 +77,29 @@ class AnswerForm(base.Form):
         data: Mapping[str, Any] | None,
         *,
         question_id: int,
-        levels: range = FORMAT_1_LEVELS,
-        dont_know: bool = False,
+        choices: AnswerChoices = FORMAT_1_CHOICES,
         **kwargs: Any,
     ) -> None:
         super().__init__(data, prefix=prefix(question_id), **kwargs)
         self.question_id = question_id
-        self.levels = levels
-        self.dont_know = dont_know
-        # Compared as strings: "²", " 3" or "03" are no level.
-        self.level_values = {str(n) for n in levels}
-        self.allowed = (
-            self.level_values | {NOT_APPLICABLE, ""} | ({DONT_KNOW} if dont_know else set())
-        )
+        self.choices = choices
+        # Compared as strings: "²", "٣" or "03" are no level.
+        self.level_values = {str(n) for n in choices.levels}
+        self.allowed = self.level_values | {NOT_APPLICABLE, ""}
+        if choices.dont_know:
+            self.allowed.add(DONT_KNOW)
 
     @classmethod
     def for_question(cls, data: Mapping[str, Any] | None, question: "Question") -> "AnswerForm":
-        """The form for one question, with its version's levels and choices."""
-        version = question.version
-        return cls(
-            data,
-            question_id=question.pk,
-            levels=version_levels(version),
-            dont_know=version.has_audiences,
-        )
+        """The form for one question, with its version's choices."""
+        return cls(data, question_id=question.pk, choices=AnswerChoices.of(question.version))
 
     def clean_level(self) -> str:
         level = self.cleaned_data["level"]
         if level not in self.allowed:
-            bounds = {"low": self.levels[0], "high": self.levels[-1]}
-            if self.dont_know:
+            levels = self.choices.levels
+            bounds = {"low": levels[0], "high": levels[-1]}
+            if self.choices.dont_know:
                 message = _(
                     "Choose a level from %(low)d to %(high)d, “Not applicable to us” or "
                     "“Don't know”."
@@ -157,11 +148,13 @@ class AnswerForm(base.Form):
 
 
 def parse_answer_input(
-    data: QueryDict | Mapping[str, str], question_id: int, **rules: Any
+    data: QueryDict | Mapping[str, str],
+    question_id: int,
+    choices: AnswerChoices = FORMAT_1_CHOICES,
 ) -> AnswerInput:
-    """Read one question's fields (format 1's rules unless ``levels``/``dont_know`` say);
+    """Read one question's fields (by format 1's choices unless ``choices`` say);
     ServiceError with a user message when they are malformed."""
-    return AnswerForm(data, question_id=question_id, **rules).answer()
+    return AnswerForm(data, question_id=question_id, choices=choices).answer()
 
 
 def parse_page(

@@ -25,7 +25,7 @@ from assessment.models import (
 from assessment.services.common import (
     ServiceError,
 )
-from frameworks.models import SCALE_MAX, FrameworkVersion, Question
+from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question
 
 # --- answering ------------------------------------------------------------------
 
@@ -68,24 +68,36 @@ class SaveOutcome:
     conflicts: list[SaveConflict]
 
 
-def version_levels(version: FrameworkVersion) -> range:
-    """The levels a version's questions offer: 0-5 in format 2, 1-5 in format 1.
+@dataclass(frozen=True)
+class AnswerChoices:
+    """The answers a question's version offers: its levels (0-5 in format 2, 1-5 in
+    format 1), "not applicable" (both), and "don't know" as an answer of its own
+    (format 2 only). The form reads a posted value by these; the service checks them."""
 
-    (``FrameworkVersion.levels`` would say the same, but the reverse accessor of
-    ``ScaleLevel.version``, related_name "levels", shadows that property.)"""
-    return range(version.scale_min, SCALE_MAX + 1)
+    levels: range
+    dont_know: bool
+
+    @classmethod
+    def of(cls, version: FrameworkVersion) -> "AnswerChoices":
+        # Not ``version.levels``: the reverse accessor of ScaleLevel.version (related_name
+        # "levels") shadows that property, so the range is built from ``scale_min``.
+        return cls(levels=range(version.scale_min, SCALE_MAX + 1), dont_know=version.has_audiences)
 
 
-def validate_answer(answer: AnswerInput, version: FrameworkVersion) -> None:
-    """Refuse an answer its question's version does not offer: a level outside the
-    version's scale (level 0 only in format 2), "don't know" in format 1, or two choices
-    at once."""
-    levels = version_levels(version)
+# Format 1's choices: the strict default where no version is known.
+FORMAT_1_CHOICES = AnswerChoices(levels=range(SCALE_MIN, SCALE_MAX + 1), dont_know=False)
+
+
+def validate_answer(answer: AnswerInput, choices: AnswerChoices = FORMAT_1_CHOICES) -> None:
+    """Refuse an answer its question's version does not offer (``choices``): a level
+    outside the version's scale (level 0 only in format 2), "don't know" in format 1, or
+    two answers at once."""
+    levels = choices.levels
     if answer.level is not None and answer.level not in levels:
         raise ServiceError(
             _("Choose a level from %(low)d to %(high)d.") % {"low": levels[0], "high": levels[-1]}
         )
-    if answer.dont_know and not version.has_audiences:
+    if answer.dont_know and not choices.dont_know:
         raise ServiceError(_("Choose a level or “not applicable / don't know”."))
     if sum((answer.level is not None, answer.not_applicable, answer.dont_know)) > 1:
         raise ServiceError(_("Choose one answer: a level, “not applicable” or “don't know”."))
@@ -113,7 +125,7 @@ def _validate_answers(response: Response, answers: Sequence[AnswerInput]) -> Non
         version = versions.get(answer.question_id)
         if version is None:
             raise ServiceError(_("This question is not part of your questionnaire."))
-        validate_answer(answer, version)
+        validate_answer(answer, AnswerChoices.of(version))
 
 
 # One statement inserts a first answer or updates the existing one, but only if

@@ -5,6 +5,7 @@ import pytest
 from assessment import services  # first: the forms and selectors import each other through it
 from assessment.forms.respondent import AnswerForm, level_value, parse_answer_input, parse_page
 from assessment.selectors.respondent import QuestionRow
+from assessment.services.answers import AnswerChoices
 from frameworks.models import FrameworkVersion, Question
 
 
@@ -64,7 +65,8 @@ def test_without_a_question_the_form_takes_format_1s_rules():
         parse_answer_input(posted(7, "dk"), 7)
     with pytest.raises(services.ServiceError):
         parse_answer_input(posted(7, "0"), 7)
-    assert parse_answer_input(posted(7, "0"), 7, levels=range(0, 6)).level == 0
+    format_2 = AnswerChoices(levels=range(0, 6), dont_know=True)
+    assert parse_answer_input(posted(7, "0"), 7, format_2).level == 0
 
 
 def test_a_page_names_the_problem_of_each_bad_question_and_parses_the_rest():
