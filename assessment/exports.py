@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -29,7 +30,9 @@ from openpyxl.styles import Font
 
 from assessment import scoring, selectors
 from assessment.models import Answer, Assessment, Response
-from frameworks.models import SCALE_MAX, SCALE_MIN, Question
+from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question
+
+LEADERSHIP = Question.Audience.LEADERSHIP
 
 Cell = str | int | float | Decimal | None
 Table = tuple[list[str], list[list[Cell]]]
@@ -39,7 +42,21 @@ Table = tuple[list[str], list[list[Cell]]]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-LEVELS = range(SCALE_MIN, SCALE_MAX + 1)
+LEVELS = range(SCALE_MIN, SCALE_MAX + 1)  # format 1's; a format-2 version adds level 0
+
+# Stable machine codes in the format-2 columns (never translated): who a question is asked
+# of (Question.Audience), and why a score is or is not given.
+SCORED, TOO_FEW_ANSWERS, MOSTLY_DONT_KNOW = "scored", "too_few_answers", "mostly_dont_know"
+NOT_ASKED, WITHHELD = "not_asked", "withheld"
+AUDIENCE_HEADERS = {
+    "team": (_lazy("Team score"), _lazy("Team respondents"), _lazy("Team status")),
+    "manager": (_lazy("Managers score"), _lazy("Managers respondents"), _lazy("Managers status")),
+    "leadership": (
+        _lazy("Leadership score"),
+        _lazy("Leadership respondents"),
+        _lazy("Leadership status"),
+    ),
+}
 
 
 class ResultsHidden(Exception):
@@ -57,10 +74,36 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def scores_table(found: selectors.results.AssessmentResults) -> Table:
-    """One row per framework and section: the team's scores as the results page shows them.
+def score_status(score: scoring.SectionScore) -> str:
+    """Why a section has a score or not, as a stable code: ``scored``, ``mostly_dont_know``
+    (format 2: more than half the answers were "don't know") or ``too_few_answers``."""
+    if score.mostly_dont_know:
+        return MOSTLY_DONT_KNOW
+    return SCORED if score.sufficient else TOO_FEW_ANSWERS
 
-    Empty (headers only) unless the results are visible.
+
+def audience_cells(cell: "selectors.results.AudienceCell") -> list[Cell]:
+    """One audience's score, respondents and status code in one section (format 2)."""
+    if not cell.asked:
+        return [None, None, NOT_ASKED]
+    if cell.withheld:
+        return [None, None, WITHHELD]
+    if cell.score is None:
+        return [None, cell.respondents, TOO_FEW_ANSWERS]
+    return [_rounded(cell.score.score), cell.score.respondents, score_status(cell.score)]
+
+
+def scores_table(found: selectors.results.AssessmentResults) -> Table:
+    """One row per framework and section: the scores as the results page shows them, with
+    the scoring rules version of each framework's result.
+
+    Once a framework of the assessment is in format 2, columns follow the format-1 ones
+    (which keep their places): "don't know" answers, the section's status code (see
+    ``score_status``) and, per audience, its own score, respondents and status code
+    (``not_asked``, ``withheld`` and the section codes); empty in a format-1 framework's
+    rows, whose "not applicable" also counts its merged "don't know". An assessment in
+    format 1 only exports exactly as before. Empty (headers only) unless the results are
+    visible.
     """
     headers = [
         _("Organisation"),
@@ -81,87 +124,150 @@ def scores_table(found: selectors.results.AssessmentResults) -> Table:
         _("Target level"),
         _("Formula version"),
     ]
-    assessment = found.assessment
-    rows: list[list[Cell]] = [
-        [
-            assessment.organisation.name,
-            assessment.team.name,
-            assessment.title,
-            panel.name,
-            panel.version,
-            row.key,
-            row.name,
-            _rounded(row.team.score),
-            row.team.level,
-            row.team.respondents,
-            row.team.rated,
-            row.team.not_applicable,
-            _rounded(row.team.coverage),
-            _rounded(row.team.spread),
-            row.moderated,
-            row.target_level,
-            scoring.FORMULA_VERSION,
+    panels = found.panels if found.visible else []
+    format_2 = any(panel.audiences for panel in panels)
+    if format_2:
+        headers += [
+            _("Don't know"),
+            _("Score status"),
+            *[str(header) for headers_ in AUDIENCE_HEADERS.values() for header in headers_],
         ]
-        for panel in (found.panels if found.visible else [])
-        for row in panel.rows
-    ]
+    assessment = found.assessment
+    rows: list[list[Cell]] = []
+    for panel in panels:
+        audiences = {row.key: row.cells for row in panel.audiences}
+        for row in panel.rows:
+            line: list[Cell] = [
+                assessment.organisation.name,
+                assessment.team.name,
+                assessment.title,
+                panel.name,
+                panel.version,
+                row.key,
+                row.name,
+                _rounded(row.team.score),
+                row.team.level,
+                row.team.respondents,
+                row.team.rated,
+                row.team.not_applicable,
+                _rounded(row.team.coverage),
+                _rounded(row.team.spread),
+                row.moderated,
+                row.target_level,
+                panel.team.formula_version,
+            ]
+            if format_2:
+                cells = {cell.audience: cell for cell in audiences.get(row.key, [])}
+                line += [
+                    row.team.dont_know if cells else None,
+                    score_status(row.team),
+                    *(
+                        value
+                        for audience in AUDIENCE_HEADERS
+                        for value in (
+                            audience_cells(cells[audience]) if cells else [None, None, None]
+                        )
+                    ),
+                ]
+            rows.append(line)
     return headers, rows
 
 
 def answers_by_question_table(
     assessment: Assessment, *, found: selectors.results.AssessmentResults | None = None
 ) -> Table:
-    """Per question, how the team answered: how many chose each level, "not applicable /
-    don't know", how many answered, out of how many respondents. For managers and
-    consultants, who never receive one person's answers as a row.
+    """Per question, how it was answered: how many chose each level, "not applicable"
+    (format 1: "not applicable / don't know"), how many answered, out of how many
+    respondents. For managers and consultants, who never receive one person's answers as
+    a row.
 
-    Counts come from the submitted answers of the counted member responses
-    (``Response.objects.members().completed()``), as the results page does. Raises
-    ``ResultsHidden`` unless the results are visible. Sections rated by fewer members than
-    ``settings.ANONYMITY_THRESHOLD`` are left out, as on screen; a question rated by fewer
-    keeps its counts of answers but not of levels. Comments stay out: the report lists
-    them by question. Three queries beyond ``found``.
+    A question counts the submitted answers of the people it is asked of, among the
+    responses that count (``selectors.results.counted_responses``): a format-1 question
+    and a format-2 team question the team members', a manager question the managers' own,
+    a leadership question the leadership invitees' once as many of them as
+    ``settings.ANONYMITY_THRESHOLD`` have completed. Raises ``ResultsHidden`` unless the
+    results are visible. Sections rated by fewer of an anonymous audience than the
+    threshold are left out, as on screen; a question rated by fewer keeps its counts of
+    answers but not of levels. Comments stay out: the report lists them by question.
+
+    Once a framework is in format 2 the table has a column per level of any version
+    (level 0 is empty in a format-1 question's row), "don't know" apart, and the
+    question's audience as a machine code (``team``, ``manager``, ``leadership``); an
+    assessment in format 1 only exports exactly as before. Four queries beyond ``found``.
     """
     if found is None:
         found = selectors.results.assessment_results(assessment)
     if not found.visible:
         raise ResultsHidden
     threshold = settings.ANONYMITY_THRESHOLD
-    counted = Answer.objects.filter(
-        response__in=Response.objects.members().completed().filter(assessment=assessment)
+    counted = selectors.results.counted_responses(assessment)
+    respondents = dict(  # query 1
+        counted.order_by().values("audience").annotate(n=Count("pk")).values_list("audience", "n")
+    )
+    # Leadership counts only from the threshold, as in the results.
+    if respondents.get(LEADERSHIP, 0) < threshold:
+        respondents.pop(LEADERSHIP, None)
+    # Each answer counts where its person is asked the question (format 1: the team).
+    answers = Answer.objects.filter(
+        response__in=counted,
+        response__audience=F("question__audience"),
+        response__audience__in=list(respondents),
     ).order_by()
     rated = Q(submitted_level__isnull=False)
-    section_raters = dict(
-        counted.values("section_id")
+    section_raters = {  # query 2
+        (section_id, audience): raters
+        for section_id, audience, raters in answers.values("section_id", "response__audience")
         .annotate(raters=Count("response_id", distinct=True, filter=rated))
-        .values_list("section_id", "raters")
-    )
-    per_question = {
-        row["question_id"]: row
-        for row in counted.values("question_id").annotate(
-            answered=Count("pk", filter=rated | Q(submitted_not_applicable=True)),
-            not_applicable=Count("pk", filter=Q(submitted_not_applicable=True)),
-            raters=Count("pk", filter=rated),
-            **{f"level_{n}": Count("pk", filter=Q(submitted_level=n)) for n in LEVELS},
-        )
+        .values_list("section_id", "response__audience", "raters")
     }
-    questions = (
+    questions = list(  # query 3
         Question.objects.filter(version__assessments=assessment)
         .select_related("version__framework", "section")
         .order_by("version__framework__slug", "section__position", "position")
     )
-    headers = [
-        _("Framework"),
-        _("Section key"),
-        _("Section"),
-        _("Question code"),
-        _("Question"),
-        *[_("Level %(level)d") % {"level": n} for n in LEVELS],
-        _("Not applicable / don't know"),
-        _("Answered"),
-        _("Respondents"),
-        _("Note"),
-    ]
+    format_2 = any(q.version.has_audiences for q in questions)
+    levels = range(min(q.version.level_range.start for q in questions), SCALE_MAX + 1)
+    per_question = {  # query 4
+        row["question_id"]: row
+        for row in answers.values("question_id").annotate(
+            answered=Count(
+                "pk",
+                filter=rated | Q(submitted_not_applicable=True) | Q(submitted_dont_know=True),
+            ),
+            not_applicable=Count("pk", filter=Q(submitted_not_applicable=True)),
+            dont_know=Count("pk", filter=Q(submitted_dont_know=True)),
+            raters=Count("pk", filter=rated),
+            **{f"level_{n}": Count("pk", filter=Q(submitted_level=n)) for n in levels},
+        )
+    }
+    if format_2:
+        headers = [
+            _("Framework"),
+            _("Section key"),
+            _("Section"),
+            _("Question code"),
+            _("Audience"),
+            _("Question"),
+            *[_("Level %(level)d") % {"level": n} for n in levels],
+            _("Not applicable"),
+            _("Don't know"),
+            _("Answered"),
+            _("Respondents"),
+            _("Note"),
+        ]
+    else:
+        headers = [
+            _("Framework"),
+            _("Section key"),
+            _("Section"),
+            _("Question code"),
+            _("Question"),
+            *[_("Level %(level)d") % {"level": n} for n in levels],
+            _("Not applicable / don't know"),
+            _("Answered"),
+            _("Respondents"),
+            _("Note"),
+        ]
     withheld = ngettext(
         "Rated by fewer than %(threshold)d person: levels withheld.",
         "Rated by fewer than %(threshold)d people: levels withheld.",
@@ -169,24 +275,50 @@ def answers_by_question_table(
     ) % {"threshold": threshold}
     rows: list[list[Cell]] = []
     for question in questions:
-        if section_raters.get(question.section_id, 0) < threshold:
+        audience = question.audience
+        needed = threshold if selectors.results.is_anonymous(audience) else 1
+        if audience not in respondents:
+            continue  # nobody of this audience counts (yet)
+        if section_raters.get((question.section_id, audience), 0) < needed:
             continue
         counts = per_question.get(question.pk, {})
-        shown = counts.get("raters", 0) >= threshold
-        rows.append(
-            [
-                question.version.name,
-                question.section.key,
-                question.section.name,
-                question.code,
-                question.text,
-                *[counts.get(f"level_{n}", 0) if shown else None for n in LEVELS],
-                counts.get("not_applicable", 0),
-                counts.get("answered", 0),
-                found.completed_members,
-                "" if shown else withheld,
-            ]
-        )
+        shown = counts.get("raters", 0) >= needed
+        own_levels = question.version.level_range
+        level_cells = [
+            counts.get(f"level_{n}", 0) if shown and n in own_levels else None for n in levels
+        ]
+        if format_2:
+            rows.append(
+                [
+                    question.version.name,
+                    question.section.key,
+                    question.section.name,
+                    question.code,
+                    audience,
+                    question.text,
+                    *level_cells,
+                    counts.get("not_applicable", 0),
+                    counts.get("dont_know", 0) if question.version.has_audiences else None,
+                    counts.get("answered", 0),
+                    respondents[audience],
+                    "" if shown else withheld,
+                ]
+            )
+        else:
+            rows.append(
+                [
+                    question.version.name,
+                    question.section.key,
+                    question.section.name,
+                    question.code,
+                    question.text,
+                    *level_cells,
+                    counts.get("not_applicable", 0),
+                    counts.get("answered", 0),
+                    respondents[audience],
+                    "" if shown else withheld,
+                ]
+            )
     return headers, rows
 
 
@@ -225,7 +357,9 @@ def answers_table(
     ``respondent_numbers``, fixed within a review round and different in the next, and
     rows are sorted by question, so neither the numbers nor the order follow response
     ids or the order people answered. ``found`` saves recomputing results the caller
-    already has. One query beyond those.
+    already has. Once a framework is in format 2, a last column says whether the answer
+    was "don't know" (format 2 keeps it apart from "not applicable"; empty in a format-1
+    question's row). One query beyond those.
     """
     if found is None:
         found = selectors.results.assessment_results(assessment)
@@ -240,6 +374,9 @@ def answers_table(
         _("Level"),
         _("Not applicable"),
     ]
+    format_2 = any(panel.audiences for panel in found.panels)
+    if format_2:
+        headers.append(_("Don't know"))
     answers = list(
         Answer.objects.filter(
             response__in=Response.objects.members().completed().filter(assessment=assessment)
@@ -256,6 +393,8 @@ def answers_table(
             "question__text",
             "submitted_level",
             "submitted_not_applicable",
+            "submitted_dont_know",
+            "question__version__format",
         )
     )
     # Comments stay out: tied to one respondent's ratings, a recognisable comment would
@@ -283,6 +422,15 @@ def answers_table(
             text,
             level,
             yes if not_applicable else no,
+            *(
+                []
+                if not format_2
+                else [
+                    (yes if dont_know else no)
+                    if version_format == FrameworkVersion.Format.V2
+                    else None
+                ]
+            ),
         ]
         for (
             response_id,
@@ -295,6 +443,8 @@ def answers_table(
             text,
             level,
             not_applicable,
+            dont_know,
+            version_format,
         ) in answers
     ]
     return headers, rows

@@ -72,7 +72,8 @@ def previous_overall(panel: results.FrameworkPanel) -> float | None:
         return None
     before = {point.key: point.previous for point in panel.trend}
     sections = [replace(s, score=before.get(s.key)) for s in panel.team.sections]
-    return scoring.framework_result(sections).overall
+    # The trend compares only results on the same scale (see ``assessment_results``).
+    return scoring.framework_result(sections, scale=panel.team.scale).overall
 
 
 def consultant_portfolio(

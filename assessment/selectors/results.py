@@ -813,3 +813,18 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
             for version in versions
         ],
     )
+
+
+def counted_responses(assessment: Assessment) -> QuerySet:
+    """The assessment's responses whose answers count, each with its ``audience``: team
+    members', leadership invitees' and managers' own (``_counted_responses``'s rule). Who
+    answers which question is the question's audience (format 1: the team's); the
+    anonymity threshold applies to team and leadership, as in ``assessment_results``.
+    A queryset, not run here."""
+    return _counted_responses([assessment.pk], viewer_id=None)
+
+
+def is_anonymous(audience: str) -> bool:
+    """Whether an audience's figures wait for the anonymity threshold: the team's and
+    leadership's do; managers' own answers are not anonymous (``_score_audiences``)."""
+    return audience != MANAGERS

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from assessment import selectors, services
 from assessment.models import ConsultantGrant
 from assessment.selectors.consultant import previous_overall
+from frameworks.models import Question
 from tests.factories import (
     make_assessment,
     make_consultant,
@@ -409,8 +410,13 @@ def test_consultants_get_scores_and_answers_by_question_as_csv_and_excel(
     rows = list(csv.reader(io.StringIO(answers.content.decode("utf-8-sig"))))
     # Counted per question, as managers get them: never a respondent's row.
     assert "Respondent" not in rows[0]
-    assert rows[0][5:10] == [f"Level {n}" for n in range(1, 6)]
-    assert len(rows) - 1 == 24  # one row per Win4 question
+    # Win4 version 2: levels 0-5, and each question's audience as a code.
+    assert rows[0][4] == "Audience"
+    assert rows[0][6:12] == [f"Level {n}" for n in range(0, 6)]
+    team_questions = Question.objects.filter(version__assessments=submitted, audience="team")
+    # One row per question the three members were asked (no manager or leadership yet).
+    assert sorted(row[3] for row in rows[1:]) == sorted(q.code for q in team_questions)
+    assert {row[4] for row in rows[1:]} == {"team"}
     assert {row[-2] for row in rows[1:]} == {"3"}  # out of three respondents
     book = list(load_workbook(io.BytesIO(answers_book.content)).active.iter_rows(values_only=True))
     assert book[0] == tuple(rows[0])

@@ -64,8 +64,10 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture
 def submitted(organisation):
-    """A submitted assessment with three completed member responses."""
-    assessment = make_assessment(make_team(organisation), status="submitted")
+    """A submitted assessment of Win4 version 1 (format 1: levels 1-5, every question for
+    everyone, one merged "not applicable / don't know") with three completed member
+    responses: the exports as they were before frameworks v2, and must stay."""
+    assessment = make_assessment(make_team(organisation), status="submitted", version=1)
     complete(assessment, 3)
     return assessment
 
@@ -160,8 +162,15 @@ def test_the_answers_workbook_keeps_counts_as_numbers(manager_client, hostile):
     sheet = read_xlsx(manager_client.get(export_url("answers_xlsx", hostile)).content)
 
     header, *rows = sheet.iter_rows(values_only=True)
-    assert header[:5] == ("Framework", "Section key", "Section", "Question code", "Question")
-    counts = slice(header.index("Level 1"), header.index("Respondents") + 1)
+    assert header[:6] == (
+        "Framework",
+        "Section key",
+        "Section",
+        "Question code",
+        "Audience",
+        "Question",
+    )
+    counts = slice(header.index("Level 0"), header.index("Respondents") + 1)
     assert rows
     assert all(type(cell) is int for row in rows for cell in row[counts])
 
@@ -173,8 +182,12 @@ def test_the_scores_workbook_keeps_scores_as_numbers(manager_client, hostile):
     header, *rows = sheet.iter_rows(values_only=True)
     assert header[7] == "Score (0-100)"
     assert [row[5] for row in rows] == ["customers", "employees", "company", "owners"]
-    assert all(isinstance(row[7], float) for row in rows)
-    assert all(type(row[8]) is int for row in rows)
+    status = header.index("Score status")
+    # Win4 v2 asks the team nothing about owners, and no manager has answered yet.
+    assert [row[status] for row in rows] == ["scored", "scored", "scored", "too_few_answers"]
+    # Numbers, not text (a whole score such as 60.0 reads back as an int).
+    assert all(isinstance(row[7], int | float) and type(row[8]) is int for row in rows[:3])
+    assert rows[3][7] is None
     assert rows[0][1] == "'=TEAM()"
 
 
@@ -491,3 +504,196 @@ def test_a_section_rated_by_too_few_people_is_left_out_of_the_answers(submitted)
     assert "owners" not in {row[2] for row in rows}
     assert counts
     assert "owners" not in {row[1] for row in counts}
+
+
+# --- frameworks v2 (issue 14): audiences, "don't know", each framework's rules ----------
+
+
+def dont_know(assessment, *, section: str = "", question: str = "") -> None:
+    """Every team answer in one section, or to one question, becomes "don't know", as
+    completed."""
+    answers = Answer.objects.filter(response__assessment=assessment, response__audience="team")
+    answers = answers.filter(section__key=section) if section else answers
+    answers = answers.filter(question__code=question) if question else answers
+    answers.update(level=None, submitted_level=None, dont_know=True, submitted_dont_know=True)
+
+
+@pytest.fixture
+def submitted_v2(organisation):
+    """Win4 version 2, submitted: three members (3, 4, 2, 5 in turn), the manager's own
+    answers (1) and two leadership invitees (2): fewer than the threshold of three."""
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    assert assessment.framework_versions.get().format == 2
+    complete(assessment, 3)
+    make_manager_response(assessment, organisation.manager, levels=[1])
+    for _ in range(2):
+        make_response(assessment, levels=[2], status="completed", audience="leadership")
+    return assessment
+
+
+@pytest.mark.django_db
+def test_the_v2_scores_export_says_who_rated_what_in_stable_codes(manager_client, submitted_v2):
+    dont_know(submitted_v2, section="employees")
+
+    header, *rows = read_csv(manager_client.get(export_url("scores_csv", submitted_v2)).content)
+
+    assert header[:17][-1] == "Formula version"  # the format-1 columns keep their places
+    assert header[17:] == [
+        "Don't know",
+        "Score status",
+        "Team score",
+        "Team respondents",
+        "Team status",
+        "Managers score",
+        "Managers respondents",
+        "Managers status",
+        "Leadership score",
+        "Leadership respondents",
+        "Leadership status",
+    ]
+    by_key = {row[5]: dict(zip(header, row, strict=True)) for row in rows}
+    assert {row["Formula version"] for row in by_key.values()} == {"1.1"}
+    customers = by_key["customers"]
+    assert (customers["Team status"], customers["Team respondents"]) == ("scored", "3")
+    assert (customers["Managers status"], customers["Managers score"]) == ("scored", "20.0")
+    assert customers["Leadership status"] == "not_asked"
+    assert customers["Leadership score"] == customers["Leadership respondents"] == ""
+    # Two leadership invitees are fewer than three: withheld, never scored.
+    assert by_key["company"]["Leadership status"] == "withheld"
+    assert by_key["owners"]["Team status"] == "not_asked"
+    # The team's "don't know" in Employees outnumber the manager's two levels.
+    employees = by_key["employees"]
+    assert employees["Don't know"] == "15"
+    assert employees["Score status"] == "mostly_dont_know"
+    assert employees["Score (0-100)"] == ""
+    assert employees["Team status"] == "mostly_dont_know"
+
+
+@pytest.mark.django_db
+def test_the_v2_answers_export_counts_each_question_from_its_own_audience(
+    manager_client, submitted_v2
+):
+    dont_know(submitted_v2, question="W4-CO-4")
+
+    header, *rows = read_csv(manager_client.get(export_url("answers_csv", submitted_v2)).content)
+
+    assert header == [
+        "Framework",
+        "Section key",
+        "Section",
+        "Question code",
+        "Audience",
+        "Question",
+        "Level 0",
+        "Level 1",
+        "Level 2",
+        "Level 3",
+        "Level 4",
+        "Level 5",
+        "Not applicable",
+        "Don't know",
+        "Answered",
+        "Respondents",
+        "Note",
+    ]
+    audience = {
+        q.code: q.audience for q in Question.objects.filter(version__assessments=submitted_v2)
+    }
+    assert {row[3]: row[4] for row in rows} == {
+        code: asked for code, asked in audience.items() if asked != "leadership"
+    }  # leadership's two are fewer than three: their questions wait
+    team = [dict(zip(header, row, strict=True)) for row in rows if row[4] == "team"]
+    managers = [dict(zip(header, row, strict=True)) for row in rows if row[4] == "manager"]
+    assert {row["Respondents"] for row in team} == {"3"}
+    assert {row["Respondents"] for row in managers} == {"1"}
+    # The manager's own 1s are counted on the manager questions only, not anonymous.
+    assert {row["Level 1"] for row in managers} == {"1"}
+    assert {row["Level 1"] for row in team if row["Question code"] != "W4-CO-4"} == {"0"}
+    unknown = next(row for row in team if row["Question code"] == "W4-CO-4")
+    assert (unknown["Not applicable"], unknown["Don't know"], unknown["Answered"]) == (
+        "0",
+        "3",
+        "3",
+    )
+    # "Don't know" is not a rating: nobody rated this question, so its levels are withheld.
+    assert unknown["Note"] == "Rated by fewer than 3 people: levels withheld."
+    assert unknown["Level 0"] == ""
+
+
+@pytest.mark.django_db
+def test_leadership_questions_are_exported_from_the_threshold(manager_client, submitted_v2):
+    make_response(submitted_v2, levels=[0], status="completed", audience="leadership")
+
+    header, *rows = read_csv(manager_client.get(export_url("answers_csv", submitted_v2)).content)
+
+    leadership = [dict(zip(header, row, strict=True)) for row in rows if row[4] == "leadership"]
+    asked = Question.objects.filter(version__assessments=submitted_v2, audience="leadership")
+    assert sorted(row["Question code"] for row in leadership) == sorted(q.code for q in asked)
+    assert {row["Respondents"] for row in leadership} == {"3"}
+    assert {(row["Level 0"], row["Level 2"]) for row in leadership} == {("1", "2")}
+
+
+@pytest.mark.django_db
+def test_a_mixed_export_keeps_each_versions_scale_and_rules(manager_client, organisation):
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    holistic_v1 = make_assessment(make_team(organisation, "Other"), slugs=("holistic",), version=1)
+    assessment.framework_versions.add(holistic_v1.framework_versions.get())
+    complete(assessment, 3)
+
+    header, *scores = read_csv(manager_client.get(export_url("scores_csv", assessment)).content)
+    head, *answers = read_csv(manager_client.get(export_url("answers_csv", assessment)).content)
+
+    rules = {row[3]: row[header.index("Formula version")] for row in scores}
+    assert rules == {
+        "Holistic view of customer service": "1",
+        "Win4 sustainable customer service": "1.1",
+    }
+    v1_scores = [row for row in scores if row[4] == "1"]
+    assert {row[header.index("Team status")] for row in v1_scores} == {""}
+    assert {row[header.index("Score status")] for row in v1_scores} == {"scored"}
+    v1_answers = [row for row in answers if row[3].startswith("HOL-")]
+    assert v1_answers
+    assert {row[head.index("Audience")] for row in v1_answers} == {"team"}
+    assert {row[head.index("Level 0")] for row in v1_answers} == {""}  # no level 0 in v1
+    assert {row[head.index("Don't know")] for row in v1_answers} == {""}  # merged into N/A
+
+
+@pytest.mark.django_db
+def test_the_assessors_v2_rows_say_dont_know_apart(client, organisation, submitted_v2):
+    dont_know(submitted_v2, question="W4-CUS-2")
+    services.assessor_assign(
+        assessment=submitted_v2,
+        assessor=make_assessor("alex"),
+        by=make_user("stella", is_staff=True),
+    )
+    submitted_v2.refresh_from_db()
+    client.force_login(submitted_v2.assignment.assessor)
+
+    header, *rows = read_csv(client.get(review_url("review_answers_csv", submitted_v2)).content)
+
+    assert header[-3:] == ["Level", "Not applicable", "Don't know"]
+    unknown = [row for row in rows if row[3] == "W4-CUS-2"]
+    assert [tuple(row[-3:]) for row in unknown] == [("", "no", "yes")] * 3
+    assert {row[-1] for row in rows if row[3] != "W4-CUS-2"} == {"no"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["scores_csv", "answers_csv"])
+def test_v2_export_queries_do_not_grow_with_audiences(client, organisation, name):
+    def queries(count: int) -> int:
+        assessment = make_assessment(
+            make_team(organisation, name=f"Team {count}"),
+            slugs=("win4", "six-dimensions"),
+            status="submitted",
+        )
+        complete(assessment, count)
+        for _ in range(count):
+            make_response(assessment, levels=[2], status="completed", audience="leadership")
+        make_manager_response(assessment, organisation.manager, levels=[4])
+        client.force_login(organisation.manager)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(export_url(name, assessment))
+        assert response.status_code == 200
+        return len(captured)
+
+    assert queries(3) == queries(12)
