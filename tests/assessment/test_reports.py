@@ -13,6 +13,7 @@ from frameworks.models import Section
 from tests.factories import (
     make_assessment,
     make_consultancy,
+    make_manager_response,
     make_organisation,
     make_response,
     make_team,
@@ -363,3 +364,92 @@ def test_an_unbranded_report_says_service_balance_in_its_footer(reviewed):
     assert footers
     assert all(footer.startswith("Service Balance ") for footer in footers)
     assert pdf_info(pdf)["Creator"] == "Service Balance"
+
+
+# --- frameworks v2 (issue 14): who rated what, don't know, levels 0-5, rules versions ----
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def reviewed_v2(db):
+    """Win4 v2: three members, the manager's own answers, and two leadership invitees
+    (fewer than the threshold); every member answered "don't know" in Employees."""
+    organisation = make_organisation("Harbour Ltd")
+    assessment = make_assessment(make_team(organisation, "Help desk"), status="submitted")
+    for levels in ([0, 4], [1, 4], [0, 3]):
+        make_response(assessment, levels=levels, status="completed")
+    make_manager_response(assessment, organisation.manager, levels=[5])
+    for _ in range(2):
+        make_response(assessment, levels=[2], status="completed", audience="leadership")
+    Answer.objects.filter(
+        response__assessment=assessment, response__audience="team", section__key="employees"
+    ).update(level=None, submitted_level=None, dont_know=True, submitted_dont_know=True)
+    return assessment
+
+
+@pytest.mark.django_db
+def test_a_v2_report_says_who_rated_what_and_flags_dont_know(reviewed_v2):
+    text = flat(poppler("pdftotext", reports.render_report(reviewed_v2).pdf))
+
+    assert "Who rated what" in text
+    assert "Win4 sustainable service: each audience's own score (0" in text
+    assert "withheld (fewer than 3)" in text  # leadership, two of three
+    assert "not asked" in text
+    assert (
+        "2 leadership invitees have completed their answers: they are left out of every "
+        "figure until at least 3 have"
+    ) in text
+    assert "Most answers were 'don't know': not scored" in text
+    assert "Levels run from 0 (not in place) to 5." in text
+    assert "Levels: 0 Not in place; 1 Barely meets expectations;" in text
+    assert "scoring rules version 1.1." in text
+
+
+@pytest.mark.django_db
+def test_a_v2_reports_appendix_shows_leadership_apart_from_the_threshold(reviewed_v2):
+    before = reports.report_html(reviewed_v2, viewer_id=None)
+    make_response(reviewed_v2, levels=[2], status="completed", audience="leadership")
+    after = reports.report_html(reviewed_v2, viewer_id=None)
+
+    assert "leadership invitees have completed them, so that no one can be singled out" in before
+    appendix = after.split('id="appendix"')[1]
+    leadership = appendix.split("Leadership's answers")[1]
+    assert "leadership's answers at each level, in the sections that ask them" in leadership
+    assert '<th scope="col">Level 0</th>' in appendix
+    assert "not asked of the team" in appendix.split("Leadership's answers")[0]
+
+
+@pytest.mark.django_db
+def test_a_report_names_each_frameworks_scoring_rules(db):
+    organisation = make_organisation("Harbour Ltd")
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    holistic_v1 = make_assessment(make_team(organisation, "Other"), slugs=("holistic",), version=1)
+    assessment.framework_versions.add(holistic_v1.framework_versions.get())
+    for _ in range(3):
+        make_response(assessment, levels=[3], status="completed")
+
+    html = flat(reports.report_html(assessment, viewer_id=None))
+
+    assert (
+        "with scoring rules version 1 (Holistic view), version 1.1 (Win4 sustainable service)."
+    ) in html
+
+
+@pytest.mark.django_db
+def test_a_v1_report_reads_as_before(reviewed):
+    """An assessment pinned to version 1: no audiences, no "don't know" apart, scoring
+    rules version 1 and levels 1-5, as before frameworks v2."""
+    v1 = make_assessment(reviewed.team, slugs=("win4", "holistic"), status="submitted", version=1)
+    for levels in ([5, 1, 4, 2], [5, 2, 4, 2], [4, 1, 3, 2]):
+        make_response(v1, levels=levels, status="completed")
+
+    html = flat(reports.report_html(v1, viewer_id=None))
+
+    assert "with scoring rules version 1." in html
+    assert "Who rated what" not in html
+    assert "Don't know" not in html
+    assert "Levels run from 1 to 5." in html
+    assert '<th scope="col">Level 0</th>' not in html
