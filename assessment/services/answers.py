@@ -79,9 +79,7 @@ class AnswerChoices:
 
     @classmethod
     def of(cls, version: FrameworkVersion) -> "AnswerChoices":
-        # Not ``version.levels``: the reverse accessor of ScaleLevel.version (related_name
-        # "levels") shadows that property, so the range is built from ``scale_min``.
-        return cls(levels=range(version.scale_min, SCALE_MAX + 1), dont_know=version.has_audiences)
+        return cls(levels=version.level_range, dont_know=version.has_audiences)
 
 
 # Format 1's choices: the strict default where no version is known.
