@@ -67,6 +67,9 @@ def test_the_page_shows_who_rated_what_per_section_and_audience(manager_client, 
         "2 leadership invitees have completed their answers: they are left out of every "
         "figure until at least 3 have, so that no one can be singled out."
     ) in html
+    # No self-view comparison in v2: the manager answers managers' questions, pooled.
+    assert "Complete your own answers to compare your view" not in html
+    assert "managers answer the questions only they can" in html
 
 
 @pytest.mark.django_db
