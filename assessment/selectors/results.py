@@ -431,7 +431,7 @@ def _score_audiences(
             asked = getattr(section, f"asked_{audience}")
             groups = (MANAGERS, SELF) if audience == MANAGERS else (audience,)
             respondents = sum(counts[g] for g in groups)
-            anonymous = audience != MANAGERS
+            anonymous = is_anonymous(audience)
             withheld = anonymous and 0 < respondents < threshold
             own = None
             if asked and respondents and not withheld:
@@ -588,6 +588,7 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
         title=_("%(framework)s: balance across its sections") % {"framework": panel.name},
         description=chart_summary(panel.team),
         chart_id=f"radar-{panel.slug}",
+        levels=panel.team.scale.levels,
     )
 
 

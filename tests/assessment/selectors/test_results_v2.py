@@ -91,6 +91,7 @@ def test_each_section_pools_the_levels_of_every_audience_that_counts(assessment)
 
     assert panel.team.formula_version == "1.1"
     assert panel.self_view is None and panel.gaps == []
+    assert "the centre is level 0" in str(panel.chart)  # rings of the 0-5 scale
     for row in panel.rows:
         key = row.key
         counts = {a: asked(assessment, a, key) for a in ("team", "manager", "leadership")}

@@ -46,9 +46,10 @@ def test_the_score_table_says_section_and_explains_its_columns(manager_client, c
     assert "Spread (points)" in text
     # Levels in words, not "L3".
     assert not re.search(r"\bL[1-5]\b", text)
-    assert re.search(r"\blevel [1-5]\b", text)
+    assert re.search(r"\blevel [0-5]\b", text)
     # The note under the table says what the columns mean.
-    assert "how many team members rated the section" in text
+    # (Frameworks v2 pool the audiences: the team, managers and leadership.)
+    assert "how many people rated the section, the team, managers and leadership pooled" in text
     if glossary_url():
         for anchor in ("responses", "spread", "levels", "balance"):
             assert f'href="{glossary_url()}#{anchor}"' in page, anchor
