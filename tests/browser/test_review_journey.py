@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from assessment import services
+from assessment import scoring, services
 from assessment.models import Assessment
 from assessment.selectors import results
 from frameworks.models import Question, Section
@@ -255,7 +255,9 @@ def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round
         sections=decision.required_sections.all(),
         note="Customers, please.",
     )
-    asked = list(Question.objects.filter(section=customers).order_by("position"))[:4]
+    asked = list(Question.objects.filter(section=customers).asked_of("team").order_by("position"))[
+        :4
+    ]
     revise_answers(members[0], {q.pk: 5 for q in asked[:3]} | {asked[3].pk: 2})
     revise_answers(members[1], {})
     services.assessment_submit(assessment=assessment, by=organisation.manager)
@@ -266,7 +268,9 @@ def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round
         for panel in results.assessment_results(assessment).panels
         for row in panel.rows
     }
-    assert now["customers"] > 25  # the team moved; the moderated score did not
+    # Everyone answered level 2: 40 points on the 0-5 scale of frameworks v2.
+    level_two = scoring.level_to_score(2, scoring.scale_for(customers.version.format))
+    assert now["customers"] > level_two  # the team moved; the moderated score did not
 
     # Round 2, on a phone: the table of changes, by visible labels.
     reviewer.set_viewport_size({"width": 390, "height": 844})
@@ -289,9 +293,10 @@ def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round
             " ".join(row.locator(f'td[data-label="{column}"]').inner_text().split())
             for column in columns
         ]
-    moved = f"{shown(now['customers'])} (+{shown(now['customers'] - 25)})"
-    assert cells["Customers"] == ["3", "25", moved, "25", "25 from round 1"]
-    assert cells["Employees and line managers"] == ["0", "25", "25", "—", "—"]
+    moved = f"{shown(now['customers'])} (+{shown(now['customers'] - level_two)})"
+    then = shown(level_two)
+    assert cells["Customers"] == ["3", then, moved, "25", "25 from round 1"]
+    assert cells["Employees and line managers"] == ["0", then, then, "—", "—"]
     assert cells["The company"][0] == "0"
     assert reviewer.evaluate("document.documentElement.scrollWidth") <= 390
     phone = audit(reviewer, "review workspace, round 2, 390 px")
