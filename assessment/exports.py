@@ -205,7 +205,7 @@ def answers_by_question_table(
         counted.order_by().values("audience").annotate(n=Count("pk")).values_list("audience", "n")
     )
     # Leadership counts only from the threshold, as in the results.
-    if respondents.get(LEADERSHIP, 0) < threshold:
+    if not selectors.results.audience_counts(LEADERSHIP, respondents.get(LEADERSHIP, 0), threshold):
         respondents.pop(LEADERSHIP, None)
     # Each answer counts where its person is asked the question (format 1: the team).
     answers = Answer.objects.filter(

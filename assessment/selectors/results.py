@@ -378,7 +378,9 @@ def _score(
                     pooled, no_loser_rule=rule, scale=scoring.SCALE_V2
                 )
                 result.leadership_withheld = (
-                    counts[LEADERSHIP] if 0 < counts[LEADERSHIP] < threshold else 0
+                    0
+                    if audience_counts(LEADERSHIP, counts[LEADERSHIP], threshold)
+                    else counts[LEADERSHIP]
                 )
                 continue
             for group, target in ((TEAM, result.team), (SELF, result.self_view)):
@@ -415,24 +417,28 @@ def _score_audiences(
     assessment_id: int,
 ) -> tuple[list[scoring.SectionScore], list[AudienceRow]]:
     """A format-2 version: each section scored from the answers of every audience that
-    counts, pooled (team and leadership only from the anonymity threshold up; managers
-    always, their answers are not anonymous), and each audience's own figures beside it.
+    counts, pooled, and each audience's own figures beside it. Managers' answers always
+    count (they are named); the team's and leadership's only once as many of them as the
+    anonymity threshold completed (``audience_counts``). A section where fewer of a
+    counted team or leadership than the threshold rated a question is not scored (its
+    counts still show, and "mostly don't know" still flags it), so that no pooled score
+    rests on a few anonymous people's levels beside answers others know.
 
-    The answers possible in a section are summed per audience: the questions asked of
-    it there, times its respondents. A section needs as many team raters as the
-    threshold only where the team is asked; otherwise one rater (a manager) suffices."""
+    The answers possible in a section are summed per audience counted: the questions
+    asked of it there, times its respondents."""
     scale = scoring.SCALE_V2
     pooled_sections = []
     rows = []
     for section in sections:
         cells = []
         pooled: scoring.SectionTotals | None = None
+        too_few = False  # an anonymous audience counted here, but too few of it rated
         for audience in AUDIENCES:
             asked = getattr(section, f"asked_{audience}")
             groups = (MANAGERS, SELF) if audience == MANAGERS else (audience,)
             respondents = sum(counts[g] for g in groups)
             anonymous = is_anonymous(audience)
-            withheld = anonymous and 0 < respondents < threshold
+            withheld = respondents > 0 and not audience_counts(audience, respondents, threshold)
             own = None
             if asked and respondents and not withheld:
                 group_totals = [
@@ -451,20 +457,23 @@ def _score_audiences(
                     scale=scale,
                 )
                 pooled = combined if pooled is None else pooled + combined
+                # Fewer of them rated this section than the threshold: the pooled score,
+                # less the answers others know (a manager's own), would give away a few
+                # people's levels. The section is not scored, as in format 1.
+                too_few |= not audience_counts(audience, combined.rated_respondents, threshold)
             cells.append(AudienceCell(audience, bool(asked), respondents, own, withheld))
         rows.append(AudienceRow(section.key, section.name, cells))
-        min_raters = threshold if section.asked_team and counts[TEAM] else 1
-        pooled_sections.append(
-            scoring.section_score(
-                key=section.key,
-                name=section.name,
-                questions=section.question_count,
-                totals=pooled or scoring.SectionTotals(0, 0, 0, 0, 0, 0.0, 0.0, possible=0),
-                weight=float(section.weight),
-                min_raters=min_raters,
-                scale=scale,
-            )
+        score = scoring.section_score(
+            key=section.key,
+            name=section.name,
+            questions=section.question_count,
+            totals=pooled or scoring.SectionTotals(0, 0, 0, 0, 0, 0.0, 0.0, possible=0),
+            weight=float(section.weight),
+            scale=scale,
         )
+        if too_few:
+            score = replace(score, score=None, level=None, spread=None)
+        pooled_sections.append(score)
     return pooled_sections, rows
 
 
@@ -665,7 +674,7 @@ class TeamResults:
 
     @property
     def leadership_shown(self) -> bool:
-        return self.leadership_completed >= self.threshold
+        return audience_counts(LEADERSHIP, self.leadership_completed, self.threshold)
 
     @property
     def leadership_withheld(self) -> int:
@@ -704,7 +713,7 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
             submitted=submitted,
             leadership_completed=leadership_completed,
         )
-    shown = leadership_completed >= threshold
+    shown = audience_counts(LEADERSHIP, leadership_completed, threshold)
     counted = members | leaders if shown else members
 
     # Answers carry their section (see Answer.section): no join to the questions here.
@@ -829,3 +838,12 @@ def is_anonymous(audience: str) -> bool:
     """Whether an audience's figures wait for the anonymity threshold: the team's and
     leadership's do; managers' own answers are not anonymous (``_score_audiences``)."""
     return audience != MANAGERS
+
+
+def audience_counts(audience: str, people: int, threshold: int | None = None) -> bool:
+    """Whether an audience's answers may enter a figure: managers' always (their answers
+    are named); the team's and leadership's only from ``threshold`` people (those who
+    completed, for the audience as a whole; those who rated it, for one section)."""
+    if threshold is None:
+        threshold = settings.ANONYMITY_THRESHOLD
+    return not is_anonymous(audience) or people >= threshold

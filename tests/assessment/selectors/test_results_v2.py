@@ -172,7 +172,9 @@ def test_a_team_answering_mostly_dont_know_leaves_the_section_flagged_not_scored
             assert row.team.dont_know == THRESHOLD * asked(assessment, "team", row.key)
 
 
-def test_the_query_count_does_not_grow_with_the_audiences(assessment, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_the_audiences(
+    assessment, django_assert_max_num_queries
+):
     answer(assessment, "team", THRESHOLD, 3)
     with CaptureQueriesContext(connection) as few:
         results.assessment_results(assessment)
@@ -205,3 +207,37 @@ def test_a_previous_assessment_on_version_1_is_not_compared_across_scales(db):
     assert panel.trend is None
     assert panel.previous_other_scale == before.title
     assert all(row.previous is None and row.change is None for row in panel.rows)
+
+
+def test_leaders_who_rated_a_section_below_the_threshold_are_not_pooled_into_it(assessment):
+    # Three leaders completed (the audience counts), but one answered "not applicable"
+    # throughout: only two rated the owners' section. A manager who knows their own
+    # answer could otherwise subtract it from the pooled score and read the two leaders'.
+    answer(assessment, "team", THRESHOLD, 3)
+    answer(assessment, "manager", 1, 2)
+    answer(assessment, "leadership", THRESHOLD - 1, 5)
+    answer(assessment, "leadership", 1, None, not_applicable=True)
+
+    panel = panel_of(assessment)
+    owners = next(r for r in panel.rows if r.key == "owners")
+    cells = {c.audience: c for c in next(r for r in panel.audiences if r.key == "owners").cells}
+
+    assert panel.leadership_withheld == 0  # the audience as a whole reached the threshold
+    assert cells["leadership"].score.score is None  # its own cell: not enough raters
+    assert owners.team.score is None and owners.team.level is None  # not scored at all
+    assert cells["manager"].score.score == pytest.approx(40.0)  # named: shown apart
+
+
+def test_a_team_section_rated_by_too_few_members_is_not_pooled_with_managers(assessment):
+    answer(assessment, "team", THRESHOLD - 1, 4)
+    answer(assessment, "team", 1, None, not_applicable=True)
+    answer(assessment, "manager", 2, 1)
+
+    panel = panel_of(assessment)
+    customers = next(r for r in panel.rows if r.key == "customers")
+
+    # Not scored: the two members' levels would be the pooled score less the managers'.
+    assert customers.team.score is None and customers.team.spread is None
+    cells = {c.audience: c for c in next(r for r in panel.audiences if r.key == "customers").cells}
+    assert cells["team"].score.score is None
+    assert cells["manager"].score.score == pytest.approx(20.0)
