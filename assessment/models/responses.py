@@ -231,7 +231,7 @@ class Answer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.question.code}: {self.level or '-'}"
+        return f"{self.question.code}: {'-' if self.level is None else self.level}"
 
     @property
     def is_answered(self) -> bool:

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import services
+from assessment import reports, services
 from assessment.models import Assessment, Decision
 from tests.factories import (
     make_assessment,
@@ -117,3 +117,9 @@ def test_level_0_on_a_format_2_review_is_awarded(client):
 
     assert response.status_code == 302
     assert Decision.objects.get().awarded_level == 0
+    # Level 0 is a level: the manager's page and the report say it, not just "Approved".
+    client.force_login(assessment.organisation.memberships.first().user)
+    page = client.get(reverse("assessment:detail", kwargs={"pk": assessment.pk})).text
+    assert "awarded maturity level 0" in page
+    report = reports.report_html(assessment, viewer_id=None)
+    assert "awarded maturity level 0" in report
