@@ -243,20 +243,36 @@ class Invitee:
 
     email: str
     name: str
-    counted: bool  # a team member's completed answers, in the team figures
+    counted: bool  # completed answers that count in the figures
     revoked: bool
+    audience: str = Invitation.Audience.TEAM
+    audience_label: str = ""
 
 
 def invitees(assessment: Assessment) -> list[Invitee]:
-    """Everyone invited, by address, and whose answers count (one query). The assessor
-    checks that the addresses look like real team members: made-up ones answered by
-    the manager could reach the anonymity threshold (docs/privacy.md)."""
-    counted = Response.objects.members().completed().filter(invitation=OuterRef("pk"))
+    """Everyone invited, by list (team, then leadership) and address, and whose answers
+    count: a team member's once completed, a leadership invitee's once completed and as
+    many leadership invitees as the threshold have (``results.audience_counts``). Two
+    queries. The assessor checks that the addresses look like real people: made-up ones
+    answered by the manager could reach the anonymity threshold (docs/privacy.md)."""
+    leaders = Response.objects.invitees(Invitation.Audience.LEADERSHIP).completed()
+    counted = Response.objects.members().completed()
+    if results.audience_counts(
+        Invitation.Audience.LEADERSHIP, leaders.filter(assessment=assessment).count()
+    ):
+        counted = counted | leaders
     return [
-        Invitee(email=i.email, name=i.name, counted=i.counted, revoked=i.is_revoked)
+        Invitee(
+            email=i.email,
+            name=i.name,
+            counted=i.counted,
+            revoked=i.is_revoked,
+            audience=i.audience,
+            audience_label=i.get_audience_display(),
+        )
         for i in Invitation.objects.filter(assessment=assessment)
-        .annotate(counted=Exists(counted))
-        .order_by("email")
+        .annotate(counted=Exists(counted.filter(invitation=OuterRef("pk"))))
+        .order_by("-audience", "email")  # "team" before "leadership"
     ]
 
 

@@ -6,6 +6,7 @@ questionnaire, the manager's pages, the report or the exports."""
 import html
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,3 +263,35 @@ def test_criteria_and_evidence_prompts_are_shown_to_the_assessor_only(client, wo
     check("report", reports.report_html(assessment, viewer_id=manager.pk))
 
     assert leaks == {}
+
+
+@pytest.mark.django_db
+def test_the_assessor_sees_each_invitees_list_and_whether_leaders_count(client):
+    """Invented leadership addresses would lift the leadership sections: the assessor sees
+    who answered as leadership and whose answers count (from the threshold only)."""
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    for _ in range(settings.ANONYMITY_THRESHOLD):
+        make_response(assessment, status="completed", levels=[3])
+    leader = make_response(assessment, status="completed", levels=[3], audience="leadership")
+    assessor = make_assessor("checker")
+    services.assessor_assign(
+        assessment=assessment, assessor=assessor, by=make_user("staff", is_staff=True)
+    )
+    client.force_login(assessor)
+
+    def rows():
+        page = client.get(reverse("assessment:review_detail", kwargs={"pk": assessment.pk}))
+        return {i.email: (i.audience, i.counted) for i in page.context["invitees"]}, page.text
+
+    below, text = rows()
+    assert below[leader.invitation.email] == ("leadership", False)  # one leader: not yet
+    assert "Answers as" in text
+    assert "Leadership" in text
+    for _ in range(settings.ANONYMITY_THRESHOLD - 1):
+        make_response(assessment, status="completed", levels=[3], audience="leadership")
+    above, _text = rows()
+    assert above[leader.invitation.email] == ("leadership", True)
+    assert sum(1 for audience, counted in above.values() if audience == "team" and counted) == (
+        settings.ANONYMITY_THRESHOLD
+    )
