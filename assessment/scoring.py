@@ -43,6 +43,7 @@ SCALE_V2 = Scale(0, SCALE_MAX, "1.1")
 def scale_for(framework_format: int) -> Scale:
     return SCALE_V2 if framework_format == 2 else SCALE_V1
 
+
 # A section is scored only when at least this share of its possible answers
 # (questions x respondents) carry a level; below it the section says so.
 MIN_RATED_SHARE = 0.5

@@ -58,23 +58,6 @@ class FrameworkVersion(models.Model):
     format = models.PositiveSmallIntegerField(_("format"), choices=Format, default=Format.V1)
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
 
-    @property
-    def scale_min(self) -> int:
-        """The lowest level: 0 ("not in place") in format 2, 1 in format 1."""
-        return SCALE_V2_MIN if self.format == self.Format.V2 else SCALE_MIN
-
-    @property
-    def level_range(self) -> range:
-        """The level values (``levels`` is the related manager of its ScaleLevel rows)."""
-        return range(self.scale_min, SCALE_MAX + 1)
-
-    @property
-    def has_audiences(self) -> bool:
-        """Format 2: each question is asked of one audience, and "don't know" is an
-        answer of its own; format 1 asks everyone everything, with one merged
-        "not applicable / don't know"."""
-        return self.format == self.Format.V2
-
     class Meta:
         verbose_name = _("framework version")
         verbose_name_plural = _("framework versions")
@@ -96,6 +79,23 @@ class FrameworkVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("frameworks:detail", kwargs={"slug": self.framework.slug})
+
+    @property
+    def scale_min(self) -> int:
+        """The lowest level: 0 ("not in place") in format 2, 1 in format 1."""
+        return SCALE_V2_MIN if self.format == self.Format.V2 else SCALE_MIN
+
+    @property
+    def level_range(self) -> range:
+        """The level values (``levels`` is the related manager of its ScaleLevel rows)."""
+        return range(self.scale_min, SCALE_MAX + 1)
+
+    @property
+    def has_audiences(self) -> bool:
+        """Format 2: each question is asked of one audience, and "don't know" is an
+        answer of its own; format 1 asks everyone everything, with one merged
+        "not applicable / don't know"."""
+        return self.format == self.Format.V2
 
     def description_paragraphs(self) -> list[str]:
         return [p.strip() for p in self.description.split("\n\n") if p.strip()]

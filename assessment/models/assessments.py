@@ -118,6 +118,7 @@ class Invitation(models.Model):
         related_name="invitations",
         verbose_name=_("assessment"),
     )
+
     class Audience(models.TextChoices):
         TEAM = "team", _("Team member")
         LEADERSHIP = "leadership", _("Leadership")

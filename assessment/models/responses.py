@@ -186,9 +186,7 @@ class Answer(models.Model):
     # The answer as it was when the response was last completed: what team figures count.
     # The fields above are the person's working copy, which may change while revising.
     submitted_level = models.PositiveSmallIntegerField(_("submitted level"), null=True, blank=True)
-    submitted_not_applicable = models.BooleanField(
-        _("submitted as not applicable"), default=False
-    )
+    submitted_not_applicable = models.BooleanField(_("submitted as not applicable"), default=False)
     submitted_dont_know = models.BooleanField(_("submitted as don't know"), default=False)
     submitted_comment = models.TextField(
         _("submitted comment"), max_length=COMMENT_MAX_LENGTH, blank=True

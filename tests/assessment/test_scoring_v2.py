@@ -39,13 +39,15 @@ def test_bands_are_20_points_wide_and_centred_on_each_level(score, level):
 def test_format_1_keeps_its_scale_and_formula_version():
     assert scoring.level_to_score(3) == 50.0
     assert scoring.score_to_level(37.5) == 3
-    assert scoring.scale_for(1) is SCALE_V1 and SCALE_V1.formula_version == "1"
-    assert scoring.scale_for(2) is SCALE_V2 and SCALE_V2.formula_version == "1.1"
+    assert scoring.scale_for(1) is SCALE_V1
+    assert SCALE_V1.formula_version == "1"
+    assert scoring.scale_for(2) is SCALE_V2
+    assert SCALE_V2.formula_version == "1.1"
 
 
 def test_a_level_0_answer_fits_format_2_but_not_format_1():
     assert tally([0, 0, 5]).level_sum == 5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="level_sum does not fit"):
         Tally(level_sum=0, rated=1)  # format 1 has no level 0
 
 
@@ -67,8 +69,11 @@ def test_a_section_where_most_answers_are_dont_know_is_flagged_and_not_scored():
     flagged = scoring.section_score(key="s", name="S", questions=3, totals=mostly, **V2)
     kept = scoring.section_score(key="s", name="S", questions=3, totals=half, **V2)
 
-    assert flagged.score is None and flagged.level is None and flagged.mostly_dont_know
-    assert kept.score == pytest.approx(100.0) and not kept.mostly_dont_know
+    assert flagged.score is None
+    assert flagged.level is None
+    assert flagged.mostly_dont_know
+    assert kept.score == pytest.approx(100.0)
+    assert not kept.mostly_dont_know
 
 
 def test_not_applicable_is_not_dont_know():
@@ -76,7 +81,8 @@ def test_not_applicable_is_not_dont_know():
         key="s", name="S", questions=4, totals=totals(tally([2], not_applicable=3)), **V2
     )
     # Excluded and reported, never a reason to flag "don't know"; 1 of 4 rated is too little.
-    assert section.not_applicable == 3 and not section.mostly_dont_know
+    assert section.not_applicable == 3
+    assert not section.mostly_dont_know
     assert section.score is None
 
 
@@ -113,4 +119,5 @@ def test_a_target_of_level_0_is_a_target_and_the_default_is_one_band_up():
 
     assert scoring.priorities(result, {"a": 0}) == []  # at its target: nothing to do
     (item,) = scoring.priorities(result)
-    assert item.target_level == 1 and item.gap == pytest.approx(20.0)
+    assert item.target_level == 1
+    assert item.gap == pytest.approx(20.0)

@@ -98,4 +98,3 @@ def test_the_demo_results_show_every_feature(settings):
         cell.audience for row in win4.audiences for cell in row.cells if cell.score is not None
     }
     assert rated_by == {"team", "manager", "leadership"}
-

@@ -121,7 +121,9 @@ def test_save_and_continue_right_after_an_autosave_never_conflicts(invited, page
     response_url = page.url.split("/sections/")[0]
     chosen = {}
     for section in sections:
-        for index, question in enumerate(section.questions.asked_of("team").order_by("position")[:5]):
+        for index, question in enumerate(
+            section.questions.asked_of("team").order_by("position")[:5]
+        ):
             page.goto(f"{response_url}/sections/{section.pk}/")
             level = str(1 + (index + section.position) % 5)
             fieldset = page.locator(f"#question-{question.pk}")

@@ -178,7 +178,8 @@ def test_loading_twice_changes_nothing_the_second_time(no_frameworks):
     second = load()
 
     # Version 1 (the archive) then version 2 of each of the four frameworks.
-    assert first.count(" v1 ") == 4 and first.count(" v2 ") == 4
+    assert first.count(" v1 ") == 4
+    assert first.count(" v2 ") == 4
     assert first.count("created") == 8
     assert second.count("unchanged") == 8
     assert "Nothing changed" in second

@@ -75,7 +75,7 @@ def test_the_default_files_are_the_archived_v1_then_the_current_frameworks():
 
     assert files[: len(V1)] == V1
     assert not any(f.name in {"scale-v2.toml", "concepts.toml"} for f in files)
-    assert [f.name for f in files[len(V1):]] == sorted(f"{slug}.toml" for slug in SLUGS)
+    assert [f.name for f in files[len(V1) :]] == sorted(f"{slug}.toml" for slug in SLUGS)
 
 
 def test_loading_the_defaults_on_an_existing_install_changes_nothing(db):
@@ -341,8 +341,9 @@ def test_check_prints_a_table_per_v2_framework_and_writes_nothing(no_frameworks)
     concepts = text.split("concepts across frameworks (")[1].splitlines()[1:]
     assert len(concepts) == len(load_shared(DATA).concepts)
     for line in concepts:
-        key, count, *frameworks = line.split()
-        assert int(count) >= 2 and len(frameworks) == int(count), line
+        _key, count, *frameworks = line.split()
+        assert int(count) >= 2, line
+        assert len(frameworks) == int(count), line
 
 
 def test_check_fails_naming_file_and_key(tmp_path):

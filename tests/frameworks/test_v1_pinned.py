@@ -33,7 +33,13 @@ V1 = sorted((DATA / "v1").glob("*.toml"))
 SLUGS = ("holistic", "service-definition", "six-dimensions", "win4")
 # Each member answers every question with these levels in turn (None: "not applicable
 # / don't know", format 1's merged choice), so sections differ and some answers are N/A.
-MEMBER_LEVELS = ([4, 3, 5], [3, 3, 4, None, 2], [2, 4, 3, 3, 5, 1, 4], [5, 4, 4, 2], [1, 2, 3, 4, 5, 2])
+MEMBER_LEVELS = (
+    [4, 3, 5],
+    [3, 3, 4, None, 2],
+    [2, 4, 3, 3, 5, 1, 4],
+    [5, 4, 4, 2],
+    [1, 2, 3, 4, 5, 2],
+)
 
 
 def load(*paths: Path) -> str:
@@ -67,8 +73,18 @@ def figures(assessment: Assessment, viewer_id: int) -> list[tuple]:
         for row in panel.rows:
             s = row.team
             rows.append(
-                (row.key, s.score, s.level, s.respondents, s.rated, s.not_applicable, s.spread,
-                 row.self_score, row.target_level, row.level_label)
+                (
+                    row.key,
+                    s.score,
+                    s.level,
+                    s.respondents,
+                    s.rated,
+                    s.not_applicable,
+                    s.spread,
+                    row.self_score,
+                    row.target_level,
+                    row.level_label,
+                )
             )
     return rows
 
@@ -80,9 +96,7 @@ def report_text(assessment: Assessment, viewer_id: int) -> str:
     return re.sub(r"\s+", " ", html)
 
 
-def test_an_assessment_pinned_to_v1_scores_and_reports_exactly_as_before_v2(
-    no_frameworks, client
-):
+def test_an_assessment_pinned_to_v1_scores_and_reports_exactly_as_before_v2(no_frameworks, client):
     first = load(*V1)  # the install as it was before frameworks v2
     assert first.count("questions  created\n") == 4
 

@@ -98,9 +98,7 @@ def _closed_assessments(manager, organisation) -> list[int]:
             people=[(f"Member {n}", f"m{n}.t{number}@load.example") for n in range(3)],
         )
         services.assessment_open(assessment=assessment, by=manager)
-        questions = list(
-            Question.objects.filter(version__assessments=assessment).asked_of("team")
-        )
+        questions = list(Question.objects.filter(version__assessments=assessment).asked_of("team"))
         for token in _tokens_from_mail():
             response = services.invitation_redeem(token=token)
             services.answers_save(

@@ -29,7 +29,6 @@ from tests.factories import (
     make_user,
 )
 
-
 make_assessment = partial(factories.make_assessment, version=1)
 
 

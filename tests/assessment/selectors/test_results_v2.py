@@ -78,7 +78,8 @@ def asked(assessment, audience: str, section_key: str) -> int:
 
 def test_the_pinned_version_is_format_2_with_every_audience(assessment):
     version = assessment.framework_versions.get()
-    assert version.format == 2 and version.number == 2
+    assert version.format == 2
+    assert version.number == 2
     assert {q.audience for q in version.questions.all()} == {"team", "manager", "leadership"}
 
 
@@ -90,7 +91,8 @@ def test_each_section_pools_the_levels_of_every_audience_that_counts(assessment)
     panel = panel_of(assessment)
 
     assert panel.team.formula_version == "1.1"
-    assert panel.self_view is None and panel.gaps == []
+    assert panel.self_view is None
+    assert panel.gaps == []
     assert "the centre is level 0" in str(panel.chart)  # rings of the 0-5 scale
     for row in panel.rows:
         key = row.key
@@ -224,7 +226,8 @@ def test_leaders_who_rated_a_section_below_the_threshold_are_not_pooled_into_it(
 
     assert panel.leadership_withheld == 0  # the audience as a whole reached the threshold
     assert cells["leadership"].score.score is None  # its own cell: not enough raters
-    assert owners.team.score is None and owners.team.level is None  # not scored at all
+    assert owners.team.score is None
+    assert owners.team.level is None
     assert cells["manager"].score.score == pytest.approx(40.0)  # named: shown apart
 
 
@@ -237,7 +240,8 @@ def test_a_team_section_rated_by_too_few_members_is_not_pooled_with_managers(ass
     customers = next(r for r in panel.rows if r.key == "customers")
 
     # Not scored: the two members' levels would be the pooled score less the managers'.
-    assert customers.team.score is None and customers.team.spread is None
+    assert customers.team.score is None
+    assert customers.team.spread is None
     cells = {c.audience: c for c in next(r for r in panel.audiences if r.key == "customers").cells}
     assert cells["team"].score.score is None
     assert cells["manager"].score.score == pytest.approx(20.0)
