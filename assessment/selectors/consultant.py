@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length
+from django.utils.translation import gettext as _
 
 from assessment import access, scoring
 from assessment.models import (
@@ -119,13 +120,16 @@ def consultant_portfolio(
         for panel in found.panels:
             if framework_slug and panel.slug != framework_slug:
                 continue
-            names.setdefault(panel.slug, panel.name)
-            labels.setdefault(panel.slug, panel.level_labels)
+            # One heatmap per framework and scale: a version-1 team's 50 is level 3, a
+            # version-2 team's 60 is; side by side, their shades and scores would mislead.
+            key = heatmap_key(panel)
+            names.setdefault(key, _heatmap_name(panel))
+            labels.setdefault(key, panel.level_labels)
             for row in panel.rows:
-                columns[panel.slug].setdefault(row.key, row.name)
+                columns[key].setdefault(row.key, row.name)
             before = previous_overall(panel)
             overall = panel.team.overall
-            rows[panel.slug].append(
+            rows[key].append(
                 HeatRow(
                     team=team,
                     assessment=assessment,
@@ -164,6 +168,19 @@ def consultant_portfolio(
         organisation_pk=organisation_pk,
         framework_slug=framework_slug,
     )
+
+
+def heatmap_key(panel: results.FrameworkPanel) -> str:
+    """The framework's slug, with the formula version for teams on an older scale."""
+    if panel.team.scale == scoring.SCALE_V1:
+        return f"{panel.slug}-v1"
+    return panel.slug
+
+
+def _heatmap_name(panel: results.FrameworkPanel) -> str:
+    if heatmap_key(panel) == panel.slug:
+        return panel.name
+    return _("%(name)s (version 1: levels 1 to 5)") % {"name": panel.name}
 
 
 def _client_frameworks(organisations: list[Organisation]) -> list[tuple[str, str]]:

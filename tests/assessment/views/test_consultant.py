@@ -447,3 +447,20 @@ def test_the_portfolio_links_every_download_and_the_past_exports(
     for url in downloads(submitted):
         assert f'href="{url}"' in html
     assert f'href="{reverse("assessment:bulk_list")}"' in html
+
+
+def test_teams_on_version_1_get_a_heatmap_of_their_own(consultant, organisation, submitted):
+    """A version-1 team's 50 is level 3, a version-2 team's 60 is: never side by side."""
+    older = make_assessment(make_team(organisation, "Back office"), status="submitted", version=1)
+    complete(older)
+    make_grant(organisation, consultant.consultancy)
+
+    found = selectors.consultant.consultant_portfolio(consultant)
+
+    by_slug = {h.slug: h for h in found.heatmaps}
+    assert set(by_slug) == {"win4", "win4-v1"}
+    assert [r.team.name for r in by_slug["win4"].rows] == ["Help desk"]
+    assert [r.team.name for r in by_slug["win4-v1"].rows] == ["Back office"]
+    assert "version 1" in by_slug["win4-v1"].name
+    assert min(by_slug["win4"].level_labels) == 0
+    assert min(by_slug["win4-v1"].level_labels) == 1
