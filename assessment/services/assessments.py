@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from assessment.models import (
     Assignment,
     AuditEvent,
     Invitation,
+    Membership,
     Reopening,
     Response,
     SectionTarget,
@@ -150,6 +152,30 @@ def invitations_add(
                 "other": _other_list_name(audience),
             }
         )
+    if audience == Invitation.Audience.LEADERSHIP:
+        # A member of the organisation answering through an invitation never counts
+        # (``Response.objects.invitees``): say so now, not after they have answered.
+        managers = sorted(
+            set(
+                Membership.objects.filter(organisation_id=assessment.organisation_id)
+                .annotate(address=Lower("user__email"))
+                .filter(address__in=[email for _name, email in people])
+                .values_list("address", flat=True)
+            )
+        )
+        if managers:
+            raise InviteeRefused(
+                ngettext(
+                    "%(addresses)s belongs to a manager of this organisation. Managers answer "
+                    "the manager questions signed in, and answers through an invitation to "
+                    "their address would not count. Remove it; nobody was invited yet.",
+                    "%(addresses)s belong to managers of this organisation. Managers answer "
+                    "the manager questions signed in, and answers through an invitation to "
+                    "their addresses would not count. Remove them; nobody was invited yet.",
+                    len(managers),
+                )
+                % {"addresses": ", ".join(managers)}
+            )
     created = []
     for name, email in people:
         if email in existing:

@@ -65,6 +65,29 @@ def test_an_address_is_on_one_list_only_and_a_refused_batch_invites_nobody(organ
 
 
 @pytest.mark.django_db
+def test_a_managers_address_is_refused_on_the_leadership_list(organisation):
+    """Their answers through an invitation would never count: say so before they answer."""
+    assessment = make_assessment(make_team(organisation))
+    manager = organisation.manager
+    manager.email = "Boss@Example.com"
+    manager.save(update_fields=["email"])
+
+    with pytest.raises(InviteeRefused, match=r"boss@example\.com belongs to a manager"):
+        services.invitations_add(
+            assessment=assessment,
+            people=[("", "cfo@example.com"), ("", "boss@example.com")],
+            audience="leadership",
+        )
+    assert not assessment.invitations.exists()
+    assert (
+        services.invitations_add(
+            assessment=assessment, people=[("", "cfo@example.com")], audience="leadership"
+        )
+        == 1
+    )
+
+
+@pytest.mark.django_db
 def test_the_roster_is_the_team_list(organisation):
     team = make_team(organisation, members=2)
 
