@@ -295,3 +295,10 @@ def test_the_assessor_sees_each_invitees_list_and_whether_leaders_count(client):
     assert sum(1 for audience, counted in above.values() if audience == "team" and counted) == (
         settings.ANONYMITY_THRESHOLD
     )
+
+
+def test_a_section_not_asked_of_the_team_says_so_instead_of_withheld(world, client):
+    client.force_login(world["assessor"])
+    page = client.get(url("review_detail", world["assessment"])).text
+
+    assert "Not asked of the team: its questions go to managers or leadership" in page
