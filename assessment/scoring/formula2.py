@@ -1,0 +1,235 @@
+"""Formula version 2 (issue 15): section statistics with their uncertainty, verdicts by
+floors only, balance comparable across frameworks, priorities by score, withheld means
+withheld, and the awarded-level rule. Pure functions on plain values, no ORM.
+
+Scores are on 0-100 and levels on the format-2 scale 0-5 (``SCALE_V2``). Every rule and
+threshold here is stated, with its reason, in docs/scoring.md ("Formula version 2").
+Not yet wired into the results: see docs/scoring-v2-plan.md.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from assessment.scoring import SCALE_V2, Scale, level_to_score, score_to_level
+
+FORMULA_VERSION = "2"
+
+# Two-sided 95 % quantiles of Student's t by degrees of freedom (1-30); beyond 30 the
+# normal quantile 1.96 is within 0.05 of t. From the standard table (no SciPy needed).
+T_975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+Z_975 = 1.96
+
+# Agreement: rwg against a uniform null over the scale's options. Below AGREEMENT_WEAK the
+# team is "divided": its average hides answers far apart (LeBreton & Senter 2008 read
+# 0.51-0.70 as moderate and 0.50 or less as weak or no agreement).
+AGREEMENT_WEAK = 0.5
+
+# The default floor of the Win4 verdict: the lower edge of "meets expectations
+# consistently" (level 2), a band boundary, so a score's label and verdict always agree.
+DEFAULT_FLOOR_LEVEL = 2
+
+
+def t_quantile(df: int) -> float:
+    """The 97.5 % quantile of Student's t with ``df`` degrees of freedom."""
+    if df < 1:
+        raise ValueError("a t quantile needs at least one degree of freedom")
+    return T_975[df - 1] if df <= len(T_975) else Z_975
+
+
+def displayed(score: float) -> int:
+    """A score as every page shows it: whole points, halves away from zero. Labels,
+    verdicts and priorities are decided on this value, so what a reader sees never
+    contradicts what it is called (39.6 shows as 40, and 40 is what is judged)."""
+    return math.floor(score + 0.5)
+
+
+def band_floor(level: int, scale: Scale = SCALE_V2) -> int:
+    """The lowest displayed score of a level's band (format 2: level 2 starts at 30)."""
+    return math.ceil(level_to_score(level - 0.5, scale)) if level > scale.min else 0
+
+
+@dataclass(frozen=True)
+class SectionStats:
+    """One section's score with its uncertainty, from the respondents' own section means
+    (in levels): the score is their pooled mean, the interval a 95 % t-interval of the
+    mean of respondent means, the agreement rwg of those means against a uniform null."""
+
+    n: int
+    score: float
+    low: float
+    high: float
+    agreement: float | None  # None with fewer than two respondents
+    average_level: float
+    share_at_or_above: float  # share of rated answers at the level above the average's floor
+    level_above: int  # that level
+
+    @property
+    def divided(self) -> bool:
+        """Answers too far apart for an average to describe the team."""
+        return self.agreement is not None and self.n >= 3 and self.agreement < AGREEMENT_WEAK
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def section_stats(
+    respondent_means: Sequence[float],
+    level_counts: Mapping[int, int],
+    scale: Scale = SCALE_V2,
+) -> SectionStats:
+    """Statistics of one section. ``respondent_means``: each rater's mean level in the
+    section; ``level_counts``: how many rated answers chose each level (pooled).
+
+    The score is the mean of all rated answers (as in formula 1); the interval is the
+    t-interval of the respondents' means (each respondent one observation: answers of one
+    person are not independent), rescaled to 0-100 and clipped to it; one respondent
+    gives the whole range. rwg = 1 - s^2 / sigma^2, with s^2 the sample variance of the
+    respondents' means and sigma^2 = (A^2 - 1) / 12 the variance of a uniform choice
+    among the scale's A options, clipped to 0-1.
+    """
+    n = len(respondent_means)
+    rated = sum(level_counts.values())
+    if n == 0 or rated == 0:
+        raise ValueError("section statistics need at least one rated answer")
+    mean_level = sum(level * count for level, count in level_counts.items()) / rated
+    score = level_to_score(mean_level, scale)
+    if n == 1:
+        low, high, agreement = 0.0, 100.0, None
+    else:
+        centre = sum(respondent_means) / n
+        variance = sum((m - centre) ** 2 for m in respondent_means) / (n - 1)
+        half = t_quantile(n - 1) * math.sqrt(variance / n) * 100 / (scale.max - scale.min)
+        low, high = max(0.0, score - half), min(100.0, score + half)
+        options = scale.max - scale.min + 1
+        agreement = max(0.0, min(1.0, 1 - variance / ((options * options - 1) / 12)))
+    level_above = min(scale.max, math.floor(mean_level) + 1)
+    share = sum(c for level, c in level_counts.items() if level >= level_above) / rated
+    return SectionStats(
+        n=n,
+        score=score,
+        low=low,
+        high=high,
+        agreement=agreement,
+        average_level=mean_level,
+        share_at_or_above=share,
+        level_above=level_above,
+    )
+
+
+def balance(scores: Sequence[float]) -> float:
+    """100 when every section scores the same; 100 - d when one section lies d points
+    from all the others, however many sections the framework has.
+
+    100 x (1 - SD / SD1), with SD the population standard deviation of the section
+    scores and SD1 = 100 x sqrt(k - 1) / k the SD of k sections of which one is 100 points
+    from the rest. Formula 1 divided by 50 for every k, so one section 40 points low gave
+    65.4 with four sections and 70.2 with six: not comparable side by side.
+    """
+    k = len(scores)
+    if k < 2:
+        return 100.0
+    mean = sum(scores) / k
+    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / k)
+    return max(0.0, 100.0 * (1 - sd / (100 * math.sqrt(k - 1) / k)))
+
+
+@dataclass(frozen=True)
+class Verdict2:
+    """The Win4 verdict by floors only: every stakeholder at or above the floor wins."""
+
+    sustainable: bool
+    complete: bool  # False: a stakeholder is withheld, so nobody can be declared sustainable
+    floor: int
+    losers: tuple[str, ...]  # below the floor, lowest first
+
+
+def verdict(scores: Mapping[str, float | None], *, floor: int) -> Verdict2:
+    """Sustainable when every stakeholder's displayed score is at or above ``floor``
+    (a band boundary). Monotonic by construction: raising a score can only take a
+    stakeholder from below the floor to above it. Balance is advice beside it, never
+    part of it (the source asks that every party wins, not that they win equally)."""
+    complete = all(score is not None for score in scores.values())
+    losers = tuple(
+        key
+        for key, score in sorted(
+            ((k, s) for k, s in scores.items() if s is not None),
+            key=lambda item: (item[1], item[0]),
+        )
+        if displayed(score) < floor
+    )
+    return Verdict2(
+        sustainable=complete and not losers, complete=complete, floor=floor, losers=losers
+    )
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A framework's overall figures, or the reason there are none."""
+
+    overall: float | None
+    balance: float | None
+    withheld: tuple[str, ...]  # sections without a score: the headline waits for them
+
+
+def headline(scores: Mapping[str, float | None], weights: Mapping[str, float]) -> Headline:
+    """Overall (weighted mean) and balance only when every section is scored: a withheld
+    section is not dropped from them (three sections at 80 and a fourth withheld would
+    otherwise read "overall 80, balance 100")."""
+    withheld = tuple(sorted(key for key, score in scores.items() if score is None))
+    if withheld or not scores:
+        return Headline(None, None, withheld)
+    total = sum(weights.get(k, 1.0) for k in scores)
+    overall = sum(s * weights.get(k, 1.0) for k, s in scores.items()) / total
+    return Headline(overall, balance(list(scores.values())), withheld)
+
+
+@dataclass(frozen=True)
+class Priority2:
+    key: str
+    score: float
+    low: float
+    target_level: int
+    gap: float
+
+
+def priorities(
+    stats: Mapping[str, SectionStats],
+    targets: Mapping[str, int],
+    scale: Scale = SCALE_V2,
+) -> list[Priority2]:
+    """Sections below their target, weakest first: by score, then the lower bound of the
+    interval (the less certain of two equal scores first), then the larger gap to target,
+    then the key. Sorting by score means no section above the framework's mean comes
+    before one below it (formula 1 put a section at 13 before those at 1 and 2, because
+    the weakest came first and the rest by gap). Not by the lower bound alone: a section
+    at 70 rated by two people would then come before one at 40 rated by twelve."""
+    items = []
+    for key, s in stats.items():
+        target = targets.get(key)
+        if target is None:
+            target = min(scale.max, score_to_level(s.score, scale) + 1)
+        gap = level_to_score(target, scale) - s.score
+        if gap > 0:
+            items.append(Priority2(key, s.score, s.low, target, gap))
+    return sorted(items, key=lambda p: (p.score, p.low, -p.gap, p.key))
+
+
+def awarded_level(section_levels: Mapping[str, int], scale: Scale = SCALE_V2) -> int:
+    """The level an assessor awards from their per-section judgements (each section's
+    level as moderated, or the team's where not): the highest level L that every section
+    reaches, or that all but one reach while that one is no more than one level below.
+    One weak section cannot pull the award down by more than a level; two can."""
+    if not section_levels:
+        raise ValueError("an award needs at least one section")
+    levels = sorted(section_levels.values())
+    for level in range(scale.max, scale.min - 1, -1):
+        below = [lv for lv in levels if lv < level]
+        if not below or (len(below) == 1 and below[0] >= level - 1 and len(levels) > 1):
+            return level
+    return scale.min
