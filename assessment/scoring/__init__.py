@@ -7,6 +7,7 @@ changes whenever one of them does, so a stored or exported figure always says
 which rules produced it.
 """
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -133,6 +134,8 @@ class SectionTotals:
     # Format 2 pools audiences: each answers its own questions, so the answers possible
     # are summed per audience (questions asked of it x its respondents) by the caller.
     possible: int | None = None
+    # Rated answers per level 0-5 (formula 2's distribution; formula 1 does not read it).
+    level_counts: tuple[int, ...] = ()
 
     @classmethod
     def from_tallies(cls, tallies: Sequence[Tally]) -> "SectionTotals":
@@ -160,6 +163,12 @@ class SectionTotals:
             mean_square_sum=self.mean_square_sum + other.mean_square_sum,
             dont_know=self.dont_know + other.dont_know,
             possible=(self.possible or 0) + (other.possible or 0),
+            level_counts=tuple(
+                a + b
+                for a, b in itertools.zip_longest(
+                    self.level_counts, other.level_counts, fillvalue=0
+                )
+            ),
         )
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from assessment.scoring import SCALE_V2, Scale, level_to_score, score_to_level
+from assessment.scoring import SCALE_V2, Scale, SectionTotals, level_to_score, score_to_level
 
 FORMULA_VERSION = "2"
 
@@ -93,7 +93,37 @@ def section_stats(
     respondents' means and sigma^2 = (A^2 - 1) / 12 the variance of a uniform choice
     among the scale's A options, clipped to 0-1.
     """
-    n = len(respondent_means)
+    return stats_from_sums(
+        n=len(respondent_means),
+        mean_sum=math.fsum(respondent_means),
+        mean_square_sum=math.fsum(m * m for m in respondent_means),
+        level_counts=level_counts,
+        scale=scale,
+    )
+
+
+def stats_from_totals(totals: SectionTotals, scale: Scale = SCALE_V2) -> SectionStats:
+    """``section_stats`` from what the results query sums per section (no per-answer
+    Python: the respondents' means arrive as their sum and sum of squares)."""
+    return stats_from_sums(
+        n=totals.rated_respondents,
+        mean_sum=totals.mean_sum,
+        mean_square_sum=totals.mean_square_sum,
+        level_counts=dict(enumerate(totals.level_counts, start=SCALE_V2.min)),
+        scale=scale,
+    )
+
+
+def stats_from_sums(
+    *,
+    n: int,
+    mean_sum: float,
+    mean_square_sum: float,
+    level_counts: Mapping[int, int],
+    scale: Scale = SCALE_V2,
+) -> SectionStats:
+    """The statistics of ``section_stats`` from n, the sum of the respondents' means and
+    the sum of their squares: the sample variance is (sum m^2 - (sum m)^2 / n) / (n - 1)."""
     rated = sum(level_counts.values())
     if n == 0 or rated == 0:
         raise ValueError("section statistics need at least one rated answer")
@@ -102,8 +132,8 @@ def section_stats(
     if n == 1:
         low, high, agreement = 0.0, 100.0, None
     else:
-        centre = sum(respondent_means) / n
-        variance = sum((m - centre) ** 2 for m in respondent_means) / (n - 1)
+        # Rounding can take the difference a hair below zero for identical means.
+        variance = max(0.0, (mean_square_sum - mean_sum * mean_sum / n) / (n - 1))
         half = t_quantile(n - 1) * math.sqrt(variance / n) * 100 / (scale.max - scale.min)
         low, high = max(0.0, score - half), min(100.0, score + half)
         options = scale.max - scale.min + 1

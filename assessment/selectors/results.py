@@ -290,7 +290,8 @@ SELECT r.assessment_id,
        COALESCE(SUM(t.not_applicable), 0),
        COALESCE(SUM(t.mean), 0),
        COALESCE(SUM(t.mean * t.mean), 0),
-       COALESCE(SUM(t.dont_know), 0)
+       COALESCE(SUM(t.dont_know), 0),
+       {level_sums}
 FROM (
     SELECT a.response_id AS response_id,
            a.section_id AS section_id,
@@ -298,6 +299,7 @@ FROM (
            SUM(a.submitted_level) AS level_sum,
            SUM(CASE WHEN a.submitted_not_applicable THEN 1 ELSE 0 END) AS not_applicable,
            SUM(CASE WHEN a.submitted_dont_know THEN 1 ELSE 0 END) AS dont_know,
+           {level_counts}
            CAST(SUM(a.submitted_level) AS DOUBLE PRECISION)
                / NULLIF(COUNT(a.submitted_level), 0) AS mean
     FROM assessment_answer a
@@ -307,6 +309,16 @@ FROM (
 JOIN assessment_response r ON r.id = t.response_id
 GROUP BY 1, 2, t.section_id
 """
+# How many rated answers chose each level (0-5: the union of both formats' scales), per
+# respondent and section, then summed: formula 2's distribution ("40 % at level 4 or
+# above"). Constant SQL text: the levels are the scale's, never input.
+_LEVELS = range(scoring.SCALE_V2.min, scoring.SCALE_V2.max + 1)
+_TOTALS_SQL = _TOTALS_SQL.replace(
+    "{level_counts}",
+    "\n           ".join(
+        f"SUM(CASE WHEN a.submitted_level = {n} THEN 1 ELSE 0 END) AS level_{n}," for n in _LEVELS
+    ),
+).replace("{level_sums}", ",\n       ".join(f"COALESCE(SUM(t.level_{n}), 0)" for n in _LEVELS))
 
 
 def _section_totals(
@@ -330,6 +342,7 @@ def _section_totals(
             mean_sum=float(mean_sum),
             mean_square_sum=float(mean_square_sum),
             dont_know=int(dont_know),
+            level_counts=tuple(int(n) for n in level_counts),
         )
         for (
             assessment_id,
@@ -342,6 +355,7 @@ def _section_totals(
             mean_sum,
             mean_square_sum,
             dont_know,
+            *level_counts,
         ) in rows
     }
 
