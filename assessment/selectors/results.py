@@ -22,6 +22,7 @@ from assessment.models import (
     Response,
     SectionTarget,
 )
+from assessment.scoring import formula2
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
@@ -45,6 +46,10 @@ class SectionRow:
     moderated: float | None = None  # the assessor's moderated score, if any
     rationale: str = ""
     section_id: int = 0
+    # Formula 2's statistics of the pooled section (format 2, scored sections): interval,
+    # agreement, average level and its distribution. Shown beside formula 1.1's figures
+    # until formula 2 is the one that scores (docs/scoring-v2-plan.md).
+    stats: "formula2.SectionStats | None" = None
 
 
 @dataclass
@@ -118,6 +123,7 @@ class _Scored:
     team: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
     self_view: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
     audiences: dict[int, list[AudienceRow]] = field(default_factory=dict)
+    stats: dict[int, dict[str, "formula2.SectionStats"]] = field(default_factory=dict)
     leadership_withheld: int = 0
 
 
@@ -196,6 +202,7 @@ def assessment_results(
                 level_labels=labels[version_id],
                 moderated=moderated,
                 audiences=scored[assessment.pk].audiences.get(version_id, []),
+                stats=scored[assessment.pk].stats.get(version_id, {}),
                 leadership_withheld=scored[assessment.pk].leadership_withheld,
                 previous_other_scale=other_scale,
             )
@@ -385,8 +392,8 @@ def _score(
             version_sections = by_version[row["version_id"]]
             rule = row["slug"] in NO_LOSER_FRAMEWORKS
             if version_sections and version_sections[0].version.has_audiences:
-                pooled, result.audiences[row["version_id"]] = _score_audiences(
-                    version_sections, totals, counts, threshold, assessment_id
+                pooled, result.audiences[row["version_id"]], result.stats[row["version_id"]] = (
+                    _score_audiences(version_sections, totals, counts, threshold, assessment_id)
                 )
                 result.team[row["version_id"]] = scoring.framework_result(
                     pooled, no_loser_rule=rule, scale=scoring.SCALE_V2
@@ -429,7 +436,7 @@ def _score_audiences(
     counts: dict[str, int],
     threshold: int,
     assessment_id: int,
-) -> tuple[list[scoring.SectionScore], list[AudienceRow]]:
+) -> tuple[list[scoring.SectionScore], list[AudienceRow], dict[str, "formula2.SectionStats"]]:
     """A format-2 version: each section scored from the answers of every audience that
     counts, pooled, and each audience's own figures beside it. Managers' answers always
     count (they are named); the team's and leadership's only once as many of them as the
@@ -443,6 +450,7 @@ def _score_audiences(
     scale = scoring.SCALE_V2
     pooled_sections = []
     rows = []
+    stats: dict[str, formula2.SectionStats] = {}
     for section in sections:
         cells = []
         pooled: scoring.SectionTotals | None = None
@@ -487,8 +495,10 @@ def _score_audiences(
         )
         if too_few:
             score = replace(score, score=None, level=None, spread=None)
+        elif score.score is not None:
+            stats[section.key] = formula2.stats_from_totals(pooled, scale)
         pooled_sections.append(score)
-    return pooled_sections, rows
+    return pooled_sections, rows, stats
 
 
 def _sum_totals(
@@ -513,6 +523,7 @@ def _panel(
     audiences: list[AudienceRow] | None = None,
     leadership_withheld: int = 0,
     previous_other_scale: str | None = None,
+    stats: dict[str, formula2.SectionStats] | None = None,
 ) -> FrameworkPanel:
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
@@ -542,6 +553,7 @@ def _panel(
                 moderated=moderation[0] if moderation else None,
                 rationale=moderation[1] if moderation else "",
                 section_id=section_ids[section.key],
+                stats=(stats or {}).get(section.key),
             )
         )
     panel = FrameworkPanel(

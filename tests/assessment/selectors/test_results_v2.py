@@ -272,3 +272,17 @@ def test_the_results_query_gives_formula_2_what_it_needs_without_per_answer_pyth
     assert from_sql.score == pytest.approx(from_means.score)
     assert from_sql.low == pytest.approx(from_means.low)
     assert from_sql.agreement == pytest.approx(from_means.agreement)
+
+
+def test_each_scored_v2_section_carries_formula_2_statistics(assessment):
+    answer(assessment, "team", 2, 5)
+    answer(assessment, "team", 2, 1)
+    panel = panel_of(assessment)
+
+    customers = next(r for r in panel.rows if r.key == "customers")
+    assert customers.stats is not None
+    assert customers.stats.score == pytest.approx(customers.team.score)
+    assert customers.stats.low < customers.team.score < customers.stats.high
+    assert customers.stats.divided  # half at 5, half at 1
+    owners = next(r for r in panel.rows if r.key == "owners")  # not asked of the team
+    assert owners.stats is None
