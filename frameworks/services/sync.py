@@ -22,6 +22,7 @@ from frameworks.loading import ParsedConcept, ParsedFramework
 from frameworks.models import (
     Concept,
     Framework,
+    FrameworkRule,
     FrameworkVersion,
     Question,
     ScaleLevel,
@@ -177,6 +178,18 @@ def _write_version(
                 )
             )
     Question.objects.bulk_create(questions)
+    FrameworkRule.objects.bulk_create(
+        FrameworkRule(
+            version=version,
+            position=position,
+            kind=rule.kind,
+            section=by_key.get(rule.section),
+            over=by_key.get(rule.over),
+            tolerance=rule.tolerance,
+            why=rule.why,
+        )
+        for position, rule in enumerate(parsed.rules, start=1)
+    )
     tagged = {q.code: q.concepts for q in parsed.questions}
     tags = [(q, key) for q in questions for key in tagged[q.code]]
     if tags:

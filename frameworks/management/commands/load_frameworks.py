@@ -68,7 +68,7 @@ class Command(BaseCommand):
 
     def _write_summary(self, framework: ParsedFramework) -> None:
         """One line per framework; for format 2, a table of questions per section and
-        audience, the reversed items and the concepts covered."""
+        audience, the reversed items, the concepts covered and the model's rules."""
         self.stdout.write(
             f"{framework.slug:<20} ok   {len(framework.sections):>2} sections "
             f"{len(framework.questions):>3} questions  format {framework.format}  "
@@ -91,6 +91,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "  reversed: " + ", ".join(q.code for q in framework.questions if q.reversed)
         )
+        for rule in framework.rules:
+            pair = f" {rule.section} over {rule.over}" if rule.section else ""
+            self.stdout.write(f"  rule: {rule.kind}{pair}, tolerance {float(rule.tolerance):g}")
 
     def _write_concepts(self, parsed: list[ParsedFramework]) -> None:
         """Which current (format-2) frameworks measure each shared concept: the loader has
