@@ -143,3 +143,20 @@ def test_the_review_workspace_shows_who_rated_what_too(win4_v2):
 
     assert 'id="audiences-win4"' in html
     assert "withheld (fewer than 3)" in html
+
+
+@pytest.mark.django_db
+def test_each_v2_score_shows_its_95_percent_interval_and_a_divided_team(
+    manager_client, organisation
+):
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    for levels in ([1], [1], [5], [5]):
+        make_response(assessment, levels=levels, status="completed")
+
+    html = results_page(manager_client, assessment)
+    panel = selectors.results.assessment_results(assessment).panels[0]
+    customers = next(r for r in panel.rows if r.key == "customers")
+
+    interval = f"95 % interval {customers.stats.low:.0f}–{customers.stats.high:.0f}"
+    assert interval in html
+    assert "Divided team" in html
