@@ -157,6 +157,6 @@ def test_each_v2_score_shows_its_95_percent_interval_and_a_divided_team(
     panel = selectors.results.assessment_results(assessment).panels[0]
     customers = next(r for r in panel.rows if r.key == "customers")
 
-    interval = f"95 % interval {customers.stats.low:.0f}–{customers.stats.high:.0f}"
+    interval = f"95 % interval {customers.stats.low:.0f}\u2013{customers.stats.high:.0f}"
     assert interval in html
     assert "Divided team" in html
