@@ -18,9 +18,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from assessment import access
+from assessment import access, scoring
 from assessment.models import (
     Answer,
     Assessment,
@@ -34,6 +35,7 @@ from assessment.models import (
     Response,
 )
 from assessment.models.review import AuditEntry
+from assessment.scoring import formula2
 from assessment.selectors import manager, results
 from frameworks.models import (
     SCALE_MAX,
@@ -194,6 +196,110 @@ def level_choices(versions: list[FrameworkVersion]) -> list[tuple[int, str]]:
         if value in labels and label not in labels[value]:
             labels[value].append(label)
     return [(value, " / ".join(names)) for value, names in labels.items()]
+
+
+# --- the awarded-level rule (format 2) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionJudgement:
+    """One section as the awarded-level rule reads it: its level on its version's scale,
+    from the moderated score where the assessor set one, else from the team's score."""
+
+    framework: str
+    name: str
+    level: int | None  # None: neither a moderated nor a team score
+    moderated: bool
+
+
+@dataclass(frozen=True)
+class AwardRule:
+    """The level ``scoring.formula2.awarded_level`` gives from the sections' levels, and
+    why. ``level`` is None when a section has no level (or no section has figures): the
+    rule gives none, and an award then needs a written reason."""
+
+    level: int | None
+    sections: list[SectionJudgement]
+
+    @property
+    def missing(self) -> list[SectionJudgement]:
+        return [section for section in self.sections if section.level is None]
+
+    @property
+    def below(self) -> list[SectionJudgement]:
+        """The section the rule let stay one level below the award, if any."""
+        if self.level is None:
+            return []
+        return [s for s in self.sections if s.level is not None and s.level < self.level]
+
+    @property
+    def explanation(self) -> str:
+        """In words: "The rule gives level N: ..." with the reason."""
+        if self.level is None:
+            if not self.sections:
+                return _(
+                    "The rule gives no level: the team's results are not shown yet. Write "
+                    "the reason for the level you award."
+                )
+            missing = self.missing
+            return ngettext(
+                "The rule gives no level: %(sections)s has no score. Moderate it, or write "
+                "the reason for the level you award.",
+                "The rule gives no level: %(sections)s have no score. Moderate them, or "
+                "write the reason for the level you award.",
+                len(missing),
+            ) % {"sections": ", ".join(section.name for section in missing)}
+        below = self.below
+        if below:
+            return _(
+                "The rule gives level %(level)d: every section is at level %(level)d or "
+                "above but %(section)s, at level %(below)d (one section may be one level "
+                "below)."
+            ) % {"level": self.level, "section": below[0].name, "below": below[0].level}
+        return _(
+            "The rule gives level %(level)d: every section is at level %(level)d or above."
+        ) % {"level": self.level}
+
+
+def award_rule(
+    versions: Iterable[FrameworkVersion], outcome: results.AssessmentResults
+) -> AwardRule | None:
+    """The awarded-level rule for an assessment on ``versions`` with results ``outcome``
+    (no query): None when a framework is format 1 (the award is then a free choice, as it
+    always was). Each section's level is its moderated score's where moderated
+    (``Moderation.objects.latest_per_section``, as ``outcome``'s rows carry it), else the
+    team's, on its version's scale. The one home of this rule: the workspace and
+    ``services.decision_approve`` read it."""
+    versions = list(versions)
+    if not versions or not all(version.has_audiences for version in versions):
+        return None
+    sections = []
+    for panel in outcome.panels:
+        for row in panel.rows:
+            score = row.moderated if row.moderated is not None else row.team.score
+            sections.append(
+                SectionJudgement(
+                    framework=panel.short_name,
+                    name=row.name,
+                    level=None
+                    if score is None
+                    else scoring.score_to_level(score, panel.team.scale),
+                    moderated=row.moderated is not None,
+                )
+            )
+    if not sections or any(section.level is None for section in sections):
+        return AwardRule(level=None, sections=sections)
+    level = formula2.awarded_level(
+        {str(i): section.level for i, section in enumerate(sections)},
+        outcome.panels[0].team.scale,
+    )
+    return AwardRule(level=level, sections=sections)
+
+
+def assessment_award_rule(assessment: Assessment) -> AwardRule | None:
+    """``award_rule`` for ``assessment`` as it stands (eight queries: its versions and
+    its results)."""
+    return award_rule(assessment.framework_versions.all(), results.assessment_results(assessment))
 
 
 def _latest_moderations(assessment: Assessment) -> dict[int, tuple[float, str, int]]:
@@ -392,6 +498,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
             row for group in moderation_groups for row in group.rows if row.stale
         ],
         "level_choices": level_choices(versions) if in_review else [],
+        "award_rule": award_rule(versions, outcome) if in_review else None,
         "levels": assessment_levels(versions),
     }
 
