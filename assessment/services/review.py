@@ -299,8 +299,11 @@ def decision_approve(
                 _("The reason contains a control character; please remove it."),
                 field="deviation_reason",
             )
-        # A reason typed for a level that follows the rule is no deviation: not kept.
-        ruled = {"rule_level": rule.level, "deviation_reason": reason if deviates else ""}
+        # A reason typed for a level that follows the rule is no deviation: not kept (and
+        # the audit trail records a reason only when there was a deviation).
+        ruled = {"rule_level": rule.level}
+        if deviates:
+            ruled["deviation_reason"] = reason
     return _decide(
         assessment=assessment,
         assessor=assessor,
