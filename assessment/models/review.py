@@ -159,8 +159,8 @@ class Decision(models.Model):
     # (``scoring.formula2.awarded_level`` on the sections' levels, moderated where set);
     # None on a return, on format 1 (a free choice) and when a section had no level.
     rule_level = models.PositiveSmallIntegerField(_("level the rule gives"), null=True, blank=True)
-    # Why the assessor awarded another level than the rule's (required then; the report
-    # prints it). Empty when the award follows the rule.
+    # Why the assessor awarded another level than the rule's (required then), or, when the
+    # rule gave none, why this level (optional). Empty when the award follows the rule.
     deviation_reason = models.TextField(
         _("reason for another level than the rule's"), max_length=4000, blank=True
     )
@@ -190,8 +190,7 @@ class Decision(models.Model):
                 condition=~models.Q(outcome="returned", required_changes=""),
                 name="decision_return_needs_changes",
             ),
-            # Another level than the rule's only with a written reason. (When the rule gave
-            # no level on format 2, ``services.decision_approve`` asks for a reason too.)
+            # Another level than the rule's only with a written reason.
             models.CheckConstraint(
                 condition=models.Q(rule_level__isnull=True)
                 | models.Q(awarded_level=models.F("rule_level"))
@@ -205,7 +204,7 @@ class Decision(models.Model):
 
     @property
     def deviates(self) -> bool:
-        """An approval at another level than the rule gave (or with a reason because the
+        """An approval with a reason for its level (another than the rule gave, or the
         rule gave none): the decision text and the report print ``deviation_reason``."""
         return self.outcome == self.Outcome.APPROVED and bool(self.deviation_reason)
 

@@ -216,7 +216,8 @@ class SectionJudgement:
 class AwardRule:
     """The level ``scoring.formula2.awarded_level`` gives from the sections' levels, and
     why. ``level`` is None when a section has no level (or no section has figures): the
-    rule gives none, and an award then needs a written reason."""
+    rule gives none (never one computed without that section), and the award is then a
+    free choice with an optional reason until the assessor moderates it."""
 
     level: int | None
     sections: list[SectionJudgement]
@@ -238,15 +239,15 @@ class AwardRule:
         if self.level is None:
             if not self.sections:
                 return _(
-                    "The rule gives no level: the team's results are not shown yet. Write "
-                    "the reason for the level you award."
+                    "The rule gives no level: the team's results are not shown yet. Say "
+                    "why you award the level you choose."
                 )
             missing = self.missing
             return ngettext(
-                "The rule gives no level: %(sections)s has no score. Moderate it, or write "
-                "the reason for the level you award.",
-                "The rule gives no level: %(sections)s have no score. Moderate them, or "
-                "write the reason for the level you award.",
+                "The rule gives no level: %(sections)s has no score. Moderate it so that "
+                "the rule applies, or say why you award the level you choose.",
+                "The rule gives no level: %(sections)s have no score. Moderate them so "
+                "that the rule applies, or say why you award the level you choose.",
                 len(missing),
             ) % {"sections": ", ".join(section.name for section in missing)}
         below = self.below

@@ -244,10 +244,11 @@ def decision_approve(
     summary.
 
     Format 2 only: the level follows the awarded-level rule
-    (``selectors.review.assessment_award_rule``); another level, or any level when the
-    rule gives none, needs ``deviation_reason`` (refused beside that field, nothing
-    written). The rule's level and the reason are stored on the decision and recorded in
-    the audit trail. Format 1 keeps the free choice: the reason is ignored."""
+    (``selectors.review.assessment_award_rule``); another level needs
+    ``deviation_reason`` (refused beside that field, nothing written). When the rule gives
+    no level (a section has no score), the choice is free and the reason optional. The
+    rule's level and the reason are stored on the decision and recorded in the audit
+    trail. Format 1 keeps the free choice: the reason is ignored."""
     levels = awarded_levels(assessment)
     try:
         value: int | None = int(str(level).strip())
@@ -276,33 +277,32 @@ def decision_approve(
     ruled: dict[str, object] = {}
     if rule is not None:
         reason = (deviation_reason or "").strip()
-        deviates = rule.level is None or value != rule.level
-        if deviates and not reason:
-            message = (
-                _("The rule gives no level; write the reason for awarding level %(chosen)d.")
-                if rule.level is None
-                else _(
+        # Not backed by the rule: another level than it gives, or it gives none (a
+        # section without a score; the page asks the assessor to moderate it).
+        unruled = rule.level is None or value != rule.level
+        if rule.level is not None and unruled and not reason:
+            raise FieldServiceError(
+                _(
                     "The rule gives level %(rule)d; write the reason for awarding level "
                     "%(chosen)d instead."
                 )
-            )
-            raise FieldServiceError(
-                message % {"rule": rule.level, "chosen": value}, field="deviation_reason"
+                % {"rule": rule.level, "chosen": value},
+                field="deviation_reason",
             )
         if len(reason) > TEXT_LIMIT:
             raise FieldServiceError(
                 _("The reason can be at most %(n)d characters.") % {"n": TEXT_LIMIT},
                 field="deviation_reason",
             )
-        if deviates and not is_clean(reason, multiline=True):
+        if unruled and not is_clean(reason, multiline=True):
             raise FieldServiceError(
                 _("The reason contains a control character; please remove it."),
                 field="deviation_reason",
             )
-        # A reason typed for a level that follows the rule is no deviation: not kept (and
-        # the audit trail records a reason only when there was a deviation).
+        # A reason typed for the rule's own level is no deviation: not kept. The audit
+        # trail records a reason only when one is kept.
         ruled = {"rule_level": rule.level}
-        if deviates:
+        if unruled and reason:
             ruled["deviation_reason"] = reason
     return _decide(
         assessment=assessment,

@@ -234,24 +234,41 @@ def test_a_format_1_assessment_keeps_the_free_choice(level):
 
 @pytest.mark.django_db
 def test_a_section_without_a_score_leaves_the_rule_without_a_level(format_2):
-    assessment, assessor = format_2
+    assessment, _assessor = format_2
     # Only team members answered: the section asked of leadership has no score, and the
-    # rule does not drop it silently.
+    # rule is not computed without it.
     rule = selectors.review.assessment_award_rule(assessment)
 
     assert rule.level is None
     assert [s.name for s in rule.missing] == ["Shareholders and owners"]
     assert rule.explanation == (
-        "The rule gives no level: Shareholders and owners has no score. Moderate it, or "
-        "write the reason for the level you award."
+        "The rule gives no level: Shareholders and owners has no score. Moderate it so "
+        "that the rule applies, or say why you award the level you choose."
     )
-    with pytest.raises(services.ServiceError, match="The rule gives no level"):
-        approve(assessment, assessor, 3)
-    assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_without_a_rule_level_the_choice_is_free_and_the_reason_optional(format_2):
+    assessment, assessor = format_2
+
+    decision = approve(assessment, assessor, 3)
+
+    assert (decision.rule_level, decision.deviation_reason) == (None, "")
+    assert not decision.deviates
+    event = AuditEvent.objects.get(assessment=assessment, action=AuditEvent.Action.APPROVED)
+    assert event.after["rule_level"] is None  # shown as "Level the rule gives: —"
+
+
+@pytest.mark.django_db
+def test_without_a_rule_level_a_reason_given_is_kept(format_2):
+    assessment, assessor = format_2
 
     decision = approve(assessment, assessor, 3, reason="Owners interviewed on site.")
 
-    assert (decision.rule_level, decision.deviation_reason) == (None, "Owners interviewed on site.")
+    assert (decision.rule_level, decision.deviation_reason) == (
+        None,
+        "Owners interviewed on site.",
+    )
     assert decision.deviates
 
 

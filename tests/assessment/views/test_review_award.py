@@ -124,6 +124,22 @@ def test_the_rules_level_is_approved_without_a_reason(client, moderated):
 
 
 @pytest.mark.django_db
+def test_a_section_without_a_score_is_named_and_nothing_is_pre_selected(client):
+    assessment, assessor = in_review(version=None)  # no leadership answers: one section
+    client.force_login(assessor)
+
+    page = client.get(url("review_detail", assessment))
+
+    form = form_html(page.text, "approve-form")
+    assert (
+        "The rule gives no level: Shareholders and owners has no score. Moderate it so that "
+        "the rule applies, or say why you award the level you choose."
+    ) in form
+    assert "Shareholders and owners: no score" in form
+    assert " selected>" not in form
+
+
+@pytest.mark.django_db
 def test_a_format_1_review_shows_no_rule_and_keeps_the_free_choice(client):
     assessment, assessor = in_review(version=1)
     client.force_login(assessor)
