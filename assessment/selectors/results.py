@@ -76,6 +76,8 @@ class FrameworkPanel:
     # The title of the team's previous assessment of this framework when it was scored on
     # another scale (a version-1 edition): not compared, and the page says so.
     previous_other_scale: str | None = None
+    # The framework's rules checked against these scores (``selectors.rules``), when asked.
+    rules: list = field(default_factory=list)
 
     @property
     def overall_label(self) -> str:

@@ -509,7 +509,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment/manager/assessment_results.html",
         {
             "assessment": assessment,
-            "results": selectors.results.assessment_results(assessment, viewer_id=request.user.pk),
+            "results": selectors.rules.with_rule_checks(
+                selectors.results.assessment_results(assessment, viewer_id=request.user.pk)
+            ),
+            "concepts": selectors.concepts.concept_agreement(assessment),
             # The target levels offered (``selectors.manager.target_levels``): the same
             # for every version today; each section's own are checked on saving.
             "levels": selectors.manager.assessment_target_levels(assessment),

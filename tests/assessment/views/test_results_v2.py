@@ -160,3 +160,28 @@ def test_each_v2_score_shows_its_95_percent_interval_and_a_divided_team(
     interval = f"95 % interval {customers.stats.low:.0f}\u2013{customers.stats.high:.0f}"
     assert interval in html
     assert "Divided team" in html
+
+
+@pytest.mark.django_db
+def test_the_results_check_the_frameworks_rules_and_compare_concepts(manager_client, organisation):
+    assessment = make_assessment(
+        make_team(organisation), slugs=("service-definition", "win4"), status="submitted"
+    )
+    for levels in ([1, 4], [2, 4], [1, 3]):
+        make_response(assessment, levels=levels, status="completed")
+
+    html = results_page(manager_client, assessment)
+    panel = next(
+        p
+        for p in selectors.rules.with_rule_checks(
+            selectors.results.assessment_results(assessment)
+        ).panels
+        if p.slug == "service-definition"
+    )
+
+    assert "What the model asks of these scores" in html
+    assert panel.rules
+    for check in panel.rules:
+        assert check.result.why in html
+    assert "The same idea, measured by several frameworks" in html
+    assert selectors.concepts.concept_agreement(assessment)
