@@ -317,6 +317,10 @@ class FrameworkResult:
     def scored(self) -> tuple[SectionScore, ...]:
         return tuple(s for s in self.sections if s.sufficient)
 
+    @property
+    def unscored_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sections if not s.sufficient)
+
 
 def balance_index(scores: Sequence[float]) -> float:
     """100 when every section scores the same, falling as they spread apart.

@@ -4,14 +4,25 @@ withheld, and the awarded-level rule. Pure functions on plain values, no ORM.
 
 Scores are on 0-100 and levels on the format-2 scale 0-5 (``SCALE_V2``). Every rule and
 threshold here is stated, with its reason, in docs/scoring.md ("Formula version 2").
-Not yet wired into the results: see docs/scoring-v2-plan.md.
+Used for format-2 versions by ``selectors.results``; format 1 keeps formula 1.
 """
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from assessment.scoring import SCALE_V2, Scale, SectionTotals, level_to_score, score_to_level
+from assessment.scoring import (
+    ALERT_GAP,
+    SCALE_V2,
+    FrameworkResult,
+    Priority,
+    Scale,
+    SectionScore,
+    SectionTotals,
+    Verdict,
+    level_to_score,
+    score_to_level,
+)
 
 FORMULA_VERSION = "2"
 
@@ -263,3 +274,93 @@ def awarded_level(section_levels: Mapping[str, int], scale: Scale = SCALE_V2) ->
         if not below or (len(below) == 1 and below[0] >= level - 1 and len(levels) > 1):
             return level
     return scale.min
+
+
+def framework_result(
+    sections: Sequence[SectionScore],
+    stats: Mapping[str, SectionStats],
+    *,
+    no_loser_rule: bool = False,
+    floor: int | None = None,
+    scale: Scale = SCALE_V2,
+) -> FrameworkResult:
+    """A framework's result under formula 2, in the shape every page reads.
+
+    No overall, balance, weakest section or verdict while a section is withheld
+    (``headline``). Balance is ``balance`` (comparable across section counts). An alert
+    needs the section to lie ``ALERT_GAP`` or more below the overall score and its whole
+    interval below the overall, so noise alone raises none. The Win4 verdict is decided
+    by floors only (``verdict``); balance is advice beside it.
+    """
+    scores = {s.key: s.score for s in sections}
+    top = headline(scores, {s.key: s.weight for s in sections})
+    scored = [s for s in sections if s.sufficient]
+    base = FrameworkResult(
+        sections=tuple(sections),
+        overall=top.overall,
+        overall_level=None if top.overall is None else score_to_level(top.overall, scale),
+        balance=top.balance,
+        weakest=None,
+        alerts=(),
+        formula_version=FORMULA_VERSION,
+        scale=scale,
+    )
+    if top.overall is None:
+        if no_loser_rule:
+            judged = verdict(scores, floor=band_floor(DEFAULT_FLOOR_LEVEL, scale))
+            base = replace(base, verdict=_as_verdict(judged, sections, top.overall))
+        return base
+    overall = top.overall
+    alerts = tuple(
+        sorted(
+            (
+                s
+                for s in scored
+                if overall - s.score >= ALERT_GAP
+                and (s.key not in stats or stats[s.key].high < overall)
+            ),
+            key=lambda s: (s.score, s.key),
+        )
+    )
+    result = replace(base, weakest=min(scored, key=lambda s: (s.score, s.key)), alerts=alerts)
+    if no_loser_rule:
+        judged = verdict(
+            scores, floor=band_floor(DEFAULT_FLOOR_LEVEL, scale) if floor is None else floor
+        )
+        result = replace(result, verdict=_as_verdict(judged, sections, overall))
+    return result
+
+
+def _as_verdict(judged: Verdict2, sections: Sequence[SectionScore], overall: float | None):
+    names = {s.key: s.name for s in sections}
+    winners = tuple(
+        s.name
+        for s in sorted((s for s in sections if s.sufficient), key=lambda s: (-s.score, s.key))
+        if s.key not in judged.losers and (overall is None or s.score > overall)
+    )
+    return Verdict(
+        sustainable=judged.sustainable,
+        losers=tuple(names[key] for key in judged.losers),
+        winners=winners,
+        balance_adequate=True,  # advice only in formula 2
+        complete=judged.complete,
+    )
+
+
+def as_priorities(
+    result: FrameworkResult, stats: Mapping[str, SectionStats], targets: Mapping[str, int]
+) -> list[Priority]:
+    """``priorities`` in the shape the pages read (the weakest flagged)."""
+    names = {s.key: s.name for s in result.sections}
+    weakest = result.weakest.key if result.weakest else None
+    return [
+        Priority(
+            key=p.key,
+            name=names[p.key],
+            score=p.score,
+            target_level=p.target_level,
+            gap=p.gap,
+            weakest=p.key == weakest,
+        )
+        for p in priorities(stats, targets, result.scale)
+    ]

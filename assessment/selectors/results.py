@@ -397,8 +397,8 @@ def _score(
                 pooled, result.audiences[row["version_id"]], result.stats[row["version_id"]] = (
                     _score_audiences(version_sections, totals, counts, threshold, assessment_id)
                 )
-                result.team[row["version_id"]] = scoring.framework_result(
-                    pooled, no_loser_rule=rule, scale=scoring.SCALE_V2
+                result.team[row["version_id"]] = formula2.framework_result(
+                    pooled, result.stats[row["version_id"]], no_loser_rule=rule
                 )
                 result.leadership_withheld = (
                     0
@@ -566,7 +566,11 @@ def _panel(
         team=team,
         self_view=self_view,
         gaps=gaps,
-        priorities=scoring.priorities(team, target_by_key),
+        priorities=(
+            formula2.as_priorities(team, stats or {}, target_by_key)
+            if team.formula_version == formula2.FORMULA_VERSION
+            else scoring.priorities(team, target_by_key)
+        ),
         trend=trend,
         previous_title=previous_title,
         rows=rows,

@@ -92,7 +92,7 @@ def test_the_demo_results_show_every_feature(settings):
     assert win4.priorities
     assert win4.trend is not None  # against last year's review
     # Frameworks v2: who rated what, with the leadership group past the threshold.
-    assert win4.team.formula_version == "1.1"
+    assert win4.team.formula_version == "2"
     assert win4.leadership_withheld == 0
     rated_by = {
         cell.audience for row in win4.audiences for cell in row.cells if cell.score is not None

@@ -66,7 +66,7 @@ UNBALANCED = {
     "customers": 1.6,
     "customer": 1.4,
     "colleagues": 0.4,
-    "employees": -1.6,
+    "employees": -2.1,
     "owners": -1.0,
     "development": -1.2,
 }

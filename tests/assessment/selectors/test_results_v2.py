@@ -90,7 +90,7 @@ def test_each_section_pools_the_levels_of_every_audience_that_counts(assessment)
 
     panel = panel_of(assessment)
 
-    assert panel.team.formula_version == "1.1"
+    assert panel.team.formula_version == "2"
     assert panel.self_view is None
     assert panel.gaps == []
     assert "the centre is level 0" in str(panel.chart)  # rings of the 0-5 scale

@@ -552,7 +552,7 @@ def test_the_v2_scores_export_says_who_rated_what_in_stable_codes(manager_client
         "Leadership status",
     ]
     by_key = {row[5]: dict(zip(header, row, strict=True)) for row in rows}
-    assert {row["Formula version"] for row in by_key.values()} == {"1.1"}
+    assert {row["Formula version"] for row in by_key.values()} == {"2"}
     customers = by_key["customers"]
     assert (customers["Team status"], customers["Team respondents"]) == ("scored", "3")
     assert (customers["Managers status"], customers["Managers score"]) == ("scored", "20.0")
@@ -646,7 +646,7 @@ def test_a_mixed_export_keeps_each_versions_scale_and_rules(manager_client, orga
     rules = {row[3]: row[header.index("Formula version")] for row in scores}
     assert rules == {
         "Holistic view of customer service": "1",
-        "Win4 sustainable customer service": "1.1",
+        "Win4 sustainable customer service": "2",
     }
     v1_scores = [row for row in scores if row[4] == "1"]
     assert {row[header.index("Team status")] for row in v1_scores} == {""}

@@ -108,7 +108,7 @@ def test_the_page_names_each_frameworks_scoring_rules_and_its_scale(manager_clie
 
     html = results_page(manager_client, assessment)
 
-    assert "scoring rules version 1 (Holistic view), version 1.1 (Win4 sustainable service)" in html
+    assert "scoring rules version 1 (Holistic view), version 2 (Win4 sustainable service)" in html
     assert "from level 0 at the centre to level 5 at the edge" in html  # Win4 v2
     assert "from level 1 at the centre to level 5 at the edge" in html  # Holistic v1
     assert "Levels run from 0 (not in place) to 5." in html
