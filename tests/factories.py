@@ -431,3 +431,26 @@ SIGN_UP = {
 def messages_of(response) -> list[str]:
     """The flash messages a page showed (its ``messages`` context), as text."""
     return [str(message) for message in response.context["messages"]]
+
+
+def make_in_review(*, version: int | None = None):
+    """A Win4 assessment (the newest version, or ``version``) with three completed member
+    responses, submitted and assigned to the assessor "alex" (in review): (assessment,
+    assessor)."""
+    from django.utils import timezone
+
+    from assessment import services
+    from assessment.models import Assessment
+
+    assessment = make_assessment(
+        make_team(make_organisation()), status="submitted", version=version
+    )
+    for _ in range(3):
+        make_response(assessment, levels=[2, 3], status="completed")
+    Assessment.objects.filter(pk=assessment.pk).update(submitted_at=timezone.now())
+    assessor = make_assessor("alex")
+    services.assessor_assign(
+        assessment=assessment, assessor=assessor, by=make_user("stella", is_staff=True)
+    )
+    assessment.refresh_from_db()
+    return assessment, assessor
