@@ -264,6 +264,8 @@ class Priority:
     target_level: int
     gap: float  # points to the target
     weakest: bool
+    # Formula 2, moderated: the team's own score beside the official (moderated) one.
+    self_assessed: float | None = None
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,14 @@ class SectionStats:
         return self.agreement is not None and self.n >= 3 and self.agreement < AGREEMENT_WEAK
 
     @property
+    def share_percent(self) -> int:
+        """``share_at_or_above`` in whole percent, as pages print it."""
+        return math.floor(100 * self.share_at_or_above + 0.5)
+
+    @property
     def half_width(self) -> float:
-        return (self.high - self.low) / 2
+        """The interval's half-width before clipping to 0-100 (the unclipped side)."""
+        return max(self.score - self.low, self.high - self.score)
 
 
 def section_stats(
@@ -348,9 +354,15 @@ def _as_verdict(judged: Verdict2, sections: Sequence[SectionScore], overall: flo
 
 
 def as_priorities(
-    result: FrameworkResult, stats: Mapping[str, SectionStats], targets: Mapping[str, int]
+    result: FrameworkResult,
+    stats: Mapping[str, SectionStats],
+    targets: Mapping[str, int],
+    *,
+    self_assessed: Mapping[str, float | None] | None = None,
 ) -> list[Priority]:
-    """``priorities`` in the shape the pages read (the weakest flagged)."""
+    """``priorities`` in the shape the pages read (the weakest flagged). With
+    ``self_assessed`` (the team's own scores, when ``result`` is moderated), each
+    priority carries the team's score beside the official one."""
     names = {s.key: s.name for s in result.sections}
     weakest = result.weakest.key if result.weakest else None
     return [
@@ -361,6 +373,59 @@ def as_priorities(
             target_level=p.target_level,
             gap=p.gap,
             weakest=p.key == weakest,
+            self_assessed=self_assessed.get(p.key) if self_assessed is not None else None,
         )
         for p in priorities(stats, targets, result.scale)
     ]
+
+
+def moderate(
+    sections: Sequence[SectionScore],
+    stats: Mapping[str, SectionStats],
+    moderated: Mapping[str, float],
+    scale: Scale = SCALE_V2,
+) -> tuple[list[SectionScore], dict[str, SectionStats]]:
+    """The official sections once an assessor has moderated: a moderated section takes the
+    assessor's score, the others keep the team's. ``framework_result`` and ``priorities``
+    on what this returns give the official figures; the team's stay beside them.
+
+    A moderated score is a judgement on evidence, not a sample of raters, so it carries
+    no sampling interval: its interval is the score itself, and an alert or a priority
+    on it is decided on the score alone. A section the team could not score (withheld,
+    or mostly "don't know") is scored once the assessor moderates it."""
+    official = []
+    official_stats = dict(stats)
+    for section in sections:
+        if section.key not in moderated:
+            official.append(section)
+            continue
+        score = moderated[section.key]
+        official.append(replace(section, score=score, level=score_to_level(score, scale)))
+        official_stats[section.key] = judged(score, scale)
+    return official, official_stats
+
+
+def judged(score: float, scale: Scale = SCALE_V2) -> SectionStats:
+    """An assessor's moderated score as statistics: one judgement, no interval, no
+    agreement, and no distribution of answers (the share is of the score's own level)."""
+    level = scale.min + score / 100 * (scale.max - scale.min)
+    return SectionStats(
+        n=1,
+        score=score,
+        low=score,
+        high=score,
+        agreement=None,
+        average_level=level,
+        share_at_or_above=0.0,
+        level_above=min(scale.max, math.floor(level) + 1),
+    )
+
+
+def change_margin(current: SectionStats | None, previous: SectionStats | None) -> float | None:
+    """The 95 % margin of a section's change between two assessments, in points: the two
+    intervals' half-widths combined as for a difference of independent means,
+    sqrt(h1^2 + h2^2). A change is shown as real only when it is larger than this; None
+    when either side has no interval (one rater, or not scored)."""
+    if current is None or previous is None or current.n < 2 or previous.n < 2:
+        return None
+    return math.hypot(current.half_width, previous.half_width)

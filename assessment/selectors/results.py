@@ -47,9 +47,23 @@ class SectionRow:
     rationale: str = ""
     section_id: int = 0
     # Formula 2's statistics of the pooled section (format 2, scored sections): interval,
-    # agreement, average level and its distribution. Shown beside formula 1.1's figures
-    # until formula 2 is the one that scores (docs/scoring-v2-plan.md).
+    # agreement, average level and its distribution.
     stats: "formula2.SectionStats | None" = None
+    # Formula 2: the 95 % margin of ``change`` (formula2.change_margin); None without one.
+    change_margin: float | None = None
+    # The section's official score: formula 2, the assessor's moderated score where set;
+    # otherwise (and always in formula 1, whose figures never follow moderation) the team's.
+    official: float | None = None
+
+    @property
+    def change_beyond_noise(self) -> bool:
+        """Formula 2: the change is larger than its margin, so it is shown as a change
+        rather than as noise. Format 1 has no margin and never flags one."""
+        return (
+            self.change is not None
+            and self.change_margin is not None
+            and abs(self.change) > self.change_margin
+        )
 
 
 @dataclass
@@ -78,9 +92,22 @@ class FrameworkPanel:
     previous_other_scale: str | None = None
     # The framework's rules checked against these scores (``selectors.rules``), when asked.
     rules: list = field(default_factory=list)
+    # Formula 2, once an assessor has moderated a section of it: the official result from
+    # the moderated scores (the team's own stays in ``team``, shown beside it).
+    official: scoring.FrameworkResult | None = None
+
+    @property
+    def headline(self) -> scoring.FrameworkResult:
+        """The result every headline figure, verdict and priority is read from: the
+        official (moderated) one where there is one, else the team's."""
+        return self.official or self.team
 
     @property
     def overall_label(self) -> str:
+        return self.level_labels.get(self.headline.overall_level, "")
+
+    @property
+    def team_overall_label(self) -> str:
         return self.level_labels.get(self.team.overall_level, "")
 
 
@@ -205,6 +232,9 @@ def assessment_results(
                 moderated=moderated,
                 audiences=scored[assessment.pk].audiences.get(version_id, []),
                 stats=scored[assessment.pk].stats.get(version_id, {}),
+                previous_stats=earlier.stats.get(previous["version_id"], {})
+                if previous_result is not None
+                else {},
                 leadership_withheld=scored[assessment.pk].leadership_withheld,
                 previous_other_scale=other_scale,
             )
@@ -526,19 +556,39 @@ def _panel(
     leadership_withheld: int = 0,
     previous_other_scale: str | None = None,
     stats: dict[str, formula2.SectionStats] | None = None,
+    previous_stats: dict[str, formula2.SectionStats] | None = None,
 ) -> FrameworkPanel:
+    stats = stats or {}
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
     trend = scoring.trend(team.sections, previous.sections) if previous else None
     self_by_key = {s.key: s.score for s in self_view.sections} if self_view else {}
     trend_by_key = {t.key: t for t in trend} if trend else {}
     section_ids = {s.key: s.pk for s in sections}
+    formula_2 = team.formula_version == formula2.FORMULA_VERSION
+    # Formula 2: once an assessor has moderated, the official figures follow the moderated
+    # scores (formula2.moderate); the team's own stay in ``team``. Formula 1 never does.
+    moderated_by_key = {
+        key: moderated[pk][0] for key, pk in section_ids.items() if formula_2 and pk in moderated
+    }
+    official = official_stats = None
+    if moderated_by_key:
+        official_sections, official_stats = formula2.moderate(
+            team.sections, stats, moderated_by_key, team.scale
+        )
+        official = formula2.framework_result(
+            official_sections,
+            official_stats,
+            no_loser_rule=row["slug"] in NO_LOSER_FRAMEWORKS,
+            scale=team.scale,
+        )
     rows = []
     for section in team.sections:
         moderation = moderated.get(section_ids[section.key])
+        official_score = moderated_by_key.get(section.key, section.score)
         target = target_by_key.get(section.key)
-        if target is None and section.sufficient:
-            target = scoring.default_target(section.score, team.scale)
+        if target is None and official_score is not None:
+            target = scoring.default_target(official_score, team.scale)
         point = trend_by_key.get(section.key)
         rows.append(
             SectionRow(
@@ -555,9 +605,26 @@ def _panel(
                 moderated=moderation[0] if moderation else None,
                 rationale=moderation[1] if moderation else "",
                 section_id=section_ids[section.key],
-                stats=(stats or {}).get(section.key),
+                stats=stats.get(section.key),
+                change_margin=formula2.change_margin(
+                    stats.get(section.key), (previous_stats or {}).get(section.key)
+                )
+                if formula_2 and point
+                else None,
+                official=official_score,
             )
         )
+    if not formula_2:
+        priorities = scoring.priorities(team, target_by_key)
+    elif official is not None:
+        priorities = formula2.as_priorities(
+            official,
+            official_stats,
+            target_by_key,
+            self_assessed={s.key: s.score for s in team.sections},
+        )
+    else:
+        priorities = formula2.as_priorities(team, stats, target_by_key)
     panel = FrameworkPanel(
         slug=row["slug"],
         name=row["name"],
@@ -566,11 +633,7 @@ def _panel(
         team=team,
         self_view=self_view,
         gaps=gaps,
-        priorities=(
-            formula2.as_priorities(team, stats or {}, target_by_key)
-            if team.formula_version == formula2.FORMULA_VERSION
-            else scoring.priorities(team, target_by_key)
-        ),
+        priorities=priorities,
         trend=trend,
         previous_title=previous_title,
         rows=rows,
@@ -579,6 +642,7 @@ def _panel(
         audiences=audiences or [],
         leadership_withheld=leadership_withheld,
         previous_other_scale=previous_other_scale,
+        official=official,
     )
     panel.chart = radar_for(panel)
     return panel

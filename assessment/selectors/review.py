@@ -37,6 +37,8 @@ from assessment.models import (
 from assessment.models.review import AuditEntry
 from assessment.scoring import formula2
 from assessment.selectors import manager, results
+from assessment.selectors.concepts import concept_agreement
+from assessment.selectors.rules import with_rule_checks
 from frameworks.models import (
     SCALE_MAX,
     SCALE_MIN,
@@ -458,12 +460,14 @@ def assessor_guidance(
 
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 25 while in review (versions 1, results 7, decisions
-    and the sections they named 2, the changes since the last decision 2, sections and
-    their moderations 2, team figures 4, the invitees 1, the audit trail 3, levels 1,
-    the assessor's guidance 1 when a framework is format 2), 18 at most otherwise."""
+    many people answered: at most 29 while in review (versions 1, results 7, the
+    framework rules 1, concepts 3, decisions and the sections they named 2, the changes
+    since the last decision 2, sections and their moderations 2, team figures 4, the
+    invitees 1, the audit trail 3, levels 1, the assessor's guidance 1 when a framework is
+    format 2), 22 at most otherwise."""
     versions = manager.assessment_versions(assessment)
-    outcome = results.assessment_results(assessment)  # no viewer: assessors have no self-view
+    # No viewer: assessors have no self-view. Rules are checked on the official scores.
+    outcome = with_rule_checks(results.assessment_results(assessment))
     in_review = assessment.status == Assessment.Status.IN_REVIEW
     decisions = decisions_newest_first(assessment)
     if in_review:
@@ -485,6 +489,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         "assessment": assessment,
         "versions": versions,
         "results": outcome,
+        "concepts": concept_agreement(assessment) if outcome.panels else [],
         "team": team,
         "guidance": assessor_guidance(versions, team),
         "invitees": invitees(assessment),

@@ -36,7 +36,7 @@ def with_rule_checks(found: AssessmentResults) -> AssessmentResults:
         rules.setdefault(row.version.framework.slug, []).append(row)
     for slug, panel in by_slug.items():
         names = {r.key: r.name for r in panel.rows}
-        scores = {r.key: r.team.score for r in panel.rows}
+        scores = {r.key: r.official for r in panel.rows}  # moderated where it counts
         declared = rules.get(slug, [])
         results = check_rules(
             [

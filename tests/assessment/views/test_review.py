@@ -676,12 +676,13 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
     assert page.status_code == 200
 
 
-# Session and user 2, the assessment 1, its versions 1, the results 7, the decisions 1
+# Session and user 2, the assessment 1, its versions 1, the results 7, the framework
+# rules 1, the shared concepts 2 (a third when two frameworks share one), the decisions 1
 # (and the sections a return named, when there is one), the sections and their
 # moderations 2, the team's figures 5, the assessor's guidance (format 2) 1, the
 # invitees 2 (and the count of leadership invitees who completed), the audit trail 3
 # (events, people, sections), the levels 1, the navigation 2.
-REVIEW_WORKSPACE_QUERIES = 28
+REVIEW_WORKSPACE_QUERIES = 31
 
 
 # --- forms -----------------------------------------------------------------------------
