@@ -311,9 +311,11 @@ def framework_result(
         formula_version=FORMULA_VERSION,
         scale=scale,
     )
+    if floor is None:
+        floor = band_floor(DEFAULT_FLOOR_LEVEL, scale)
     if top.overall is None:
         if no_loser_rule:
-            judged = verdict(scores, floor=band_floor(DEFAULT_FLOOR_LEVEL, scale))
+            judged = verdict(scores, floor=floor)
             base = replace(base, verdict=_as_verdict(judged, sections, top.overall))
         return base
     overall = top.overall
@@ -330,9 +332,7 @@ def framework_result(
     )
     result = replace(base, weakest=min(scored, key=lambda s: (s.score, s.key)), alerts=alerts)
     if no_loser_rule:
-        judged = verdict(
-            scores, floor=band_floor(DEFAULT_FLOOR_LEVEL, scale) if floor is None else floor
-        )
+        judged = verdict(scores, floor=floor)
         result = replace(result, verdict=_as_verdict(judged, sections, overall))
     return result
 

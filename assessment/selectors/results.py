@@ -428,7 +428,10 @@ def _score(
                     _score_audiences(version_sections, totals, counts, threshold, assessment_id)
                 )
                 result.team[row["version_id"]] = formula2.framework_result(
-                    pooled, result.stats[row["version_id"]], no_loser_rule=rule
+                    pooled,
+                    result.stats[row["version_id"]],
+                    no_loser_rule=rule,
+                    floor=formula2.band_floor(settings.SCORING_FLOOR_LEVEL),
                 )
                 result.leadership_withheld = (
                     0
@@ -580,6 +583,7 @@ def _panel(
             official_sections,
             official_stats,
             no_loser_rule=row["slug"] in NO_LOSER_FRAMEWORKS,
+            floor=formula2.band_floor(settings.SCORING_FLOOR_LEVEL, team.scale),
             scale=team.scale,
         )
     rows = []
