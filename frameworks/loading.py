@@ -29,7 +29,8 @@ SCALE_V2_FILE = "scale-v2.toml"
 CONCEPTS_FILE = "concepts.toml"
 # Files in the data folder that are not frameworks.
 SHARED_FILES = frozenset({SCALE_V2_FILE, CONCEPTS_FILE})
-# Archived editions (data/v1/, later data/v2/ ...) load before the current files.
+# Archived editions (data/v1/, data/v2/, ...) load before the current files, oldest
+# first; framework_files is the one place that sets the order.
 ARCHIVE_DIR_RE = re.compile(r"^v([0-9]+)$")
 
 FORMATS = (1, 2)

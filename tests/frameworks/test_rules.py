@@ -2,12 +2,10 @@
 version's content, stored on load."""
 
 import io
-import re
 import tomllib
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from frameworks.loading import (
@@ -17,24 +15,8 @@ from frameworks.loading import (
     parse_files,
     parse_framework,
 )
-from frameworks.models import FrameworkRule, FrameworkVersion
-
-DATA = Path(settings.FRAMEWORKS_DATA_DIR)
-V1 = sorted((DATA / "v1").glob("*.toml"))
-SLUGS = ["holistic", "service-definition", "six-dimensions", "win4"]
-CURRENT = [DATA / f"{slug}.toml" for slug in SLUGS]
-WITH_RULES = ["service-definition", "six-dimensions"]
-# The rules of a shipped file: from their heading comment to the next heading comment.
-RULES_BLOCK = re.compile(r"^# --- Rules of the model.*?(?=^# --- )", re.MULTILINE | re.DOTALL)
-
-# The hashes of the current files as issue 14 released them, before rules existed. The
-# frameworks without rules must keep them (no spurious new version on existing installs).
-RELEASED_V2_HASHES = {
-    "holistic": "89eea547b07176d9c60e8c3d16b2d729f7a2926fa02df49708d77b4c7b77dc33",
-    "service-definition": "7364ec0589f6bfa35510f647b4dcfe111b0db59f32b103fa46d412147801168a",
-    "six-dimensions": "cc34c8797e9a943fe6af7a14a2daee64a3d7854d2e590cc16d5ef7cb8505b2a7",
-    "win4": "f47d6670c35b679a6b0f68404870153f24b09744c84861639f0a784bda26baa5",
-}
+from frameworks.models import Framework, FrameworkRule, FrameworkVersion
+from tests.frameworks.editions import CURRENT, DATA, RELEASED_V2_HASHES, WITH_RULES
 
 
 def document(slug: str) -> dict:
@@ -221,46 +203,21 @@ def test_rules_change_the_hash():
 
 
 def test_loading_stores_the_rules_with_their_sections(no_frameworks):
-    load(*V1, *CURRENT)
+    load()
 
-    version = FrameworkVersion.objects.get(framework__slug="service-definition", number=2)
+    version = Framework.objects.get(slug="service-definition").latest_version()
     rules = list(version.rules.select_related("section", "over"))
     assert [(r.position, r.kind, r.section.key, r.over.key, r.tolerance) for r in rules] == [
         (1, "leads", "customer_experienced", "business_defined", 0),
         (2, "precedes", "customer_experienced", "excellence", 10),
     ]
     assert all(r.section.version_id == version.pk for r in rules)
-    [six] = FrameworkVersion.objects.get(framework__slug="six-dimensions", number=2).rules.all()
+    [six] = Framework.objects.get(slug="six-dimensions").latest_version().rules.all()
     assert (six.kind, six.section, six.over, six.tolerance) == ("one_at_a_time", None, None, 20)
     assert six.why.startswith("The six dimensions may be built one at a time")
     assert not FrameworkRule.objects.filter(version__framework__slug__in=["win4", "holistic"])
-    assert not FrameworkRule.objects.filter(version__number=1)
-
-
-def test_an_install_that_loaded_the_released_v2_gets_version_3_where_rules_arrived(
-    no_frameworks, tmp_path
-):
-    released = []
-    for path in CURRENT:
-        target = tmp_path / path.name
-        target.write_text(RULES_BLOCK.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
-        assert "rules" not in tomllib.loads(target.read_text(encoding="utf-8"))
-        released.append(target)
-    load(*V1, *released)  # an install as issue 14 left it: v1 and v2, no rules
-    assert not FrameworkRule.objects.exists()
-
-    output = load(*V1, *CURRENT)
-
-    assert output.count("created as a new version") == 2
-    for slug in SLUGS:
-        numbers = list(
-            FrameworkVersion.objects.filter(framework__slug=slug)
-            .order_by("number")
-            .values_list("number", flat=True)
-        )
-        assert numbers == ([1, 2, 3] if slug in WITH_RULES else [1, 2]), slug
-    assert FrameworkRule.objects.filter(version__number=3).count() == 3
-    assert not FrameworkRule.objects.filter(version__number=2).exists()  # v2 is untouched
+    # The released version 2 and version 1 have none (tests/frameworks/test_v2_archive.py).
+    assert not FrameworkRule.objects.filter(version__number__in=[1, 2])
 
 
 def test_the_check_summary_lists_the_rules(no_frameworks):

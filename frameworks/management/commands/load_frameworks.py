@@ -17,8 +17,8 @@ class Command(BaseCommand):
     help = (
         "Load questionnaire frameworks from TOML files. Every file is validated before "
         "anything is written; changed content becomes a new version. By default the "
-        "archived editions in FRAMEWORKS_DATA_DIR/v1/ load first, then the current files "
-        "in FRAMEWORKS_DATA_DIR."
+        "archived editions load first, oldest first (FRAMEWORKS_DATA_DIR/v1/, then v2/, ...), "
+        "then the current files in FRAMEWORKS_DATA_DIR."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,8 +27,8 @@ class Command(BaseCommand):
             nargs="*",
             type=Path,
             help=(
-                "Framework files to load, oldest edition first (default: FRAMEWORKS_DATA_DIR/"
-                "v1/*.toml, then FRAMEWORKS_DATA_DIR/*.toml)."
+                "Framework files to load, oldest edition first (default: the archived "
+                "editions in FRAMEWORKS_DATA_DIR/v1/, v2/, ..., then FRAMEWORKS_DATA_DIR/*.toml)."
             ),
         )
         parser.add_argument(
