@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from assessment import exports, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
 from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
+from assessment.scoring import formula2
 from assessment.services.reports import report_cache_store
 from frameworks.models import FrameworkVersion
 
@@ -52,8 +53,15 @@ ASSET_ORIGIN = "https://assets.service-balance.invalid/"
 STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template changes: cached reports are keyed on it (and on the
-# stylesheet's content, which needs no raise).
-REPORT_TEMPLATE_VERSION = "6"
+# stylesheet's content, which needs no raise). Reports with a format-2 framework only;
+# see FORMAT1_REPORT_TEMPLATE_VERSION for the others.
+REPORT_TEMPLATE_VERSION = "7"
+# Frozen: the template version of a report whose frameworks are all format 1. Their
+# panels print byte for byte as before issue 15, and with this value (and formula 1) such
+# a report keeps the cache key it had, so the PDF cached before the upgrade is the one
+# served after it (tests/frameworks/test_v1_golden.py). A deliberate change to how
+# format-1 reports print must raise it, which renders every such report afresh.
+FORMAT1_REPORT_TEMPLATE_VERSION = "6"
 
 
 # The static files a report may use, by logical name; anything else it asks for is refused.
@@ -292,7 +300,7 @@ def cache_key(
         targets=Max("targets__updated_at"),
         responses=Max("responses__completed_at"),
     )
-    versions = sorted(assessment.framework_versions.values_list("pk", flat=True))
+    formats = dict(assessment.framework_versions.values_list("pk", "format"))
     parts = [
         assessment.pk,
         assessment.status,
@@ -300,16 +308,35 @@ def cache_key(
         assessment.team.name,
         assessment.organisation.name,
         viewer_id,
-        versions,
+        sorted(formats),
         sorted(stamp.items()),
-        scoring.FORMULA_VERSION,
-        REPORT_TEMPLATE_VERSION,
+        *_rules_stamp(set(formats.values())),
         assets_stamp(static_assets() if assets is None else assets),
         settings.ANONYMITY_THRESHOLD,
         get_language(),
         _branding_stamp(consultancy),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _rules_stamp(formats: set[int]) -> tuple[str | list[str], str]:
+    """The formula and template versions a report is keyed on.
+
+    All format 1: formula 1 and the frozen FORMAT1_REPORT_TEMPLATE_VERSION, the very parts
+    (and values) of the key before issue 15, so such a report keeps its key. Any format 2:
+    the formula version of each format present and REPORT_TEMPLATE_VERSION, so a change to
+    either renders those reports afresh."""
+    if formats <= {FrameworkVersion.Format.V1}:
+        return scoring.FORMULA_VERSION, FORMAT1_REPORT_TEMPLATE_VERSION
+    return sorted({_formula_version(f) for f in formats}), REPORT_TEMPLATE_VERSION
+
+
+def _formula_version(framework_format: int) -> str:
+    """The formula version that scores a framework version of this format: format 2 is
+    scored by formula 2 (``selectors.results``), format 1 by its scale's formula."""
+    if framework_format == FrameworkVersion.Format.V2:
+        return formula2.FORMULA_VERSION
+    return scoring.scale_for(framework_format).formula_version
 
 
 def _branding_stamp(consultancy: Consultancy | None) -> str | None:
