@@ -41,7 +41,6 @@ from django.utils.translation import gettext as _
 from assessment import exports, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
 from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
-from assessment.scoring import formula2
 from assessment.services.reports import report_cache_store
 from frameworks.models import FrameworkVersion
 
@@ -162,7 +161,10 @@ def report_context(
     assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
 ) -> dict:
     """Everything the report template shows, gathered in a constant number of queries."""
-    scored = selectors.results.assessment_results(assessment, viewer_id=viewer_id)
+    # Rules are checked on the official scores (moderated where formula 2 says so).
+    scored = selectors.rules.with_rule_checks(
+        selectors.results.assessment_results(assessment, viewer_id=viewer_id)
+    )
     versions = selectors.manager.assessment_versions(assessment)
     history = selectors.review.review_history(assessment)
     verdicts = [p for p in scored.panels if p.team.verdict is not None]
@@ -177,6 +179,7 @@ def report_context(
         "verdicts": verdicts,
         # Format 2: who rated what, per framework (the results' audiences).
         "audience_panels": [panel for panel in scored.panels if panel.audiences],
+        "concepts": selectors.concepts.concept_agreement(assessment) if scored.panels else [],
         "top_priorities": priorities,
         "decision": history["decisions"][0] if history["decisions"] else None,
         "assignment": history["assignment"],
@@ -194,7 +197,7 @@ def formula_context(
     scored: selectors.results.AssessmentResults, versions: list[FrameworkVersion]
 ) -> dict:
     """The scoring rules versions the report's figures follow: each framework result's own
-    (format 1: "1"; format 2: "1.1"), or, while no result shows, each framework version's.
+    (format 1: "1"; format 2: "2"), or, while no result shows, each framework version's.
 
     ``formula_version`` is the one version when every framework follows the same rules
     (the colophon reads as it always has); ``formula_versions`` pairs each version with
@@ -328,15 +331,7 @@ def _rules_stamp(formats: set[int]) -> tuple[str | list[str], str]:
     either renders those reports afresh."""
     if formats <= {FrameworkVersion.Format.V1}:
         return scoring.FORMULA_VERSION, FORMAT1_REPORT_TEMPLATE_VERSION
-    return sorted({_formula_version(f) for f in formats}), REPORT_TEMPLATE_VERSION
-
-
-def _formula_version(framework_format: int) -> str:
-    """The formula version that scores a framework version of this format: format 2 is
-    scored by formula 2 (``selectors.results``), format 1 by its scale's formula."""
-    if framework_format == FrameworkVersion.Format.V2:
-        return formula2.FORMULA_VERSION
-    return scoring.scale_for(framework_format).formula_version
+    return sorted({scoring.scale_for(f).formula_version for f in formats}), REPORT_TEMPLATE_VERSION
 
 
 def _branding_stamp(consultancy: Consultancy | None) -> str | None:

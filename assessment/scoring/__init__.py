@@ -36,9 +36,10 @@ class Scale:
 # Format-1 frameworks: levels 1-5, formula version 1 (unchanged since it was published).
 SCALE_V1 = Scale(SCALE_MIN, SCALE_MAX, FORMULA_VERSION)
 # Format-2 frameworks (frameworks v2): level 0 "not in place" added, "don't know" apart
-# from "not applicable", audiences pooled. Formula version 1.1 is version 1's rules on
-# that scale, until scoring v2 (docs/scoring.md, "Frameworks v2").
-SCALE_V2 = Scale(0, SCALE_MAX, "1.1")
+# from "not applicable", audiences pooled, scored by formula version 2
+# (``assessment.scoring.formula2``; docs/scoring.md). Version 1.1, formula 1's rules on
+# this scale, was interim while frameworks v2 waited for scoring v2, and is retired.
+SCALE_V2 = Scale(0, SCALE_MAX, "2")
 
 
 def scale_for(framework_format: int) -> Scale:

@@ -24,7 +24,7 @@ from assessment.scoring import (
     score_to_level,
 )
 
-FORMULA_VERSION = "2"
+FORMULA_VERSION = SCALE_V2.formula_version  # "2": the scale and its formula agree
 
 # Two-sided 95 % quantiles of Student's t by degrees of freedom (1-30); beyond 30 the
 # normal quantile 1.96 is within 0.05 of t. From the standard table (no SciPy needed).

@@ -124,6 +124,11 @@ class AssessmentResults:
     def visible(self) -> bool:
         return self.assessment.results_visible(self.completed_members)
 
+    @property
+    def moderated(self) -> bool:
+        """Whether any framework's official figures follow an assessor's moderation."""
+        return any(panel.official is not None for panel in self.panels)
+
 
 @dataclass(frozen=True)
 class AudienceCell:

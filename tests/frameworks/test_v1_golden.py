@@ -37,10 +37,9 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import get_language
 
-from assessment import reports, selectors, services
+from assessment import reports, scoring, selectors, services
 from assessment.models import Answer, Assessment, Consultancy, Decision, ReportCache, Response
 from assessment.pdf_worker import Assets
-from assessment.scoring import formula2
 from assessment.selectors.results import assessment_results
 from assessment.services.reports import report_cache_store
 from frameworks.models import Section
@@ -473,15 +472,17 @@ def test_the_template_and_formula_versions_key_each_format_apart(
             reports.cache_key(v2, viewer_id=v2_viewer),
         )
 
-    def changed(name: str, module: object = reports) -> tuple[bool, bool]:
+    def changed(name: str, module: object = reports, value: object = "next") -> tuple[bool, bool]:
         """Which keys change, (version 1, format 2), when ``module.name`` is raised."""
         before = keys()
         with monkeypatch.context() as patched:
-            patched.setattr(module, name, "next")
+            patched.setattr(module, name, value)
             after = keys()
         assert keys() == before
         return after[0] != before[0], after[1] != before[1]
 
     assert changed("REPORT_TEMPLATE_VERSION") == (False, True)
-    assert changed("FORMULA_VERSION", formula2) == (False, True)
+    # Formula 2's version is its scale's (scoring.SCALE_V2, which formula2 reads).
+    raised = scoring.Scale(scoring.SCALE_V2.min, scoring.SCALE_V2.max, "next")
+    assert changed("SCALE_V2", scoring, raised) == (False, True)
     assert changed("FORMAT1_REPORT_TEMPLATE_VERSION") == (True, False)
