@@ -4,7 +4,7 @@ It creates an administrator, an organisation with a manager, a team of six, an
 open assessment still collecting answers, and one whose completed responses
 pass the anonymity threshold. It prints the logins and a team member's link.
 
-The assessments use version 2 of the frameworks: the team answers the team's
+The assessments use the newest (format-2) version of each framework: the team answers the team's
 questions, the manager the manager questions, and (in the spring review) a
 leadership group of three the leadership questions.
 """
