@@ -40,7 +40,7 @@ def test_the_scoring_page_explains_formula_2_first_and_version_1_after(client):
         "version-1",
     ]
     text = page_text(response)
-    assert "scoring rules version 2, for version 2 of each framework" in text
+    assert "scoring rules version 2, for version 2 and later of each framework" in text
     assert "Version 1 of a framework: scoring rules version 1" in text
     for words in (
         "95 % interval",
