@@ -59,6 +59,18 @@ def displayed(score: float) -> int:
     return math.floor(score + 0.5)
 
 
+def band(score: float, scale: Scale = SCALE_V2) -> int:
+    """The band (level of the scale) a score falls in, decided on its displayed value, as
+    verdicts and rules are: a score shown as 30 is in the band that starts at 30."""
+    return score_to_level(displayed(score), scale)
+
+
+def default_target(score: float, scale: Scale = SCALE_V2) -> int:
+    """A section's target when the manager set none: one band above its own, at most the
+    top of the scale."""
+    return min(scale.max, band(score, scale) + 1)
+
+
 def band_floor(level: int, scale: Scale = SCALE_V2) -> int:
     """The lowest displayed score of a level's band (format 2: level 2 starts at 30)."""
     return math.ceil(level_to_score(level - 0.5, scale)) if level > scale.min else 0
@@ -78,6 +90,9 @@ class SectionStats:
     average_level: float
     share_at_or_above: float  # share of rated answers at the level above the average's floor
     level_above: int  # that level
+    # The interval's half-width before clipping to 0-100 (100 with one respondent): what a
+    # change's margin combines (``change_margin``), as clipping would understate it.
+    half: float = 0.0
 
     @property
     def divided(self) -> bool:
@@ -91,8 +106,8 @@ class SectionStats:
 
     @property
     def half_width(self) -> float:
-        """The interval's half-width before clipping to 0-100 (the unclipped side)."""
-        return max(self.score - self.low, self.high - self.score)
+        """The interval's half-width before clipping to 0-100."""
+        return self.half
 
 
 def section_stats(
@@ -147,7 +162,7 @@ def stats_from_sums(
     mean_level = sum(level * count for level, count in level_counts.items()) / rated
     score = level_to_score(mean_level, scale)
     if n == 1:
-        low, high, agreement = 0.0, 100.0, None
+        low, high, agreement, half = 0.0, 100.0, None, 100.0
     else:
         # Rounding can take the difference a hair below zero for identical means.
         variance = max(0.0, (mean_square_sum - mean_sum * mean_sum / n) / (n - 1))
@@ -166,6 +181,7 @@ def stats_from_sums(
         average_level=mean_level,
         share_at_or_above=share,
         level_above=level_above,
+        half=half,
     )
 
 
@@ -260,7 +276,7 @@ def priorities(
     for key, s in stats.items():
         target = targets.get(key)
         if target is None:
-            target = min(scale.max, score_to_level(s.score, scale) + 1)
+            target = default_target(s.score, scale)
         gap = level_to_score(target, scale) - s.score
         if gap > 0:
             items.append(Priority2(key, s.score, s.low, target, gap))
@@ -304,7 +320,7 @@ def framework_result(
     base = FrameworkResult(
         sections=tuple(sections),
         overall=top.overall,
-        overall_level=None if top.overall is None else score_to_level(top.overall, scale),
+        overall_level=None if top.overall is None else band(top.overall, scale),
         balance=top.balance,
         weakest=None,
         alerts=(),
@@ -400,7 +416,7 @@ def moderate(
             official.append(section)
             continue
         score = moderated[section.key]
-        official.append(replace(section, score=score, level=score_to_level(score, scale)))
+        official.append(replace(section, score=score, level=band(score, scale)))
         official_stats[section.key] = judged(score, scale)
     return official, official_stats
 

@@ -536,6 +536,8 @@ def _score_audiences(
         if too_few:
             score = replace(score, score=None, level=None, spread=None)
         elif score.score is not None:
+            # Formula 2 bands a score on its displayed value (formula2.band).
+            score = replace(score, level=formula2.band(score.score, scale))
             stats[section.key] = formula2.stats_from_totals(pooled, scale)
         pooled_sections.append(score)
     return pooled_sections, rows, stats
@@ -597,7 +599,7 @@ def _panel(
         official_score = moderated_by_key.get(section.key, section.score)
         target = target_by_key.get(section.key)
         if target is None and official_score is not None:
-            target = scoring.default_target(official_score, team.scale)
+            target = (formula2 if formula_2 else scoring).default_target(official_score, team.scale)
         point = trend_by_key.get(section.key)
         rows.append(
             SectionRow(

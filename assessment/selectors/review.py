@@ -21,7 +21,7 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from assessment import access, scoring
+from assessment import access
 from assessment.models import (
     Answer,
     Assessment,
@@ -284,9 +284,7 @@ def award_rule(
                 SectionJudgement(
                     framework=panel.short_name,
                     name=row.name,
-                    level=None
-                    if score is None
-                    else scoring.score_to_level(score, panel.team.scale),
+                    level=None if score is None else formula2.band(score, panel.team.scale),
                     moderated=row.moderated is not None,
                 )
             )

@@ -200,3 +200,26 @@ def test_t_quantiles_follow_the_table_and_the_normal_beyond_30():
     assert f.t_quantile(30) == 2.042
     assert f.t_quantile(31) == 1.96
     assert math.isclose(f.t_quantile(4), 2.776)
+
+
+def test_a_change_margin_uses_the_interval_before_clipping():
+    """Half 1s and half 5s among four people: the interval 0-100 is clipped on both
+    sides, but the margin of a change combines the unclipped half-width."""
+    divided = f.section_stats([1, 1, 5, 5], {1: 4, 5: 4})
+    assert (divided.low, divided.high) == (0.0, 100.0)
+    unclipped = f.t_quantile(3) * math.sqrt(16 / 3 / 4) * 100 / 5
+    assert divided.half_width == pytest.approx(unclipped)
+    assert unclipped > 60  # wider than either clipped side
+    agreed = f.section_stats([3, 3, 3, 3], {3: 8})
+    assert f.change_margin(divided, agreed) == pytest.approx(unclipped)
+
+
+@pytest.mark.parametrize(
+    ("score", "band"),
+    [(29.4, 1), (29.5, 2), (29.6, 2), (30.0, 2), (49.5, 3), (89.4, 4), (89.5, 5)],
+)
+def test_a_score_is_banded_as_it_is_displayed(score, band):
+    """29.6 shows as 30, the floor of band 2: it is judged, labelled and awarded as 30."""
+    assert f.band(score) == band
+    assert f.band(score) == score_to_level(f.displayed(score), SCALE_V2)
+    assert f.default_target(score) == min(5, band + 1)
