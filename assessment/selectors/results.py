@@ -171,11 +171,14 @@ def assessment_results(
     threshold = settings.ANONYMITY_THRESHOLD
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
+    # Built once (the ORM's work on its subqueries is a fair share of this function's time),
+    # listed by query 2 and run again inside query 4.
+    counted = _counted_responses(list(versions), viewer_id=viewer_id)
     responses = [  # query 2
         (pk, assessment_id, _group(audience, manager, user_id, viewer_id))
-        for pk, assessment_id, audience, manager, user_id in _counted_responses(
-            list(versions), viewer_id=viewer_id
-        ).values_list("pk", "assessment_id", "audience", "is_manager_view", "user_id")
+        for pk, assessment_id, audience, manager, user_id in counted.values_list(
+            "pk", "assessment_id", "audience", "is_manager_view", "user_id"
+        )
     ]
     members = sum(1 for _pk, a, group in responses if a == assessment.pk and group == TEAM)
     submitted = assessment.is_closed
@@ -195,7 +198,7 @@ def assessment_results(
         )
         .order_by("version_id", "position")
     )
-    totals = _section_totals(list(versions), viewer_id=viewer_id)  # query 4
+    totals = _section_totals(counted, viewer_id=viewer_id)  # query 4
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
@@ -360,19 +363,17 @@ _LEVELS = range(scoring.SCALE_V2.min, scoring.SCALE_V2.max + 1)
 _TOTALS_SQL = _TOTALS_SQL.replace(
     "{level_counts}",
     "\n           ".join(
-        f"SUM(CASE WHEN a.submitted_level = {n} THEN 1 ELSE 0 END) AS level_{n}," for n in _LEVELS
+        f"COUNT(CASE WHEN a.submitted_level = {n} THEN 1 END) AS level_{n}," for n in _LEVELS
     ),
 ).replace("{level_sums}", ",\n       ".join(f"COALESCE(SUM(t.level_{n}), 0)" for n in _LEVELS))
 
 
 def _section_totals(
-    assessment_ids: list[int], *, viewer_id: int | None
+    counted: QuerySet, *, viewer_id: int | None
 ) -> dict[tuple[int, str, int], scoring.SectionTotals]:
-    """(assessment, group, section) -> totals over the counted responses' submitted
-    answers; the groups are ``_group``'s."""
-    responses, params = (
-        _counted_responses(assessment_ids, viewer_id=viewer_id).values("pk").query.sql_with_params()
-    )
+    """(assessment, group, section) -> totals over the submitted answers of ``counted``
+    (``_counted_responses``); the groups are ``_group``'s."""
+    responses, params = counted.values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_TOTALS_SQL.format(responses=responses), (viewer_id or 0, *params))
         rows = cursor.fetchall()

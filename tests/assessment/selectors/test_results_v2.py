@@ -259,9 +259,9 @@ def test_the_results_query_gives_formula_2_what_it_needs_without_per_answer_pyth
     answer(assessment, "team", 1, 0)
     version = assessment.framework_versions.get()
     customers = version.sections.get(key="customers")
-    totals = results._section_totals([assessment.pk], viewer_id=None)[
-        (assessment.pk, "team", customers.pk)
-    ]
+    totals = results._section_totals(
+        results._counted_responses([assessment.pk], viewer_id=None), viewer_id=None
+    )[(assessment.pk, "team", customers.pk)]
     asked_here = asked(assessment, "team", "customers")
 
     assert totals.level_counts == (asked_here, 2 * asked_here, 0, 0, 2 * asked_here, 0)
