@@ -35,10 +35,12 @@ T_975 = (
 )  # fmt: skip
 Z_975 = 1.96
 
-# Agreement: rwg against a uniform null over the scale's options. Below AGREEMENT_WEAK the
-# team is "divided": its average hides answers far apart (LeBreton & Senter 2008 read
-# 0.51-0.70 as moderate and 0.50 or less as weak or no agreement).
+# Agreement: rwg(j) against a uniform null over the scale's options (``agreement``). Below
+# AGREEMENT_WEAK the team is "divided": its average hides answers far apart (LeBreton &
+# Senter 2008 read 0.51-0.70 as moderate and 0.50 or less as weak or no agreement). Not
+# judged below DIVIDED_MIN_RATERS: with two raters it rests on one difference.
 AGREEMENT_WEAK = 0.5
+DIVIDED_MIN_RATERS = 3
 
 # The default floor of the Win4 verdict: the lower edge of "meets expectations
 # consistently" (level 2), a band boundary, so a score's label and verdict always agree.
@@ -97,7 +99,11 @@ class SectionStats:
     @property
     def divided(self) -> bool:
         """Answers too far apart for an average to describe the team."""
-        return self.agreement is not None and self.n >= 3 and self.agreement < AGREEMENT_WEAK
+        return (
+            self.agreement is not None
+            and self.n >= DIVIDED_MIN_RATERS
+            and self.agreement < AGREEMENT_WEAK
+        )
 
     @property
     def share_percent(self) -> int:
@@ -121,9 +127,7 @@ def section_stats(
     The score is the mean of all rated answers (as in formula 1); the interval is the
     t-interval of the respondents' means (each respondent one observation: answers of one
     person are not independent), rescaled to 0-100 and clipped to it; one respondent
-    gives the whole range. rwg = 1 - s^2 / sigma^2, with s^2 the sample variance of the
-    respondents' means and sigma^2 = (A^2 - 1) / 12 the variance of a uniform choice
-    among the scale's A options, clipped to 0-1.
+    gives the whole range. The agreement is ``agreement``'s rwg(j).
     """
     return stats_from_sums(
         n=len(respondent_means),
@@ -168,8 +172,7 @@ def stats_from_sums(
         variance = max(0.0, (mean_square_sum - mean_sum * mean_sum / n) / (n - 1))
         half = t_quantile(n - 1) * math.sqrt(variance / n) * 100 / (scale.max - scale.min)
         low, high = max(0.0, score - half), min(100.0, score + half)
-        options = scale.max - scale.min + 1
-        agreement = max(0.0, min(1.0, 1 - variance / ((options * options - 1) / 12)))
+        agreement = rwg_j(level_counts, mean_level, items=rated / n, scale=scale)
     level_above = min(scale.max, math.floor(mean_level) + 1)
     share = sum(c for level, c in level_counts.items() if level >= level_above) / rated
     return SectionStats(
@@ -183,6 +186,38 @@ def stats_from_sums(
         level_above=level_above,
         half=half,
     )
+
+
+def rwg_j(
+    level_counts: Mapping[int, int], mean_level: float, *, items: float, scale: Scale = SCALE_V2
+) -> float:
+    """James, Demaree and Wolf's (1984) multi-item agreement index against a uniform null:
+
+        rwg(j) = J (1 - s^2 / sigma^2) / (J (1 - s^2 / sigma^2) + s^2 / sigma^2)
+
+    with J the items each rater answered (here the mean number of rated answers per rater),
+    sigma^2 = (A^2 - 1) / 12 the variance of a choice made at random among the scale's A
+    options, and s^2 the observed variance of the answers. rwg(j) needs the mean of the
+    items' variances across raters; the results query sums answers per rater and section,
+    not per question, so s^2 here is the variance of all the section's rated answers
+    pooled (from ``level_counts``). That is the items' mean variance plus the variance
+    between the items' means, never less: the index can only understate agreement, so a
+    team is never called in agreement when it is not. 0 when s^2 >= sigma^2 (answers at
+    least as far apart as random ones), 1 when every answer is the same."""
+    rated = sum(level_counts.values())
+    if rated < 2:
+        return 1.0
+    squares = sum(c * (level - mean_level) ** 2 for level, c in level_counts.items())
+    ratio = squares / (rated - 1) / uniform_variance(scale)
+    if ratio >= 1:
+        return 0.0
+    return items * (1 - ratio) / (items * (1 - ratio) + ratio)
+
+
+def uniform_variance(scale: Scale = SCALE_V2) -> float:
+    """The variance of a choice made at random among the scale's options: (A^2 - 1) / 12."""
+    options = scale.max - scale.min + 1
+    return (options * options - 1) / 12
 
 
 def balance(scores: Sequence[float]) -> float:

@@ -223,3 +223,31 @@ def test_a_score_is_banded_as_it_is_displayed(score, band):
     assert f.band(score) == band
     assert f.band(score) == score_to_level(f.displayed(score), SCALE_V2)
     assert f.default_target(score) == min(5, band + 1)
+
+
+def test_agreement_is_rwg_j_on_the_pooled_answers():
+    """rwg(j) = J(1 - r) / (J(1 - r) + r), r = s^2 / sigma^2 (James, Demaree & Wolf 1984),
+    with s^2 the pooled answers' variance and J the answers per rater."""
+    stats = f.section_stats([3, 3, 2, 4], {3: 4, 2: 2, 4: 2})  # 2 answers each
+    r = (4 / 7) / (35 / 12)
+    assert stats.agreement == pytest.approx(2 * (1 - r) / (2 * (1 - r) + r))
+    # Every answer the same: full agreement; further apart than random: none.
+    assert f.section_stats([4, 4, 4], {4: 9}).agreement == 1.0
+    assert f.section_stats([0, 5, 0, 5], {0: 8, 5: 8}).agreement == 0.0
+
+
+def test_answering_at_random_reads_as_no_agreement():
+    """Each of six people picks every level once over six questions: their means agree
+    exactly (all 2.5), but the answers are as far apart as random ones. The team is
+    divided, not in agreement (an index on the means alone would say 1)."""
+    stats = f.section_stats([2.5] * 6, dict.fromkeys(range(6), 6))
+    assert stats.agreement == 0.0
+    assert stats.divided
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=2, max_size=60), st.integers(1, 12))
+def test_agreement_stays_between_0_and_1(answers, raters):
+    counts = {level: answers.count(level) for level in set(answers)}
+    mean = sum(answers) / len(answers)
+    assert 0.0 <= f.rwg_j(counts, mean, items=len(answers) / raters) <= 1.0

@@ -155,14 +155,18 @@ def test_example_a_a_withheld_section():
     assert interval(stats["customers"]) == f"44.65{DASH}100"
     assert figure(stats["customers"].half_width) == "28.69"
     assert figure(stats["customers"].score + stats["customers"].half_width) == "102.02"
-    assert figure(stats["customers"].agreement) == "0.89"
-    # s^2, from the agreement: rwg = 1 - s^2 / (35 / 12)
-    assert figure((1 - stats["customers"].agreement) * 35 / 12) == "0.33"
+    # The respondents' means 4, 4, 3 have s^2 = 0.33; the 12 answers' pooled variance is
+    # 0.24, and rwg(j) with J = 4 answers per person gives 0.98.
+    assert figure(statistics.variance([4, 4, 3])) == "0.33"
+    assert figure(statistics.variance([4] * 8 + [3] * 4)) == "0.24"
+    assert figure(statistics.variance([4] * 8 + [3] * 4) / (35 / 12)) == "0.08"
+    assert figure(stats["customers"].agreement) == "0.98"
     assert page_phrase(stats["customers"]) == "average 3.7; 67 % at level 4 or above"
     assert figure(by_key["employees"].score) == "46.67"
     assert figure(stats["employees"].average_level) == "2.33"
     assert interval(stats["employees"]) == f"17.98{DASH}75.35"
-    assert figure(stats["employees"].agreement) == "0.89"
+    assert figure(statistics.variance([3] * 5 + [2] * 10)) == "0.24"
+    assert figure(stats["employees"].agreement) == "0.98"
     assert page_phrase(stats["employees"]) == "average 2.3; 33 % at level 3 or above"
     assert figure(by_key["company"].score) == "60"
     assert interval(stats["company"]) == f"60{DASH}60"
@@ -176,8 +180,10 @@ def test_example_a_a_withheld_section():
         f"44.65{DASH}100",
         "28.69",
         "102.02",
-        "0.89",
         "0.33",
+        "0.24",
+        "0.08",
+        "0.98",
         "average 3.7; 67 % at level 4 or above",
         "46.67",
         "2.33",
@@ -243,15 +249,16 @@ def test_example_b_a_divided_team():
         "133.49",
     )
     assert interval(split) == f"0{DASH}100"
-    assert figure(1 - split_variance / (35 / 12)) == "-0.83"
+    assert figure(statistics.variance([1, 1, 1, 1, 5, 5, 5, 5])) == "4.57"  # above 2.92
     assert split.agreement == 0.0
     assert split.divided
     assert page_phrase(split) == "average 3.0; 50 % at level 4 or above"
 
-    assert figure((1 - agreed.agreement) * 35 / 12) == "0.67"
+    assert figure(statistics.variance([3, 3, 2, 4])) == "0.67"
+    assert figure(statistics.variance([3, 3, 3, 3, 2, 2, 4, 4])) == "0.57"
     assert figure(agreed.half_width) == "25.98"
     assert interval(agreed) == f"34.02{DASH}85.98"
-    assert figure(agreed.agreement) == "0.77"
+    assert figure(agreed.agreement) == "0.89"
     assert not agreed.divided
     assert page_phrase(agreed) == "average 3.0; 25 % at level 4 or above"
 
@@ -273,8 +280,9 @@ def test_example_b_a_divided_team():
         f"0{DASH}100",
         f"{MINUS}13.49 to 133.49",
         f"34.02{DASH}85.98",
-        f"{MINUS}0.83",
-        "0.77",
+        "4.57",
+        "0.57",
+        "0.89",
         "3.182",
         "average 3.0; 50 % at level 4 or above",
         "average 3.0; 25 % at level 4 or above",

@@ -67,6 +67,7 @@ def test_the_scoring_page_reads_the_thresholds_in_force(client, settings, monkey
     monkeypatch.setattr(scoring, "ALERT_GAP", 12.0)
     monkeypatch.setattr(scoring, "MIN_RATED_SHARE", 0.6)
     monkeypatch.setattr(formula2, "AGREEMENT_WEAK", 0.4)
+    monkeypatch.setattr(formula2, "DIVIDED_MIN_RATERS", 4)
 
     text = page_text(client.get(reverse("scoring")))
 
@@ -78,7 +79,7 @@ def test_the_scoring_page_reads_the_thresholds_in_force(client, settings, monkey
     assert "when at least 5 of them rated it" in text
     assert "at least 60% of its possible answers" in text
     assert "it lies 12 points or more below the framework's overall score" in text
-    assert "Below 0.4, with at least three people" in text
+    assert "Below 0.4, with at least 4 people" in text
 
 
 @pytest.mark.django_db
