@@ -80,8 +80,7 @@ FORMULA_2_HEADERS = (
 
 def formula_2_cells(row, panel) -> list[Cell]:
     """A format-2 row's ``FORMULA_2_HEADERS`` cells (all empty for a format-1 framework).
-    The verdict as a machine code: ``sustainable``, ``not_sustainable``, ``no_verdict``,
-    or empty where the framework has none."""
+    The verdict as its machine code (``Verdict.code``), empty where the framework has none."""
     if not panel.audiences:
         return [None] * len(FORMULA_2_HEADERS)
     stats = row.stats
@@ -98,13 +97,7 @@ def formula_2_cells(row, panel) -> list[Cell]:
         _rounded(row.official),
         _rounded(headline.overall),
         _rounded(headline.balance),
-        None
-        if verdict is None
-        else "no_verdict"
-        if not verdict.complete
-        else "sustainable"
-        if verdict.sustainable
-        else "not_sustainable",
+        verdict.code if verdict else None,
     ]
 
 

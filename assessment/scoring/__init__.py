@@ -278,6 +278,14 @@ class Verdict:
     complete: bool = True  # False: a stakeholder has too little data to judge
 
     @property
+    def code(self) -> str:
+        """The verdict as a stable machine code, for exports and decision snapshots:
+        ``sustainable``, ``not_sustainable`` or ``no_verdict`` (not complete)."""
+        if not self.complete:
+            return "no_verdict"
+        return "sustainable" if self.sustainable else "not_sustainable"
+
+    @property
     def summary(self) -> str:
         """Plain-language verdict, e.g. "customers win at the expense of the company"."""
         if not self.complete:

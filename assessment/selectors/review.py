@@ -534,6 +534,9 @@ def earlier_round_moderations(assessment: Assessment) -> list[Moderation]:
 # next round can say how many completed for the first time). Framework slugs never
 # start with an underscore.
 COUNTED_KEY = "_counted_responses"
+# Per framework slug, the result the decision was made on: the formula version that scored
+# it and its official (moderated, in formula 2) overall, balance and verdict.
+RESULTS_KEY = "_results"
 
 
 @dataclass(frozen=True)
@@ -665,13 +668,25 @@ def changes_since_last_review(
 
 
 def decision_snapshot(assessment: Assessment) -> dict[str, Any]:
-    """What to store with a decision so the next round can show what changed: per
-    framework slug and section key the team's and the moderated score, and the member
-    responses counted (eight queries: the results' seven and the responses)."""
+    """What to store with a decision so the next round can show what changed, and so that
+    the decision says which figures it was made on: per framework slug and section key the
+    team's and the moderated score; per framework its formula version and official
+    overall, balance and verdict (``RESULTS_KEY``); and the member responses counted
+    (eight queries: the results' seven and the responses)."""
     outcome = results.assessment_results(assessment)
     snapshot: dict[str, Any] = {
         panel.slug: {
             row.key: {"team": row.team.score, "moderated": row.moderated} for row in panel.rows
+        }
+        for panel in outcome.panels
+    }
+    snapshot[RESULTS_KEY] = {
+        panel.slug: {
+            "formula_version": panel.headline.formula_version,
+            "overall": panel.headline.overall,
+            "balance": panel.headline.balance,
+            "verdict": panel.headline.verdict.code if panel.headline.verdict else None,
+            "moderated": panel.official is not None,
         }
         for panel in outcome.panels
     }

@@ -214,3 +214,31 @@ def test_the_change_margin_combines_both_intervals():
     one = formula2.section_stats([3], {3: 1})
     assert formula2.change_margin(a, one) is None
     assert formula2.change_margin(None, b) is None
+
+
+def test_a_decision_records_the_formula_and_official_figures_it_was_made_on(win4):
+    from assessment.selectors.review import RESULTS_KEY, decision_snapshot
+
+    moderate(win4, "owners", 50)
+    panel = win4_panel(win4)
+    recorded = decision_snapshot(win4)[RESULTS_KEY]["win4"]
+    assert recorded == {
+        "formula_version": "2",
+        "overall": panel.official.overall,
+        "balance": panel.official.balance,
+        "verdict": "sustainable",
+        "moderated": True,
+    }
+
+
+def test_a_format_1_decision_records_formula_1_and_the_teams_figures(db):
+    from assessment.selectors.review import RESULTS_KEY, decision_snapshot
+
+    assessment = submitted(make_team(make_organisation()), version=1)
+    answer(assessment, "team", THRESHOLD, 3)
+    moderate(assessment, "owners", 100)
+    panel = win4_panel(assessment)
+    recorded = decision_snapshot(assessment)[RESULTS_KEY]["win4"]
+    assert recorded["formula_version"] == "1"
+    assert recorded["overall"] == panel.team.overall
+    assert recorded["moderated"] is False
