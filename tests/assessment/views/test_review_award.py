@@ -5,34 +5,18 @@ choice."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessment import services
 from assessment.models import Assessment, Decision
 from frameworks.models import Section
 from tests.factories import (
-    make_assessment,
     make_assessor,
-    make_organisation,
-    make_response,
-    make_team,
-    make_user,
+    make_in_review,
 )
 
 
-def in_review(version: int | None):
-    assessment = make_assessment(
-        make_team(make_organisation()), status="submitted", version=version
-    )
-    for _ in range(3):
-        make_response(assessment, levels=[2, 3], status="completed")
-    Assessment.objects.filter(pk=assessment.pk).update(submitted_at=timezone.now())
-    assessor = make_assessor("alex")
-    services.assessor_assign(
-        assessment=assessment, assessor=assessor, by=make_user("stella", is_staff=True)
-    )
-    assessment.refresh_from_db()
-    return assessment, assessor
+def in_review(version: int | None, levels=(2, 3)):
+    return make_in_review(version=version, levels=levels)
 
 
 def url(name: str, assessment) -> str:
