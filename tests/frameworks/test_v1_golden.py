@@ -52,21 +52,14 @@ from tests.factories import (
     make_team,
     make_user,
 )
+from tests.frameworks.test_v1_pinned import MEMBER_LEVELS, SLUGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN_FIGURES = FIXTURES / "v1_scenario_figures.json"
 GOLDEN_REPORT = FIXTURES / "v1_scenario_report.html"
 
-SLUGS = ("holistic", "service-definition", "six-dimensions", "win4")
-# As test_v1_pinned: each member answers every question with these levels in turn (None:
-# format 1's merged "not applicable / don't know"), so sections differ and some are N/A.
-MEMBER_LEVELS = (
-    [4, 3, 5],
-    [3, 3, 4, None, 2],
-    [2, 4, 3, 3, 5, 1, 4],
-    [5, 4, 4, 2],
-    [1, 2, 3, 4, 5, 2],
-)
+# test_v1_pinned's scenario: v1 of every framework, each member answering every question
+# with MEMBER_LEVELS in turn (None: format 1's merged "not applicable / don't know").
 MANAGER_LEVELS = [5, 4]
 # The cycled levels score every section near 59. Sharper differences, so that the rules
 # that judge them print too: the last section of each framework is rated no higher than
