@@ -35,10 +35,12 @@ T_975 = (
 )  # fmt: skip
 Z_975 = 1.96
 
-# Agreement: rwg(j) against a uniform null over the scale's options (``agreement``). Below
-# AGREEMENT_WEAK the team is "divided": its average hides answers far apart (LeBreton &
-# Senter 2008 read 0.51-0.70 as moderate and 0.50 or less as weak or no agreement). Not
-# judged below DIVIDED_MIN_RATERS: with two raters it rests on one difference.
+# Agreement: rwg(j) against a uniform null over the scale's options (``agreement``), and the
+# same comparison for the people's own section averages (``means_agreement``). Below
+# AGREEMENT_WEAK on the averages the team is "divided": people see the section so
+# differently that one average hides them (LeBreton & Senter 2008 read 0.51-0.70 as
+# moderate and 0.50 or less as weak or no agreement). Not judged below DIVIDED_MIN_RATERS:
+# with two raters it rests on one difference.
 AGREEMENT_WEAK = 0.5
 DIVIDED_MIN_RATERS = 3
 
@@ -88,21 +90,27 @@ class SectionStats:
     score: float
     low: float
     high: float
-    agreement: float | None  # None with fewer than two respondents
+    agreement: float | None  # rwg(j); None with fewer than two respondents
     average_level: float
     share_at_or_above: float  # share of rated answers at the level above the average's floor
     level_above: int  # that level
     # The interval's half-width before clipping to 0-100 (100 with one respondent): what a
     # change's margin combines (``change_margin``), as clipping would understate it.
     half: float = 0.0
+    # 1 - s^2 / sigma^2 on the respondents' own section averages (clipped to 0-1): how far
+    # apart the people are, not the questions. None with fewer than two respondents.
+    means_agreement: float | None = None
 
     @property
     def divided(self) -> bool:
-        """Answers too far apart for an average to describe the team."""
+        """People's own section averages too far apart for one average to describe them.
+        Decided on the averages, not on rwg(j): people who agree with each other on
+        questions of different levels are not divided (rwg(j) on pooled answers would
+        count the questions' differences as disagreement)."""
         return (
-            self.agreement is not None
+            self.means_agreement is not None
             and self.n >= DIVIDED_MIN_RATERS
-            and self.agreement < AGREEMENT_WEAK
+            and self.means_agreement < AGREEMENT_WEAK
         )
 
     @property
@@ -166,14 +174,21 @@ def stats_from_sums(
     mean_level = sum(level * count for level, count in level_counts.items()) / rated
     score = level_to_score(mean_level, scale)
     if n == 1:
-        low, high, agreement, half = 0.0, 100.0, None, 100.0
+        low, high, agreement, half, means_agreement = 0.0, 100.0, None, 100.0, None
     else:
         # Rounding can take the difference a hair below zero for identical means.
         variance = max(0.0, (mean_square_sum - mean_sum * mean_sum / n) / (n - 1))
+        means_agreement = max(0.0, min(1.0, 1 - variance / uniform_variance(scale)))
+        # Answers are whole levels, so a person's average of J answers is known no better
+        # than their rounding: variance 1 / (12 J) (Sheppard). The interval never claims
+        # certainty from a few identical answers.
+        variance = max(variance, 1 / (12 * rated / n))
         half = t_quantile(n - 1) * math.sqrt(variance / n) * 100 / (scale.max - scale.min)
         low, high = max(0.0, score - half), min(100.0, score + half)
         agreement = rwg_j(level_counts, mean_level, items=rated / n, scale=scale)
-    level_above = min(scale.max, math.floor(mean_level) + 1)
+    # The level above the average as pages print it (one decimal): 3.95 reads "4.0", so
+    # its distribution counts the answers at 5, not at 4.
+    level_above = min(scale.max, math.floor(round(mean_level, 1)) + 1)
     share = sum(c for level, c in level_counts.items() if level >= level_above) / rated
     return SectionStats(
         n=n,
@@ -185,6 +200,7 @@ def stats_from_sums(
         share_at_or_above=share,
         level_above=level_above,
         half=half,
+        means_agreement=means_agreement,
     )
 
 
@@ -375,7 +391,7 @@ def framework_result(
             (
                 s
                 for s in scored
-                if overall - s.score >= ALERT_GAP
+                if displayed(overall) - displayed(s.score) >= ALERT_GAP
                 and (s.key not in stats or stats[s.key].high < overall)
             ),
             key=lambda s: (s.score, s.key),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.scoring import SCALE_V2, score_to_level
+from assessment.scoring import SCALE_V2, SectionScore, score_to_level
 from assessment.scoring import formula2 as f
 
 MANY = settings(max_examples=500, deadline=None)
@@ -126,9 +126,16 @@ def test_one_rater_has_the_whole_range_as_interval_and_no_agreement():
     assert not one.divided
 
 
-def test_all_identical_answers_agree_fully_with_no_width():
+def test_all_identical_answers_agree_fully_and_still_have_an_interval():
+    """Three people answering 3 and 3: full agreement, but three people's whole-level
+    answers do not pin the score to a point. The interval's variance is at least the
+    rounding of a mean of J = 2 whole answers, 1 / (12 J) (Sheppard)."""
     same = stats_for([[3, 3], [3, 3], [3, 3]])
-    assert (same.score, same.low, same.high, same.agreement) == (60.0, 60.0, 60.0, 1.0)
+    assert (same.score, same.agreement, same.means_agreement) == (60.0, 1.0, 1.0)
+    half = f.t_quantile(2) * math.sqrt(1 / 24 / 3) * 20
+    assert half == pytest.approx(10.14, abs=0.01)
+    assert (same.low, same.high) == pytest.approx((60 - half, 60 + half))
+    assert not same.divided
     assert same.average_level == 3.0
     assert same.share_at_or_above == 0.0  # nobody at level 4 or above
 
@@ -211,7 +218,9 @@ def test_a_change_margin_uses_the_interval_before_clipping():
     assert divided.half_width == pytest.approx(unclipped)
     assert unclipped > 60  # wider than either clipped side
     agreed = f.section_stats([3, 3, 3, 3], {3: 8})
-    assert f.change_margin(divided, agreed) == pytest.approx(unclipped)
+    assert f.change_margin(divided, agreed) == pytest.approx(
+        math.hypot(unclipped, agreed.half_width)
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,13 +245,32 @@ def test_agreement_is_rwg_j_on_the_pooled_answers():
     assert f.section_stats([0, 5, 0, 5], {0: 8, 5: 8}).agreement == 0.0
 
 
-def test_answering_at_random_reads_as_no_agreement():
-    """Each of six people picks every level once over six questions: their means agree
-    exactly (all 2.5), but the answers are as far apart as random ones. The team is
-    divided, not in agreement (an index on the means alone would say 1)."""
+def test_answering_at_random_reads_as_no_agreement_but_not_as_divided():
+    """Each of six people picks every level once over six questions: their averages are
+    all 2.5, but the answers are as far apart as random ones. rwg(j) reads no agreement
+    (an index on the averages alone would say 1); the team is not "divided", because
+    nobody sees the section differently from anyone else."""
     stats = f.section_stats([2.5] * 6, dict.fromkeys(range(6), 6))
     assert stats.agreement == 0.0
-    assert stats.divided
+    assert stats.means_agreement == 1.0
+    assert not stats.divided
+
+
+def test_people_who_agree_on_questions_of_different_levels_are_not_divided():
+    """Eight people all answering 1 and 4 to a section's two questions: unanimous. rwg(j)
+    on the pooled answers counts the questions' difference against them (a lower bound);
+    the divided flag, decided on the people's own averages, does not fire."""
+    stats = f.section_stats([2.5] * 8, {1: 8, 4: 8})
+    assert stats.means_agreement == 1.0
+    assert stats.agreement < 0.5
+    assert not stats.divided
+
+
+def test_the_distribution_counts_from_the_printed_average():
+    """An average of 3.95 prints as 4.0, so the share is of answers at 5 (not at 4)."""
+    stats = f.section_stats([3.95] * 20, {4: 19, 3: 1})
+    assert round(stats.average_level, 1) == 4.0
+    assert stats.level_above == 5
 
 
 @settings(max_examples=500, deadline=None)
@@ -251,3 +279,16 @@ def test_agreement_stays_between_0_and_1(answers, raters):
     counts = {level: answers.count(level) for level in set(answers)}
     mean = sum(answers) / len(answers)
     assert 0.0 <= f.rwg_j(counts, mean, items=len(answers) / raters) <= 1.0
+
+
+def test_an_alert_is_decided_on_the_gap_as_displayed():
+    """30.49 against an overall of 45.45 reads as a gap of 15 (45 - 30) though the raw gap
+    is 14.96: an alert, as it reads (the interval condition holds: moderated scores)."""
+    sections = [
+        SectionScore(key, key, score, f.band(score), 3, 6, 0, 6, 0.0)
+        for key, score in (("a", 60.41), ("b", 30.49))
+    ]
+    result = f.framework_result(sections, {s.key: f.judged(s.score) for s in sections})
+    assert result.overall == pytest.approx(45.45)
+    assert result.overall - 30.49 < 15
+    assert [s.key for s in result.alerts] == ["b"]

@@ -169,7 +169,9 @@ def test_example_a_a_withheld_section():
     assert figure(stats["employees"].agreement) == "0.98"
     assert page_phrase(stats["employees"]) == "average 2.3; 33 % at level 3 or above"
     assert figure(by_key["company"].score) == "60"
-    assert interval(stats["company"]) == f"60{DASH}60"
+    assert interval(stats["company"]) == f"49.86{DASH}70.14"
+    assert figure(stats["company"].half_width) == "10.14"
+    assert figure(1 / 24) == "0.04"
     assert stats["company"].agreement == 1
     assert page_phrase(stats["company"]) == "average 3.0; 0 % at level 4 or above"
     assert by_key["owners"].score is None
@@ -190,7 +192,9 @@ def test_example_a_a_withheld_section():
         f"17.98{DASH}75.35",
         "average 2.3; 33 % at level 3 or above",
         "60",
-        f"60{DASH}60",
+        "0.04",
+        "10.14",
+        f"49.86{DASH}70.14",
         "average 3.0; 0 % at level 4 or above",
     )
 
