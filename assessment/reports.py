@@ -327,11 +327,19 @@ def _rules_stamp(formats: set[int]) -> tuple[str | list[str], str]:
 
     All format 1: formula 1 and the frozen FORMAT1_REPORT_TEMPLATE_VERSION, the very parts
     (and values) of the key before issue 15, so such a report keeps its key. Any format 2:
-    the formula version of each format present and REPORT_TEMPLATE_VERSION, so a change to
-    either renders those reports afresh."""
+    the formula version of each format present, formula 2's verdict floor
+    (``SCORING_FLOOR_LEVEL``) and REPORT_TEMPLATE_VERSION, so a change to any of them
+    renders those reports afresh."""
     if formats <= {FrameworkVersion.Format.V1}:
         return scoring.FORMULA_VERSION, FORMAT1_REPORT_TEMPLATE_VERSION
-    return sorted({scoring.scale_for(f).formula_version for f in formats}), REPORT_TEMPLATE_VERSION
+    # Formula 2's verdicts also depend on the floor setting (SCORING_FLOOR_LEVEL).
+    return (
+        [
+            *sorted({scoring.scale_for(f).formula_version for f in formats}),
+            f"floor {settings.SCORING_FLOOR_LEVEL}",
+        ],
+        REPORT_TEMPLATE_VERSION,
+    )
 
 
 def _branding_stamp(consultancy: Consultancy | None) -> str | None:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
@@ -683,6 +684,9 @@ def decision_snapshot(assessment: Assessment) -> dict[str, Any]:
     snapshot[RESULTS_KEY] = {
         panel.slug: {
             "formula_version": panel.headline.formula_version,
+            "floor_level": settings.SCORING_FLOOR_LEVEL
+            if panel.headline.formula_version == formula2.FORMULA_VERSION
+            else None,
             "overall": panel.headline.overall,
             "balance": panel.headline.balance,
             "verdict": panel.headline.verdict.code if panel.headline.verdict else None,

@@ -479,3 +479,5 @@ def test_the_template_and_formula_versions_key_each_format_apart(
     raised = scoring.Scale(scoring.SCALE_V2.min, scoring.SCALE_V2.max, "next")
     assert changed("SCALE_V2", scoring, raised) == (False, True)
     assert changed("FORMAT1_REPORT_TEMPLATE_VERSION") == (True, False)
+    # Formula 2's verdict floor re-renders format-2 reports only.
+    assert changed("SCORING_FLOOR_LEVEL", settings, 3) == (False, True)

@@ -225,6 +225,7 @@ def test_a_decision_records_the_formula_and_official_figures_it_was_made_on(win4
     recorded = decision_snapshot(win4)[RESULTS_KEY]["win4"]
     assert recorded == {
         "formula_version": "2",
+        "floor_level": settings.SCORING_FLOOR_LEVEL,
         "overall": panel.official.overall,
         "balance": panel.official.balance,
         "verdict": "sustainable",
@@ -241,5 +242,6 @@ def test_a_format_1_decision_records_formula_1_and_the_teams_figures(db):
     panel = win4_panel(assessment)
     recorded = decision_snapshot(assessment)[RESULTS_KEY]["win4"]
     assert recorded["formula_version"] == "1"
+    assert recorded["floor_level"] is None
     assert recorded["overall"] == panel.team.overall
     assert recorded["moderated"] is False
