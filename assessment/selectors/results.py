@@ -125,6 +125,13 @@ class AssessmentResults:
         return self.assessment.results_visible(self.completed_members)
 
     @property
+    def format_2_only(self) -> bool:
+        """Whether every framework shown is scored by formula 2 (format 2)."""
+        return bool(self.panels) and all(
+            panel.team.formula_version == formula2.FORMULA_VERSION for panel in self.panels
+        )
+
+    @property
     def moderated(self) -> bool:
         """Whether any framework's official figures follow an assessor's moderation."""
         return any(panel.official is not None for panel in self.panels)

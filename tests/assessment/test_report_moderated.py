@@ -83,8 +83,14 @@ def test_the_report_follows_the_moderated_scores_and_shows_the_teams_beside(mode
 
     summary = chapter(text, "Executive summary", "Top priorities")
     # The official overall and balance, and the team's own beside them.
-    assert f"{whole(official.overall)}" in summary
-    assert f"{whole(official.balance)}" in summary
+    # The summary's row, in order (pdftotext interleaves the column headings): the
+    # framework, its official overall, band and balance, then the team's own.
+    row = (
+        rf"{re.escape(panel.name)} .*?\b{whole(official.overall)} band “[^”]+” .*?"
+        rf"\b{whole(official.balance)} .*?overall {whole(team.overall)}, "
+        rf"balance {whole(team.balance)}"
+    )
+    assert re.search(row, summary), summary
     assert f"overall {whole(team.overall)}, balance {whole(team.balance)}" in summary, (
         "the team's own figures beside the official ones"
     )
@@ -142,3 +148,54 @@ def test_the_report_checks_the_rules_and_compares_shared_concepts(db):
     chapter_text = chapter(text, "The same idea, measured by several frameworks", "Appendix")
     for row in concepts:
         assert row.name in chapter_text
+
+
+def test_a_mixed_report_says_per_framework_which_figures_follow_moderation(db):
+    """Win4 version 1 beside service definition (format 2), both moderated: only the
+    format-2 framework's figures follow the moderation; the format-1 row says nothing of
+    it, and the summary keeps "Maturity level" (version 1's word) as its heading."""
+    assessment, assessor = make_in_review(version=1)
+    assessment.framework_versions.add(
+        FrameworkVersion.objects.filter(framework__slug="service-definition")
+        .order_by("-number")
+        .first()
+    )
+    answer(assessment, "team", THRESHOLD, 3)
+    answer(assessment, "manager", 1, 3)
+    answer(assessment, "leadership", THRESHOLD, 3)
+    for key in ("owners", "business_defined"):
+        services.moderation_record(
+            assessment=assessment,
+            section_id=Section.objects.get(version__assessments=assessment, key=key).pk,
+            assessor=assessor,
+            score=90,
+            rationale="Seen it.",
+        )
+    panels = {p.slug: p for p in results.assessment_results(assessment).panels}
+    assert panels["win4"].official is None
+    assert panels["service-definition"].official is not None
+
+    text = flat(poppler("pdftotext", reports.render_report(assessment).pdf))
+    summary = chapter(text, "Executive summary", "Top priorities")
+    assert "Maturity level" in summary
+    assert "Band" not in summary
+    assert "not moderated" not in summary  # Win4's row is format 1: "—"
+    plan = chapter(text, "Action plan", "Win4")
+    assert "Then close the largest gaps to target" in plan
+    assert "a framework scored by rules version 2" in plan
+
+
+def test_the_report_says_when_the_rule_gave_no_level(db):
+    """Win4 format 2 answered by the team alone: the owners' section has no score, so the
+    rule gives no level; the assessor awards one without a reason, and the report says
+    the rule gave none."""
+    assessment, assessor = make_in_review()
+    services.decision_approve(
+        assessment=assessment, assessor=assessor, level=2, summary="Fair.", snapshot={}
+    )
+    assessment.refresh_from_db()
+    decision = assessment.decisions.get()
+    assert decision.rule_level is None
+    assert decision.deviation_reason == ""
+    text = flat(poppler("pdftotext", reports.render_report(assessment).pdf))
+    assert "The awarded-level rule gave no level, because a section had no score." in text
