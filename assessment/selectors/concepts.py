@@ -5,9 +5,10 @@ frameworks measure, so an assessment of two or more of them can triangulate: "Co
 service" as Win4 asks it and as Six Dimensions asks it should tell the same story. Where
 their 95 % intervals do not overlap, the frameworks disagree, and the page says so.
 
-Three queries at most, however many people answered: the counted responses per audience,
-the concepts each format-2 version tags, and one grouped aggregate (sums and sums of
-squares per response, concept and version, done in SQL as ``results._TOTALS_SQL`` does).
+Four queries at most, however many people answered: the counted responses per audience,
+the concepts each format-2 version tags, the sections withheld for anonymity, and one
+grouped aggregate (sums and sums of squares per response, concept and version, done in
+SQL as ``results._TOTALS_SQL`` does).
 """
 
 from collections import defaultdict
@@ -64,8 +65,12 @@ class ConceptRow:
 # version and audience reaches Python. An answer counts where its question asks the
 # response's audience; "don't know" and "not applicable" carry no level and are left out.
 # The submitted copy of each answer counts (as last completed). {responses} is
-# ``results.counted_responses``. Plain SQL because the ORM cannot aggregate over a
-# grouped subquery; it runs on SQLite and PostgreSQL.
+# ``results.counted_responses``. A section the results leave unscored because fewer of a
+# counted team or leadership than the threshold rated it (``results._score_audiences``)
+# is left out here too ({withheld_sections}: ``_WITHHELD_SECTIONS_SQL`` finds them), and
+# the figures that would have drawn on it are withheld, or a concept's figure, less the
+# others' answers, would give those few people's levels away. Plain SQL because the ORM cannot
+# aggregate over a grouped subquery; it runs on SQLite and PostgreSQL.
 _CONCEPTS_SQL = """
 SELECT t.concept_id, t.version_id, t.audience,
        COUNT(*),
@@ -88,9 +93,25 @@ FROM (
     WHERE a.response_id IN ({responses})
       AND a.submitted_level IS NOT NULL
       AND q.audience = r.audience
+      {withheld_sections}
     GROUP BY a.response_id, qc.concept_id, q.version_id, r.audience
 ) t
 GROUP BY t.concept_id, t.version_id, t.audience
+"""
+# The sections that fewer than the threshold of a counted anonymous audience rated, as
+# ``results._score_audiences`` leaves them unscored ({audiences}: the counted anonymous
+# audiences, as placeholders; the threshold is the last parameter).
+_WITHHELD_SECTIONS_SQL = """
+SELECT DISTINCT a.section_id
+FROM {answer} a
+JOIN {response} r ON r.id = a.response_id
+JOIN {question} q ON q.id = a.question_id
+WHERE a.response_id IN ({responses})
+  AND a.submitted_level IS NOT NULL
+  AND q.audience = r.audience
+  AND r.audience IN ({audiences})
+GROUP BY a.section_id, r.audience
+HAVING COUNT(DISTINCT a.response_id) < %s
 """
 
 
@@ -122,7 +143,7 @@ def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
     leadership's once as many of them as the anonymity threshold completed
     (``results.audience_counts``), and a framework's figure for a concept is withheld when
     fewer of a counted team or leadership than the threshold rated its tagged questions.
-    Three queries at most, however many people answered.
+    Four queries at most, however many people answered.
     """
     threshold = settings.ANONYMITY_THRESHOLD
     responses = counted_responses(assessment)
@@ -151,25 +172,36 @@ def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
             "question__version__framework__slug",
             "question__version__name",
             "question__version__short_name",
+            "question__section_id",
         )
         .distinct()
     )
     concepts: dict[int, tuple[str, str, str]] = {}
     versions: dict[int, tuple[str, str, str]] = {}
     measured_by: dict[int, set[int]] = defaultdict(set)
-    for concept_id, key, name, description, version_id, slug, v_name, short in tags:
+    drawn_from: dict[tuple[int, int], set[int]] = defaultdict(set)  # (concept, version)
+    for concept_id, key, name, description, version_id, slug, v_name, short, section in tags:
         concepts[concept_id] = (key, name, description)
         versions[version_id] = (slug, v_name, short)
         measured_by[concept_id].add(version_id)
+        drawn_from[(concept_id, version_id)].add(section)
     shared = {c: v for c, v in measured_by.items() if len(v) >= 2}
     if not shared:
         return []
 
-    sums = _concept_sums(responses)  # query 3
+    anonymous = sorted(  # counted audiences whose few raters a figure must not expose
+        audience
+        for audience, n in completed.items()
+        if is_anonymous(audience) and audience_counts(audience, n, threshold)
+    )
+    withheld = _withheld_sections(responses, anonymous, threshold)  # query 3
+    sums = _concept_sums(responses, withheld)  # query 4
     rows = []
     for concept_id in sorted(shared, key=lambda c: concepts[c][0]):
         measures = [
-            _measure(versions[v], sums.get((concept_id, v), {}), completed, threshold)
+            ConceptMeasure(*versions[v], None, withheld=True)
+            if drawn_from[(concept_id, v)] & withheld
+            else _measure(versions[v], sums.get((concept_id, v), {}), completed, threshold)
             for v in sorted(shared[concept_id], key=lambda v: versions[v][0])
         ]
         key, name, description = concepts[concept_id]
@@ -185,18 +217,40 @@ def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
     return rows
 
 
-def _concept_sums(responses) -> dict[tuple[int, int], dict[str, _Sums]]:
-    """(concept, version) -> audience -> sums over the counted responses' rated answers."""
+def _tables(responses) -> tuple[dict[str, str], tuple]:
     subquery, params = responses.values("pk").query.sql_with_params()
+    return {
+        "answer": Answer._meta.db_table,
+        "response": Response._meta.db_table,
+        "question": Question._meta.db_table,
+        "responses": subquery,
+    }, params
+
+
+def _withheld_sections(responses, anonymous: list[str], threshold: int) -> set[int]:
+    """The sections fewer than ``threshold`` of an ``anonymous`` audience rated (no query
+    when no anonymous audience counts)."""
+    if not anonymous:
+        return set()
+    tables, params = _tables(responses)
+    sql = _WITHHELD_SECTIONS_SQL.format(**tables, audiences=", ".join(["%s"] * len(anonymous)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, *anonymous, threshold))
+        return {section_id for (section_id,) in cursor.fetchall()}
+
+
+def _concept_sums(responses, withheld: set[int]) -> dict[tuple[int, int], dict[str, _Sums]]:
+    """(concept, version) -> audience -> sums over the counted responses' rated answers,
+    leaving out the ``withheld`` sections."""
+    tables, params = _tables(responses)
+    excluded = ""
+    if withheld:
+        excluded = "AND a.section_id NOT IN ({})".format(", ".join(["%s"] * len(withheld)))
     sql = _CONCEPTS_SQL.format(
-        answer=Answer._meta.db_table,
-        response=Response._meta.db_table,
-        question=Question._meta.db_table,
-        tags=Question.concepts.through._meta.db_table,
-        responses=subquery,
+        **tables, tags=Question.concepts.through._meta.db_table, withheld_sections=excluded
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, (*params, *sorted(withheld)))
         fetched = cursor.fetchall()
     sums: dict[tuple[int, int], dict[str, _Sums]] = defaultdict(dict)
     for concept_id, version_id, audience, raters, rated, level_sum, mean_sum, square_sum in fetched:
