@@ -245,3 +245,30 @@ def test_a_format_1_decision_records_formula_1_and_the_teams_figures(db):
     assert recorded["floor_level"] is None
     assert recorded["overall"] == panel.team.overall
     assert recorded["moderated"] is False
+
+
+def test_a_one_at_a_time_rule_names_the_section_out_of_step_with_the_figures_it_judged():
+    """Six dimensions at 80/75/70/78/72/30: the rule is met (advice) on the five that move
+    together, 10 points apart; the page names the one standing apart and prints the
+    spread it judged, not the 50 points of all six."""
+    from django.template.loader import render_to_string
+
+    from assessment.scoring.rules import Rule, check_rules
+    from assessment.selectors.rules import RuleCheck
+
+    keys = ("customer", "concept", "process", "tools", "business_plan", "team")
+    scores = dict(zip(keys, (80, 75, 70, 78, 72, 30), strict=True))
+    (result,) = check_rules(
+        [Rule(kind="one_at_a_time", section="", over="", tolerance=20, why="Why.")], scores
+    )
+    assert (result.met, result.section, result.figures.spread_of_rest) == (True, "team", 10)
+
+    class Panel:
+        slug = "six-dimensions"
+        rules = [RuleCheck(result, "One at a time", "The team", "")]
+
+    html = " ".join(
+        render_to_string("assessment/includes/framework_rules.html", {"panel": Panel}).split()
+    )
+    assert "The team stands apart; the others are 10 points apart, 20 allowed" in html
+    assert "50 points apart" not in html

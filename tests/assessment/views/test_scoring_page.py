@@ -79,7 +79,7 @@ def test_the_scoring_page_reads_the_thresholds_in_force(client, settings, monkey
     assert "when at least 5 of them rated it" in text
     assert "at least 60% of its possible answers" in text
     assert "it lies 12 points or more below the framework's overall score" in text
-    assert "Below 0.4, with at least 4 people" in text
+    assert "below 0.4 with at least 4 people" in text
 
 
 @pytest.mark.django_db
@@ -175,8 +175,10 @@ def test_the_glossary_reads_the_agreement_and_alert_thresholds_in_force(client, 
     monkeypatch.setattr(formula2, "AGREEMENT_WEAK", 0.4)
     monkeypatch.setattr(scoring, "ALERT_GAP", 12.0)
 
+    monkeypatch.setattr(formula2, "DIVIDED_MIN_RATERS", 4)
+
     text = page_text(client.get(reverse("glossary")))
 
-    assert "Below 0.4, with at least three people" in text
+    assert "Below 0.4, with at least 4 people" in text
     assert "(and it is 12 points or more below it)" in text
     assert "A section 12 points or more below the overall score" in text
