@@ -59,6 +59,48 @@ AUDIENCE_HEADERS = {
 }
 
 
+# Formula 2's figures per section (format 2 only; empty in a format-1 framework's rows):
+# the 95 % interval, the agreement and its flag, the distribution of answers, and the
+# official score (the assessor's moderated one where set, else the team's) with the
+# framework's official overall, balance and verdict beside each of its rows.
+FORMULA_2_HEADERS = (
+    _lazy("Interval low (95 %)"),
+    _lazy("Interval high (95 %)"),
+    _lazy("Agreement (rwg)"),
+    _lazy("Divided team"),
+    _lazy("Average answer (0-5)"),
+    _lazy("Share at the next level or above (%)"),
+    _lazy("Next level"),
+    _lazy("Official score"),
+    _lazy("Official overall"),
+    _lazy("Official balance"),
+    _lazy("Official verdict"),
+)
+
+
+def formula_2_cells(row, panel) -> list[Cell]:
+    """A format-2 row's ``FORMULA_2_HEADERS`` cells (all empty for a format-1 framework).
+    The verdict as its machine code (``Verdict.code``), empty where the framework has none."""
+    if not panel.audiences:
+        return [None] * len(FORMULA_2_HEADERS)
+    stats = row.stats
+    headline = panel.headline
+    verdict = headline.verdict
+    return [
+        _rounded(stats.low) if stats else None,
+        _rounded(stats.high) if stats else None,
+        round(stats.agreement, 2) if stats and stats.agreement is not None else None,
+        (1 if stats.divided else 0) if stats else None,
+        round(stats.average_level, 2) if stats else None,
+        stats.share_percent if stats else None,
+        stats.level_above if stats else None,
+        _rounded(row.official),
+        _rounded(headline.overall),
+        _rounded(headline.balance),
+        verdict.code if verdict else None,
+    ]
+
+
 class ResultsHidden(Exception):
     """The assessment's results are not visible yet: not submitted, or too few answers."""
 
@@ -131,6 +173,7 @@ def scores_table(found: selectors.results.AssessmentResults) -> Table:
             _("Don't know"),
             _("Score status"),
             *[str(header) for headers_ in AUDIENCE_HEADERS.values() for header in headers_],
+            *[str(header) for header in FORMULA_2_HEADERS],
         ]
     assessment = found.assessment
     rows: list[list[Cell]] = []
@@ -168,6 +211,7 @@ def scores_table(found: selectors.results.AssessmentResults) -> Table:
                             audience_cells(cells[audience]) if cells else [None, None, None]
                         )
                     ),
+                    *formula_2_cells(row, panel),
                 ]
             rows.append(line)
     return headers, rows

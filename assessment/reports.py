@@ -52,8 +52,15 @@ ASSET_ORIGIN = "https://assets.service-balance.invalid/"
 STATIC_PREFIX = ASSET_ORIGIN + "static/"
 PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template changes: cached reports are keyed on it (and on the
-# stylesheet's content, which needs no raise).
-REPORT_TEMPLATE_VERSION = "6"
+# stylesheet's content, which needs no raise). Reports with a format-2 framework only;
+# see FORMAT1_REPORT_TEMPLATE_VERSION for the others.
+REPORT_TEMPLATE_VERSION = "7"
+# Frozen: the template version of a report whose frameworks are all format 1. Their
+# panels print byte for byte as before issue 15, and with this value (and formula 1) such
+# a report keeps the cache key it had, so the PDF cached before the upgrade is the one
+# served after it (tests/frameworks/test_v1_golden.py). A deliberate change to how
+# format-1 reports print must raise it, which renders every such report afresh.
+FORMAT1_REPORT_TEMPLATE_VERSION = "6"
 
 
 # The static files a report may use, by logical name; anything else it asks for is refused.
@@ -154,7 +161,10 @@ def report_context(
     assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None = None
 ) -> dict:
     """Everything the report template shows, gathered in a constant number of queries."""
-    scored = selectors.results.assessment_results(assessment, viewer_id=viewer_id)
+    # Rules are checked on the official scores (moderated where formula 2 says so).
+    scored = selectors.rules.with_rule_checks(
+        selectors.results.assessment_results(assessment, viewer_id=viewer_id)
+    )
     versions = selectors.manager.assessment_versions(assessment)
     history = selectors.review.review_history(assessment)
     verdicts = [p for p in scored.panels if p.team.verdict is not None]
@@ -169,8 +179,11 @@ def report_context(
         "verdicts": verdicts,
         # Format 2: who rated what, per framework (the results' audiences).
         "audience_panels": [panel for panel in scored.panels if panel.audiences],
+        "concepts": selectors.concepts.concept_agreement(assessment) if scored.panels else [],
         "top_priorities": priorities,
         "decision": history["decisions"][0] if history["decisions"] else None,
+        # Format 2 only: the awarded level follows a rule, and the report says what it gave.
+        "award_rule_applies": bool(versions) and all(v.has_audiences for v in versions),
         "assignment": history["assignment"],
         "generated_at": timezone.now(),
         **formula_context(scored, versions),
@@ -186,7 +199,7 @@ def formula_context(
     scored: selectors.results.AssessmentResults, versions: list[FrameworkVersion]
 ) -> dict:
     """The scoring rules versions the report's figures follow: each framework result's own
-    (format 1: "1"; format 2: "1.1"), or, while no result shows, each framework version's.
+    (format 1: "1"; format 2: "2"), or, while no result shows, each framework version's.
 
     ``formula_version`` is the one version when every framework follows the same rules
     (the colophon reads as it always has); ``formula_versions`` pairs each version with
@@ -292,7 +305,7 @@ def cache_key(
         targets=Max("targets__updated_at"),
         responses=Max("responses__completed_at"),
     )
-    versions = sorted(assessment.framework_versions.values_list("pk", flat=True))
+    formats = dict(assessment.framework_versions.values_list("pk", "format"))
     parts = [
         assessment.pk,
         assessment.status,
@@ -300,16 +313,35 @@ def cache_key(
         assessment.team.name,
         assessment.organisation.name,
         viewer_id,
-        versions,
+        sorted(formats),
         sorted(stamp.items()),
-        scoring.FORMULA_VERSION,
-        REPORT_TEMPLATE_VERSION,
+        *_rules_stamp(set(formats.values())),
         assets_stamp(static_assets() if assets is None else assets),
         settings.ANONYMITY_THRESHOLD,
         get_language(),
         _branding_stamp(consultancy),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _rules_stamp(formats: set[int]) -> tuple[str | list[str], str]:
+    """The formula and template versions a report is keyed on.
+
+    All format 1: formula 1 and the frozen FORMAT1_REPORT_TEMPLATE_VERSION, the very parts
+    (and values) of the key before issue 15, so such a report keeps its key. Any format 2:
+    the formula version of each format present, formula 2's verdict floor
+    (``SCORING_FLOOR_LEVEL``) and REPORT_TEMPLATE_VERSION, so a change to any of them
+    renders those reports afresh."""
+    if formats <= {FrameworkVersion.Format.V1}:
+        return scoring.FORMULA_VERSION, FORMAT1_REPORT_TEMPLATE_VERSION
+    # Formula 2's verdicts also depend on the floor setting (SCORING_FLOOR_LEVEL).
+    return (
+        [
+            *sorted({scoring.scale_for(f).formula_version for f in formats}),
+            f"floor {settings.SCORING_FLOOR_LEVEL}",
+        ],
+        REPORT_TEMPLATE_VERSION,
+    )
 
 
 def _branding_stamp(consultancy: Consultancy | None) -> str | None:

@@ -68,6 +68,10 @@ if not SECRET_KEY:
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Team-level figures appear only from this many completed member responses.
 ANONYMITY_THRESHOLD = max(1, env_int("ANONYMITY_THRESHOLD", 3))
+# Formula 2's verdict floor (Win4: every stakeholder wins), as a level of the 0-5 scale:
+# a stakeholder wins from the lower edge of this level's band. 2, "meets expectations
+# consistently", puts the floor at 30 points (docs/scoring.md, "Verdict by floors").
+SCORING_FLOOR_LEVEL = min(5, max(1, env_int("SCORING_FLOOR_LEVEL", 2)))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

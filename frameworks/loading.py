@@ -7,7 +7,9 @@ database. The file format is documented in docs/frameworks.md.
 Two formats exist. Format 1 (no ``format`` key) carries its own five-level scale.
 Format 2 (``format = 2``) uses the shared scale of ``data/scale-v2.toml`` (levels
 0-5) and the concept registry ``data/concepts.toml``, and every question names its
-audience, six anchors, assessor criteria, evidence prompts and concepts.
+audience, six anchors, assessor criteria, evidence prompts and concepts. A format-2 file
+may declare its model's own rules (``[[rules]]``, checked by
+``assessment.scoring.rules``); they are part of the version's content.
 """
 
 import hashlib
@@ -20,14 +22,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from frameworks.models import SCALE_MAX, SCALE_MIN, SCALE_V2_MIN, Question
+from frameworks.models import SCALE_MAX, SCALE_MIN, SCALE_V2_MIN, FrameworkRule, Question
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 SCALE_V2_FILE = "scale-v2.toml"
 CONCEPTS_FILE = "concepts.toml"
 # Files in the data folder that are not frameworks.
 SHARED_FILES = frozenset({SCALE_V2_FILE, CONCEPTS_FILE})
-# Archived editions (data/v1/, later data/v2/ ...) load before the current files.
+# Archived editions (data/v1/, data/v2/, ...) load before the current files, oldest
+# first; framework_files is the one place that sets the order.
 ARCHIVE_DIR_RE = re.compile(r"^v([0-9]+)$")
 
 FORMATS = (1, 2)
@@ -67,7 +70,13 @@ TOP_LEVEL_KEYS = (
     "sections",
     "questions",
 )
-V2_TOP_LEVEL_KEYS = (*(k for k in TOP_LEVEL_KEYS if k != "scale"), "format")
+V2_TOP_LEVEL_KEYS = (*(k for k in TOP_LEVEL_KEYS if k != "scale"), "format", "rules")
+
+# Rule kinds (docs/frameworks.md, "Rules"). A pairwise rule compares two sections; a
+# whole-framework rule looks at every section and names none.
+RULE_KINDS = tuple(FrameworkRule.Kind.values)
+PAIRWISE_RULE_KINDS = (FrameworkRule.Kind.LEADS.value, FrameworkRule.Kind.PRECEDES.value)
+RULE_TOLERANCE_MAX = Decimal("100")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SECTION_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -120,6 +129,18 @@ class ParsedSection:
 
 
 @dataclass(frozen=True)
+class ParsedRule:
+    """A rule of the model (format 2): ``section`` and ``over`` are section keys for a
+    pairwise kind and empty for ``one_at_a_time``; ``tolerance`` is in score points."""
+
+    kind: str
+    section: str
+    over: str
+    tolerance: Decimal
+    why: str
+
+
+@dataclass(frozen=True)
 class ParsedConcept:
     key: str
     name: str
@@ -154,6 +175,7 @@ class ParsedFramework:
     format: int = 1
     # The registry entries of the concepts this framework tags (format 2), for sync.
     concept_definitions: tuple[ParsedConcept, ...] = ()
+    rules: tuple[ParsedRule, ...] = ()
 
     def content_hash(self) -> str:
         """SHA-256 of the content (not the file's path or formatting).
@@ -162,10 +184,16 @@ class ParsedFramework:
         an install that loaded a v1 file sees it as unchanged, not as a new version.
         Concept definitions live in one shared table and are not versioned; the
         hash covers which concepts each question tags.
+
+        Rules are content: a rule added or changed makes a new version. A file without
+        rules hashes as it did before rules existed, so only the frameworks that gained
+        rules get a new version.
         """
         content = asdict(self)
         content.pop("path")
         content.pop("concept_definitions")
+        if not self.rules:
+            content.pop("rules")
         if self.format == 1:
             content.pop("format")
             for section in content["sections"]:
@@ -353,6 +381,8 @@ def parse_framework(
         top.only(V2_TOP_LEVEL_KEYS)
         shared = shared if shared is not None else load_shared()
     else:
+        if "rules" in data:
+            raise top.fail("rules", "rules need a format-2 file (format = 2)")
         top.only((*TOP_LEVEL_KEYS, "format"))
     slug = top.text("slug", 50, SLUG_RE)
     if expected_slug is not None and slug != expected_slug:
@@ -367,10 +397,12 @@ def parse_framework(
     sections = _parse_sections(top, file_format)
     questions = _parse_questions(top, sections, file_format, shared)
     definitions: tuple[ParsedConcept, ...] = ()
+    rules: tuple[ParsedRule, ...] = ()
     if file_format == 2 and shared is not None:
         _check_v2_framework(top, questions)
         tagged = {c for q in questions for c in q.concepts}
         definitions = tuple(c for c in shared.concepts if c.key in tagged)
+        rules = _parse_rules(top, sections)
     return ParsedFramework(
         slug=slug,
         name=name,
@@ -384,7 +416,68 @@ def parse_framework(
         path=path,
         format=file_format,
         concept_definitions=definitions,
+        rules=rules,
     )
+
+
+def _parse_rules(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[ParsedRule, ...]:
+    """The optional ``[[rules]]`` of a format-2 file: a known kind, known and distinct
+    section keys for a pairwise kind (none for ``one_at_a_time``), a tolerance from 0 to
+    100 score points, and the reason in ``why``; no rule twice."""
+    if "rules" not in top.table:
+        return ()
+    section_keys = [s.key for s in sections]
+    rules: list[ParsedRule] = []
+    for item in top.tables("rules"):
+        kind = item.text("kind", 30)
+        if kind not in RULE_KINDS:
+            raise item.fail("kind", f"unknown rule kind {kind!r}; known: {', '.join(RULE_KINDS)}")
+        pairwise = kind in PAIRWISE_RULE_KINDS
+        item.only(
+            ["kind", "section", "over", "tolerance", "why"]
+            if pairwise
+            else ["kind", "tolerance", "why"]
+        )
+        section = over = ""
+        if pairwise:
+            section = _rule_section(item, "section", section_keys)
+            over = _rule_section(item, "over", section_keys)
+            if over == section:
+                raise item.fail("over", f"must name another section than {section!r}")
+        rule = ParsedRule(
+            kind=kind,
+            section=section,
+            over=over,
+            tolerance=_parse_tolerance(item),
+            why=item.text("why", 600),
+        )
+        if any((r.kind, r.section, r.over) == (kind, section, over) for r in rules):
+            shown = f"{kind} {section} over {over}" if pairwise else kind
+            raise item.fail("kind", f"the rule {shown!r} is declared twice")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _rule_section(item: _Reader, name: str, section_keys: Sequence[str]) -> str:
+    key = item.text(name, 50)
+    if key not in section_keys:
+        raise item.fail(name, f"unknown section {key!r}; known: {', '.join(section_keys)}")
+    return key
+
+
+def _parse_tolerance(item: _Reader) -> Decimal:
+    if "tolerance" not in item.table:
+        raise item.fail("tolerance", "missing (score points, from 0 to 100)")
+    raw = item.table["tolerance"]
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise item.fail("tolerance", f"must be a number, not {type(raw).__name__}")
+    try:
+        tolerance = Decimal(str(raw)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise item.fail("tolerance", "must be a finite number") from None
+    if not Decimal("0") <= tolerance <= RULE_TOLERANCE_MAX:
+        raise item.fail("tolerance", f"{raw} is outside 0 to 100 (score points)")
+    return tolerance
 
 
 def _parse_format(top: _Reader) -> int:

@@ -170,6 +170,82 @@ class Section(models.Model):
         return self.name
 
 
+class FrameworkRule(models.Model):
+    """A rule of the source model, declared in a format-2 file's ``[[rules]]``.
+
+    ``leads`` and ``precedes`` compare two sections: ``section``'s score should be at
+    least ``over``'s, less ``tolerance`` points. ``one_at_a_time`` names no section: all
+    sections but at most one should lie within ``tolerance`` points of each other.
+    Checked by ``assessment.scoring.rules.check_rules``; part of the version's content.
+    """
+
+    class Kind(models.TextChoices):
+        LEADS = "leads", _("Should lead")
+        PRECEDES = "precedes", _("Comes first")
+        ONE_AT_A_TIME = "one_at_a_time", _("One dimension at a time")
+
+    version = models.ForeignKey(
+        FrameworkVersion,
+        on_delete=models.CASCADE,
+        related_name="rules",
+        verbose_name=_("framework version"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    section = models.ForeignKey(
+        Section,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="rules",
+        verbose_name=_("section"),
+    )
+    over = models.ForeignKey(
+        Section,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="rules_over",
+        verbose_name=_("over section"),
+    )
+    tolerance = models.DecimalField(
+        _("tolerance"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Score points (0-100) by which the rule may be missed and still be met."),
+    )
+    why = models.TextField(_("why"))
+
+    class Meta:
+        verbose_name = _("framework rule")
+        verbose_name_plural = _("framework rules")
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "position"], name="frameworkrule_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tolerance__gte=0, tolerance__lte=100),
+                name="frameworkrule_tolerance_in_range",
+            ),
+            # A pairwise rule names two sections; a whole-framework rule names none.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        kind__in=["leads", "precedes"], section__isnull=False, over__isnull=False
+                    )
+                    | models.Q(kind="one_at_a_time", section__isnull=True, over__isnull=True)
+                ),
+                name="frameworkrule_kind_sections",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.section_id is None:
+            return self.get_kind_display()
+        return f"{self.section.key} {self.kind} {self.over.key}"
+
+
 class Concept(models.Model):
     """A shared idea that questions of several frameworks measure, so results triangulate.
 

@@ -38,7 +38,7 @@ def _big_assessment(respondents: int):
     from django.utils import timezone
 
     from assessment.models import Answer, Assessment, Invitation, Response, token_digest
-    from frameworks.models import FrameworkVersion, Question
+    from frameworks.models import Framework, Question
     from tests.factories import make_organisation, make_team
 
     organisation = make_organisation("Bench Ltd")
@@ -51,7 +51,12 @@ def _big_assessment(respondents: int):
         status=Assessment.Status.SUBMITTED,
         created_by=organisation.manager,
     )
-    assessment.framework_versions.set(FrameworkVersion.objects.all())
+    # The newest version of each framework, as a new assessment gets: format 2, scored by
+    # formula 2 (intervals, agreement and distributions from the same SQL sums).
+    assessment.framework_versions.set(
+        Framework.objects.get(slug=slug).latest_version()
+        for slug in Framework.objects.values_list("slug", flat=True)
+    )
     expiry = timezone.now() + timedelta(days=30)
     invitations = Invitation.objects.bulk_create(
         Invitation(
@@ -78,7 +83,7 @@ def _big_assessment(respondents: int):
             response=r,
             question=q,
             section_id=q.section_id,
-            level=None if rng.random() < 0.05 else rng.randint(1, 5),
+            level=None if rng.random() < 0.05 else rng.randint(0, 5),
             not_applicable=False,
         )
         for r in responses

@@ -433,10 +433,10 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def make_in_review(*, version: int | None = None):
+def make_in_review(*, version: int | None = None, levels=(2, 3)):
     """A Win4 assessment (the newest version, or ``version``) with three completed member
-    responses, submitted and assigned to the assessor "alex" (in review): (assessment,
-    assessor)."""
+    responses answering ``levels`` in turn, submitted and assigned to the assessor "alex"
+    (in review): (assessment, assessor)."""
     from django.utils import timezone
 
     from assessment import services
@@ -446,7 +446,7 @@ def make_in_review(*, version: int | None = None):
         make_team(make_organisation()), status="submitted", version=version
     )
     for _ in range(3):
-        make_response(assessment, levels=[2, 3], status="completed")
+        make_response(assessment, levels=list(levels), status="completed")
     Assessment.objects.filter(pk=assessment.pk).update(submitted_at=timezone.now())
     assessor = make_assessor("alex")
     services.assessor_assign(

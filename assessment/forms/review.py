@@ -72,7 +72,8 @@ class ModerationForm(base.Form):
 
 
 class ApprovalForm(base.Form):
-    """Approve with an awarded level from the assessment's scale and a summary."""
+    """Approve with an awarded level from the assessment's scale and a summary (and, on
+    format 2, the reason for a level other than the rule's)."""
 
     level = forms.TypedChoiceField(
         label=_("Awarded maturity level"),
@@ -84,6 +85,14 @@ class ApprovalForm(base.Form):
         widget=forms.Textarea,
         max_length=_limit(Decision, "summary"),
         error_messages={"required": _("Write a short summary of the review.")},
+    )
+    # Format 2: required (by ``services.decision_approve``) when the level chosen is not
+    # the awarded-level rule's; the workspace shows the field only there.
+    deviation_reason = forms.CharField(
+        label=_("Reason for awarding another level than the rule's"),
+        widget=forms.Textarea,
+        max_length=_limit(Decision, "deviation_reason"),
+        required=False,
     )
 
     def __init__(self, *args, levels: range, **kwargs) -> None:

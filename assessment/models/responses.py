@@ -205,7 +205,13 @@ class Answer(models.Model):
         verbose_name_plural = _("answers")
         indexes = [
             models.Index(
-                fields=["response", "section", "submitted_level", "submitted_not_applicable"],
+                fields=[
+                    "response",
+                    "section",
+                    "submitted_level",
+                    "submitted_not_applicable",
+                    "submitted_dont_know",
+                ],
                 name="answer_submitted_totals_idx",
             ),
         ]

@@ -155,6 +155,15 @@ class Decision(models.Model):
     # Section scores (team, and moderated where set) at the time of the decision, so the
     # next round can show what changed: {"<framework slug>": {"<section key>": score}}.
     snapshot = models.JSONField(_("scores at decision"), default=dict)
+    # Format 2: the level the awarded-level rule gave at the decision
+    # (``scoring.formula2.awarded_level`` on the sections' levels, moderated where set);
+    # None on a return, on format 1 (a free choice) and when a section had no level.
+    rule_level = models.PositiveSmallIntegerField(_("level the rule gives"), null=True, blank=True)
+    # Why the assessor awarded another level than the rule's (required then), or, when the
+    # rule gave none, why this level (optional). Empty when the award follows the rule.
+    deviation_reason = models.TextField(
+        _("reason for another level than the rule's"), max_length=4000, blank=True
+    )
     created_at = models.DateTimeField(_("decided at"), auto_now_add=True)
 
     class Meta:
@@ -181,10 +190,23 @@ class Decision(models.Model):
                 condition=~models.Q(outcome="returned", required_changes=""),
                 name="decision_return_needs_changes",
             ),
+            # Another level than the rule's only with a written reason.
+            models.CheckConstraint(
+                condition=models.Q(rule_level__isnull=True)
+                | models.Q(awarded_level=models.F("rule_level"))
+                | ~models.Q(deviation_reason=""),
+                name="decision_deviation_needs_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.assessment}: {self.get_outcome_display()}"
+
+    @property
+    def deviates(self) -> bool:
+        """An approval with a reason for its level (another than the rule gave, or the
+        rule gave none): the decision text and the report print ``deviation_reason``."""
+        return self.outcome == self.Outcome.APPROVED and bool(self.deviation_reason)
 
 
 @dataclass(frozen=True)
@@ -365,4 +387,6 @@ AUDIT_FIELD_LABELS = {
     "completed_members": _("Team members completed"),
     "closed_without_results": _("Closed without results"),
     "kept_from_round": _("Kept from round"),
+    "rule_level": _("Level the rule gives"),
+    "deviation_reason": _("Reason for another level"),
 }

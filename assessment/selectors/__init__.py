@@ -3,6 +3,8 @@
 - ``manager``: dashboard, teams, assessment detail, invitations, grants, joining links;
 - ``respondent``: the questionnaire pages and their progress;
 - ``results``: scored results, charts and the team's figures (manager, reports, exports);
+- ``rules``: the frameworks' declared rules checked against the results;
+- ``concepts``: the same concept as measured by several frameworks;
 - ``review``: the assessor's page and the audit history;
 - ``staff``: the review queue;
 - ``consultant``: the portfolio and bulk exports;
@@ -14,22 +16,26 @@ Import the module for the audience: ``from assessment.selectors import manager``
 
 from assessment.selectors import (
     common,
+    concepts,
     consultant,
     manager,
     public,
     respondent,
     results,
     review,
+    rules,
     staff,
 )
 
 __all__ = [
     "common",
+    "concepts",
     "consultant",
     "manager",
     "public",
     "respondent",
     "results",
     "review",
+    "rules",
     "staff",
 ]

@@ -22,6 +22,7 @@ from assessment.models import (
     Response,
     SectionTarget,
 )
+from assessment.scoring import formula2
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
@@ -45,6 +46,24 @@ class SectionRow:
     moderated: float | None = None  # the assessor's moderated score, if any
     rationale: str = ""
     section_id: int = 0
+    # Formula 2's statistics of the pooled section (format 2, scored sections): interval,
+    # agreement, average level and its distribution.
+    stats: "formula2.SectionStats | None" = None
+    # Formula 2: the 95 % margin of ``change`` (formula2.change_margin); None without one.
+    change_margin: float | None = None
+    # The section's official score: formula 2, the assessor's moderated score where set;
+    # otherwise (and always in formula 1, whose figures never follow moderation) the team's.
+    official: float | None = None
+
+    @property
+    def change_beyond_noise(self) -> bool:
+        """Formula 2: the change is larger than its margin, so it is shown as a change
+        rather than as noise. Format 1 has no margin and never flags one."""
+        return (
+            self.change is not None
+            and self.change_margin is not None
+            and abs(self.change) > self.change_margin
+        )
 
 
 @dataclass
@@ -71,9 +90,24 @@ class FrameworkPanel:
     # The title of the team's previous assessment of this framework when it was scored on
     # another scale (a version-1 edition): not compared, and the page says so.
     previous_other_scale: str | None = None
+    # The framework's rules checked against these scores (``selectors.rules``), when asked.
+    rules: list = field(default_factory=list)
+    # Formula 2, once an assessor has moderated a section of it: the official result from
+    # the moderated scores (the team's own stays in ``team``, shown beside it).
+    official: scoring.FrameworkResult | None = None
+
+    @property
+    def headline(self) -> scoring.FrameworkResult:
+        """The result every headline figure, verdict and priority is read from: the
+        official (moderated) one where there is one, else the team's."""
+        return self.official or self.team
 
     @property
     def overall_label(self) -> str:
+        return self.level_labels.get(self.headline.overall_level, "")
+
+    @property
+    def team_overall_label(self) -> str:
         return self.level_labels.get(self.team.overall_level, "")
 
 
@@ -89,6 +123,18 @@ class AssessmentResults:
     @property
     def visible(self) -> bool:
         return self.assessment.results_visible(self.completed_members)
+
+    @property
+    def format_2_only(self) -> bool:
+        """Whether every framework shown is scored by formula 2 (format 2)."""
+        return bool(self.panels) and all(
+            panel.team.formula_version == formula2.FORMULA_VERSION for panel in self.panels
+        )
+
+    @property
+    def moderated(self) -> bool:
+        """Whether any framework's official figures follow an assessor's moderation."""
+        return any(panel.official is not None for panel in self.panels)
 
 
 @dataclass(frozen=True)
@@ -118,6 +164,7 @@ class _Scored:
     team: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
     self_view: dict[int, scoring.FrameworkResult] = field(default_factory=dict)
     audiences: dict[int, list[AudienceRow]] = field(default_factory=dict)
+    stats: dict[int, dict[str, "formula2.SectionStats"]] = field(default_factory=dict)
     leadership_withheld: int = 0
 
 
@@ -131,11 +178,14 @@ def assessment_results(
     threshold = settings.ANONYMITY_THRESHOLD
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
+    # Built once (the ORM's work on its subqueries is a fair share of this function's time),
+    # listed by query 2 and run again inside query 4.
+    counted = _counted_responses(list(versions), viewer_id=viewer_id)
     responses = [  # query 2
         (pk, assessment_id, _group(audience, manager, user_id, viewer_id))
-        for pk, assessment_id, audience, manager, user_id in _counted_responses(
-            list(versions), viewer_id=viewer_id
-        ).values_list("pk", "assessment_id", "audience", "is_manager_view", "user_id")
+        for pk, assessment_id, audience, manager, user_id in counted.values_list(
+            "pk", "assessment_id", "audience", "is_manager_view", "user_id"
+        )
     ]
     members = sum(1 for _pk, a, group in responses if a == assessment.pk and group == TEAM)
     submitted = assessment.is_closed
@@ -155,7 +205,7 @@ def assessment_results(
         )
         .order_by("version_id", "position")
     )
-    totals = _section_totals(list(versions), viewer_id=viewer_id)  # query 4
+    totals = _section_totals(counted, viewer_id=viewer_id)  # query 4
     targets = dict(  # query 5
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
@@ -196,6 +246,10 @@ def assessment_results(
                 level_labels=labels[version_id],
                 moderated=moderated,
                 audiences=scored[assessment.pk].audiences.get(version_id, []),
+                stats=scored[assessment.pk].stats.get(version_id, {}),
+                previous_stats=earlier.stats.get(previous["version_id"], {})
+                if previous_result is not None
+                else {},
                 leadership_withheld=scored[assessment.pk].leadership_withheld,
                 previous_other_scale=other_scale,
             )
@@ -290,7 +344,8 @@ SELECT r.assessment_id,
        COALESCE(SUM(t.not_applicable), 0),
        COALESCE(SUM(t.mean), 0),
        COALESCE(SUM(t.mean * t.mean), 0),
-       COALESCE(SUM(t.dont_know), 0)
+       COALESCE(SUM(t.dont_know), 0),
+       {level_sums}
 FROM (
     SELECT a.response_id AS response_id,
            a.section_id AS section_id,
@@ -298,6 +353,7 @@ FROM (
            SUM(a.submitted_level) AS level_sum,
            SUM(CASE WHEN a.submitted_not_applicable THEN 1 ELSE 0 END) AS not_applicable,
            SUM(CASE WHEN a.submitted_dont_know THEN 1 ELSE 0 END) AS dont_know,
+           {level_counts}
            CAST(SUM(a.submitted_level) AS DOUBLE PRECISION)
                / NULLIF(COUNT(a.submitted_level), 0) AS mean
     FROM assessment_answer a
@@ -307,16 +363,24 @@ FROM (
 JOIN assessment_response r ON r.id = t.response_id
 GROUP BY 1, 2, t.section_id
 """
+# How many rated answers chose each level (0-5: the union of both formats' scales), per
+# respondent and section, then summed: formula 2's distribution ("40 % at level 4 or
+# above"). Constant SQL text: the levels are the scale's, never input.
+_LEVELS = range(scoring.SCALE_V2.min, scoring.SCALE_V2.max + 1)
+_TOTALS_SQL = _TOTALS_SQL.replace(
+    "{level_counts}",
+    "\n           ".join(
+        f"COUNT(CASE WHEN a.submitted_level = {n} THEN 1 END) AS level_{n}," for n in _LEVELS
+    ),
+).replace("{level_sums}", ",\n       ".join(f"COALESCE(SUM(t.level_{n}), 0)" for n in _LEVELS))
 
 
 def _section_totals(
-    assessment_ids: list[int], *, viewer_id: int | None
+    counted: QuerySet, *, viewer_id: int | None
 ) -> dict[tuple[int, str, int], scoring.SectionTotals]:
-    """(assessment, group, section) -> totals over the counted responses' submitted
-    answers; the groups are ``_group``'s."""
-    responses, params = (
-        _counted_responses(assessment_ids, viewer_id=viewer_id).values("pk").query.sql_with_params()
-    )
+    """(assessment, group, section) -> totals over the submitted answers of ``counted``
+    (``_counted_responses``); the groups are ``_group``'s."""
+    responses, params = counted.values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_TOTALS_SQL.format(responses=responses), (viewer_id or 0, *params))
         rows = cursor.fetchall()
@@ -330,6 +394,7 @@ def _section_totals(
             mean_sum=float(mean_sum),
             mean_square_sum=float(mean_square_sum),
             dont_know=int(dont_know),
+            level_counts=tuple(int(n) for n in level_counts),
         )
         for (
             assessment_id,
@@ -342,6 +407,7 @@ def _section_totals(
             mean_sum,
             mean_square_sum,
             dont_know,
+            *level_counts,
         ) in rows
     }
 
@@ -371,11 +437,14 @@ def _score(
             version_sections = by_version[row["version_id"]]
             rule = row["slug"] in NO_LOSER_FRAMEWORKS
             if version_sections and version_sections[0].version.has_audiences:
-                pooled, result.audiences[row["version_id"]] = _score_audiences(
-                    version_sections, totals, counts, threshold, assessment_id
+                pooled, result.audiences[row["version_id"]], result.stats[row["version_id"]] = (
+                    _score_audiences(version_sections, totals, counts, threshold, assessment_id)
                 )
-                result.team[row["version_id"]] = scoring.framework_result(
-                    pooled, no_loser_rule=rule, scale=scoring.SCALE_V2
+                result.team[row["version_id"]] = formula2.framework_result(
+                    pooled,
+                    result.stats[row["version_id"]],
+                    no_loser_rule=rule,
+                    floor=formula2.band_floor(settings.SCORING_FLOOR_LEVEL),
                 )
                 result.leadership_withheld = (
                     0
@@ -415,7 +484,7 @@ def _score_audiences(
     counts: dict[str, int],
     threshold: int,
     assessment_id: int,
-) -> tuple[list[scoring.SectionScore], list[AudienceRow]]:
+) -> tuple[list[scoring.SectionScore], list[AudienceRow], dict[str, "formula2.SectionStats"]]:
     """A format-2 version: each section scored from the answers of every audience that
     counts, pooled, and each audience's own figures beside it. Managers' answers always
     count (they are named); the team's and leadership's only once as many of them as the
@@ -429,6 +498,7 @@ def _score_audiences(
     scale = scoring.SCALE_V2
     pooled_sections = []
     rows = []
+    stats: dict[str, formula2.SectionStats] = {}
     for section in sections:
         cells = []
         pooled: scoring.SectionTotals | None = None
@@ -473,8 +543,12 @@ def _score_audiences(
         )
         if too_few:
             score = replace(score, score=None, level=None, spread=None)
+        elif score.score is not None:
+            # Formula 2 bands a score on its displayed value (formula2.band).
+            score = replace(score, level=formula2.band(score.score, scale))
+            stats[section.key] = formula2.stats_from_totals(pooled, scale)
         pooled_sections.append(score)
-    return pooled_sections, rows
+    return pooled_sections, rows, stats
 
 
 def _sum_totals(
@@ -499,19 +573,41 @@ def _panel(
     audiences: list[AudienceRow] | None = None,
     leadership_withheld: int = 0,
     previous_other_scale: str | None = None,
+    stats: dict[str, formula2.SectionStats] | None = None,
+    previous_stats: dict[str, formula2.SectionStats] | None = None,
 ) -> FrameworkPanel:
+    stats = stats or {}
     target_by_key = {s.key: targets[s.pk] for s in sections if s.pk in targets}
     gaps = scoring.perspective_gaps(team.sections, self_view.sections) if self_view else []
     trend = scoring.trend(team.sections, previous.sections) if previous else None
     self_by_key = {s.key: s.score for s in self_view.sections} if self_view else {}
     trend_by_key = {t.key: t for t in trend} if trend else {}
     section_ids = {s.key: s.pk for s in sections}
+    formula_2 = team.formula_version == formula2.FORMULA_VERSION
+    # Formula 2: once an assessor has moderated, the official figures follow the moderated
+    # scores (formula2.moderate); the team's own stay in ``team``. Formula 1 never does.
+    moderated_by_key = {
+        key: moderated[pk][0] for key, pk in section_ids.items() if formula_2 and pk in moderated
+    }
+    official = official_stats = None
+    if moderated_by_key:
+        official_sections, official_stats = formula2.moderate(
+            team.sections, stats, moderated_by_key, team.scale
+        )
+        official = formula2.framework_result(
+            official_sections,
+            official_stats,
+            no_loser_rule=row["slug"] in NO_LOSER_FRAMEWORKS,
+            floor=formula2.band_floor(settings.SCORING_FLOOR_LEVEL, team.scale),
+            scale=team.scale,
+        )
     rows = []
     for section in team.sections:
         moderation = moderated.get(section_ids[section.key])
+        official_score = moderated_by_key.get(section.key, section.score)
         target = target_by_key.get(section.key)
-        if target is None and section.sufficient:
-            target = scoring.default_target(section.score, team.scale)
+        if target is None and official_score is not None:
+            target = (formula2 if formula_2 else scoring).default_target(official_score, team.scale)
         point = trend_by_key.get(section.key)
         rows.append(
             SectionRow(
@@ -528,8 +624,26 @@ def _panel(
                 moderated=moderation[0] if moderation else None,
                 rationale=moderation[1] if moderation else "",
                 section_id=section_ids[section.key],
+                stats=stats.get(section.key),
+                change_margin=formula2.change_margin(
+                    stats.get(section.key), (previous_stats or {}).get(section.key)
+                )
+                if formula_2 and point
+                else None,
+                official=official_score,
             )
         )
+    if not formula_2:
+        priorities = scoring.priorities(team, target_by_key)
+    elif official is not None:
+        priorities = formula2.as_priorities(
+            official,
+            official_stats,
+            target_by_key,
+            self_assessed={s.key: s.score for s in team.sections},
+        )
+    else:
+        priorities = formula2.as_priorities(team, stats, target_by_key)
     panel = FrameworkPanel(
         slug=row["slug"],
         name=row["name"],
@@ -538,7 +652,7 @@ def _panel(
         team=team,
         self_view=self_view,
         gaps=gaps,
-        priorities=scoring.priorities(team, target_by_key),
+        priorities=priorities,
         trend=trend,
         previous_title=previous_title,
         rows=rows,
@@ -547,6 +661,7 @@ def _panel(
         audiences=audiences or [],
         leadership_withheld=leadership_withheld,
         previous_other_scale=previous_other_scale,
+        official=official,
     )
     panel.chart = radar_for(panel)
     return panel

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
@@ -18,7 +19,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from assessment import access
 from assessment.models import (
@@ -34,7 +36,10 @@ from assessment.models import (
     Response,
 )
 from assessment.models.review import AuditEntry
+from assessment.scoring import formula2
 from assessment.selectors import manager, results
+from assessment.selectors.concepts import concept_agreement
+from assessment.selectors.rules import with_rule_checks
 from frameworks.models import (
     SCALE_MAX,
     SCALE_MIN,
@@ -196,6 +201,109 @@ def level_choices(versions: list[FrameworkVersion]) -> list[tuple[int, str]]:
     return [(value, " / ".join(names)) for value, names in labels.items()]
 
 
+# --- the awarded-level rule (format 2) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionJudgement:
+    """One section as the awarded-level rule reads it: its level on its version's scale,
+    from the moderated score where the assessor set one, else from the team's score."""
+
+    framework: str
+    name: str
+    level: int | None  # None: neither a moderated nor a team score
+    moderated: bool
+
+
+@dataclass(frozen=True)
+class AwardRule:
+    """The level ``scoring.formula2.awarded_level`` gives from the sections' levels, and
+    why. ``level`` is None when a section has no level (or no section has figures): the
+    rule gives none (never one computed without that section), and the award is then a
+    free choice with an optional reason until the assessor moderates it."""
+
+    level: int | None
+    sections: list[SectionJudgement]
+
+    @property
+    def missing(self) -> list[SectionJudgement]:
+        return [section for section in self.sections if section.level is None]
+
+    @property
+    def below(self) -> list[SectionJudgement]:
+        """The section the rule let stay one level below the award, if any."""
+        if self.level is None:
+            return []
+        return [s for s in self.sections if s.level is not None and s.level < self.level]
+
+    @property
+    def explanation(self) -> str:
+        """In words: "The rule gives level N: ..." with the reason."""
+        if self.level is None:
+            if not self.sections:
+                return _(
+                    "The rule gives no level: the team's results are not shown yet. Say "
+                    "why you award the level you choose."
+                )
+            missing = self.missing
+            return ngettext(
+                "The rule gives no level: %(sections)s has no score. Moderate it so that "
+                "the rule applies, or say why you award the level you choose.",
+                "The rule gives no level: %(sections)s have no score. Moderate them so "
+                "that the rule applies, or say why you award the level you choose.",
+                len(missing),
+            ) % {"sections": ", ".join(section.name for section in missing)}
+        below = self.below
+        if below:
+            return _(
+                "The rule gives level %(level)d: every section is at level %(level)d or "
+                "above but %(section)s, at level %(below)d (one section may be one level "
+                "below)."
+            ) % {"level": self.level, "section": below[0].name, "below": below[0].level}
+        return _(
+            "The rule gives level %(level)d: every section is at level %(level)d or above."
+        ) % {"level": self.level}
+
+
+def award_rule(
+    versions: Iterable[FrameworkVersion], outcome: results.AssessmentResults
+) -> AwardRule | None:
+    """The awarded-level rule for an assessment on ``versions`` with results ``outcome``
+    (no query): None when a framework is format 1 (the award is then a free choice, as it
+    always was). Each section's level is its moderated score's where moderated
+    (``Moderation.objects.latest_per_section``, as ``outcome``'s rows carry it), else the
+    team's, on its version's scale. The one home of this rule: the workspace and
+    ``services.decision_approve`` read it."""
+    versions = list(versions)
+    if not versions or not all(version.has_audiences for version in versions):
+        return None
+    sections = []
+    for panel in outcome.panels:
+        for row in panel.rows:
+            score = row.moderated if row.moderated is not None else row.team.score
+            sections.append(
+                SectionJudgement(
+                    framework=panel.short_name,
+                    name=row.name,
+                    level=None if score is None else formula2.band(score, panel.team.scale),
+                    moderated=row.moderated is not None,
+                )
+            )
+    if not sections or any(section.level is None for section in sections):
+        return AwardRule(level=None, sections=sections)
+    level = formula2.awarded_level(
+        {str(i): section.level for i, section in enumerate(sections)},
+        outcome.panels[0].team.scale,
+    )
+    return AwardRule(level=level, sections=sections)
+
+
+def assessment_award_rule(assessment: Assessment) -> AwardRule | None:
+    """``award_rule`` for ``assessment`` as it stands (eight queries: its versions and
+    its results)."""
+    return award_rule(assessment.framework_versions.all(), results.assessment_results(assessment))
+
+
 def _latest_moderations(assessment: Assessment) -> dict[int, tuple[float, str, int]]:
     """Each moderated section's current score, rationale and round (one query)."""
     return {
@@ -351,12 +459,14 @@ def assessor_guidance(
 
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 25 while in review (versions 1, results 7, decisions
-    and the sections they named 2, the changes since the last decision 2, sections and
-    their moderations 2, team figures 4, the invitees 1, the audit trail 3, levels 1,
-    the assessor's guidance 1 when a framework is format 2), 18 at most otherwise."""
+    many people answered: at most 29 while in review (versions 1, results 7, the
+    framework rules 1, concepts 3, decisions and the sections they named 2, the changes
+    since the last decision 2, sections and their moderations 2, team figures 4, the
+    invitees 1, the audit trail 3, levels 1, the assessor's guidance 1 when a framework is
+    format 2), 22 at most otherwise."""
     versions = manager.assessment_versions(assessment)
-    outcome = results.assessment_results(assessment)  # no viewer: assessors have no self-view
+    # No viewer: assessors have no self-view. Rules are checked on the official scores.
+    outcome = with_rule_checks(results.assessment_results(assessment))
     in_review = assessment.status == Assessment.Status.IN_REVIEW
     decisions = decisions_newest_first(assessment)
     if in_review:
@@ -378,6 +488,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         "assessment": assessment,
         "versions": versions,
         "results": outcome,
+        "concepts": concept_agreement(assessment) if outcome.panels else [],
         "team": team,
         "guidance": assessor_guidance(versions, team),
         "invitees": invitees(assessment),
@@ -392,6 +503,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
             row for group in moderation_groups for row in group.rows if row.stale
         ],
         "level_choices": level_choices(versions) if in_review else [],
+        "award_rule": award_rule(versions, outcome) if in_review else None,
         "levels": assessment_levels(versions),
     }
 
@@ -423,6 +535,9 @@ def earlier_round_moderations(assessment: Assessment) -> list[Moderation]:
 # next round can say how many completed for the first time). Framework slugs never
 # start with an underscore.
 COUNTED_KEY = "_counted_responses"
+# Per framework slug, the result the decision was made on: the formula version that scored
+# it and its official (moderated, in formula 2) overall, balance and verdict.
+RESULTS_KEY = "_results"
 
 
 @dataclass(frozen=True)
@@ -554,13 +669,28 @@ def changes_since_last_review(
 
 
 def decision_snapshot(assessment: Assessment) -> dict[str, Any]:
-    """What to store with a decision so the next round can show what changed: per
-    framework slug and section key the team's and the moderated score, and the member
-    responses counted (eight queries: the results' seven and the responses)."""
+    """What to store with a decision so the next round can show what changed, and so that
+    the decision says which figures it was made on: per framework slug and section key the
+    team's and the moderated score; per framework its formula version and official
+    overall, balance and verdict (``RESULTS_KEY``); and the member responses counted
+    (eight queries: the results' seven and the responses)."""
     outcome = results.assessment_results(assessment)
     snapshot: dict[str, Any] = {
         panel.slug: {
             row.key: {"team": row.team.score, "moderated": row.moderated} for row in panel.rows
+        }
+        for panel in outcome.panels
+    }
+    snapshot[RESULTS_KEY] = {
+        panel.slug: {
+            "formula_version": panel.headline.formula_version,
+            "floor_level": settings.SCORING_FLOOR_LEVEL
+            if panel.headline.formula_version == formula2.FORMULA_VERSION
+            else None,
+            "overall": panel.headline.overall,
+            "balance": panel.headline.balance,
+            "verdict": panel.headline.verdict.code if panel.headline.verdict else None,
+            "moderated": panel.official is not None,
         }
         for panel in outcome.panels
     }

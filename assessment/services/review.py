@@ -27,6 +27,7 @@ from assessment.models import (
 from assessment.selectors.common import current_reopening
 from assessment.selectors.manager import unsent_invitations
 from assessment.selectors.review import (
+    assessment_award_rule,
     assessor_conflict,
     awarded_levels,
     earlier_round_moderations,
@@ -39,6 +40,14 @@ from assessment.validators import is_clean
 from frameworks.models import Section
 
 TEXT_LIMIT = 4000
+
+
+class FieldServiceError(ServiceError):
+    """A refusal that belongs beside one field of the form (``field``, its name)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @transaction.atomic
@@ -228,10 +237,18 @@ def decision_approve(
     level: int | str,
     summary: str,
     snapshot: dict,
+    deviation_reason: str = "",
 ) -> Decision:
     """Approve with an awarded maturity level on the assessment's scale (0-5 when its
     frameworks are format 2, 1-5 otherwise: ``selectors.review.assessment_levels``) and a
-    summary."""
+    summary.
+
+    Format 2 only: the level follows the awarded-level rule
+    (``selectors.review.assessment_award_rule``); another level needs
+    ``deviation_reason`` (refused beside that field, nothing written). When the rule gives
+    no level (a section has no score), the choice is free and the reason optional. The
+    rule's level and the reason are stored on the decision and recorded in the audit
+    trail. Format 1 keeps the free choice: the reason is ignored."""
     levels = awarded_levels(assessment)
     try:
         value: int | None = int(str(level).strip())
@@ -256,6 +273,37 @@ def decision_approve(
             )
             % {"sections": ", ".join(moderation.section.name for moderation in earlier)}
         )
+    rule = assessment_award_rule(assessment)
+    ruled: dict[str, object] = {}
+    if rule is not None:
+        reason = (deviation_reason or "").strip()
+        # Not backed by the rule: another level than it gives, or it gives none (a
+        # section without a score; the page asks the assessor to moderate it).
+        unruled = rule.level is None or value != rule.level
+        if rule.level is not None and unruled and not reason:
+            raise FieldServiceError(
+                _(
+                    "The rule gives level %(rule)d; write the reason for awarding level "
+                    "%(chosen)d instead."
+                )
+                % {"rule": rule.level, "chosen": value},
+                field="deviation_reason",
+            )
+        if len(reason) > TEXT_LIMIT:
+            raise FieldServiceError(
+                _("The reason can be at most %(n)d characters.") % {"n": TEXT_LIMIT},
+                field="deviation_reason",
+            )
+        if unruled and not is_clean(reason, multiline=True):
+            raise FieldServiceError(
+                _("The reason contains a control character; please remove it."),
+                field="deviation_reason",
+            )
+        # A reason typed for the rule's own level is no deviation: not kept. The audit
+        # trail records a reason only when one is kept.
+        ruled = {"rule_level": rule.level}
+        if unruled and reason:
+            ruled["deviation_reason"] = reason
     return _decide(
         assessment=assessment,
         assessor=assessor,
@@ -263,6 +311,7 @@ def decision_approve(
         snapshot=snapshot,
         awarded_level=value,
         summary=summary,
+        **ruled,
     )
 
 

@@ -391,14 +391,20 @@ def assessment_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def leadership_unanswered_message(questions: selectors.manager.AudienceQuestions) -> str:
-    """The warning for an assessment whose leadership questions nobody is listed to answer."""
+    """The warning for an assessment whose leadership questions nobody is listed to answer,
+    and what it costs under scoring rules version 2: a section nobody rates has no score,
+    and a framework with such a section no overall score, balance or verdict."""
     return ngettext(
         "Nobody is on the leadership list, so its %(count)d leadership question will go "
         "unanswered and the sections that ask it rest on fewer answers. Invite "
-        "leadership (executives, finance, owners) below to have it answered.",
+        "leadership (executives, finance, owners) below to have it answered. A section "
+        "that nobody rates has no score, and then its framework has no overall score, "
+        "balance or verdict.",
         "Nobody is on the leadership list, so its %(count)d leadership questions will go "
         "unanswered and the sections that ask them rest on fewer answers. Invite "
-        "leadership (executives, finance, owners) below to have them answered.",
+        "leadership (executives, finance, owners) below to have them answered. A section "
+        "that nobody rates has no score, and then its framework has no overall score, "
+        "balance or verdict.",
         questions.leadership_only,
     ) % {"count": questions.leadership_only}
 
@@ -509,7 +515,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment/manager/assessment_results.html",
         {
             "assessment": assessment,
-            "results": selectors.results.assessment_results(assessment, viewer_id=request.user.pk),
+            "results": selectors.rules.with_rule_checks(
+                selectors.results.assessment_results(assessment, viewer_id=request.user.pk)
+            ),
+            "concepts": selectors.concepts.concept_agreement(assessment),
             # The target levels offered (``selectors.manager.target_levels``): the same
             # for every version today; each section's own are checked on saving.
             "levels": selectors.manager.assessment_target_levels(assessment),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessment import access, scoring, services
 from assessment.forms.public import ConfirmationLinkForm, PasswordResetForm
 from assessment.log_filters import first_line, is_database_outage
+from assessment.scoring import formula2
 from assessment.selectors import public as public_selectors
 from frameworks import selectors as framework_selectors
 
@@ -34,14 +35,52 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _thresholds() -> dict:
+    """The thresholds in force, for the pages that explain them (no query): the settings'
+    and the scoring modules' own values, never numbers written into a template."""
+    floor_level = settings.SCORING_FLOOR_LEVEL
+    scale = scoring.SCALE_V2
+    return {
+        "rules": scoring,
+        "formula2": formula2,
+        "min_rated_percent": round(scoring.MIN_RATED_SHARE * 100),
+        "anonymity_minimum": settings.ANONYMITY_THRESHOLD,
+        "floor_level": floor_level,
+        "floor": formula2.band_floor(floor_level, scale),
+        "level_points": round(scoring.level_to_score(scale.min + 1, scale)),
+    }
+
+
 @login_not_required
 @require_GET
 def scoring_rules(request: HttpRequest) -> HttpResponse:
-    """How scores, balance and verdicts are worked out, with the thresholds in force."""
+    """How scores, balance, verdicts and awards are worked out, with the thresholds in
+    force (formula 2 first, then version 1's rules). One query: the scale's names."""
+    scale = scoring.SCALE_V2
+    steps = public_selectors.scale_steps()
+    # The names the current frameworks give the levels, when they are the 0-5 ladder that
+    # formula 2 scores (before any format-2 framework is loaded there are none to show).
+    names = {step.value: step.labels[0] for step in steps if step.labels}
+    if not steps or steps[0].value != scale.min:
+        names = {}
+    bands = [
+        {
+            "level": level,
+            "low": formula2.band_floor(level, scale),
+            "high": formula2.band_floor(level + 1, scale) if level < scale.max else 100,
+            "name": names.get(level, ""),
+        }
+        for level in scale.levels
+    ]
     return render(
         request,
         "assessment/scoring.html",
-        {"rules": scoring, "min_rated_percent": round(scoring.MIN_RATED_SHARE * 100)},
+        _thresholds()
+        | {
+            "bands": bands,
+            "floor_name": names.get(settings.SCORING_FLOOR_LEVEL, ""),
+            "top_level": scale.max,
+        },
     )
 
 
@@ -52,12 +91,7 @@ def glossary(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/glossary.html",
-        {
-            "levels": public_selectors.scale_steps(),
-            "anonymity_minimum": settings.ANONYMITY_THRESHOLD,
-            "min_rated_percent": round(scoring.MIN_RATED_SHARE * 100),
-            "rules": scoring,
-        },
+        _thresholds() | {"levels": public_selectors.scale_steps()},
     )
 
 

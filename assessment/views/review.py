@@ -56,7 +56,11 @@ def _error_summary(form: forms.Form | None) -> list[tuple[str, str]]:
         default = f"#moderate-{sid}" if sid is not None else "#moderation"
         prefix = f"{section.name}: " if section is not None else ""
     elif isinstance(form, ApprovalForm):
-        anchors = {"level": "#approve-level", "summary": "#approve-summary"}
+        anchors = {
+            "level": "#approve-level",
+            "summary": "#approve-summary",
+            "deviation_reason": "#approve-deviation",
+        }
         default, prefix = "#approve-form", ""
     else:
         anchors = {"required_changes": "#return-changes", "sections": "#return-sections"}
@@ -94,7 +98,16 @@ def _render_review(
         context["moderation_groups"],
         refused=refused if isinstance(refused, ModerationForm) else None,
     )
-    approval = bound if isinstance(bound, ApprovalForm) else ApprovalForm(levels=context["levels"])
+    rule = context["award_rule"]
+    approval = (
+        bound
+        if isinstance(bound, ApprovalForm)
+        # The rule's level pre-selected (format 2); choosing another asks for a reason.
+        else ApprovalForm(
+            levels=context["levels"],
+            initial={"level": rule.level} if rule is not None and rule.level is not None else {},
+        )
+    )
     approval.fields["level"].choices = context["level_choices"]  # the scale's names, to show
     context["approval_form"] = approval
     context["return_form"] = (
@@ -125,7 +138,10 @@ def _refuse(
     at the top; a service's refusal (the assessment is no longer in review...) is one of
     them, as the form's own error."""
     if error is not None:
-        form.add_error(None, str(error))
+        # Beside its field when the service names one the form has (the reason for
+        # another level than the rule's), else the form's own error.
+        field = getattr(error, "field", None)
+        form.add_error(field if field in form.fields else None, str(error))
     assessment.refresh_from_db(fields=["status", "submitted_at", "round"])  # decided meanwhile?
     return _render_review(request, assessment, bound=form, status=400)
 
@@ -191,6 +207,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
             assessor=request.user,
             level=form.cleaned_data["level"],
             summary=form.cleaned_data["summary"],
+            deviation_reason=form.cleaned_data["deviation_reason"],
             snapshot=selectors.review.decision_snapshot(assessment),
         )
     except services.ServiceError as error:

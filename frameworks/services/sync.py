@@ -4,11 +4,11 @@
 transaction, keyed on (slug, version): identical content is left alone, changed
 content becomes version n+1, and a loaded version is never modified.
 
-One run may hold several editions of a slug, oldest first (``data/v1/win4.toml``,
-then ``data/win4.toml``). The last edition is the current one and is compared with
-the newest loaded version, as always. An earlier (archived) edition is unchanged
-when any loaded version has its content, so a fresh database gets v1 then v2 and
-an existing one gets neither twice.
+One run may hold several editions of a slug, oldest first (``data/v1/six-dimensions.toml``,
+``data/v2/six-dimensions.toml``, then ``data/six-dimensions.toml``). The last edition is
+the current one and is compared with the newest loaded version, as always. An earlier
+(archived) edition is unchanged when any loaded version has its content, so a fresh
+database gets v1, v2 and v3 in order and an existing one gets only the versions it lacks.
 """
 
 from collections.abc import Sequence
@@ -22,6 +22,7 @@ from frameworks.loading import ParsedConcept, ParsedFramework
 from frameworks.models import (
     Concept,
     Framework,
+    FrameworkRule,
     FrameworkVersion,
     Question,
     ScaleLevel,
@@ -177,6 +178,18 @@ def _write_version(
                 )
             )
     Question.objects.bulk_create(questions)
+    FrameworkRule.objects.bulk_create(
+        FrameworkRule(
+            version=version,
+            position=position,
+            kind=rule.kind,
+            section=by_key.get(rule.section),
+            over=by_key.get(rule.over),
+            tolerance=rule.tolerance,
+            why=rule.why,
+        )
+        for position, rule in enumerate(parsed.rules, start=1)
+    )
     tagged = {q.code: q.concepts for q in parsed.questions}
     tags = [(q, key) for q in questions for key in tagged[q.code]]
     if tags:

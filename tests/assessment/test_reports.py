@@ -405,7 +405,7 @@ def test_a_v2_report_says_who_rated_what_and_flags_dont_know(reviewed_v2):
     assert "Most answers were 'don't know': not scored" in text
     assert "Levels run from 0 (not in place) to 5." in text
     assert "Levels: 0 Not in place; 1 Barely meets expectations;" in text
-    assert "scoring rules version 1.1." in text
+    assert "scoring rules version 2." in text
 
 
 @pytest.mark.django_db
@@ -434,7 +434,7 @@ def test_a_report_names_each_frameworks_scoring_rules(db):
     html = flat(reports.report_html(assessment, viewer_id=None))
 
     assert (
-        "with scoring rules version 1 (Holistic view), version 1.1 (Win4 sustainable service)."
+        "with scoring rules version 1 (Holistic view), version 2 (Win4 sustainable service)."
     ) in html
 
 

@@ -42,7 +42,7 @@ def test_format_1_keeps_its_scale_and_formula_version():
     assert scoring.scale_for(1) is SCALE_V1
     assert SCALE_V1.formula_version == "1"
     assert scoring.scale_for(2) is SCALE_V2
-    assert SCALE_V2.formula_version == "1.1"
+    assert SCALE_V2.formula_version == "2"
 
 
 def test_a_level_0_answer_fits_format_2_but_not_format_1():
@@ -105,7 +105,7 @@ def test_results_name_their_scale_and_formula_version():
     ]
     result = scoring.framework_result(sections, scale=SCALE_V2)
 
-    assert result.formula_version == "1.1"
+    assert result.formula_version == SCALE_V2.formula_version
     assert result.overall == pytest.approx(50.0)
     assert result.overall_level == 3  # 50 lies in the 50-70 band of level 3
     assert scoring.framework_result([]).formula_version == "1"

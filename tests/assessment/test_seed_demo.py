@@ -92,9 +92,23 @@ def test_the_demo_results_show_every_feature(settings):
     assert win4.priorities
     assert win4.trend is not None  # against last year's review
     # Frameworks v2: who rated what, with the leadership group past the threshold.
-    assert win4.team.formula_version == "1.1"
+    assert win4.team.formula_version == "2"
     assert win4.leadership_withheld == 0
     rated_by = {
         cell.audience for row in win4.audiences for cell in row.cells if cell.score is not None
     }
     assert rated_by == {"team", "manager", "leadership"}
+
+
+@pytest.mark.django_db
+def test_the_demo_assessments_use_the_newest_version_of_each_framework(settings):
+    """Six dimensions gained its rules in a new version (issue 15): the open check-in is
+    pinned to that version, so its results check the rule."""
+    seed(settings)
+
+    for assessment in Assessment.objects.all():
+        for version in assessment.framework_versions.select_related("framework"):
+            assert version == version.framework.latest_version(), (assessment.title, version)
+    (six,) = Assessment.objects.get(title="Autumn check-in").framework_versions.all()
+    assert six.framework.slug == "six-dimensions"
+    assert six.rules.exists()

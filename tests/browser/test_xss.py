@@ -1434,6 +1434,8 @@ def test_forms_give_every_payload_back_as_text_and_run_none(world: World, sessio
     reviewer.visit(review, [])
     refused_summary = f"{LONG_TEXT}\n#refused-summary"
     reviewer.page.get_by_label("Summary").fill(refused_summary)
+    # No level chosen (the award rule pre-selects one on version-2 frameworks): refused.
+    reviewer.page.get_by_label("Awarded maturity level").select_option("")
     submit(reviewer.page, "Approve", 400)
     reviewer.check("approval refused", [("summary", refused_summary)], status=400)
 

@@ -6,7 +6,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from frameworks.loading import (
@@ -21,21 +20,12 @@ from frameworks.loading import (
     parse_framework_file,
 )
 from frameworks.models import Concept, Framework, FrameworkVersion, Question
+from tests.frameworks.editions import DATA, SLUGS, V1, V1_HASHES, released_v2
 
-DATA = Path(settings.FRAMEWORKS_DATA_DIR)
-V1 = sorted((DATA / "v1").glob("*.toml"))
 DRAFTS_DIR = DATA
-SLUGS = ["holistic", "service-definition", "six-dimensions", "win4"]
 DRAFTS = [DRAFTS_DIR / f"{slug}.toml" for slug in SLUGS]
-
-# The content hashes of the v1 files as main loaded them before format 2 existed. If one
-# changes, every existing install would get a spurious new version of that framework.
-V1_HASHES = {
-    "holistic": "066ea8e77721dcfeff44b9d4fff00de7f4ad92249671e8f45cc72dc3ce8f6e54",
-    "service-definition": "c87decb337427fe8c25b53c48c7104c6af9bd533c9d24429da237c179498d4bf",
-    "six-dimensions": "f6dc9326581b823f61b81aa8e0d49faaeb5220cd82728cfc2437c733f63dee2e",
-    "win4": "e7e768949651912e9f3d9895e8e6504f21b7dbe6c34401aaee934c60237c6ac2",
-}
+# What issue 14 released as version 2 (the rules of issue 15 came later, as version 3).
+RELEASED = released_v2()
 
 
 def load(*paths: Path) -> str:
@@ -70,20 +60,16 @@ def test_an_explicit_format_1_changes_nothing_in_the_hash(tmp_path):
     assert parse_framework(document, path="x.toml").content_hash() == V1_HASHES[V1[0].stem]
 
 
-def test_the_default_files_are_the_archived_v1_then_the_current_frameworks():
-    files = framework_files(DATA)
-
-    assert files[: len(V1)] == V1
-    assert not any(f.name in {"scale-v2.toml", "concepts.toml"} for f in files)
-    assert [f.name for f in files[len(V1) :]] == sorted(f"{slug}.toml" for slug in SLUGS)
-
-
 def test_loading_the_defaults_on_an_existing_install_changes_nothing(db):
-    # The session fixture loaded the defaults once: v1 (archived) and v2 of each.
+    # The session fixture loaded the defaults once: v1 and v2 (archived), then the current.
     output = load()
 
-    assert output.count("unchanged") == 8
-    assert set(FrameworkVersion.objects.values_list("number", "format")) == {(1, 1), (2, 2)}
+    assert output.count("unchanged") == len(framework_files(DATA))
+    assert set(FrameworkVersion.objects.values_list("number", "format")) == {
+        (1, 1),
+        (2, 2),
+        (3, 2),
+    }
 
 
 # --- the shipped v2 files: every question is complete ------------------------------
@@ -261,15 +247,17 @@ def test_the_v2_hash_covers_anchors_audience_and_concepts():
 
 
 def test_the_data_folder_parses_on_its_own():
-    assert [p.slug for p in parse_directory(DRAFTS_DIR)] == SLUGS
+    assert [p.slug for p in parse_directory(DRAFTS_DIR)] == list(SLUGS)
 
 
 # --- load_frameworks: v1 and v2 side by side ---------------------------------------
+# These load the release of issue 14 (RELEASED); what issue 15's rules add on top, as
+# version 3, is tested in test_v2_archive.py.
 
 
 def test_a_fresh_database_gets_v1_then_v2_and_a_second_run_changes_nothing(no_frameworks):
-    first = load(*V1, *DRAFTS)
-    second = load(*V1, *DRAFTS)
+    first = load(*V1, *RELEASED)
+    second = load(*V1, *RELEASED)
 
     assert first.count("questions  created\n") == 4  # v1 of each framework
     assert first.count("created as a new version") == 4  # v2, the next version of each
@@ -284,8 +272,8 @@ def test_an_existing_install_gets_v2_as_version_2_and_keeps_v1(no_frameworks):
     load(*V1)  # an install from before frameworks v2
     v1_ids = set(FrameworkVersion.objects.values_list("pk", flat=True))
 
-    first = load(*V1, *DRAFTS)
-    second = load(*V1, *DRAFTS)
+    first = load(*V1, *RELEASED)
+    second = load(*V1, *RELEASED)
 
     assert first.count("unchanged") == 4
     assert first.count("created as a new version") == 4
@@ -295,7 +283,7 @@ def test_an_existing_install_gets_v2_as_version_2_and_keeps_v1(no_frameworks):
 
 
 def test_a_loaded_v2_version_holds_the_new_fields(no_frameworks):
-    load(*V1, *DRAFTS)
+    load(*V1, *RELEASED)
     version = FrameworkVersion.objects.get(framework__slug="service-definition", number=2)
     v1 = FrameworkVersion.objects.get(framework__slug="service-definition", number=1)
 

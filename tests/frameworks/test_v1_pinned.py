@@ -1,9 +1,10 @@
 """Frameworks v2 leave version 1 alone (issue 14, must show 1).
 
 An install from before frameworks v2 has only version 1 of each framework and
-assessments pinned to it. Loading the shipped files adds version 2 of all four
-("created as a new version"), a second load changes nothing, and the pinned
-assessment still opens, scores and renders its report exactly as before.
+assessments pinned to it. Loading the shipped files adds version 2 of all four and
+version 3 of the two that gained rules in issue 15 ("created as a new version"), a
+second load changes nothing, and the pinned assessment still opens, scores and
+renders its report exactly as before.
 """
 
 import io
@@ -122,13 +123,14 @@ def test_an_assessment_pinned_to_v1_scores_and_reports_exactly_as_before_v2(no_f
     assert len({row[1] for row in sections}) > 2
     assert any(row[5] for row in sections)  # some "not applicable"
 
-    installed = load()  # the shipped files: v1 (archived) and v2
+    installed = load()  # the shipped files: v1 and v2 (archived), then the current ones
     again = load()
 
     assert installed.count("questions  unchanged\n") == 4  # v1 untouched
     assert installed.count(" v2 ") == 4
-    assert installed.count("created as a new version") == 4
-    assert again.count("unchanged") == 8
+    assert installed.count(" v3 ") == 2  # service-definition and six-dimensions, with rules
+    assert installed.count("created as a new version") == 6
+    assert again.count("unchanged") == 10
     assert "Nothing changed" in again
     assert FrameworkVersion.objects.filter(number=2, format=2).count() == 4
     assessment.refresh_from_db()

@@ -4,7 +4,7 @@ It creates an administrator, an organisation with a manager, a team of six, an
 open assessment still collecting answers, and one whose completed responses
 pass the anonymity threshold. It prints the logins and a team member's link.
 
-The assessments use version 2 of the frameworks: the team answers the team's
+The assessments use the newest (format-2) version of each framework: the team answers the team's
 questions, the manager the manager questions, and (in the spring review) a
 leadership group of three the leadership questions.
 """
@@ -66,7 +66,7 @@ UNBALANCED = {
     "customers": 1.6,
     "customer": 1.4,
     "colleagues": 0.4,
-    "employees": -1.6,
+    "employees": -2.1,
     "owners": -1.0,
     "development": -1.2,
 }

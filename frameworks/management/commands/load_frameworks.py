@@ -17,8 +17,8 @@ class Command(BaseCommand):
     help = (
         "Load questionnaire frameworks from TOML files. Every file is validated before "
         "anything is written; changed content becomes a new version. By default the "
-        "archived editions in FRAMEWORKS_DATA_DIR/v1/ load first, then the current files "
-        "in FRAMEWORKS_DATA_DIR."
+        "archived editions load first, oldest first (FRAMEWORKS_DATA_DIR/v1/, then v2/, ...), "
+        "then the current files in FRAMEWORKS_DATA_DIR."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,8 +27,8 @@ class Command(BaseCommand):
             nargs="*",
             type=Path,
             help=(
-                "Framework files to load, oldest edition first (default: FRAMEWORKS_DATA_DIR/"
-                "v1/*.toml, then FRAMEWORKS_DATA_DIR/*.toml)."
+                "Framework files to load, oldest edition first (default: the archived "
+                "editions in FRAMEWORKS_DATA_DIR/v1/, v2/, ..., then FRAMEWORKS_DATA_DIR/*.toml)."
             ),
         )
         parser.add_argument(
@@ -68,7 +68,7 @@ class Command(BaseCommand):
 
     def _write_summary(self, framework: ParsedFramework) -> None:
         """One line per framework; for format 2, a table of questions per section and
-        audience, the reversed items and the concepts covered."""
+        audience, the reversed items, the concepts covered and the model's rules."""
         self.stdout.write(
             f"{framework.slug:<20} ok   {len(framework.sections):>2} sections "
             f"{len(framework.questions):>3} questions  format {framework.format}  "
@@ -91,6 +91,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "  reversed: " + ", ".join(q.code for q in framework.questions if q.reversed)
         )
+        for rule in framework.rules:
+            pair = f" {rule.section} over {rule.over}" if rule.section else ""
+            self.stdout.write(f"  rule: {rule.kind}{pair}, tolerance {float(rule.tolerance):g}")
 
     def _write_concepts(self, parsed: list[ParsedFramework]) -> None:
         """Which current (format-2) frameworks measure each shared concept: the loader has

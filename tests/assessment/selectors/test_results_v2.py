@@ -90,7 +90,7 @@ def test_each_section_pools_the_levels_of_every_audience_that_counts(assessment)
 
     panel = panel_of(assessment)
 
-    assert panel.team.formula_version == "1.1"
+    assert panel.team.formula_version == "2"
     assert panel.self_view is None
     assert panel.gaps == []
     assert "the centre is level 0" in str(panel.chart)  # rings of the 0-5 scale
@@ -245,3 +245,44 @@ def test_a_team_section_rated_by_too_few_members_is_not_pooled_with_managers(ass
     cells = {c.audience: c for c in next(r for r in panel.audiences if r.key == "customers").cells}
     assert cells["team"].score.score is None
     assert cells["manager"].score.score == pytest.approx(20.0)
+
+
+def test_the_results_query_gives_formula_2_what_it_needs_without_per_answer_python(
+    assessment,
+):
+    """The respondents' means arrive as sums and the levels as counts; the statistics from
+    them equal those from the raw means."""
+    from assessment.scoring import formula2
+
+    answer(assessment, "team", 2, 4)
+    answer(assessment, "team", 2, 1)
+    answer(assessment, "team", 1, 0)
+    version = assessment.framework_versions.get()
+    customers = version.sections.get(key="customers")
+    totals = results._section_totals(
+        results._counted_responses([assessment.pk], viewer_id=None), viewer_id=None
+    )[(assessment.pk, "team", customers.pk)]
+    asked_here = asked(assessment, "team", "customers")
+
+    assert totals.level_counts == (asked_here, 2 * asked_here, 0, 0, 2 * asked_here, 0)
+    from_sql = formula2.stats_from_totals(totals)
+    from_means = formula2.section_stats(
+        [4, 4, 1, 1, 0], {0: asked_here, 1: 2 * asked_here, 4: 2 * asked_here}
+    )
+    assert from_sql.score == pytest.approx(from_means.score)
+    assert from_sql.low == pytest.approx(from_means.low)
+    assert from_sql.agreement == pytest.approx(from_means.agreement)
+
+
+def test_each_scored_v2_section_carries_formula_2_statistics(assessment):
+    answer(assessment, "team", 2, 5)
+    answer(assessment, "team", 2, 1)
+    panel = panel_of(assessment)
+
+    customers = next(r for r in panel.rows if r.key == "customers")
+    assert customers.stats is not None
+    assert customers.stats.score == pytest.approx(customers.team.score)
+    assert customers.stats.low < customers.team.score < customers.stats.high
+    assert customers.stats.divided  # half at 5, half at 1
+    owners = next(r for r in panel.rows if r.key == "owners")  # not asked of the team
+    assert owners.stats is None

@@ -175,6 +175,11 @@ def test_the_trend_compares_with_the_previous_closed_assessment(
     complete(earlier, levels=(2, 2, 3, 2))
     later = make_assessment(team, status="submitted")
     complete(later, levels=(4, 4, 5, 4))
+    # Leadership answers the owners' section, so every section is scored and each Win4
+    # result has an overall (formula 2 shows none while a section has no score).
+    for assessment, level in ((earlier, 2), (later, 4)):
+        for _ in range(3):
+            make_response(assessment, levels=[level], status="completed", audience="leadership")
     make_grant(organisation, consultant.consultancy)
 
     panel = selectors.results.assessment_results(later).panels[0]

@@ -550,9 +550,20 @@ def test_the_v2_scores_export_says_who_rated_what_in_stable_codes(manager_client
         "Leadership score",
         "Leadership respondents",
         "Leadership status",
+        "Interval low (95 %)",
+        "Interval high (95 %)",
+        "Agreement (rwg)",
+        "Divided team",
+        "Average answer (0-5)",
+        "Share at the next level or above (%)",
+        "Next level",
+        "Official score",
+        "Official overall",
+        "Official balance",
+        "Official verdict",
     ]
     by_key = {row[5]: dict(zip(header, row, strict=True)) for row in rows}
-    assert {row["Formula version"] for row in by_key.values()} == {"1.1"}
+    assert {row["Formula version"] for row in by_key.values()} == {"2"}
     customers = by_key["customers"]
     assert (customers["Team status"], customers["Team respondents"]) == ("scored", "3")
     assert (customers["Managers status"], customers["Managers score"]) == ("scored", "20.0")
@@ -567,6 +578,47 @@ def test_the_v2_scores_export_says_who_rated_what_in_stable_codes(manager_client
     assert employees["Score status"] == "mostly_dont_know"
     assert employees["Score (0-100)"] == ""
     assert employees["Team status"] == "mostly_dont_know"
+    # Formula 2's figures: the interval around each scored section, none where unscored;
+    # no overall or verdict while Employees has no score (withheld means withheld).
+    assert float(customers["Interval low (95 %)"]) <= float(customers["Score (0-100)"])
+    assert float(customers["Interval high (95 %)"]) >= float(customers["Score (0-100)"])
+    assert customers["Official score"] == customers["Score (0-100)"]
+    assert employees["Interval low (95 %)"] == employees["Official score"] == ""
+    assert {row["Official overall"] for row in by_key.values()} == {""}
+    assert {row["Official verdict"] for row in by_key.values()} == {"no_verdict"}
+
+
+@pytest.mark.django_db
+def test_the_v2_scores_export_gives_the_official_figures_after_moderation(
+    manager_client, submitted_v2
+):
+    """The assessor moderated Employees (which the team could not score): the export's
+    official score, overall and verdict follow it, and the team's score stays as it was."""
+    from assessment.models import Moderation
+    from frameworks.models import Section
+    from tests.factories import make_assessor
+
+    dont_know(submitted_v2, section="employees")
+    Moderation.objects.create(
+        assessment=submitted_v2,
+        section=Section.objects.get(version__assessments=submitted_v2, key="employees"),
+        assessor=make_assessor("alex"),
+        score=55,
+        rationale="Seen the rota and the survey.",
+    )
+
+    header, *rows = read_csv(manager_client.get(export_url("scores_csv", submitted_v2)).content)
+    by_key = {row[5]: dict(zip(header, row, strict=True)) for row in rows}
+    employees = by_key["employees"]
+    assert (employees["Score (0-100)"], employees["Moderated score"]) == ("", "55.0")
+    assert employees["Official score"] == "55.0"
+    overall = {row["Official overall"] for row in by_key.values()}
+    assert len(overall) == 1
+    assert overall != {""}
+    assert {row["Official verdict"] for row in by_key.values()} <= {
+        "sustainable",
+        "not_sustainable",
+    }
 
 
 @pytest.mark.django_db
@@ -646,7 +698,7 @@ def test_a_mixed_export_keeps_each_versions_scale_and_rules(manager_client, orga
     rules = {row[3]: row[header.index("Formula version")] for row in scores}
     assert rules == {
         "Holistic view of customer service": "1",
-        "Win4 sustainable customer service": "1.1",
+        "Win4 sustainable customer service": "2",
     }
     v1_scores = [row for row in scores if row[4] == "1"]
     assert {row[header.index("Team status")] for row in v1_scores} == {""}

@@ -238,6 +238,8 @@ def test_opening_without_leadership_opens_and_warns_that_their_questions_go_unan
     assert any(message.startswith(warning) for message in messages_of(response))
     open_page = detail(manager_client, assessment).text
     assert warning in open_page
+    # What it costs: withheld means withheld (scoring rules version 2).
+    assert "its framework has no overall score, balance or verdict" in open_page
     assert "You can still open the assessment without them." not in open_page
 
 

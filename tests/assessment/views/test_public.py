@@ -171,7 +171,7 @@ def test_the_glossary_reads_the_levels_from_the_frameworks_scale(client):
     assert levels[2].meanings[0].descriptor == (
         "What customers expect is delivered as a matter of routine, whoever is on duty."
     )
-    for name in FrameworkVersion.objects.filter(number=2).values_list("name", flat=True):
+    for name in FrameworkVersion.objects.filter(format=2).values_list("name", flat=True):
         assert name in levels[2].meanings[0].framework
     # The format-1 ladder (levels 1-5, its own words per framework) is no longer shown.
     assert "This party gains visibly from how service is run" not in response.text
@@ -181,7 +181,7 @@ def test_the_glossary_reads_the_levels_from_the_frameworks_scale(client):
 def test_the_glossary_shows_the_format_1_ladder_while_it_is_the_newest(client):
     """Read from the frameworks, not written into the page: with only the format-1
     editions loaded, the glossary shows their levels 1-5 and each framework's words."""
-    FrameworkVersion.objects.filter(number=2).delete()
+    FrameworkVersion.objects.filter(format=2).delete()
 
     response = client.get(reverse("glossary"))
 

@@ -108,7 +108,7 @@ def test_the_page_names_each_frameworks_scoring_rules_and_its_scale(manager_clie
 
     html = results_page(manager_client, assessment)
 
-    assert "scoring rules version 1 (Holistic view), version 1.1 (Win4 sustainable service)" in html
+    assert "scoring rules version 1 (Holistic view), version 2 (Win4 sustainable service)" in html
     assert "from level 0 at the centre to level 5 at the edge" in html  # Win4 v2
     assert "from level 1 at the centre to level 5 at the edge" in html  # Holistic v1
     assert "Levels run from 0 (not in place) to 5." in html
@@ -143,3 +143,45 @@ def test_the_review_workspace_shows_who_rated_what_too(win4_v2):
 
     assert 'id="audiences-win4"' in html
     assert "withheld (fewer than 3)" in html
+
+
+@pytest.mark.django_db
+def test_each_v2_score_shows_its_95_percent_interval_and_a_divided_team(
+    manager_client, organisation
+):
+    assessment = make_assessment(make_team(organisation), status="submitted")
+    for levels in ([1], [1], [5], [5]):
+        make_response(assessment, levels=levels, status="completed")
+
+    html = results_page(manager_client, assessment)
+    panel = selectors.results.assessment_results(assessment).panels[0]
+    customers = next(r for r in panel.rows if r.key == "customers")
+
+    interval = f"95 % interval {customers.stats.low:.0f}\u2013{customers.stats.high:.0f}"
+    assert interval in html
+    assert "Divided team" in html
+
+
+@pytest.mark.django_db
+def test_the_results_check_the_frameworks_rules_and_compare_concepts(manager_client, organisation):
+    assessment = make_assessment(
+        make_team(organisation), slugs=("service-definition", "win4"), status="submitted"
+    )
+    for levels in ([1, 4], [2, 4], [1, 3]):
+        make_response(assessment, levels=levels, status="completed")
+
+    html = results_page(manager_client, assessment)
+    panel = next(
+        p
+        for p in selectors.rules.with_rule_checks(
+            selectors.results.assessment_results(assessment)
+        ).panels
+        if p.slug == "service-definition"
+    )
+
+    assert "What the model asks of these scores" in html
+    assert panel.rules
+    for check in panel.rules:
+        assert check.result.why in html
+    assert "The same idea, measured by several frameworks" in html
+    assert selectors.concepts.concept_agreement(assessment)

@@ -7,6 +7,7 @@ changes whenever one of them does, so a stored or exported figure always says
 which rules produced it.
 """
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,9 +36,10 @@ class Scale:
 # Format-1 frameworks: levels 1-5, formula version 1 (unchanged since it was published).
 SCALE_V1 = Scale(SCALE_MIN, SCALE_MAX, FORMULA_VERSION)
 # Format-2 frameworks (frameworks v2): level 0 "not in place" added, "don't know" apart
-# from "not applicable", audiences pooled. Formula version 1.1 is version 1's rules on
-# that scale, until scoring v2 (docs/scoring.md, "Frameworks v2").
-SCALE_V2 = Scale(0, SCALE_MAX, "1.1")
+# from "not applicable", audiences pooled, scored by formula version 2
+# (``assessment.scoring.formula2``; docs/scoring.md). Version 1.1, formula 1's rules on
+# this scale, was interim while frameworks v2 waited for scoring v2, and is retired.
+SCALE_V2 = Scale(0, SCALE_MAX, "2")
 
 
 def scale_for(framework_format: int) -> Scale:
@@ -133,6 +135,8 @@ class SectionTotals:
     # Format 2 pools audiences: each answers its own questions, so the answers possible
     # are summed per audience (questions asked of it x its respondents) by the caller.
     possible: int | None = None
+    # Rated answers per level 0-5 (formula 2's distribution; formula 1 does not read it).
+    level_counts: tuple[int, ...] = ()
 
     @classmethod
     def from_tallies(cls, tallies: Sequence[Tally]) -> "SectionTotals":
@@ -160,6 +164,12 @@ class SectionTotals:
             mean_square_sum=self.mean_square_sum + other.mean_square_sum,
             dont_know=self.dont_know + other.dont_know,
             possible=(self.possible or 0) + (other.possible or 0),
+            level_counts=tuple(
+                a + b
+                for a, b in itertools.zip_longest(
+                    self.level_counts, other.level_counts, fillvalue=0
+                )
+            ),
         )
 
 
@@ -255,6 +265,8 @@ class Priority:
     target_level: int
     gap: float  # points to the target
     weakest: bool
+    # Formula 2, moderated: the team's own score beside the official (moderated) one.
+    self_assessed: float | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +276,14 @@ class Verdict:
     winners: tuple[str, ...]  # section names at or above the floor, strongest first
     balance_adequate: bool
     complete: bool = True  # False: a stakeholder has too little data to judge
+
+    @property
+    def code(self) -> str:
+        """The verdict as a stable machine code, for exports and decision snapshots:
+        ``sustainable``, ``not_sustainable`` or ``no_verdict`` (not complete)."""
+        if not self.complete:
+            return "no_verdict"
+        return "sustainable" if self.sustainable else "not_sustainable"
 
     @property
     def summary(self) -> str:
@@ -307,6 +327,10 @@ class FrameworkResult:
     @property
     def scored(self) -> tuple[SectionScore, ...]:
         return tuple(s for s in self.sections if s.sufficient)
+
+    @property
+    def unscored_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sections if not s.sufficient)
 
 
 def balance_index(scores: Sequence[float]) -> float:
