@@ -183,7 +183,7 @@ def report_context(
         "top_priorities": priorities,
         "decision": history["decisions"][0] if history["decisions"] else None,
         # Format 2 only: the awarded level follows a rule, and the report says what it gave.
-        "award_rule_applies": bool(versions) and all(v.has_audiences for v in versions),
+        "award_rule_applies": selectors.review.award_rule_applies(versions),
         "assignment": history["assignment"],
         "generated_at": timezone.now(),
         **formula_context(scored, versions),

@@ -265,6 +265,13 @@ class AwardRule:
         ) % {"level": self.level}
 
 
+def award_rule_applies(versions: Iterable[FrameworkVersion]) -> bool:
+    """Whether an award on these framework versions follows the awarded-level rule: when
+    every one is format 2 (format 1 keeps the free choice). No query."""
+    versions = list(versions)
+    return bool(versions) and all(version.has_audiences for version in versions)
+
+
 def award_rule(
     versions: Iterable[FrameworkVersion], outcome: results.AssessmentResults
 ) -> AwardRule | None:
@@ -274,8 +281,7 @@ def award_rule(
     (``Moderation.objects.latest_per_section``, as ``outcome``'s rows carry it), else the
     team's, on its version's scale. The one home of this rule: the workspace and
     ``services.decision_approve`` read it."""
-    versions = list(versions)
-    if not versions or not all(version.has_audiences for version in versions):
+    if not award_rule_applies(versions):
         return None
     sections = []
     for panel in outcome.panels:
