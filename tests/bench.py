@@ -103,6 +103,92 @@ def _big_assessment(respondents: int):
     return assessment, len(questions)
 
 
+PAGE_CLIENTS = 4  # requests in flight at once (c=4)
+PAGE_SECONDS = 5.0
+
+
+def _open_respondents(count: int) -> tuple[list[str], int]:
+    """An open six-dimensions assessment (its newest version) with ``count`` invitations:
+    their tokens, and the section with the most questions the team is asked."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from assessment.models import Assessment, Invitation, token_digest
+    from frameworks.models import Framework
+    from tests.factories import make_organisation, make_team
+
+    version = Framework.objects.get(slug="six-dimensions").latest_version()
+    team = make_team(make_organisation("Pages Ltd"), "Pages")
+    assessment = Assessment.objects.create(
+        organisation=team.organisation,
+        team=team,
+        title="Pages",
+        status=Assessment.Status.OPEN,
+        created_by=team.organisation.manager,
+        opened_at=timezone.now(),
+    )
+    assessment.framework_versions.set([version])
+    tokens = [f"bench-page-{n}" for n in range(count)]
+    Invitation.objects.bulk_create(
+        Invitation(
+            assessment=assessment,
+            email=f"page{n}@bench.example",
+            token_hash=token_digest(token),
+            token_expires_at=timezone.now() + timedelta(days=30),
+        )
+        for n, token in enumerate(tokens)
+    )
+    section = (
+        version.sections.annotate(team=Count("questions", filter=Q(questions__audience="team")))
+        .order_by("-team", "position")
+        .first()
+    )
+    return tokens, section.pk
+
+
+def _bench_pages(database: Path, workdir: Path) -> None:
+    """Page throughput over HTTP, as ratios to the hello-world page in the same run:
+    gunicorn with two workers and the production settings (tests.benchsite adds only the
+    hello-world page), ``PAGE_CLIENTS`` requests in flight."""
+    from tests.benchsite.client import Client, throughput
+    from tests.load import infra
+
+    tokens, section_pk = _open_respondents(PAGE_CLIENTS)
+    env = infra.app_env(f"sqlite:///{database}", DJANGO_SETTINGS_MODULE="tests.benchsite.settings")
+    processes = infra.Processes()
+    try:
+        node = infra.start_gunicorn(processes, env, port=infra.free_port(), workdir=workdir)
+        host, port = node.url.removeprefix("http://").split(":")
+        clients = [Client(host, int(port)) for _ in range(PAGE_CLIENTS)]
+        sections = []
+        for client, token in zip(clients, tokens, strict=True):
+            client.get(f"/r/{token}/")
+            start = client.get("/r/")
+            opened = client.post("/r/", [], page=start.text)
+            if opened.status != 302:
+                raise SystemExit(
+                    f"The bench respondent could not open the questionnaire: {opened.status}"
+                )
+            response = opened.location.rstrip("/").split("/")[-1]
+            sections.append(f"/responses/{response}/sections/{section_pk}/")
+        hello = throughput(clients, lambda i: "/bench/hello/", seconds=PAGE_SECONDS)
+        section = throughput(clients, lambda i: sections[i], seconds=PAGE_SECONDS)
+        hello_again = throughput(clients, lambda i: "/bench/hello/", seconds=PAGE_SECONDS)
+        for client in clients:
+            client.close()
+    finally:
+        processes.stop_all()
+    yardstick = (hello + hello_again) / 2
+    print(
+        f"section page (six dimensions' largest team section), c={PAGE_CLIENTS}: "
+        f"{section:.0f} req/s = {100 * section / yardstick:.1f} % of the hello-world page "
+        f"({hello:.0f} and {hello_again:.0f} req/s before and after; gunicorn, 2 workers, "
+        f"production settings, SQLite; target >= 10 %)"
+    )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         _setup_django(Path(folder) / "bench.sqlite3")
@@ -125,6 +211,7 @@ def main() -> None:
             f"(min {low:.1f}, max {high:.1f}, {RUNS} runs; target <= 100 ms)"
         )
         _bench_report(assessment)
+        _bench_pages(Path(folder) / "bench.sqlite3", Path(folder))
 
 
 def _bench_report(assessment) -> None:
