@@ -5,6 +5,7 @@ Speed is measured here, on real databases, rather than asserted in timed unit te
 
 import io
 import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -176,7 +177,7 @@ def _open_respondents(count: int, slug: str) -> tuple[list[str], int]:
         opened_at=timezone.now(),
     )
     assessment.framework_versions.set([version])
-    tokens = [f"bench-page-{slug}-{n}" for n in range(count)]
+    tokens = [secrets.token_urlsafe(24) for _ in range(count)]
     Invitation.objects.bulk_create(
         Invitation(
             assessment=assessment,
