@@ -1,20 +1,17 @@
-"""Benchmarks, run by `make bench` (not part of the test suite). Each line states a figure.
+"""What the benchmarks share: the bench's own database, seeding, timing and the site
+served by gunicorn (``tests.benchsite``: the production settings plus a hello-world page,
+the yardstick of every page figure)."""
 
-Speed is measured here, on real databases, rather than asserted in timed unit tests.
-"""
-
-import io
 import os
 import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 RUNS = 7
 
 
-def _setup_django(database: Path) -> None:
+def setup_django(database: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assessment.settings")
     import django
@@ -22,7 +19,7 @@ def _setup_django(database: Path) -> None:
     django.setup()
 
 
-def _median_ms(action, runs: int = RUNS) -> tuple[float, float, float]:
+def median_ms(action, runs: int = RUNS) -> tuple[float, float, float]:
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -31,7 +28,7 @@ def _median_ms(action, runs: int = RUNS) -> tuple[float, float, float]:
     return statistics.median(timings), min(timings), max(timings)
 
 
-def _big_assessment(respondents: int):
+def big_assessment(respondents: int):
     """One assessment with all four frameworks and ``respondents`` complete responses."""
     import random
     from datetime import timedelta
@@ -109,7 +106,7 @@ def _big_assessment(respondents: int):
 LONG_SLUG = "bench-long-section"
 
 
-def _long_section_framework(questions: int = 60) -> str:
+def long_section_framework(questions: int = 60) -> str:
     """A valid format-2 framework file whose first section has ``questions`` questions
     (and two short ones, as a radar needs three axes): every question asked of the team,
     each with its own anchors, a fifth negatively worded, as real content is."""
@@ -150,11 +147,7 @@ def _long_section_framework(questions: int = 60) -> str:
     return "\n".join(lines) + "\n"
 
 
-PAGE_CLIENTS = 4  # requests in flight at once (c=4)
-PAGE_SECONDS = 5.0
-
-
-def _open_respondents(count: int, slug: str) -> tuple[list[str], int]:
+def open_respondents(count: int, slug: str) -> tuple[list[str], int]:
     """An open assessment of framework ``slug`` (its newest version) with ``count``
     invitations: their tokens, and the section with the most questions the team is asked."""
     from datetime import timedelta
@@ -195,63 +188,7 @@ def _open_respondents(count: int, slug: str) -> tuple[list[str], int]:
     return tokens, section.pk
 
 
-# The questionnaire pages measured: (framework slug, what the figure calls it, target %).
-PAGES = (
-    ("six-dimensions", "a 6-question section (six dimensions)", 10.0),
-    (LONG_SLUG, "a 60-question section (the longest a framework may have)", 3.0),
-)
-
-
-def _bench_pages(database: Path, workdir: Path) -> None:
-    """Questionnaire pages over HTTP, each as a share of the hello-world page's rate in the
-    same run: the ratio of the server's own median time per request (gunicorn's access log,
-    microseconds), so the client's cost on the same cores does not enter it. gunicorn with
-    two workers and the production settings (tests.benchsite adds only the hello-world
-    page), ``PAGE_CLIENTS`` requests in flight; client-side req/s for context."""
-    from tests.benchsite.client import Client, throughput
-    from tests.load import infra
-
-    opened = [(slug, *_open_respondents(PAGE_CLIENTS, slug)) for slug, _name, _target in PAGES]
-    env = infra.app_env(f"sqlite:///{database}", DJANGO_SETTINGS_MODULE="tests.benchsite.settings")
-    processes = infra.Processes()
-    rates: dict[str, float] = {}
-    try:
-        port = infra.free_port()
-        infra.start_gunicorn(
-            processes, env, port=port, workdir=workdir, extra=("--access-logformat=%(U)s %(D)s",)
-        )
-        clients = [Client("127.0.0.1", port) for _ in range(PAGE_CLIENTS)]
-        pages: dict[str, list[str]] = {}
-        for slug, tokens, section_pk in opened:
-            pages[slug] = [
-                f"/responses/{_open_questionnaire(client, token)}/sections/{section_pk}/"
-                for client, token in zip(clients, tokens, strict=True)
-            ]
-        rates["hello"] = throughput(clients, lambda i: "/bench/hello/", seconds=PAGE_SECONDS)
-        for slug, urls in pages.items():
-            rates[slug] = throughput(clients, lambda i, urls=urls: urls[i], seconds=PAGE_SECONDS)
-        rates["hello again"] = throughput(clients, lambda i: "/bench/hello/", seconds=PAGE_SECONDS)
-        for client in clients:
-            client.close()
-    finally:
-        processes.stop_all()
-    served = _server_times(workdir / f"access-{port}.log")
-    hello_us = statistics.median(served["/bench/hello/"])
-    print(
-        f"hello-world page: {hello_us / 1000:.2f} ms in the server (median); "
-        f"{rates['hello']:.0f} and {rates['hello again']:.0f} req/s before and after "
-        f"(gunicorn, 2 workers, production settings, SQLite, c={PAGE_CLIENTS})"
-    )
-    for slug, name, target in PAGES:
-        page_us = statistics.median(t for url in set(pages[slug]) for t in served[url])
-        print(
-            f"questionnaire page, {name}: {page_us / 1000:.1f} ms in the server = "
-            f"{100 * hello_us / page_us:.1f} % of the hello-world page's rate "
-            f"(target >= {target:.0f} %); {rates[slug]:.0f} req/s"
-        )
-
-
-def _open_questionnaire(client, token: str) -> str:
+def open_questionnaire(client, token: str) -> str:
     """A respondent opens their questionnaire through their link: their response's id."""
     client.get(f"/r/{token}/")
     start = client.get("/r/")
@@ -261,7 +198,7 @@ def _open_questionnaire(client, token: str) -> str:
     return opened.location.rstrip("/").split("/")[-1]
 
 
-def _server_times(access_log: Path) -> dict[str, list[int]]:
+def server_times(access_log: Path) -> dict[str, list[int]]:
     """Path -> the server's time for each request (microseconds), from the access log
     written as "%(U)s %(D)s"."""
     times: dict[str, list[int]] = {}
@@ -270,73 +207,3 @@ def _server_times(access_log: Path) -> dict[str, list[int]]:
         if micros.isdigit():
             times.setdefault(path, []).append(int(micros))
     return times
-
-
-def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        _setup_django(Path(folder) / "bench.sqlite3")
-        from django.core.management import call_command
-
-        from assessment.selectors.results import assessment_results
-
-        call_command("migrate", verbosity=0)
-        from django.conf import settings
-
-        from frameworks.loading import framework_files
-
-        long_section = Path(folder) / f"{LONG_SLUG}.toml"
-        long_section.write_text(_long_section_framework(), encoding="utf-8")
-        shipped = framework_files(settings.FRAMEWORKS_DATA_DIR)
-        call_command("load_frameworks", *map(str, [*shipped, long_section]), stdout=io.StringIO())
-        respondents = 1000
-        assessment, questions = _big_assessment(respondents)
-
-        scored = assessment_results(assessment)
-        if not scored.visible or len(scored.panels) != 4:
-            raise SystemExit("The benchmark assessment shows no results: nothing would be scored.")
-        median, low, high = _median_ms(lambda: assessment_results(assessment))
-        print(
-            f"scoring: {respondents:,} respondents x 4 frameworks ({questions} questions, "
-            f"{respondents * questions:,} answers) on SQLite: median {median:.1f} ms "
-            f"(min {low:.1f}, max {high:.1f}, {RUNS} runs; target <= 100 ms)"
-        )
-        _bench_report(assessment)
-        _bench_pages(Path(folder) / "bench.sqlite3", Path(folder))
-
-
-def _bench_report(assessment) -> None:
-    """Full report export against bare WeasyPrint on the same HTML, and the cached export."""
-    from django.conf import settings
-    from weasyprint import HTML
-
-    from assessment import reports
-    from assessment.models import ReportCache
-
-    runs = 5
-
-    def full() -> None:
-        ReportCache.objects.all().delete()
-        reports.render_report(assessment)
-
-    # The same HTML, its stylesheet read straight from static/ by WeasyPrint's own fetcher.
-    html = reports.report_html(assessment, viewer_id=None).replace(
-        reports.STYLESHEET_URL, (settings.BASE_DIR / "static/css/report.css").as_uri()
-    )
-
-    def bare() -> None:
-        HTML(string=html).write_pdf(pdf_variant=reports.PDF_VARIANT)
-
-    full_ms, full_low, full_high = _median_ms(full, runs)
-    bare_ms, bare_low, bare_high = _median_ms(bare, runs)
-    reports.render_report(assessment)
-    cached_ms, _low, _high = _median_ms(lambda: reports.render_report(assessment))
-    print(
-        f"report: full export {full_ms:.0f} ms (min {full_low:.0f}, max {full_high:.0f}); "
-        f"bare WeasyPrint on the same HTML {bare_ms:.0f} ms (min {bare_low:.0f}, "
-        f"max {bare_high:.0f}); ratio {full_ms / bare_ms:.2f} (target <= 1.3); "
-        f"cached export {cached_ms:.1f} ms (target <= 50 ms); median of {runs} runs"
-    )
-
-
-if __name__ == "__main__":
-    main()
