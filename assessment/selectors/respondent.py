@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -73,7 +74,13 @@ class QuestionRow:
     revision: int = 0
     conflict: "Answer | None" = None
     error: str = ""
-    choices: list[Choice] = field(default_factory=list)  # the levels, in display order
+    levels: tuple[ScaleLevel, ...] = ()  # the version's scale
+
+    @cached_property
+    def choices(self) -> list[Choice]:
+        """The levels, in display order (worked out only when the row is rendered in full:
+        a question's shared block needs them once per process)."""
+        return choices_for(self.question, list(self.levels))
 
     @property
     def names(self) -> dict[str, str]:
@@ -307,7 +314,7 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
         a.question_id: a
         for a in Answer.objects.filter(response=response, question__section=section)
     }
-    levels = list(version.levels)
+    levels = version.levels
     rows = [_row_from_answer(q, answers.get(q.pk), levels) for q in questions]
     page = QuestionnairePage(
         response=response,
@@ -325,17 +332,16 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
 
 
 def _row_from_answer(
-    question: Question, answer: Answer | None, levels: list[ScaleLevel]
+    question: Question, answer: Answer | None, levels: tuple[ScaleLevel, ...]
 ) -> QuestionRow:
-    choices = choices_for(question, levels)
     if answer is None:
-        return QuestionRow(question=question, choices=choices)
+        return QuestionRow(question=question, levels=levels)
     return QuestionRow(
         question=question,
         level=level_value(answer.level, answer.not_applicable, answer.dont_know),
         comment=answer.comment,
         revision=answer.revision,
-        choices=choices,
+        levels=levels,
     )
 
 

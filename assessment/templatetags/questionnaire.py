@@ -28,9 +28,10 @@ CHECKED = " checked"
 _CHOICE_MARK = "\ue000{}\ue000"  # around an option's value: " checked" when it is chosen
 _COMMENT_MARK = "\ue001"
 _REVISION_MARK = "\ue002"
-_HOLES = re.compile("\ue000([0-9a-z]+)\ue000|[\ue001\ue002]")
+_HOLES = re.compile("(\ue000[0-9a-z]+\ue000|\ue001|\ue002)")
 
-_BLOCKS: dict[tuple, str] = {}
+# A block as its text split at the holes: text, hole, text, hole, ..., text.
+_BLOCKS: dict[tuple, tuple[str, ...]] = {}
 _BLOCKS_MAX = 8192  # questions x languages x (editable or not); a few MB at most
 _LOCK = threading.Lock()
 
@@ -59,9 +60,8 @@ def question_block(context, row, number: int, editable: bool) -> SafeString:
         "has_audiences": page.has_audiences,
         "comment_max_length": context["comment_max_length"],
     }
-    values = [choice.value for choice in row.choices] + ["na", "dk"]
     if row.error or row.conflict:
-        marks = {value: CHECKED if value == row.level else "" for value in values}
+        marks = {value: CHECKED if value == row.level else "" for value in _values(row)}
         # The template's own output: already escaped, and a SafeString.
         return _render({**fixed, "comment": row.comment, "revision": row.revision}, marks)
     question = row.question
@@ -74,22 +74,31 @@ def question_block(context, row, number: int, editable: bool) -> SafeString:
         fixed["has_audiences"],
         fixed["comment_max_length"],
     )
-    block = _BLOCKS.get(key)
-    if block is None:
-        marks = {value: _CHOICE_MARK.format(value) for value in values}
+    pieces = _BLOCKS.get(key)
+    if pieces is None:
+        marks = {value: _CHOICE_MARK.format(value) for value in _values(row)}
         block = _render({**fixed, "comment": _COMMENT_MARK, "revision": _REVISION_MARK}, marks)
+        pieces = tuple(_HOLES.split(block))
         with _LOCK:
             if len(_BLOCKS) >= _BLOCKS_MAX:
                 _BLOCKS.clear()
-            _BLOCKS[key] = block
+            _BLOCKS[key] = pieces
 
-    def fill(hole: re.Match) -> str:
-        if hole.group(1) is not None:
-            return CHECKED if hole.group(1) == row.level else ""
-        if hole.group(0) == _COMMENT_MARK:
-            return escape(row.comment)
-        return str(row.revision)
-
-    # The block is the template's escaped output; each hole gets " checked", "", the
+    chosen = _CHOICE_MARK.format(row.level)
+    out = list(pieces)
+    for index in range(1, len(out), 2):  # the holes
+        hole = out[index]
+        if hole == _COMMENT_MARK:
+            out[index] = escape(row.comment)
+        elif hole == _REVISION_MARK:
+            out[index] = str(row.revision)
+        else:
+            out[index] = CHECKED if hole == chosen else ""
+    # The pieces are the template's escaped output; each hole became " checked", "", the
     # escaped comment or a whole number.
-    return mark_safe(_HOLES.sub(fill, block))  # noqa: S308
+    return mark_safe("".join(out))  # noqa: S308
+
+
+def _values(row) -> list[str]:
+    """Every value the question's radios carry: its levels, then "na" and "dk"."""
+    return [choice.value for choice in row.choices] + ["na", "dk"]
