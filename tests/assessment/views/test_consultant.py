@@ -368,13 +368,16 @@ def test_the_portfolio_queries_do_not_grow_with_respondents(
         consultant_client.get(PORTFOLIO)
 
 
-def test_the_portfolio_costs_four_queries_and_seven_per_visible_team(
+def test_the_portfolio_costs_four_queries_and_nine_per_visible_team_then_eight(
     consultant, organisation, submitted, django_assert_num_queries
 ):
     make_grant(organisation, consultant.consultancy)
-    with django_assert_num_queries(4 + 7):
+    with django_assert_num_queries(4 + 9):  # the team's results computed and stored
         found = selectors.consultant.consultant_portfolio(consultant)
+    with django_assert_num_queries(4 + 8):  # and read from the store
+        again = selectors.consultant.consultant_portfolio(consultant)
     assert [row.team.name for row in found.heatmaps[0].rows] == ["Help desk"]
+    assert again.heatmaps == found.heatmaps
 
 
 @pytest.mark.django_db
