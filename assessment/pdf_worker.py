@@ -100,6 +100,16 @@ def _get_context() -> multiprocessing.context.BaseContext:
     return _context
 
 
+def start() -> None:
+    """Start the forkserver now, with WeasyPrint imported in it (1-2 s), rather than on
+    the first report: the task worker (``manage.py db_worker``) calls it as it starts.
+    Nothing happens when it is running already."""
+    from multiprocessing import forkserver
+
+    _get_context()
+    forkserver.ensure_running()
+
+
 def render_bounded(
     html: str,
     base_url: str,
