@@ -987,6 +987,20 @@ CASES = [
         prepare=redeem,
     ),
     Case(
+        "assessment:answers",
+        "anonymous",
+        to("assessment:answers", pk=ctx_("response")),
+        lambda w, ctx: {
+            name: value
+            for q in ctx["questions"]
+            for name, value in answer_fields(q, "3", f"Mine {q.pk}").items()
+        },
+        {"assessment.Answer": {"+"}},
+        check_answers(count=None),
+        prepare=redeem,
+        status=200,
+    ),
+    Case(
         "assessment:autosave",
         "anonymous",
         to(
