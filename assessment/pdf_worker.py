@@ -9,6 +9,7 @@ font had a glyph for (printed as empty boxes), so the parent can judge the resul
 
 import logging
 import multiprocessing
+import os
 import resource
 from multiprocessing.connection import Connection
 
@@ -75,8 +76,15 @@ def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
     return pdf, fetcher.served, fetcher.refused, missing.characters
 
 
+# How much lower a render's CPU priority is than its parent's: a render takes seconds of
+# CPU, and on a small machine the web workers share the cores with the task worker; a
+# request should not wait behind a report nobody is waiting for in that request.
+RENDER_NICENESS = 10
+
+
 def _child(connection: Connection, memory_bytes: int, args: tuple) -> None:
     try:
+        os.nice(RENDER_NICENESS)
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         connection.send(("ok", render(*args)))
     except MemoryError:

@@ -384,3 +384,16 @@ def test_starting_the_forkserver_makes_it_run_with_weasyprint_loaded():
 
     assert forkserver._forkserver._forkserver_alive_fd is not None
     assert "weasyprint" in forkserver._forkserver._preload_modules
+
+
+def test_a_render_runs_at_a_lower_cpu_priority_than_the_web_workers():
+    receiver, sender = pdf_worker.multiprocessing.Pipe(duplex=False)
+    with (
+        mock.patch.object(pdf_worker.os, "nice") as nice,
+        mock.patch.object(pdf_worker.resource, "setrlimit"),
+        mock.patch.object(pdf_worker, "render", return_value=(b"%PDF", [], [], [])),
+    ):
+        pdf_worker._child(sender, 1024, ("<p>x</p>", "", {}, "pdf/ua-1"))
+
+    nice.assert_called_once_with(pdf_worker.RENDER_NICENESS)
+    assert receiver.recv() == ("ok", (b"%PDF", [], [], []))
