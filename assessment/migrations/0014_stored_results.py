@@ -15,14 +15,16 @@ class Migration(migrations.Migration):
             name='StoredResults',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('sections', 'Section sums'), ('concepts', 'Concept sums')], max_length=20, verbose_name='kind')),
                 ('key', models.CharField(max_length=64, verbose_name='key')),
-                ('rows', models.JSONField(default=list, verbose_name='section sums')),
+                ('sums', models.JSONField(default=list, verbose_name='sums')),
                 ('stored_at', models.DateTimeField(auto_now=True, verbose_name='stored at')),
-                ('assessment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessment.assessment', verbose_name='assessment')),
+                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessment.assessment', verbose_name='assessment')),
             ],
             options={
                 'verbose_name': 'stored results',
                 'verbose_name_plural': 'stored results',
+                'constraints': [models.UniqueConstraint(fields=('assessment', 'kind'), name='stored_results_unique')],
             },
         ),
     ]

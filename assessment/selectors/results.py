@@ -14,6 +14,7 @@ the viewer's own answers) is read and applied on every view.
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -191,7 +192,7 @@ def assessment_results(
     # Built once (the ORM's work on its subqueries is a fair share of this function's time),
     # counted by query 2 and run again inside the totals query.
     counted = _counted_responses(list(versions), viewer_id=viewer_id)
-    groups = _group_counts(counted, viewer_id=viewer_id)  # query 2
+    groups = group_counts(counted, viewer_id=viewer_id)  # query 2
     members = groups.get((assessment.pk, TEAM), _NOBODY).count
     submitted = assessment.is_closed
     if not assessment.results_visible(members):
@@ -434,7 +435,7 @@ _NOBODY = _Group(0)
 STORE_VERSION = 1
 
 
-def _group_counts(counted: QuerySet, *, viewer_id: int | None) -> dict[tuple[int, str], _Group]:
+def group_counts(counted: QuerySet, *, viewer_id: int | None) -> dict[tuple[int, str], _Group]:
     """(assessment, group) -> the counted responses of that group (one query)."""
     responses, params = counted.values("pk").query.sql_with_params()
     sql = _GROUPS_SQL.replace("{padding}", "").format(responses=responses)
@@ -531,11 +532,7 @@ def _totals(
     """
     key = _store_key(assessment, versions, groups, threshold)
     if key is not None:
-        stored = (
-            StoredResults.objects.filter(assessment_id=assessment.pk, key=key)
-            .values_list("rows", flat=True)
-            .first()
-        )
+        stored = stored_sums(assessment, StoredResults.Kind.SECTIONS, key)
         if stored is not None:
             managers = _total_rows(counted.filter(is_manager_view=True), viewer_id=viewer_id)
             return _as_totals([*(tuple(row) for row in stored), *managers]), groups
@@ -544,14 +541,12 @@ def _totals(
     anonymous = _storable(rows, groups, threshold)
     managers = [row for row in rows if row[2] is not None and row[1] in (SELF, MANAGERS)]
     if key is not None:
-        # Imported here: the services package imports the selectors it checks with.
-        from assessment.services.results import results_store
-
         # Keyed on the groups just read with the sums, not on those read before them.
-        results_store(
-            assessment=assessment,
-            key=_store_key(assessment, versions, groups, threshold),
-            rows=anonymous,
+        store_sums(
+            assessment,
+            StoredResults.Kind.SECTIONS,
+            _store_key(assessment, versions, groups, threshold),
+            anonymous,
         )
     return _as_totals([*anonymous, *managers]), groups
 
@@ -575,6 +570,34 @@ def _storable(
         and shown(row[0], TEAM)
         and shown(row[0], row[1])
     ]
+
+
+def stored_sums(assessment: Assessment, kind: str, key: str) -> Any:
+    """The assessment's stored sums of ``kind`` if stored under ``key``, else None (one
+    query)."""
+    return (
+        StoredResults.objects.filter(assessment_id=assessment.pk, kind=kind, key=key)
+        .values_list("sums", flat=True)
+        .first()
+    )
+
+
+def store_sums(assessment: Assessment, kind: str, key: str, sums: Any) -> None:
+    """Store ``sums`` (``services.results_store``: one query)."""
+    # Imported here: the services package imports the selectors it checks with.
+    from assessment.services.results import results_store
+
+    results_store(assessment=assessment, kind=kind, key=key, sums=sums)
+
+
+def group_fingerprint(groups: dict[tuple[int, str], "_Group"], kinds: tuple[str, ...]) -> list:
+    """Which responses count in each of ``kinds`` of groups, for a key: sorted (assessment,
+    group, count, id sum, id square sum)."""
+    return sorted(
+        (a, group, found.count, found.id_sum, found.id_square_sum)
+        for (a, group), found in groups.items()
+        if group in kinds
+    )
 
 
 def _store_key(
@@ -603,11 +626,7 @@ def _store_key(
             for a, rows in versions.items()
             if rows
         ),
-        sorted(
-            (a, group, found.count, found.id_sum, found.id_square_sum)
-            for (a, group), found in groups.items()
-            if group in (TEAM, LEADERSHIP)
-        ),
+        group_fingerprint(groups, (TEAM, LEADERSHIP)),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

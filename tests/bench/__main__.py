@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bench.autosave import bench_autosave
 from tests.bench.common import (
     LONG_SLUG,
     RUNS,
@@ -20,6 +21,7 @@ from tests.bench.common import (
 )
 from tests.bench.pages import bench_pages
 from tests.bench.report import bench_report
+from tests.bench.results import bench_results
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,17 @@ def bench_scoring(bench: Bench) -> None:
     scored = assessment_results(bench.assessment)
     if not scored.visible or len(scored.panels) != 4:
         raise SystemExit("The benchmark assessment shows no results: nothing would be scored.")
-    median, low, high = median_ms(lambda: assessment_results(bench.assessment))
+    from assessment.models import StoredResults
+
+    def computed() -> None:  # every answer read: the stored sums dropped first
+        StoredResults.objects.filter(assessment=bench.assessment).delete()
+        assessment_results(bench.assessment)
+
+    median, low, high = median_ms(computed)
     print(
         f"scoring: {bench.respondents:,} respondents x 4 frameworks ({bench.questions} "
-        f"questions, {bench.respondents * bench.questions:,} answers) on SQLite: median "
+        f"questions, {bench.respondents * bench.questions:,} answers) on SQLite, computed "
+        f"from every answer and stored (a later view reads the store: see results page): median "
         f"{median:.1f} ms (min {low:.1f}, max {high:.1f}, {RUNS} runs; target <= 100 ms)"
     )
 
@@ -53,6 +62,8 @@ PARTS = (
     bench_scoring,
     lambda bench: bench_report(bench.assessment),
     lambda bench: bench_pages(bench.database, bench.folder),
+    lambda bench: bench_autosave(bench.database, bench.folder),
+    bench_results,
 )
 
 

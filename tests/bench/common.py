@@ -28,8 +28,9 @@ def median_ms(action, runs: int = RUNS) -> tuple[float, float, float]:
     return statistics.median(timings), min(timings), max(timings)
 
 
-def big_assessment(respondents: int):
-    """One assessment with all four frameworks and ``respondents`` complete responses."""
+def big_assessment(respondents: int, organisation_name: str = "Bench Ltd"):
+    """One assessment with all four frameworks and ``respondents`` complete responses, in
+    a new organisation of that name (one per assessment: its links are its own)."""
     import random
     from datetime import timedelta
 
@@ -39,7 +40,7 @@ def big_assessment(respondents: int):
     from frameworks.models import Framework, Question
     from tests.factories import make_organisation, make_team
 
-    organisation = make_organisation("Bench Ltd")
+    organisation = make_organisation(organisation_name)
     team = make_team(organisation, "Everyone")
     assessment = Assessment.objects.create(
         organisation=organisation,
@@ -60,7 +61,7 @@ def big_assessment(respondents: int):
         Invitation(
             assessment=assessment,
             email=f"person{n}@bench.example",
-            token_hash=token_digest(f"bench-{n}"),
+            token_hash=token_digest(f"{organisation_name}-{n}"),
             token_expires_at=expiry,
         )
         for n in range(respondents)

@@ -405,7 +405,7 @@ def test_the_store_holds_section_sums_of_audiences_that_show_and_nothing_per_per
     format_2, settings
 ):
     computed(format_2, format_2.organisation.manager.pk)
-    rows = StoredResults.objects.get(assessment=format_2).rows
+    rows = StoredResults.objects.get(assessment=format_2, kind="sections").sums
     sections = Section.objects.filter(version__assessments=format_2).count()
 
     # The team's sums only: not the managers' (read on every view), not the leaders' (too
@@ -416,7 +416,7 @@ def test_the_store_holds_section_sums_of_audiences_that_show_and_nothing_per_per
 
     settings.ANONYMITY_THRESHOLD -= 1
     computed(format_2)
-    rows = StoredResults.objects.get(assessment=format_2).rows
+    rows = StoredResults.objects.get(assessment=format_2, kind="sections").sums
     assert {row[1] for row in rows} == {"team", "leadership"}
 
 
