@@ -66,9 +66,11 @@ REPORT_TEMPLATE_VERSION = "7"
 # served after it (tests/frameworks/test_v1_golden.py). A deliberate change to how
 # format-1 reports print must raise it, which renders every such report afresh.
 FORMAT1_REPORT_TEMPLATE_VERSION = "6"
-# A reader's download waiting on its render goes before the renders queued ahead of any
-# reader (submissions, decisions, branding changes: the default priority, 0).
+# Task priorities: a reader's download waiting on its render goes first; bulk exports
+# keep the default (0); renders ahead of any reader (after a submission, a decision, a
+# branding change) come last, since nobody is waiting for them yet.
 DOWNLOAD_PRIORITY = 10
+AHEAD_PRIORITY = -10
 
 
 # The static files a report may use, by logical name; anything else it asks for is refused.

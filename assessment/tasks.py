@@ -118,31 +118,31 @@ def render_report_task(
 
 @task
 def render_reports_of(assessment_id: int, consultancy_id: int | None = None) -> None:
-    """The reports of a closed assessment, as each person who may download one would get
-    it (``report_selectors.report_readers``; only the consultancy's people when given),
-    so their downloads come from the cache. Queued when the assessment is submitted or
-    decided, and for a consultancy's clients when its branding changes."""
+    """Queue the report of a closed assessment for each person who may download one
+    (``report_selectors.report_readers``; only the consultancy's people when given), as
+    they would get it, so their downloads come from the cache: one ``render_report_task``
+    each, at ``reports.AHEAD_PRIORITY``, below bulk exports (0) and downloads
+    (``reports.DOWNLOAD_PRIORITY``), which somebody is waiting for. Queued when the
+    assessment is submitted or decided, and for a consultancy's clients when its branding
+    changes."""
     assessment = (
-        Assessment.objects.select_related("team", "organisation")
+        Assessment.objects.select_related("organisation")
         .filter(pk=assessment_id, status__in=Assessment.CLOSED_STATUSES)
         .first()
     )
     if assessment is None:  # reopened or deleted since: nothing to prepare
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        for viewer in report_selectors.report_readers(assessment, consultancy_id=consultancy_id):
-            reports.render_in_worker(
-                assessment,
-                viewer_id=viewer.pk,
-                consultancy=reports.branding_for(assessment, viewer),
-            )
+    ahead = render_report_task.using(priority=reports.AHEAD_PRIORITY)
+    for viewer in report_selectors.report_readers(assessment, consultancy_id=consultancy_id):
+        brand = reports.branding_for(assessment, viewer)
+        language = settings.LANGUAGE_CODE
+        ahead.enqueue(assessment.pk, viewer.pk, brand.pk if brand else None, language)
 
 
 @task
 def render_branded_reports(consultancy_id: int) -> None:
-    """After a consultancy's branding changed: one ``render_reports_of`` task per closed
-    assessment of its clients, so a reader's own download (queued at a higher priority)
-    never waits behind all of them."""
+    """After a consultancy's branding changed: ``render_reports_of`` for each closed
+    assessment of its clients, for the consultancy's own people."""
     for assessment_id in report_selectors.branded_assessments(consultancy_id=consultancy_id):
         render_reports_of.enqueue(assessment_id, consultancy_id)
 

@@ -303,11 +303,16 @@ def test_a_branding_change_renders_the_consultancys_client_reports_again(
     assert branded.args == [consultant.consultancy.pk]
     [ahead] = queued("render_reports_of")
     assert ahead.args == [reviewed.pk, consultant.consultancy.pk]
-    with fake_render(b"%PDF-n"):
-        run([ahead])
+    run([ahead])
     # Only the consultancy's own people; the other firm's report is not theirs to redo.
-    assert list(ReportCache.objects.values_list("viewer_id", "consultancy_id")) == [
-        (consultant.pk, consultant.consultancy.pk)
+    [render] = queued("render_report_task")
+    assert render.args == [reviewed.pk, consultant.pk, consultant.consultancy.pk, "en-gb"]
+    # Nobody waits for it yet: after bulk exports (0) and downloads.
+    assert render.task.priority == reports.AHEAD_PRIORITY < 0 < reports.DOWNLOAD_PRIORITY
+    with fake_render(b"%PDF-n"):
+        run([render])
+    assert list(ReportCache.objects.values_list("viewer_id", "consultancy_id", "status")) == [
+        (consultant.pk, consultant.consultancy.pk, "ready")
     ]
 
 
