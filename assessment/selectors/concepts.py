@@ -24,8 +24,10 @@ from assessment.scoring import concepts as scoring
 from assessment.selectors.results import (
     LEADERSHIP,
     MANAGERS,
+    SELF,
     STORE_VERSION,
     TEAM,
+    AssessmentResults,
     audience_counts,
     counted_responses,
     group_counts,
@@ -140,7 +142,9 @@ class _Sums:
         )
 
 
-def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
+def concept_agreement(
+    assessment: Assessment, *, counted: AssessmentResults | None = None
+) -> list[ConceptRow]:
     """Every concept that two or more of the assessment's format-2 versions tag, with each
     framework's figure (``scoring.concepts.concept_score``) and whether they agree
     (``scoring.concepts.consistent``); empty while results are not visible
@@ -151,11 +155,15 @@ def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
     (``results.audience_counts``), and a framework's figure for a concept is withheld when
     fewer of a counted team or leadership than the threshold rated its tagged questions.
     Four queries when stored (or when no concept is shared), eight the first time,
-    however many people answered.
+    however many people answered; one fewer given the assessment's results (``counted``),
+    whose count of who counted it uses.
     """
     threshold = settings.ANONYMITY_THRESHOLD
     responses = counted_responses(assessment)
-    groups = group_counts(responses, viewer_id=None)  # query 1: managers all in MANAGERS
+    if counted is not None and counted.assessment.pk == assessment.pk:
+        groups = _without_viewer(counted.groups, assessment.pk)
+    else:
+        groups = group_counts(responses, viewer_id=None)  # query 1: managers all in MANAGERS
     completed: dict[str, int] = defaultdict(int)
     for (_a, audience), counted in groups.items():
         completed[audience] += counted.count
@@ -246,6 +254,25 @@ def _withheld_sections(responses, anonymous: list[str], threshold: int) -> set[i
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, *anonymous, threshold))
         return {section_id for (section_id,) in cursor.fetchall()}
+
+
+def _without_viewer(groups: dict, assessment_id: int) -> dict:
+    """The assessment's groups as a reader with no self-view counts them: the viewer's own
+    response (SELF) is one of the managers'."""
+    merged: dict = {}
+    for (a, group), found in groups.items():
+        if a != assessment_id:
+            continue
+        key = (a, MANAGERS if group == SELF else group)
+        if key in merged:
+            earlier = merged[key]
+            found = type(found)(
+                earlier.count + found.count,
+                earlier.id_sum + found.id_sum,
+                earlier.id_square_sum + found.id_square_sum,
+            )
+        merged[key] = found
+    return merged
 
 
 def _stored_or_summed(

@@ -128,6 +128,9 @@ class AssessmentResults:
     panels: list[FrameworkPanel]
 
     submitted: bool = True
+    # Who counted, per (assessment, group), as read for these results (``group_counts``):
+    # ``concepts.concept_agreement`` may take them rather than read them again.
+    groups: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def visible(self) -> bool:
@@ -196,7 +199,9 @@ def assessment_results(
     members = groups.get((assessment.pk, TEAM), _NOBODY).count
     submitted = assessment.is_closed
     if not assessment.results_visible(members):
-        return AssessmentResults(assessment, members, threshold, panels=[], submitted=submitted)
+        return AssessmentResults(
+            assessment, members, threshold, panels=[], submitted=submitted, groups=groups
+        )
 
     version_ids = {v["version_id"] for rows in versions.values() for v in rows}
     sections = list(  # query 3
@@ -218,7 +223,9 @@ def assessment_results(
     )
     members = groups.get((assessment.pk, TEAM), _NOBODY).count
     if not assessment.results_visible(members):  # fewer now than a moment ago
-        return AssessmentResults(assessment, members, threshold, panels=[], submitted=submitted)
+        return AssessmentResults(
+            assessment, members, threshold, panels=[], submitted=submitted, groups=groups
+        )
     targets = dict(
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
@@ -270,7 +277,7 @@ def assessment_results(
                 previous_other_scale=other_scale,
             )
         )
-    return AssessmentResults(assessment, members, threshold, panels)
+    return AssessmentResults(assessment, members, threshold, panels, groups=groups)
 
 
 def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:

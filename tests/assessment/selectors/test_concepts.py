@@ -12,7 +12,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from assessment.models import Answer, Assessment, StoredResults
+from assessment.models import Answer, Assessment, Response, StoredResults
 from assessment.scoring import concepts as scoring
 from assessment.scoring.formula2 import t_quantile
 from assessment.selectors.concepts import concept_agreement
@@ -333,6 +333,13 @@ def test_stored_concept_figures_are_the_computed_ones_and_read_no_answer(db, set
 
     assert computed
     assert again == computed
+    # Given the results (a manager's, with their own answers as the self-view), it counts
+    # who counted as they did, without reading it again.
+    viewer = Response.objects.filter(assessment=assessment, is_manager_view=True).first().user_id
+    found = assessment_results(assessment, viewer_id=viewer)
+    with CaptureQueriesContext(connection) as given:
+        assert concept_agreement(assessment, counted=found) == computed
+    assert len(given) == len(queries) - 1
     assert not any("assessment_answer" in q["sql"] for q in queries.captured_queries)
     assert {row[2] for row in stored["sums"]} == {"team", "manager"}
     settings.ANONYMITY_THRESHOLD = THRESHOLD - 1  # the leaders count now: computed afresh
