@@ -1,20 +1,19 @@
 """WeasyPrint in a separate process, bounded in time and memory.
 
-This module deliberately imports nothing from Django: it runs in processes forked
+This module deliberately imports nothing from Django, and WeasyPrint only when it
+renders (web workers import this module and never render): it runs in processes forked
 from a small server that has only WeasyPrint loaded. The parent hands over the HTML
 and every asset the report may use (by exact URL); the child can fetch nothing else.
 It hands back the PDF with what the fetcher served and refused, and the characters no
 font had a glyph for (printed as empty boxes), so the parent can judge the result.
 """
 
+import functools
 import logging
 import multiprocessing
 import os
 import resource
 from multiprocessing.connection import Connection
-
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 Assets = dict[str, tuple[bytes, str]]
 
@@ -23,22 +22,37 @@ class RenderLimitExceeded(Exception):
     """The renderer ran out of time or memory, or died; the reason is in ``args[0]``."""
 
 
-class MemoryFetcher(URLFetcher):
-    """Serves the given assets by exact URL; refuses every other URL and records it."""
+@functools.cache
+def memory_fetcher_class() -> type:
+    """``MemoryFetcher``, built on first use: it subclasses WeasyPrint's fetcher, and
+    importing WeasyPrint takes 1-2 s, which a web worker (it never renders) should not
+    pay; the forkserver imports it when it starts."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, assets: Assets) -> None:
-        super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
-        self.assets = assets
-        self.served: list[str] = []
-        self.refused: list[str] = []
+    class MemoryFetcher(URLFetcher):
+        """Serves the given assets by exact URL; refuses every other URL and records it."""
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        if url not in self.assets:
-            self.refused.append(url)
-            raise ValueError(f"The report may not fetch {url!r}")
-        self.served.append(url)
-        body, content_type = self.assets[url]
-        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+        def __init__(self, assets: Assets) -> None:
+            super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
+            self.assets = assets
+            self.served: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            if url not in self.assets:
+                self.refused.append(url)
+                raise ValueError(f"The report may not fetch {url!r}")
+            self.served.append(url)
+            body, content_type = self.assets[url]
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+    return MemoryFetcher
+
+
+def __getattr__(name: str) -> object:
+    if name == "MemoryFetcher":
+        return memory_fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 Rendering = tuple[bytes, list[str], list[str], list[str]]
@@ -63,7 +77,9 @@ class MissingGlyphs(logging.Handler):
 def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
     """The PDF; the URLs served and refused; the characters drawn without a glyph. Tagged
     variant, no attachments."""
-    fetcher = MemoryFetcher(assets)
+    from weasyprint import HTML
+
+    fetcher = memory_fetcher_class()(assets)
     missing = MissingGlyphs()
     weasyprint_logger = logging.getLogger("weasyprint")
     weasyprint_logger.addHandler(missing)

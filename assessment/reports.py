@@ -42,9 +42,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
 
-from assessment import scoring, selectors
+from assessment import pdf_worker, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
-from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
+from assessment.pdf_worker import Assets, RenderLimitExceeded, render_bounded
 from assessment.services import reports as report_services
 from assessment.services.reports import Reader
 from frameworks.models import FrameworkVersion
@@ -511,8 +511,13 @@ def report_download(
     return Download(filename=filename, entry=entry)
 
 
+def __getattr__(name: str) -> object:
+    if name == "MemoryFetcher":  # built on first use, with WeasyPrint (pdf_worker)
+        return pdf_worker.memory_fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
-    "MemoryFetcher",
     "RenderLimitExceeded",
     "ReportAssetError",
     "render_in_worker",

@@ -2,6 +2,7 @@
 serves the cache or answers at once with a progress page, and the render forkserver
 starts with the worker. The worker itself, for real, is in tests/production/."""
 
+import os
 import re
 from contextlib import contextmanager
 from datetime import timedelta
@@ -402,3 +403,22 @@ def test_a_render_runs_at_a_lower_cpu_priority_than_the_web_workers():
 
     nice.assert_called_once_with(pdf_worker.RENDER_NICENESS)
     assert receiver.recv() == ("ok", (b"%PDF", [], [], []))
+
+
+def test_a_web_worker_never_imports_weasyprint():
+    """Importing WeasyPrint takes 1-2 s: the first download in each gunicorn worker paid it
+    (4 s under load) though the web never renders. Only the render forkserver loads it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup(); "
+        "import assessment.urls, assessment.views.exports, assessment.reports, assessment.tasks; "
+        "print('weasyprint' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "assessment.settings"}
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+
+    assert result.stdout.strip() == "False"
