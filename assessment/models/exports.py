@@ -1,6 +1,6 @@
 """Rendered reports kept for every node, and consultants' bulk exports."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -75,6 +75,20 @@ class ReportCache(models.Model):
         silence = (now or timezone.now()) - (self.progress_at or self.created_at)
         limit = settings.REPORT_TIMEOUT_SECONDS + self.STALL_GRACE_SECONDS
         return silence.total_seconds() > limit
+
+    # A failed render is queued again by the reader's next download (not by the page's
+    # polling) at most this many times in a row; after that, once this long has passed
+    # since the last attempt, so a problem fixed meanwhile is noticed.
+    RENDER_ATTEMPTS = 3
+    RETRY_AFTER = timedelta(minutes=15)
+
+    def may_retry(self, now: datetime | None = None) -> bool:
+        """A failed or stopped render that the reader's next download queues again."""
+        now = now or timezone.now()
+        if self.status == self.Status.FAILED:
+            last = self.progress_at or self.created_at
+            return self.attempts < self.RENDER_ATTEMPTS or now - last > self.RETRY_AFTER
+        return self.has_stalled(now)
 
 
 class BulkExport(models.Model):

@@ -19,11 +19,7 @@ from django.utils import timezone
 
 from assessment.models import Assessment, ReportCache
 
-# A failed render is queued again by the reader's next download (not by the page's
-# polling) at most this many times in a row; after that, once this long has passed
-# since the last attempt, so a problem fixed meanwhile is noticed.
-RENDER_ATTEMPTS = 3
-RETRY_AFTER = timedelta(minutes=15)
+RENDER_ATTEMPTS = ReportCache.RENDER_ATTEMPTS
 
 Status = ReportCache.Status
 
@@ -37,15 +33,6 @@ class Reader:
     language: str
 
 
-def may_retry(entry: ReportCache, now=None) -> bool:
-    """A failed or stopped render that the reader's next download queues again."""
-    now = now or timezone.now()
-    if entry.status == Status.FAILED:
-        last = entry.progress_at or entry.created_at
-        return entry.attempts < RENDER_ATTEMPTS or now - last > RETRY_AFTER
-    return entry.has_stalled(now)
-
-
 def report_render_request(
     *,
     assessment: Assessment,
@@ -55,7 +42,7 @@ def report_render_request(
     retry: bool,
 ) -> ReportCache:
     """The report's row under ``key``, queueing its render when there is none (and, with
-    ``retry``, when its last render failed or stopped and ``may_retry`` allows it).
+    ``retry``, when its last render failed or stopped and ``ReportCache.may_retry`` allows it).
 
     ``enqueue`` starts the task; it runs once the row is committed, so a worker never
     looks for a row it cannot see yet. Of two requests racing for one key, only the one
@@ -80,7 +67,7 @@ def report_render_request(
     if created:
         transaction.on_commit(enqueue)
         return entry
-    if retry and may_retry(entry, now):
+    if retry and entry.may_retry(now):
         # Only if nobody moved it on since it was read: one request re-queues it.
         requeued = ReportCache.objects.filter(
             pk=entry.pk, status=entry.status, progress_at=entry.progress_at

@@ -28,7 +28,6 @@ from django.views.decorators.http import require_GET
 from assessment import access, exports
 from assessment.models import Assessment
 from assessment.selectors import results
-from assessment.services import reports as report_services
 
 Audience = Literal["manager", "consultant"]
 
@@ -89,7 +88,7 @@ def report_pdf(request: HttpRequest, pk: int, *, audience: Audience) -> HttpResp
         "failed": failed,
         "stalled": stalled,
         "finished": download.pdf is not None or failed or stalled,
-        "may_retry": entry is not None and report_services.may_retry(entry),
+        "may_retry": entry is not None and entry.may_retry(),
         "download_trigger": REPORT_DOWNLOAD_TRIGGER,
     }
     template = f"{REPORT_PROGRESS_TEMPLATE}#progress" if request.htmx else REPORT_PROGRESS_TEMPLATE

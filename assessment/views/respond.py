@@ -225,9 +225,10 @@ def answers_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     the new revision), a conflict with a newer answer saved elsewhere, or the problem with
     its input. A conflict or a bad value is that question's alone: the batch's other
     answers are saved. 200 when each answer was handled so; 400 when the whole batch was
-    refused (the answers were submitted, or the section is closed for changes): every
-    fragment then says why. A question the person is not asked is a 404, and nothing is
-    written. Four queries, however many answers (session, response, questions, upsert).
+    refused (the answers were submitted, or the section is closed for changes) or every
+    posted answer's input was bad: every fragment then says why. A question the person is
+    not asked is a 404, and nothing is written. Four queries, however many answers
+    (session, response, questions, upsert).
     """
     response = access.response_for_respondent(request, pk)
     try:
@@ -235,7 +236,9 @@ def answers_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ServiceError as error:
         return HttpResponseBadRequest(str(error))
     statuses, refused = _autosave(response, request.POST, question_ids)
-    return _status_fragments(statuses, status=400 if refused else 200)
+    # Nothing saved because every posted answer's input was bad: the request is refused.
+    invalid = bool(statuses) and all(s["state"] == "error" for s in statuses)
+    return _status_fragments(statuses, status=400 if refused or invalid else 200)
 
 
 @login_not_required

@@ -103,7 +103,7 @@ function sendBatch({ keepalive = false } = {}) {
 }
 
 // Swap in each question's status fragment (200: each answer handled; 400: the batch was
-// refused, each fragment says why). Any other reply has no fragments: say "not saved".
+// refused, or every answer in it had bad input; each fragment says why). Any other reply has no fragments: say "not saved".
 function settle(batch, response, text) {
   if (response.status !== 200 && response.status !== 400) {
     const expired = response.status === 403 || response.status === 404;

@@ -427,4 +427,5 @@ class Consultant(Browser):
                     )
             yield pause(3.0, 6.0)
 
+
 from tests.load.downloads import Downloader  # noqa: E402, F401 - managers downloading reports

@@ -133,10 +133,14 @@ def test_with_a_current_grant_the_heatmap_shows_the_team_and_its_scores(
 
 
 def test_with_a_current_grant_the_downloads_work(
-    consultant_client, consultant, organisation, submitted
+    consultant_client, consultant, organisation, submitted, django_capture_on_commit_callbacks
 ):
     make_grant(organisation, consultant.consultancy)
     report, scores = downloads(submitted)[:2]
+    # Not rendered yet: the download queues the render once committed and shows its
+    # progress (the test task backend runs it then), and the next request gets the PDF.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert consultant_client.get(report).status_code == 202
     pdf = consultant_client.get(report)
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
