@@ -293,7 +293,8 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(
 
     result = autosave(client, pk, question, level=level, comment=comment)
 
-    assert (result.status_code, saved_ids(result)) == (200, [])
+    # A batch whose every answer is bad is refused as a whole (400), saving nothing.
+    assert (result.status_code, saved_ids(result)) == (400, [])
     assert message in result.text
     assert not Answer.objects.filter(response_id=pk).exists()
 
@@ -312,7 +313,8 @@ def test_bad_input_to_a_format_1_question_is_refused_by_its_own_scale(client, le
 
     result = autosave(client, response.pk, question, level=level)
 
-    assert (result.status_code, saved_ids(result)) == (200, [])
+    # A batch whose every answer is bad is refused as a whole (400), saving nothing.
+    assert (result.status_code, saved_ids(result)) == (400, [])
     assert "level from 1 to 5, or “not applicable”" in result.text
     assert not Answer.objects.filter(response=response).exists()
 
@@ -621,7 +623,8 @@ def test_a_damaged_revision_is_refused_with_a_message(
 
     result = autosave(client, pk, question, level="3", revision=revision)
 
-    assert (result.status_code, saved_ids(result)) == (200, [])
+    # A batch whose every answer is bad is refused as a whole (400), saving nothing.
+    assert (result.status_code, saved_ids(result)) == (400, [])
     assert "reload the page" in result.text
     assert not Answer.objects.filter(response_id=pk).exists()
 
