@@ -1,19 +1,19 @@
 """WeasyPrint in a separate process, bounded in time and memory.
 
-This module deliberately imports nothing from Django: it runs in processes forked
+This module deliberately imports nothing from Django, and WeasyPrint only when it
+renders (web workers import this module and never render): it runs in processes forked
 from a small server that has only WeasyPrint loaded. The parent hands over the HTML
 and every asset the report may use (by exact URL); the child can fetch nothing else.
 It hands back the PDF with what the fetcher served and refused, and the characters no
 font had a glyph for (printed as empty boxes), so the parent can judge the result.
 """
 
+import functools
 import logging
 import multiprocessing
+import os
 import resource
 from multiprocessing.connection import Connection
-
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 Assets = dict[str, tuple[bytes, str]]
 
@@ -22,22 +22,37 @@ class RenderLimitExceeded(Exception):
     """The renderer ran out of time or memory, or died; the reason is in ``args[0]``."""
 
 
-class MemoryFetcher(URLFetcher):
-    """Serves the given assets by exact URL; refuses every other URL and records it."""
+@functools.cache
+def memory_fetcher_class() -> type:
+    """``MemoryFetcher``, built on first use: it subclasses WeasyPrint's fetcher, and
+    importing WeasyPrint takes 1-2 s, which a web worker (it never renders) should not
+    pay; the forkserver imports it when it starts."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, assets: Assets) -> None:
-        super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
-        self.assets = assets
-        self.served: list[str] = []
-        self.refused: list[str] = []
+    class MemoryFetcher(URLFetcher):
+        """Serves the given assets by exact URL; refuses every other URL and records it."""
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        if url not in self.assets:
-            self.refused.append(url)
-            raise ValueError(f"The report may not fetch {url!r}")
-        self.served.append(url)
-        body, content_type = self.assets[url]
-        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+        def __init__(self, assets: Assets) -> None:
+            super().__init__(allowed_protocols={"https"}, allow_redirects=False, timeout=1)
+            self.assets = assets
+            self.served: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            if url not in self.assets:
+                self.refused.append(url)
+                raise ValueError(f"The report may not fetch {url!r}")
+            self.served.append(url)
+            body, content_type = self.assets[url]
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+    return MemoryFetcher
+
+
+def __getattr__(name: str) -> object:
+    if name == "MemoryFetcher":
+        return memory_fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 Rendering = tuple[bytes, list[str], list[str], list[str]]
@@ -62,7 +77,9 @@ class MissingGlyphs(logging.Handler):
 def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
     """The PDF; the URLs served and refused; the characters drawn without a glyph. Tagged
     variant, no attachments."""
-    fetcher = MemoryFetcher(assets)
+    from weasyprint import HTML
+
+    fetcher = memory_fetcher_class()(assets)
     missing = MissingGlyphs()
     weasyprint_logger = logging.getLogger("weasyprint")
     weasyprint_logger.addHandler(missing)
@@ -75,8 +92,15 @@ def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
     return pdf, fetcher.served, fetcher.refused, missing.characters
 
 
+# How much lower a render's CPU priority is than its parent's: a render takes seconds of
+# CPU, and on a small machine the web workers share the cores with the task worker; a
+# request should not wait behind a report nobody is waiting for in that request.
+RENDER_NICENESS = 10
+
+
 def _child(connection: Connection, memory_bytes: int, args: tuple) -> None:
     try:
+        os.nice(RENDER_NICENESS)
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         connection.send(("ok", render(*args)))
     except MemoryError:
@@ -98,6 +122,16 @@ def _get_context() -> multiprocessing.context.BaseContext:
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload(["weasyprint", "assessment.pdf_worker"])
     return _context
+
+
+def start() -> None:
+    """Start the forkserver now, with WeasyPrint imported in it (1-2 s), rather than on
+    the first report: the task worker (``manage.py db_worker``) calls it as it starts.
+    Nothing happens when it is running already."""
+    from multiprocessing import forkserver
+
+    _get_context()
+    forkserver.ensure_running()
 
 
 def render_bounded(

@@ -17,31 +17,36 @@ Rendering is locked down:
   report names the consultancy as its author and in its running footer.
 
 A rendered report is cached in the database, keyed on everything that can change
-it (the stylesheet's content included), so any web node can serve a second export
-at once.
+it (the stylesheet's content included), so any web node can serve it at once.
+
+Rendering never happens in a web request (docs/reports.md): the task worker renders
+each reader's report when an assessment is submitted or decided and when a
+consultancy's branding changes (``assessment.tasks``), and a download whose report is
+not in the cache queues its render and answers with a progress page
+(``report_download``). The worker starts the render forkserver when it starts.
 """
 
 import hashlib
 import logging
 import mimetypes
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import Max
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
-from assessment import exports, scoring, selectors
+from assessment import pdf_worker, scoring, selectors
 from assessment.models import Assessment, Consultancy, ReportCache
-from assessment.pdf_worker import Assets, MemoryFetcher, RenderLimitExceeded, render_bounded
-from assessment.services.reports import report_cache_store
+from assessment.pdf_worker import Assets, RenderLimitExceeded, render_bounded
+from assessment.services import reports as report_services
+from assessment.services.reports import Reader
 from frameworks.models import FrameworkVersion
 
 logger = logging.getLogger(__name__)
@@ -61,6 +66,11 @@ REPORT_TEMPLATE_VERSION = "7"
 # served after it (tests/frameworks/test_v1_golden.py). A deliberate change to how
 # format-1 reports print must raise it, which renders every such report afresh.
 FORMAT1_REPORT_TEMPLATE_VERSION = "6"
+# Task priorities: a reader's download waiting on its render goes first; bulk exports
+# keep the default (0); renders ahead of any reader (after a submission, a decision, a
+# branding change) come last, since nobody is waiting for them yet.
+DOWNLOAD_PRIORITY = 10
+AHEAD_PRIORITY = -10
 
 
 # The static files a report may use, by logical name; anything else it asks for is refused.
@@ -351,23 +361,55 @@ def _branding_stamp(consultancy: Consultancy | None) -> str | None:
     return f"{consultancy.pk}:{consultancy.name}:{consultancy.accent_colour}:{logo}"
 
 
+def reader_for(viewer_id: int | None, consultancy: Consultancy | None) -> Reader:
+    """Whose report this is, in the active language."""
+    return Reader(
+        viewer_id=viewer_id,
+        consultancy_id=consultancy.pk if consultancy else None,
+        language=get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def report_filename(assessment: Assessment) -> str:
+    return f"{slugify(assessment.title) or 'assessment'}-report.pdf"
+
+
 def render_report(
     assessment: Assessment,
     *,
     viewer_id: int | None = None,
     consultancy: Consultancy | None = None,
 ) -> RenderedReport:
-    """The report as PDF bytes, from the cache when nothing has changed.
+    """The report as PDF bytes, from the cache when nothing has changed, rendered here
+    otherwise (the task worker, the bulk export, the ``render_report`` command; never a
+    web request).
 
     Raises ReportAssetError (after logging it) rather than produce, cache or return a
     report without its stylesheet or branding; RenderLimitExceeded past its bounds.
     """
     own = static_assets()
     key = cache_key(assessment, viewer_id=viewer_id, consultancy=consultancy, assets=own)
-    filename = f"{slugify(assessment.title) or 'assessment'}-report.pdf"
-    cached = ReportCache.objects.filter(key=key).values_list("pdf", flat=True).first()
+    filename = report_filename(assessment)
+    cached = (
+        ReportCache.objects.filter(key=key, status=ReportCache.Status.READY)
+        .values_list("pdf", flat=True)
+        .first()
+    )
     if cached is not None:
         return RenderedReport(pdf=bytes(cached), filename=filename, cached=True)
+    return _render_and_store(
+        assessment, key=key, viewer_id=viewer_id, consultancy=consultancy, own=own
+    )
+
+
+def _render_and_store(
+    assessment: Assessment,
+    *,
+    key: str,
+    viewer_id: int | None,
+    consultancy: Consultancy | None,
+    own: Assets,
+) -> RenderedReport:
     html = report_html(assessment, viewer_id=viewer_id, consultancy=consultancy)
     brand = branding_assets(consultancy)
     pdf, served, refused = html_to_pdf(html, brand)
@@ -378,48 +420,107 @@ def render_report(
         len(pdf),
         extra={"served": served, "refused": refused},
     )
-    report_cache_store(assessment=assessment, key=key, pdf=pdf)
+    report_services.report_cache_store(
+        assessment=assessment, key=key, pdf=pdf, reader=reader_for(viewer_id, consultancy)
+    )
     return RenderedReport(
         pdf=pdf,
-        filename=filename,
+        filename=report_filename(assessment),
         cached=False,
         served=served,
         refused=refused,
     )
 
 
-def report_response(assessment: Assessment, *, viewer: AbstractBaseUser) -> HttpResponse:
-    """The report as a download."""
+def render_in_worker(
+    assessment: Assessment, *, viewer_id: int | None, consultancy: Consultancy | None
+) -> bool:
+    """The task worker's render of one reader's report, in the active language: claimed
+    first (``report_render_claim``), so a report queued twice is rendered once; a failure
+    is logged and recorded, and the reader's page says so. True when it rendered."""
+    own = static_assets()
+    key = cache_key(assessment, viewer_id=viewer_id, consultancy=consultancy, assets=own)
+    reader = reader_for(viewer_id, consultancy)
+    if not report_services.report_render_claim(assessment=assessment, key=key, reader=reader):
+        return False
     try:
-        report = render_report(
-            assessment, viewer_id=viewer.pk, consultancy=branding_for(assessment, viewer)
+        _render_and_store(
+            assessment, key=key, viewer_id=viewer_id, consultancy=consultancy, own=own
         )
-    except RenderLimitExceeded:
-        logger.exception("Report for assessment %s exceeded its bounds", assessment.pk)
-        return HttpResponse(
-            _(
-                "The report could not be produced within its time and memory limits. "
-                "Please try again later."
-            ),
-            status=503,
-            content_type="text/plain; charset=utf-8",
+    except RenderLimitExceeded as error:
+        logger.error(
+            "Report for assessment %s exceeded its bounds (%s)", assessment.pk, error.args[0]
         )
+        report_services.report_render_failed(key=key)
+        return False
     except ReportAssetError:  # logged where it was found, with the details
-        return HttpResponse(
-            _(
-                "The report could not be produced just now. We have logged the problem; "
-                "please try again later."
-            ),
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-    return exports.attachment(report.pdf, filename=report.filename, file_format=exports.PDF)
+        report_services.report_render_failed(key=key)
+        return False
+    except BaseException:
+        # A bug or the worker stopping: recorded, then raised for the task's own record.
+        report_services.report_render_failed(key=key)
+        raise
+    return True
+
+
+@dataclass
+class Download:
+    """What a download finds: the PDF, or the render's state (``ReportCache``) while
+    there is none."""
+
+    filename: str
+    pdf: bytes | None = None
+    entry: ReportCache | None = None
+
+
+def report_download(
+    assessment: Assessment, *, viewer: AbstractBaseUser, retry: bool = True
+) -> Download:
+    """The viewer's report from the cache, or the state of its render, queued here when
+    none is queued (``retry``: also when its last render failed or stopped; the
+    progress page's polling passes False). Renders nothing itself.
+
+    With the immediate task backend (development, most tests) the queued task runs at
+    once, inside this request, and the download comes straight back."""
+    consultancy = branding_for(assessment, viewer)
+    key = cache_key(assessment, viewer_id=viewer.pk, consultancy=consultancy)
+    filename = report_filename(assessment)
+    entry = ReportCache.objects.filter(key=key).first()
+    if entry is not None and entry.status == ReportCache.Status.READY:
+        return Download(filename=filename, pdf=bytes(entry.pdf))
+    from assessment.tasks import render_report_task  # the task module imports this one
+
+    reader = reader_for(viewer.pk, consultancy)
+    entry = report_services.report_render_request(
+        assessment=assessment,
+        key=key,
+        reader=reader,
+        enqueue=partial(
+            render_report_task.using(priority=DOWNLOAD_PRIORITY).enqueue,
+            assessment.pk,
+            viewer.pk,
+            reader.consultancy_id,
+            reader.language,
+        ),
+        retry=retry,
+    )
+    if entry.status != ReportCache.Status.READY:
+        entry.refresh_from_db()  # the immediate backend has rendered it by now
+    if entry.status == ReportCache.Status.READY:
+        return Download(filename=filename, pdf=bytes(entry.pdf))
+    return Download(filename=filename, entry=entry)
+
+
+def __getattr__(name: str) -> object:
+    if name == "MemoryFetcher":  # built on first use, with WeasyPrint (pdf_worker)
+        return pdf_worker.memory_fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "MemoryFetcher",
     "RenderLimitExceeded",
     "ReportAssetError",
+    "render_in_worker",
     "render_report",
-    "report_response",
+    "report_download",
 ]

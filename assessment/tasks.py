@@ -15,7 +15,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from assessment import reports
-from assessment.models import Assessment, BulkExport
+from assessment.models import Assessment, BulkExport, Consultancy
+from assessment.selectors import reports as report_selectors
 from assessment.services import bulk, organisations
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,54 @@ def _build(export_id: int) -> None:
     bulk.bulk_export_finish(
         export_id=export_id, archive=buffer.getvalue() if rendered else None, failures=failures
     )
+
+
+@task
+def render_report_task(
+    assessment_id: int, viewer_id: int | None, consultancy_id: int | None, language: str
+) -> None:
+    """One reader's report, queued by their download (``reports.report_download``): rendered
+    into the cache unless another task has it or it is there already; a failure is
+    recorded on the report's row and its progress page says so."""
+    assessment = (
+        Assessment.objects.select_related("team", "organisation").filter(pk=assessment_id).first()
+    )
+    if assessment is None:  # deleted since: nothing to render
+        return
+    consultancy = Consultancy.objects.filter(pk=consultancy_id).first() if consultancy_id else None
+    with translation.override(language):
+        reports.render_in_worker(assessment, viewer_id=viewer_id, consultancy=consultancy)
+
+
+@task
+def render_reports_of(assessment_id: int, consultancy_id: int | None = None) -> None:
+    """Queue the report of a closed assessment for each person who may download one
+    (``report_selectors.report_readers``; only the consultancy's people when given), as
+    they would get it, so their downloads come from the cache: one ``render_report_task``
+    each, at ``reports.AHEAD_PRIORITY``, below bulk exports (0) and downloads
+    (``reports.DOWNLOAD_PRIORITY``), which somebody is waiting for. Queued when the
+    assessment is submitted or decided, and for a consultancy's clients when its branding
+    changes."""
+    assessment = (
+        Assessment.objects.select_related("organisation")
+        .filter(pk=assessment_id, status__in=Assessment.CLOSED_STATUSES)
+        .first()
+    )
+    if assessment is None:  # reopened or deleted since: nothing to prepare
+        return
+    ahead = render_report_task.using(priority=reports.AHEAD_PRIORITY)
+    for viewer in report_selectors.report_readers(assessment, consultancy_id=consultancy_id):
+        brand = reports.branding_for(assessment, viewer)
+        language = settings.LANGUAGE_CODE
+        ahead.enqueue(assessment.pk, viewer.pk, brand.pk if brand else None, language)
+
+
+@task
+def render_branded_reports(consultancy_id: int) -> None:
+    """After a consultancy's branding changed: ``render_reports_of`` for each closed
+    assessment of its clients, for the consultancy's own people."""
+    for assessment_id in report_selectors.branded_assessments(consultancy_id=consultancy_id):
+        render_reports_of.enqueue(assessment_id, consultancy_id)
 
 
 @task

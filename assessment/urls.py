@@ -147,6 +147,8 @@ app_patterns = [
         respond.section_page,
         name="section",
     ),
+    path("responses/<int:pk>/answers/", respond.answers_autosave, name="answers"),
+    # Pages opened before the batch autosave still post here (see answer_autosave).
     path(
         "responses/<int:pk>/questions/<int:question_pk>/",
         respond.answer_autosave,

@@ -84,8 +84,16 @@ SERVICE_HELPERS = {
     "validate_answer",
 }
 # Calls that change something: any write method (a service's querysets may come from
-# a helper), raw SQL, mail that leaves the system, a queued task.
-EFFECTS = WRITE_METHODS | {"execute", "send_mail", "send_email", "notify_after_commit", "enqueue"}
+# a helper), raw SQL, mail that leaves the system, a queued task (also one queued when the
+# transaction commits).
+EFFECTS = WRITE_METHODS | {
+    "execute",
+    "send_mail",
+    "send_email",
+    "notify_after_commit",
+    "enqueue",
+    "on_commit",
+}
 
 
 def test_every_public_service_function_writes():

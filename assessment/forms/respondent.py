@@ -1,11 +1,13 @@
 """Forms for the questionnaire: one small form per question, and the final confirmation.
 
-Both save paths (htmx autosave of one question, and the no-JavaScript "Save and
-continue" of a whole section) read a question's fields with ``AnswerForm``, whose
-prefix gives the field names the page uses: ``q<question pk>-level``, ``-comment``
-and ``-revision``.
+Both save paths (the script's autosave of the changed questions, and the no-JavaScript
+"Save and continue" of a whole section) read a question's fields with ``AnswerForm``,
+whose prefix gives the field names the page uses: ``q<question pk>-level``, ``-comment``
+and ``-revision``. An autosave posts only the changed questions' fields;
+``posted_question_ids`` says which questions those are.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -17,7 +19,12 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.errors import ServiceError
 from assessment.forms import base
-from assessment.services.answers import FORMAT_1_CHOICES, AnswerChoices, AnswerInput
+from assessment.services.answers import (
+    FORMAT_1_CHOICES,
+    AnswerChoices,
+    AnswerInput,
+    validate_answer,
+)
 
 if TYPE_CHECKING:
     from assessment.selectors.respondent import QuestionRow
@@ -30,6 +37,11 @@ NOT_APPLICABLE = "na"
 DONT_KNOW = "dk"
 REVISION_MAX = 999_999_999
 FIELDS = ("level", "comment", "revision")
+# A question's field name: ASCII digits only ("q٣-level" is no question), no leading zero
+# (one question, one name), at most 10 digits.
+_FIELD_NAME = re.compile(r"q([1-9][0-9]{0,9})-(?:level|comment|revision)", re.ASCII)
+# The most questions one autosave may carry: a section has at most 60 (the loader's rule).
+BATCH_MAX = 100
 
 
 def prefix(question_id: int) -> str:
@@ -119,13 +131,15 @@ class AnswerForm(base.Form):
         """The input for ``services.answers_save``; ServiceError with the first problem.
 
         A damaged revision is named before a bad level, as the only fix for it is a reload.
+        The service's own rules for an answer (``validate_answer``: the comment's length)
+        are checked here too, so that each problem is found beside its question.
         """
         if not self.is_valid():
             for name in ("revision", "level", "comment"):
                 if name in self.errors:
                     raise ServiceError(self.errors[name][0])
         level = self.cleaned_data["level"]
-        return AnswerInput(
+        answer = AnswerInput(
             question_id=self.question_id,
             level=int(level) if level in self.level_values else None,
             not_applicable=level == NOT_APPLICABLE,
@@ -133,6 +147,8 @@ class AnswerForm(base.Form):
             comment=self.cleaned_data["comment"],
             base_revision=self.cleaned_data["revision"],
         )
+        validate_answer(answer, self.choices)
+        return answer
 
     def first_error(self) -> str:
         """The message ``answer`` would raise, or "" when the input is valid."""
@@ -145,6 +161,24 @@ class AnswerForm(base.Form):
     def posted_revision(self) -> int:
         """The revision the page showed, or 0 when it is missing or damaged."""
         return self.cleaned_data.get("revision", 0) if self.is_valid() else 0
+
+
+def posted_question_ids(data: QueryDict | Mapping[str, str]) -> list[int]:
+    """The questions an autosave posts fields of (``q<pk>-level``, ``-comment``,
+    ``-revision``), each once, in the order posted; other fields are ignored.
+    ServiceError when there is none, or more than ``BATCH_MAX``."""
+    ids: dict[int, None] = {}
+    for name in data:
+        match = _FIELD_NAME.fullmatch(name)
+        if match is not None:
+            ids[int(match[1])] = None
+    if not ids:
+        raise ServiceError(_("The form was damaged; reload the page."))
+    if len(ids) > BATCH_MAX:
+        raise ServiceError(
+            _("At most %(limit)d answers can be saved at once.") % {"limit": BATCH_MAX}
+        )
+    return list(ids)
 
 
 def parse_answer_input(

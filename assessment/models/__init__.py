@@ -18,6 +18,7 @@ from assessment.models.organisations import (
     token_digest,
 )
 from assessment.models.responses import COMMENT_MAX_LENGTH, Answer, Response
+from assessment.models.results import StoredResults
 from assessment.models.review import (
     AUDIT_FIELD_LABELS,
     AssessorProfile,
@@ -51,6 +52,7 @@ __all__ = [
     "RosterEntry",
     "SectionTarget",
     "SentMail",
+    "StoredResults",
     "Team",
     "token_digest",
 ]

@@ -5,27 +5,36 @@ frameworks measure, so an assessment of two or more of them can triangulate: "Co
 service" as Win4 asks it and as Six Dimensions asks it should tell the same story. Where
 their 95 % intervals do not overlap, the frameworks disagree, and the page says so.
 
-Four queries at most, however many people answered: the counted responses per audience,
-the concepts each format-2 version tags, the sections withheld for anonymity, and one
-grouped aggregate (sums and sums of squares per response, concept and version, done in
-SQL as ``results._TOTALS_SQL`` does).
+A constant number of queries, however many people answered: the counted responses per
+audience, the concepts each format-2 version tags, the sections withheld for anonymity,
+and one grouped aggregate (sums and sums of squares per response, concept and version,
+done in SQL as ``results._TOTALS_SQL`` does). A closed assessment's withheld sections and
+sums are stored (``StoredResults``, as the results' are), so a later view reads no answer.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 
-from assessment.models import Answer, Assessment, Response
+from assessment.models import Answer, Assessment, Response, StoredResults
 from assessment.scoring import concepts as scoring
 from assessment.selectors.results import (
+    LEADERSHIP,
     MANAGERS,
+    SELF,
+    STORE_VERSION,
     TEAM,
+    AssessmentResults,
     audience_counts,
     counted_responses,
+    group_counts,
+    group_fingerprint,
     is_anonymous,
+    store_sums,
+    stored_sums,
 )
 from frameworks.models import FrameworkVersion, Question
 
@@ -133,7 +142,9 @@ class _Sums:
         )
 
 
-def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
+def concept_agreement(
+    assessment: Assessment, *, counted: AssessmentResults | None = None
+) -> list[ConceptRow]:
     """Every concept that two or more of the assessment's format-2 versions tag, with each
     framework's figure (``scoring.concepts.concept_score``) and whether they agree
     (``scoring.concepts.consistent``); empty while results are not visible
@@ -143,18 +154,19 @@ def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
     leadership's once as many of them as the anonymity threshold completed
     (``results.audience_counts``), and a framework's figure for a concept is withheld when
     fewer of a counted team or leadership than the threshold rated its tagged questions.
-    Four queries at most, however many people answered.
+    Four queries when stored (or when no concept is shared), eight the first time,
+    however many people answered; one fewer given the assessment's results (``counted``),
+    whose count of who counted it uses.
     """
     threshold = settings.ANONYMITY_THRESHOLD
     responses = counted_responses(assessment)
+    if counted is not None and counted.assessment.pk == assessment.pk:
+        groups = _without_viewer(counted.groups, assessment.pk)
+    else:
+        groups = group_counts(responses, viewer_id=None)  # query 1: managers all in MANAGERS
     completed: dict[str, int] = defaultdict(int)
-    for audience, manager_view, n in (  # query 1
-        responses.order_by()
-        .values("audience", "is_manager_view")
-        .annotate(n=Count("pk"))
-        .values_list("audience", "is_manager_view", "n")
-    ):
-        completed[MANAGERS if manager_view else audience] += n
+    for (_a, audience), counted in groups.items():
+        completed[audience] += counted.count
     if not assessment.results_visible(completed[TEAM]):
         return []
 
@@ -194,8 +206,13 @@ def concept_agreement(assessment: Assessment) -> list[ConceptRow]:
         for audience, n in completed.items()
         if is_anonymous(audience) and audience_counts(audience, n, threshold)
     )
-    withheld = _withheld_sections(responses, anonymous, threshold)  # query 3
-    sums = _concept_sums(responses, withheld)  # query 4
+    withheld, fetched = _stored_or_summed(
+        assessment, responses, groups, sorted(shared), anonymous, threshold
+    )  # queries 3 and 4 when stored; 3 to 8 when not
+    sums: dict[tuple[int, int], dict[str, _Sums]] = defaultdict(dict)
+    for concept_id, version_id, audience, *figures in fetched:
+        if audience_counts(audience, completed[audience], threshold):
+            sums[(concept_id, version_id)][audience] = _Sums(*figures)
     rows = []
     for concept_id in sorted(shared, key=lambda c: concepts[c][0]):
         measures = [
@@ -239,9 +256,82 @@ def _withheld_sections(responses, anonymous: list[str], threshold: int) -> set[i
         return {section_id for (section_id,) in cursor.fetchall()}
 
 
-def _concept_sums(responses, withheld: set[int]) -> dict[tuple[int, int], dict[str, _Sums]]:
-    """(concept, version) -> audience -> sums over the counted responses' rated answers,
-    leaving out the ``withheld`` sections."""
+def _without_viewer(groups: dict, assessment_id: int) -> dict:
+    """The assessment's groups as a reader with no self-view counts them: the viewer's own
+    response (SELF) is one of the managers'."""
+    merged: dict = {}
+    for (a, group), found in groups.items():
+        if a != assessment_id:
+            continue
+        key = (a, MANAGERS if group == SELF else group)
+        if key in merged:
+            earlier = merged[key]
+            found = type(found)(
+                earlier.count + found.count,
+                earlier.id_sum + found.id_sum,
+                earlier.id_square_sum + found.id_square_sum,
+            )
+        merged[key] = found
+    return merged
+
+
+def _stored_or_summed(
+    assessment: Assessment,
+    responses,
+    groups: dict,
+    shared: list[int],
+    anonymous: list[str],
+    threshold: int,
+) -> tuple[set[int], list[tuple]]:
+    """The withheld sections and the concept sums of the audiences that count: stored
+    under a key of what can change them (the lookup: two queries, with the assessment's
+    round and status), else computed from every answer (two queries) and stored when
+    nobody started or stopped counting meanwhile (two more).
+
+    Submitted answers change only when someone completes, which only an open assessment
+    accepts, and reopening raises its round; so the key is the round and status, the
+    versions' shared concepts, the threshold, and which responses count in each group
+    (``results.group_fingerprint``)."""
+    state = Assessment.objects.filter(pk=assessment.pk).values_list("round", "status").first()
+    key = None
+    if state is not None and state[1] in Assessment.CLOSED_STATUSES:
+        parts = [
+            STORE_VERSION,
+            threshold,
+            state,
+            shared,
+            anonymous,
+            group_fingerprint(groups, (TEAM, LEADERSHIP, MANAGERS)),
+        ]
+        key = hashlib.sha256(repr(parts).encode()).hexdigest()
+        stored = stored_sums(assessment, StoredResults.Kind.CONCEPTS, key)
+        if stored is not None:
+            return set(stored["withheld"]), [tuple(row) for row in stored["sums"]]
+    withheld = _withheld_sections(responses, anonymous, threshold)
+    # Only the audiences that count: a withheld audience's sums are never read, nor stored.
+    completed: dict[str, int] = defaultdict(int)
+    for (_a, audience), counted in groups.items():
+        completed[audience] += counted.count
+    fetched = [
+        row
+        for row in _concept_sums(responses, withheld)
+        if audience_counts(row[2], completed[row[2]], threshold)
+    ]
+    # The groups read again: a change while the sums were read would store them under a
+    # key they do not match.
+    if key is not None and group_counts(responses, viewer_id=None) == groups:
+        store_sums(
+            assessment,
+            StoredResults.Kind.CONCEPTS,
+            key,
+            {"withheld": sorted(withheld), "sums": fetched},
+        )
+    return withheld, fetched
+
+
+def _concept_sums(responses, withheld: set[int]) -> list[tuple]:
+    """(concept, version, audience, raters, rated, level sum, mean sum, mean square sum)
+    over the counted responses' rated answers, leaving out the ``withheld`` sections."""
     tables, params = _tables(responses)
     excluded = ""
     if withheld:
@@ -252,12 +342,21 @@ def _concept_sums(responses, withheld: set[int]) -> dict[tuple[int, int], dict[s
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, *sorted(withheld)))
         fetched = cursor.fetchall()
-    sums: dict[tuple[int, int], dict[str, _Sums]] = defaultdict(dict)
-    for concept_id, version_id, audience, raters, rated, level_sum, mean_sum, square_sum in fetched:
-        sums[(concept_id, version_id)][audience] = _Sums(
-            int(raters), int(rated), int(level_sum), float(mean_sum), float(square_sum)
+    return [
+        (
+            concept_id,
+            version_id,
+            audience,
+            int(raters),
+            int(rated),
+            int(level_sum),
+            float(mean_sum),
+            float(square_sum),
         )
-    return sums
+        for concept_id, version_id, audience, raters, rated, level_sum, mean_sum, square_sum in (
+            fetched
+        )
+    ]
 
 
 def _measure(

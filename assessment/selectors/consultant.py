@@ -84,8 +84,9 @@ def consultant_portfolio(
 
     Queries: 4 to find client organisations, frameworks, teams and their latest
     assessments, then ``results.assessment_results`` once per team with a closed
-    assessment (7 queries when results show, 2 when they don't). The trend comes from
-    that same call, so it costs nothing more: 4 + at most 7 per team.
+    assessment (8 queries when results show and are stored, 9 the first time, 2 when
+    they don't). The trend comes from that same call, so it costs nothing more: 4 + at
+    most 9 per team.
     """
     organisations = list(access.client_organisations(user).order_by("name", "pk"))  # query 1
     frameworks = _client_frameworks(organisations)  # query 2

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -22,7 +23,9 @@ from django.db.models import Count, Q
 from assessment.forms.respondent import field_names, level_value
 from assessment.models import Answer, Assessment, Invitation, Response
 from assessment.selectors.common import current_reopening
-from frameworks.models import Question, ScaleLevel, Section
+from frameworks import selectors as framework_selectors
+from frameworks.models import FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.selectors import AskedContent
 
 # A time estimate for the first page: reading a statement and its five level
 # descriptions, choosing one, now and then a comment.
@@ -71,7 +74,13 @@ class QuestionRow:
     revision: int = 0
     conflict: "Answer | None" = None
     error: str = ""
-    choices: list[Choice] = field(default_factory=list)  # the levels, in display order
+    levels: tuple[ScaleLevel, ...] = ()  # the version's scale
+
+    @cached_property
+    def choices(self) -> list[Choice]:
+        """The levels, in display order (worked out only when the row is rendered in full:
+        a question's shared block needs them once per process)."""
+        return choices_for(self.question, list(self.levels))
 
     @property
     def names(self) -> dict[str, str]:
@@ -190,18 +199,28 @@ def asked_questions(response: Response):
     )
 
 
-def section_progress(response: Response) -> list[SectionProgress]:
-    """Every section of the response's frameworks with a question the person is asked,
-    in order, with the number asked and answered (2 queries). A section without any of
-    their questions (format 2: all of them for another audience) is left out."""
-    asked = Question.objects.asked_of(response.audience).values("pk")
-    sections = list(
-        Section.objects.filter(version__assessments=response.assessment_id)
-        .select_related("version", "version__framework")
-        .annotate(question_count=Count("questions", filter=Q(questions__in=asked), distinct=True))
-        .filter(question_count__gt=0)
-        .order_by("version__framework__slug", "position")
+def asked_content(response: Response) -> list[AskedContent]:
+    """What each framework of the response's assessment asks this person, in questionnaire
+    order (by framework slug): one query for the versions; their content is read once per
+    process (``frameworks.selectors.asked_content``: versions are immutable)."""
+    versions = (
+        FrameworkVersion.objects.filter(assessments=response.assessment_id)
+        .select_related("framework")
+        .order_by("framework__slug")
     )
+    return [framework_selectors.asked_content(v, response.audience) for v in versions]
+
+
+def section_progress(
+    response: Response, content: list[AskedContent] | None = None
+) -> list[SectionProgress]:
+    """Every section of the response's frameworks with a question the person is asked,
+    in order, with the number asked and answered (2 queries, or 1 given ``content``). A
+    section without any of their questions (format 2: all of them for another audience)
+    is left out."""
+    if content is None:
+        content = asked_content(response)
+    asked = [q.pk for c in content for qs in c.questions.values() for q in qs]
     counts = {
         row["section"]: row
         for row in Answer.objects.filter(response=response, question__in=asked)
@@ -216,12 +235,13 @@ def section_progress(response: Response) -> list[SectionProgress]:
     return [
         SectionProgress(
             section=s,
-            total=s.question_count,
+            total=len(c.questions[s.pk]),
             answered=counts.get(s.pk, {}).get("answered", 0),
             not_applicable=counts.get(s.pk, {}).get("not_applicable", 0),
             dont_know=counts.get(s.pk, {}).get("dont_know", 0),
         )
-        for s in sections
+        for c in content
+        for s in c.sections
     ]
 
 
@@ -274,11 +294,13 @@ def introduction(response: Response, questions: int) -> Introduction:
 def questionnaire_page(response: Response, section_pk: int | None) -> QuestionnairePage | None:
     """One section's page: the section's questions this person is asked; None when the
     section is not part of this response's questionnaire (not of its assessment, or
-    without a question for its audience). Five queries (the progress two, questions,
-    answers, scale), one more on an invitee's first page (nothing answered yet: the
-    introduction), and the four of ``round_note`` after the first round."""
+    without a question for its audience). Three queries (the versions, the answer counts
+    and this section's answers; a version's content is read once per process), one more
+    on an invitee's first page (nothing answered yet: the introduction), and the four of
+    ``round_note`` after the first round."""
     note = round_note(response)
-    progress = with_round_note(section_progress(response), note)
+    content = asked_content(response)
+    progress = with_round_note(section_progress(response, content), note)
     index = next(
         (i for i, p in enumerate(progress) if section_pk is None or p.section.pk == section_pk),
         None,
@@ -286,16 +308,13 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
     if index is None:
         return None
     section = progress[index].section
-    questions = list(
-        Question.objects.filter(section=section).asked_of(response.audience).order_by("position")
-    )
-    for question in questions:
-        question.version = section.version  # loaded with the progress: no query per row
+    version = next(c for c in content if c.version.pk == section.version_id)
+    questions = version.questions[section.pk]
     answers = {
         a.question_id: a
         for a in Answer.objects.filter(response=response, question__section=section)
     }
-    levels = list(ScaleLevel.objects.filter(version_id=section.version_id).order_by("value"))
+    levels = version.levels
     rows = [_row_from_answer(q, answers.get(q.pk), levels) for q in questions]
     page = QuestionnairePage(
         response=response,
@@ -313,17 +332,16 @@ def questionnaire_page(response: Response, section_pk: int | None) -> Questionna
 
 
 def _row_from_answer(
-    question: Question, answer: Answer | None, levels: list[ScaleLevel]
+    question: Question, answer: Answer | None, levels: tuple[ScaleLevel, ...]
 ) -> QuestionRow:
-    choices = choices_for(question, levels)
     if answer is None:
-        return QuestionRow(question=question, choices=choices)
+        return QuestionRow(question=question, levels=levels)
     return QuestionRow(
         question=question,
         level=level_value(answer.level, answer.not_applicable, answer.dont_know),
         comment=answer.comment,
         revision=answer.revision,
-        choices=choices,
+        levels=levels,
     )
 
 
@@ -478,3 +496,16 @@ def remembered_responses(response_ids: Iterable[int]) -> list[Response]:
         .select_related("assessment__organisation")
         .order_by("-pk")
     )
+
+
+def asked_questions_by_pk(response: Response, question_pks: Iterable[int]) -> dict[int, Question]:
+    """Of these questions, those the person is asked (``asked_questions``), by pk, with
+    their versions (1 query): what an autosave's batch of answers is read and checked
+    against."""
+    return {
+        q.pk: q
+        for q in asked_questions(response)
+        .filter(pk__in=list(question_pks))
+        .select_related("version")
+        .only("pk", "section_id", "version_id", "code", "version__format")
+    }

@@ -3,10 +3,18 @@
 ``assessment_results`` runs a constant number of queries however many people
 answered: sums and counts per (response, section) are computed by the database,
 never row by row. Scoring the same stored answers again gives the same figures.
+
+Once an assessment is closed its answers cannot change until it is reopened, in a
+new round, so the sums of the team's and leadership's answers are stored
+(``StoredResults``) under a key of everything that can change them, and a later view
+reads no answer at all. Everything else (moderation, targets, settings, formulas,
+the viewer's own answers) is read and applied on every view.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -21,6 +29,7 @@ from assessment.models import (
     Moderation,
     Response,
     SectionTarget,
+    StoredResults,
 )
 from assessment.scoring import formula2
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
@@ -119,6 +128,9 @@ class AssessmentResults:
     panels: list[FrameworkPanel]
 
     submitted: bool = True
+    # Who counted, per (assessment, group), as read for these results (``group_counts``):
+    # ``concepts.concept_agreement`` may take them rather than read them again.
+    groups: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def visible(self) -> bool:
@@ -171,7 +183,9 @@ class _Scored:
 def assessment_results(
     assessment: Assessment, *, viewer_id: int | None = None
 ) -> AssessmentResults:
-    """Everything the results and review pages (and the report) show, in seven queries.
+    """Everything the results and review pages (and the report) show, in eight queries
+    when the assessment's sums are stored, nine when they are computed (and stored), two
+    while its results cannot show.
 
     The self-view is the viewer's own answers (a manager's), never another manager's.
     """
@@ -179,18 +193,15 @@ def assessment_results(
     versions = _versions_with_previous(assessment)  # query 1
     current = versions[assessment.pk]
     # Built once (the ORM's work on its subqueries is a fair share of this function's time),
-    # listed by query 2 and run again inside query 4.
+    # counted by query 2 and run again inside the totals query.
     counted = _counted_responses(list(versions), viewer_id=viewer_id)
-    responses = [  # query 2
-        (pk, assessment_id, _group(audience, manager, user_id, viewer_id))
-        for pk, assessment_id, audience, manager, user_id in counted.values_list(
-            "pk", "assessment_id", "audience", "is_manager_view", "user_id"
-        )
-    ]
-    members = sum(1 for _pk, a, group in responses if a == assessment.pk and group == TEAM)
+    groups = group_counts(counted, viewer_id=viewer_id)  # query 2
+    members = groups.get((assessment.pk, TEAM), _NOBODY).count
     submitted = assessment.is_closed
     if not assessment.results_visible(members):
-        return AssessmentResults(assessment, members, threshold, panels=[], submitted=submitted)
+        return AssessmentResults(
+            assessment, members, threshold, panels=[], submitted=submitted, groups=groups
+        )
 
     version_ids = {v["version_id"] for rows in versions.values() for v in rows}
     sections = list(  # query 3
@@ -205,22 +216,34 @@ def assessment_results(
         )
         .order_by("version_id", "position")
     )
-    totals = _section_totals(counted, viewer_id=viewer_id)  # query 4
-    targets = dict(  # query 5
+    # Queries 4 and 5 when stored (the lookup, the managers' own answers); 4 to 6 when
+    # not (the lookup, every answer, the store). The groups as the totals counted them.
+    totals, groups = _totals(
+        assessment, versions, counted, groups, viewer_id=viewer_id, threshold=threshold
+    )
+    members = groups.get((assessment.pk, TEAM), _NOBODY).count
+    if not assessment.results_visible(members):  # fewer now than a moment ago
+        return AssessmentResults(
+            assessment, members, threshold, panels=[], submitted=submitted, groups=groups
+        )
+    targets = dict(
         SectionTarget.objects.filter(assessment=assessment).values_list("section_id", "level")
     )
     moderated = {
         section_id: (float(score), rationale)
-        for section_id, score, rationale in Moderation.objects.latest_per_section(  # query 7
+        for section_id, score, rationale in Moderation.objects.latest_per_section(
             assessment
         ).values_list("section_id", "score", "rationale")
     }
     labels: dict[int, dict[int, str]] = defaultdict(dict)
-    for version_id, value, label in ScaleLevel.objects.filter(  # query 6
+    for version_id, value, label in ScaleLevel.objects.filter(
         version_id__in=[row["version_id"] for row in current]
     ).values_list("version_id", "value", "label"):
         labels[version_id][value] = label
-    scored = _score(versions, responses, sections, totals, threshold, current_pk=assessment.pk)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (assessment_id, group), counted_group in groups.items():
+        counts[assessment_id][group] = counted_group.count
+    scored = _score(versions, counts, sections, totals, threshold, current_pk=assessment.pk)
 
     panels = []
     for row in current:
@@ -254,7 +277,7 @@ def assessment_results(
                 previous_other_scale=other_scale,
             )
         )
-    return AssessmentResults(assessment, members, threshold, panels)
+    return AssessmentResults(assessment, members, threshold, panels, groups=groups)
 
 
 def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
@@ -280,6 +303,9 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
             number=F("frameworkversion__number"),
             title=F("assessment__title"),
             submitted_at=F("assessment__submitted_at"),
+            # What the stored sums are keyed on (``_store_key``), read with the rest.
+            round=F("assessment__round"),
+            status=F("assessment__status"),
         )
         .order_by("-assessment__submitted_at", "-assessment_id")
     )
@@ -305,19 +331,12 @@ TEAM, SELF, MANAGERS, LEADERSHIP = "team", "self", "manager", "leadership"
 AUDIENCES = (TEAM, MANAGERS, LEADERSHIP)  # Question.Audience values, in display order
 
 
-def _group(audience: str, is_manager_view: bool, user_id: int | None, viewer_id: int | None):
-    """The group of one counted response; ``_TOTALS_SQL``'s CASE says the same in SQL."""
-    if is_manager_view:
-        return SELF if viewer_id and user_id == viewer_id else MANAGERS
-    return audience
-
-
 def _counted_responses(assessment_ids: list[int], *, viewer_id: int | None) -> QuerySet:
     """The responses whose answers count: team members' (``Response.objects.members``),
     leadership invitees' and managers' own answers, completed (or being revised: their
-    answers as last completed count). Which group each counts in is ``_group``'s rule.
-    Query 2 lists them; query 4 runs this same queryset inside its SQL, so the rule of
-    who counts is written once."""
+    answers as last completed count). Which group each counts in is ``_GROUP_SQL``'s
+    rule. Query 2 counts them and the totals query runs this same queryset inside its
+    SQL, so the rule of who counts is written once."""
     counted = (
         Response.objects.members()
         | Response.objects.invitees(LEADERSHIP)
@@ -332,11 +351,15 @@ def _counted_responses(assessment_ids: list[int], *, viewer_id: int | None) -> Q
 # the ORM cannot aggregate over a grouped subquery; it runs on SQLite and PostgreSQL.
 # Team figures count the submitted copy of each answer (as last completed), never
 # the working copy someone may be revising. {responses} is ``_counted_responses``.
+# The group a counted response counts in (its one parameter is the viewer's id):
+# format 1's team and the viewer's own view (SELF) apart; format 2 pools the team, the
+# managers (the viewer's own answers and other managers' alike) and leadership.
+_GROUP_SQL = """CASE WHEN NOT r.is_manager_view THEN r.audience
+            WHEN r.user_id = %s THEN 'self'
+            ELSE 'manager' END"""
 _TOTALS_SQL = """
 SELECT r.assessment_id,
-       CASE WHEN NOT r.is_manager_view THEN r.audience
-            WHEN r.user_id = %s THEN 'self'
-            ELSE 'manager' END AS grp,
+       {group} AS grp,
        t.section_id,
        COUNT(CASE WHEN t.rated > 0 THEN 1 END),
        COALESCE(SUM(t.rated), 0),
@@ -373,48 +396,251 @@ _TOTALS_SQL = _TOTALS_SQL.replace(
         f"COUNT(CASE WHEN a.submitted_level = {n} THEN 1 END) AS level_{n}," for n in _LEVELS
     ),
 ).replace("{level_sums}", ",\n       ".join(f"COALESCE(SUM(t.level_{n}), 0)" for n in _LEVELS))
+_TOTALS_SQL = _TOTALS_SQL.replace("{group}", _GROUP_SQL)
+
+# Per assessment and group: how many counted responses, and two sums of their ids that
+# together change whenever the set changes by one or two responses (the sum alone misses
+# one leaving while another of the same id sum joins). Squares are of the id modulo a
+# prime, so that they never overflow 64 bits; every id below it is its own residue.
+# Padded with zeros ({padding}) to the totals' columns, so both run as one statement.
+_ID_MODULUS = 1_000_003
+_GROUPS_SQL = """
+SELECT r.assessment_id,
+       {group} AS grp,
+       NULL,
+       COUNT(*),
+       SUM(r.id),
+       SUM((r.id %% {modulus}) * (r.id %% {modulus})){padding}
+FROM assessment_response r
+WHERE r.id IN ({responses})
+GROUP BY 1, 2
+"""
+_GROUPS_SQL = _GROUPS_SQL.replace("{group}", _GROUP_SQL).replace("{modulus}", str(_ID_MODULUS))
+# The totals' columns after the first six: not applicable, the two sums of means,
+# don't know, and one count per level.
+_PADDING = ", 0" * (4 + len(_LEVELS))
+# One statement, so that the sums and the groups they are keyed on are read at once.
+_TOTALS_AND_GROUPS_SQL = (
+    _TOTALS_SQL.rstrip() + "\nUNION ALL" + _GROUPS_SQL.replace("{padding}", _PADDING)
+)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The counted responses of one group of one assessment: how many, and two sums of
+    their ids (``_GROUPS_SQL``)."""
+
+    count: int
+    id_sum: int = 0
+    id_square_sum: int = 0
+
+
+_NOBODY = _Group(0)
+
+# Raise it when the totals query or the layout of its stored rows changes: the stored
+# sums are keyed on it.
+STORE_VERSION = 1
+
+
+def group_counts(counted: QuerySet, *, viewer_id: int | None) -> dict[tuple[int, str], _Group]:
+    """(assessment, group) -> the counted responses of that group (one query)."""
+    responses, params = counted.values("pk").query.sql_with_params()
+    sql = _GROUPS_SQL.replace("{padding}", "").format(responses=responses)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (viewer_id or 0, *params))
+        return {
+            (int(a), group): _Group(int(n), int(ids), int(squares))
+            for a, group, _none, n, ids, squares in cursor.fetchall()
+        }
+
+
+# One row of the totals query, typed: (assessment, group, section, then the SectionTotals
+# fields after ``respondents``, the level counts last). Stored as such, in JSON.
+_Row = tuple
+
+
+def _typed(row: tuple) -> _Row:
+    """A row as the database returned it (PostgreSQL's sums are decimals) in plain ints and
+    floats, the same whether computed now or read back from the store."""
+    a, group, section, raters, rated, level_sum, na, mean_sum, square_sum, dont_know, *levels = row
+    return (
+        int(a),
+        group,
+        None if section is None else int(section),
+        int(raters),
+        int(rated),
+        int(level_sum),
+        int(na),
+        float(mean_sum),
+        float(square_sum),
+        int(dont_know),
+        *(int(n) for n in levels),
+    )
+
+
+def _as_totals(rows: list[_Row]) -> dict[tuple[int, str, int], scoring.SectionTotals]:
+    """(assessment, group, section) -> its totals, from section rows."""
+    totals = {}
+    for row in rows:
+        a, group, section, raters, rated, level_sum, na, mean_sum, square_sum, dont_know = row[:10]
+        totals[(a, group, section)] = scoring.SectionTotals(
+            respondents=0,  # filled in by the caller, which knows every completed response
+            rated_respondents=raters,
+            rated=rated,
+            level_sum=level_sum,
+            not_applicable=na,
+            mean_sum=mean_sum,
+            mean_square_sum=square_sum,
+            dont_know=dont_know,
+            level_counts=tuple(row[10:]),
+        )
+    return totals
+
+
+def _total_rows(counted: QuerySet, *, viewer_id: int | None, groups: bool = False) -> list[_Row]:
+    """The totals query's rows over the submitted answers of ``counted``
+    (``_counted_responses``), and with ``groups`` its groups' rows too (section None),
+    read in the same statement (one query)."""
+    responses, params = counted.values("pk").query.sql_with_params()
+    sql = _TOTALS_AND_GROUPS_SQL if groups else _TOTALS_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(responses=responses),
+            (viewer_id or 0, *params) * (2 if groups else 1),
+        )
+        return [_typed(row) for row in cursor.fetchall()]
 
 
 def _section_totals(
     counted: QuerySet, *, viewer_id: int | None
 ) -> dict[tuple[int, str, int], scoring.SectionTotals]:
     """(assessment, group, section) -> totals over the submitted answers of ``counted``
-    (``_counted_responses``); the groups are ``_group``'s."""
-    responses, params = counted.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(_TOTALS_SQL.format(responses=responses), (viewer_id or 0, *params))
-        rows = cursor.fetchall()
-    return {
-        (assessment_id, group, section_id): scoring.SectionTotals(
-            respondents=0,  # filled in by the caller, which knows every completed response
-            rated_respondents=int(rated_respondents),
-            rated=int(rated),
-            level_sum=int(level_sum),
-            not_applicable=int(not_applicable),
-            mean_sum=float(mean_sum),
-            mean_square_sum=float(mean_square_sum),
-            dont_know=int(dont_know),
-            level_counts=tuple(int(n) for n in level_counts),
+    (``_counted_responses``), in the groups of ``_GROUP_SQL`` (one query)."""
+    return _as_totals(_total_rows(counted, viewer_id=viewer_id))
+
+
+def _totals(
+    assessment: Assessment,
+    versions: dict[int, list[dict]],
+    counted: QuerySet,
+    groups: dict[tuple[int, str], _Group],
+    *,
+    viewer_id: int | None,
+    threshold: int,
+) -> tuple[dict[tuple[int, str, int], scoring.SectionTotals], dict[tuple[int, str], _Group]]:
+    """The section totals of ``assessment_results`` and the groups they were counted in.
+
+    A closed assessment's team and leadership sums come from the store when its key
+    matches (the lookup, then the managers' own answers: two queries, neither reading
+    another answer); otherwise from every answer, with the groups read in the same
+    statement, and then stored (three queries). Results show only once an assessment is
+    closed, so every visible result is stored; if the database has it open again (it
+    was reopened since it was read), nothing is looked up or stored: one query.
+    """
+    key = _store_key(assessment, versions, groups, threshold)
+    if key is not None:
+        stored = stored_sums(assessment, StoredResults.Kind.SECTIONS, key)
+        if stored is not None:
+            managers = _total_rows(counted.filter(is_manager_view=True), viewer_id=viewer_id)
+            return _as_totals([*(tuple(row) for row in stored), *managers]), groups
+    rows = _total_rows(counted, viewer_id=viewer_id, groups=True)
+    groups = {(a, group): _Group(*figures[:3]) for a, group, s, *figures in rows if s is None}
+    anonymous = _storable(rows, groups, threshold)
+    managers = [row for row in rows if row[2] is not None and row[1] in (SELF, MANAGERS)]
+    if key is not None:
+        # Keyed on the groups just read with the sums, not on those read before them.
+        store_sums(
+            assessment,
+            StoredResults.Kind.SECTIONS,
+            _store_key(assessment, versions, groups, threshold),
+            anonymous,
         )
-        for (
-            assessment_id,
-            group,
-            section_id,
-            rated_respondents,
-            rated,
-            level_sum,
-            not_applicable,
-            mean_sum,
-            mean_square_sum,
-            dont_know,
-            *level_counts,
-        ) in rows
-    }
+    return _as_totals([*anonymous, *managers]), groups
+
+
+def _storable(
+    rows: list[_Row], groups: dict[tuple[int, str], _Group], threshold: int
+) -> list[_Row]:
+    """The team's and leadership's section rows whose figures may show: an assessment's
+    only once as many of its team completed as the threshold (an earlier one below it is
+    never shown), leadership's only once as many of them completed. Nothing else of them
+    is ever read (``_score``, ``_score_audiences``), so nothing else is stored."""
+
+    def shown(a: int, group: str) -> bool:
+        return audience_counts(group, groups.get((a, group), _NOBODY).count, threshold)
+
+    return [
+        row
+        for row in rows
+        if row[2] is not None
+        and row[1] in (TEAM, LEADERSHIP)
+        and shown(row[0], TEAM)
+        and shown(row[0], row[1])
+    ]
+
+
+def stored_sums(assessment: Assessment, kind: str, key: str) -> Any:
+    """The assessment's stored sums of ``kind`` if stored under ``key``, else None (one
+    query)."""
+    return (
+        StoredResults.objects.filter(assessment_id=assessment.pk, kind=kind, key=key)
+        .values_list("sums", flat=True)
+        .first()
+    )
+
+
+def store_sums(assessment: Assessment, kind: str, key: str, sums: Any) -> None:
+    """Store ``sums`` (``services.results_store``: one query)."""
+    # Imported here: the services package imports the selectors it checks with.
+    from assessment.services.results import results_store
+
+    results_store(assessment=assessment, kind=kind, key=key, sums=sums)
+
+
+def group_fingerprint(groups: dict[tuple[int, str], "_Group"], kinds: tuple[str, ...]) -> list:
+    """Which responses count in each of ``kinds`` of groups, for a key: sorted (assessment,
+    group, count, id sum, id square sum)."""
+    return sorted(
+        (a, group, found.count, found.id_sum, found.id_square_sum)
+        for (a, group), found in groups.items()
+        if group in kinds
+    )
+
+
+def _store_key(
+    assessment: Assessment,
+    versions: dict[int, list[dict]],
+    groups: dict[tuple[int, str], _Group],
+    threshold: int,
+) -> str | None:
+    """What the stored sums depend on, as a digest; None while the assessment is not
+    closed (as the database has it now), when nothing is stored.
+
+    Submitted answers change only when someone completes, which only an open assessment
+    accepts, and reopening an assessment raises its round: so for each assessment whose
+    sums are read (this one and the earlier ones it is compared with) its round and
+    status, its framework versions, and which responses count in each anonymous group
+    (who counts can change while closed: an invitee's address that becomes a manager's
+    stops counting). The threshold decides which rows are stored (``_storable``)."""
+    own = versions[assessment.pk]
+    if not own or own[0]["status"] not in Assessment.CLOSED_STATUSES:
+        return None
+    parts = [
+        STORE_VERSION,
+        threshold,
+        sorted(
+            (a, rows[0]["round"], rows[0]["status"], sorted(row["version_id"] for row in rows))
+            for a, rows in versions.items()
+            if rows
+        ),
+        group_fingerprint(groups, (TEAM, LEADERSHIP)),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _score(
     versions: dict[int, list[dict]],
-    responses: list[tuple[int, int, str]],
+    all_counts: dict[int, dict[str, int]],
     sections: list[Section],
     totals: dict[tuple[int, str, int], scoring.SectionTotals],
     threshold: int,
@@ -426,10 +652,7 @@ def _score(
         by_version[section.version_id].append(section)
     scored: dict[int, _Scored] = {}
     for assessment_id, rows in versions.items():
-        counts: dict[str, int] = defaultdict(int)
-        for _pk, a, group in responses:
-            if a == assessment_id:
-                counts[group] += 1
+        counts = all_counts[assessment_id]
         if assessment_id != current_pk and counts[TEAM] < threshold:
             continue  # an earlier result below the anonymity threshold is never shown
         result = scored.setdefault(assessment_id, _Scored())

@@ -305,8 +305,8 @@ def award_rule(
 
 
 def assessment_award_rule(assessment: Assessment) -> AwardRule | None:
-    """``award_rule`` for ``assessment`` as it stands (eight queries: its versions and
-    its results)."""
+    """``award_rule`` for ``assessment`` as it stands (ten queries at most: its versions
+    and its results)."""
     return award_rule(assessment.framework_versions.all(), results.assessment_results(assessment))
 
 
@@ -465,7 +465,7 @@ def assessor_guidance(
 
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 29 while in review (versions 1, results 7, the
+    many people answered: at most 31 while in review (versions 1, results 9, the
     framework rules 1, concepts 3, decisions and the sections they named 2, the changes
     since the last decision 2, sections and their moderations 2, team figures 4, the
     invitees 1, the audit trail 3, levels 1, the assessor's guidance 1 when a framework is
@@ -679,7 +679,7 @@ def decision_snapshot(assessment: Assessment) -> dict[str, Any]:
     the decision says which figures it was made on: per framework slug and section key the
     team's and the moderated score; per framework its formula version and official
     overall, balance and verdict (``RESULTS_KEY``); and the member responses counted
-    (eight queries: the results' seven and the responses)."""
+    (ten queries at most: the results' nine and the responses)."""
     outcome = results.assessment_results(assessment)
     snapshot: dict[str, Any] = {
         panel.slug: {

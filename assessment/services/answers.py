@@ -8,7 +8,7 @@ later round changes only the working copy, so their answers as last completed ke
 counting until they complete again.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -106,42 +106,80 @@ def validate_answer(answer: AnswerInput, choices: AnswerChoices = FORMAT_1_CHOIC
         )
 
 
-def _validate_answers(response: Response, answers: Sequence[AnswerInput]) -> None:
-    """Each answer against its question's version, and only to questions this person is
-    asked (``Question.objects.asked_of`` their audience): one query."""
-    versions = {
-        q.pk: q.version
+def _asked_questions(response: Response, answers: Sequence[AnswerInput]) -> dict[int, Question]:
+    """The questions of these answers that the person is asked (``Question.objects.asked_of``
+    their audience, in one of the response's frameworks), with their versions: one query."""
+    return {
+        q.pk: q
         for q in Question.objects.filter(
             pk__in=[a.question_id for a in answers],
             version__assessments=response.assessment_id,
         )
         .asked_of(response.audience)
         .select_related("version")
-        .only("pk", "version__format")
+        .only("pk", "section_id", "version__format")
     }
+
+
+def _validate_answers(
+    response: Response, answers: Sequence[AnswerInput], questions: Mapping[int, Question]
+) -> None:
+    """Each answer against its question's version, and only to questions this person is
+    asked (``questions``, as ``_asked_questions`` reads them); then, after a reopening by
+    section, only to the sections open for changes in this round."""
     for answer in answers:
-        version = versions.get(answer.question_id)
-        if version is None:
+        question = questions.get(answer.question_id)
+        if question is None:
             raise ServiceError(_("This question is not part of your questionnaire."))
-        validate_answer(answer, AnswerChoices.of(version))
+        validate_answer(answer, AnswerChoices.of(question.version))
+    changeable = response.changeable_section_ids()
+    if changeable is not None and any(
+        questions[a.question_id].section_id not in changeable for a in answers
+    ):
+        raise ServiceError(
+            _(
+                "This section is not open for changes in this round: your answers in it "
+                "stay as you submitted them."
+            )
+        )
 
 
-# One statement inserts a first answer or updates the existing one, but only if
-# the stored revision is the one the user's page was based on. No row back means
-# a newer answer won: the caller reports a conflict and keeps the user's input.
-_UPSERT_SQL = """
+def _upsert_sql(count: int) -> str:
+    """One statement for ``count`` answers: each inserts a first answer or updates the
+    existing one, but only if the stored revision is the one the user's page was based
+    on (its ``base_revision``). An answer with no row back lost to a newer one: the
+    caller reports a conflict and keeps the user's input.
+
+    The statement itself checks that the response is editable and its assessment open,
+    so a request that loaded them just before a completion or a closing writes nothing.
+    Typed casts in the VALUES list, as PostgreSQL infers a column of NULLs as text.
+    """
+    # Only placeholders go into the text; every value is a parameter.
+    return _UPSERT_HEAD + ",\n    ".join([_UPSERT_ROW] * count) + _UPSERT_TAIL
+
+
+_UPSERT_HEAD = """
+WITH posted (question_id, level, not_applicable, dont_know, comment, base_revision) AS (
+    VALUES """
+_UPSERT_ROW = (
+    "(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS boolean), CAST(%s AS boolean),"
+    " CAST(%s AS text), CAST(%s AS integer))"
+)
+_UPSERT_TAIL = """
+)
 INSERT INTO assessment_answer
     (response_id, question_id, section_id, level, not_applicable, dont_know, comment, revision,
      updated_at, submitted_level, submitted_not_applicable, submitted_dont_know,
      submitted_comment)
-SELECT %s, q.id, q.section_id, %s, %s, %s, %s, 1, %s, NULL, %s, %s, ''
-FROM frameworks_question q
-WHERE q.id = %s
-  AND EXISTS (
-      SELECT 1 FROM assessment_response r
-      JOIN assessment_assessment a ON a.id = r.assessment_id
-      WHERE r.id = %s AND r.status IN (%s, %s) AND a.status = %s
-  )
+SELECT %s, q.id, q.section_id, p.level, p.not_applicable, p.dont_know, p.comment, 1, %s,
+       NULL, %s, %s, ''
+FROM posted p
+JOIN frameworks_question q ON q.id = p.question_id
+WHERE EXISTS (
+    SELECT 1 FROM assessment_response r
+    JOIN assessment_assessment a ON a.id = r.assessment_id
+    WHERE r.id = %s AND r.status IN (%s, %s) AND a.status = %s
+)
 ON CONFLICT (response_id, question_id) DO UPDATE SET
     level = excluded.level,
     not_applicable = excluded.not_applicable,
@@ -149,54 +187,68 @@ ON CONFLICT (response_id, question_id) DO UPDATE SET
     comment = excluded.comment,
     revision = assessment_answer.revision + 1,
     updated_at = excluded.updated_at
-WHERE assessment_answer.revision = %s
-RETURNING revision
+WHERE assessment_answer.revision = (
+    SELECT p.base_revision FROM posted p WHERE p.question_id = assessment_answer.question_id
+)
+RETURNING question_id, revision
 """
 
 
-def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveOutcome:
+def answers_save(
+    *,
+    response: Response,
+    answers: Sequence[AnswerInput],
+    questions: Mapping[int, Question] | None = None,
+) -> SaveOutcome:
     """Save answers to an editable response (in progress, or being revised); each is
-    upserted against its base revision. Only the working copy changes: team figures
-    count the submitted copy, which ``response_complete`` writes.
+    upserted against its base revision, all in one statement. Only the working copy
+    changes: team figures count the submitted copy, which ``response_complete`` writes.
 
     Every question must be one the person is asked, and every answer one its version
-    offers (ServiceError otherwise, before anything is written). Both autosave (one
-    answer) and "Save and continue" (a page) come through here.
+    offers (ServiceError otherwise, before anything is written). ``questions``: those
+    questions by pk with their versions, as ``selectors.respondent.asked_questions_by_pk``
+    reads them, when the caller has them already; otherwise one query reads them here.
+    A conflict is per answer: the others in the same call are saved. Both autosave (a
+    batch of changed answers) and "Save and continue" (a page) come through here; 2
+    queries (1 with ``questions``), 2 more when an answer conflicts.
     """
     if not response.is_editable or response.assessment.status != Assessment.Status.OPEN:
         raise ServiceError(_("These answers were submitted and can no longer be changed."))
-    _validate_answers(response, answers)
-    _refuse_closed_sections(response, answers)
-    saved: list[SavedAnswer] = []
-    conflicts: list[SaveConflict] = []
+    if not answers:
+        return SaveOutcome(saved=[], conflicts=[])
+    if len({a.question_id for a in answers}) != len(answers):
+        raise ServiceError(_("The form was damaged; reload the page."))
+    if questions is None:
+        questions = _asked_questions(response, answers)
+    _validate_answers(response, answers, questions)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list = []
+    for answer in answers:
+        params += [
+            answer.question_id,
+            answer.level,
+            answer.not_applicable,
+            answer.dont_know,
+            answer.comment,
+            answer.base_revision,
+        ]
+    # Nothing submitted yet on a first answer: response_complete copies it.
+    params += [response.pk, now, False, False]
+    params += [response.pk, *Response.EDITABLE_STATUSES, Assessment.Status.OPEN]
     # savepoint=False: one save is one transaction; no savepoint round-trips when nested.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        for answer in answers:
-            cursor.execute(
-                _UPSERT_SQL,
-                [
-                    response.pk,
-                    answer.level,
-                    answer.not_applicable,
-                    answer.dont_know,
-                    answer.comment,
-                    now,
-                    # Nothing submitted yet: response_complete copies the answer.
-                    False,
-                    False,
-                    answer.question_id,
-                    response.pk,
-                    *Response.EDITABLE_STATUSES,
-                    Assessment.Status.OPEN,
-                    answer.base_revision,
-                ],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                conflicts.append(SaveConflict(question_id=answer.question_id, submitted=answer))
-            else:
-                saved.append(SavedAnswer(question_id=answer.question_id, revision=row[0]))
+        cursor.execute(_upsert_sql(len(answers)), params)
+        revisions = dict(cursor.fetchall())
+        saved = [
+            SavedAnswer(question_id=a.question_id, revision=revisions[a.question_id])
+            for a in answers
+            if a.question_id in revisions
+        ]
+        conflicts = [
+            SaveConflict(question_id=a.question_id, submitted=a)
+            for a in answers
+            if a.question_id not in revisions
+        ]
         # Nothing is written once the response is completed or the assessment closed,
         # even by a request that loaded it just before: the statement checks it too.
         closed = bool(conflicts) and not _still_open(response)
@@ -205,24 +257,6 @@ def answers_save(*, response: Response, answers: Sequence[AnswerInput]) -> SaveO
     if conflicts:
         conflicts = _drop_own_saves(response, conflicts, saved)
     return SaveOutcome(saved=saved, conflicts=conflicts)
-
-
-def _refuse_closed_sections(response: Response, answers: Sequence[AnswerInput]) -> None:
-    """Refuse answers to sections the response may not change in this round (after a
-    reopening by section); no query while every section may change."""
-    changeable = response.changeable_section_ids()
-    if changeable is None:
-        return
-    outside = Question.objects.filter(pk__in=[a.question_id for a in answers]).exclude(
-        section_id__in=changeable
-    )
-    if outside.exists():
-        raise ServiceError(
-            _(
-                "This section is not open for changes in this round: your answers in it "
-                "stay as you submitted them."
-            )
-        )
 
 
 def _drop_own_saves(

@@ -49,6 +49,7 @@ from assessment.services.mail import (
     UnusableAddress,
     mail_send,
 )
+from assessment.services.reports import reports_render_ahead
 from frameworks.models import Framework, Section
 
 # --- assessments ---------------------------------------------------------------
@@ -575,6 +576,7 @@ def assessment_submit(
     assignment = Assignment.objects.filter(assessment=locked).select_related("assessor").first()
     if assignment is not None:
         review_start(assessment=locked, assignment=assignment, by=by)
+    reports_render_ahead(assessment=locked)
     assessment.refresh_from_db()
     return True
 

@@ -11,6 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from assessment.models import Consultancy
 from assessment.models.consultants import normalise_consultancy_name, validate_accent_colour
 from assessment.services.common import ServiceError
+from assessment.services.reports import reports_render_branded
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000 * 4000
@@ -109,4 +110,5 @@ def branding_update(
             raise
         raise NameTaken(str(NAME_TAKEN)) from None
     consultancy.refresh_from_db()
+    reports_render_branded(consultancy_id=consultancy.pk)
     return consultancy

@@ -36,6 +36,7 @@ from assessment.selectors.review import (
 from assessment.services.assessments import invitations_send, review_start
 from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
+from assessment.services.reports import reports_render_ahead
 from assessment.validators import is_clean
 from frameworks.models import Section
 
@@ -212,6 +213,7 @@ def _decide(
     )
     if not changed:
         raise ServiceError(_("A decision on this review round was already made."))
+    reports_render_ahead(assessment=locked)
     for membership in Membership.objects.filter(organisation=locked.organisation).select_related(
         "user"
     ):

@@ -17,7 +17,9 @@ from typing import Literal
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -36,13 +38,67 @@ ASSESSMENT_FOR: dict[str, Callable[[AbstractBaseUser, int], Assessment]] = {
 }
 
 
+# The progress page of a report being rendered; htmx polls its "progress" partial.
+REPORT_PROGRESS_TEMPLATE = "assessment/report_progress.html"
+# The id of the element the "ready" partial loads itself through: that request is
+# answered with HX-Redirect to the PDF, which starts the download once.
+REPORT_DOWNLOAD_TRIGGER = "report-download"
+
+
 @require_GET
+@never_cache
 def report_pdf(request: HttpRequest, pk: int, *, audience: Audience) -> HttpResponse:
-    """The printable report (built in ``assessment.reports``)."""
+    """The printable report (built in ``assessment.reports``), from the cache at once.
+
+    A report not in the cache is never rendered here: its render is queued for the task
+    worker and the answer is a progress page (202) that htmx polls every 2 seconds
+    and, without JavaScript, reloads every 5 (or by its refresh link). When the PDF is
+    ready, this same address serves it; the polled page loads it through an element
+    that gets ``HX-Redirect`` here once, which starts the download.
+    """
     assessment = ASSESSMENT_FOR[audience](request.user, pk)
     from assessment import reports  # imported here: the report module is built separately
 
-    return reports.report_response(assessment, viewer=request.user)
+    # The page's own polling only reports; a download (or "Try again") also queues a
+    # failed or stopped render again.
+    download = reports.report_download(assessment, viewer=request.user, retry=not request.htmx)
+    url = request.path
+    if download.pdf is not None:
+        if not request.htmx:
+            return exports.attachment(
+                download.pdf, filename=download.filename, file_format=exports.PDF
+            )
+        if request.htmx.trigger == REPORT_DOWNLOAD_TRIGGER:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return _varies(response)
+    entry = download.entry
+    failed = entry is not None and entry.status == entry.Status.FAILED
+    stalled = entry is not None and entry.has_stalled()
+    context = {
+        "assessment": assessment,
+        "url": url,
+        "back_url": (
+            reverse("assessment:results", kwargs={"pk": pk})
+            if audience == "manager"
+            else reverse("assessment:portfolio")
+        ),
+        "entry": entry,
+        "ready": download.pdf is not None,
+        "failed": failed,
+        "stalled": stalled,
+        "finished": download.pdf is not None or failed or stalled,
+        "may_retry": entry is not None and entry.may_retry(),
+        "download_trigger": REPORT_DOWNLOAD_TRIGGER,
+    }
+    template = f"{REPORT_PROGRESS_TEMPLATE}#progress" if request.htmx else REPORT_PROGRESS_TEMPLATE
+    status = 200 if context["finished"] else 202
+    return _varies(render(request, template, context, status=status))
+
+
+def _varies(response: HttpResponse) -> HttpResponse:
+    patch_vary_headers(response, ("HX-Request", "HX-Trigger"))
+    return response
 
 
 @require_GET

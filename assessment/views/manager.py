@@ -510,15 +510,14 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     """Scores, balance, verdicts, gaps, priorities and trend, once anonymity allows."""
     assessment = access.assessment_for_manager(request.user, pk)
+    found = selectors.results.assessment_results(assessment, viewer_id=request.user.pk)
     return render(
         request,
         "assessment/manager/assessment_results.html",
         {
             "assessment": assessment,
-            "results": selectors.rules.with_rule_checks(
-                selectors.results.assessment_results(assessment, viewer_id=request.user.pk)
-            ),
-            "concepts": selectors.concepts.concept_agreement(assessment),
+            "results": selectors.rules.with_rule_checks(found),
+            "concepts": selectors.concepts.concept_agreement(assessment, counted=found),
             # The target levels offered (``selectors.manager.target_levels``): the same
             # for every version today; each section's own are checked on saving.
             "levels": selectors.manager.assessment_target_levels(assessment),

@@ -8,8 +8,9 @@ behind LoginRequiredMiddleware; ``access.response_for_respondent`` decides.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -22,6 +23,7 @@ from assessment.forms.respondent import (
     SectionSaveQuery,
     level_value,
     parse_page,
+    posted_question_ids,
     rows_from_input,
 )
 from assessment.middleware import invitee_session_start
@@ -30,6 +32,8 @@ from assessment.models import COMMENT_MAX_LENGTH, token_digest
 # The session holds only the digest of a link's token, as the database does.
 SESSION_LINK_DIGEST = "invitation_link_digest"
 SESSION_RENEW = "invitation_renew"
+# The autosave reply's header that lists the questions saved (static/js/app.js reads it).
+SAVED_HEADER = "X-Answers-Saved"
 
 
 @login_not_required
@@ -212,31 +216,108 @@ def _render_section(request: HttpRequest, page, status: int = 200) -> HttpRespon
 
 @login_not_required
 @require_POST
-def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
-    """Save one answer at once (htmx); answers with the question's status fragment."""
+def answers_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the answers a page changed since its last save, all at once: the script's
+    batches, and its beacons when the page is hidden (whose reply nobody reads).
+
+    Only the posted questions' fields are read (``posted_question_ids``). The reply is
+    each posted question's status fragment, for the script to swap in by id: saved (with
+    the new revision), a conflict with a newer answer saved elsewhere, or the problem with
+    its input. A conflict or a bad value is that question's alone: the batch's other
+    answers are saved. 200 when each answer was handled so; 400 when the whole batch was
+    refused (the answers were submitted, or the section is closed for changes) or every
+    posted answer's input was bad: every fragment then says why. A question the person is
+    not asked is a 404, and nothing is written. Four queries, however many answers
+    (session, response, questions, upsert).
+    """
     response = access.response_for_respondent(request, pk)
-    question = selectors.respondent.question_for_response(response, question_pk)
-    if question is None:
-        raise Http404
-    context = {"question": question, "response": response}
-    form = AnswerForm.for_question(request.POST, question)
     try:
-        outcome = services.answers_save(response=response, answers=[form.answer()])
+        question_ids = posted_question_ids(request.POST)
     except services.ServiceError as error:
-        context |= {"state": "error", "message": str(error), "revision": form.posted_revision()}
-        return _status_fragment(request, context, status=400)
-    if outcome.conflicts:
-        stored = selectors.respondent.stored_answers(response, [question.pk])[question.pk]
-        context |= {"state": "conflict", "stored": stored, "revision": stored.revision}
-        return _status_fragment(request, context, status=409)
-    context |= {"state": "saved", "revision": outcome.saved[0].revision}
-    return _status_fragment(request, context)
+        return HttpResponseBadRequest(str(error))
+    statuses, refused = _autosave(response, request.POST, question_ids)
+    # Nothing saved because every posted answer's input was bad: the request is refused.
+    invalid = bool(statuses) and all(s["state"] == "error" for s in statuses)
+    return _status_fragments(statuses, status=400 if refused or invalid else 200)
 
 
-def _status_fragment(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
-    return TemplateResponse(
-        request, "assessment/respond/section.html#answer-status", context, status=status
+@login_not_required
+@require_POST
+def answer_autosave(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    """One question's autosave, as pages opened before the batch autosave post it (they
+    hold the older script, and their beacons come here when they are closed): the batch's
+    code for that one question, answered with its status as before (400, 409 or 200)."""
+    response = access.response_for_respondent(request, pk)
+    statuses, _refused = _autosave(response, request.POST, [question_pk])
+    state = statuses[0]["state"]
+    status = {"error": 400, "conflict": 409}.get(state, 200)
+    return _status_fragments(statuses, status=status)
+
+
+def _autosave(response, data, question_ids: list[int]) -> tuple[list[dict], bool]:
+    """Save the posted answers to these questions: each question's status context, in
+    order, and whether the whole batch was refused. 404 when a question is not one the
+    person is asked (nothing is written)."""
+    questions = selectors.respondent.asked_questions_by_pk(response, question_ids)
+    if len(questions) != len(question_ids):
+        raise Http404
+    states: dict[int, dict] = {}
+    inputs = []
+    for question_id in question_ids:
+        form = AnswerForm.for_question(data, questions[question_id])
+        try:
+            inputs.append(form.answer())
+        except services.ServiceError as error:
+            # This question's own problem: nothing of it is saved, the others are.
+            states[question_id] = {
+                "state": "error",
+                "message": str(error),
+                "revision": form.posted_revision(),
+            }
+    refused = False
+    try:
+        outcome = services.answers_save(response=response, answers=inputs, questions=questions)
+    except services.ServiceError as error:
+        refused = True
+        for answer in inputs:
+            states[answer.question_id] = {
+                "state": "error",
+                "message": str(error),
+                "revision": answer.base_revision,
+            }
+    else:
+        for saved in outcome.saved:
+            states[saved.question_id] = {"state": "saved", "revision": saved.revision}
+        if outcome.conflicts:
+            stored = selectors.respondent.stored_answers(
+                response, [c.question_id for c in outcome.conflicts]
+            )
+            for conflict in outcome.conflicts:
+                newer = stored[conflict.question_id]
+                states[conflict.question_id] = {
+                    "state": "conflict",
+                    "stored": newer,
+                    "revision": newer.revision,
+                }
+    statuses = [
+        {"question": questions[question_id], "response": response, **states[question_id]}
+        for question_id in question_ids
+    ]
+    return statuses, refused
+
+
+def _status_fragments(statuses: list[dict], status: int) -> HttpResponse:
+    """The questions' status fragments (``answer-status`` in section.html), one after the
+    other, each with its own id; the header ``X-Answers-Saved`` lists the questions saved
+    (by pk, space-separated), which the script no longer counts as changed."""
+    template = get_template("assessment/respond/section.html#answer-status")
+    # Without the request: the fragment needs no context processor, and running them once
+    # per question would cost more than the save.
+    reply = HttpResponse("".join(template.render(context) for context in statuses), status=status)
+    reply[SAVED_HEADER] = " ".join(
+        str(context["question"].pk) for context in statuses if context["state"] == "saved"
     )
+    return reply
 
 
 @login_not_required

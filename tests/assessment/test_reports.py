@@ -137,13 +137,18 @@ def test_a_second_export_comes_from_the_cache_until_something_changes(reviewed):
 
 
 @pytest.mark.django_db
-def test_the_manager_downloads_the_report_and_others_get_404(client, reviewed):
+def test_the_manager_downloads_the_report_and_others_get_404(
+    client, reviewed, django_capture_on_commit_callbacks
+):
     url = reverse("assessment:report_pdf", kwargs={"pk": reviewed.pk})
     client.force_login(reviewed.organisation.manager)
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs once committed
+        queued = client.get(url)
     response = client.get(url)
     client.force_login(make_organisation("Rival plc").manager)
     rival = client.get(url)
 
+    assert queued.status_code == 202  # the progress page (tests/assessment/test_report_renders.py)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
@@ -182,15 +187,26 @@ def test_render_report_names_a_missing_consultancy(reviewed, tmp_path):
         )
 
 
+def download_then_poll(client, assessment, capture):
+    """The download (its render task runs once committed), then the page's next poll."""
+    url = reverse("assessment:report_pdf", kwargs={"pk": assessment.pk})
+    with capture(execute=True):
+        client.get(url)
+    return client.get(url, headers={"HX-Request": "true", "HX-Trigger": "report-progress"})
+
+
 @pytest.mark.django_db
-def test_a_report_past_its_bounds_is_a_clear_503_not_a_crash(client, reviewed, settings):
+def test_a_report_past_its_bounds_is_said_so_on_its_page_not_a_crash(
+    client, reviewed, settings, django_capture_on_commit_callbacks
+):
     settings.REPORT_TIMEOUT_SECONDS = 0.05
     client.force_login(reviewed.organisation.manager)
 
-    response = client.get(reverse("assessment:report_pdf", kwargs={"pk": reviewed.pk}))
+    response = download_then_poll(client, reviewed, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 503
-    assert "time and memory limits" in response.text
+    assert response.status_code == 200
+    assert "The report could not be made" in response.text
+    assert ReportCache.objects.get().status == "failed"
 
 
 @pytest.mark.django_db
@@ -269,7 +285,9 @@ def test_a_refused_stylesheet_fails_the_render_is_logged_and_cached_nowhere(
 
 
 @pytest.mark.django_db
-def test_the_download_is_a_clear_503_when_the_stylesheet_is_refused(client, reviewed, monkeypatch):
+def test_the_download_says_it_failed_when_the_stylesheet_is_refused(
+    client, reviewed, monkeypatch, django_capture_on_commit_callbacks
+):
     real_html = reports.report_html
     monkeypatch.setattr(
         reports,
@@ -280,11 +298,11 @@ def test_the_download_is_a_clear_503_when_the_stylesheet_is_refused(client, revi
     )
     client.force_login(reviewed.organisation.manager)
 
-    response = client.get(reverse("assessment:report_pdf", kwargs={"pk": reviewed.pk}))
+    response = download_then_poll(client, reviewed, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 503
-    assert "could not be produced just now" in response.text
-    assert not ReportCache.objects.exists()
+    assert "The report could not be made" in response.text
+    # No unstyled PDF is kept: the row records the failure only.
+    assert list(ReportCache.objects.values_list("status", "pdf")) == [("failed", None)]
 
 
 @pytest.mark.django_db

@@ -179,7 +179,7 @@ def test_axe_finds_nothing_on_the_v2_questionnaire(world, browser: Browser) -> N
         start(page, world, audience)
         page.locator("details.scale-legend summary").click()  # the legend, opened
         first = page.locator("fieldset.question").first
-        with page.expect_response(lambda r: "/questions/" in r.url):
+        with page.expect_response(lambda r: "/answers/" in r.url):
             first.get_by_role("radio", name=re.compile("^Don't know")).check()
         expect(first.locator(".answer-status")).to_contain_text("Saved")
         audits.append(audit(page, f"{audience}: section"))

@@ -111,7 +111,7 @@ def test_a_manager_invites_and_a_member_answers_with_autosave(journey, browser, 
     for number, url in enumerate(sections):
         page.goto(url)
         answer_section_with_autosave(page, level=number % 5 + 1)
-    with page.expect_response(lambda r: "/questions/" in r.url and r.status == 200):
+    with page.expect_response(lambda r: "/answers/" in r.url and r.status == 200):
         page.locator("fieldset.question textarea").first.fill("Evidence: the weekly call review.")
     member.close()
 

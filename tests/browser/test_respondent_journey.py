@@ -105,13 +105,13 @@ def test_save_and_continue_right_after_an_autosave_never_conflicts(invited, page
     back late (as on a slow network), after its write: the page would carry a stale
     revision if it did not wait for it."""
     base, assessment = invited
-    fragment = respond._status_fragment
+    fragment = respond._status_fragments
 
     def late_fragment(*args, **kwargs):
         time.sleep(0.3)
         return fragment(*args, **kwargs)
 
-    monkeypatch.setattr(respond, "_status_fragment", late_fragment)
+    monkeypatch.setattr(respond, "_status_fragments", late_fragment)
     statuses: list[int] = []
     page.on("response", lambda r: statuses.append(r.status))
     start(page, link(base, assessment))
@@ -127,7 +127,7 @@ def test_save_and_continue_right_after_an_autosave_never_conflicts(invited, page
             page.goto(f"{response_url}/sections/{section.pk}/")
             level = str(1 + (index + section.position) % 5)
             fieldset = page.locator(f"#question-{question.pk}")
-            with page.expect_request(lambda r: "/questions/" in r.url):
+            with page.expect_request(lambda r: "/answers/" in r.url):
                 fieldset.locator(f"input[value='{level}']").check()
             # Within 100 ms of the autosave leaving, with a comment typed meanwhile.
             fieldset.get_by_label("Comment or evidence (optional)").fill(f"Note {index}")

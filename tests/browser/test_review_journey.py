@@ -117,7 +117,7 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
     ).to_be_visible()
     member.get_by_role("button", name="Change my answers").click()
     first = member.locator("fieldset.question").first
-    with member.expect_response(lambda r: "/questions/" in r.url and r.status == 200):
+    with member.expect_response(lambda r: "/answers/" in r.url and r.status == 200):
         first.locator("input[type=radio][value='4']").check()
     member.get_by_role("link", name="Review and submit").click()
     member.get_by_label(re.compile("I have finished")).check()

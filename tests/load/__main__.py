@@ -147,7 +147,9 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
 
         events_file = run_dir / "events.jsonl"
         csv_prefix = run_dir / "locust"
-        classes = ["Respondent"] + (["Consultant"] if scenario.consultants else [])
+        # Managers downloading reports (tests/load/downloads.py) come with the consultants.
+        downloaders = len(seed.get("downloaders", []))
+        classes = ["Respondent"] + (["Consultant", "Downloader"] if scenario.consultants else [])
         locust_env = {
             **os.environ,
             "LOAD_HOSTS": ",".join(node.url for node in nodes),
@@ -163,7 +165,7 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
                 f"--locustfile={LOCUSTFILE}",
                 "--headless",
                 "--only-summary",
-                f"--users={users + scenario.consultants}",
+                f"--users={users + scenario.consultants + downloaders}",
                 f"--spawn-rate={SPAWN_RATE}",
                 # The users stop sending after `duration`; then the requests in flight
                 # get their answers before locust's own limit ends the run.
@@ -366,6 +368,7 @@ def _judge(
         outcome.check('no "database is locked"', locked == 0, f"{locked}")
     if scenario.workers:
         _judge_tasks(outcome, verified, worker_logs)
+        report.download_check(outcome)
     if scenario.outage:
         _judge_outage(outcome, requests, outage, answers, workers_died=died)
     warnings = report.count_in_logs(server_logs, "WARNING")

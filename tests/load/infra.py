@@ -142,7 +142,9 @@ def manage(env: dict, *args: str, log: Path, timeout: float = 300) -> None:
         )
 
 
-def start_gunicorn(processes: Processes, env: dict, *, port: int, workdir: Path) -> "Gunicorn":
+def start_gunicorn(
+    processes: Processes, env: dict, *, port: int, workdir: Path, extra: tuple[str, ...] = ()
+) -> "Gunicorn":
     # The production settings (timeouts, worker recycling, token-redacting access log),
     # with two workers on a port of our own.
     args = [
@@ -156,6 +158,7 @@ def start_gunicorn(processes: Processes, env: dict, *, port: int, workdir: Path)
         # gunicorn 27 opens a control socket at one path per user by default: two
         # instances (or someone else's) would fight over it.
         "--no-control-socket",
+        *extra,
     ]
     log = workdir / f"gunicorn-{port}.log"
     process = processes.start(f"gunicorn:{port}", args, env=env, log=log)

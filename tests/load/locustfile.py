@@ -1,11 +1,13 @@
 """Simulated respondents (and consultants) for `make load` and `make fault`.
 
 A respondent does what the browser does: follows an invitation link, opens the
-questionnaire, chooses an answer per question (htmx autosave: a POST of the whole
-form with the CSRF token from the cookie, the question's ``revision`` and the htmx
-headers), sometimes changes its mind, then presses "Save and continue" on each
-page, reviews and submits; then it takes the next invitation. A failed save keeps
-the answer on the page and is sent again later, as app.js does.
+questionnaire, chooses an answer per question, sometimes changes its mind, then presses
+"Save and continue" on each page, reviews and submits; then it takes the next invitation.
+Its autosave is app.js's: the questions changed since their last save are posted together
+(each with its ``revision``, the CSRF token from the cookie in the body and the header)
+to the form's ``data-autosave`` address once ``AUTOSAVE_PAUSE`` passed without a change,
+and at once on leaving a comment typed in. A failed save keeps the answers changed, and
+the next batch sends them again, as app.js does.
 
 Everything sent, and what came back, is appended to ``LOAD_EVENTS`` (JSON lines),
 so the driver can compare what the server acknowledged with the database.
@@ -41,16 +43,17 @@ EVENTS = open(os.environ.get("LOAD_EVENTS", os.devnull), "a", buffering=1)  # no
 # requests in flight when it ends, which would leave saves with no known outcome.
 DEADLINE = time.time() + float(os.environ.get("LOAD_DURATION", "60"))
 
-# Seconds a person takes per answer (htmx waits 600 ms after the last input), and
-# how often they change their mind about the answer they just gave.
+# Seconds a person takes per answer, and how often they change their mind about the
+# answer they just gave or type a comment.
 ANSWER_PAUSE = (0.6, 1.2)
 READ_PAUSE = (0.8, 2.0)
 CHANGE_MIND = 0.15
 COMMENT = 0.2
-RETRY_AFTER = 3.0  # seconds before a failed autosave is sent again
+AUTOSAVE_PAUSE = 1.5  # app.js sends the changed questions after this long without a change
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-QUESTION = re.compile(r'id="question-(\d+)"\s+hx-post="([^"]+)"')
+QUESTION = re.compile(r'data-question="(\d+)"')
+AUTOSAVE_URL = re.compile(r'class="questionnaire"[^>]* data-autosave="([^"]+)"')
 REVISION = re.compile(r'name="q(\d+)-revision" value="(\d+)"')
 FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)" class="questionnaire"')
 RESPONSE_PK = re.compile(r"/responses/(\d+)/")
@@ -182,35 +185,44 @@ class Browser(FastHttpUser):
 
 
 class Page:
-    """A questionnaire page as the browser holds it: the inputs and their revisions."""
+    """A questionnaire page as the browser holds it: the inputs, their revisions, and the
+    questions changed since their last save ("dirty")."""
 
     def __init__(self, url: str, html: str) -> None:
         self.url = url
-        self.questions = {int(pk): autosave for pk, autosave in QUESTION.findall(html)}
-        self.order = list(self.questions)
+        self.order = [int(pk) for pk in QUESTION.findall(html)]
         self.revision = {int(pk): rev for pk, rev in REVISION.findall(html)}
         action = FORM_ACTION.search(html)
         self.action = action.group(1) if action else urlsplit(url).path
+        autosave = AUTOSAVE_URL.search(html)
+        self.autosave_url = autosave.group(1) if autosave else ""
         self.level: dict[int, str] = {}
         self.comment: dict[int, str] = dict.fromkeys(self.order, "")
-        self.failed_at: dict[int, float] = {}  # unsaved answers ("dirty") and when they failed
+        self.dirty: set[int] = set()
 
-    def choose(self, question: int) -> None:
+    def choose(self, question: int) -> bool:
+        """A new answer to the question; True when a comment was typed too."""
         previous = self.level.get(question)
         options = [v for v in ("1", "2", "3", "4", "5", "na") if v != previous]
         self.level[question] = random.choice(options)  # noqa: S311
+        self.dirty.add(question)
         if random.random() < COMMENT:  # noqa: S311
             self.comment[question] = f"Note {random.randrange(10_000)} on {question}"  # noqa: S311
+            return True
+        return False
+
+    def fields(self, question: int) -> list[tuple[str, str]]:
+        """One question's fields, as the page names them."""
+        fields = []
+        if question in self.level:
+            fields.append((f"q{question}-level", self.level[question]))
+        fields.append((f"q{question}-comment", self.comment[question]))
+        fields.append((f"q{question}-revision", self.revision.get(question, "0")))
+        return fields
 
     def form(self, csrf: str) -> list[tuple[str, str]]:
-        """The whole form, in page order, as htmx and the browser send it."""
-        fields = [("csrfmiddlewaretoken", csrf)]
-        for question in self.order:
-            if question in self.level:
-                fields.append((f"q{question}-level", self.level[question]))
-            fields.append((f"q{question}-comment", self.comment[question]))
-            fields.append((f"q{question}-revision", self.revision.get(question, "0")))
-        return fields
+        """The whole form, in page order, as the browser sends it ("Save and continue")."""
+        return [("csrfmiddlewaretoken", csrf), *(f for q in self.order for f in self.fields(q))]
 
     def answer(self, question: int) -> list:
         return [question, self.level.get(question, ""), self.comment[question]]
@@ -278,57 +290,55 @@ class Respondent(Browser):
         page = Page(url, loaded.text or "")
         yield pause(*READ_PAUSE)
         for question in page.order:
-            page.choose(question)
-            yield pause(*ANSWER_PAUSE)
-            self.autosave(response_pk, page, question)
+            typed = page.choose(question)
+            if typed:  # leaving the comment sends the batch at once
+                self.autosave(response_pk, page)
+            yield from self.think(response_pk, page)
             if random.random() < CHANGE_MIND:  # noqa: S311
                 page.choose(question)
-                yield pause(*ANSWER_PAUSE)
-                self.autosave(response_pk, page, question)
-            yield from self.retry_unsaved(response_pk, page, due=True)
-        yield from self.retry_unsaved(response_pk, page, due=False)
+                yield from self.think(response_pk, page)
+        # "Save and continue" sends the whole page; the batch in flight (none here: a
+        # locust user sends one request at a time) would be waited for.
         return (yield from self.save_page(response_pk, page))
 
-    def autosave(self, response_pk: int, page: Page, question: int) -> None:
-        """The htmx POST of one question (the whole form goes with it)."""
+    def think(self, response_pk: int, page: Page) -> Steps:
+        """The pause before the next answer; the script's pause timer fires within it when
+        it is longer than ``AUTOSAVE_PAUSE``."""
+        wait = pause(*ANSWER_PAUSE)
+        if wait >= AUTOSAVE_PAUSE and page.dirty:
+            yield AUTOSAVE_PAUSE
+            self.autosave(response_pk, page)
+            wait -= AUTOSAVE_PAUSE
+        yield wait
+
+    def autosave(self, response_pk: int, page: Page) -> None:
+        """app.js's batch: the changed questions' fields, in one POST."""
+        if not page.dirty or not page.autosave_url:
+            return
         before_deadline()
         csrf = self.csrf_token()
+        batch = [q for q in page.order if q in page.dirty]
         send_id = next(_ids)
-        record(e="send", id=send_id, r=response_pk, via="autosave", a=[page.answer(question)])
+        record(
+            e="send", id=send_id, r=response_pk, via="autosave", a=[page.answer(q) for q in batch]
+        )
         response = self.call(
             "POST",
-            page.questions[question],
-            "POST /responses/<id>/questions/<id>/ (autosave)",
+            page.autosave_url,
+            "POST /responses/<id>/answers/ (autosave)",
             ok=(200,),
-            data=page.form(csrf),
-            headers={
-                "X-CSRFToken": csrf,
-                "HX-Request": "true",
-                "HX-Trigger": f"question-{question}",
-                "HX-Target": f"status-q{question}",
-                "HX-Current-URL": page.url,
-            },
+            data=[("csrfmiddlewaretoken", csrf), *(f for q in batch for f in page.fields(q))],
+            headers={"X-CSRFToken": csrf},
         )
         status = response.status_code or 0
-        record(e="result", id=send_id, s=status)
-        if status in (200, 400, 409):
-            # htmx swaps the status fragment in, and with it the current revision; after
+        saved = []
+        if status in (200, 400):
+            # Each question's status fragment comes back with its current revision; after
             # a conflict, saving again deliberately replaces the newer answer.
             page.update_revisions(response.text or "")
-        if status == 200:
-            page.failed_at.pop(question, None)
-        else:
-            page.failed_at[question] = time.monotonic()
-
-    def retry_unsaved(self, response_pk: int, page: Page, *, due: bool) -> Steps:
-        """Send again the answers whose save failed (``due``: only those that failed a
-        while ago); the page keeps them and says they are not saved."""
-        now = time.monotonic()
-        for question, failed in list(page.failed_at.items()):
-            if due and now - failed < RETRY_AFTER:
-                continue
-            yield pause(0.3, 0.8)
-            self.autosave(response_pk, page, question)
+            saved = [int(pk) for pk in (response.headers.get("X-Answers-Saved") or "").split()]
+        page.dirty -= set(saved)  # the others stay changed: the next batch sends them
+        record(e="result", id=send_id, s=status, saved=saved)
 
     def save_page(self, response_pk: int, page: Page) -> Steps:
         """ "Save and continue": the whole page; returns where it redirects to."""
@@ -353,7 +363,7 @@ class Respondent(Browser):
             status = response.status_code or 0
             record(e="result", id=send_id, s=status)
             if status == 302:
-                page.failed_at.clear()
+                page.dirty.clear()
                 return response.headers.get("location", "")
             if status == 409:
                 # The page comes back with the newer revisions and our input; save again.
@@ -416,3 +426,6 @@ class Consultant(Browser):
                         headers={"HX-Request": "true"},
                     )
             yield pause(3.0, 6.0)
+
+
+from tests.load.downloads import Downloader  # noqa: E402, F401 - managers downloading reports

@@ -13,7 +13,13 @@ from django.core import mail
 from django.test.utils import override_settings
 
 from assessment import services
-from assessment.models import Assessment, Consultancy, ConsultantMembership, Organisation
+from assessment.models import (
+    Assessment,
+    Consultancy,
+    ConsultantMembership,
+    Membership,
+    Organisation,
+)
 from frameworks.models import Question
 
 LOCMEM_MAIL = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
@@ -22,6 +28,8 @@ LINK = re.compile(r"/r/([A-Za-z0-9_-]{20,})/")
 # completes one in well under a minute and takes another.
 RESPONDENT_FRAMEWORKS = ("win4", "service-definition")
 EXPORT_TEAMS = 4
+# Managers who download the closed assessments' PDF reports (tests/load/downloads.py).
+DOWNLOADERS = 2
 
 
 def seed(*, invitations: int, consultants: int) -> dict:
@@ -71,6 +79,7 @@ def seed(*, invitations: int, consultants: int) -> dict:
         if consultants:
             result["exportable"] = _closed_assessments(manager, organisation)
             result["consultants"] = _consultants(manager, organisation, consultants)
+            result["downloaders"] = _downloaders(organisation, DOWNLOADERS)
         return result
 
 
@@ -133,5 +142,22 @@ def _consultants(manager, organisation, count: int) -> list[dict[str, str]]:
             username=username, email=f"{username}@consulting.example", password=password
         )
         ConsultantMembership.objects.create(user=user, consultancy=consultancy)
+        logins.append({"username": username, "password": password})
+    return logins
+
+
+def _downloaders(organisation, count: int) -> list[dict[str, str]]:
+    """More managers of the organisation, signing in with a password, to download reports.
+    Made after the assessments were submitted: the task worker renders their reports
+    ahead when it runs the submissions' tasks, at the start of the load."""
+    logins = []
+    for number in range(1, count + 1):
+        username, password = f"downloader{number}", secrets.token_urlsafe(16)
+        user = get_user_model().objects.create_user(
+            username=username, email=f"{username}@load.example", password=password
+        )
+        Membership.objects.create(
+            user=user, organisation=organisation, role=Membership.Role.MANAGER
+        )
         logins.append({"username": username, "password": password})
     return logins

@@ -3,8 +3,11 @@
 For every (response, question) the simulated browsers sent, the attempts are
 replayed in order. Each attempt's outcome is known from its status:
 
-- acknowledged: autosave 200, "Save and continue" 302 (the answer was written);
-- refused: autosave 400/403/404/409, page 400/403/404 (nothing was written);
+- acknowledged: an autosave batch's 200 for the questions its ``X-Answers-Saved``
+  header lists, "Save and continue" 302 (the answer was written);
+- refused: the other questions of an autosave batch's 200 (a conflict or a bad value,
+  each that answer's own), an autosave 400/403/404, page 400/403/404 (nothing was
+  written);
 - unknown: anything else (5xx, no answer, or a page 409, which saves the rows
   that did not conflict): it may or may not have been written.
 
@@ -21,7 +24,7 @@ from collections import Counter, defaultdict
 from assessment.models import Answer, BulkExport, Response
 
 ACK = {"autosave": {200}, "page": {302}}
-REFUSED = {"autosave": {400, 403, 404, 409}, "page": {400, 403, 404}}
+REFUSED = {"autosave": {400, 403, 404}, "page": {400, 403, 404}}
 EXPORT_TASK = "assessment.tasks.make_bulk_export"
 
 
@@ -33,6 +36,7 @@ def _value(level: str, comment: str) -> tuple:
 
 def answers_check(events: list[dict]) -> dict:
     results = {e["id"]: e["s"] for e in events if e["e"] == "result"}
+    saved_in = {e["id"]: set(e.get("saved", ())) for e in events if e["e"] == "result"}
     attempts: dict[tuple[int, int], list[tuple[tuple, str]]] = defaultdict(list)
     outcome_counts: Counter = Counter()
     for event in events:
@@ -48,7 +52,10 @@ def answers_check(events: list[dict]) -> dict:
             outcome = "unknown"
         outcome_counts[f"{via}:{outcome}"] += 1
         for question, level, comment in event["a"]:
-            attempts[(event["r"], question)].append((_value(level, comment), outcome))
+            mine = outcome
+            if via == "autosave" and outcome == "ack" and question not in saved_in[event["id"]]:
+                mine = "refused"  # this answer's own conflict or problem; the others saved
+            attempts[(event["r"], question)].append((_value(level, comment), mine))
 
     responses = {r for r, _q in attempts}
     stored = {

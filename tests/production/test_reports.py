@@ -75,46 +75,6 @@ def assert_styled(pdf: bytes, *, footer: str) -> None:
     assert not any("Serif" in name for name in fonts), fonts
 
 
-@pytest.mark.django_db
-def test_the_managers_report_is_styled(client, caplog):
-    caplog.set_level(logging.INFO, logger="assessment.reports")
-    assessment = make_reviewed()
-    client.force_login(assessment.organisation.manager)
-
-    response = client.get(
-        reverse("assessment:report_pdf", kwargs={"pk": assessment.pk}), secure=True
-    )
-
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    [render] = renders(caplog)
-    assert render.served == [reports.STYLESHEET_URL]
-    assert render.refused == []
-    assert_styled(response.content, footer="Service Balance")
-    assert pdf_info(response.content)["Author"] == "Service Balance"
-
-
-@pytest.mark.django_db
-def test_the_consultants_branded_report_is_styled(client, caplog):
-    caplog.set_level(logging.INFO, logger="assessment.reports")
-    consultant = make_firm_consultant()
-    assessment = make_reviewed()
-    make_grant(assessment.organisation, consultant.consultancy)
-    client.force_login(consultant)
-
-    response = client.get(
-        reverse("assessment:client_report_pdf", kwargs={"pk": assessment.pk}), secure=True
-    )
-
-    assert response.status_code == 200
-    [render] = renders(caplog)
-    assert set(render.served) == {reports.STYLESHEET_URL, reports.BRAND_CSS_URL, reports.LOGO_URL}
-    assert render.refused == []
-    assert_styled(response.content, footer=FIRM)
-    info = pdf_info(response.content)
-    assert (info["Author"], info["Creator"]) == (FIRM, FIRM)
-
-
 @pytest.fixture
 def restore_signal_handlers():
     """db_worker installs its own SIGINT/SIGTERM handlers; give pytest its own back."""
@@ -127,8 +87,64 @@ def restore_signal_handlers():
         signal.signal(getattr(signal, name), handler)
 
 
-# The worker commits and closes connections between tasks, as in production, so the test
-# needs real transactions rather than one rolled back at the end.
+def download_through_the_worker(client, url: str):
+    """A download as production serves it: the request queues the render and answers at
+    once with the progress page; the real worker renders; the next request is the PDF."""
+    queued = client.get(url, secure=True)
+    assert queued.status_code == 202, queued.status_code
+    assert "Your report is in the queue" in queued.text
+    [task] = DBTaskResult.objects.filter(task_path="assessment.tasks.render_report_task")
+    assert task.status == "READY"  # waiting for a worker: nothing rendered in the request
+
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    response = client.get(url, secure=True)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    return response
+
+
+# The worker commits and closes connections between tasks, as in production, so these
+# tests need real transactions rather than one rolled back at the end.
+@pytest.mark.django_db(transaction=True)
+def test_the_managers_report_is_styled(client, caplog, restore_signal_handlers):
+    caplog.set_level(logging.INFO, logger="assessment.reports")
+    assessment = make_reviewed()
+    client.force_login(assessment.organisation.manager)
+
+    response = download_through_the_worker(
+        client, reverse("assessment:report_pdf", kwargs={"pk": assessment.pk})
+    )
+
+    [render] = renders(caplog)
+    assert render.served == [reports.STYLESHEET_URL]
+    assert render.refused == []
+    assert_styled(response.content, footer="Service Balance")
+    assert pdf_info(response.content)["Author"] == "Service Balance"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_consultants_branded_report_is_styled(client, caplog, restore_signal_handlers):
+    caplog.set_level(logging.INFO, logger="assessment.reports")
+    consultant = make_firm_consultant()
+    assessment = make_reviewed()
+    make_grant(assessment.organisation, consultant.consultancy)
+    client.force_login(consultant)
+
+    response = download_through_the_worker(
+        client, reverse("assessment:client_report_pdf", kwargs={"pk": assessment.pk})
+    )
+
+    [render] = renders(caplog)
+    assert set(render.served) == {reports.STYLESHEET_URL, reports.BRAND_CSS_URL, reports.LOGO_URL}
+    assert render.refused == []
+    assert_styled(response.content, footer=FIRM)
+    info = pdf_info(response.content)
+    assert (info["Author"], info["Creator"]) == (FIRM, FIRM)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_bulk_zip_made_by_the_database_worker_is_styled_and_branded(
     client, caplog, restore_signal_handlers
@@ -175,3 +191,28 @@ def test_the_bulk_zip_made_by_the_database_worker_is_styled_and_branded(
     for pdf in pdfs:
         assert_styled(pdf, footer=FIRM)
         assert pdf_info(pdf)["Author"] == FIRM
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submitted_assessments_report_is_rendered_ahead_by_the_worker(
+    client, caplog, restore_signal_handlers
+):
+    caplog.set_level(logging.INFO, logger="assessment.reports")
+    organisation = make_organisation("Harbour Ltd")
+    assessment = make_assessment(make_team(organisation, "Help desk"), status="open")
+    for levels in ([5, 1, 4, 2], [5, 2, 4, 2], [4, 1, 3, 2]):
+        make_response(assessment, levels=levels, status="completed")
+
+    services.assessment_submit(assessment=assessment, by=organisation.manager)
+    [ahead] = DBTaskResult.objects.filter(task_path="assessment.tasks.render_reports_of")
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+    ahead.refresh_from_db()
+    client.force_login(organisation.manager)
+    response = client.get(
+        reverse("assessment:report_pdf", kwargs={"pk": assessment.pk}), secure=True
+    )
+
+    assert ahead.status == "SUCCESSFUL"
+    assert len(renders(caplog)) == 1  # the manager's, by the worker
+    assert response.status_code == 200  # the first download is the PDF
+    assert_styled(response.content, footer="Service Balance")

@@ -218,6 +218,7 @@ MATRIX: dict[str, Rule] = {
         pk=ctx("response"),
         section=ctx("section"),
     ),
+    "assessment:answers": mine({"respondent"}, "/responses/{pk}/answers/", pk=ctx("response")),
     "assessment:autosave": mine(
         {"respondent"},
         "/responses/{pk}/questions/{question}/",

@@ -987,6 +987,18 @@ CASES = [
         prepare=redeem,
     ),
     Case(
+        "assessment:answers",
+        "anonymous",
+        to("assessment:answers", pk=ctx_("response")),
+        # One answer: a batch saves each answer on its own (tests/assessment/views/
+        # test_respond_autosave.py), so only a batch of one is refused as a whole.
+        lambda w, ctx: answer_fields(ctx["questions"][0], "3", f"Mine {ctx['questions'][0].pk}"),
+        {"assessment.Answer": {"+"}},
+        check_answers(count=1),
+        prepare=redeem,
+        status=200,
+    ),
+    Case(
         "assessment:autosave",
         "anonymous",
         to(

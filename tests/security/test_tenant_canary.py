@@ -34,6 +34,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from assessment import reports
 from assessment.models import (
     Answer,
     Assessment,
@@ -327,6 +328,12 @@ class TenantCanaryTests(TestCase):
         seeds = [reverse("home"), reverse("assessment:dashboard")]
         for assessment in a.assessments:
             seeds += assessment_urls(assessment)
+            # As the task worker leaves them: the download serves the PDF, not its progress.
+            reports.render_in_worker(
+                assessment,
+                viewer_id=a.manager.pk,
+                consultancy=reports.branding_for(assessment, a.manager),
+            )
         return client, seeds + respondent_urls(a.self_response)
 
     def respondent(self) -> tuple[Client, list[str]]:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from assessment.models import Answer, Assessment
+from assessment.models import Answer, Assessment, Response, StoredResults
 from assessment.scoring import concepts as scoring
 from assessment.scoring.formula2 import t_quantile
 from assessment.selectors.concepts import concept_agreement
@@ -314,7 +314,42 @@ def test_the_number_of_queries_does_not_grow_with_respondents(db):
     respond(many, "team", [n % 6 for n in range(30)])
     respond(many, "leadership", [2] * THRESHOLD)
     respond(many, "manager", [4, 1])
-    assert count_queries(few) == count_queries(many) == 4
+    # Computed from every answer and stored (8), then read from the store (4).
+    assert [count_queries(few), count_queries(few)] == [8, 4]
+    assert [count_queries(many), count_queries(many)] == [8, 4]
+
+
+def test_stored_concept_figures_are_the_computed_ones_and_read_no_answer(db, settings):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), slugs=SLUGS, status="submitted")
+    respond(assessment, "team", [n % 6 for n in range(5)])
+    respond(assessment, "leadership", [2] * (THRESHOLD - 1))  # too few: not stored
+    respond(assessment, "manager", [4, 1])
+    computed = concept_agreement(assessment)
+    stored = StoredResults.objects.get(assessment=assessment, kind="concepts").sums
+
+    with CaptureQueriesContext(connection) as queries:
+        again = concept_agreement(assessment)
+
+    assert computed
+    assert again == computed
+    # Given the results (a manager's, with their own answers as the self-view), it counts
+    # who counted as they did, without reading it again.
+    viewer = Response.objects.filter(assessment=assessment, is_manager_view=True).first().user_id
+    found = assessment_results(assessment, viewer_id=viewer)
+    with CaptureQueriesContext(connection) as given:
+        assert concept_agreement(assessment, counted=found) == computed
+    assert len(given) == len(queries) - 1
+    assert not any("assessment_answer" in q["sql"] for q in queries.captured_queries)
+    assert {row[2] for row in stored["sums"]} == {"team", "manager"}
+    settings.ANONYMITY_THRESHOLD = THRESHOLD - 1  # the leaders count now: computed afresh
+    with_leaders = concept_agreement(assessment)
+    assert with_leaders != computed
+    assert {row[2] for row in StoredResults.objects.get(kind="concepts").sums["sums"]} == {
+        "team",
+        "manager",
+        "leadership",
+    }
 
 
 # ---- the include ---------------------------------------------------------------------------

@@ -63,12 +63,18 @@ def asked(assessment, audience: str = "team"):
 
 
 def autosave(client, response_pk, question, *, level="3", comment="", revision=0):
+    """One changed question, as the page's script posts it to the batch autosave."""
     prefix = f"q{question.pk}"
     return client.post(
-        reverse("assessment:autosave", kwargs={"pk": response_pk, "question_pk": question.pk}),
+        reverse("assessment:answers", kwargs={"pk": response_pk}),
         {f"{prefix}-level": level, f"{prefix}-comment": comment, f"{prefix}-revision": revision},
-        headers={"HX-Request": "true"},
+        headers={"X-CSRFToken": "ignored-by-the-test-client"},
     )
+
+
+def saved_ids(result) -> list[int]:
+    """The questions the autosave's reply says were saved (its X-Answers-Saved header)."""
+    return [int(pk) for pk in result["X-Answers-Saved"].split()]
 
 
 # --- links ------------------------------------------------------------------------
@@ -200,7 +206,9 @@ def test_not_applicable_is_stored_as_such_and_not_as_a_level(client, open_assess
 
 
 @pytest.mark.django_db
-def test_a_stale_save_gets_409_and_the_newer_value_is_kept(client, open_assessment, mailoutbox):
+def test_a_stale_save_is_a_conflict_and_the_newer_value_is_kept(
+    client, open_assessment, mailoutbox
+):
     pk = member_client(client, mailoutbox)
     question = asked(open_assessment).first()
     autosave(client, pk, question, level="2", revision=0)  # tab A: revision 1
@@ -208,7 +216,8 @@ def test_a_stale_save_gets_409_and_the_newer_value_is_kept(client, open_assessme
 
     stale = autosave(client, pk, question, level="1", comment="From tab B", revision=1)
 
-    assert stale.status_code == 409
+    assert stale.status_code == 200  # the batch was handled; this answer's state is a conflict
+    assert saved_ids(stale) == []
     assert "newer answer" in stale.text
     assert "level 5" in stale.text
     answer = Answer.objects.get(response_id=pk, question=question)
@@ -284,7 +293,8 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(
 
     result = autosave(client, pk, question, level=level, comment=comment)
 
-    assert result.status_code == 400
+    # A batch whose every answer is bad is refused as a whole (400), saving nothing.
+    assert (result.status_code, saved_ids(result)) == (400, [])
     assert message in result.text
     assert not Answer.objects.filter(response_id=pk).exists()
 
@@ -303,7 +313,8 @@ def test_bad_input_to_a_format_1_question_is_refused_by_its_own_scale(client, le
 
     result = autosave(client, response.pk, question, level=level)
 
-    assert result.status_code == 400
+    # A batch whose every answer is bad is refused as a whole (400), saving nothing.
+    assert (result.status_code, saved_ids(result)) == (400, [])
     assert "level from 1 to 5, or “not applicable”" in result.text
     assert not Answer.objects.filter(response=response).exists()
 
@@ -612,7 +623,8 @@ def test_a_damaged_revision_is_refused_with_a_message(
 
     result = autosave(client, pk, question, level="3", revision=revision)
 
-    assert result.status_code == 400
+    # A batch whose every answer is bad is refused as a whole (400), saving nothing.
+    assert (result.status_code, saved_ids(result)) == (400, [])
     assert "reload the page" in result.text
     assert not Answer.objects.filter(response_id=pk).exists()
 

@@ -337,7 +337,7 @@ def test_a_stale_revision_with_other_input_is_still_a_conflict(client, open_asse
 
     other = autosave(client, pk, question, level="4", comment="Different", revision=0)
 
-    assert other.status_code == 409
+    assert (other.status_code, "newer answer" in other.text) == (200, True)
     assert Answer.objects.get(response_id=pk, question=question).comment == "Same"
 
 
@@ -421,7 +421,7 @@ def test_a_response_never_completed_may_answer_every_section_of_a_reopened_round
 
     assert result.status_code == 200
     assert "not open for changes" not in page.text
-    assert "hx-post" in page.text
+    assert "data-autosave=" in page.text
     assert "disabled" not in questionnaire(page.text)
 
 
@@ -441,10 +441,10 @@ def test_a_reopened_questionnaire_shows_the_note_and_locks_the_other_sections(cl
         assert "Check the rota answers, please." in text
         assert open_sections[0].name in text
     assert 'class="card mb-3 question"' in open_page
-    assert "hx-post" in open_page
+    assert "data-autosave=" in open_page
     assert "disabled" not in questionnaire(open_page)
     assert "This section is not open for changes in this round" in locked_page
-    assert "hx-post" not in locked_page
+    assert "data-autosave=" not in locked_page
     assert locked_page.count("disabled") >= locked[0].questions.asked_of("team").count()
     assert 'name="q' in locked_page  # the answers stay visible
     assert "section-locked" in open_page  # the progress list marks the locked ones
