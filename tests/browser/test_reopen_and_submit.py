@@ -74,8 +74,9 @@ def test_reopening_two_sections_keeps_every_completion_and_mails_them(world, bro
     sign_in(page, base, organisation.manager.username)
     page.goto(f"{base}{assessment.get_absolute_url()}")
     page.get_by_role("link", name="Reopen for revision").click()
-    assert fits(page)
+    # Waits for the reopening page (measuring during the navigation finds no document).
     expect(page.get_by_label("Note to the team")).to_have_value("Ask the owners about complaints.")
+    assert fits(page)
     page.get_by_label(first.name).check()
     page.get_by_label(second.name).check()
     page.get_by_label("Note to the team").fill("Look again at complaints and at the owners.")
