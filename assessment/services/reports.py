@@ -33,6 +33,19 @@ class Reader:
     language: str
 
 
+def _new_entry(assessment: Assessment, reader: Reader, status: str, now, attempts: int = 0) -> dict:
+    """The fields of a new cache row for ``reader``'s report of ``assessment``."""
+    return {
+        "assessment": assessment,
+        "viewer_id": reader.viewer_id,
+        "consultancy_id": reader.consultancy_id,
+        "language": reader.language,
+        "status": status,
+        "progress_at": now,
+        "attempts": attempts,
+    }
+
+
 def report_render_request(
     *,
     assessment: Assessment,
@@ -53,14 +66,7 @@ def report_render_request(
         with transaction.atomic():
             entry, created = ReportCache.objects.get_or_create(
                 key=key,
-                defaults={
-                    "assessment": assessment,
-                    "viewer_id": reader.viewer_id,
-                    "consultancy_id": reader.consultancy_id,
-                    "language": reader.language,
-                    "status": Status.QUEUED,
-                    "progress_at": now,
-                },
+                defaults=_new_entry(assessment, reader, Status.QUEUED, now),
             )
     except IntegrityError:  # made by another request between the look-up and the insert
         return ReportCache.objects.defer("pdf").get(key=key)
@@ -97,15 +103,7 @@ def report_render_claim(*, assessment: Assessment, key: str, reader: Reader) -> 
         with transaction.atomic():
             _entry, created = ReportCache.objects.get_or_create(
                 key=key,
-                defaults={
-                    "assessment": assessment,
-                    "viewer_id": reader.viewer_id,
-                    "consultancy_id": reader.consultancy_id,
-                    "language": reader.language,
-                    "status": Status.RUNNING,
-                    "progress_at": now,
-                    "attempts": 1,
-                },
+                defaults=_new_entry(assessment, reader, Status.RUNNING, now, attempts=1),
             )
     except IntegrityError:
         return False
