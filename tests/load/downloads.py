@@ -33,18 +33,7 @@ class Downloader(Browser):
 
     def journey(self) -> Steps:
         login = DOWNLOADERS.pop()
-        page = yield from self.until("GET", "/accounts/login/", "GET /accounts/login/", ok=(200,))
-        signed_in = yield from self.until(
-            "POST",
-            "/accounts/login/",
-            "POST /accounts/login/",
-            ok=(302,),
-            data=lambda: [
-                ("csrfmiddlewaretoken", self.csrf_token(page.text or "")),
-                ("username", login["username"]),
-                ("password", login["password"]),
-            ],
-        )
+        signed_in = yield from self.sign_in(login)
         if signed_in.status_code != 302:
             record(e="downloader-login-failed", s=signed_in.status_code)
             return

@@ -112,6 +112,23 @@ class Browser(FastHttpUser):
     def journey(self) -> Steps:
         raise NotImplementedError
 
+    def sign_in(self, login: dict) -> Steps:
+        """Through the sign-in form, as a person does; the POST's response (302: signed in)."""
+        page = yield from self.until("GET", "/accounts/login/", "GET /accounts/login/", ok=(200,))
+        return (
+            yield from self.until(
+                "POST",
+                "/accounts/login/",
+                "POST /accounts/login/",
+                ok=(302,),
+                data=lambda: [
+                    ("csrfmiddlewaretoken", self.csrf_token(page.text or "")),
+                    ("username", login["username"]),
+                    ("password", login["password"]),
+                ],
+            )
+        )
+
     def csrf_token(self, page: str = "") -> str:
         """What app.js sends: the token from the cookie (the page's own as a fallback)."""
         cookies = {cookie.name: cookie.value for cookie in self.client.cookiejar}
@@ -381,18 +398,7 @@ class Consultant(Browser):
 
     def journey(self) -> Steps:
         login = LOGINS.pop()
-        page = yield from self.until("GET", "/accounts/login/", "GET /accounts/login/", ok=(200,))
-        signed_in = yield from self.until(
-            "POST",
-            "/accounts/login/",
-            "POST /accounts/login/",
-            ok=(302,),
-            data=lambda: [
-                ("csrfmiddlewaretoken", self.csrf_token(page.text or "")),
-                ("username", login["username"]),
-                ("password", login["password"]),
-            ],
-        )
+        signed_in = yield from self.sign_in(login)
         if signed_in.status_code != 302:
             record(e="consultant-login-failed", s=signed_in.status_code)
             return
