@@ -372,6 +372,31 @@ def test_the_questionnaire_page_query_count_does_not_grow_with_questions(client,
 
 
 @pytest.mark.django_db
+def test_the_review_page_query_count_does_not_grow_with_questions(client, tmp_path):
+    counts = {}
+    for n in (5, 20):
+        path = write_framework(tmp_path, framework_document(f"size-{n}", questions_per_section=n))
+        call_command("load_frameworks", str(path), stdout=io.StringIO())
+        assessment = make_assessment(
+            make_team(make_organisation(f"Org {n}")), slugs=[f"size-{n}"], status="open"
+        )
+        response = make_response(assessment)  # nothing answered: every question listed
+        session = client.session
+        session[access.SESSION_RESPONSES] = [response.pk]
+        session.save()
+        url = reverse("assessment:review", kwargs={"pk": response.pk})
+        client.get(url)  # the session's idle clock starts (a session write) on the first
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url)
+        assert page.status_code == 200
+        asked_count = Question.objects.filter(version__assessments=assessment).count()
+        assert page.text.count("#question-") == asked_count
+        counts[n] = len(queries)
+
+    assert counts[5] == counts[20], counts
+
+
+@pytest.mark.django_db
 def test_a_manager_of_another_organisation_cannot_open_a_response(
     client, open_assessment, mailoutbox
 ):
