@@ -199,11 +199,14 @@ def open_questionnaire(client, token: str) -> str:
     return opened.location.rstrip("/").split("/")[-1]
 
 
-def server_times(access_log: Path) -> dict[str, list[int]]:
+def server_times(access_log: Path, start: int = 0, end: int | None = None) -> dict[str, list[int]]:
     """Path -> the server's time for each request (microseconds), from the access log
-    written as "%(U)s %(D)s"."""
+    written as "%(U)s %(D)s", between the byte offsets ``start`` and ``end``."""
     times: dict[str, list[int]] = {}
-    for line in access_log.read_text().splitlines():
+    with access_log.open("rb") as log:
+        log.seek(start)
+        text = log.read(None if end is None else end - start).decode()
+    for line in text.splitlines():
         path, _, micros = line.rpartition(" ")
         if micros.isdigit():
             times.setdefault(path, []).append(int(micros))
