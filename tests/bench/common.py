@@ -3,6 +3,7 @@ served by gunicorn (``tests.benchsite``: the production settings plus a hello-wo
 the yardstick of every page figure)."""
 
 import os
+import re
 import secrets
 import statistics
 import time
@@ -196,7 +197,8 @@ def open_questionnaire(client, token: str) -> str:
     opened = client.post("/r/", [], page=start.text)
     if opened.status != 302:
         raise SystemExit(f"The bench respondent could not open the questionnaire: {opened.status}")
-    return opened.location.rstrip("/").split("/")[-1]
+    # To the first section, /responses/<id>/sections/<id>/.
+    return re.search(r"/responses/(\d+)/", opened.location).group(1)
 
 
 def server_times(access_log: Path, start: int = 0, end: int | None = None) -> dict[str, list[int]]:
