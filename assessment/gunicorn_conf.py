@@ -11,8 +11,8 @@ from gunicorn import glogging
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # gunicorn reads WEB_CONCURRENCY itself as well; 2 per core is a good start for this app.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
-# A PDF report renders within the request, bounded by REPORT_TIMEOUT_SECONDS: give the
-# worker a little more than that before gunicorn kills it.
+# Kill a worker stuck in one request (or in its warm-up, below) longer than this. No
+# request renders a PDF any more: the task worker does, within REPORT_TIMEOUT_SECONDS.
 timeout = int(os.environ.get("REPORT_TIMEOUT_SECONDS", "60")) + 30
 graceful_timeout = 30
 keepalive = 5
@@ -43,3 +43,11 @@ class RedactingLogger(glogging.Logger):
 
 
 logger_class = RedactingLogger
+
+
+def post_worker_init(worker) -> None:
+    """Before a new worker's first request: the views, templates and open questionnaires
+    it would otherwise load while someone waits (``assessment.warmup``)."""
+    from assessment.warmup import warm_worker
+
+    warm_worker()

@@ -150,14 +150,6 @@ class AnswerForm(base.Form):
         validate_answer(answer, self.choices)
         return answer
 
-    def first_error(self) -> str:
-        """The message ``answer`` would raise, or "" when the input is valid."""
-        try:
-            self.answer()
-        except ServiceError as error:
-            return str(error)
-        return ""
-
     def posted_revision(self) -> int:
         """The revision the page showed, or 0 when it is missing or damaged."""
         return self.cleaned_data.get("revision", 0) if self.is_valid() else 0
@@ -198,12 +190,10 @@ def parse_page(
     question whose fields are malformed, by question pk (empty when all are fine)."""
     inputs, errors = [], {}
     for row in rows:
-        form = AnswerForm.for_question(data, row.question)
-        error = form.first_error()
-        if error:
-            errors[row.question.pk] = error
-        else:
-            inputs.append(form.answer())
+        try:
+            inputs.append(AnswerForm.for_question(data, row.question).answer())
+        except ServiceError as error:
+            errors[row.question.pk] = str(error)
     return inputs, errors
 
 

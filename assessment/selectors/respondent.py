@@ -245,6 +245,21 @@ def section_progress(
     ]
 
 
+def contents_in_progress() -> list[AskedContent]:
+    """What the questionnaires of the open assessments ask, for each framework version and
+    audience (one query for the versions, then three per version and audience the first
+    time in a process): what a web worker reads before its first request
+    (``assessment.warmup``)."""
+    versions = FrameworkVersion.objects.filter(
+        assessments__status=Assessment.Status.OPEN
+    ).distinct()
+    return [
+        framework_selectors.asked_content(version, audience)
+        for version in versions
+        for audience in Question.Audience.values
+    ]
+
+
 def minutes_for(questions: int) -> int:
     """About how long a questionnaire of this many questions takes, in whole minutes."""
     return max(1, math.ceil(questions * SECONDS_PER_QUESTION / 60))
@@ -345,21 +360,6 @@ def _row_from_answer(
     )
 
 
-def unanswered_questions(response: Response) -> list[Question]:
-    """The questions the person is asked that have no answer yet (no level, "not
-    applicable" or "don't know"), in questionnaire order (1 query)."""
-    return list(
-        asked_questions(response)
-        .exclude(
-            pk__in=Answer.objects.filter(response=response)
-            .filter(answered_filter())
-            .values("question_id")
-        )
-        .select_related("section", "version__framework")
-        .order_by("version__framework__slug", "section__position", "position")
-    )
-
-
 @dataclass(frozen=True)
 class SetAside:
     """The questions a person answered without a level, for the review page: "don't know"
@@ -369,23 +369,51 @@ class SetAside:
     not_applicable: list[Question]
 
 
-def answers_set_aside(response: Response) -> SetAside:
-    """The questions the person answered "don't know" or "not applicable", in
-    questionnaire order (1 query)."""
-    answers = (
-        Answer.objects.filter(response=response, question__in=asked_questions(response))
-        .filter(Q(dont_know=True) | Q(not_applicable=True))
-        .select_related("question__section", "question__version__framework")
-        .order_by(
-            "question__version__framework__slug",
-            "question__section__position",
-            "question__position",
+@dataclass(frozen=True)
+class ReviewLists:
+    """What the review page lists: each section's progress, the questions not yet answered
+    (no level, "not applicable" or "don't know") and those set aside, each in
+    questionnaire order, every question with its section attached."""
+
+    progress: list[SectionProgress]
+    unanswered: list[Question]
+    set_aside: SetAside
+
+
+def review_lists(response: Response) -> ReviewLists:
+    """The review page's lists from the person's answers and the questions they are asked
+    (two queries: the versions, whose content is read once per process, and the answers),
+    counted by the rule of ``Answer.is_answered``."""
+    content = asked_content(response)
+    answers = {
+        a.question_id: a
+        for a in Answer.objects.filter(response=response).only(
+            "question_id", "level", "not_applicable", "dont_know"
         )
-    )
-    dont_know, not_applicable = [], []
-    for answer in answers:
-        (dont_know if answer.dont_know else not_applicable).append(answer.question)
-    return SetAside(dont_know=dont_know, not_applicable=not_applicable)
+    }
+    progress, unanswered, dont_know, not_applicable = [], [], [], []
+    for version in content:
+        for section in version.sections:
+            questions = version.questions[section.pk]
+            before = (len(unanswered), len(dont_know), len(not_applicable))
+            for question in questions:
+                answer = answers.get(question.pk)
+                if answer is None or not answer.is_answered:
+                    unanswered.append(question)
+                elif answer.dont_know:
+                    dont_know.append(question)
+                elif answer.not_applicable:
+                    not_applicable.append(question)
+            progress.append(
+                SectionProgress(
+                    section=section,
+                    total=len(questions),
+                    answered=len(questions) - (len(unanswered) - before[0]),
+                    dont_know=len(dont_know) - before[1],
+                    not_applicable=len(not_applicable) - before[2],
+                )
+            )
+    return ReviewLists(progress, unanswered, SetAside(dont_know, not_applicable))
 
 
 def question_for_response(response: Response, question_pk: int) -> Question | None:
@@ -499,13 +527,8 @@ def remembered_responses(response_ids: Iterable[int]) -> list[Response]:
 
 
 def asked_questions_by_pk(response: Response, question_pks: Iterable[int]) -> dict[int, Question]:
-    """Of these questions, those the person is asked (``asked_questions``), by pk, with
-    their versions (1 query): what an autosave's batch of answers is read and checked
-    against."""
-    return {
-        q.pk: q
-        for q in asked_questions(response)
-        .filter(pk__in=list(question_pks))
-        .select_related("version")
-        .only("pk", "section_id", "version_id", "code", "version__format")
-    }
+    """Of these questions, those the person is asked (``asked_content``), by pk, each with
+    its version and section attached (1 query, for the versions; their content is read once
+    per process): what an autosave's batch of answers is read and checked against."""
+    asked = {q.pk: q for c in asked_content(response) for qs in c.questions.values() for q in qs}
+    return {pk: asked[pk] for pk in question_pks if pk in asked}

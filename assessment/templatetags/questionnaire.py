@@ -13,6 +13,7 @@ rendered in full; the same template serves both.
 
 import re
 import threading
+from types import SimpleNamespace
 
 from django import template
 from django.template.loader import get_template
@@ -102,3 +103,19 @@ def question_block(context, row, number: int, editable: bool) -> SafeString:
 def _values(row) -> list[str]:
     """Every value the question's radios carry: its levels, then "na" and "dk"."""
     return [choice.value for choice in row.choices] + ["na", "dk"]
+
+
+def warm(content, comment_max_length: int) -> int:
+    """Render and keep the blocks of every question of ``content`` (a
+    ``frameworks.selectors.AskedContent``) in the active language, numbered and editable
+    as its section's page shows them: the blocks a respondent's first page would otherwise
+    render (``assessment.warmup``). The number of blocks it rendered."""
+    from assessment.selectors.respondent import QuestionRow
+
+    page = SimpleNamespace(has_audiences=content.version.has_audiences)
+    context = {"page": page, "comment_max_length": comment_max_length}
+    before = len(_BLOCKS)
+    for section in content.sections:
+        for number, question in enumerate(content.questions[section.pk], start=1):
+            question_block(context, QuestionRow(question, levels=content.levels), number, True)
+    return len(_BLOCKS) - before

@@ -95,7 +95,8 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
         # Idles out like every session, ends at the latest when the link would have
         # expired; a signed-in user's session keeps its own clocks.
         invitee_session_start(request.session, link_expires_at=response.invitation.token_expires_at)
-    return redirect("assessment:response_start", pk=response.pk)
+    # Straight to the first section (one redirect fewer than through response_start).
+    return _resume(response)
 
 
 def _link_problem(request: HttpRequest, state: selectors.respondent.LinkState) -> HttpResponse:
@@ -131,7 +132,12 @@ def invitation_renew(request: HttpRequest) -> HttpResponse:
 @require_GET
 def response_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Resume where the respondent stopped: the first section not yet finished."""
-    response = access.response_for_respondent(request, pk)
+    return _resume(access.response_for_respondent(request, pk))
+
+
+def _resume(response) -> HttpResponse:
+    """A redirect to where the respondent stopped: the first section not yet finished, or
+    the review page once the answers can no longer be changed."""
     if not response.is_editable:
         return redirect("assessment:review", pk=response.pk)
     progress = selectors.respondent.section_progress(response)
@@ -161,7 +167,11 @@ def section_page(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse
         messages.error(request, _("Nothing was saved: check the answers marked below."))
         return _render_section(request, page, status=400)
     try:
-        outcome = services.answers_save(response=response, answers=inputs)
+        outcome = services.answers_save(
+            response=response,
+            answers=inputs,
+            questions={row.question.pk: row.question for row in page.rows},
+        )
     except services.ServiceError as error:
         page.rows = rows_from_input(page.rows, request.POST)
         messages.error(request, str(error))
@@ -327,10 +337,10 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     applicable"; then the final submission (a confirmation step)."""
     response = access.response_for_respondent(request, pk)
     note = selectors.respondent.round_note(response)
-    unanswered = selectors.respondent.unanswered_questions(response)
+    lists = selectors.respondent.review_lists(response)
+    unanswered = lists.unanswered
     if note is not None:  # only what this round lets the person change
         unanswered = [q for q in unanswered if note.allows(q.section_id)]
-    progress = selectors.respondent.section_progress(response)
     return render(
         request,
         "assessment/respond/review.html",
@@ -338,10 +348,10 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "response": response,
             "round_note": note,
             "unanswered": unanswered,
-            "set_aside": selectors.respondent.answers_set_aside(response),
-            "progress": selectors.respondent.with_round_note(progress, note),
+            "set_aside": lists.set_aside,
+            "progress": selectors.respondent.with_round_note(lists.progress, note),
             # Format 2: "not applicable to us" and "don't know" apart, audiences named.
-            "has_audiences": any(p.section.version.has_audiences for p in progress),
+            "has_audiences": any(p.section.version.has_audiences for p in lists.progress),
             "anonymity_minimum": settings.ANONYMITY_THRESHOLD,
         },
     )

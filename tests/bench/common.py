@@ -3,6 +3,7 @@ served by gunicorn (``tests.benchsite``: the production settings plus a hello-wo
 the yardstick of every page figure)."""
 
 import os
+import re
 import secrets
 import statistics
 import time
@@ -196,14 +197,18 @@ def open_questionnaire(client, token: str) -> str:
     opened = client.post("/r/", [], page=start.text)
     if opened.status != 302:
         raise SystemExit(f"The bench respondent could not open the questionnaire: {opened.status}")
-    return opened.location.rstrip("/").split("/")[-1]
+    # To the first section, /responses/<id>/sections/<id>/.
+    return re.search(r"/responses/(\d+)/", opened.location).group(1)
 
 
-def server_times(access_log: Path) -> dict[str, list[int]]:
+def server_times(access_log: Path, start: int = 0, end: int | None = None) -> dict[str, list[int]]:
     """Path -> the server's time for each request (microseconds), from the access log
-    written as "%(U)s %(D)s"."""
+    written as "%(U)s %(D)s", between the byte offsets ``start`` and ``end``."""
     times: dict[str, list[int]] = {}
-    for line in access_log.read_text().splitlines():
+    with access_log.open("rb") as log:
+        log.seek(start)
+        text = log.read(None if end is None else end - start).decode()
+    for line in text.splitlines():
         path, _, micros = line.rpartition(" ")
         if micros.isdigit():
             times.setdefault(path, []).append(int(micros))

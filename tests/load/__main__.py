@@ -356,11 +356,19 @@ def _judge(
         f" {recycled} recycled after max_requests; {unchanged} of"
         f" {sum(len(p) for p in before.values())} processes kept their pid",
     )
+    boots = report.count_in_logs(server_logs, "Booting worker")
+    warmed = report.count_in_logs(server_logs, "Worker warmed")
+    outcome.check(
+        "each worker warmed before its first request (assessment.warmup)",
+        warmed == boots,
+        f"{warmed} of {boots} workers",
+    )
 
     if not scenario.outage:
         outcome.check(
             "no failed request", total is not None and total["failures"] == 0, _failures(requests)
         )
+        report.save_check(outcome)
     if scenario.sqlite:
         locked = report.count_in_logs(server_logs, "database is locked") + sum(
             1 for e in requests if "locked" in e.get("body", "")

@@ -13,6 +13,12 @@ EXPORT_TASK = "assessment.tasks.make_bulk_export"
 # of locust's own timing, which includes the client's side on the same cores.
 DOWNLOAD_ENDPOINT = "GET /assessments/<id>/report.pdf (download)"
 DOWNLOAD_P95_MS = 500
+# Both ways an answer is saved, and their bound (issue 16): locust's p95 of each.
+SAVE_ENDPOINTS = (
+    "POST /responses/<id>/answers/ (autosave)",
+    "POST /responses/<id>/sections/<id>/ (save and continue)",
+)
+SAVE_P95_MS = 300
 
 
 @dataclass
@@ -121,6 +127,22 @@ def download_check(outcome: Outcome) -> None:
         f"{row['requests']} downloads, p50 {row['p50']} ms, p95 {row['p95']} ms"
         if row
         else "no download was made",
+    )
+
+
+def save_check(outcome: Outcome) -> None:
+    """Each way of saving answers within its p95 bound, on at least one save each."""
+    rows = {r["name"]: r for r in outcome.endpoints if r["name"] in SAVE_ENDPOINTS}
+    p95s = {
+        name: float(rows[name]["p95"])
+        for name in SAVE_ENDPOINTS
+        if name in rows and rows[name]["requests"] > 0 and rows[name]["p95"] not in ("", "N/A")
+    }
+    outcome.check(
+        f"answers are saved quickly: the p95 of each save <= {SAVE_P95_MS} ms",
+        len(p95s) == len(SAVE_ENDPOINTS) and max(p95s.values()) <= SAVE_P95_MS,
+        "; ".join(f"{name.split(' (')[1].rstrip(')')} {p95:.0f} ms" for name, p95 in p95s.items())
+        or "no save was made",
     )
 
 

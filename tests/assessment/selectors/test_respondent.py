@@ -95,10 +95,12 @@ def test_dont_know_counts_as_answered_and_each_aside_is_counted_apart(world):
     )
 
     progress = respondent.section_progress(response)[0]
-    unanswered = respondent.unanswered_questions(response)
-    aside = respondent.answers_set_aside(response)
+    lists = respondent.review_lists(response)
+    unanswered, aside = lists.unanswered, lists.set_aside
 
     assert (progress.answered, progress.not_applicable, progress.dont_know) == (3, 1, 1)
+    # The review page counts by the same rule as the questionnaire's progress.
+    assert lists.progress == respondent.section_progress(response)
     assert {first, second, third}.isdisjoint(unanswered)
     assert len(unanswered) == asked(world["assessment"], "team").count() - 3
     assert (aside.dont_know, aside.not_applicable) == ([first], [second])
@@ -107,7 +109,7 @@ def test_dont_know_counts_as_answered_and_each_aside_is_counted_apart(world):
 @pytest.mark.django_db
 @pytest.mark.parametrize("audience", AUDIENCES)
 def test_unanswered_questions_are_the_audiences_own(world, audience):
-    unanswered = respondent.unanswered_questions(world[audience])
+    unanswered = respondent.review_lists(world[audience]).unanswered
 
     assert {q.pk for q in unanswered} == set(
         asked(world["assessment"], audience).values_list("pk", flat=True)

@@ -170,3 +170,32 @@ def test_the_content_key_carries_the_load_time_so_a_reused_id_never_meets_old_co
     later.loaded_at = version.loaded_at.replace(year=version.loaded_at.year + 1)
 
     assert framework_selectors.asked_content(later, "team") is not content
+
+
+@pytest.mark.django_db
+def test_a_warmed_worker_serves_a_first_page_without_rendering_a_question(client, assessment):
+    from assessment.warmup import warm_worker
+
+    draft = make_assessment(make_team(make_organisation("Draft Ltd")), slugs=["win4"])
+    response = make_response(assessment, levels=[2])
+    section = Section.objects.filter(version__assessments=assessment).first()
+    framework_selectors.forget_asked_content()
+    questionnaire._BLOCKS.clear()
+    cold = open_page(client, response, section)
+    assert questionnaire.TEMPLATE in [t.name for t in cold.templates]
+
+    framework_selectors.forget_asked_content()
+    questionnaire._BLOCKS.clear()
+    warm_worker()
+
+    warm = open_page(client, response, section)
+    assert warm.status_code == 200
+    assert questionnaire.TEMPLATE not in [t.name for t in warm.templates]
+    assert warm.text.replace(nonce(warm.text), "").replace(csrf(warm.text), "") == (
+        cold.text.replace(nonce(cold.text), "").replace(csrf(cold.text), "")
+    )
+    # Only the open assessments' questionnaires: a draft's framework is not read.
+    warmed = {key[0] for key in questionnaire._BLOCKS}
+    assert not warmed & set(
+        Question.objects.filter(version__assessments=draft).values_list("pk", flat=True)
+    )

@@ -346,27 +346,54 @@ def test_the_largest_page_the_loader_allows_stays_below_the_form_field_limit():
     assert largest_page < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
 
 
+def sized_response(client, tmp_path, n: int, levels=None):
+    """A response, held by ``client``'s session, to a framework of ``n`` questions a
+    section (loaded from a file, as an install's are)."""
+    path = write_framework(tmp_path, framework_document(f"size-{n}", questions_per_section=n))
+    call_command("load_frameworks", str(path), stdout=io.StringIO())
+    assessment = make_assessment(
+        make_team(make_organisation(f"Org {n}")), slugs=[f"size-{n}"], status="open"
+    )
+    response = make_response(assessment, levels=levels)
+    session = client.session
+    session[access.SESSION_RESPONSES] = [response.pk]
+    session.save()
+    return response
+
+
+def queries_of_second_view(client, url: str):
+    """The page, and the queries of its second view (the first starts the session's idle
+    clock, a session write)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    return page, len(queries)
+
+
 @pytest.mark.django_db
 def test_the_questionnaire_page_query_count_does_not_grow_with_questions(client, tmp_path):
     counts = {}
     for n in (5, 20):
-        path = write_framework(tmp_path, framework_document(f"size-{n}", questions_per_section=n))
-        call_command("load_frameworks", str(path), stdout=io.StringIO())
-        assessment = make_assessment(
-            make_team(make_organisation(f"Org {n}")), slugs=[f"size-{n}"], status="open"
-        )
-        response = make_response(assessment, levels=[2, 4])
-        session = client.session
-        session[access.SESSION_RESPONSES] = [response.pk]
-        session.save()
+        response = sized_response(client, tmp_path, n, levels=[2, 4])
         section = Section.objects.filter(version__framework__slug=f"size-{n}").first()
         url = reverse("assessment:section", kwargs={"pk": response.pk, "section_pk": section.pk})
-        client.get(url)  # the session's idle clock starts (a session write) on the first
-        with CaptureQueriesContext(connection) as queries:
-            page = client.get(url)
+        page, counts[n] = queries_of_second_view(client, url)
         assert page.status_code == 200
         assert page.text.count('class="card mb-3 question"') == n
-        counts[n] = len(queries)
+
+    assert counts[5] == counts[20], counts
+
+
+@pytest.mark.django_db
+def test_the_review_page_query_count_does_not_grow_with_questions(client, tmp_path):
+    counts = {}
+    for n in (5, 20):
+        response = sized_response(client, tmp_path, n)  # nothing answered: all listed
+        url = reverse("assessment:review", kwargs={"pk": response.pk})
+        page, counts[n] = queries_of_second_view(client, url)
+        assert page.status_code == 200
+        asked_count = Question.objects.filter(version__assessments=response.assessment).count()
+        assert page.text.count("#question-") == asked_count
 
     assert counts[5] == counts[20], counts
 
