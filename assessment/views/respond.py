@@ -73,7 +73,7 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
     # someone else's link never reveals or attaches their response.
     if state.response_id is not None and state.response_id in held and state.problem != "revoked":
         request.session.pop(SESSION_LINK_DIGEST, None)
-        return redirect("assessment:response_start", pk=state.response_id)
+        return _resume(access.response_for_respondent(request, state.response_id))
     if state.problem is not None:
         return _link_problem(request, state)
     if request.method == "GET":
