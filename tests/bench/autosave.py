@@ -19,7 +19,7 @@ served every kind of request once (a worker's first request of a kind still cost
 Two yardsticks are printed. The target is judged against the first, the hello-world page
 sent by a second client every 0.3-1.1 s (the pause between clicks) in the same minutes: a
 request to a worker that has been idle, while Chromium shares the cores, costs more than
-one in a tight loop (2.6x in the run in docs/performance.md). The second is the
+one in a tight loop (2.4x in the run in docs/performance.md). The second is the
 hello-world page sent back to back, before and after: the yardstick of the peer's figure
 and of the figure before issue 16.
 """
