@@ -45,7 +45,7 @@ class RedactingLogger(glogging.Logger):
 logger_class = RedactingLogger
 
 
-def post_worker_init(worker) -> None:
+def post_worker_init(worker: object) -> None:
     """Before a new worker's first request: the views, templates and open questionnaires
     it would otherwise load while someone waits (``assessment.warmup``)."""
     from assessment.warmup import warm_worker

@@ -6,8 +6,9 @@ wait for what it does only once: importing every view (the URLconf), compiling t
 templates, and reading and rendering the questionnaires of the open assessments
 (``frameworks.selectors.asked_content`` and the question blocks of
 ``assessment.templatetags.questionnaire``). It does that here instead, before gunicorn
-hands it a request. Nothing is written. If the database cannot be read, the worker starts
-anyway and warms each questionnaire on its first page, as it would without this. The
+hands it a request. Nothing is written. If anything fails (the database cannot be read,
+say), the worker logs it and starts anyway, warming each page on first use as it would
+without this. The
 connection it opened is the worker's own (gunicorn forks first), kept or closed by
 Django's usual rules (``CONN_MAX_AGE``) when the first request starts.
 """
@@ -17,7 +18,6 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import translation
@@ -35,19 +35,28 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 def warm_worker() -> None:
     """Import the views, compile the templates and render the open assessments' question
-    blocks in every language; log what it did."""
+    blocks in every language; log what it did. Never raises: warming only saves time, and
+    a worker that failed to boot would stop gunicorn altogether, so any failure is logged
+    (``Worker warm-up failed``) and the worker starts cold."""
     started = time.monotonic()
-    reverse("assessment:invitation_landing")  # imports every view module
-    for path in sorted(TEMPLATES.rglob("*.html")):
-        get_template(path.relative_to(TEMPLATES).as_posix())
-    blocks = 0
     try:
-        contents = contents_in_progress()
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                blocks += sum(questionnaire.warm(c, COMMENT_MAX_LENGTH) for c in contents)
-    except DatabaseError as error:
-        logger.warning("Warming the worker: the questionnaires could not be read (%s)", error)
+        blocks = _warm()
+    except Exception:
+        logger.exception("Worker warm-up failed; the worker starts without it")
+        return
     logger.info(
         "Worker warmed in %.0f ms: %d question blocks", 1000 * (time.monotonic() - started), blocks
     )
+
+
+def _warm() -> int:
+    """The warm-up itself; the number of question blocks it rendered."""
+    reverse("assessment:invitation_landing")  # imports every view module
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        get_template(path.relative_to(TEMPLATES).as_posix())
+    contents = contents_in_progress()
+    blocks = 0
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            blocks += sum(questionnaire.warm(c, COMMENT_MAX_LENGTH) for c in contents)
+    return blocks

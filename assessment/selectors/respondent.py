@@ -250,9 +250,11 @@ def contents_in_progress() -> list[AskedContent]:
     audience (one query for the versions, then three per version and audience the first
     time in a process): what a web worker reads before its first request
     (``assessment.warmup``)."""
-    versions = FrameworkVersion.objects.filter(
-        assessments__status=Assessment.Status.OPEN
-    ).distinct()
+    versions = (
+        FrameworkVersion.objects.filter(assessments__status=Assessment.Status.OPEN)
+        .select_related("framework")  # as asked_content(response) reads them
+        .distinct()
+    )
     return [
         framework_selectors.asked_content(version, audience)
         for version in versions
@@ -382,14 +384,14 @@ class ReviewLists:
 
 def review_lists(response: Response) -> ReviewLists:
     """The review page's lists from the person's answers and the questions they are asked
-    (two queries: the versions, whose content is read once per process, and the answers),
-    counted by the rule of ``Answer.is_answered``."""
+    (two queries: the versions, whose content is read once per process, and the answers
+    that count as answered by ``answered_filter``, the rule ``section_progress`` counts by)."""
     content = asked_content(response)
-    answers = {
-        a.question_id: a
-        for a in Answer.objects.filter(response=response).only(
-            "question_id", "level", "not_applicable", "dont_know"
-        )
+    answered = {
+        question_id: (not_applicable, dont_know)
+        for question_id, not_applicable, dont_know in Answer.objects.filter(response=response)
+        .filter(answered_filter())
+        .values_list("question_id", "not_applicable", "dont_know")
     }
     progress, unanswered, dont_know, not_applicable = [], [], [], []
     for version in content:
@@ -397,12 +399,12 @@ def review_lists(response: Response) -> ReviewLists:
             questions = version.questions[section.pk]
             before = (len(unanswered), len(dont_know), len(not_applicable))
             for question in questions:
-                answer = answers.get(question.pk)
-                if answer is None or not answer.is_answered:
+                given = answered.get(question.pk)
+                if given is None:
                     unanswered.append(question)
-                elif answer.dont_know:
+                elif given[1]:
                     dont_know.append(question)
-                elif answer.not_applicable:
+                elif given[0]:
                     not_applicable.append(question)
             progress.append(
                 SectionProgress(

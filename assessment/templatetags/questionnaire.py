@@ -14,12 +14,16 @@ rendered in full; the same template serves both.
 import re
 import threading
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from django import template
 from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+
+if TYPE_CHECKING:
+    from frameworks.selectors import AskedContent
 
 register = template.Library()
 
@@ -105,11 +109,10 @@ def _values(row) -> list[str]:
     return [choice.value for choice in row.choices] + ["na", "dk"]
 
 
-def warm(content, comment_max_length: int) -> int:
-    """Render and keep the blocks of every question of ``content`` (a
-    ``frameworks.selectors.AskedContent``) in the active language, numbered and editable
-    as its section's page shows them: the blocks a respondent's first page would otherwise
-    render (``assessment.warmup``). The number of blocks it rendered."""
+def warm(content: "AskedContent", comment_max_length: int) -> int:
+    """Render and keep the blocks of every question of ``content`` in the active language,
+    numbered and editable as its section's page shows them: the blocks a respondent's first
+    page would otherwise render (``assessment.warmup``). The number of blocks it rendered."""
     from assessment.selectors.respondent import QuestionRow
 
     page = SimpleNamespace(has_audiences=content.version.has_audiences)

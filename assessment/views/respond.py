@@ -27,7 +27,7 @@ from assessment.forms.respondent import (
     rows_from_input,
 )
 from assessment.middleware import invitee_session_start
-from assessment.models import COMMENT_MAX_LENGTH, token_digest
+from assessment.models import COMMENT_MAX_LENGTH, Response, token_digest
 
 # The session holds only the digest of a link's token, as the database does.
 SESSION_LINK_DIGEST = "invitation_link_digest"
@@ -73,7 +73,7 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
     # someone else's link never reveals or attaches their response.
     if state.response_id is not None and state.response_id in held and state.problem != "revoked":
         request.session.pop(SESSION_LINK_DIGEST, None)
-        return redirect("assessment:response_start", pk=state.response_id)
+        return _resume(access.response_for_respondent(request, state.response_id))
     if state.problem is not None:
         return _link_problem(request, state)
     if request.method == "GET":
@@ -135,15 +135,14 @@ def response_start(request: HttpRequest, pk: int) -> HttpResponse:
     return _resume(access.response_for_respondent(request, pk))
 
 
-def _resume(response) -> HttpResponse:
-    """A redirect to where the respondent stopped: the first section not yet finished, or
-    the review page once the answers can no longer be changed."""
-    if not response.is_editable:
-        return redirect("assessment:review", pk=response.pk)
-    progress = selectors.respondent.section_progress(response)
+def _resume(response: Response) -> HttpResponse:
+    """A redirect to where the respondent stopped: the first section not yet finished; the
+    review page once the answers can no longer be changed, or when the questionnaire asks
+    this person nothing (it says so, and nothing is left to answer)."""
+    progress = selectors.respondent.section_progress(response) if response.is_editable else []
     target = next((p for p in progress if p.state != "done"), progress[0] if progress else None)
     if target is None:
-        raise Http404
+        return redirect("assessment:review", pk=response.pk)
     return redirect("assessment:section", pk=response.pk, section_pk=target.section.pk)
 
 

@@ -199,3 +199,18 @@ def test_a_warmed_worker_serves_a_first_page_without_rendering_a_question(client
     assert not warmed & set(
         Question.objects.filter(version__assessments=draft).values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_a_failing_warm_up_is_logged_and_the_worker_starts_anyway(monkeypatch, caplog):
+    from assessment import warmup
+
+    def broken() -> list:
+        raise RuntimeError("a template that does not compile, say")
+
+    monkeypatch.setattr(warmup, "contents_in_progress", broken)
+
+    warmup.warm_worker()  # gunicorn's post_worker_init: a raise would stop the server
+
+    assert "Worker warm-up failed" in caplog.text
+    assert "Worker warmed" not in caplog.text

@@ -2,10 +2,12 @@
 every level carries the question's anchor, "Not applicable to us" and "Don't know" are two
 answers, the page says whom the person answers as, and the review page shows the asides."""
 
+import io
 import re
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -345,3 +347,27 @@ def test_the_v2_page_takes_the_same_queries_for_any_section_and_audience(client,
         counts[section_id] = len(queries)
 
     assert len(set(counts.values())) == 1, counts
+
+
+@pytest.mark.django_db
+def test_a_person_asked_nothing_is_led_to_the_review_page_not_a_404(client, tmp_path):
+    # A format-2 framework whose questions are all the team's: a leadership invitee is
+    # asked nothing. Opening their link has already used it, so a 404 would strand them.
+    from frameworks.loading import framework_files
+    from tests.bench.common import LONG_SLUG, long_section_framework
+
+    path = tmp_path / f"{LONG_SLUG}.toml"
+    path.write_text(long_section_framework(questions=5), encoding="utf-8")
+    shipped = framework_files(settings.FRAMEWORKS_DATA_DIR)  # concepts need them all
+    call_command("load_frameworks", *map(str, [*shipped, path]), stdout=io.StringIO())
+    assessment = make_assessment(make_team(make_organisation()), slugs=[LONG_SLUG], status="open")
+    response = make_response(assessment, audience="leadership")
+    session = client.session
+    session[access.SESSION_RESPONSES] = [response.pk]
+    session.save()
+
+    start = client.get(reverse("assessment:response_start", kwargs={"pk": response.pk}))
+
+    assert start.status_code == 302
+    assert start["Location"] == reverse("assessment:review", kwargs={"pk": response.pk})
+    assert client.get(start["Location"]).status_code == 200
