@@ -124,7 +124,7 @@ def bench_autosave(database: Path, workdir: Path) -> None:
         f"{PAUSE[0]}-{PAUSE[1]} s in the same minutes ({paced_us / 1000:.2f} ms; target <= "
         f"{RATIO_TARGET}x, met only against this yardstick) = {total_us / hot_us:.0f}x the "
         f"hello-world page sent back to back ({hot_us / 1000:.2f} ms; the yardstick of the "
-        f"peer's about {PEER_RATIO}x and of 1,705x before issue 16)"
+        f"peer's about {PEER_RATIO}x and of 1,705x midway through issue 16)"
     )
     for path, times in sorted(measured.items(), key=lambda item: -sum(item[1])):
         print(f"  {path}: {len(times)} x {statistics.mean(times) / 1000:.1f} ms")
