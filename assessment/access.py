@@ -21,6 +21,7 @@ from assessment.models import (
     BulkExport,
     Consultancy,
     ConsultantGrant,
+    CustomerSurvey,
     Invitation,
     Membership,
     Organisation,
@@ -106,6 +107,17 @@ def invitation_for_manager(user: User, pk: int) -> Invitation:
     return _get_or_refuse(
         Invitation.objects.filter(assessment__in=assessments_for_manager(user)).select_related(
             "assessment__organisation"
+        ),
+        user,
+        pk,
+    )
+
+
+def customer_survey_for_manager(user: User, pk: int) -> CustomerSurvey:
+    """A customer survey of a team the user manages."""
+    return _get_or_refuse(
+        CustomerSurvey.objects.filter(organisation__in=managed_organisations(user)).select_related(
+            "organisation", "team", "assessment", "version"
         ),
         user,
         pk,

@@ -641,3 +641,127 @@ def radar_chart(
     out.append("</svg>")
     # Every interpolated string above was escaped, and the numbers are formatted floats.
     return mark_safe("".join(out))  # noqa: S308
+
+
+# --- The importance-performance grid (issue 17, docs/customer-voice.md) -----------------
+# Martilla and James's layout: performance across, importance up, both on the customers'
+# 1-5 scale, the cross-hairs at the centre of the placed attributes. Each attribute is a
+# numbered dot (the number is its row in the table beside the chart) with its 95 % interval
+# as thin whiskers both ways; a dot whose quadrant is not settled is drawn hollow.
+
+IPA_PLOT = 380  # the square plot area, in user units
+IPA_LEFT = 70  # room for the importance axis title and numbers
+IPA_TOP = 16
+IPA_BOTTOM = 70  # room for the performance numbers and axis title
+IPA_DOT = 13
+IPA_COLOUR = "#1d4e5f"
+IPA_QUADRANT_LABELS = {
+    # (left or right, top or bottom) of the plot: performance low/high, importance high/low
+    "concentrate": ("start", "top"),
+    "keep-up": ("end", "top"),
+    "low-priority": ("start", "bottom"),
+    "over-investment": ("end", "bottom"),
+}
+
+
+def quadrant_label(key: str) -> str:
+    """The plain words of a quadrant of the grid (the one place they are written)."""
+    return {
+        "concentrate": _("Concentrate here"),
+        "keep-up": _("Keep it up"),
+        "over-investment": _("Possible over-investment"),
+        "low-priority": _("Lower priority"),
+    }[str(key)]
+
+
+def _ipa_x(rating: float) -> float:
+    return IPA_LEFT + (rating - 1) / 4 * IPA_PLOT
+
+
+def _ipa_y(rating: float) -> float:
+    return IPA_TOP + (5 - rating) / 4 * IPA_PLOT
+
+
+def importance_performance_svg(grid, *, chart_id: str = "ipa") -> SafeString:
+    """The grid as an accessible SVG: the points are numbered as in its data table."""
+    width = IPA_LEFT + IPA_PLOT + 20
+    height = IPA_TOP + IPA_PLOT + IPA_BOTTOM
+    chart_id = escape(chart_id)
+    title = _("What matters to customers, and how well it is done")
+    description = _(
+        "Each numbered dot is one quality: further right, customers say it was done better; "
+        "higher up, it matters more to them. The dashed lines cross at the average of the "
+        "qualities shown. The table beside the chart gives every figure."
+    )
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" class="ipa-chart" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="{FONT_SIZE - 4}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<rect x="{IPA_LEFT}" y="{IPA_TOP}" width="{IPA_PLOT}" height="{IPA_PLOT}" '
+        f'fill="none" stroke="#aab3bb" stroke-width="1"/>',
+    ]
+    for rating in range(1, 6):
+        x, y = _ipa_x(rating), _ipa_y(rating)
+        out.append(
+            f'<text x="{_fmt(x)}" y="{_fmt(IPA_TOP + IPA_PLOT + 20)}" text-anchor="middle" '
+            f'fill="#4b5560">{rating}</text>'
+        )
+        out.append(
+            f'<text x="{_fmt(IPA_LEFT - 8)}" y="{_fmt(y + 5)}" text-anchor="end" '
+            f'fill="#4b5560">{rating}</text>'
+        )
+    out.append(
+        f'<text x="{_fmt(IPA_LEFT + IPA_PLOT / 2)}" y="{_fmt(IPA_TOP + IPA_PLOT + 50)}" '
+        f'text-anchor="middle" fill="#1f2933">{escape(_("How well it was done"))}</text>'
+    )
+    mid_y = IPA_TOP + IPA_PLOT / 2
+    out.append(
+        f'<text x="22" y="{_fmt(mid_y)}" text-anchor="middle" fill="#1f2933" '
+        f'transform="rotate(-90 22 {_fmt(mid_y)})">{escape(_("How much it matters"))}</text>'
+    )
+    if grid.has_centre:
+        cx, cy = _ipa_x(grid.performance_line), _ipa_y(grid.importance_line)
+        dash = 'stroke="#6b7680" stroke-width="1.5" stroke-dasharray="6 4"'
+        out.append(
+            f'<line x1="{_fmt(cx)}" y1="{IPA_TOP}" x2="{_fmt(cx)}" '
+            f'y2="{IPA_TOP + IPA_PLOT}" {dash}/>'
+        )
+        out.append(
+            f'<line x1="{IPA_LEFT}" y1="{_fmt(cy)}" x2="{IPA_LEFT + IPA_PLOT}" '
+            f'y2="{_fmt(cy)}" {dash}/>'
+        )
+        for key, (side, edge) in IPA_QUADRANT_LABELS.items():
+            x = IPA_LEFT + 6 if side == "start" else IPA_LEFT + IPA_PLOT - 6
+            y = IPA_TOP + 18 if edge == "top" else IPA_TOP + IPA_PLOT - 8
+            out.append(
+                f'<text x="{x}" y="{y}" text-anchor="{side}" fill="#4b5560" '
+                f'font-style="italic">{escape(quadrant_label(key))}</text>'
+            )
+    for number, point in enumerate(grid.points, start=1):
+        x, y = _ipa_x(point.performance.mean), _ipa_y(point.importance.mean)
+        whisker = f'stroke="{IPA_COLOUR}" stroke-width="1.5" stroke-opacity="0.6"'
+        out.append(
+            f'<line x1="{_fmt(_ipa_x(point.performance.low))}" y1="{_fmt(y)}" '
+            f'x2="{_fmt(_ipa_x(point.performance.high))}" y2="{_fmt(y)}" {whisker}/>'
+        )
+        out.append(
+            f'<line x1="{_fmt(x)}" y1="{_fmt(_ipa_y(point.importance.low))}" '
+            f'x2="{_fmt(x)}" y2="{_fmt(_ipa_y(point.importance.high))}" {whisker}/>'
+        )
+        filled = point.settled or not grid.has_centre
+        fill, text = (IPA_COLOUR, "#ffffff") if filled else ("#ffffff", IPA_COLOUR)
+        out.append(
+            f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{IPA_DOT}" fill="{fill}" '
+            f'stroke="{IPA_COLOUR}" stroke-width="2"/>'
+        )
+        out.append(
+            f'<text x="{_fmt(x)}" y="{_fmt(y + 5)}" text-anchor="middle" fill="{text}" '
+            f'font-weight="bold">{number}</text>'
+        )
+    out.append("</svg>")
+    # Every interpolated string above was escaped, and the numbers are formatted numbers.
+    return mark_safe("".join(out))  # noqa: S308

@@ -73,6 +73,19 @@ ANONYMITY_THRESHOLD = max(1, env_int("ANONYMITY_THRESHOLD", 3))
 # consistently", puts the floor at 30 points (docs/scoring.md, "Verdict by floors").
 SCORING_FLOOR_LEVEL = min(5, max(1, env_int("SCORING_FLOOR_LEVEL", 2)))
 
+# Customer surveys (docs/customer-voice.md). Customer figures appear only from this many
+# responses: fewer would let a manager who knows who answered read one customer's ratings.
+CUSTOMER_THRESHOLD = max(1, env_int("CUSTOMER_THRESHOLD", 5))
+# A public submission is refused as automated when it arrives sooner than this after
+# the page was served: twenty ratings cannot be read and chosen faster.
+CUSTOMER_MIN_SECONDS = max(0, env_int("CUSTOMER_MIN_SECONDS", 8))
+# Per-address limit: at most this many submissions from one address to one survey in
+# one window (a shop's shared Wi-Fi serves several customers, so it is not 1).
+CUSTOMER_ADDRESS_LIMIT = max(1, env_int("CUSTOMER_ADDRESS_LIMIT", 10))
+CUSTOMER_ADDRESS_WINDOW_SECONDS = max(60, env_int("CUSTOMER_ADDRESS_WINDOW_SECONDS", 600))
+# Per-survey limit, a guard against a flood: at most this many accepted in any minute.
+CUSTOMER_SURVEY_LIMIT_PER_MINUTE = max(1, env_int("CUSTOMER_SURVEY_LIMIT_PER_MINUTE", 600))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

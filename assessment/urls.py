@@ -17,6 +17,7 @@ from assessment.views import (
     branding,
     bulk,
     consultant,
+    customers,
     exports,
     manager,
     public,
@@ -157,6 +158,15 @@ app_patterns = [
     path("responses/<int:pk>/review/", respond.review, name="review"),
     path("responses/<int:pk>/complete/", respond.complete, name="complete"),
     path("responses/<int:pk>/revise/", respond.revise, name="revise"),
+    # Managers: customer surveys (the customers' own page is outside this namespace).
+    path(
+        "assessments/<int:pk>/customers/new/",
+        customers.survey_create,
+        name="customer_survey_create",
+    ),
+    path("customers/<int:pk>/", customers.survey_detail, name="customer_survey"),
+    path("customers/<int:pk>/qr.svg", customers.survey_qr_svg, name="customer_survey_qr_svg"),
+    path("customers/<int:pk>/qr.png", customers.survey_qr_png, name="customer_survey_qr_png"),
 ]
 
 handler500 = "assessment.views.public.server_error"
@@ -166,6 +176,9 @@ urlpatterns = [
     path("health/", public.health, name="health"),
     path("scoring/", public.scoring_rules, name="scoring"),
     path("glossary/", public.glossary, name="glossary"),
+    # Customers: a survey's public link (short, for QR codes and receipts).
+    path("c/<str:token>/", customers.survey_public, name="customer_survey_public"),
+    path("c/<str:token>/thanks/", customers.survey_thanks, name="customer_survey_thanks"),
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

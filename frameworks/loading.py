@@ -708,7 +708,8 @@ def framework_files(data_dir: Path | str) -> list[Path]:
     """The files ``load_frameworks`` reads by default, in load order.
 
     Archived editions first (``v1/``, then ``v2/``, ...), then the current files in
-    the folder itself; the shared files (scale, concepts) are not frameworks.
+    the folder itself; the shared files (scale, concepts) and customer surveys
+    (``customer_survey_files``) are not frameworks.
     """
     data_dir = Path(data_dir)
     archives = (
@@ -721,7 +722,7 @@ def framework_files(data_dir: Path | str) -> list[Path]:
     )
     files = [f for archive in archives for f in sorted(archive.glob("*.toml"))]
     files += [f for f in sorted(data_dir.glob("*.toml")) if f.name not in SHARED_FILES]
-    return files
+    return [f for f in files if not is_customer_survey_file(f)]
 
 
 def parse_files(
@@ -749,7 +750,11 @@ def parse_directory(directory: Path | str) -> list[ParsedFramework]:
     """Parse every framework ``*.toml`` in one folder; raise FrameworkFileError for the
     first bad file. The shared files are read from the same folder if it has them."""
     directory = Path(directory)
-    files = [f for f in sorted(directory.glob("*.toml")) if f.name not in SHARED_FILES]
+    files = [
+        f
+        for f in sorted(directory.glob("*.toml"))
+        if f.name not in SHARED_FILES and not is_customer_survey_file(f)
+    ]
     if not files:
         raise FrameworkFileError(str(directory), "(folder)", "contains no framework .toml files")
     shared_dir = directory if (directory / SCALE_V2_FILE).exists() else DEFAULT_DATA_DIR
@@ -762,3 +767,190 @@ def parse_data_dir(data_dir: Path | str) -> list[ParsedFramework]:
     if not files:
         raise FrameworkFileError(str(data_dir), "(folder)", "contains no framework .toml files")
     return parse_files(files, shared_dir=data_dir)
+
+
+# --- The customer survey (issue 17) ---
+# A file with ``kind = "customer-survey"`` is not a framework: it holds the short
+# questionnaire customers answer themselves (docs/customer-voice.md). It shares this
+# module's reader and errors, is loaded by the same command and is versioned the same way.
+
+CUSTOMER_SURVEY_KIND = "customer-survey"
+# The stored response has one column pair per attribute (docs/customer-voice.md).
+MAX_CUSTOMER_ATTRIBUTES = 12
+MIN_CUSTOMER_ATTRIBUTES = 3
+CUSTOMER_RATING_LABELS = 5
+CUSTOMER_SURVEY_KEYS = (
+    "kind",
+    "slug",
+    "name",
+    "intro",
+    "importance_question",
+    "performance_question",
+    "importance_labels",
+    "performance_labels",
+    "not_applicable_label",
+    "comment_question",
+    "attributes",
+)
+# The customer-side qualities of the current service-definition framework, which an
+# attribute may name as its ``service_attribute``.
+SERVICE_DEFINITION_SLUG = "service-definition"
+
+
+@dataclass(frozen=True)
+class ParsedCustomerAttribute:
+    key: str
+    name: str
+    statement: str
+    # The matching quality of "Service definition and delivery"; "" for the customers' own.
+    service_attribute: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedCustomerSurvey:
+    slug: str
+    name: str
+    intro: str
+    importance_question: str
+    performance_question: str
+    importance_labels: tuple[str, ...]
+    performance_labels: tuple[str, ...]
+    not_applicable_label: str
+    comment_question: str
+    attributes: tuple[ParsedCustomerAttribute, ...]
+    path: str
+
+    def content_hash(self) -> str:
+        """SHA-256 of the content (not the file's path or formatting)."""
+        content = asdict(self)
+        content.pop("path")
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_customer_survey(data: Mapping[str, Any]) -> bool:
+    return data.get("kind") == CUSTOMER_SURVEY_KIND
+
+
+def is_customer_survey_file(path: Path | str) -> bool:
+    """Whether ``path`` is a customer survey file (a framework file has no ``kind``)."""
+    return is_customer_survey(_read_toml(Path(path)))
+
+
+def customer_survey_files(data_dir: Path | str) -> list[Path]:
+    """The customer survey files in the data folder itself, by name."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return []
+    return [
+        f
+        for f in sorted(data_dir.glob("*.toml"))
+        if f.name not in SHARED_FILES and is_customer_survey_file(f)
+    ]
+
+
+def parse_customer_survey_file(
+    path: Path | str, *, service_attributes: Iterable[str] | None = None
+) -> ParsedCustomerSurvey:
+    path = Path(path)
+    return parse_customer_survey(
+        _read_toml(path),
+        path=str(path),
+        expected_slug=path.stem,
+        service_attributes=service_attributes,
+    )
+
+
+def parse_customer_survey(
+    data: Mapping[str, Any],
+    *,
+    path: str,
+    expected_slug: str | None = None,
+    service_attributes: Iterable[str] | None = None,
+) -> ParsedCustomerSurvey:
+    """Validate a decoded customer survey; pure, no database.
+
+    ``service_attributes`` are the qualities an attribute may match (the customer-side
+    attributes of the current service-definition framework); None skips that check.
+    """
+    top = _Reader(path, data)
+    top.only(CUSTOMER_SURVEY_KEYS)
+    if not is_customer_survey(data):
+        raise top.fail("kind", f"must be {CUSTOMER_SURVEY_KIND!r}")
+    slug = top.text("slug", 50, SLUG_RE)
+    if expected_slug is not None and slug != expected_slug:
+        raise top.fail("slug", f"{slug!r} must match the file name ({expected_slug}.toml)")
+    known = set(service_attributes) if service_attributes is not None else None
+    attributes: list[ParsedCustomerAttribute] = []
+    items = top.tables("attributes")
+    if not MIN_CUSTOMER_ATTRIBUTES <= len(items) <= MAX_CUSTOMER_ATTRIBUTES:
+        raise top.fail(
+            "attributes",
+            f"has {len(items)} attributes; a customer survey needs from "
+            f"{MIN_CUSTOMER_ATTRIBUTES} to {MAX_CUSTOMER_ATTRIBUTES}",
+        )
+    for item in items:
+        item.only(["key", "name", "statement", "service_attribute", "own"])
+        key = item.text("key", 50, ATTRIBUTE_RE)
+        if any(a.key == key for a in attributes):
+            raise item.fail("key", f"duplicate attribute key {key!r}")
+        own = item.boolean("own") if "own" in item.table else False
+        matched = ""
+        if own:
+            if "service_attribute" in item.table:
+                raise item.fail(
+                    "service_attribute",
+                    "an attribute of the customers' own (own = true) "
+                    "matches no service-definition quality; remove one of the two",
+                )
+        else:
+            if "service_attribute" not in item.table:
+                raise item.fail(
+                    "service_attribute",
+                    "missing: name the matching service-definition quality, or set own = true",
+                )
+            matched = item.text("service_attribute", 50, ATTRIBUTE_RE)
+            if known is not None and matched not in known:
+                raise item.fail(
+                    "service_attribute",
+                    f"{matched!r} is not a customer-side quality of {SERVICE_DEFINITION_SLUG} "
+                    f"(known: {', '.join(sorted(known))})",
+                )
+            if any(a.service_attribute == matched for a in attributes):
+                raise item.fail("service_attribute", f"{matched!r} is matched twice")
+        attributes.append(
+            ParsedCustomerAttribute(
+                key=key,
+                name=item.text("name", 60),
+                statement=item.text("statement", 200),
+                service_attribute=matched,
+            )
+        )
+    labels = {
+        name: top.texts(
+            name, 40, min_items=CUSTOMER_RATING_LABELS, max_items=CUSTOMER_RATING_LABELS
+        )
+        for name in ("importance_labels", "performance_labels")
+    }
+    return ParsedCustomerSurvey(
+        slug=slug,
+        name=top.text("name", 200),
+        intro=top.text("intro", 1000),
+        importance_question=top.text("importance_question", 100),
+        performance_question=top.text("performance_question", 100),
+        importance_labels=labels["importance_labels"],
+        performance_labels=labels["performance_labels"],
+        not_applicable_label=top.text("not_applicable_label", 40),
+        comment_question=top.text("comment_question", 200),
+        attributes=tuple(attributes),
+        path=path,
+    )
+
+
+def service_attributes(parsed: Sequence[ParsedFramework]) -> set[str] | None:
+    """The customer-side attributes of the last service-definition edition among
+    ``parsed``; None when it is not among them (then the database is asked)."""
+    current = [f for f in parsed if f.slug == SERVICE_DEFINITION_SLUG]
+    if not current:
+        return None
+    return {q.attribute for q in current[-1].questions if q.side == Question.Side.CUSTOMER}

@@ -366,3 +366,83 @@ class Question(models.Model):
         consistent. Empty for format-1 questions (they use the version's ladder)."""
         pairs = list(enumerate(self.anchors))
         return pairs[::-1] if self.reversed else pairs
+
+
+class CustomerSurveyVersion(models.Model):
+    """One immutable edition of the customer survey (``data/customer-voice.toml``): the
+    short questionnaire customers answer themselves (docs/customer-voice.md)."""
+
+    slug = models.SlugField(_("slug"), max_length=50)
+    number = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=200)
+    intro = models.TextField(_("introduction"))
+    importance_question = models.CharField(_("importance question"), max_length=100)
+    performance_question = models.CharField(_("performance question"), max_length=100)
+    importance_labels = models.JSONField(_("importance labels"))
+    performance_labels = models.JSONField(_("performance labels"))
+    not_applicable_label = models.CharField(_("not applicable label"), max_length=40)
+    comment_question = models.CharField(_("comment question"), max_length=200)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    source_file = models.CharField(_("source file"), max_length=300)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer survey version")
+        verbose_name_plural = _("customer survey versions")
+        ordering = ["slug", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug", "number"], name="customersurveyversion_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="customersurveyversion_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} v{self.number}"
+
+    def rating_choices(self, which: str) -> list[tuple[int, str]]:
+        """The five labelled answers of ``which`` ("importance" or "performance"), 1-5."""
+        labels = self.importance_labels if which == "importance" else self.performance_labels
+        return list(enumerate(labels, start=1))
+
+
+class CustomerAttribute(models.Model):
+    """One quality customers rate twice: how much it matters and how well it was done.
+
+    ``position`` (1-12) is also the column pair that stores its answers in a customer
+    response (``i1``/``p1`` ... ``i12``/``p12``), so answers stay one row per response.
+    """
+
+    version = models.ForeignKey(
+        CustomerSurveyVersion,
+        on_delete=models.CASCADE,
+        related_name="attributes",
+        verbose_name=_("customer survey version"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    key = models.SlugField(_("key"), max_length=50)
+    name = models.CharField(_("name"), max_length=60)
+    statement = models.CharField(_("statement"), max_length=200)
+    # The customer-side quality of "Service definition and delivery" it matches; blank
+    # for a quality of the customers' own.
+    service_attribute = models.SlugField(_("service attribute"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("customer attribute")
+        verbose_name_plural = _("customer attributes")
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "position"], name="customerattribute_unique_position"
+            ),
+            models.UniqueConstraint(fields=["version", "key"], name="customerattribute_unique_key"),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1, position__lte=12),
+                name="customerattribute_position_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,7 +7,16 @@ from types import MappingProxyType
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
-from frameworks.models import Concept, FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.loading import SERVICE_DEFINITION_SLUG
+from frameworks.models import (
+    Concept,
+    CustomerAttribute,
+    CustomerSurveyVersion,
+    FrameworkVersion,
+    Question,
+    ScaleLevel,
+    Section,
+)
 
 
 def current_versions() -> QuerySet[FrameworkVersion]:
@@ -127,3 +136,36 @@ def forget_asked_content(**_kwargs: object) -> None:
     """Empty the store of ``asked_content`` (a signal receiver: framework content written)."""
     with _ASKED_LOCK:
         _ASKED.clear()
+
+
+def loaded_service_attributes() -> set[str]:
+    """The customer-side attributes of the newest loaded service-definition version, which
+    a customer survey loaded on its own may match (one query; empty before it is loaded)."""
+    newest = (
+        FrameworkVersion.objects.filter(framework__slug=SERVICE_DEFINITION_SLUG)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    return set(
+        Question.objects.filter(version__in=Subquery(newest), side=Question.Side.CUSTOMER)
+        .values_list("attribute", flat=True)
+        .distinct()
+    )
+
+
+def current_customer_survey() -> CustomerSurveyVersion | None:
+    """The newest customer survey version with its attributes (two queries), or None."""
+    return (
+        CustomerSurveyVersion.objects.prefetch_related(
+            Prefetch("attributes", queryset=CustomerAttribute.objects.order_by("position"))
+        )
+        .order_by("-number", "-pk")
+        .first()
+    )
+
+
+def customer_survey_version(pk: int) -> CustomerSurveyVersion:
+    """One customer survey version with its attributes in order (two queries)."""
+    return CustomerSurveyVersion.objects.prefetch_related(
+        Prefetch("attributes", queryset=CustomerAttribute.objects.order_by("position"))
+    ).get(pk=pk)

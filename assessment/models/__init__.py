@@ -7,6 +7,11 @@ team member, whether results may show) live here as model methods and QuerySets.
 
 from assessment.models.assessments import Assessment, Invitation, Reopening, SectionTarget
 from assessment.models.consultants import Consultancy, ConsultantGrant, ConsultantMembership
+from assessment.models.customers import (
+    CustomerResponse,
+    CustomerSurvey,
+    CustomerThrottle,
+)
 from assessment.models.exports import BulkExport, ReportCache
 from assessment.models.organisations import (
     ManagerInvitation,
@@ -40,6 +45,9 @@ __all__ = [
     "Consultancy",
     "ConsultantGrant",
     "ConsultantMembership",
+    "CustomerResponse",
+    "CustomerSurvey",
+    "CustomerThrottle",
     "Decision",
     "Invitation",
     "ManagerInvitation",

@@ -8,6 +8,7 @@
 - ``review``: the assessor's page and the audit history;
 - ``staff``: the review queue;
 - ``consultant``: the portfolio and bulk exports;
+- ``customers``: customer surveys, their public page and the customers' results;
 - ``public``: the public pages (the glossary's rating scale);
 - ``common``: query pieces the others share.
 
@@ -18,6 +19,7 @@ from assessment.selectors import (
     common,
     concepts,
     consultant,
+    customers,
     manager,
     public,
     respondent,
@@ -31,6 +33,7 @@ __all__ = [
     "common",
     "concepts",
     "consultant",
+    "customers",
     "manager",
     "public",
     "respondent",

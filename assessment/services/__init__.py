@@ -49,6 +49,11 @@ from assessment.services.consultants import (
     grant_create,
     grant_revoke,
 )
+from assessment.services.customers import (
+    CustomerAnswers,
+    customer_response_submit,
+    customer_survey_create,
+)
 from assessment.services.organisations import (
     email_confirmation_send,
     manager_invitation_accept,
@@ -77,6 +82,7 @@ __all__ = [
     "INVITATION_LINK_DAYS",
     "MANAGER_INVITATION_DAYS",
     "AnswerInput",
+    "CustomerAnswers",
     "LinkProblem",
     "ResultsNeverShown",
     "SaveConflict",
@@ -91,6 +97,8 @@ __all__ = [
     "assessor_assign",
     "branding_update",
     "bulk_export_start",
+    "customer_response_submit",
+    "customer_survey_create",
     "decision_approve",
     "decision_return",
     "email_confirmation_send",

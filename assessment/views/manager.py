@@ -324,6 +324,7 @@ def _detail_page(
             "reopening": selectors.common.current_reopening(assessment),
             "own_response": selectors.manager.manager_response(assessment, user=request.user),
             "results": selectors.results.team_results(assessment, versions),
+            "customer_survey": selectors.customers.surveys_for_assessment(assessment),
             "addresses_form": addresses_form,
             "accepts_invitations": assessment.accepts_invitations,
             "threshold": settings.ANONYMITY_THRESHOLD,

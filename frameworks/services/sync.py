@@ -18,9 +18,11 @@ from pathlib import Path
 
 from django.db import transaction
 
-from frameworks.loading import ParsedConcept, ParsedFramework
+from frameworks.loading import ParsedConcept, ParsedCustomerSurvey, ParsedFramework
 from frameworks.models import (
     Concept,
+    CustomerAttribute,
+    CustomerSurveyVersion,
     Framework,
     FrameworkRule,
     FrameworkVersion,
@@ -197,4 +199,72 @@ def _write_version(
         Question.concepts.through.objects.bulk_create(
             Question.concepts.through(question=q, concept=concepts[key]) for q, key in tags
         )
+    return version
+
+
+@dataclass(frozen=True)
+class SurveySyncResult:
+    slug: str
+    version: int
+    attributes: int
+    status: SyncStatus
+
+    def summary_line(self) -> str:
+        return f"{self.slug:<20} v{self.version:<3} {self.attributes:>2} attributes  {self.status}"
+
+
+@transaction.atomic
+def sync_customer_surveys(*, parsed: Sequence[ParsedCustomerSurvey]) -> list[SurveySyncResult]:
+    """Write customer surveys; changed content becomes a new version, as for frameworks."""
+    results = []
+    for survey in parsed:
+        digest = survey.content_hash()
+        latest = (
+            CustomerSurveyVersion.objects.select_for_update()
+            .filter(slug=survey.slug)
+            .order_by("-number")
+            .first()
+        )
+        if latest is not None and latest.content_hash == digest:
+            status, number = SyncStatus.UNCHANGED, latest.number
+        else:
+            number = latest.number + 1 if latest else 1
+            _write_survey_version(survey, digest, number=number)
+            status = SyncStatus.CREATED if latest is None else SyncStatus.UPDATED
+        results.append(
+            SurveySyncResult(
+                slug=survey.slug, version=number, attributes=len(survey.attributes), status=status
+            )
+        )
+    return results
+
+
+def _write_survey_version(
+    survey: ParsedCustomerSurvey, digest: str, *, number: int
+) -> CustomerSurveyVersion:
+    version = CustomerSurveyVersion.objects.create(
+        slug=survey.slug,
+        number=number,
+        name=survey.name,
+        intro=survey.intro,
+        importance_question=survey.importance_question,
+        performance_question=survey.performance_question,
+        importance_labels=list(survey.importance_labels),
+        performance_labels=list(survey.performance_labels),
+        not_applicable_label=survey.not_applicable_label,
+        comment_question=survey.comment_question,
+        content_hash=digest,
+        source_file=Path(survey.path).name,
+    )
+    CustomerAttribute.objects.bulk_create(
+        CustomerAttribute(
+            version=version,
+            position=position,
+            key=attribute.key,
+            name=attribute.name,
+            statement=attribute.statement,
+            service_attribute=attribute.service_attribute,
+        )
+        for position, attribute in enumerate(survey.attributes, start=1)
+    )
     return version

@@ -2,15 +2,27 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from frameworks import selectors
 from frameworks.loading import (
     AUDIENCES,
     FrameworkFileError,
+    ParsedCustomerSurvey,
     ParsedFramework,
+    customer_survey_files,
+    is_customer_survey_file,
+    parse_customer_survey_file,
     parse_data_dir,
     parse_files,
+    service_attributes,
 )
-from frameworks.services import ArchivedEditionError, SyncStatus, sync_frameworks
+from frameworks.services import (
+    ArchivedEditionError,
+    SyncStatus,
+    sync_customer_surveys,
+    sync_frameworks,
+)
 
 
 class Command(BaseCommand):
@@ -18,7 +30,8 @@ class Command(BaseCommand):
         "Load questionnaire frameworks from TOML files. Every file is validated before "
         "anything is written; changed content becomes a new version. By default the "
         "archived editions load first, oldest first (FRAMEWORKS_DATA_DIR/v1/, then v2/, ...), "
-        "then the current files in FRAMEWORKS_DATA_DIR."
+        "then the current files in FRAMEWORKS_DATA_DIR, and the customer survey "
+        '(a file with kind = "customer-survey").'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,7 +59,22 @@ class Command(BaseCommand):
         if repeated:
             raise CommandError(f"Nothing was loaded. {repeated[0]} is given more than once.")
         try:
-            parsed = parse_files(files, shared_dir=data_dir) if files else parse_data_dir(data_dir)
+            if files:
+                survey_paths = [f for f in files if is_customer_survey_file(f)]
+                framework_paths = [f for f in files if f not in survey_paths]
+                parsed = (
+                    parse_files(framework_paths, shared_dir=data_dir) if framework_paths else []
+                )
+            else:
+                parsed, survey_paths = parse_data_dir(data_dir), customer_survey_files(data_dir)
+            # A survey's attributes match the service-definition edition loaded with it,
+            # or else the one already in the database.
+            known = service_attributes(parsed)
+            if known is None and survey_paths:
+                known = selectors.loaded_service_attributes()
+            surveys = [
+                parse_customer_survey_file(p, service_attributes=known) for p in survey_paths
+            ]
         except FrameworkFileError as error:
             raise CommandError(f"Nothing was loaded. {error}") from None
 
@@ -54,10 +82,14 @@ class Command(BaseCommand):
             for framework in parsed:
                 self._write_summary(framework)
             self._write_concepts(parsed)
+            for survey in surveys:
+                self._write_survey(survey)
             return
 
         try:
-            results = sync_frameworks(parsed=parsed)
+            with transaction.atomic():
+                results = sync_frameworks(parsed=parsed) if parsed else []
+                results += sync_customer_surveys(parsed=surveys)
         except ArchivedEditionError as error:
             raise CommandError(f"Nothing was loaded. {error}") from None
         for result in results:
@@ -65,6 +97,16 @@ class Command(BaseCommand):
             self.stdout.write(style(result.summary_line()))
         if all(r.status == SyncStatus.UNCHANGED for r in results):
             self.stdout.write("Nothing changed: every framework is already loaded.")
+
+    def _write_survey(self, survey: ParsedCustomerSurvey) -> None:
+        """One line for the customer survey, and its attributes with what each matches."""
+        self.stdout.write(
+            f"{survey.slug:<20} ok   customer survey, {len(survey.attributes):>2} attributes  "
+            f"({survey.path})"
+        )
+        for attribute in survey.attributes:
+            matched = attribute.service_attribute or "(the customers' own)"
+            self.stdout.write(f"  {attribute.key:<24}{matched}")
 
     def _write_summary(self, framework: ParsedFramework) -> None:
         """One line per framework; for format 2, a table of questions per section and

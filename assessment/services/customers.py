@@ -1,0 +1,173 @@
+"""Customer surveys: opening one, and taking (or refusing) a customer's answers.
+
+A public submission is cheap: one transaction that locks the survey row (so the cap and
+the per-survey rate hold under concurrent submissions), counts, bumps the sender's
+throttle counter and INSERTs one response row. A refusal stores nothing but a counter
+on the survey (docs/customer-voice.md, "Abuse resistance").
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessment.models import Assessment, CustomerResponse, CustomerSurvey, Team
+from assessment.models.customers import CustomerThrottle
+from assessment.services.common import ServiceError
+from frameworks import selectors as framework_selectors
+
+Refusal = CustomerSurvey.Refusal
+
+# What a refused customer reads, by reason: polite, and never a hint for a script.
+REFUSAL_MESSAGES = {
+    Refusal.REPEAT: gettext_lazy(
+        "Thank you, but this browser has already sent answers to this survey."
+    ),
+    Refusal.RATE: gettext_lazy(
+        "We are receiving a lot of answers right now and could not take yours. "
+        "Please try again in a few minutes."
+    ),
+    Refusal.BOT: gettext_lazy(
+        "We could not accept these answers. If you are a person, please go back, "
+        "take your time over the questions and send them again."
+    ),
+    Refusal.CLOSED: gettext_lazy(
+        "This survey is not taking answers at the moment. Thank you for your time."
+    ),
+}
+
+
+def refusal_message(reason: str) -> str:
+    return str(REFUSAL_MESSAGES[Refusal(reason)])
+
+
+@dataclass(frozen=True)
+class CustomerAnswers:
+    """A customer's answers: by attribute position (1-12), (importance, performance), each
+    1-5 or None for "doesn't apply" or left out; and the optional comment."""
+
+    ratings: Mapping[int, tuple[int | None, int | None]]
+    comment: str = ""
+
+
+def customer_survey_create(
+    *,
+    team: Team,
+    user,
+    title: str,
+    opens_on: datetime.date,
+    closes_on: datetime.date,
+    max_responses: int,
+    allow_repeat: bool = False,
+    assessment: Assessment | None = None,
+) -> CustomerSurvey:
+    """Open a survey of ``team``'s customers, on the newest loaded customer questionnaire."""
+    version = framework_selectors.current_customer_survey()
+    if version is None:
+        raise ServiceError(
+            _("The customer questionnaire is not loaded. Run manage.py load_frameworks.")
+        )
+    if assessment is not None and CustomerSurvey.objects.filter(assessment=assessment).exists():
+        raise ServiceError(_("This assessment already has a customer survey."))
+    return CustomerSurvey.objects.create(
+        organisation=team.organisation,
+        team=team,
+        assessment=assessment,
+        version=version,
+        title=title,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        max_responses=max_responses,
+        allow_repeat=allow_repeat,
+        public_token=secrets.token_urlsafe(16),
+        created_by=user,
+    )
+
+
+def _count_refusal(survey_id: int, reason: str) -> str:
+    field = f"refused_{reason}"
+    CustomerSurvey.objects.filter(pk=survey_id).update(**{field: F(field) + 1})
+    return reason
+
+
+def address_tag(survey_id: int, window_start: datetime.datetime, address: str) -> str:
+    """The sender's address as the throttle keeps it: a keyed hash that differs for every
+    survey and every window, so it cannot be matched across them or reversed."""
+    message = f"customer-throttle|{survey_id}|{window_start.isoformat()}|{address}"
+    return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _window_start(now: datetime.datetime) -> datetime.datetime:
+    seconds = settings.CUSTOMER_ADDRESS_WINDOW_SECONDS
+    epoch = int(now.timestamp())
+    return datetime.datetime.fromtimestamp(epoch - epoch % seconds, tz=datetime.UTC)
+
+
+def _throttle_bump(survey_id: int, address: str, now: datetime.datetime) -> int:
+    """Add one to the sender's count in the current window; return the new count. Rows of
+    ended windows are deleted on the way (one indexed DELETE, usually of nothing)."""
+    start = _window_start(now)
+    CustomerThrottle.objects.filter(window_start__lt=start).delete()
+    tag = address_tag(survey_id, start, address)
+    rows = CustomerThrottle.objects.filter(survey_id=survey_id, address_tag=tag, window_start=start)
+    if not rows.update(count=F("count") + 1):
+        try:
+            with transaction.atomic():
+                CustomerThrottle.objects.create(
+                    survey_id=survey_id, address_tag=tag, window_start=start, count=1
+                )
+        except IntegrityError:  # another worker created it first
+            rows.update(count=F("count") + 1)
+    return rows.values_list("count", flat=True).get()
+
+
+@transaction.atomic
+def customer_response_submit(
+    *,
+    survey_id: int,
+    answers: CustomerAnswers,
+    address: str | None,
+    repeat: bool = False,
+    automated: bool = False,
+) -> str | None:
+    """Store one customer's answers, or refuse them; return the refusal's reason or None.
+
+    Checked in this order, the first that applies refusing: the survey is not open (dates,
+    cap); the submission looked automated (``automated``: the form's honeypot or its
+    minimum time); this browser already answered (``repeat``) and the survey allows one
+    response per browser; the sender's address or the survey as a whole is over its rate.
+    A refusal is counted on the survey and nothing else is written.
+    """
+    survey = CustomerSurvey.objects.select_for_update().get(pk=survey_id)
+    now = timezone.now()
+    counts = survey.responses.aggregate(
+        total=Count("pk"),
+        last_minute=Count("pk", filter=Q(submitted_at__gt=now - datetime.timedelta(minutes=1))),
+    )
+    if survey.state(counts["total"]) != "open":
+        return _count_refusal(survey.pk, Refusal.CLOSED)
+    if automated:
+        return _count_refusal(survey.pk, Refusal.BOT)
+    if repeat and not survey.allow_repeat:
+        return _count_refusal(survey.pk, Refusal.REPEAT)
+    if counts["last_minute"] >= settings.CUSTOMER_SURVEY_LIMIT_PER_MINUTE:
+        return _count_refusal(survey.pk, Refusal.RATE)
+    if address and _throttle_bump(survey.pk, address, now) > settings.CUSTOMER_ADDRESS_LIMIT:
+        return _count_refusal(survey.pk, Refusal.RATE)
+    fields = {}
+    for position, (importance, performance) in answers.ratings.items():
+        fields[f"i{position}"] = importance
+        fields[f"p{position}"] = performance
+    CustomerResponse.objects.create(
+        survey=survey, submitted_at=now, comment=answers.comment, **fields
+    )
+    return None

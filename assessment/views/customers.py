@@ -1,0 +1,215 @@
+"""Customer surveys: the customers' public page, and the manager's pages that open a
+survey, show its link as a QR code and show what customers said (docs/customer-voice.md).
+
+The public page has no account, no session and no script: a customer opens the link,
+answers and sends. The only cookie it sets is a signed note that this browser answered.
+"""
+
+import io
+import logging
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from assessment import access, selectors, services
+from assessment.charts import importance_performance_svg
+from assessment.client_ip import client_ip
+from assessment.forms.customers import CustomerResponseForm, CustomerSurveyCreateForm
+from assessment.models import CustomerSurvey
+from assessment.models.customers import CUSTOMER_COMMENT_MAX_LENGTH
+from assessment.services.common import absolute_url
+from assessment.services.customers import Refusal, refusal_message
+
+log = logging.getLogger("assessment.customers")
+
+ANSWERED_SALT = "customer-survey-answered"
+ANSWERED_MAX_AGE = 365 * 24 * 60 * 60
+# The status of a refused submission, by reason: a script sees a refusal, not a success.
+REFUSAL_STATUS = {
+    Refusal.REPEAT: 409,
+    Refusal.RATE: 429,
+    Refusal.BOT: 403,
+    Refusal.CLOSED: 410,
+}
+
+
+def _answered_cookie(survey: CustomerSurvey) -> str:
+    return f"answered-{survey.pk}"
+
+
+def _answered(request: HttpRequest, survey: CustomerSurvey) -> bool:
+    """Whether this browser carries our signed note that it answered this survey."""
+    value = request.get_signed_cookie(
+        _answered_cookie(survey), default=None, salt=ANSWERED_SALT, max_age=ANSWERED_MAX_AGE
+    )
+    return value is not None
+
+
+def _public_survey(token: str) -> CustomerSurvey:
+    survey = selectors.customers.survey_for_public(token)
+    if survey is None:
+        raise Http404
+    return survey
+
+
+def _closed_message(survey: CustomerSurvey, state: str) -> str:
+    if state == "not-yet":
+        return _("This survey opens on %(date)s. Please come back then.") % {
+            "date": formats.date_format(survey.opens_on, "DATE_FORMAT")
+        }
+    return refusal_message(Refusal.CLOSED)
+
+
+def _refused(request: HttpRequest, survey: CustomerSurvey, message: str, status: int):
+    return render(
+        request,
+        "assessment/customers/refused.html",
+        {"survey": survey, "message": message},
+        status=status,
+    )
+
+
+def _survey_page(request: HttpRequest, survey: CustomerSurvey, form, status: int = 200):
+    return render(
+        request,
+        "assessment/customers/survey.html",
+        {"survey": survey, "form": form, "comment_max": CUSTOMER_COMMENT_MAX_LENGTH},
+        status=status,
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey_public(request: HttpRequest, token: str) -> HttpResponse:
+    """The customers' page: the questions, then one INSERT or a polite refusal."""
+    survey = _public_survey(token)
+    answered = _answered(request, survey)
+    if request.method == "GET":
+        state = survey.state(selectors.customers.response_count(survey))
+        if state != "open":
+            return _refused(request, survey, _closed_message(survey, state), status=200)
+        if answered and not survey.allow_repeat:
+            return _refused(request, survey, refusal_message(Refusal.REPEAT), status=200)
+        return _survey_page(
+            request, survey, CustomerResponseForm(version=survey.version, survey_id=survey.pk)
+        )
+
+    form = CustomerResponseForm(request.POST, version=survey.version, survey_id=survey.pk)
+    if not form.is_valid():
+        return _survey_page(request, survey, form, status=400)
+    refusal = services.customer_response_submit(
+        survey_id=survey.pk,
+        answers=form.answers(),
+        address=client_ip(request),
+        repeat=answered,
+        automated=form.looks_automated(),
+    )
+    if refusal is not None:
+        log.info("Customer survey %s refused a submission: %s", survey.pk, refusal)
+        return _refused(request, survey, refusal_message(refusal), REFUSAL_STATUS[Refusal(refusal)])
+    response = redirect("customer_survey_thanks", token=token)
+    response.set_signed_cookie(
+        _answered_cookie(survey),
+        "1",
+        salt=ANSWERED_SALT,
+        max_age=ANSWERED_MAX_AGE,
+        path=survey.public_path(),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@login_not_required
+@require_GET
+def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    return render(request, "assessment/customers/thanks.html", {"survey": _public_survey(token)})
+
+
+# --- the manager's pages -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a customer survey for an assessment (one per assessment)."""
+    assessment = access.assessment_for_manager(request.user, pk)
+    existing = selectors.customers.surveys_for_assessment(assessment)
+    if existing is not None:
+        return redirect(existing)
+    initial = CustomerSurveyCreateForm.initial_for(
+        _("Customers of %(team)s") % {"team": assessment.team.name}
+    )
+    form = CustomerSurveyCreateForm(request.POST or None, initial=initial)
+    if form.is_valid():
+        try:
+            survey = services.customer_survey_create(
+                team=assessment.team, assessment=assessment, user=request.user, **form.cleaned_data
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Customer survey opened. Share its link or print its QR code.")
+            )
+            return redirect(survey)
+    return render(
+        request,
+        "assessment/manager/customer_survey_create.html",
+        {"assessment": assessment, "form": form, "threshold": settings.CUSTOMER_THRESHOLD},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The survey's link and QR code, its counts, and (from the threshold) its results."""
+    survey = access.customer_survey_for_manager(request.user, pk)
+    results = selectors.customers.customer_results(survey)
+    return render(
+        request,
+        "assessment/manager/customer_survey.html",
+        {
+            "survey": survey,
+            "public_url": absolute_url(survey.public_path()),
+            "state": survey.state(results.responses),
+            "results": results,
+            "chart": importance_performance_svg(results.grid) if results.visible else "",
+            "threshold": results.threshold,
+        },
+    )
+
+
+def _qr(survey: CustomerSurvey) -> segno.QRCode:
+    return segno.make_qr(absolute_url(survey.public_path()), error="m")
+
+
+@require_GET
+def survey_qr_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = access.customer_survey_for_manager(request.user, pk)
+    buffer = io.BytesIO()
+    _qr(survey).save(
+        buffer, kind="svg", scale=8, border=4, xmldecl=False, title=survey.title, svgclass=None
+    )
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-qr.svg"'
+    return response
+
+
+@require_GET
+def survey_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = access.customer_survey_for_manager(request.user, pk)
+    buffer = io.BytesIO()
+    _qr(survey).save(buffer, kind="png", scale=12, border=4)
+    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-qr.png"'
+    return response
