@@ -104,6 +104,26 @@ class CustomerSurvey(models.Model):
     def public_path(self) -> str:
         return reverse("customer_survey_public", kwargs={"token": self.public_token})
 
+    # What a refused customer reads, by reason: polite, and never a hint for a script.
+    REFUSAL_MESSAGES = {
+        Refusal.REPEAT: _("Thank you, but this browser has already sent answers to this survey."),
+        Refusal.RATE: _(
+            "We are receiving a lot of answers right now and could not take yours. "
+            "Please try again in a few minutes."
+        ),
+        Refusal.BOT: _(
+            "We could not accept these answers. If you are a person, please go back, "
+            "take your time over the questions and send them again."
+        ),
+        Refusal.CLOSED: _(
+            "This survey is not taking answers at the moment. Thank you for your time."
+        ),
+    }
+
+    @classmethod
+    def refusal_message(cls, reason: str) -> str:
+        return str(cls.REFUSAL_MESSAGES[cls.Refusal(reason)])
+
     @property
     def refused_total(self) -> int:
         return self.refused_repeat + self.refused_rate + self.refused_bot + self.refused_closed

@@ -18,7 +18,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from assessment.models import Assessment, CustomerResponse, CustomerSurvey, Team
 from assessment.models.customers import CustomerThrottle
@@ -26,28 +25,6 @@ from assessment.services.common import ServiceError
 from frameworks import selectors as framework_selectors
 
 Refusal = CustomerSurvey.Refusal
-
-# What a refused customer reads, by reason: polite, and never a hint for a script.
-REFUSAL_MESSAGES = {
-    Refusal.REPEAT: gettext_lazy(
-        "Thank you, but this browser has already sent answers to this survey."
-    ),
-    Refusal.RATE: gettext_lazy(
-        "We are receiving a lot of answers right now and could not take yours. "
-        "Please try again in a few minutes."
-    ),
-    Refusal.BOT: gettext_lazy(
-        "We could not accept these answers. If you are a person, please go back, "
-        "take your time over the questions and send them again."
-    ),
-    Refusal.CLOSED: gettext_lazy(
-        "This survey is not taking answers at the moment. Thank you for your time."
-    ),
-}
-
-
-def refusal_message(reason: str) -> str:
-    return str(REFUSAL_MESSAGES[Refusal(reason)])
 
 
 @dataclass(frozen=True)
@@ -99,7 +76,7 @@ def _count_refusal(survey_id: int, reason: str) -> str:
     return reason
 
 
-def address_tag(survey_id: int, window_start: datetime.datetime, address: str) -> str:
+def _address_tag(survey_id: int, window_start: datetime.datetime, address: str) -> str:
     """The sender's address as the throttle keeps it: a keyed hash that differs for every
     survey and every window, so it cannot be matched across them or reversed."""
     message = f"customer-throttle|{survey_id}|{window_start.isoformat()}|{address}"
@@ -117,7 +94,7 @@ def _throttle_bump(survey_id: int, address: str, now: datetime.datetime) -> int:
     ended windows are deleted on the way (one indexed DELETE, usually of nothing)."""
     start = _window_start(now)
     CustomerThrottle.objects.filter(window_start__lt=start).delete()
-    tag = address_tag(survey_id, start, address)
+    tag = _address_tag(survey_id, start, address)
     rows = CustomerThrottle.objects.filter(survey_id=survey_id, address_tag=tag, window_start=start)
     if not rows.update(count=F("count") + 1):
         try:

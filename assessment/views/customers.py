@@ -26,10 +26,10 @@ from assessment.forms.customers import CustomerResponseForm, CustomerSurveyCreat
 from assessment.models import CustomerSurvey
 from assessment.models.customers import CUSTOMER_COMMENT_MAX_LENGTH
 from assessment.services.common import absolute_url
-from assessment.services.customers import Refusal, refusal_message
 
 log = logging.getLogger("assessment.customers")
 
+Refusal = CustomerSurvey.Refusal
 ANSWERED_SALT = "customer-survey-answered"
 ANSWERED_MAX_AGE = 365 * 24 * 60 * 60
 # The status of a refused submission, by reason: a script sees a refusal, not a success.
@@ -65,7 +65,7 @@ def _closed_message(survey: CustomerSurvey, state: str) -> str:
         return _("This survey opens on %(date)s. Please come back then.") % {
             "date": formats.date_format(survey.opens_on, "DATE_FORMAT")
         }
-    return refusal_message(Refusal.CLOSED)
+    return CustomerSurvey.refusal_message(Refusal.CLOSED)
 
 
 def _refused(request: HttpRequest, survey: CustomerSurvey, message: str, status: int):
@@ -98,7 +98,12 @@ def survey_public(request: HttpRequest, token: str) -> HttpResponse:
         if state != "open":
             return _refused(request, survey, _closed_message(survey, state), status=200)
         if answered and not survey.allow_repeat:
-            return _refused(request, survey, refusal_message(Refusal.REPEAT), status=200)
+            return _refused(
+                request,
+                survey,
+                CustomerSurvey.refusal_message(Refusal.REPEAT),
+                status=200,
+            )
         return _survey_page(
             request, survey, CustomerResponseForm(version=survey.version, survey_id=survey.pk)
         )
@@ -115,7 +120,12 @@ def survey_public(request: HttpRequest, token: str) -> HttpResponse:
     )
     if refusal is not None:
         log.info("Customer survey %s refused a submission: %s", survey.pk, refusal)
-        return _refused(request, survey, refusal_message(refusal), REFUSAL_STATUS[Refusal(refusal)])
+        return _refused(
+            request,
+            survey,
+            CustomerSurvey.refusal_message(refusal),
+            REFUSAL_STATUS[Refusal(refusal)],
+        )
     response = redirect("customer_survey_thanks", token=token)
     response.set_signed_cookie(
         _answered_cookie(survey),
