@@ -158,6 +158,11 @@ app_patterns = [
     path("responses/<int:pk>/review/", respond.review, name="review"),
     path("responses/<int:pk>/complete/", respond.complete, name="complete"),
     path("responses/<int:pk>/revise/", respond.revise, name="revise"),
+    path(
+        "responses/<int:pk>/customers/",
+        respond.customer_prediction,
+        name="customer_prediction",
+    ),
     # Managers: customer surveys (the customers' own page is outside this namespace).
     path(
         "assessments/<int:pk>/customers/new/",

@@ -105,10 +105,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def no_frameworks(db) -> None:
     """An empty framework table, as before ``load_frameworks`` has ever run (the
     test's transaction brings the session's frameworks back afterwards)."""
-    from frameworks.models import Framework, FrameworkVersion
+    from frameworks.models import CustomerSurveyVersion, Framework, FrameworkVersion
 
     FrameworkVersion.objects.all().delete()  # sections, levels and questions go with them
     Framework.objects.all().delete()
+    CustomerSurveyVersion.objects.all().delete()  # the customer survey loads with them
 
 
 @pytest.fixture

@@ -12,7 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.forms import base
-from assessment.models.customers import CUSTOMER_COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN
+from assessment.models.customers import (
+    ATTRIBUTE_SLOTS,
+    CUSTOMER_COMMENT_MAX_LENGTH,
+    RATING_MAX,
+    RATING_MIN,
+)
 from assessment.services.customers import CustomerAnswers
 from frameworks.models import CustomerSurveyVersion
 
@@ -49,7 +54,7 @@ class CustomerSurveyCreateForm(base.Form):
         max_value=MAX_RESPONSES_LIMIT,
         help_text=_("The survey stops taking answers when it has this many."),
     )
-    allow_repeat = forms.BooleanField(
+    allow_repeat = base.CheckboxField(
         label=_("Allow more than one response from the same browser"),
         required=False,
         help_text=_(
@@ -177,3 +182,41 @@ class CustomerResponseForm(base.Form):
             },
             comment=self.cleaned_data.get("comment", "").strip(),
         )
+
+
+class CustomerPredictionForm(base.Form):
+    """A team member's prediction: for each attribute of the survey's version, how well
+    customers would say the team did it (``p<position>``), 1-5 or "don't know"."""
+
+    def __init__(self, *args: Any, version: CustomerSurveyVersion, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.version = version
+        self.attributes = list(version.attributes.all())
+        choices = [(str(v), label) for v, label in version.rating_choices("performance")]
+        choices.append((NOT_APPLICABLE, _("Don't know")))
+        for attribute in self.attributes:
+            self.fields[f"p{attribute.position}"] = forms.ChoiceField(
+                label=_("How well would customers say we did this?"),
+                required=False,
+                choices=choices,
+                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+            )
+
+    def rows(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(a, self[f"p{a.position}"]) for a in self.attributes]
+
+    @classmethod
+    def initial_from(cls, prediction) -> dict[str, str]:
+        if prediction is None:
+            return {}
+        return {
+            f"p{n}": str(getattr(prediction, f"p{n}") or NOT_APPLICABLE)
+            for n in range(1, ATTRIBUTE_SLOTS + 1)
+        }
+
+    def ratings(self) -> dict[int, int | None]:
+        result = {}
+        for attribute in self.attributes:
+            value = self.cleaned_data.get(f"p{attribute.position}") or NOT_APPLICABLE
+            result[attribute.position] = None if value == NOT_APPLICABLE else int(value)
+        return result

@@ -8,6 +8,7 @@ team member, whether results may show) live here as model methods and QuerySets.
 from assessment.models.assessments import Assessment, Invitation, Reopening, SectionTarget
 from assessment.models.consultants import Consultancy, ConsultantGrant, ConsultantMembership
 from assessment.models.customers import (
+    CustomerPrediction,
     CustomerResponse,
     CustomerSurvey,
     CustomerThrottle,
@@ -45,6 +46,7 @@ __all__ = [
     "Consultancy",
     "ConsultantGrant",
     "ConsultantMembership",
+    "CustomerPrediction",
     "CustomerResponse",
     "CustomerSurvey",
     "CustomerThrottle",

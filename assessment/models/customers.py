@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment
 from assessment.models.organisations import Organisation, Team
+from assessment.models.responses import Response
 from frameworks.models import CustomerSurveyVersion
 
 RATING_MIN = 1
@@ -226,3 +227,52 @@ class CustomerThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_id} {self.window_start:%Y-%m-%d %H:%M} {self.count}"
+
+
+class CustomerPrediction(models.Model):
+    """A team member's prediction of what customers will say: for attribute n of the
+    survey's version, how well customers would say the team did it (``p<n>``, 1-5, empty
+    for "don't know"). One row per response; only ever shown pooled, from the anonymity
+    threshold, once the team's results show (docs/customer-voice.md)."""
+
+    response = models.OneToOneField(
+        Response,
+        on_delete=models.CASCADE,
+        related_name="customer_prediction",
+        verbose_name=_("response"),
+    )
+    p1 = models.PositiveSmallIntegerField(_("prediction 1"), null=True, blank=True)
+    p2 = models.PositiveSmallIntegerField(_("prediction 2"), null=True, blank=True)
+    p3 = models.PositiveSmallIntegerField(_("prediction 3"), null=True, blank=True)
+    p4 = models.PositiveSmallIntegerField(_("prediction 4"), null=True, blank=True)
+    p5 = models.PositiveSmallIntegerField(_("prediction 5"), null=True, blank=True)
+    p6 = models.PositiveSmallIntegerField(_("prediction 6"), null=True, blank=True)
+    p7 = models.PositiveSmallIntegerField(_("prediction 7"), null=True, blank=True)
+    p8 = models.PositiveSmallIntegerField(_("prediction 8"), null=True, blank=True)
+    p9 = models.PositiveSmallIntegerField(_("prediction 9"), null=True, blank=True)
+    p10 = models.PositiveSmallIntegerField(_("prediction 10"), null=True, blank=True)
+    p11 = models.PositiveSmallIntegerField(_("prediction 11"), null=True, blank=True)
+    p12 = models.PositiveSmallIntegerField(_("prediction 12"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer prediction")
+        verbose_name_plural = _("customer predictions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"p{n}__range": (RATING_MIN, RATING_MAX)})
+                | models.Q(**{f"p{n}__isnull": True}),
+                name=f"customerprediction_p{n}_in_range",
+            )
+            for n in range(1, ATTRIBUTE_SLOTS + 1)
+        ]
+
+    def __str__(self) -> str:
+        return f"prediction of response {self.response_id}"
+
+    @staticmethod
+    def accepted_for(assessment: Assessment) -> bool:
+        """Whether predictions may be given or changed: while the assessment is open, in its
+        first round only. The pooled prediction shows once the assessment closes; a change
+        in a later round would move it by one person's change, which would give it away."""
+        return assessment.is_open and assessment.round == 1

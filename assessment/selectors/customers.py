@@ -5,10 +5,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.utils.safestring import SafeString
 
-from assessment.models import Assessment, CustomerResponse, CustomerSurvey
+from assessment import charts
+from assessment.models import (
+    Answer,
+    Assessment,
+    CustomerPrediction,
+    CustomerResponse,
+    CustomerSurvey,
+    Response,
+)
+from assessment.scoring import SCALE_V2, formula2
 from assessment.scoring import customers as scoring
-from frameworks.models import CustomerAttribute
+from assessment.selectors.results import counted_responses
+from frameworks.models import CustomerAttribute, Question
 
 
 def survey_for_public(token: str) -> CustomerSurvey | None:
@@ -98,3 +109,179 @@ def _rating_sums(row: dict, column: str) -> scoring.RatingSums:
         total=float(row[f"{column}_sum"] or 0),
         squares=float(row[f"{column}_sq"] or 0),
     )
+
+
+@dataclass(frozen=True)
+class PredictionOffer:
+    """What a team member's prediction page needs: the survey's questionnaire, their own
+    earlier prediction (if any) and whether it may still change."""
+
+    survey: CustomerSurvey
+    prediction: CustomerPrediction | None
+    open: bool
+
+
+def prediction_offer(response: Response) -> PredictionOffer | None:
+    """The prediction a respondent may give for their assessment's customer survey, or
+    None when it has none (two queries: the survey with its version, the prediction)."""
+    survey = (
+        CustomerSurvey.objects.select_related("version")
+        .filter(assessment_id=response.assessment_id)
+        .first()
+    )
+    if survey is None:
+        return None
+    return PredictionOffer(
+        survey=survey,
+        prediction=CustomerPrediction.objects.filter(response=response).first(),
+        open=CustomerPrediction.accepted_for(response.assessment),
+    )
+
+
+@dataclass(frozen=True)
+class CustomerOverlay:
+    """The business-defined and customer-defined view of each attribute side by side
+    (``scoring.customers.overlay``), the largest gaps named, and why a column may be
+    empty: the team's figures wait for the assessment's results to show."""
+
+    rows: list[scoring.Overlay]
+    gaps: list[scoring.Overlay]
+    team_visible: bool
+    predictors: int
+
+
+def _team_self_stats(assessment: Assessment, attributes: list[str]) -> dict[str, object]:
+    """The team's own score on the customer-side service-definition question of each
+    attribute (one query): formula 2's statistics with each person's answer as their mean,
+    from the completed responses that count, where at least the anonymity threshold rated it."""
+    rows = (
+        Answer.objects.filter(
+            response__in=counted_responses(assessment),
+            question__version__in=assessment.framework_versions.all(),
+            question__side=Question.Side.CUSTOMER,
+            question__attribute__in=attributes,
+            submitted_level__isnull=False,
+            submitted_not_applicable=False,
+            submitted_dont_know=False,
+        )
+        .values("question__attribute")
+        .annotate(
+            n=Count("pk"),
+            total=Sum("submitted_level"),
+            squares=Sum(F("submitted_level") * F("submitted_level")),
+            **{
+                f"at{level}": Count("pk", filter=Q(submitted_level=level))
+                for level in range(SCALE_V2.min, SCALE_V2.max + 1)
+            },
+        )
+    )
+    stats = {}
+    for row in rows:
+        if row["n"] < settings.ANONYMITY_THRESHOLD:
+            continue
+        stats[row["question__attribute"]] = formula2.stats_from_sums(
+            n=row["n"],
+            mean_sum=float(row["total"]),
+            mean_square_sum=float(row["squares"]),
+            level_counts={
+                level: row[f"at{level}"] for level in range(SCALE_V2.min, SCALE_V2.max + 1)
+            },
+        )
+    return stats
+
+
+def _prediction_sums(assessment: Assessment, positions: list[int]) -> dict:
+    """The team's predictions summed per attribute (one query), from completed responses
+    that count, as the customers' own answers are."""
+    aggregates: dict = {"people": Count("pk")}
+    for n in positions:
+        column = f"p{n}"
+        aggregates[f"{column}_n"] = Count(column)
+        aggregates[f"{column}_sum"] = Sum(column)
+        aggregates[f"{column}_sq"] = Sum(F(column) * F(column))
+    return CustomerPrediction.objects.filter(response__in=counted_responses(assessment)).aggregate(
+        **aggregates
+    )
+
+
+def customer_overlay(
+    survey: CustomerSurvey, results: CustomerResults, *, team_visible: bool
+) -> CustomerOverlay | None:
+    """The overlay for a survey of an assessment, once the customers' figures show (two
+    more queries when the team's figures show too, none otherwise). ``team_visible``: the
+    assessment's team results show (``Assessment.results_visible``), so the team's own
+    score and its prediction may be shown beside the customers'."""
+    if not results.visible or survey.assessment_id is None:
+        return None
+    attributes = [a for a in survey.version.attributes.all() if a.service_attribute]
+    self_stats, sums = {}, {"people": 0}
+    if team_visible:
+        assessment = survey.assessment
+        self_stats = _team_self_stats(assessment, [a.service_attribute for a in attributes])
+        sums = _prediction_sums(assessment, [a.position for a in attributes])
+    inputs = []
+    for attribute in attributes:
+        team = self_stats.get(attribute.service_attribute)
+        predicted = None
+        if team_visible:
+            rating = _rating_sums(sums, f"p{attribute.position}")
+            if rating.n >= settings.ANONYMITY_THRESHOLD:
+                predicted = scoring.rating_stats(rating)
+        point = results.grid.point(attribute.key)
+        inputs.append(
+            scoring.OverlayInput(
+                slug=attribute.key,
+                name=attribute.name,
+                team=None if team is None else team.score,
+                team_half=None if team is None else team.half,
+                predicted=None if predicted is None else predicted.score,
+                predicted_half=None if predicted is None else predicted.score_half,
+                customers=None if point is None else point.performance,
+            )
+        )
+    rows = scoring.overlay(inputs)
+    return CustomerOverlay(
+        rows=rows,
+        gaps=scoring.largest_gaps(rows),
+        team_visible=team_visible,
+        predictors=sums["people"],
+    )
+
+
+@dataclass(frozen=True)
+class CustomerVoice:
+    """Everything "Your customers" shows for a survey: its counts, its figures (from the
+    threshold), the overlay with the team's view, and the grid drawn as SVG."""
+
+    survey: CustomerSurvey
+    results: CustomerResults
+    overlay: CustomerOverlay | None
+    chart: SafeString | str
+
+    @property
+    def formula_version(self) -> str:
+        return scoring.CUSTOMER_FORMULA_VERSION
+
+
+def customer_voice(survey: CustomerSurvey, *, team_visible: bool) -> CustomerVoice:
+    """A survey's results for the manager's pages and the report (two queries below the
+    threshold, four from it with the team's figures)."""
+    results = customer_results(survey)
+    return CustomerVoice(
+        survey=survey,
+        results=results,
+        overlay=customer_overlay(survey, results, team_visible=team_visible),
+        chart=charts.importance_performance_svg(results.grid) if results.visible else "",
+    )
+
+
+def assessment_customer_voice(
+    assessment: Assessment, *, team_visible: bool
+) -> CustomerVoice | None:
+    """The customers' results of an assessment's survey, or None without one."""
+    survey = (
+        CustomerSurvey.objects.select_related("version", "assessment")
+        .filter(assessment=assessment)
+        .first()
+    )
+    return None if survey is None else customer_voice(survey, team_visible=team_visible)

@@ -1185,3 +1185,12 @@ def audience_counts(audience: str, people: int, threshold: int | None = None) ->
     if threshold is None:
         threshold = settings.ANONYMITY_THRESHOLD
     return not is_anonymous(audience) or people >= threshold
+
+
+def team_visible(assessment: Assessment) -> bool:
+    """Whether the assessment's team figures may show (``Assessment.results_visible``):
+    one query counting the completed member responses, none while it is not closed."""
+    if not assessment.is_closed:
+        return False
+    members = Response.objects.members().completed().filter(assessment=assessment).count()
+    return assessment.results_visible(members)

@@ -51,6 +51,7 @@ from assessment.services.consultants import (
 )
 from assessment.services.customers import (
     CustomerAnswers,
+    customer_prediction_save,
     customer_response_submit,
     customer_survey_create,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "assessor_assign",
     "branding_update",
     "bulk_export_start",
+    "customer_prediction_save",
     "customer_response_submit",
     "customer_survey_create",
     "decision_approve",

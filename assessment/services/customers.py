@@ -19,7 +19,14 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.models import Assessment, CustomerResponse, CustomerSurvey, Team
+from assessment.models import (
+    Assessment,
+    CustomerPrediction,
+    CustomerResponse,
+    CustomerSurvey,
+    Response,
+    Team,
+)
 from assessment.models.customers import CustomerThrottle
 from assessment.services.common import ServiceError
 from frameworks import selectors as framework_selectors
@@ -148,3 +155,22 @@ def customer_response_submit(
         survey=survey, submitted_at=now, comment=answers.comment, **fields
     )
     return None
+
+
+def customer_prediction_save(
+    *, response: Response, ratings: Mapping[int, int | None]
+) -> CustomerPrediction:
+    """Keep a team member's prediction of what customers will say (by attribute position,
+    1-5 or None for "don't know"), replacing an earlier one."""
+    assessment = response.assessment
+    if not CustomerPrediction.accepted_for(assessment):
+        raise ServiceError(
+            _("Predictions can be changed only while the assessment is open in its first round.")
+        )
+    if not CustomerSurvey.objects.filter(assessment=assessment).exists():
+        raise ServiceError(_("This assessment has no customer survey to predict."))
+    values = {f"p{position}": rating for position, rating in ratings.items()}
+    prediction, _created = CustomerPrediction.objects.update_or_create(
+        response=response, defaults=values
+    )
+    return prediction

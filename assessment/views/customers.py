@@ -20,7 +20,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment import access, selectors, services
-from assessment.charts import importance_performance_svg
 from assessment.client_ip import client_ip
 from assessment.forms.customers import CustomerResponseForm, CustomerSurveyCreateForm
 from assessment.models import CustomerSurvey
@@ -184,17 +183,19 @@ def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The survey's link and QR code, its counts, and (from the threshold) its results."""
     survey = access.customer_survey_for_manager(request.user, pk)
-    results = selectors.customers.customer_results(survey)
+    team_visible = survey.assessment is not None and selectors.results.team_visible(
+        survey.assessment
+    )
+    voice = selectors.customers.customer_voice(survey, team_visible=team_visible)
     return render(
         request,
         "assessment/manager/customer_survey.html",
         {
             "survey": survey,
             "public_url": absolute_url(survey.public_path()),
-            "state": survey.state(results.responses),
-            "results": results,
-            "chart": importance_performance_svg(results.grid) if results.visible else "",
-            "threshold": results.threshold,
+            "state": survey.state(voice.results.responses),
+            "customers": voice,
+            "results": voice.results,
         },
     )
 

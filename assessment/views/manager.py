@@ -522,6 +522,9 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             # The target levels offered (``selectors.manager.target_levels``): the same
             # for every version today; each section's own are checked on saving.
             "levels": selectors.manager.assessment_target_levels(assessment),
+            "customers": selectors.customers.assessment_customer_voice(
+                assessment, team_visible=found.visible
+            ),
         },
     )
 

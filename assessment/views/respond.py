@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, selectors, services
+from assessment.forms.customers import CustomerPredictionForm
 from assessment.forms.respondent import (
     AnswerForm,
     CompleteForm,
@@ -352,6 +353,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             # Format 2: "not applicable to us" and "don't know" apart, audiences named.
             "has_audiences": any(p.section.version.has_audiences for p in lists.progress),
             "anonymity_minimum": settings.ANONYMITY_THRESHOLD,
+            "prediction_offer": selectors.customers.prediction_offer(response),
         },
     )
 
@@ -392,3 +394,34 @@ def revise(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return redirect("assessment:response_start", pk=response.pk)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def customer_prediction(request: HttpRequest, pk: int) -> HttpResponse:
+    """Optional: what the respondent expects customers to say, attribute by attribute,
+    for the assessment's customer survey (docs/customer-voice.md, "The team's prediction")."""
+    response = access.response_for_respondent(request, pk)
+    offer = selectors.customers.prediction_offer(response)
+    if offer is None:
+        raise Http404
+    version = offer.survey.version
+    form = CustomerPredictionForm(
+        request.POST if request.method == "POST" else None,
+        version=version,
+        initial=CustomerPredictionForm.initial_from(offer.prediction),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_prediction_save(response=response, ratings=form.ratings())
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your prediction is saved. Thank you."))
+            return redirect("assessment:review", pk=response.pk)
+    return render(
+        request,
+        "assessment/respond/customer_prediction.html",
+        {"response": response, "offer": offer, "form": form, "version": version},
+        status=400 if request.method == "POST" else 200,
+    )

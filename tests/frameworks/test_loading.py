@@ -178,12 +178,14 @@ def test_loading_twice_changes_nothing_the_second_time(no_frameworks):
     second = load()
 
     # Version 1 and version 2 of each of the four frameworks, then version 3 of the two
-    # that gained rules since version 2 was released (docs/frameworks.md).
-    assert first.count(" v1 ") == 4
+    # that gained rules since version 2 was released (docs/frameworks.md); and version 1
+    # of the customer survey (docs/customer-voice.md).
+    assert first.count(" v1 ") == 5
+    assert "customer-voice       v1   10 attributes  created" in first
     assert first.count(" v2 ") == 4
     assert first.count(" v3 ") == 2
-    assert first.count("created") == 10
-    assert second.count("unchanged") == 10
+    assert first.count("created") == 11
+    assert second.count("unchanged") == 11  # and the customer survey
     assert "Nothing changed" in second
     assert database_snapshot() == snapshot
 
@@ -265,8 +267,9 @@ def test_check_mode_validates_without_writing(no_frameworks):
     out = io.StringIO()
     call_command("load_frameworks", "--check", stdout=out)
 
-    # v1 of four frameworks, the v2 archive of two, the current four.
-    assert out.getvalue().count(" ok ") == 10
+    # v1 of four frameworks, the v2 archive of two, the current four, the customer survey.
+    assert out.getvalue().count(" ok ") == 11
+    assert "customer-voice       ok   customer survey, 10 attributes" in out.getvalue()
     assert database_snapshot() == (0, 0, 0, 0, 0)
 
 

@@ -64,7 +64,8 @@ def test_loading_the_defaults_on_an_existing_install_changes_nothing(db):
     # The session fixture loaded the defaults once: v1 and v2 (archived), then the current.
     output = load()
 
-    assert output.count("unchanged") == len(framework_files(DATA))
+    assert output.count("questions  unchanged") == len(framework_files(DATA))
+    assert "customer-voice       v1   10 attributes  unchanged" in output
     assert set(FrameworkVersion.objects.values_list("number", "format")) == {
         (1, 1),
         (2, 2),

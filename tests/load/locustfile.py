@@ -1,4 +1,6 @@
-"""Simulated respondents (and consultants) for `make load` and `make fault`.
+"""Simulated respondents (and consultants) for `make load` and `make fault`; the customers
+of the customer run are in ``customers.py``, the managers downloading reports in
+``downloads.py``, both imported at the end.
 
 A respondent does what the browser does: follows an invitation link, opens the
 questionnaire, chooses an answer per question, sometimes changes its mind, then presses
@@ -20,6 +22,8 @@ Set by the driver (``python -m tests.load``):
   LOAD_CONSULTANTS  how many consultant users (the cluster run), 0 otherwise
   LOAD_DURATION how many seconds the users act; locust's own --run-time is a little
                 longer, so every request sent gets its answer before locust stops
+  LOAD_CUSTOMERS, LOAD_CUSTOMER_MIN_SECONDS  the customer run's customers and the
+                app's minimum time (customers.py)
 """
 
 import itertools
@@ -433,4 +437,5 @@ class Consultant(Browser):
             yield pause(3.0, 6.0)
 
 
+from tests.load.customers import Customer  # noqa: E402, F401 - customers answering a survey
 from tests.load.downloads import Downloader  # noqa: E402, F401 - managers downloading reports

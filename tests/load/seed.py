@@ -1,9 +1,12 @@
 """Seed a load run's database through the app's own services (run inside Django).
 
 Invitation tokens are stored only as hashes, so the raw ones are read from the
-invitation e-mails the services send, caught by Django's in-memory mail backend.
+invitation e-mails the services send, caught by Django's in-memory mail backend. The
+customer run (``seed_customers``) needs one customer survey, whose public link is read
+from the survey itself.
 """
 
+import datetime
 import random
 import re
 import secrets
@@ -11,6 +14,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from assessment import services
 from assessment.models import (
@@ -161,3 +165,36 @@ def _downloaders(organisation, count: int) -> list[dict[str, str]]:
         )
         logins.append({"username": username, "password": password})
     return logins
+
+
+def seed_customers(*, customers: int) -> dict:
+    """The customer run's survey: an organisation's team with one customer survey, open
+    from today for a week, whose cap (twice ``customers``) is not what the run tests.
+    The public link's token is stored as it is (it is printed on posters), so it is read
+    from the survey."""
+    password = secrets.token_urlsafe(16)
+    manager = services.organisation_sign_up(
+        organisation_name="Customer Load Ltd",
+        full_name="Cora Customer",
+        email="cora@load.example",
+        username="customer-manager",
+        password=password,
+        confirmed=True,
+    )
+    organisation = Organisation.objects.get(memberships__user=manager)
+    team = services.team_create(organisation=organisation, name="Front desk")
+    today = timezone.localdate()
+    survey = services.customer_survey_create(
+        team=team,
+        user=manager,
+        title="Load test: customers",
+        opens_on=today,
+        closes_on=today + datetime.timedelta(days=7),
+        max_responses=2 * customers,
+    )
+    return {
+        "survey": survey.pk,
+        "survey_token": survey.public_token,
+        "attributes": survey.version.attributes.count(),
+        "customers": customers,
+    }

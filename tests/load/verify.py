@@ -16,12 +16,18 @@ acknowledged attempt (or of a later attempt whose outcome is unknown). Each
 written attempt raises the answer's revision by exactly one, so the revision
 must lie between the number of acknowledged attempts and that plus the unknown
 ones: more would be a write run twice, fewer a write that vanished.
+
+The customer run (``customers_check``) compares the customers' accepted submissions with
+the survey's rows, and reads the survey's refusal counters and its throttle.
 """
 
 import time
 from collections import Counter, defaultdict
 
-from assessment.models import Answer, BulkExport, Response
+from django.db.models import Count, Max, Min
+
+from assessment.models import Answer, BulkExport, CustomerResponse, CustomerSurvey, Response
+from assessment.models.customers import ATTRIBUTE_SLOTS, CustomerThrottle
 
 ACK = {"autosave": {200}, "page": {302}}
 REFUSED = {"autosave": {400, 403, 404}, "page": {400, 403, 404}}
@@ -197,3 +203,54 @@ def _most_at_once(rows) -> int:
         running += change
         most = max(most, running)
     return most
+
+
+# --- the customer run ---------------------------------------------------------------
+
+
+def _stored_row(values: dict, comment: str, slots: int) -> tuple:
+    """A submission as its row stores it: every column pair, "doesn't apply" and a question
+    left out both empty (NULL), then the comment."""
+    ratings = []
+    for prefix in ("i", "p"):
+        for n in range(1, slots + 1):
+            value = values.get(f"{prefix}{n}", "")
+            ratings.append(int(value) if value not in ("", "na") else None)
+    return (*ratings, comment.strip())
+
+
+def customers_check(events: list[dict], survey_id: int) -> dict:
+    """The customers' submissions against the database. Nothing links a stored row to the
+    customer who sent it (by design), so the rows are compared with the accepted
+    submissions as a multiset: each row must be one accepted submission, as sent."""
+    customers = [e for e in events if e["e"] == "customer"]
+    accepted = [e for e in customers if e["s"] == 302]
+    columns = [f"{prefix}{n}" for prefix in ("i", "p") for n in range(1, ATTRIBUTE_SLOTS + 1)]
+    rows = CustomerResponse.objects.filter(survey_id=survey_id)
+    stored = Counter(tuple(values) for values in rows.values_list(*columns, "comment"))
+    sent = Counter(_stored_row(e["a"], e["c"], ATTRIBUTE_SLOTS) for e in accepted)
+    survey = CustomerSurvey.objects.get(pk=survey_id)
+    throttle = CustomerThrottle.objects.filter(survey_id=survey_id).aggregate(
+        rows=Count("pk"), most=Max("count")
+    )
+    times = rows.aggregate(first=Min("submitted_at"), last=Max("submitted_at"))
+    return {
+        "customers": len(customers),
+        "posted": sum(1 for e in customers if e["s"] is not None),
+        "gave_up": sum(1 for e in customers if e["s"] is None),
+        "accepted": len(accepted),
+        "statuses": dict(Counter(str(e["s"]) for e in customers)),
+        "addresses": len({e["addr"] for e in customers}),
+        "stored": sum(stored.values()),
+        "stored_not_sent": sum((stored - sent).values()),
+        "sent_not_stored": sum((sent - stored).values()),
+        "refused": {
+            reason: getattr(survey, f"refused_{reason}")
+            for reason in ("repeat", "rate", "bot", "closed")
+        },
+        "throttle_rows": throttle["rows"],
+        "throttle_most": throttle["most"] or 0,
+        "stored_seconds": (times["last"] - times["first"]).total_seconds()
+        if times["first"]
+        else None,
+    }
