@@ -1,12 +1,15 @@
-"""The load and fault runs: ``python -m tests.load load`` and ``python -m tests.load fault``.
+"""The load and fault runs: ``python -m tests.load load``, ``python -m tests.load fault``
+and ``python -m tests.load customers``.
 
 ``load`` runs 50 simulated respondents for 60 s against gunicorn (2 workers) three
 times: on SQLite, on PostgreSQL, and on PostgreSQL as a small cluster (two gunicorn
 instances with the requests spread across both, and two ``db_worker`` processes
-making bulk exports at the same time). ``fault`` stops PostgreSQL for 10 s, 30 s into
-90 s of load. Each run prints requests, failures and p50/p95 per endpoint,
-then checks the database against what the server acknowledged, and the whole
-command exits non-zero if any check fails.
+making bulk exports at the same time); then the customer run on SQLite and on
+PostgreSQL: 500 customers, each from its own address, answering a customer survey
+through its public link within 60 s. ``customers`` runs only the customer run.
+``fault`` stops PostgreSQL for 10 s, 30 s into 90 s of load. Each run prints requests,
+failures and p50/p95 per endpoint, then checks the database against what the server
+acknowledged, and the whole command exits non-zero if any check fails.
 
 Everything lives in a temporary folder (kept, with its logs, when a check fails)
 and every process started is stopped at the end, pass or fail.
@@ -41,6 +44,15 @@ WORKERS = 2
 INVITATIONS = 400
 GRACE = 20  # seconds between the users' last request and the end of the locust run
 LOCUSTFILE = infra.ROOT / "tests" / "load" / "locustfile.py"
+# The customer run (tests/load/customers.py): this many customers send their answers
+# within CUSTOMER_DURATION seconds, through a pool of CUSTOMER_USERS browsers. The app's
+# minimum time from page to submission (CUSTOMER_MIN_SECONDS, 8 s in production) is
+# lowered for the run, so that the customers' time on the page, and with it the number
+# of simulated browsers, stays small; the check of that time runs all the same.
+CUSTOMERS = 500
+CUSTOMER_DURATION = 60
+CUSTOMER_USERS = 60
+CUSTOMER_MIN_SECONDS = 1
 
 
 @dataclass
@@ -53,6 +65,13 @@ class Scenario:
     consultants: int = 0
     postgres: infra.Postgres | None = None
     outage: tuple[float, float] | None = None  # (seconds after the start, length)
+    customers: int = 0  # the customer run: this many customers instead of respondents
+    min_seconds: int = CUSTOMER_MIN_SECONDS
+    duration: int | None = None  # seconds of load, when not the command's --duration
+
+    @property
+    def customer_run(self) -> bool:
+        return self.customers > 0
 
     @property
     def sqlite(self) -> bool:
@@ -71,9 +90,12 @@ def _django() -> None:
 
 def step_seed(args: argparse.Namespace) -> None:
     _django()
-    from tests.load.seed import seed
+    from tests.load.seed import seed, seed_customers
 
-    data = seed(invitations=args.invitations, consultants=args.consultants)
+    if args.customers:
+        data = seed_customers(customers=args.customers)
+    else:
+        data = seed(invitations=args.invitations, consultants=args.consultants)
     Path(args.out).write_text(json.dumps(data))
 
 
@@ -83,6 +105,10 @@ def step_verify(args: argparse.Namespace) -> None:
 
     events = report.read_events(Path(args.events))
     result: dict = {}
+    if args.survey:
+        result["customers"] = verify.customers_check(events, args.survey)
+        Path(args.out).write_text(json.dumps(result, default=str))
+        return
     if args.tasks:
         result["tasks_drained"] = verify.wait_for_tasks(args.wait)
         result["tasks"] = verify.tasks_check(events)
@@ -118,6 +144,12 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
         scenario.database_url,
         SITE_URL=f"http://127.0.0.1:{ports[0]}",
         **({"TASKS_BACKEND": "django_tasks_db.DatabaseBackend"} if scenario.workers else {}),
+        # The customers' addresses come in X-Forwarded-For, as from a proxy in front.
+        **(
+            {"TRUSTED_PROXY_COUNT": "1", "CUSTOMER_MIN_SECONDS": str(scenario.min_seconds)}
+            if scenario.customer_run
+            else {}
+        ),
     )
     worker_logs: list[Path] = []
     outage: dict = {}
@@ -131,12 +163,19 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
             "seed",
             f"--invitations={INVITATIONS}",
             f"--consultants={scenario.consultants}",
+            f"--customers={scenario.customers}",
             f"--out={seed_file}",
             log=setup_log,
             timeout=300,
         )
         seed = json.loads(seed_file.read_text())
-        print(f"  set up in {time.monotonic() - started:.0f} s: {len(seed['tokens'])} links")
+        if scenario.customer_run:
+            print(
+                f"  set up in {time.monotonic() - started:.0f} s: survey {seed['survey']} with"
+                f" {seed['attributes']} attributes, {scenario.customers} customers to come"
+            )
+        else:
+            print(f"  set up in {time.monotonic() - started:.0f} s: {len(seed['tokens'])} links")
 
         nodes = [infra.start_gunicorn(processes, env, port=port, workdir=run_dir) for port in ports]
         for number in range(1, scenario.workers + 1):
@@ -150,6 +189,10 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
         # Managers downloading reports (tests/load/downloads.py) come with the consultants.
         downloaders = len(seed.get("downloaders", []))
         classes = ["Respondent"] + (["Consultant", "Downloader"] if scenario.consultants else [])
+        spawn_rate = SPAWN_RATE
+        if scenario.customer_run:
+            # All the browsers at once: the customers' own schedule sets the pace.
+            classes, users, spawn_rate = ["Customer"], CUSTOMER_USERS, CUSTOMER_USERS
         locust_env = {
             **os.environ,
             "LOAD_HOSTS": ",".join(node.url for node in nodes),
@@ -157,6 +200,8 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
             "LOAD_EVENTS": str(events_file),
             "LOAD_CONSULTANTS": str(scenario.consultants),
             "LOAD_DURATION": str(duration),
+            "LOAD_CUSTOMERS": str(scenario.customers),
+            "LOAD_CUSTOMER_MIN_SECONDS": str(scenario.min_seconds),
         }
         locust = processes.start(
             "locust",
@@ -166,7 +211,7 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
                 "--headless",
                 "--only-summary",
                 f"--users={users + scenario.consultants + downloaders}",
-                f"--spawn-rate={SPAWN_RATE}",
+                f"--spawn-rate={spawn_rate}",
                 # The users stop sending after `duration`; then the requests in flight
                 # get their answers before locust's own limit ends the run.
                 f"--run-time={duration + GRACE}s",
@@ -198,11 +243,13 @@ def run_scenario(scenario: Scenario, workdir: Path, *, users: int, duration: int
             f"--events={events_file}",
             f"--out={verify_file}",
             *(["--tasks", "--wait=150"] if scenario.workers else []),
+            *([f"--survey={seed['survey']}"] if scenario.customer_run else []),
             log=run_dir / "verify.log",
             timeout=240,
         )
         processes.stop_all()  # flushes the logs before they are read
-        _judge(
+        judge = _judge_customers if scenario.customer_run else _judge
+        judge(
             outcome,
             scenario,
             users=users,
@@ -333,6 +380,34 @@ def _judge(
         answers["completed_in_db"] == answers["questionnaires_completed"],
         f"{answers['completed_in_db']} of {answers['questionnaires_completed']}",
     )
+    tracebacks, died = _judge_server(outcome, scenario, requests, server_logs, worker_logs, pids)
+
+    if not scenario.outage:
+        outcome.check(
+            "no failed request", total is not None and total["failures"] == 0, _failures(requests)
+        )
+        report.save_check(outcome)
+    if scenario.sqlite:
+        _locked_check(outcome, server_logs, requests)
+    if scenario.workers:
+        _judge_tasks(outcome, verified, worker_logs)
+        report.download_check(outcome)
+    if scenario.outage:
+        _judge_outage(outcome, requests, outage, answers, workers_died=died)
+    warnings = report.count_in_logs(server_logs, "WARNING")
+    outcome.lines.append(f"Server log: {warnings} WARNING lines, {tracebacks} tracebacks.")
+
+
+def _judge_server(
+    outcome: Outcome,
+    scenario: Scenario,
+    requests: list[dict],
+    server_logs: list[Path],
+    worker_logs: list[Path],
+    pids: tuple[dict, dict, bool],
+) -> tuple[int, int]:
+    """The checks of the server itself; returns the tracebacks logged and the workers that
+    died."""
     tracebacks = report.count_in_logs(server_logs + worker_logs, "Traceback")
     outcome.check("no Traceback in the gunicorn and worker logs", tracebacks == 0, f"{tracebacks}")
     errors_500 = sum(1 for e in requests if e["s"] >= 500 and e["s"] != 503)
@@ -363,22 +438,113 @@ def _judge(
         warmed == boots,
         f"{warmed} of {boots} workers",
     )
+    return tracebacks, died
 
-    if not scenario.outage:
-        outcome.check(
-            "no failed request", total is not None and total["failures"] == 0, _failures(requests)
+
+def _locked_check(outcome: Outcome, server_logs: list[Path], requests: list[dict]) -> None:
+    locked = report.count_in_logs(server_logs, "database is locked") + sum(
+        1 for e in requests if "locked" in e.get("body", "")
+    )
+    outcome.check('no "database is locked"', locked == 0, f"{locked}")
+
+
+def _judge_customers(
+    outcome: Outcome,
+    scenario: Scenario,
+    *,
+    users: int,
+    duration: int,
+    run_dir: Path,
+    csv_prefix: Path,
+    events: list[dict],
+    verified: dict,
+    worker_logs: list[Path],
+    pids: tuple[dict, dict, bool],
+    outage: dict,
+) -> None:
+    """The customer run: every customer's submission accepted and stored as sent, none
+    refused, all within the run's time, and the server unharmed."""
+    found = verified["customers"]
+    expected = scenario.customers
+    requests = report.request_events(events)
+    server_logs = sorted(run_dir.glob("gunicorn-*.log"))
+    outcome.endpoints = report.locust_stats(csv_prefix)
+    rows = {r["name"]: r for r in outcome.endpoints}
+    total, submit = rows.get("All requests"), rows.get(report.CUSTOMER_SUBMIT)
+    refused = sum(found["refused"].values())
+    starts = [e["t"] for e in events if e["e"] == "customer-start"]
+    accepted_at = [e["t"] for e in events if e["e"] == "customer" and e["s"] == 302]
+    window = max(accepted_at) - min(starts) if starts and accepted_at else None
+
+    outcome.lines.append(
+        f"{expected} customers, each from its own address (X-Forwarded-For with"
+        f" TRUSTED_PROXY_COUNT=1), arriving evenly over {0.8 * duration:.0f} s through"
+        f" {users} simulated browsers, against 1 gunicorn instance (2 workers)."
+        f" CUSTOMER_MIN_SECONDS={scenario.min_seconds} for the run (8 in production): each"
+        f" customer sends {scenario.min_seconds + 0.5:g} to {scenario.min_seconds + 3:g} s"
+        f" after the page arrived."
+    )
+    if total:
+        outcome.lines.append(
+            f"{total['requests']} requests ({total['requests'] / duration:.1f}/s over the"
+            f" {duration} s), {total['failures']} failures;"
+            f" statuses {report.status_counts(requests)}."
         )
-        report.save_check(outcome)
+    outcome.lines.append(
+        f"Submissions: p50 {submit['p50'] if submit else '-'} ms,"
+        f" p95 {submit['p95'] if submit else '-'} ms; {found['posted']} sent,"
+        f" {found['accepted']} accepted (302), {found['stored']} stored, {refused} refused"
+        f" ({_attempts(found['refused'])}); from the first page to the last accepted"
+        f" submission {window or float('nan'):.1f} s; stored over"
+        f" {found['stored_seconds'] or float('nan'):.1f} s."
+    )
+    outcome.lines.append(
+        f"Throttle: {found['throttle_rows']} address rows, at most {found['throttle_most']}"
+        f" submission per address; {found['addresses']} addresses sent."
+    )
+
+    outcome.check(
+        f"all {expected} customers sent their answers",
+        found["customers"] == found["posted"] == expected,
+        f"{found['posted']} of {expected} sent, {found['gave_up']} could not",
+    )
+    outcome.check(
+        f"the submissions came within {duration} s",
+        window is not None and window <= duration,
+        f"{window or float('nan'):.1f} s from the first page to the last accepted submission",
+    )
+    outcome.check(
+        "no failed request: no 5xx, no connection error, every page 200, every POST 302",
+        total is not None
+        and total["failures"] == 0
+        and all(e["s"] in (200, 302) for e in requests)
+        and found["statuses"] == {"302": found["posted"]},
+        _failures(requests),
+    )
+    outcome.check(
+        f"stored == accepted == {expected}",
+        found["stored"] == found["accepted"] == expected,
+        f"stored {found['stored']}, accepted {found['accepted']}",
+    )
+    outcome.check(
+        "each stored row is an accepted submission, as sent",
+        found["stored_not_sent"] == 0 and found["sent_not_stored"] == 0,
+        f"{found['stored_not_sent']} rows nobody sent, {found['sent_not_stored']} submissions"
+        " not stored",
+    )
+    outcome.check(
+        "refused == 0 (the survey's counters)",
+        refused == 0,
+        f"{refused}: {_attempts(found['refused'])}",
+    )
+    outcome.check(
+        "each customer counted under its own address (X-Forwarded-For)",
+        found["addresses"] == expected and found["throttle_most"] == 1,
+        f"{found['addresses']} addresses, at most {found['throttle_most']} per address",
+    )
+    tracebacks, _died = _judge_server(outcome, scenario, requests, server_logs, worker_logs, pids)
     if scenario.sqlite:
-        locked = report.count_in_logs(server_logs, "database is locked") + sum(
-            1 for e in requests if "locked" in e.get("body", "")
-        )
-        outcome.check('no "database is locked"', locked == 0, f"{locked}")
-    if scenario.workers:
-        _judge_tasks(outcome, verified, worker_logs)
-        report.download_check(outcome)
-    if scenario.outage:
-        _judge_outage(outcome, requests, outage, answers, workers_died=died)
+        _locked_check(outcome, server_logs, requests)
     warnings = report.count_in_logs(server_logs, "WARNING")
     outcome.lines.append(f"Server log: {warnings} WARNING lines, {tracebacks} tracebacks.")
 

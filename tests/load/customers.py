@@ -31,9 +31,9 @@ import time
 
 from locustfile import SEED, Browser, Steps, pause, record
 
-PAGE = "GET /c/<token>/ (survey page)"
-SUBMIT = "POST /c/<token>/ (submission)"
-THANKS = "GET /c/<token>/thanks/"
+from tests.load.report import CUSTOMER_PAGE as PAGE
+from tests.load.report import CUSTOMER_SUBMIT as SUBMIT
+from tests.load.report import CUSTOMER_THANKS as THANKS
 
 TOKEN: str = SEED.get("survey_token", "")
 CUSTOMERS = int(os.environ.get("LOAD_CUSTOMERS", "0") or 0)

@@ -19,6 +19,10 @@ SAVE_ENDPOINTS = (
     "POST /responses/<id>/sections/<id>/ (save and continue)",
 )
 SAVE_P95_MS = 300
+# The customer run's requests (tests/load/customers.py), by the names locust reports.
+CUSTOMER_PAGE = "GET /c/<token>/ (survey page)"
+CUSTOMER_SUBMIT = "POST /c/<token>/ (submission)"
+CUSTOMER_THANKS = "GET /c/<token>/thanks/"
 
 
 @dataclass

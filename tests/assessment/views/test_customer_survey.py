@@ -172,7 +172,9 @@ def test_one_address_sending_100_in_a_minute_is_limited(survey, settings, proof)
     assert _counters(survey) == (0, 100 - accepted, 0, 0)
     # Another address is not held back by it.
     assert submit(survey, answers(survey), address="203.0.113.10").status_code == 302
-    proof(f"customer abuse: 100 from one address -> {accepted} stored, {100 - accepted} refused (429)")
+    proof(
+        f"customer abuse: 100 from one address -> {accepted} stored, {100 - accepted} refused (429)"
+    )
 
 
 def test_the_throttle_keeps_no_address(survey):

@@ -1,0 +1,173 @@
+"""The team's prediction and the overlay of the business-defined and customer-defined
+views (issue 17): figures traced to the answers, shown only when anonymity allows."""
+
+import datetime
+import statistics
+
+import pytest
+from django.utils import timezone
+
+from assessment import selectors, services
+from assessment.models import Assessment, CustomerPrediction
+from assessment.scoring import customers as scoring
+from assessment.scoring import formula2
+from frameworks.models import Question
+from tests.factories import (
+    make_assessment,
+    make_manager_response,
+    make_organisation,
+    make_response,
+    make_team,
+)
+
+pytestmark = pytest.mark.django_db
+
+# What three team members, then five customers, say of "on time".
+TEAM_LEVELS = [1, 2, 3]  # their answers to the customer side of on-time (levels 0-5)
+PREDICTIONS = [4, 4, 5]  # what each predicted customers would say of it (1-5)
+CUSTOMERS = [(5, 2), (4, 2), (5, 3), (4, 1), (5, 2)]  # (importance, performance)
+
+
+@pytest.fixture
+def world(settings):
+    settings.ANONYMITY_THRESHOLD = 3
+    settings.CUSTOMER_THRESHOLD = 5
+    organisation = make_organisation()
+    team = make_team(organisation)
+    assessment = make_assessment(team, slugs=("service-definition",), status="open")
+    today = timezone.localdate()
+    survey = services.customer_survey_create(
+        team=team,
+        assessment=assessment,
+        user=organisation.manager,
+        title="Customers",
+        opens_on=today,
+        closes_on=today + datetime.timedelta(days=3),
+        max_responses=100,
+    )
+    on_time = Question.objects.get(
+        version__assessments=assessment, attribute="on-time", side="customer"
+    )
+    responses = []
+    for level, predicted in zip(TEAM_LEVELS, PREDICTIONS, strict=True):
+        response = make_response(assessment, levels=[2], status="completed")
+        response.answers.filter(question=on_time).update(level=level, submitted_level=level)
+        services.customer_prediction_save(response=response, ratings={1: predicted, 2: None})
+        responses.append(response)
+    for importance, performance in CUSTOMERS:
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=services.CustomerAnswers(ratings={1: (importance, performance)}),
+            address=None,
+        )
+    return assessment, survey, responses
+
+
+def _close(assessment: Assessment) -> None:
+    Assessment.objects.filter(pk=assessment.pk).update(status="submitted")
+    assessment.refresh_from_db()
+
+
+def test_overlay_traces_to_the_answers(world):
+    assessment, survey, _ = world
+    _close(assessment)
+    voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
+    row = next(r for r in voice.overlay.rows if r.slug == "on-time")
+
+    team = formula2.stats_from_sums(
+        n=3,
+        mean_sum=sum(TEAM_LEVELS),
+        mean_square_sum=sum(x * x for x in TEAM_LEVELS),
+        level_counts={level: TEAM_LEVELS.count(level) for level in range(6)},
+    )
+    assert row.team == pytest.approx(team.score)  # levels 1, 2, 3: 40 points
+    assert row.team == pytest.approx(40)
+    assert row.team_half == pytest.approx(team.half)
+    assert row.predicted == pytest.approx(scoring.rating_to_score(statistics.mean(PREDICTIONS)))
+    performance = [p for _, p in CUSTOMERS]
+    assert row.customers == pytest.approx(scoring.rating_to_score(statistics.mean(performance)))
+    assert row.customers == pytest.approx(25)
+    # The team expected 83 points and customers gave 25: far beyond the noise, and named.
+    assert row.misjudged == pytest.approx(row.predicted - row.customers)
+    assert row.misjudged_beyond_noise
+    assert voice.overlay.gaps[0].slug == "on-time"
+    # Attributes nobody rated show no figure, never a zero.
+    other = next(r for r in voice.overlay.rows if r.slug == "right-first-time")
+    assert other.customers is None and other.predicted is None
+
+
+def test_team_figures_wait_for_the_assessment_to_close(world):
+    assessment, _, _ = world
+    voice = selectors.customers.assessment_customer_voice(
+        assessment, team_visible=selectors.results.team_visible(assessment)
+    )
+    assert voice.results.visible  # customers' figures show from their own threshold
+    row = next(r for r in voice.overlay.rows if r.slug == "on-time")
+    assert row.customers is not None
+    assert row.team is None and row.predicted is None
+    assert not voice.overlay.team_visible
+
+
+def test_predictions_below_the_anonymity_threshold_show_nothing(world, settings):
+    assessment, _, _ = world
+    _close(assessment)
+    settings.ANONYMITY_THRESHOLD = 4  # three people predicted
+    voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
+    row = next(r for r in voice.overlay.rows if r.slug == "on-time")
+    assert row.predicted is None and row.team is None
+
+
+def test_customer_figures_wait_for_their_threshold(world, settings):
+    assessment, _, _ = world
+    settings.CUSTOMER_THRESHOLD = 6
+    voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
+    assert not voice.results.visible
+    assert voice.overlay is None and voice.chart == ""
+
+
+def test_predictions_close_with_the_first_round(world):
+    assessment, _, responses = world
+    Assessment.objects.filter(pk=assessment.pk).update(round=2)
+    responses[0].assessment.refresh_from_db()
+    with pytest.raises(services.ServiceError):
+        services.customer_prediction_save(response=responses[0], ratings={1: 1})
+    assert CustomerPrediction.objects.get(response=responses[0]).p1 == PREDICTIONS[0]
+
+
+def test_the_prediction_page(client, world):
+    assessment, survey, _ = world
+    manager = assessment.created_by
+    response = make_manager_response(assessment, manager, status="in_progress")
+    client.force_login(manager)
+    url = f"/responses/{response.pk}/customers/"
+    page = client.get(url)
+    assert page.status_code == 200
+    for attribute in survey.version.attributes.all():
+        assert attribute.statement in page.content.decode()
+    bad = client.post(url, {"p1": "9"})
+    assert bad.status_code == 400
+    assert not CustomerPrediction.objects.filter(response=response).exists()
+    good = client.post(url, {"p1": "3", "p2": "na"})
+    assert good.status_code == 302
+    saved = CustomerPrediction.objects.get(response=response)
+    assert (saved.p1, saved.p2, saved.p3) == (3, None, None)
+    review = client.get(f"/responses/{response.pk}/review/").content.decode()
+    assert "Change my prediction" in review
+
+
+def test_no_prediction_page_without_a_survey(client, db):
+    organisation = make_organisation()
+    assessment = make_assessment(make_team(organisation), status="open")
+    response = make_manager_response(assessment, organisation.manager, status="in_progress")
+    client.force_login(organisation.manager)
+    assert client.get(f"/responses/{response.pk}/customers/").status_code == 404
+
+
+def test_results_page_shows_your_customers(client, world):
+    assessment, _, _ = world
+    _close(assessment)
+    client.force_login(assessment.created_by)
+    page = client.get(f"/assessments/{assessment.pk}/results/").content.decode()
+    assert "Your customers" in page
+    assert "ipa-chart" in page
+    assert "How the team&#x27;s view compares" in page or "How the team's view compares" in page
