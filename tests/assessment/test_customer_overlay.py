@@ -69,7 +69,7 @@ def _close(assessment: Assessment) -> None:
 
 
 def test_overlay_traces_to_the_answers(world):
-    assessment, survey, _ = world
+    assessment, _survey, _ = world
     _close(assessment)
     voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
     row = next(r for r in voice.overlay.rows if r.slug == "on-time")
@@ -93,7 +93,8 @@ def test_overlay_traces_to_the_answers(world):
     assert voice.overlay.gaps[0].slug == "on-time"
     # Attributes nobody rated show no figure, never a zero.
     other = next(r for r in voice.overlay.rows if r.slug == "right-first-time")
-    assert other.customers is None and other.predicted is None
+    assert other.customers is None
+    assert other.predicted is None
 
 
 def test_team_figures_wait_for_the_assessment_to_close(world):
@@ -104,7 +105,8 @@ def test_team_figures_wait_for_the_assessment_to_close(world):
     assert voice.results.visible  # customers' figures show from their own threshold
     row = next(r for r in voice.overlay.rows if r.slug == "on-time")
     assert row.customers is not None
-    assert row.team is None and row.predicted is None
+    assert row.team is None
+    assert row.predicted is None
     assert not voice.overlay.team_visible
 
 
@@ -114,7 +116,8 @@ def test_predictions_below_the_anonymity_threshold_show_nothing(world, settings)
     settings.ANONYMITY_THRESHOLD = 4  # three people predicted
     voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
     row = next(r for r in voice.overlay.rows if r.slug == "on-time")
-    assert row.predicted is None and row.team is None
+    assert row.predicted is None
+    assert row.team is None
 
 
 def test_customer_figures_wait_for_their_threshold(world, settings):
@@ -122,7 +125,8 @@ def test_customer_figures_wait_for_their_threshold(world, settings):
     settings.CUSTOMER_THRESHOLD = 6
     voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
     assert not voice.results.visible
-    assert voice.overlay is None and voice.chart == ""
+    assert voice.overlay is None
+    assert voice.chart == ""
 
 
 def test_predictions_close_with_the_first_round(world):

@@ -682,8 +682,13 @@ def command(args: argparse.Namespace) -> int:
     outcomes: list[Outcome] = []
     postgres: infra.Postgres | None = None
     try:
-        wanted = args.only.split(",") if args.command == "load" else ["fault"]
-        if {"postgres", "cluster", "fault"} & set(wanted):
+        if args.command == "load":
+            wanted = args.only.split(",")
+        elif args.command == "customers":
+            wanted = [f"customers-{database}" for database in args.only.split(",")]
+        else:
+            wanted = ["fault"]
+        if {"postgres", "cluster", "fault", "customers-postgres"} & set(wanted):
             postgres = infra.Postgres(root=workdir / "pg", port=infra.free_port())
             postgres.init()
             print(f"PostgreSQL {postgres.version()} on 127.0.0.1:{postgres.port}")
@@ -715,9 +720,42 @@ def command(args: argparse.Namespace) -> int:
                     outage=(args.outage_at, args.outage),
                 )
             )
+        # The customer run: the `customers` command's options, or its defaults in `load`.
+        customers = {
+            "customers": getattr(args, "customers", CUSTOMERS),
+            "min_seconds": getattr(args, "min_seconds", CUSTOMER_MIN_SECONDS),
+            "duration": args.duration if args.command == "customers" else CUSTOMER_DURATION,
+        }
+        title = (
+            f"Customers: {customers['customers']} submissions through the public link"
+            f" within {customers['duration']} s"
+        )
+        if "customers-sqlite" in wanted:
+            scenarios.append(
+                Scenario(
+                    f"{title}, SQLite",
+                    "customers-sqlite",
+                    f"sqlite:///{workdir / 'customers.sqlite3'}",
+                    **customers,
+                )
+            )
+        if "customers-postgres" in wanted:
+            scenarios.append(
+                Scenario(
+                    f"{title}, PostgreSQL",
+                    "customers-postgres",
+                    postgres.create_database("load_customers"),
+                    **customers,
+                )
+            )
         for scenario in scenarios:
             print(f"\n== {scenario.title} ==")
-            outcome = run_scenario(scenario, workdir, users=args.users, duration=args.duration)
+            outcome = run_scenario(
+                scenario,
+                workdir,
+                users=CUSTOMER_USERS if scenario.customer_run else args.users,
+                duration=scenario.duration or args.duration,
+            )
             report.print_outcome(outcome)
             outcomes.append(outcome)
     finally:
@@ -742,19 +780,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
-        ("load", "SQLite, PostgreSQL and the cluster under load"),
+        ("load", "SQLite, PostgreSQL and the cluster under load, then the customer run"),
         ("fault", "PostgreSQL stopped in the middle of the load"),
+        ("customers", "only the customer run: customers answering through the public link"),
     ):
         sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--users", type=int, default=USERS)
         # The fault run lasts longer: the outage delays everyone, and the respondents
         # should still get to submit after it.
-        default = DURATION if name == "load" else FAULT_DURATION
+        default = {"load": DURATION, "fault": FAULT_DURATION}.get(name, CUSTOMER_DURATION)
         sub.add_argument("--duration", type=int, default=default, help="seconds of load")
         sub.add_argument("--keep", action="store_true", help="keep the working folder")
+        if name == "customers":
+            sub.add_argument("--customers", type=int, default=CUSTOMERS)
+            sub.add_argument(
+                "--min-seconds",
+                type=int,
+                default=CUSTOMER_MIN_SECONDS,
+                help="the app's CUSTOMER_MIN_SECONDS for the run",
+            )
+            sub.add_argument("--only", default="sqlite,postgres", help="comma-separated databases")
+            continue
+        sub.add_argument("--users", type=int, default=USERS)
         if name == "load":
             sub.add_argument(
-                "--only", default="sqlite,postgres,cluster", help="comma-separated scenarios"
+                "--only",
+                default="sqlite,postgres,cluster,customers-sqlite,customers-postgres",
+                help="comma-separated scenarios",
             )
         else:
             sub.add_argument("--outage-at", type=float, default=30, help="seconds into the load")
@@ -762,12 +813,14 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed", help=argparse.SUPPRESS)
     seed.add_argument("--invitations", type=int, required=True)
     seed.add_argument("--consultants", type=int, default=0)
+    seed.add_argument("--customers", type=int, default=0)
     seed.add_argument("--out", required=True)
     verify = commands.add_parser("verify", help=argparse.SUPPRESS)
     verify.add_argument("--events", required=True)
     verify.add_argument("--out", required=True)
     verify.add_argument("--tasks", action="store_true")
     verify.add_argument("--wait", type=float, default=120)
+    verify.add_argument("--survey", type=int, default=0)
     args = parser.parse_args(argv)
 
     if args.command == "seed":

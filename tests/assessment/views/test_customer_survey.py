@@ -93,7 +93,9 @@ def test_answers_are_one_row_and_set_the_answered_cookie(survey):
 def test_doesnt_apply_is_stored_as_no_rating(survey):
     submit(survey, answers(survey, i1="na", p1="na"))
     row = CustomerResponse.objects.get(survey=survey)
-    assert row.i1 is None and row.p1 is None and row.i2 is not None
+    assert row.i1 is None
+    assert row.p1 is None
+    assert row.i2 is not None
 
 
 @pytest.mark.parametrize(
