@@ -36,7 +36,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.db.models import Max
+from django.db.models import F, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -186,6 +186,9 @@ def report_context(
         "results": scored,
         "versions": versions,
         "figures": selectors.results.team_results(assessment, versions),
+        "customers": selectors.customers.assessment_customer_voice(
+            assessment, team_visible=scored.visible
+        ),
         "verdicts": verdicts,
         # Format 2: who rated what, per framework (the results' audiences).
         "audience_panels": [panel for panel in scored.panels if panel.audiences],
@@ -309,11 +312,21 @@ def cache_key(
     content is part of the key, so a changed stylesheet renders every report afresh.
     """
     stamp = Assessment.objects.filter(pk=assessment.pk).aggregate(
+        # Before ``responses`` below, whose name would otherwise shadow the relation.
+        predictions=Max("responses__customer_prediction__updated_at"),
         events=Max("audit_events__pk"),
         decisions=Max("decisions__pk"),
         moderations=Max("moderations__pk"),
         targets=Max("targets__updated_at"),
         responses=Max("responses__completed_at"),
+        # The customers' answers and the team's predictions (docs/customer-voice.md).
+        customer_responses=Max("customer_survey__responses__pk"),
+        customer_refusals=Max(
+            F("customer_survey__refused_repeat")
+            + F("customer_survey__refused_rate")
+            + F("customer_survey__refused_bot")
+            + F("customer_survey__refused_closed")
+        ),
     )
     formats = dict(assessment.framework_versions.values_list("pk", "format"))
     parts = [
@@ -328,6 +341,7 @@ def cache_key(
         *_rules_stamp(set(formats.values())),
         assets_stamp(static_assets() if assets is None else assets),
         settings.ANONYMITY_THRESHOLD,
+        settings.CUSTOMER_THRESHOLD,
         get_language(),
         _branding_stamp(consultancy),
     ]

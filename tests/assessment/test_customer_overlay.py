@@ -175,3 +175,34 @@ def test_results_page_shows_your_customers(client, world):
     assert "Your customers" in page
     assert "ipa-chart" in page
     assert "How the team&#x27;s view compares" in page or "How the team's view compares" in page
+
+
+def test_the_pdf_has_a_chapter_of_what_customers_say(world):
+    """Must show 5: the chapter with the grid and the overlay; every attribute named."""
+    from assessment import reports
+    from tests.pdf import poppler
+
+    assessment, survey, _ = world
+    _close(assessment)
+    report = reports.render_report(assessment)
+    # In reading order (not -layout), so a name wrapped inside its cell reads whole.
+    text = " ".join(poppler("pdftotext", report.pdf).split())
+    assert "What your customers say" in text
+    assert "The team's view and its customers'" in text
+    for attribute in survey.version.attributes.all():
+        assert attribute.name in text, attribute.name
+    assert "Concentrate here" in text or "Fewer than" in text
+
+
+def test_a_new_customer_answer_renders_the_report_afresh(world):
+    from assessment import reports
+
+    assessment, survey, _ = world
+    _close(assessment)
+    before = reports.cache_key(assessment, viewer_id=None)
+    services.customer_response_submit(
+        survey_id=survey.pk,
+        answers=services.CustomerAnswers(ratings={1: (3, 3)}),
+        address=None,
+    )
+    assert reports.cache_key(assessment, viewer_id=None) != before
