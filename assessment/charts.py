@@ -52,6 +52,8 @@ SELF_VIEW = {"colour": "#a4370f", "dash": "9 5", "marker": "square"}
 TARGET = {"colour": "#4a5a12", "dash": "1 7", "marker": "diamond", "halo": True}
 PREVIOUS = {"colour": "#5c4b8a", "dash": "12 4 3 4", "marker": "triangle"}
 MODERATED = {"colour": "#8a1c4a", "dash": "4 4", "marker": "triangle-down"}
+# The customers' own ratings (issue 17): only on the axes customers were asked about.
+CUSTOMERS = {"colour": "#7a5200", "dash": "2 3", "marker": "diamond"}
 
 # Drawn in this order (the legend keeps the caller's order): the filled team area first,
 # the target last, so nothing covers it.

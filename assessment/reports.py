@@ -177,6 +177,10 @@ def report_context(
     )
     versions = selectors.manager.assessment_versions(assessment)
     history = selectors.review.review_history(assessment)
+    customers = selectors.customers.assessment_customer_voice(
+        assessment, team_visible=scored.visible
+    )
+    selectors.customers.with_customer_series(scored, customers)
     verdicts = [p for p in scored.panels if p.team.verdict is not None]
     priorities = [(panel, item) for panel in scored.panels for item in panel.priorities[:3]]
     return {
@@ -186,9 +190,7 @@ def report_context(
         "results": scored,
         "versions": versions,
         "figures": selectors.results.team_results(assessment, versions),
-        "customers": selectors.customers.assessment_customer_voice(
-            assessment, team_visible=scored.visible
-        ),
+        "customers": customers,
         "verdicts": verdicts,
         # Format 2: who rated what, per framework (the results' audiences).
         "audience_panels": [panel for panel in scored.panels if panel.audiences],

@@ -1,11 +1,12 @@
 """Reads of customer surveys: the public page, the manager's page and the customers'
 results, which are aggregate SQL over the response rows (one query, however many)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from assessment import charts
 from assessment.models import (
@@ -18,6 +19,7 @@ from assessment.models import (
 )
 from assessment.scoring import SCALE_V2, formula2
 from assessment.scoring import customers as scoring
+from assessment.selectors import results as results_selectors
 from assessment.selectors.results import counted_responses
 from frameworks.models import CustomerAttribute, Question
 
@@ -285,3 +287,63 @@ def assessment_customer_voice(
         .first()
     )
     return None if survey is None else customer_voice(survey, team_visible=team_visible)
+
+
+# The Win4 axis the customers' overall score is drawn on (docs/customer-voice.md).
+WIN4_CUSTOMERS_AXIS = ("win4", "customers")
+
+
+def _section_attributes(assessment: Assessment) -> dict[tuple[str, str], set[str]]:
+    """(framework slug, section key) -> the attributes its customer-side questions ask
+    about, for the assessment's versions (one query)."""
+    rows = Question.objects.filter(
+        version__in=assessment.framework_versions.all(), side=Question.Side.CUSTOMER
+    ).values_list("version__framework__slug", "section__key", "attribute")
+    found: dict[tuple[str, str], set[str]] = {}
+    for slug, key, attribute in rows:
+        found.setdefault((slug, key), set()).add(attribute)
+    return found
+
+
+def with_customer_series(results, voice: CustomerVoice | None) -> None:
+    """Draw the customers' own ratings as a series of the radars they speak to: their
+    overall score on Win4's customers axis, and on each section whose customer-side
+    questions match survey attributes, the mean of those attributes' performance scores
+    (``scoring.customers.customer_axis_score`` of them). Nothing below the customers'
+    threshold. One query when there is something to draw."""
+    if voice is None or not voice.results.visible or not results.panels:
+        return
+    grid = voice.results.grid
+    by_service = {
+        a.service_attribute: a.key
+        for a in voice.survey.version.attributes.all()
+        if a.service_attribute
+    }
+    sections = _section_attributes(voice.survey.assessment or results.assessment)
+    for panel in results.panels:
+        values: list[float | None] = []
+        points = []
+        for row in panel.rows:
+            if (panel.slug, row.key) == WIN4_CUSTOMERS_AXIS:
+                axis = voice.results.axis
+            else:
+                keys = {
+                    by_service[a]
+                    for a in sections.get((panel.slug, row.key), ())
+                    if a in by_service
+                }
+                placed = [p for p in grid.points if p.slug in keys]
+                axis = (
+                    scoring.customer_axis_score(replace(grid, points=tuple(placed)))
+                    if placed
+                    else None
+                )
+            values.append(None if axis is None else axis.score)
+            if axis is not None:
+                points.append((row.name, axis))
+        if points:
+            panel.customer_points = points
+            panel.chart = results_selectors.radar_for(
+                panel,
+                extra=[charts.Series(_("Customers' own rating"), values, **charts.CUSTOMERS)],
+            )

@@ -104,6 +104,9 @@ class FrameworkPanel:
     # Formula 2, once an assessor has moderated a section of it: the official result from
     # the moderated scores (the team's own stays in ``team``, shown beside it).
     official: scoring.FrameworkResult | None = None
+    # The customers' own figures on this framework's axes, as (section name, AxisScore)
+    # (``selectors.customers.with_customer_series``); drawn as a series of the radar.
+    customer_points: list = field(default_factory=list)
 
     @property
     def headline(self) -> scoring.FrameworkResult:
@@ -890,8 +893,9 @@ def _panel(
     return panel
 
 
-def radar_for(panel: FrameworkPanel) -> SafeString:
-    """The panel's radar: team, self-view, target and previous, as available (no query)."""
+def radar_for(panel: FrameworkPanel, extra: "list[charts.Series] | None" = None) -> SafeString:
+    """The panel's radar: team, self-view, target and previous, as available, and any
+    ``extra`` series (the customers' own ratings, ``selectors.customers``); no query."""
     series = [
         charts.Series(_("Team"), [r.team.score for r in panel.rows], **charts.TEAM),
     ]
@@ -929,6 +933,7 @@ def radar_for(panel: FrameworkPanel) -> SafeString:
                 **charts.PREVIOUS,
             )
         )
+    series.extend(extra or [])
     return charts.radar_chart(
         axes=[r.name for r in panel.rows],
         series=series,

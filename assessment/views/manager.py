@@ -512,6 +512,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     """Scores, balance, verdicts, gaps, priorities and trend, once anonymity allows."""
     assessment = access.assessment_for_manager(request.user, pk)
     found = selectors.results.assessment_results(assessment, viewer_id=request.user.pk)
+    customers = selectors.customers.assessment_customer_voice(
+        assessment, team_visible=found.visible
+    )
+    selectors.customers.with_customer_series(found, customers)
     return render(
         request,
         "assessment/manager/assessment_results.html",
@@ -522,9 +526,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             # The target levels offered (``selectors.manager.target_levels``): the same
             # for every version today; each section's own are checked on saving.
             "levels": selectors.manager.assessment_target_levels(assessment),
-            "customers": selectors.customers.assessment_customer_voice(
-                assessment, team_visible=found.visible
-            ),
+            "customers": customers,
         },
     )
 

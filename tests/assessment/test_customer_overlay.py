@@ -206,3 +206,34 @@ def test_a_new_customer_answer_renders_the_report_afresh(world):
         address=None,
     )
     assert reports.cache_key(assessment, viewer_id=None) != before
+
+
+def test_customers_are_a_series_of_the_service_definition_radar(world):
+    assessment, _, _ = world
+    _close(assessment)
+    found = selectors.results.assessment_results(assessment)
+    voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
+    selectors.customers.with_customer_series(found, voice)
+    panel = found.panels[0]
+    assert panel.slug == "service-definition"
+    # Only "on time" is placed; it sits in "Experienced by customers".
+    assert [name for name, _ in panel.customer_points] == ["Experienced by customers"]
+    axis = panel.customer_points[0][1]
+    assert axis.score == pytest.approx(25)
+    assert "Customers&#x27; own rating" in panel.chart or "Customers' own rating" in panel.chart
+
+
+def test_customers_score_on_the_win4_customers_axis(world, settings):
+    assessment, survey, _ = world
+    win4 = make_assessment(assessment.team, slugs=("win4",), status="open")
+    survey.assessment = win4
+    survey.save(update_fields=["assessment"])
+    for _ in range(3):
+        make_response(win4, levels=[2], status="completed")
+    _close(win4)
+    found = selectors.results.assessment_results(win4)
+    voice = selectors.customers.assessment_customer_voice(win4, team_visible=True)
+    selectors.customers.with_customer_series(found, voice)
+    (panel,) = found.panels
+    assert [name for name, _ in panel.customer_points] == ["Customers"]
+    assert panel.customer_points[0][1].score == pytest.approx(voice.results.axis.score)

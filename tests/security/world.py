@@ -4,7 +4,8 @@
 pending manager invitation, two teams with rosters, assessments in every state
 (draft, open, submitted, in review, returned, approved) with answers and comments,
 targets, moderations and decisions by its own assessor, a consultancy with a grant,
-and a bulk export. Every free-text value of B carries a unique canary
+a bulk export, and a customer survey on its open assessment, answered by enough
+customers for its figures to show. Every free-text value of B carries a unique canary
 (``CANARY-B-<n>-<random>``); A's carry ``MARK-A-<n>-<random>``, so a test can show
 that it did reach A's data while finding none of B's.
 
@@ -27,6 +28,7 @@ from typing import Any
 from unittest import mock
 
 from django.apps import apps
+from django.conf import settings
 from django.utils import timezone
 
 from assessment import reports, services, tasks
@@ -35,6 +37,7 @@ from assessment.models import (
     BulkExport,
     Consultancy,
     ConsultantGrant,
+    CustomerSurvey,
     Invitation,
     ManagerInvitation,
     Organisation,
@@ -42,6 +45,7 @@ from assessment.models import (
     Team,
 )
 from assessment.selectors import review as review_selectors
+from assessment.services.customers import CustomerAnswers
 from frameworks.models import Section
 from tests.factories import (
     make_answers,
@@ -111,6 +115,8 @@ class Tenant:
     self_response: Response
     respondent_invitation: Invitation
     respondent_token: str
+    # On the open assessment, open today, with CUSTOMER_THRESHOLD customers' answers.
+    customer_survey: CustomerSurvey
     exports: list[BulkExport] = field(default_factory=list)
 
     @property
@@ -205,6 +211,34 @@ def _return(assessment: Assessment, assessor, marks: Marks) -> None:
     )
 
 
+def _customer_survey(assessment: Assessment, manager, marks: Marks) -> CustomerSurvey:
+    """The open assessment's customer survey, through the service a manager's form calls,
+    answered through the service the customers' page calls (no address: no throttle row),
+    by as many customers as its figures need; each comment carries a mark."""
+    today = timezone.localdate()
+    survey = services.customer_survey_create(
+        team=assessment.team,
+        assessment=assessment,
+        user=manager,
+        title=marks("customer survey"),
+        opens_on=today - timedelta(days=1),
+        closes_on=today + timedelta(days=20),
+        max_responses=500,
+    )
+    positions = list(survey.version.attributes.values_list("position", flat=True))
+    for n in range(settings.CUSTOMER_THRESHOLD):
+        refusal = services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=CustomerAnswers(
+                ratings={p: (1 + (p + n) % 5, 1 + (p * 2 + n) % 5) for p in positions},
+                comment=marks("a customer's comment"),
+            ),
+            address=None,
+        )
+        assert refusal is None, refusal
+    return survey
+
+
 def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: str) -> Tenant:
     """One organisation with data in every state; all its free text comes from ``marks``."""
     manager = _person(marks)
@@ -278,6 +312,8 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
         opened, name=marks("Respondent"), email=marks.email(), token=respondent_token
     )
 
+    customer_survey = _customer_survey(opened, manager, marks)
+
     consultant = make_consultant(
         marks.username(), name=consultancy_name, first_name=marks(), last_name=marks()
     )
@@ -310,6 +346,7 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
         self_response=self_response,
         respondent_invitation=respondent_invitation,
         respondent_token=respondent_token,
+        customer_survey=customer_survey,
     )
 
 
