@@ -217,6 +217,92 @@ def scores_table(found: selectors.results.AssessmentResults) -> Table:
     return headers, rows
 
 
+def customers_table(voice: "selectors.customers.CustomerVoice") -> Table:
+    """The customers' figures, one row per attribute of the survey (docs/customer-voice.md):
+    importance and performance (mean, 95 % interval, n), the quadrant and whether it is
+    settled; then, for attributes matching a service-definition quality, the team's own
+    score, its prediction and the gaps, each with its margin. Empty (headers only) below
+    the customers' threshold; the team's columns are empty until its results show."""
+    headers = [
+        _("Organisation"),
+        _("Team"),
+        _("Survey"),
+        _("Survey version"),
+        _("Responses"),
+        _("Attribute key"),
+        _("Attribute"),
+        _("Service-definition attribute"),
+        _("Importance (mean, 1-5)"),
+        _("Importance low"),
+        _("Importance high"),
+        _("Importance ratings"),
+        _("Performance (mean, 1-5)"),
+        _("Performance low"),
+        _("Performance high"),
+        _("Performance ratings"),
+        _("Quadrant"),
+        _("Quadrant settled"),
+        _("Team's own score (0-100)"),
+        _("Team's own score margin"),
+        _("Team's prediction (0-100)"),
+        _("Team's prediction margin"),
+        _("Customers' score (0-100)"),
+        _("Customers' score margin"),
+        _("Own score minus customers"),
+        _("Beyond the noise (own score)"),
+        _("Prediction minus customers"),
+        _("Beyond the noise (prediction)"),
+        _("Customer formula version"),
+    ]
+    results = voice.results
+    if not results.visible:
+        return headers, []
+    survey = voice.survey
+    overlay = {row.slug: row for row in voice.overlay.rows} if voice.overlay else {}
+    rows: list[list[Cell]] = []
+    for attribute in survey.version.attributes.all():
+        point = results.grid.point(attribute.key)
+        row = overlay.get(attribute.key)
+        line: list[Cell] = [
+            survey.organisation.name,
+            survey.team.name,
+            survey.title,
+            survey.version.number,
+            results.responses,
+            attribute.key,
+            attribute.name,
+            attribute.service_attribute or None,
+        ]
+        for stats in (None, None) if point is None else (point.importance, point.performance):
+            line += (
+                [None, None, None, None]
+                if stats is None
+                else [round(stats.mean, 2), round(stats.low, 2), round(stats.high, 2), stats.n]
+            )
+        line += [
+            None if point is None or point.quadrant is None else str(point.quadrant),
+            None if point is None or point.quadrant is None else point.settled,
+        ]
+        if row is None:
+            line += [None] * 10
+        else:
+            line += [
+                _rounded(row.team),
+                _rounded(row.team_half),
+                _rounded(row.predicted),
+                _rounded(row.predicted_half),
+                _rounded(row.customers),
+                _rounded(row.customers_half),
+                _rounded(row.self_gap),
+                row.self_gap_beyond_noise if row.self_gap is not None else None,
+                _rounded(row.misjudged),
+                row.misjudged_beyond_noise if row.misjudged is not None else None,
+            ]
+        line.append(voice.formula_version)
+        rows.append(line)
+    return headers, rows
+
+
 def answers_by_question_table(
     assessment: Assessment, *, found: selectors.results.AssessmentResults | None = None
 ) -> Table:

@@ -83,7 +83,7 @@ app_patterns = [
             {"audience": "manager", "table": table, "file_format": file_format},
             name=f"{table}_{file_format}",
         )
-        for table in ("scores", "answers")
+        for table in ("scores", "answers", "customers")
         for file_format in ("csv", "xlsx")
     ),
     path("assessments/<int:pk>/assessor/", manager.assessor_choose, name="assessor_choose"),
@@ -108,7 +108,7 @@ app_patterns = [
             {"audience": "consultant", "table": table, "file_format": file_format},
             name=f"client_{table}_{file_format}",
         )
-        for table in ("scores", "answers")
+        for table in ("scores", "answers", "customers")
         for file_format in ("csv", "xlsx")
     ),
     # Bulk export

@@ -14,6 +14,7 @@ user is sent back with the reason.
 from collections.abc import Callable
 from typing import Literal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from assessment import access, exports
 from assessment.models import Assessment
-from assessment.selectors import results
+from assessment.selectors import customers, results
 
 Audience = Literal["manager", "consultant"]
 
@@ -108,13 +109,15 @@ def table_download(
     pk: int,
     *,
     audience: Audience,
-    table: Literal["scores", "answers"],
+    table: Literal["scores", "answers", "customers"],
     file_format: Literal["csv", "xlsx"],
 ) -> HttpResponse:
     """Section scores of every framework (one row each), or the team's answers counted
     per question (never one person's answers as a row), as CSV or an Excel workbook."""
     assessment = ASSESSMENT_FOR[audience](request.user, pk)
     found = results.assessment_results(assessment)
+    if table == "customers":
+        return _customers_download(request, assessment, found, audience, file_format)
     if not found.visible:
         return _not_available(request, found, audience)
     if table == "scores":
@@ -156,6 +159,36 @@ def review_answers_download(
         filename=exports.file_name(
             assessment, f"answers-by-respondent-round-{assessment.round}", chosen
         ),
+        file_format=chosen,
+    )
+
+
+def _customers_download(
+    request: HttpRequest,
+    assessment: Assessment,
+    found: results.AssessmentResults,
+    audience: Audience,
+    file_format: Literal["csv", "xlsx"],
+) -> HttpResponse:
+    """The customers' figures of the assessment's survey, once they show (their own
+    threshold); the team's columns fill once the team's results show."""
+    voice = customers.assessment_customer_voice(assessment, team_visible=found.visible)
+    if voice is None or not voice.results.visible:
+        messages.error(
+            request,
+            _(
+                "Customer figures are available once the assessment's customer survey has "
+                "at least %(threshold)s responses."
+            )
+            % {"threshold": settings.CUSTOMER_THRESHOLD},
+        )
+        if audience == "consultant":
+            return redirect("assessment:portfolio")
+        return redirect("assessment:results", pk=assessment.pk)
+    chosen = exports.TABLE_FORMATS[file_format]
+    return exports.attachment(
+        exports.write_table(exports.customers_table(voice), chosen, title=_("Customers")),
+        filename=exports.file_name(assessment, "customers", chosen),
         file_format=chosen,
     )
 

@@ -237,3 +237,34 @@ def test_customers_score_on_the_win4_customers_axis(world, settings):
     (panel,) = found.panels
     assert [name for name, _ in panel.customer_points] == ["Customers"]
     assert panel.customer_points[0][1].score == pytest.approx(voice.results.axis.score)
+
+
+def test_the_customer_figures_export(client, world):
+    import csv
+    import io
+
+    assessment, survey, _ = world
+    survey.title = '=HYPERLINK("http://evil.example")'
+    survey.save(update_fields=["title"])
+    _close(assessment)
+    client.force_login(assessment.created_by)
+    response = client.get(f"/assessments/{assessment.pk}/customers.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, lines = rows[0], rows[1:]
+    assert len(lines) == survey.version.attributes.count()
+    on_time = dict(zip(header, lines[0], strict=True))
+    assert on_time["Attribute"] == "On time"
+    assert on_time["Survey"].startswith("'=")  # a formula is neutralised
+    assert float(on_time["Performance (mean, 1-5)"]) == pytest.approx(2.0)
+    assert float(on_time["Team's own score (0-100)"]) == pytest.approx(40)
+    assert on_time["Beyond the noise (prediction)"] == "True"
+    assert client.get(f"/assessments/{assessment.pk}/customers.xlsx").status_code == 200
+
+
+def test_no_customer_export_below_the_threshold(client, world, settings):
+    assessment, _, _ = world
+    settings.CUSTOMER_THRESHOLD = 50
+    client.force_login(assessment.created_by)
+    response = client.get(f"/assessments/{assessment.pk}/customers.csv")
+    assert response.status_code == 302

@@ -93,6 +93,20 @@ def mine(allowed: frozenset[str] | set[str], template: str, **values) -> Rule:
     return Rule(frozenset(allowed), path(template, **values), tenant_object=True)
 
 
+def survey_page(template: str) -> Rule:
+    """A manager's page or download of A's customer survey (``{pk}``): A's manager only.
+    A new one (a poster, an upload of personal links) is one line here; a download also
+    goes in ``test_fuzz.DOWNLOADS``, and a page that takes a POST gets a case in
+    ``test_mass_assignment.CASES``."""
+    return mine({"manager"}, template, pk=a("customer_survey"))
+
+
+def survey_link(template: str) -> Rule:
+    """The customers' side of A's customer survey (``{token}``, its public link): open to
+    everyone, by design; the link is printed on posters and receipts."""
+    return Rule(EVERYONE, path(template, token=lambda w, ctx: w.a.customer_survey.public_token))
+
+
 MATRIX: dict[str, Rule] = {
     # Public pages.
     "home": public("/"),
@@ -117,6 +131,9 @@ MATRIX: dict[str, Rule] = {
     "assessment:invitation_open": Rule(EVERYONE, path("/r/{token}/", token=ctx("spare_token"))),
     "assessment:invitation_landing": public("/r/"),
     "assessment:invitation_renew": public("/r-renew/"),
+    # Customers: a survey's public link, answered without an account (anyone may POST).
+    "customer_survey_public": survey_link("/c/{token}/"),
+    "customer_survey_thanks": survey_link("/c/{token}/thanks/"),
     "admin:login": public("/admin/login/"),
     # Signing out: anyone may, so it is never requested here (it would end the
     # visitor's session for the rest of the matrix).
@@ -173,6 +190,14 @@ MATRIX: dict[str, Rule] = {
     "assessment:answers_xlsx": mine(
         {"manager"}, "/assessments/{pk}/answers.xlsx", pk=a("approved")
     ),
+    # Managers: customer surveys. Opening one, on an assessment that has none yet (A's open
+    # assessment has one: its page would only redirect there).
+    "assessment:customer_survey_create": mine(
+        {"manager"}, "/assessments/{pk}/customers/new/", pk=a("draft")
+    ),
+    "assessment:customer_survey": survey_page("/customers/{pk}/"),
+    "assessment:customer_survey_qr_svg": survey_page("/customers/{pk}/qr.svg"),
+    "assessment:customer_survey_qr_png": survey_page("/customers/{pk}/qr.png"),
     # Consultants: their own consultancy's pages, and clients who granted access.
     "assessment:portfolio": Rule(CONSULTANTS, fixed("/clients/")),
     "assessment:branding": Rule(CONSULTANTS, fixed("/clients/branding/")),
@@ -228,6 +253,10 @@ MATRIX: dict[str, Rule] = {
     "assessment:review": mine({"respondent"}, "/responses/{pk}/review/", pk=ctx("response")),
     "assessment:complete": mine({"respondent"}, "/responses/{pk}/complete/", pk=ctx("response")),
     "assessment:revise": mine({"respondent"}, "/responses/{pk}/revise/", pk=ctx("response")),
+    # The team's prediction of what customers will say (A's open assessment has a survey).
+    "assessment:customer_prediction": mine(
+        {"respondent"}, "/responses/{pk}/customers/", pk=ctx("response")
+    ),
 }
 
 # Placeholder values for the admin's URL parameters; the admin decides access before

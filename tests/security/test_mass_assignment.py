@@ -9,13 +9,21 @@ rows must hold the submitted values, not the hostile ones.
 
 ``test_every_post_accepting_url_has_a_case`` fails when a URL that accepts POST is
 added without a case here.
+
+A refused submission changes nothing (``test_fuzz`` sends the refused ones), with one
+kind of exception, stated by its case's ``refused`` rule: the customers' survey page
+counts each refusal on the survey (and its rate limit counts the sender), but never
+stores the refused answers (``counted_refusal``).
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail, signing
@@ -25,8 +33,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from assessment.forms import customers as customer_forms
 from assessment.models import (
     Assessment,
+    CustomerSurvey,
     Invitation,
     Moderation,
     Organisation,
@@ -34,8 +44,9 @@ from assessment.models import (
     SectionTarget,
     SentMail,
 )
+from assessment.models.customers import ATTRIBUTE_SLOTS, CustomerThrottle
 from assessment.services.organisations import CONFIRMATION_SALT
-from frameworks.models import Framework, FrameworkVersion, Question
+from frameworks.models import CustomerSurveyVersion, Framework, FrameworkVersion, Question
 from tests.factories import PASSWORD
 from tests.security.routes import allowed_methods, routes
 from tests.security.world import (
@@ -147,6 +158,19 @@ def hostile(w: World) -> dict[str, Any]:
         "done": "999",
         "failures": "[]",
         "archive": "x",
+        # customer surveys: B's survey, its link and counters, and every rating slot (the
+        # forms take those of their questionnaire's attributes; the rest stay empty)
+        "survey": b.customer_survey.pk,
+        "survey_id": b.customer_survey.pk,
+        "public_token": b.customer_survey.public_token,
+        "refused_repeat": "999",
+        "refused_rate": "999",
+        "refused_bot": "999",
+        "refused_closed": "999",
+        "address_tag": "0" * 64,
+        "window_start": long_ago,
+        "count": "999",
+        **{f"{kind}{n}": "1" for kind in ("i", "p") for n in range(1, ATTRIBUTE_SLOTS + 1)},
         # any object
         "pk": b.in_review.pk,
         "id": b.in_review.pk,
@@ -196,12 +220,76 @@ def audit_actions(changes: Changes) -> list[str]:
     return sorted(row["action"] for row in table.created.values()) if table else []
 
 
+# --- what a refused submission may write --------------------------------------------------
+
+# What a refusal may write, given the request's status; it returns the changes it does not
+# account for, which must be none. ``nothing_written`` is every form's rule: a refused
+# form accounts for no change at all.
+RefusalRule = Callable[["World", "Context", Changes, int], Changes]
+
+
+def nothing_written(w: World, ctx: Context, changes: Changes, status: int) -> Changes:
+    return changes
+
+
+# The customers' page answers each kind of refusal with its own status, and counts it
+# on the survey in its own field (assessment.views.customers.REFUSAL_STATUS).
+COUNTED_REFUSALS = {403: "bot", 409: "repeat", 410: "closed", 429: "rate"}
+SURVEY = "assessment.CustomerSurvey"
+THROTTLE = "assessment.CustomerThrottle"
+CUSTOMER_RESPONSE = "assessment.CustomerResponse"
+
+
+def counted_refusal(survey: Callable[[World], CustomerSurvey]) -> RefusalRule:
+    """A refused customer submission is counted, never stored. The form's own refusal (a
+    400: a rating that is not one, a comment too long, nothing answered) writes nothing. A
+    refusal of the anti-abuse checks (``COUNTED_REFUSALS``) adds exactly one to its own
+    counter on ``survey`` and may bump the sender's rate-limit count for that survey (its
+    ``CustomerThrottle`` rows; expired ones are deleted on the way). Nothing else: not a
+    ``CustomerResponse``, not another counter, not another survey."""
+
+    def rule(w: World, ctx: Context, changes: Changes, status: int) -> Changes:
+        assert CUSTOMER_RESPONSE not in changes, (
+            f"a refused customer submission ({status}) stored a response: "
+            f"{changes[CUSTOMER_RESPONSE]}"
+        )
+        reason = COUNTED_REFUSALS.get(status)
+        if reason is None:
+            return changes
+        rest = dict(changes)
+        counted = rest.pop(SURVEY, None)
+        assert counted is not None, f"a refusal ({status}) was not counted on the survey"
+        target = survey(w)
+        field_name = f"refused_{reason}"
+        before = getattr(target, field_name)
+        assert (counted.created, counted.deleted) == ({}, {}), counted
+        assert counted.changed == {target.pk: {field_name: (before, before + 1)}}, (
+            f"a refusal ({status}) changed {counted.changed}, "
+            f"not only {field_name} of survey {target.pk} by one"
+        )
+        throttle = rest.pop(THROTTLE, None)
+        if throttle is not None:
+            window = timedelta(seconds=settings.CUSTOMER_ADDRESS_WINDOW_SECONDS)
+            assert {row["survey_id"] for row in throttle.created.values()} <= {target.pk}
+            assert all(
+                set(fields) == {"count"} and fields["count"][1] == fields["count"][0] + 1
+                for fields in throttle.changed.values()
+            ), throttle.changed
+            assert all(
+                row["window_start"] < timezone.now() - window for row in throttle.deleted.values()
+            ), throttle.deleted
+        return rest
+
+    return rule
+
+
 # --- the cases -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Case:
-    """One POST-accepting URL: who posts what, what may change, and what must be true after."""
+    """One POST-accepting URL: who posts what, what may change, and what must be true after;
+    and, when the URL refuses a submission (``test_fuzz``), what the refusal may write."""
 
     url_name: str
     who: str  # A's manager, assessor, consultant, or staff; or anonymous (an invitee)
@@ -211,6 +299,7 @@ class Case:
     check: Callable[[World, Context, Changes], None]
     prepare: Callable[[World, Client], Context] = field(default=lambda w, client: {})
     status: int = 302
+    refused: RefusalRule = nothing_written
 
     @property
     def name(self) -> str:
