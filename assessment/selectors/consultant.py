@@ -18,7 +18,7 @@ from assessment.models import (
     Organisation,
     Team,
 )
-from assessment.selectors import results
+from assessment.selectors import customers, results
 from frameworks.models import FrameworkVersion
 
 
@@ -39,6 +39,10 @@ class HeatRow:
     overall_level: int | None
     change: float | None  # overall score against the previous closed assessment
     previous_title: str | None
+    # The largest gap between the team's view and its customers' (issue 17), beyond the
+    # noise; None without a survey, below the thresholds, or with no gap to name.
+    customer_gap: "customers.scoring.Overlay | None" = None
+    has_customers: bool = False  # the customers' figures show for this assessment
 
 
 @dataclass
@@ -85,8 +89,10 @@ def consultant_portfolio(
     Queries: 4 to find client organisations, frameworks, teams and their latest
     assessments, then ``results.assessment_results`` once per team with a closed
     assessment (8 queries when results show and are stored, 9 the first time, 2 when
-    they don't). The trend comes from that same call, so it costs nothing more: 4 + at
-    most 9 per team.
+    they don't). The trend comes from that same call, so it costs nothing more. Where
+    results show, the customer-gap column reads the assessment's customer survey: 1
+    query without one, 3 below the customers' threshold, 6 from it. At most 4 + 15 per
+    team.
     """
     organisations = list(access.client_organisations(user).order_by("name", "pk"))  # query 1
     frameworks = _client_frameworks(organisations)  # query 2
@@ -118,6 +124,13 @@ def consultant_portfolio(
         if not found.visible:
             hidden.append(found)
             continue
+        voice = customers.assessment_customer_voice(assessment, team_visible=True)
+        has_customers = voice is not None and voice.results.visible
+        gap = (
+            voice.overlay.gaps[0]
+            if has_customers and voice.overlay and voice.overlay.gaps
+            else None
+        )
         for panel in found.panels:
             if framework_slug and panel.slug != framework_slug:
                 continue
@@ -142,6 +155,8 @@ def consultant_portfolio(
                     overall_level=panel.team.overall_level,
                     change=None if overall is None or before is None else overall - before,
                     previous_title=panel.previous_title,
+                    customer_gap=gap,
+                    has_customers=has_customers,
                 )
             )
     heatmaps = []

@@ -372,16 +372,54 @@ def test_the_portfolio_queries_do_not_grow_with_respondents(
         consultant_client.get(PORTFOLIO)
 
 
-def test_the_portfolio_costs_four_queries_and_nine_per_visible_team_then_eight(
+def test_the_portfolio_costs_four_queries_and_ten_per_visible_team_then_nine(
     consultant, organisation, submitted, django_assert_num_queries
 ):
     make_grant(organisation, consultant.consultancy)
-    with django_assert_num_queries(4 + 9):  # the team's results computed and stored
+    # The team's results computed and stored (9), and whether it has a customer survey (1).
+    with django_assert_num_queries(4 + 9 + 1):
         found = selectors.consultant.consultant_portfolio(consultant)
-    with django_assert_num_queries(4 + 8):  # and read from the store
+    with django_assert_num_queries(4 + 8 + 1):  # and read from the store
         again = selectors.consultant.consultant_portfolio(consultant)
     assert [row.team.name for row in found.heatmaps[0].rows] == ["Help desk"]
     assert again.heatmaps == found.heatmaps
+
+
+def test_the_portfolio_names_the_largest_customer_gap(
+    consultant_client, consultant, organisation, submitted, settings, django_assert_num_queries
+):
+    """Issue 17: the customer-gap column, at a constant cost per team (6 more queries)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from assessment import services
+
+    make_grant(organisation, consultant.consultancy)
+    settings.CUSTOMER_THRESHOLD = 5
+    today = timezone.localdate()
+    survey = services.customer_survey_create(
+        team=submitted.team,
+        assessment=submitted,
+        user=organisation.manager,
+        title="Customers",
+        opens_on=today,
+        closes_on=today + datetime.timedelta(days=1),
+        max_responses=50,
+    )
+    page = consultant_client.get(PORTFOLIO).text
+    assert "no customer figures" in page  # below the customers' threshold
+    for _ in range(5):
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=services.CustomerAnswers(ratings={1: (5, 1), 2: (4, 5)}),
+            address=None,
+        )
+    with django_assert_num_queries(4 + 8 + 6):
+        selectors.consultant.consultant_portfolio(consultant)
+    page = consultant_client.get(PORTFOLIO).text
+    # Win4 has no service-definition questions to compare with: no gap, but figures exist.
+    assert "none beyond the noise" in page
 
 
 @pytest.mark.django_db
