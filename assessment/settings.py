@@ -85,6 +85,11 @@ CUSTOMER_ADDRESS_LIMIT = max(1, env_int("CUSTOMER_ADDRESS_LIMIT", 10))
 CUSTOMER_ADDRESS_WINDOW_SECONDS = max(60, env_int("CUSTOMER_ADDRESS_WINDOW_SECONDS", 600))
 # Per-survey limit, a guard against a flood: at most this many accepted in any minute.
 CUSTOMER_SURVEY_LIMIT_PER_MINUTE = max(1, env_int("CUSTOMER_SURVEY_LIMIT_PER_MINUTE", 600))
+# Customers' addresses on a survey's personal-link list are erased this many days after
+# the survey closes (`manage.py prune_customer_data`, run daily); 0: the day after.
+CUSTOMER_ADDRESS_RETENTION_DAYS = max(0, env_int("CUSTOMER_ADDRESS_RETENTION_DAYS", 0))
+# The most addresses one upload of a personal-link list may hold.
+CUSTOMER_LINKS_MAX = max(1, env_int("CUSTOMER_LINKS_MAX", 2000))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

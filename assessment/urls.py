@@ -170,6 +170,8 @@ app_patterns = [
         name="customer_survey_create",
     ),
     path("customers/<int:pk>/", customers.survey_detail, name="customer_survey"),
+    path("customers/<int:pk>/links/", customers.links_upload, name="customer_links_upload"),
+    path("customers/<int:pk>/links/send/", customers.links_send, name="customer_links_send"),
     path("customers/<int:pk>/qr.svg", customers.survey_qr_svg, name="customer_survey_qr_svg"),
     path("customers/<int:pk>/qr.png", customers.survey_qr_png, name="customer_survey_qr_png"),
 ]
@@ -184,6 +186,7 @@ urlpatterns = [
     # Customers: a survey's public link (short, for QR codes and receipts).
     path("c/<str:token>/", customers.survey_public, name="customer_survey_public"),
     path("c/<str:token>/thanks/", customers.survey_thanks, name="customer_survey_thanks"),
+    path("c/p/<str:token>/", customers.survey_personal, name="customer_survey_personal"),
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

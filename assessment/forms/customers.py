@@ -1,6 +1,8 @@
 """Forms of customer surveys: a manager opening one, and a customer answering one."""
 
+import csv
 import datetime
+import io
 import time
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessment import validators
 from assessment.forms import base
 from assessment.models.customers import (
     ATTRIBUTE_SLOTS,
@@ -19,6 +22,7 @@ from assessment.models.customers import (
     RATING_MIN,
 )
 from assessment.services.customers import CustomerAnswers
+from assessment.services.mail import UnusableAddress
 from frameworks.models import CustomerSurveyVersion
 
 NOT_APPLICABLE = "na"
@@ -220,3 +224,76 @@ class CustomerPredictionForm(base.Form):
             value = self.cleaned_data.get(f"p{attribute.position}") or NOT_APPLICABLE
             result[attribute.position] = None if value == NOT_APPLICABLE else int(value)
         return result
+
+
+class CustomerLinksUploadForm(base.Form):
+    """A customer list for personal links: a CSV file, one customer a line, the e-mail
+    address first and an optional name second; a first line of column names is skipped.
+    Every line is checked before anything is kept, and each bad line is named."""
+
+    MAX_BYTES = 1024 * 1024
+    MAX_ERRORS_SHOWN = 5
+
+    file = forms.FileField(
+        label=_("Customer list (CSV)"),
+        help_text=_(
+            "One customer a line: the e-mail address, then a name if you have one. "
+            "Addresses are used only to send the link and are deleted when the survey closes."
+        ),
+    )
+
+    def clean_file(self) -> list[tuple[str, str]]:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("The file is larger than 1 MB."), code="too_big")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."),
+                code="encoding",
+            ) from None
+        try:
+            lines = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error:
+            raise ValidationError(
+                _("The file is not valid CSV: check its quotation marks."), code="csv"
+            ) from None
+        entries, problems = [], []
+        for number, cells in enumerate(lines, start=1):
+            cells = [cell.strip() for cell in cells]
+            if not any(cells):
+                continue
+            if number == 1 and "@" not in cells[0]:
+                continue  # column names
+            email, name = cells[0], cells[1] if len(cells) > 1 else ""
+            reason = UnusableAddress.reason_for(email)
+            if reason is None and not validators.is_clean(name):
+                reason = _("the name contains a control character")
+            if reason is None and len(name) > 200:
+                reason = _("the name is longer than 200 characters")
+            if reason is not None:
+                problems.append(
+                    _("Line %(line)s: %(address)s: %(reason)s.")
+                    % {
+                        "line": number,
+                        "address": UnusableAddress.shown(email[:80]),
+                        "reason": reason,
+                    }
+                )
+                continue
+            entries.append((email, name))
+        if problems:
+            shown = problems[: self.MAX_ERRORS_SHOWN]
+            if len(problems) > len(shown):
+                shown.append(_("and %(count)s more lines.") % {"count": len(problems) - len(shown)})
+            raise ValidationError(shown, code="lines")
+        if not entries:
+            raise ValidationError(_("The file holds no e-mail addresses."), code="empty")
+        if len(entries) > settings.CUSTOMER_LINKS_MAX:
+            raise ValidationError(
+                _("The file holds %(count)s addresses; the most one survey takes is %(limit)s.")
+                % {"count": len(entries), "limit": settings.CUSTOMER_LINKS_MAX},
+                code="too_many",
+            )
+        return entries

@@ -8,6 +8,7 @@ team member, whether results may show) live here as model methods and QuerySets.
 from assessment.models.assessments import Assessment, Invitation, Reopening, SectionTarget
 from assessment.models.consultants import Consultancy, ConsultantGrant, ConsultantMembership
 from assessment.models.customers import (
+    CustomerLink,
     CustomerPrediction,
     CustomerResponse,
     CustomerSurvey,
@@ -46,6 +47,7 @@ __all__ = [
     "Consultancy",
     "ConsultantGrant",
     "ConsultantMembership",
+    "CustomerLink",
     "CustomerPrediction",
     "CustomerResponse",
     "CustomerSurvey",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment
-from assessment.models.organisations import Organisation, Team
+from assessment.models.organisations import Organisation, Team, TokenQuerySet
 from assessment.models.responses import Response
 from frameworks.models import CustomerSurveyVersion
 
@@ -276,3 +276,47 @@ class CustomerPrediction(models.Model):
         first round only. The pooled prediction shows once the assessment closes; a change
         in a later round would move it by one person's change, which would give it away."""
         return assessment.is_open and assessment.round == 1
+
+
+class CustomerLink(models.Model):
+    """A personal link to a survey, for one customer on an uploaded list: single use. Its
+    token is kept only as a hash. The address (and name) are kept only to send the link
+    and are erased once the survey has closed (``CUSTOMER_ADDRESS_RETENTION_DAYS`` after
+    its closing date, by ``manage.py prune_customer_data``). Whether it was used is a
+    yes or no, with no time: nothing ties a link, or its customer, to a response."""
+
+    survey = models.ForeignKey(
+        CustomerSurvey,
+        on_delete=models.CASCADE,
+        related_name="links",
+        verbose_name=_("customer survey"),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    # Empty until the link is sent, and again once the address is erased.
+    token_hash = models.CharField(_("token hash"), max_length=64, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    used = models.BooleanField(_("used"), default=False)
+    erased = models.BooleanField(_("address erased"), default=False)
+
+    objects = TokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal customer link")
+        verbose_name_plural = _("personal customer links")
+        ordering = ["survey", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "email"],
+                condition=~models.Q(email=""),
+                name="customerlink_unique_email",
+            ),
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=~models.Q(token_hash=""),
+                name="customerlink_unique_token",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or _("(address erased)")

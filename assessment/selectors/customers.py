@@ -12,10 +12,12 @@ from assessment import charts
 from assessment.models import (
     Answer,
     Assessment,
+    CustomerLink,
     CustomerPrediction,
     CustomerResponse,
     CustomerSurvey,
     Response,
+    token_digest,
 )
 from assessment.scoring import SCALE_V2, formula2
 from assessment.scoring import customers as scoring
@@ -347,3 +349,45 @@ def with_customer_series(results, voice: CustomerVoice | None) -> None:
                 panel,
                 extra=[charts.Series(_("Customers' own rating"), values, **charts.CUSTOMERS)],
             )
+
+
+def link_for_token(token: str):
+    """The personal link behind a token, with its survey (one query, two with the survey's
+    attributes when it is shown); None for an unknown token."""
+    return (
+        CustomerLink.objects.select_related(
+            "survey__organisation", "survey__team", "survey__version"
+        )
+        .filter(token_hash=token_digest(token))
+        .exclude(token_hash="")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LinkCounts:
+    """A survey's personal-link list: how many listed, sent and used, and the response rate."""
+
+    listed: int
+    sent: int
+    used: int
+    erased: int
+
+    @property
+    def unsent(self) -> int:
+        return self.listed - self.sent - self.erased if self.listed else 0
+
+    @property
+    def rate(self) -> float | None:
+        """Responses through personal links per link sent, in percent."""
+        return None if not self.sent else 100 * self.used / self.sent
+
+
+def link_counts(survey: CustomerSurvey) -> LinkCounts:
+    row = CustomerLink.objects.filter(survey=survey).aggregate(
+        listed=Count("pk"),
+        sent=Count("pk", filter=Q(sent_at__isnull=False)),
+        used=Count("pk", filter=Q(used=True)),
+        erased=Count("pk", filter=Q(erased=True, sent_at__isnull=True)),
+    )
+    return LinkCounts(**row)

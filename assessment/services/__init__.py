@@ -51,6 +51,10 @@ from assessment.services.consultants import (
 )
 from assessment.services.customers import (
     CustomerAnswers,
+    customer_addresses_erase,
+    customer_link_submit,
+    customer_links_add,
+    customer_links_send,
     customer_prediction_save,
     customer_response_submit,
     customer_survey_create,
@@ -98,6 +102,10 @@ __all__ = [
     "assessor_assign",
     "branding_update",
     "bulk_export_start",
+    "customer_addresses_erase",
+    "customer_link_submit",
+    "customer_links_add",
+    "customer_links_send",
     "customer_prediction_save",
     "customer_response_submit",
     "customer_survey_create",

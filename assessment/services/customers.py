@@ -10,25 +10,31 @@ import datetime
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import (
     Assessment,
+    CustomerLink,
     CustomerPrediction,
     CustomerResponse,
     CustomerSurvey,
     Response,
+    SentMail,
     Team,
+    token_digest,
 )
 from assessment.models.customers import CustomerThrottle
-from assessment.services.common import ServiceError
+from assessment.services.assessments import PartlySent
+from assessment.services.common import ServiceError, absolute_url, new_token_pair
+from assessment.services.mail import CapReached, Unconfirmed, mail_send
 from frameworks import selectors as framework_selectors
 
 Refusal = CustomerSurvey.Refusal
@@ -147,6 +153,11 @@ def customer_response_submit(
         return _count_refusal(survey.pk, Refusal.RATE)
     if address and _throttle_bump(survey.pk, address, now) > settings.CUSTOMER_ADDRESS_LIMIT:
         return _count_refusal(survey.pk, Refusal.RATE)
+    _insert_response(survey, answers, now)
+    return None
+
+
+def _insert_response(survey: CustomerSurvey, answers: CustomerAnswers, now) -> None:
     fields = {}
     for position, (importance, performance) in answers.ratings.items():
         fields[f"i{position}"] = importance
@@ -154,7 +165,6 @@ def customer_response_submit(
     CustomerResponse.objects.create(
         survey=survey, submitted_at=now, comment=answers.comment, **fields
     )
-    return None
 
 
 def customer_prediction_save(
@@ -174,3 +184,111 @@ def customer_prediction_save(
         response=response, defaults=values
     )
     return prediction
+
+
+# --- personal links ------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_links_add(*, survey: CustomerSurvey, entries: Sequence[tuple[str, str]]) -> int:
+    """Put customers (e-mail, name) on the survey's personal-link list; return how many were
+    new (an address already on the list is left as it is). All or nothing."""
+    if survey.state(survey.responses.count()) in ("closed", "full"):
+        raise ServiceError(_("This survey has closed: no more links can be added."))
+    known = set(
+        CustomerLink.objects.filter(survey=survey).exclude(email="").values_list("email", flat=True)
+    )
+    listed = CustomerLink.objects.filter(survey=survey).count()
+    fresh = {}
+    for email, name in entries:
+        if email.lower() not in {k.lower() for k in known} and email.lower() not in fresh:
+            fresh[email.lower()] = (email, name)
+    if listed + len(fresh) > settings.CUSTOMER_LINKS_MAX:
+        raise ServiceError(
+            _("A survey's list may hold at most %(limit)s customers.")
+            % {"limit": settings.CUSTOMER_LINKS_MAX}
+        )
+    CustomerLink.objects.bulk_create(
+        CustomerLink(survey=survey, email=email, name=name) for email, name in fresh.values()
+    )
+    return len(fresh)
+
+
+def customer_links_send(*, survey: CustomerSurvey) -> int:
+    """E-mail a personal link to every customer on the list not sent one yet, within the
+    organisation's sending caps; return how many went. The mail goes first and the
+    token's hash is stored after it, so a failed send leaves the customer unsent.
+    Raises ``PartlySent`` when some could not be sent (the rest wait for a later try)."""
+    if survey.state(survey.responses.count()) != "open":
+        raise ServiceError(_("Links can be sent only while the survey is open."))
+    Unconfirmed.check(survey.organisation)
+    pending = list(CustomerLink.objects.filter(survey=survey, sent_at__isnull=True, erased=False))
+    if not pending:
+        raise ServiceError(_("Every customer on the list has been sent a link already."))
+    sent, failed = 0, []
+    for position, link in enumerate(pending):
+        token, digest = new_token_pair()
+        try:
+            mail_send(
+                organisation=survey.organisation,
+                kind=SentMail.Kind.CUSTOMER_INVITATION,
+                to=link.email,
+                subject=_("%(organisation)s asks for your view of its service")
+                % {"organisation": survey.organisation.name},
+                template="assessment/email/customer_invitation.txt",
+                context={
+                    "name": link.name,
+                    "organisation": survey.organisation.name,
+                    "link": absolute_url(
+                        reverse("customer_survey_personal", kwargs={"token": token})
+                    ),
+                    "closes_on": survey.closes_on,
+                },
+            )
+        except CapReached as cap:
+            waiting = len(pending) - position
+            raise PartlySent(" ".join([*failed, cap.waiting(sent=sent, waiting=waiting)])) from None
+        except Unconfirmed:
+            raise
+        except ServiceError as error:
+            failed.append(str(error))
+            continue
+        CustomerLink.objects.filter(pk=link.pk).update(token_hash=digest, sent_at=timezone.now())
+        sent += 1
+    if failed:
+        raise PartlySent(" ".join([*failed, _("The others were sent.")]))
+    return sent
+
+
+@transaction.atomic
+def customer_link_submit(
+    *, token: str, answers: CustomerAnswers, automated: bool = False
+) -> str | None:
+    """Store the answers given through a personal link and spend the link, or refuse them;
+    return the refusal's reason or None. The link keeps no time of its use, and the
+    response row does not name it."""
+    link = CustomerLink.objects.select_for_update().filter(token_hash=token_digest(token)).first()
+    if link is None or link.used:
+        return "used"
+    survey = CustomerSurvey.objects.select_for_update().get(pk=link.survey_id)
+    if survey.state(survey.responses.count()) != "open":
+        return _count_refusal(survey.pk, Refusal.CLOSED)
+    if automated:
+        return _count_refusal(survey.pk, Refusal.BOT)
+    # The hash stays, so the link can say it was used; its time is not kept.
+    CustomerLink.objects.filter(pk=link.pk).update(used=True)
+    _insert_response(survey, answers, timezone.now())
+    return None
+
+
+def customer_addresses_erase(*, today: datetime.date | None = None) -> int:
+    """Erase the addresses and names of the personal-link lists of surveys that closed
+    more than ``CUSTOMER_ADDRESS_RETENTION_DAYS`` ago, and the throttle's rows of ended
+    windows; return how many addresses were erased."""
+    today = today or timezone.localdate()
+    last_kept = today - datetime.timedelta(days=settings.CUSTOMER_ADDRESS_RETENTION_DAYS)
+    erased = CustomerLink.objects.filter(survey__closes_on__lt=last_kept, erased=False).update(
+        email="", name="", token_hash="", erased=True
+    )
+    CustomerThrottle.objects.filter(window_start__lt=_window_start(timezone.now())).delete()
+    return erased

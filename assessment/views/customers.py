@@ -7,6 +7,7 @@ answers and sends. The only cookie it sets is a signed note that this browser an
 
 import io
 import logging
+from functools import partial
 
 import segno
 from django.conf import settings
@@ -16,15 +17,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, selectors, services
 from assessment.client_ip import client_ip
-from assessment.forms.customers import CustomerResponseForm, CustomerSurveyCreateForm
+from assessment.forms.customers import (
+    CustomerLinksUploadForm,
+    CustomerResponseForm,
+    CustomerSurveyCreateForm,
+)
 from assessment.models import CustomerSurvey
 from assessment.models.customers import CUSTOMER_COMMENT_MAX_LENGTH
 from assessment.services.common import absolute_url
+from assessment.views.common import attempt
 
 log = logging.getLogger("assessment.customers")
 
@@ -140,6 +147,47 @@ def survey_public(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey_personal(request: HttpRequest, token: str) -> HttpResponse:
+    """A customer's personal link: the same questions, once. No cookie and no rate limit
+    (the link itself is the limit); the minimum time and the hidden field still apply."""
+    link = selectors.customers.link_for_token(token)
+    if link is None or link.used:
+        return render(
+            request,
+            "assessment/customers/link_problem.html",
+            {"survey": link.survey if link else None},
+            status=404 if link is None else 410,
+        )
+    survey = link.survey
+    if request.method == "GET":
+        state = survey.state(selectors.customers.response_count(survey))
+        if state != "open":
+            return _refused(request, survey, _closed_message(survey, state), status=200)
+        form = CustomerResponseForm(version=survey.version, survey_id=survey.pk)
+        return _survey_page(request, survey, form)
+    form = CustomerResponseForm(request.POST, version=survey.version, survey_id=survey.pk)
+    if not form.is_valid():
+        return _survey_page(request, survey, form, status=400)
+    refusal = services.customer_link_submit(
+        token=token, answers=form.answers(), automated=form.looks_automated()
+    )
+    if refusal == "used":
+        return render(
+            request, "assessment/customers/link_problem.html", {"survey": survey}, status=410
+        )
+    if refusal is not None:
+        return _refused(
+            request,
+            survey,
+            CustomerSurvey.refusal_message(refusal),
+            REFUSAL_STATUS[Refusal(refusal)],
+        )
+    return render(request, "assessment/customers/thanks.html", {"survey": survey})
+
+
+@login_not_required
 @require_GET
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "assessment/customers/thanks.html", {"survey": _public_survey(token)})
@@ -183,6 +231,16 @@ def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The survey's link and QR code, its counts, and (from the threshold) its results."""
     survey = access.customer_survey_for_manager(request.user, pk)
+    return _detail_page(request, survey)
+
+
+def _detail_page(
+    request: HttpRequest,
+    survey: CustomerSurvey,
+    *,
+    links_form: CustomerLinksUploadForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     team_visible = survey.assessment is not None and selectors.results.team_visible(
         survey.assessment
     )
@@ -196,8 +254,47 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "state": survey.state(voice.results.responses),
             "customers": voice,
             "results": voice.results,
+            "links": selectors.customers.link_counts(survey),
+            "links_form": links_form or CustomerLinksUploadForm(),
         },
+        status=status,
     )
+
+
+@require_POST
+def links_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add customers from a CSV file to the survey's personal-link list (all or nothing)."""
+    survey = access.customer_survey_for_manager(request.user, pk)
+    form = CustomerLinksUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = services.customer_links_add(survey=survey, entries=form.cleaned_data["file"])
+        except services.ServiceError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d customer added to the list. Send the links when you are ready.",
+                    "%(count)d customers added to the list. Send the links when you are ready.",
+                    added,
+                )
+                % {"count": added},
+            )
+            return redirect(survey)
+    return _detail_page(request, survey, links_form=form, status=400)
+
+
+@require_POST
+def links_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail a personal link to every customer on the list not yet sent one."""
+    survey = access.customer_survey_for_manager(request.user, pk)
+    attempt(
+        request,
+        partial(services.customer_links_send, survey=survey),
+        success=_("The links were sent."),
+    )
+    return redirect(survey)
 
 
 def _qr(survey: CustomerSurvey) -> segno.QRCode:

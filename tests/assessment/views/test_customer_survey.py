@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessment import services
 from assessment.forms.customers import HONEYPOT_FIELD, STARTED_SALT
-from assessment.models import CustomerResponse, CustomerSurvey
+from assessment.models import CustomerLink, CustomerResponse, CustomerSurvey
 from assessment.models.customers import CustomerThrottle
 from frameworks.models import CustomerSurveyVersion
 from tests.factories import make_assessment, make_organisation, make_team
@@ -329,3 +329,88 @@ def test_the_assessment_page_offers_the_survey(manager_client):
     assessment = make_assessment(team, status="open")
     page = manager_client.get(f"/assessments/{assessment.pk}/").content.decode()
     assert "Ask your customers" in page
+
+
+# --- personal links --------------------------------------------------------------------
+
+
+def _upload(client, survey, text: str, name: str = "customers.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+    return client.post(f"/customers/{survey.pk}/links/", {"file": upload})
+
+
+def test_a_customer_list_is_checked_whole_before_anything_is_kept(manager_client, survey):
+    bad = _upload(manager_client, survey, "email,name\na@example.com,Ann\nnot-an-address,Bo\n")
+    assert bad.status_code == 400
+    assert "Line 3" in bad.content.decode()
+    assert not CustomerLink.objects.exists()
+    good = _upload(
+        manager_client, survey, "email,name\na@example.com,Ann\nb@example.com\nA@example.com,x\n"
+    )
+    assert good.status_code == 302
+    assert CustomerLink.objects.filter(survey=survey).count() == 2  # one address twice
+
+
+def test_personal_links_are_sent_used_once_and_name_no_response(
+    manager_client, survey, mailoutbox, no_minimum_time
+):
+    from tests.mail import links_in
+
+    _upload(manager_client, survey, "a@example.com,Ann\nb@example.com,Bo\n")
+    sent = manager_client.post(f"/customers/{survey.pk}/links/send/")
+    assert sent.status_code == 302
+    assert len(mailoutbox) == 2
+    assert all(link.token_hash and link.sent_at for link in CustomerLink.objects.all())
+    link_url = next(u for u in links_in(mailoutbox[0]) if "/c/p/" in u)
+    path = link_url.split("://", 1)[1].split("/", 1)[1]
+    customer = Client()
+    assert customer.get(f"/{path}").status_code == 200
+    done = customer.post(f"/{path}", answers(survey))
+    assert done.status_code == 200
+    assert "Thank you" in done.content.decode()
+    assert CustomerResponse.objects.filter(survey=survey).count() == 1
+    used = CustomerLink.objects.get(email="a@example.com")
+    assert used.used
+    # Nothing on a response points at a link or a person.
+    names = {f.name for f in CustomerResponse._meta.get_fields()}
+    assert not names & {"link", "email", "name", "address", "customer_link"}
+    again = customer.post(f"/{path}", answers(survey))
+    assert again.status_code == 410
+    assert CustomerResponse.objects.filter(survey=survey).count() == 1
+    page = manager_client.get(survey.get_absolute_url()).content.decode()
+    assert "Response rate: 50 %" in page
+
+
+def test_links_are_sent_within_the_mail_caps(manager_client, survey, mailoutbox, settings):
+    settings.MAIL_CAP_PER_HOUR = 2
+    _upload(manager_client, survey, "a@example.com\nb@example.com\nc@example.com\n")
+    response = manager_client.post(f"/customers/{survey.pk}/links/send/", follow=True)
+    assert len(mailoutbox) == 2
+    assert "1 is waiting" in response.content.decode()
+    assert CustomerLink.objects.filter(sent_at__isnull=True).count() == 1
+
+
+def test_addresses_are_erased_once_the_survey_closes(manager_client, survey, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _upload(manager_client, survey, "a@example.com,Ann\n")
+    services.customer_addresses_erase()
+    assert CustomerLink.objects.get().email == "a@example.com"  # still open: kept
+    CustomerSurvey.objects.filter(pk=survey.pk).update(
+        opens_on=timezone.localdate() - datetime.timedelta(days=9),
+        closes_on=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    settings.CUSTOMER_ADDRESS_RETENTION_DAYS = 1
+    out = StringIO()
+    call_command("prune_customer_data", stdout=out)
+    assert "Erased 1" in out.getvalue()
+    link = CustomerLink.objects.get()
+    assert (link.email, link.name, link.erased) == ("", "", True)
+
+
+def test_an_unknown_personal_link_is_404(client, db):
+    assert client.get("/c/p/not-a-token/").status_code == 404
