@@ -174,6 +174,7 @@ app_patterns = [
     path("customers/<int:pk>/links/send/", customers.links_send, name="customer_links_send"),
     path("customers/<int:pk>/qr.svg", customers.survey_qr_svg, name="customer_survey_qr_svg"),
     path("customers/<int:pk>/qr.png", customers.survey_qr_png, name="customer_survey_qr_png"),
+    path("customers/<int:pk>/poster.pdf", customers.survey_poster, name="customer_survey_poster"),
 ]
 
 handler500 = "assessment.views.public.server_error"

@@ -15,7 +15,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import formats
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -310,6 +312,31 @@ def survey_qr_svg(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-qr.svg"'
+    return response
+
+
+@require_GET
+def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """An A4 poster of the public link for the counter: the QR code, the address and what
+    the survey asks, rendered by the report's locked-down renderer."""
+    from assessment import reports  # imported here, as in views.exports
+
+    survey = access.customer_survey_for_manager(request.user, pk)
+    buffer = io.BytesIO()
+    _qr(survey).save(buffer, kind="svg", scale=10, border=4, xmldecl=False, svgclass=None)
+    html = render_to_string(
+        "reports/customer_poster.html",
+        {
+            "survey": survey,
+            "public_url": absolute_url(survey.public_path()),
+            # segno's SVG: paths and numbers only, nothing from a user.
+            "qr_svg": mark_safe(buffer.getvalue().decode()),  # noqa: S308
+            "stylesheet_url": reports.STYLESHEET_URL,
+        },
+    )
+    pdf, _served, _refused = reports.html_to_pdf(html)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-poster.pdf"'
     return response
 
 

@@ -414,3 +414,17 @@ def test_addresses_are_erased_once_the_survey_closes(manager_client, survey, set
 
 def test_an_unknown_personal_link_is_404(client, db):
     assert client.get("/c/p/not-a-token/").status_code == 404
+
+
+def test_the_a4_poster_carries_the_link(manager_client, survey):
+    from tests.pdf import pdf_info, pdf_text
+
+    response = manager_client.get(f"/customers/{survey.pk}/poster.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(pdf_text(response.content).split())
+    assert "How did we do?" in text
+    assert survey.public_path() in text
+    info = pdf_info(response.content)
+    assert info["Pages"] == "1"
+    assert "(A4)" in info["Page size"]
