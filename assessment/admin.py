@@ -16,6 +16,7 @@ from assessment.models import (
     AssessorProfile,
     Assignment,
     AuditEvent,
+    CustomerSurvey,
     Decision,
     Membership,
     Moderation,
@@ -83,3 +84,24 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["action"]
     list_select_related = ["assessment", "actor"]
     search_fields = ["assessment__title"]
+
+
+@admin.register(CustomerSurvey)
+class CustomerSurveyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Customer surveys and their counts. Customers' responses, addresses and the team's
+    predictions are not in the admin: they are read only pooled (docs/customer-voice.md)."""
+
+    list_display = [
+        "title",
+        "organisation",
+        "team",
+        "opens_on",
+        "closes_on",
+        "max_responses",
+        "refused_repeat",
+        "refused_rate",
+        "refused_bot",
+        "refused_closed",
+    ]
+    list_select_related = ["organisation", "team"]
+    exclude = ["public_token"]

@@ -8,7 +8,16 @@ questions existing assessments were answered on, so the admin refuses it.
 from django.contrib import admin
 from django.http import HttpRequest
 
-from frameworks.models import Concept, Framework, FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.models import (
+    Concept,
+    CustomerAttribute,
+    CustomerSurveyVersion,
+    Framework,
+    FrameworkVersion,
+    Question,
+    ScaleLevel,
+    Section,
+)
 
 
 class ReadOnlyMixin:
@@ -83,3 +92,17 @@ class QuestionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class ConceptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["key", "name"]
     search_fields = ["key", "name"]
+
+
+class CustomerAttributeInline(ReadOnlyMixin, admin.TabularInline):
+    model = CustomerAttribute
+    fields = ["position", "key", "name", "statement", "service_attribute"]
+    extra = 0
+
+
+@admin.register(CustomerSurveyVersion)
+class CustomerSurveyVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The customer survey's editions (``data/customer-voice.toml``), browse only."""
+
+    list_display = ["slug", "number", "name", "loaded_at"]
+    inlines = [CustomerAttributeInline]
