@@ -40,7 +40,7 @@ class Series:
     values: Sequence[float | None]
     colour: str
     dash: str = ""  # stroke-dasharray; "" is a solid line
-    marker: str = "circle"  # circle, square, diamond, triangle or triangle-down
+    marker: str = "circle"  # circle, square, diamond, triangle, triangle-down or hexagon
     fill: bool = False
     halo: bool = False  # a white outline under the line, so it shows on top of another
 
@@ -53,11 +53,11 @@ TARGET = {"colour": "#4a5a12", "dash": "1 7", "marker": "diamond", "halo": True}
 PREVIOUS = {"colour": "#5c4b8a", "dash": "12 4 3 4", "marker": "triangle"}
 MODERATED = {"colour": "#8a1c4a", "dash": "4 4", "marker": "triangle-down"}
 # The customers' own ratings (issue 17): only on the axes customers were asked about.
-CUSTOMERS = {"colour": "#7a5200", "dash": "2 3", "marker": "diamond"}
+CUSTOMERS = {"colour": "#7a5200", "dash": "2 3", "marker": "hexagon"}
 
 # Drawn in this order (the legend keeps the caller's order): the filled team area first,
 # the target last, so nothing covers it.
-DRAW_ORDER = ("circle", "triangle", "triangle-down", "square", "diamond")
+DRAW_ORDER = ("circle", "triangle", "triangle-down", "square", "hexagon", "diamond")
 
 WIDTH = 520  # the viewBox's width in user units (wider only if a single word needs it)
 FONT_SIZE = 18  # every label, in user units
@@ -520,6 +520,12 @@ def _marker_svg(marker: Marker, colour: str) -> str:
     elif marker.shape == "triangle-down":
         s += 1
         points = [(x, y + s), (x + s, y - s * 0.8), (x - s, y - s * 0.8)]
+    elif marker.shape == "hexagon":
+        s += 0.5
+        points = [
+            (x + s * math.cos(math.pi / 3 * k), y + s * math.sin(math.pi / 3 * k))
+            for k in range(6)
+        ]
     else:
         return f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{s}" fill="{colour}" {outline}/>'
     coords = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in points)

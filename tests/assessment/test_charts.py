@@ -23,6 +23,7 @@ STYLES = {
     "target": charts.TARGET,
     "previous": charts.PREVIOUS,
     "moderated": charts.MODERATED,
+    "customers": charts.CUSTOMERS,
 }
 
 

@@ -214,7 +214,7 @@ def _seed_organisation(*, admin, assessor) -> None:
     finished = services.assessment_create(
         team=team,
         title="Spring service review",
-        framework_slugs=["win4", "holistic"],
+        framework_slugs=["win4", "holistic", "service-definition"],
         due_date=None,
         by=manager,
     )
@@ -230,6 +230,7 @@ def _seed_organisation(*, admin, assessor) -> None:
         _answer(_response_for(invitation), rng, complete=True, leaning=MILD)
     own = services.manager_response_start(assessment=finished, by=manager)
     _answer(own, rng, complete=True, leaning=ROSY)
+    _seed_customers(finished, manager, rng)
     services.assessment_submit(assessment=finished, by=manager)
     services.assessor_assign(assessment=finished, assessor=assessor, by=admin)  # in their queue
 
@@ -244,6 +245,64 @@ def _seed_organisation(*, admin, assessor) -> None:
     services.assessment_open(assessment=current, by=manager)
     first = current.invitations.order_by("email")[1]
     _answer(_response_for(first), rng, complete=False, share=0.5)
+
+
+# What the demo's customers say, by attribute position (docs/customer-voice.md): how much
+# each matters (importance) and how well it was done (performance), as the centre of
+# each customer's rating; and what the team predicted they would say.
+CUSTOMER_VIEW = {
+    1: (4.6, 2.4, 4),  # on time: matters a lot, done poorly; the team expected better
+    2: (4.4, 3.2, 4),  # right first time
+    3: (3.8, 3.9, 4),  # same answer from anyone
+    4: (3.9, 2.9, 3),  # clear about what is included
+    5: (3.6, 3.4, 3),  # help after buying
+    6: (3.2, 4.1, 4),  # suits your situation
+    7: (4.1, 3.5, 3),  # worth what it costs
+    8: (2.6, 4.2, 3),  # more than you expected
+    9: (4.3, 2.8, None),  # kept informed (the customers' own)
+    10: (4.5, 4.4, None),  # treated as a person (the customers' own)
+}
+DEMO_CUSTOMERS = 36
+
+
+def _rating(rng: random.Random, centre: float) -> int:
+    return max(1, min(5, round(rng.gauss(centre, 0.8))))
+
+
+def _seed_customers(assessment: Assessment, manager, rng: random.Random) -> None:
+    """A customer survey of the assessment: the team's predictions, then the customers'
+    own answers through the same service as the public page."""
+    today = timezone.localdate()
+    survey = services.customer_survey_create(
+        team=assessment.team,
+        assessment=assessment,
+        user=manager,
+        title="Counter and phone customers, spring",
+        opens_on=today - timedelta(days=20),
+        closes_on=today + timedelta(days=10),
+        max_responses=500,
+    )
+    for response in Response.objects.members().completed().filter(assessment=assessment):
+        services.customer_prediction_save(
+            response=response,
+            ratings={
+                n: None if predicted is None else _rating(rng, predicted)
+                for n, (_i, _p, predicted) in CUSTOMER_VIEW.items()
+            },
+        )
+    for _ in range(DEMO_CUSTOMERS):
+        ratings = {
+            n: (
+                None if rng.random() < 0.08 else _rating(rng, importance),
+                None if rng.random() < 0.08 else _rating(rng, performance),
+            )
+            for n, (importance, performance, _predicted) in CUSTOMER_VIEW.items()
+        }
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=services.CustomerAnswers(ratings=ratings),
+            address=None,
+        )
 
 
 def _demo_user(username: str, email: str, first_name: str, last_name: str):
