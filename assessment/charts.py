@@ -523,8 +523,7 @@ def _marker_svg(marker: Marker, colour: str) -> str:
     elif marker.shape == "hexagon":
         s += 0.5
         points = [
-            (x + s * math.cos(math.pi / 3 * k), y + s * math.sin(math.pi / 3 * k))
-            for k in range(6)
+            (x + s * math.cos(math.pi / 3 * k), y + s * math.sin(math.pi / 3 * k)) for k in range(6)
         ]
     else:
         return f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{s}" fill="{colour}" {outline}/>'

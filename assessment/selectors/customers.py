@@ -54,20 +54,25 @@ def team_surveys(team) -> QuerySet[CustomerSurvey]:
 
 @dataclass(frozen=True)
 class CustomerResults:
-    """A survey's results: how many answered, whether figures may show, and the grid."""
+    """A survey's results: how many answered, how many the figures count (a multiple of
+    the threshold, see ``customer_results``), whether figures may show, and the grid."""
 
     responses: int
     threshold: int
     grid: scoring.Grid | None
     axis: scoring.AxisScore | None
     comments: int
+    counted: int = 0
+    cutoff: int | None = None  # the pk of the last response the figures count
 
     @property
     def visible(self) -> bool:
         return self.grid is not None
 
 
-def _sums_query(survey: CustomerSurvey, positions: list[int]) -> dict[str, float | int | None]:
+def _sums_query(
+    survey: CustomerSurvey, positions: list[int], cutoff: int
+) -> dict[str, float | int | None]:
     aggregates: dict = {"responses": Count("pk"), "comments": Count("pk", filter=~Q(comment=""))}
     for n in positions:
         for prefix in ("i", "p"):
@@ -75,19 +80,29 @@ def _sums_query(survey: CustomerSurvey, positions: list[int]) -> dict[str, float
             aggregates[f"{column}_n"] = Count(column)
             aggregates[f"{column}_sum"] = Sum(column)
             aggregates[f"{column}_sq"] = Sum(F(column) * F(column))
-    return CustomerResponse.objects.filter(survey=survey).aggregate(**aggregates)
+    return CustomerResponse.objects.filter(survey=survey, pk__lte=cutoff).aggregate(**aggregates)
 
 
 def customer_results(survey: CustomerSurvey) -> CustomerResults:
-    """The customers' figures (two queries: the attributes, then one aggregate over every
-    response). Below ``CUSTOMER_THRESHOLD`` responses no figure is computed at all, so
-    none can reach a page by mistake."""
-    attributes = list(survey.version.attributes.order_by("position"))
-    row = _sums_query(survey, [a.position for a in attributes])
+    """The customers' figures: below ``CUSTOMER_THRESHOLD`` responses none at all, so none
+    can reach a page by mistake. The figures count the first responses in a multiple of
+    the threshold (36 responses with a threshold of 5: the first 35), so they change only
+    when a whole batch of that many more has arrived: two views a response apart are the
+    same, and the difference between two views never shows fewer customers' answers
+    than the threshold. Four queries from the threshold (the count, the last response
+    counted, the attributes, one aggregate over the responses), one below it."""
     threshold = settings.CUSTOMER_THRESHOLD
-    responses = row["responses"]
-    if responses < threshold:
+    responses = CustomerResponse.objects.filter(survey=survey).count()
+    counted = responses - responses % threshold
+    if counted < threshold:
         return CustomerResults(responses, threshold, None, None, 0)
+    cutoff = (
+        CustomerResponse.objects.filter(survey=survey)
+        .order_by("pk")
+        .values_list("pk", flat=True)[counted - 1]
+    )
+    attributes = list(survey.version.attributes.order_by("position"))
+    row = _sums_query(survey, [a.position for a in attributes], cutoff)
     sums = [
         scoring.AttributeSums(
             slug=a.key,
@@ -104,6 +119,25 @@ def customer_results(survey: CustomerSurvey) -> CustomerResults:
         grid=grid,
         axis=scoring.customer_axis_score(grid),
         comments=row["comments"],
+        counted=counted,
+        cutoff=cutoff,
+    )
+
+
+COMMENTS_SHOWN = 200
+
+
+def customer_comments(results: CustomerResults, survey: CustomerSurvey) -> list[str]:
+    """The customers' comments among the responses the figures count, sorted by their
+    text (never in the order they came, nor beside any rating); at most COMMENTS_SHOWN
+    (one query; none below the threshold)."""
+    if results.cutoff is None:
+        return []
+    return list(
+        CustomerResponse.objects.filter(survey=survey, pk__lte=results.cutoff)
+        .exclude(comment="")
+        .order_by("comment")
+        .values_list("comment", flat=True)[:COMMENTS_SHOWN]
     )
 
 

@@ -257,6 +257,7 @@ def _detail_page(
             "customers": voice,
             "results": voice.results,
             "links": selectors.customers.link_counts(survey),
+            "comments": selectors.customers.customer_comments(voice.results, survey),
             "links_form": links_form or CustomerLinksUploadForm(),
         },
         status=status,

@@ -268,3 +268,44 @@ def test_no_customer_export_below_the_threshold(client, world, settings):
     client.force_login(assessment.created_by)
     response = client.get(f"/assessments/{assessment.pk}/customers.csv")
     assert response.status_code == 302
+
+
+def test_figures_move_only_a_whole_batch_at_a_time(world, settings):
+    """No one customer's answers can be read from the change between two views: the
+    figures count responses in multiples of the threshold."""
+    _assessment, survey, _ = world
+    before = selectors.customers.customer_results(survey)
+    assert (before.responses, before.counted) == (5, 5)
+    for _ in range(4):
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=services.CustomerAnswers(ratings={1: (1, 5)}, comment="Quick"),
+            address=None,
+        )
+        after = selectors.customers.customer_results(survey)
+        assert after.counted == 5
+        assert after.grid == before.grid
+        assert selectors.customers.customer_comments(after, survey) == []
+    services.customer_response_submit(
+        survey_id=survey.pk,
+        answers=services.CustomerAnswers(ratings={1: (1, 5)}, comment="Also quick"),
+        address=None,
+    )
+    moved = selectors.customers.customer_results(survey)
+    assert (moved.responses, moved.counted) == (10, 10)
+    assert moved.grid != before.grid
+    assert selectors.customers.customer_comments(moved, survey) == ["Also quick"] + ["Quick"] * 4
+
+
+def test_customer_results_cost_the_same_for_any_number(world, django_assert_num_queries):
+    _assessment, survey, _ = world
+    with django_assert_num_queries(4):
+        selectors.customers.customer_results(survey)
+    for _ in range(20):
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=services.CustomerAnswers(ratings={2: (3, 3)}),
+            address=None,
+        )
+    with django_assert_num_queries(4):
+        selectors.customers.customer_results(survey)
