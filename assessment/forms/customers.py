@@ -82,7 +82,10 @@ class CustomerSurveyCreateForm(base.Form):
         if opens_on and closes_on and closes_on < opens_on:
             self.add_error("closes_on", _("The closing date must not be before the opening date."))
         if closes_on and closes_on < timezone.localdate():
-            self.add_error("closes_on", _("The closing date is in the past."))
+            self.add_error(
+                "closes_on",
+                _("The closing date is in the past. To stop taking answers, use “Close now”."),
+            )
         return cleaned
 
 

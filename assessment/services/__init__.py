@@ -57,7 +57,9 @@ from assessment.services.customers import (
     customer_links_send,
     customer_prediction_save,
     customer_response_submit,
+    customer_survey_close,
     customer_survey_create,
+    customer_survey_update,
 )
 from assessment.services.organisations import (
     email_confirmation_send,
@@ -108,7 +110,9 @@ __all__ = [
     "customer_links_send",
     "customer_prediction_save",
     "customer_response_submit",
+    "customer_survey_close",
     "customer_survey_create",
+    "customer_survey_update",
     "decision_approve",
     "decision_return",
     "email_confirmation_send",

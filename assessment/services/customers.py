@@ -83,6 +83,47 @@ def customer_survey_create(
     )
 
 
+def customer_survey_update(
+    *,
+    survey: CustomerSurvey,
+    title: str,
+    opens_on: datetime.date,
+    closes_on: datetime.date,
+    max_responses: int,
+    allow_repeat: bool = False,
+) -> CustomerSurvey:
+    """Change a survey's title, dates, cap and repeat rule. The cap may not go below the
+    responses already received."""
+    received = survey.responses.count()
+    if max_responses < received:
+        raise ServiceError(
+            _("The survey already has %(count)s responses; the maximum cannot be lower.")
+            % {"count": received}
+        )
+    CustomerSurvey.objects.filter(pk=survey.pk).update(
+        title=title,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        max_responses=max_responses,
+        allow_repeat=allow_repeat,
+    )
+    survey.refresh_from_db()
+    return survey
+
+
+def customer_survey_close(*, survey: CustomerSurvey) -> CustomerSurvey:
+    """Stop taking answers now: the closing date becomes yesterday (and the opening date
+    too, if it was later). Personal-link addresses are then erased on the next prune."""
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    if survey.closes_on <= yesterday:
+        raise ServiceError(_("This survey is already closed."))
+    CustomerSurvey.objects.filter(pk=survey.pk).update(
+        opens_on=min(survey.opens_on, yesterday), closes_on=yesterday
+    )
+    survey.refresh_from_db()
+    return survey
+
+
 def _count_refusal(survey_id: int, reason: str) -> str:
     field = f"refused_{reason}"
     CustomerSurvey.objects.filter(pk=survey_id).update(**{field: F(field) + 1})

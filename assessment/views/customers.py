@@ -205,14 +205,23 @@ def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
     existing = selectors.customers.surveys_for_assessment(assessment)
     if existing is not None:
         return redirect(existing)
-    initial = CustomerSurveyCreateForm.initial_for(
-        _("Customers of %(team)s") % {"team": assessment.team.name}
-    )
+    return _create_page(request, assessment.team, assessment)
+
+
+@require_http_methods(["GET", "POST"])
+def team_survey_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a customer survey of a team on its own, outside any assessment."""
+    team = access.team_for_manager(request.user, pk)
+    return _create_page(request, team, None)
+
+
+def _create_page(request: HttpRequest, team, assessment) -> HttpResponse:
+    initial = CustomerSurveyCreateForm.initial_for(_("Customers of %(team)s") % {"team": team.name})
     form = CustomerSurveyCreateForm(request.POST or None, initial=initial)
     if form.is_valid():
         try:
             survey = services.customer_survey_create(
-                team=assessment.team, assessment=assessment, user=request.user, **form.cleaned_data
+                team=team, assessment=assessment, user=request.user, **form.cleaned_data
             )
         except services.ServiceError as error:
             form.add_error(None, str(error))
@@ -224,7 +233,43 @@ def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "assessment/manager/customer_survey_create.html",
-        {"assessment": assessment, "form": form, "threshold": settings.CUSTOMER_THRESHOLD},
+        {
+            "team": team,
+            "assessment": assessment,
+            "form": form,
+            "threshold": settings.CUSTOMER_THRESHOLD,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def survey_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a survey's title, dates, cap and whether a browser may answer again (to
+    close it early, set its closing date to yesterday)."""
+    survey = access.customer_survey_for_manager(request.user, pk)
+    form = CustomerSurveyCreateForm(
+        request.POST or None,
+        initial={
+            "title": survey.title,
+            "opens_on": survey.opens_on,
+            "closes_on": survey.closes_on,
+            "max_responses": survey.max_responses,
+            "allow_repeat": survey.allow_repeat,
+        },
+    )
+    if form.is_valid():
+        try:
+            services.customer_survey_update(survey=survey, **form.cleaned_data)
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The survey's settings are saved."))
+            return redirect(survey)
+    return render(
+        request,
+        "assessment/manager/customer_survey_edit.html",
+        {"survey": survey, "form": form},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -262,6 +307,18 @@ def _detail_page(
         },
         status=status,
     )
+
+
+@require_POST
+def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop taking answers now: the closing date becomes yesterday."""
+    survey = access.customer_survey_for_manager(request.user, pk)
+    attempt(
+        request,
+        partial(services.customer_survey_close, survey=survey),
+        success=_("The survey is closed: it takes no more answers."),
+    )
+    return redirect(survey)
 
 
 @require_POST

@@ -213,6 +213,7 @@ def _team_page(request: HttpRequest, team: Team, form: RosterEntryForm) -> HttpR
             "team": team,
             "roster": selectors.manager.team_roster(team),
             "assessments": selectors.manager.team_assessments(team),
+            "surveys": selectors.customers.team_surveys(team).select_related("assessment"),
             "form": form,
         },
     )

@@ -428,3 +428,53 @@ def test_the_a4_poster_carries_the_link(manager_client, survey):
     info = pdf_info(response.content)
     assert info["Pages"] == "1"
     assert "(A4)" in info["Page size"]
+
+
+def test_a_team_survey_on_its_own(manager_client):
+    team = make_team(manager_client.organisation)
+    url = f"/teams/{team.pk}/customers/new/"
+    assert manager_client.get(url).status_code == 200
+    today = timezone.localdate()
+    response = manager_client.post(
+        url,
+        {
+            "title": "Walk-in customers",
+            "opens_on": today,
+            "closes_on": today + datetime.timedelta(days=7),
+            "max_responses": "100",
+        },
+    )
+    survey = CustomerSurvey.objects.get(team=team)
+    assert survey.assessment is None
+    assert response["Location"] == survey.get_absolute_url()
+    page = manager_client.get(survey.get_absolute_url())
+    assert page.status_code == 200
+    assert "Walk-in customers" in manager_client.get(f"/teams/{team.pk}/").content.decode()
+
+
+def test_the_manager_changes_dates_and_limits(manager_client, survey):
+    url = f"/customers/{survey.pk}/edit/"
+    assert manager_client.get(url).status_code == 200
+    submit(survey, answers(survey), address="192.0.2.1")
+    submit(survey, answers(survey), address="192.0.2.2")
+    today = timezone.localdate()
+    form = {
+        "title": "Renamed",
+        "opens_on": survey.opens_on,
+        "closes_on": today + datetime.timedelta(days=30),
+        "max_responses": "1",
+    }
+    too_low = manager_client.post(url, form)
+    assert too_low.status_code == 400
+    assert "already has 2 responses" in too_low.content.decode()
+    form["max_responses"] = "2"
+    assert manager_client.post(url, form).status_code == 302
+    survey.refresh_from_db()
+    assert (survey.title, survey.max_responses, survey.state(2)) == ("Renamed", 2, "full")
+    form["closes_on"] = today - datetime.timedelta(days=5)
+    assert manager_client.post(url, form).status_code == 400
+    # Closing now: no more answers, whatever the dates were.
+    assert manager_client.post(f"/customers/{survey.pk}/close/").status_code == 302
+    survey.refresh_from_db()
+    assert survey.state(0) == "closed"
+    assert submit(survey, answers(survey), address="192.0.2.9").status_code == 410
