@@ -59,7 +59,7 @@ PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template changes: cached reports are keyed on it (and on the
 # stylesheet's content, which needs no raise). Reports with a format-2 framework only;
 # see FORMAT1_REPORT_TEMPLATE_VERSION for the others.
-REPORT_TEMPLATE_VERSION = "7"
+REPORT_TEMPLATE_VERSION = "8"
 # Frozen: the template version of a report whose frameworks are all format 1. Their
 # panels print byte for byte as before issue 15, and with this value (and formula 1) such
 # a report keeps the cache key it had, so the PDF cached before the upgrade is the one
@@ -330,6 +330,17 @@ def cache_key(
             + F("customer_survey__refused_closed")
         ),
     )
+    # The customers' part only where there is a survey: a report without one (every
+    # format-1 report) keeps the key it always had.
+    customer = [
+        value
+        for value in (
+            stamp.pop("predictions"),
+            stamp.pop("customer_responses"),
+            stamp.pop("customer_refusals"),
+        )
+        if value is not None
+    ]
     formats = dict(assessment.framework_versions.values_list("pk", "format"))
     parts = [
         assessment.pk,
@@ -343,10 +354,11 @@ def cache_key(
         *_rules_stamp(set(formats.values())),
         assets_stamp(static_assets() if assets is None else assets),
         settings.ANONYMITY_THRESHOLD,
-        settings.CUSTOMER_THRESHOLD,
         get_language(),
         _branding_stamp(consultancy),
     ]
+    if customer:
+        parts += [customer, settings.CUSTOMER_THRESHOLD]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

@@ -91,7 +91,7 @@ def consultant_portfolio(
     assessment (8 queries when results show and are stored, 9 the first time, 2 when
     they don't). The trend comes from that same call, so it costs nothing more. Where
     results show, the customer-gap column reads the assessment's customer survey: 1
-    query without one, 2 below the customers' threshold, 8 from it. At most 4 + 17 per
+    query without one, 2 below the customers' threshold, 9 from it. At most 4 + 18 per
     team.
     """
     organisations = list(access.client_organisations(user).order_by("name", "pk"))  # query 1

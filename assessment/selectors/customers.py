@@ -186,6 +186,9 @@ class CustomerOverlay:
     gaps: list[scoring.Overlay]
     team_visible: bool
     predictors: int
+    # Whether the assessment's frameworks ask the team about these attributes at all
+    # (today: "Service definition and delivery"); without it the own-score column is empty.
+    team_asked: bool = True
 
 
 def _team_self_stats(assessment: Assessment, attributes: list[str]) -> dict[str, object]:
@@ -245,18 +248,24 @@ def _prediction_sums(assessment: Assessment, positions: list[int]) -> dict:
 def customer_overlay(
     survey: CustomerSurvey, results: CustomerResults, *, team_visible: bool
 ) -> CustomerOverlay | None:
-    """The overlay for a survey of an assessment, once the customers' figures show (two
-    more queries when the team's figures show too, none otherwise). ``team_visible``: the
+    """The overlay for a survey of an assessment, once the customers' figures show (one
+    query for the attributes, three more when the team's figures show too). ``team_visible``: the
     assessment's team results show (``Assessment.results_visible``), so the team's own
     score and its prediction may be shown beside the customers'."""
     if not results.visible or survey.assessment_id is None:
         return None
     attributes = [a for a in survey.version.attributes.all() if a.service_attribute]
-    self_stats, sums = {}, {"people": 0}
+    self_stats, sums, team_asked = {}, {"people": 0}, True
     if team_visible:
         assessment = survey.assessment
-        self_stats = _team_self_stats(assessment, [a.service_attribute for a in attributes])
+        matched = [a.service_attribute for a in attributes]
+        self_stats = _team_self_stats(assessment, matched)
         sums = _prediction_sums(assessment, [a.position for a in attributes])
+        team_asked = Question.objects.filter(
+            version__in=assessment.framework_versions.all(),
+            side=Question.Side.CUSTOMER,
+            attribute__in=matched,
+        ).exists()
     inputs = []
     for attribute in attributes:
         team = self_stats.get(attribute.service_attribute)
@@ -283,6 +292,7 @@ def customer_overlay(
         gaps=scoring.largest_gaps(rows),
         team_visible=team_visible,
         predictors=sums["people"],
+        team_asked=team_asked,
     )
 
 

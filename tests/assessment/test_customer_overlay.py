@@ -309,3 +309,18 @@ def test_customer_results_cost_the_same_for_any_number(world, django_assert_num_
         )
     with django_assert_num_queries(4):
         selectors.customers.customer_results(survey)
+
+
+def test_an_assessment_without_service_definition_says_why_no_own_score(world):
+    assessment, survey, _ = world
+    win4 = make_assessment(assessment.team, slugs=("win4",), status="open")
+    survey.assessment = win4
+    survey.save(update_fields=["assessment"])
+    for _ in range(3):
+        make_response(win4, levels=[2], status="completed")
+    _close(win4)
+    voice = selectors.customers.assessment_customer_voice(win4, team_visible=True)
+    assert not voice.overlay.team_asked
+    assert all(row.team is None for row in voice.overlay.rows)
+    world_voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
+    assert world_voice is None  # the survey moved to the Win4 assessment

@@ -214,7 +214,7 @@ def _seed_organisation(*, admin, assessor) -> None:
     finished = services.assessment_create(
         team=team,
         title="Spring service review",
-        framework_slugs=["win4", "holistic", "service-definition"],
+        framework_slugs=["win4", "holistic"],
         due_date=None,
         by=manager,
     )
