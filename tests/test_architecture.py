@@ -93,6 +93,8 @@ EFFECTS = WRITE_METHODS | {
     "notify_after_commit",
     "enqueue",
     "on_commit",
+    # ``services.mail.send_each`` sends a batch through the sender it is given.
+    "send_one",
 }
 
 

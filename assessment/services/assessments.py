@@ -44,10 +44,12 @@ from assessment.services.common import (
 )
 from assessment.services.mail import (
     CapReached,
+    PartlySent,
     ResendTooSoon,
     Unconfirmed,
     UnusableAddress,
     mail_send,
+    send_each,
 )
 from assessment.services.reports import reports_render_ahead
 from frameworks.models import Framework, Section
@@ -267,11 +269,6 @@ def assessment_open(*, assessment: Assessment, by: AbstractBaseUser) -> Assessme
     return assessment
 
 
-class PartlySent(ServiceError):
-    """Some invitations of a batch were sent and some were not; the message says which
-    and why. The unsent ones can be sent again (``invitations_send_unsent``)."""
-
-
 def invitations_send_unsent(*, assessment: Assessment) -> int:
     """Send the open assessment's invitations not sent in this round (a failed send, the
     sending cap, or the cool-down when it was reopened); return how many went. Raises
@@ -293,38 +290,9 @@ def invitations_send(
     Every address is tried; each failure is named with its reason. At the sending cap
     the rest wait, unsent. Raises ``PartlySent`` if anything was not sent.
     """
-    pending = list(invitations)
-    sent = 0
-    failed: list[str] = []
-    for position, invitation in enumerate(pending):
-        try:
-            invitation_send(invitation=invitation, reopening=reopening)
-        except CapReached as cap:
-            waiting = len(pending) - position
-            raise PartlySent(" ".join([*failed, cap.waiting(sent=sent, waiting=waiting)])) from None
-        except Unconfirmed:
-            raise
-        except ServiceError as error:
-            failed.append(str(error))
-        else:
-            sent += 1
-    if failed:
-        raise PartlySent(
-            " ".join(
-                [
-                    *failed,
-                    ngettext(
-                        "%(sent)d invitation was sent; use “Send the unsent invitations” to "
-                        "try the others again.",
-                        "%(sent)d invitations were sent; use “Send the unsent invitations” to "
-                        "try the others again.",
-                        sent,
-                    )
-                    % {"sent": sent},
-                ]
-            )
-        )
-    return sent
+    return send_each(
+        invitations, lambda invitation: invitation_send(invitation=invitation, reopening=reopening)
+    )
 
 
 def invitation_send(*, invitation: Invitation, reopening: Reopening | None = None) -> Invitation:

@@ -32,9 +32,8 @@ from assessment.models import (
     token_digest,
 )
 from assessment.models.customers import CustomerThrottle
-from assessment.services.assessments import PartlySent
 from assessment.services.common import ServiceError, absolute_url, new_token_pair
-from assessment.services.mail import CapReached, Unconfirmed, mail_send
+from assessment.services.mail import Unconfirmed, mail_send, send_each
 from frameworks import selectors as framework_selectors
 
 Refusal = CustomerSurvey.Refusal
@@ -263,42 +262,34 @@ def customer_links_send(*, survey: CustomerSurvey) -> int:
     if survey.state(survey.responses.count()) != "open":
         raise ServiceError(_("Links can be sent only while the survey is open."))
     Unconfirmed.check(survey.organisation)
-    pending = list(CustomerLink.objects.filter(survey=survey, sent_at__isnull=True, erased=False))
-    if not pending:
+    pending = CustomerLink.objects.filter(survey=survey, sent_at__isnull=True, erased=False)
+    if not pending.exists():
         raise ServiceError(_("Every customer on the list has been sent a link already."))
-    sent, failed = 0, []
-    for position, link in enumerate(pending):
-        token, digest = new_token_pair()
-        try:
-            mail_send(
-                organisation=survey.organisation,
-                kind=SentMail.Kind.CUSTOMER_INVITATION,
-                to=link.email,
-                subject=_("%(organisation)s asks for your view of its service")
-                % {"organisation": survey.organisation.name},
-                template="assessment/email/customer_invitation.txt",
-                context={
-                    "name": link.name,
-                    "organisation": survey.organisation.name,
-                    "link": absolute_url(
-                        reverse("customer_survey_personal", kwargs={"token": token})
-                    ),
-                    "closes_on": survey.closes_on,
-                },
-            )
-        except CapReached as cap:
-            waiting = len(pending) - position
-            raise PartlySent(" ".join([*failed, cap.waiting(sent=sent, waiting=waiting)])) from None
-        except Unconfirmed:
-            raise
-        except ServiceError as error:
-            failed.append(str(error))
-            continue
-        CustomerLink.objects.filter(pk=link.pk).update(token_hash=digest, sent_at=timezone.now())
-        sent += 1
-    if failed:
-        raise PartlySent(" ".join([*failed, _("The others were sent.")]))
-    return sent
+    return send_each(
+        list(pending),
+        lambda link: _link_send(survey, link),
+        button=_("“Send the links”"),
+    )
+
+
+def _link_send(survey: CustomerSurvey, link: CustomerLink) -> None:
+    """E-mail one customer their link; the token's hash is kept only once the mail went."""
+    token, digest = new_token_pair()
+    mail_send(
+        organisation=survey.organisation,
+        kind=SentMail.Kind.CUSTOMER_INVITATION,
+        to=link.email,
+        subject=_("%(organisation)s asks for your view of its service")
+        % {"organisation": survey.organisation.name},
+        template="assessment/email/customer_invitation.txt",
+        context={
+            "name": link.name,
+            "organisation": survey.organisation.name,
+            "link": absolute_url(reverse("customer_survey_personal", kwargs={"token": token})),
+            "closes_on": survey.closes_on,
+        },
+    )
+    CustomerLink.objects.filter(pk=link.pk).update(token_hash=digest, sent_at=timezone.now())
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ the mail server), and the reservation is released if the backend refuses it. So
 
 import logging
 import smtplib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from assessment.models import Organisation, SentMail
@@ -140,8 +142,9 @@ class CapReached(ServiceError):
             % {"hour": hourly.limit, "day": daily.limit, "when": self.resume_at_text}
         )
 
-    def waiting(self, *, sent: int, waiting: int) -> str:
-        """The message for a batch that stopped here: how many went, how many wait, until when."""
+    def waiting(self, *, sent: int, waiting: int, button: str = "") -> str:
+        """The message for a batch that stopped here: how many went, how many wait, until
+        when, and the button that sends the rest (``button``; by default the invitations')."""
         hourly, daily = _caps()
         return " ".join(
             (
@@ -159,10 +162,60 @@ class CapReached(ServiceError):
                     waiting,
                 )
                 % {"count": waiting, "hour": hourly.limit, "day": daily.limit},
-                _("Sending can resume at %(when)s; then use “Send the unsent invitations”.")
-                % {"when": self.resume_at_text},
+                _("Sending can resume at %(when)s; then use %(button)s.")
+                % {"when": self.resume_at_text, "button": button or UNSENT_INVITATIONS_BUTTON},
             )
         )
+
+
+# The button that sends an assessment's invitations not yet sent (its manager page).
+UNSENT_INVITATIONS_BUTTON = _lazy("“Send the unsent invitations”")
+
+
+class PartlySent(ServiceError):
+    """Some messages of a batch were sent and some were not; the message says which and
+    why. The unsent ones can be sent again."""
+
+
+def send_each[T](items: Iterable[T], send_one: Callable[[T], object], *, button: str = "") -> int:
+    """Send one message per item with ``send_one``, in order; return how many were sent.
+
+    Every item is tried; each failure is named with its reason. At the sending cap the
+    rest wait, unsent. Raises ``PartlySent`` if anything was not sent, naming ``button``
+    (by default the invitations') as the way to send the rest.
+    """
+    pending = list(items)
+    sent = 0
+    failed: list[str] = []
+    for position, item in enumerate(pending):
+        try:
+            send_one(item)
+        except CapReached as cap:
+            waiting = len(pending) - position
+            raise PartlySent(
+                " ".join([*failed, cap.waiting(sent=sent, waiting=waiting, button=button)])
+            ) from None
+        except Unconfirmed:
+            raise
+        except ServiceError as error:
+            failed.append(str(error))
+        else:
+            sent += 1
+    if failed:
+        raise PartlySent(
+            " ".join(
+                [
+                    *failed,
+                    ngettext(
+                        "%(sent)d invitation was sent; use %(button)s to try the others again.",
+                        "%(sent)d invitations were sent; use %(button)s to try the others again.",
+                        sent,
+                    )
+                    % {"sent": sent, "button": button or UNSENT_INVITATIONS_BUTTON},
+                ]
+            )
+        )
+    return sent
 
 
 class ResendTooSoon(ServiceError):
