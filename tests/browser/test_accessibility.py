@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from assessment import services
 from assessment.models import Answer, Assessment, Response
 from assessment.selectors import review as review_selectors
+from assessment.services.customers import CustomerAnswers
 from frameworks.models import Question
 from tests.browser.axe import IMPACTS, Audit, audit, table
 from tests.browser.conftest import ConsoleWatch
@@ -98,6 +99,25 @@ def world(live_server, settings):
     # An open assessment of another team, with one invitation to answer.
     answering = make_assessment(make_team(organisation, "Front desk"), status="open", invitees=1)
 
+    # The front desk's customer survey, answered by enough customers for its grid to show.
+    today = timezone.localdate()
+    survey = services.customer_survey_create(
+        team=answering.team,
+        user=manager,
+        title="Front desk customers",
+        opens_on=today,
+        closes_on=today + timedelta(days=28),
+        max_responses=500,
+    )
+    positions = survey.version.attributes.values_list("position", flat=True)
+    for n in range(settings.CUSTOMER_THRESHOLD):
+        ratings = {p: (1 + (p + n) % 5, 1 + (2 * p + n) % 5) for p in positions}
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=CustomerAnswers(ratings=ratings, comment=""),
+            address=f"192.0.2.{n + 1}",
+        )
+
     consultant = make_consultant("carla")
     make_grant(organisation, consultant.consultancy)
     return {
@@ -106,6 +126,7 @@ def world(live_server, settings):
         "team": team,
         "current": current,
         "answering": answering,
+        "survey": survey,
         "assessor": assessor,
         "staff": staff,
         "consultant": consultant,
@@ -168,6 +189,7 @@ def test_axe_finds_no_violations_on_the_main_pages_in_their_states(world, browse
         check(page, "questionnaire, answer saved")
         page.get_by_role("link", name="Review and submit").click()
         check(page, "questionnaire review")
+        check(page, "customer survey", world["survey"].public_path())
 
     for page in session(watch=False):  # the browser logs the 404 itself as an error
         check(page, "not found", "/no-such-page/")
@@ -181,6 +203,7 @@ def test_axe_finds_no_violations_on_the_main_pages_in_their_states(world, browse
         check(page, "consultant grants", "/organisation/consultants/")
         check(page, "managers", "/managers/")
         check(page, "submit for review", f"/assessments/{world['answering'].pk}/submit/")
+        check(page, "customer survey results", world["survey"].get_absolute_url())
 
     for page in session(world["staff"].username):
         check(page, "staff review queue", "/staff/reviews/")

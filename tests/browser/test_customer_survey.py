@@ -6,7 +6,10 @@ The customer opens the public link ``/c/<token>/`` in a 390 x 844 touch viewport
 from rating group to rating group (each a row of Bootstrap ``btn-check`` radios), chooses
 with Space and the arrow keys, writes a comment and sends, all without the mouse; the
 scripted wall time is measured. The page is no wider than the phone and axe-core finds no
-violation of any impact. The manager's survey page (``/customers/<pk>/``) shows no grid
+violation of any impact (axe runs with JavaScript only: its run waits on the page's timers,
+which never fire when JavaScript is off; the page has no script, so it is the same page
+either way; the scroll width is read either way, as the protocol still evaluates a plain
+expression). The manager's survey page (``/customers/<pk>/``) shows no grid
 below ``CUSTOMER_THRESHOLD`` responses and the grid with its data table from it; the
 responses that make the threshold come partly through ``services.customer_response_submit``
 and partly through the real page in the browser. A browser that sends twice reads the
@@ -31,7 +34,7 @@ from assessment import services
 from assessment.models import CustomerResponse, CustomerSurvey
 from assessment.services.customers import CustomerAnswers
 from frameworks.models import CustomerAttribute
-from tests.browser.axe import audit
+from tests.browser.axe import Audit, audit
 from tests.browser.conftest import ConsoleWatch
 from tests.browser.test_layout_sweep import DESKTOP, OVERFLOW, PHONE, sign_in
 from tests.factories import make_assessment, make_organisation, make_team
@@ -64,6 +67,7 @@ COMMENT = "The woman at the counter phoned me back the same day. Parking is hard
 FOCUS = """() => {
   const el = document.activeElement;
   const shown = el.matches(".btn-check") ? document.querySelector(`label[for="${el.id}"]`) : el;
+  shown.getAnimations().forEach((a) => a.finish());  // Bootstrap eases the glow in
   const style = getComputedStyle(shown);
   const rect = shown.getBoundingClientRect();
   return {
@@ -150,6 +154,21 @@ def fits(page: Page, width: int) -> tuple[int, list[str]]:
     return scroll, (page.evaluate(OVERFLOW) if scroll > width else [])
 
 
+def send(page: Page, press) -> None:
+    """Send the answers (``press`` presses or taps the button) and follow to the page that
+    answers; a refusal by the CSRF check is named with the Origin the browser sent."""
+    with (
+        page.expect_response(lambda r: r.request.method == "POST") as sent,
+        page.expect_navigation(),
+    ):
+        press()
+    origin = sent.value.request.all_headers().get("origin")
+    assert sent.value.status != 403, (
+        f"the CSRF check refused the customer's answers (HTTP 403): the browser sent "
+        f"Origin: {origin}; the page says {page.locator('h1').inner_text()!r}"
+    )
+
+
 def wait_out_minimum(served: float) -> None:
     """A person takes longer than the minimum time; a fast script waits it out."""
     left = MIN_SECONDS + 0.2 - (time.monotonic() - served)
@@ -163,6 +182,7 @@ class Keyboard:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.stops: list[dict] = []
+        self.unmarked: list[str] = []  # focus stops with no visible ring
 
     def focused(self) -> dict:
         return self.page.evaluate(FOCUS)
@@ -210,8 +230,11 @@ def answer_by_keyboard(page: Page, keys: Keyboard, close_up: Path | None = None)
                 rating_value(index),
                 True,
             ), state
-            # The label that stands for the focused radio shows the focus.
-            assert state["outline"] or state["shadow"] != "none", state
+            # The label that stands for the focused radio must show the focus as the house
+            # ring does (static/css/app.css): an outline. Bootstrap's pale glow alone is too
+            # faint to count (as in test_accessibility.py). Checked once the answers are in.
+            if not state["outline"]:
+                keys.unmarked.append(f"{state['name']}={state['value']}: {state['style']}")
             if close_up is not None and (position, prefix) == (1, "p"):
                 page.locator(".customer-attribute").first.screenshot(path=str(close_up))
     state = keys.press("Tab")
@@ -230,7 +253,7 @@ def test_a_customer_answers_on_a_phone_by_keyboard_alone(
     world, browser: Browser, javascript: bool
 ) -> None:
     survey: CustomerSurvey = world["survey"]
-    suffix = "" if javascript else "-nojs"
+    audits: list[Audit] = []
     context = phone(browser, javascript=javascript)
     page = context.new_page()
     console = ConsoleWatch(page)
@@ -250,9 +273,10 @@ def test_a_customer_answers_on_a_phone_by_keyboard_alone(
         boxes = [box for box in (label.bounding_box() for label in labels) if box]
         assert len(boxes) == len(KEYBOARD_PLAN) * 2 * 6
         assert max(b["x"] + b["width"] for b in boxes) <= PHONE["width"]
-        assert min(b["width"] for b in boxes) >= 44 and min(b["height"] for b in boxes) >= 44
-        survey_audit = audit(page, f"customer survey at 390 px{suffix}")
-        if javascript:
+        assert min(b["width"] for b in boxes) >= 44  # WCAG 2.5.5's target size
+        assert min(b["height"] for b in boxes) >= 44
+        if javascript:  # axe's run waits on the page's timers: it needs JavaScript
+            audits.append(audit(page, "customer survey at 390 px"))
             page.screenshot(path=str(SHOTS / "customer-survey-390.png"), full_page=True)
 
         answer_by_keyboard(
@@ -261,14 +285,13 @@ def test_a_customer_answers_on_a_phone_by_keyboard_alone(
         if javascript:
             page.screenshot(path=str(SHOTS / "customer-survey-390-answered.png"), full_page=True)
         wait_out_minimum(served)
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        send(page, lambda: page.keyboard.press("Enter"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
         elapsed = time.monotonic() - start
         assert page.url == f"{world['link']}thanks/"
         widths["thanks"] = fits(page, PHONE["width"])
-        thanks_audit = audit(page, f"customer thanks at 390 px{suffix}")
         if javascript:
+            audits.append(audit(page, "customer thanks at 390 px"))
             page.screenshot(path=str(SHOTS / "customer-thanks-390.png"), full_page=True)
     finally:
         context.close()
@@ -279,8 +302,7 @@ def test_a_customer_answers_on_a_phone_by_keyboard_alone(
     )
     assert elapsed < WALL_LIMIT
     assert widths == {"survey": (390, []), "thanks": (390, [])}
-    assert survey_audit.violations == [], survey_audit.describe()
-    assert thanks_audit.violations == [], thanks_audit.describe()
+    assert [a.describe() for a in audits if a.violations] == []
     assert "website" not in {s["name"] for s in keys.stops}  # the honeypot is never reached
     assert console.errors == []
 
@@ -293,6 +315,7 @@ def test_a_customer_answers_on_a_phone_by_keyboard_alone(
     assert row.comment == COMMENT
     survey.refresh_from_db()
     assert survey.refused_total == 0
+    assert keys.unmarked == [], "rating buttons whose keyboard focus shows no outline"
 
 
 # --- the manager: no grid below the threshold, the grid and its table from it -------------
@@ -315,19 +338,27 @@ def answer_by_touch(page: Page, link: str, ratings: Ratings) -> None:
     served = time.monotonic()
     tap_ratings(page, ratings)
     wait_out_minimum(served)
-    page.get_by_role("button", name="Send my answers").tap()
+    send(page, page.get_by_role("button", name="Send my answers").tap)
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
 
 
+# Each attribute's centre (importance, performance), around which the customers' ratings
+# spread; "Kept informed" (9) is rated as "Right first time" (2), so their dots coincide, as
+# they may in real answers.
+CENTRES = {1: (5, 2), 2: (4, 3), 3: (3, 4), 4: (4, 2), 5: (2, 4), 6: (2, 2), 7: (5, 3),
+           8: (1, 4), 9: (4, 3), 10: (4, 5)}  # fmt: skip
+SPREAD = ((0, 0), (1, -1), (-1, 1), (1, 0), (-1, 0))
+
+
 def customer_ratings(n: int) -> Ratings:
-    """The n-th customer's ratings: spread over the scale, so that the dots spread over
-    the grid; "Help after buying" (5) doesn't apply to the first customer, so it stays
-    below the threshold and is listed without figures."""
-    ratings = {}
-    for position in range(1, 11):
-        importance = 1 + (position * 3 + n) % 5 if position % 3 else 5 - n % 2
-        performance = 1 + (position * 7 + 2 * n) % 5 if position % 4 else 2 + n % 2
-        ratings[position] = (importance, performance)
+    """The n-th customer's ratings, spread round each attribute's centre; "Help after
+    buying" (5) doesn't apply to the first customer, so it stays below the threshold and is
+    listed without figures."""
+    di, dp = SPREAD[n % len(SPREAD)]
+    ratings = {
+        position: (min(5, max(1, i + di)), min(5, max(1, p + dp)))
+        for position, (i, p) in CENTRES.items()
+    }
     if n == 0:
         ratings[5] = (None, None)
     return ratings
@@ -393,18 +424,22 @@ def test_the_manager_sees_the_grid_only_from_the_threshold(world, browser: Brows
         widths[1280] = fits(page, DESKTOP["width"])
         overlaps = page.evaluate(DOT_OVERLAPS)
         dots = chart.locator("circle").count()
-        numbers = chart.locator("text[font-weight=bold]").all_inner_texts()
+        numbers = chart.locator("text[font-weight=bold]").all_text_contents()
         audits.append(audit(page, "manager's survey page at 1280 px"))
         page.screenshot(path=str(SHOTS / "manager-survey-1280.png"), full_page=True)
         chart.screenshot(path=str(SHOTS / "manager-survey-grid-1280.png"))
         page.set_viewport_size(PHONE)
         widths[390] = fits(page, PHONE["width"])
+        phone_chart = chart.bounding_box()
         audits.append(audit(page, "manager's survey page at 390 px"))
         page.screenshot(path=str(SHOTS / "manager-survey-390.png"), full_page=True)
     finally:
         manager.close()
 
-    print(f"\nmanager's page: widths {widths}; overlapping dots {overlaps}")
+    print(
+        f"\nmanager's page: widths {widths}; overlapping dots {overlaps}; the grid at 390 px "
+        f"{phone_chart['width']:.0f} x {phone_chart['height']:.0f} px"
+    )
     # Placed: rated (importance and performance both) by at least the threshold's customers.
     rated = {
         a.position: sum(1 for r in everyone if None not in r[a.position])
@@ -434,14 +469,16 @@ def test_the_same_browser_sending_twice_reads_a_polite_message(world, browser: B
         # Two tabs of one browser, both opened before either sends.
         first, second = context.new_page(), context.new_page()
         console = ConsoleWatch(second)
-        ratings = customer_ratings(1)
-        answer_by_touch(first, world["link"], ratings)
-
         second.goto(world["link"])
         served = time.monotonic()
+        ratings = customer_ratings(1)
+        first.bring_to_front()  # a tab in the background barely paints: taps would wait
+        answer_by_touch(first, world["link"], ratings)
+
+        # The first tab has sent in the meantime; this one, served before, sends too.
+        second.bring_to_front()
         tap_ratings(second, ratings)
         wait_out_minimum(served)
-        # The first tab has sent in the meantime: this tab's page was served before.
         with second.expect_response(lambda r: r.request.method == "POST") as sent:
             second.get_by_role("button", name="Send my answers").tap()
         assert sent.value.status == 409
@@ -452,6 +489,7 @@ def test_the_same_browser_sending_twice_reads_a_polite_message(world, browser: B
         second.screenshot(path=str(SHOTS / "customer-refused-390.png"), full_page=True)
 
         # Opening the link again says the same, without the questions.
+        first.bring_to_front()
         again = first.goto(world["link"])
         assert again.status == 200
         expect(first.get_by_role("alert")).to_have_text(REPEAT)
@@ -461,7 +499,8 @@ def test_the_same_browser_sending_twice_reads_a_polite_message(world, browser: B
 
     assert refused_width == (390, [])
     assert refused_audit.violations == [], refused_audit.describe()
-    assert console.errors == []
+    # The browser logs the refusal's own status (409) as an error; nothing else.
+    assert [e for e in console.errors if "status of 409" not in e] == []
     assert CustomerResponse.objects.filter(survey=survey).count() == 1
     survey.refresh_from_db()
     assert (survey.refused_repeat, survey.refused_total) == (1, 1)
