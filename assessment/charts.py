@@ -689,6 +689,23 @@ def _ipa_y(rating: float) -> float:
     return IPA_TOP + (5 - rating) / 4 * IPA_PLOT
 
 
+def _ipa_spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Dots that would cover one another (closer than a dot's width) are moved apart
+    around their common place, so every number stays readable; the whiskers keep the
+    true values and the table gives them exactly."""
+    placed: list[tuple[float, float]] = []
+    for x, y in points:
+        for attempt in range(1, 40):
+            if all(math.hypot(x - px, y - py) >= 2 * IPA_DOT for px, py in placed):
+                break
+            angle = attempt * 2.399963  # the golden angle: the tries fan out evenly
+            distance = IPA_DOT * (1 + attempt / 6)
+            x0, y0 = points[len(placed)]
+            x, y = x0 + distance * math.cos(angle), y0 + distance * math.sin(angle)
+        placed.append((x, y))
+    return placed
+
+
 def importance_performance_svg(grid, *, chart_id: str = "ipa") -> SafeString:
     """The grid as an accessible SVG: the points are numbered as in its data table."""
     width = IPA_LEFT + IPA_PLOT + 20
@@ -748,8 +765,10 @@ def importance_performance_svg(grid, *, chart_id: str = "ipa") -> SafeString:
                 f'<text x="{x}" y="{y}" text-anchor="{side}" fill="#4b5560" '
                 f'font-style="italic">{escape(quadrant_label(key))}</text>'
             )
-    for number, point in enumerate(grid.points, start=1):
-        x, y = _ipa_x(point.performance.mean), _ipa_y(point.importance.mean)
+    placed = _ipa_spread(
+        [(_ipa_x(p.performance.mean), _ipa_y(p.importance.mean)) for p in grid.points]
+    )
+    for number, (point, (x, y)) in enumerate(zip(grid.points, placed, strict=True), start=1):
         whisker = f'stroke="{IPA_COLOUR}" stroke-width="1.5" stroke-opacity="0.6"'
         out.append(
             f'<line x1="{_fmt(_ipa_x(point.performance.low))}" y1="{_fmt(y)}" '
