@@ -5,6 +5,7 @@ figure is a ratio to a yardstick measured in the same run (absolute times on a s
 machine are noise), with the absolute numbers for context.
 """
 
+import argparse
 import io
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from tests.bench.common import (
     median_ms,
     setup_django,
 )
+from tests.bench.customers import bench_customers
 from tests.bench.pages import bench_pages
 from tests.bench.report import bench_report
 from tests.bench.results import bench_results
@@ -58,16 +60,30 @@ def bench_scoring(bench: Bench) -> None:
 
 
 # Each part prints its own figures; they run in this order on one seeded database.
-PARTS = (
-    bench_scoring,
-    lambda bench: bench_report(bench.assessment),
-    lambda bench: bench_pages(bench.database, bench.folder),
-    lambda bench: bench_autosave(bench.database, bench.folder),
-    bench_results,
-)
+PARTS = {
+    "scoring": bench_scoring,
+    "report": lambda bench: bench_report(bench.assessment),
+    "pages": lambda bench: bench_pages(bench.database, bench.folder),
+    "autosave": lambda bench: bench_autosave(bench.database, bench.folder),
+    "results": bench_results,
+    "customers": bench_customers,
+}
+# The parts that seed nothing of their own: they need the closed assessment.
+NEED_ASSESSMENT = {"scoring", "report", "results"}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument(
+        "parts",
+        nargs="*",
+        metavar="PART",
+        help=f"run only these parts, in this order ({', '.join(PARTS)}); all by default",
+    )
+    chosen = parser.parse_args().parts or list(PARTS)
+    unknown = [part for part in chosen if part not in PARTS]
+    if unknown:
+        parser.error(f"no part {unknown[0]!r}; the parts are {', '.join(PARTS)}")
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         setup_django(folder / "bench.sqlite3")
@@ -82,10 +98,12 @@ def main() -> None:
         shipped = framework_files(settings.FRAMEWORKS_DATA_DIR)
         call_command("load_frameworks", *map(str, [*shipped, long_section]), stdout=io.StringIO())
         respondents = 1000
-        assessment, questions = big_assessment(respondents)
+        assessment, questions = None, 0
+        if NEED_ASSESSMENT & set(chosen):
+            assessment, questions = big_assessment(respondents)
         bench = Bench(folder, folder / "bench.sqlite3", assessment, respondents, questions)
-        for part in PARTS:
-            part(bench)
+        for part in chosen:
+            PARTS[part](bench)
 
 
 if __name__ == "__main__":

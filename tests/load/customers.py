@@ -1,9 +1,12 @@
 """Customers answering a survey through its public link (the customer run, issue 17).
 
-A ``Customer`` is a pool of browsers at a counter: each time it takes the next customer
-from a shared list, and that customer arrives at its own moment of a fixed schedule
-(``LOAD_CUSTOMERS`` customers spread evenly over ``ARRIVAL_SHARE`` of ``LOAD_DURATION``),
-so the submissions come at a known, steady rate whatever the server's speed. A customer:
+A ``Customer`` is one of a pool of browsers at a counter: each time it takes the next
+customer from a shared list, and that customer arrives at its own moment of a fixed
+schedule (``LOAD_CUSTOMERS`` customers spread evenly over ``ARRIVAL_SHARE`` of
+``LOAD_DURATION``), so the submissions come at a known, steady rate whatever the
+server's speed. The driver starts more browsers than are ever busy at once, so a slow
+server delays no arrival (each ``customer-start`` event records how late it was). A
+customer:
 
 - opens the link with a new browser (no cookies): ``GET /c/<token>/``, which serves the
   form with its signed ``started`` stamp and sets the CSRF cookie;
@@ -88,18 +91,18 @@ class Customer(Browser):
 
     def journey(self) -> Steps:
         while (number := next(_next)) < CUSTOMERS:
-            wait = _arrival(number) - time.time()
-            if wait > 0:
-                yield wait
-            yield from self.customer(number)
+            arrival = _arrival(number)
+            if arrival > time.time():
+                yield arrival - time.time()
+            yield from self.customer(number, late=time.time() - arrival)
         record(e="idle")
 
-    def customer(self, number: int) -> Steps:
+    def customer(self, number: int, *, late: float) -> Steps:
         self.client.cookiejar.clear()  # a new customer, a new browser
         address = str(FIRST_ADDRESS + number)
         headers = {"X-Forwarded-For": address}
         path = f"/c/{TOKEN}/"
-        record(e="customer-start", k=number, addr=address)
+        record(e="customer-start", k=number, addr=address, late=round(late, 3))
         page = self.call("GET", path, PAGE, ok=(200,), headers=headers)
         text = page.text or ""
         started = STARTED.search(text)
