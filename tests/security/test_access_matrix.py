@@ -94,17 +94,19 @@ def mine(allowed: frozenset[str] | set[str], template: str, **values) -> Rule:
 
 
 def survey_page(template: str) -> Rule:
-    """A manager's page or download of A's customer survey (``{pk}``): A's manager only.
-    A new one (a poster, an upload of personal links) is one line here; a download also
-    goes in ``test_fuzz.DOWNLOADS``, and a page that takes a POST gets a case in
-    ``test_mass_assignment.CASES``."""
+    """A manager's page, action or download of A's customer survey (``{pk}``): A's manager
+    only; B's manager gets a 404. A new one is one line here; a download also goes in
+    ``test_fuzz.DOWNLOADS``, a URL that takes a POST gets a case in
+    ``test_mass_assignment.CASES``, and ``test_tenant_canary`` asks for B's by id
+    (``SURVEY_PAGES``, ``SURVEY_ACTIONS``)."""
     return mine({"manager"}, template, pk=a("customer_survey"))
 
 
-def survey_link(template: str) -> Rule:
-    """The customers' side of A's customer survey (``{token}``, its public link): open to
-    everyone, by design; the link is printed on posters and receipts."""
-    return Rule(EVERYONE, path(template, token=lambda w, ctx: w.a.customer_survey.public_token))
+def survey_link(template: str, token: Callable[[World], str] | None = None) -> Rule:
+    """The customers' side of A's customer survey: open to everyone, by design. ``{token}``
+    is the survey's public link (printed on posters and receipts), or ``token``'s."""
+    token = token or (lambda w: w.a.customer_survey.public_token)
+    return Rule(EVERYONE, path(template, token=lambda w, ctx: token(w)))
 
 
 MATRIX: dict[str, Rule] = {
@@ -134,6 +136,8 @@ MATRIX: dict[str, Rule] = {
     # Customers: a survey's public link, answered without an account (anyone may POST).
     "customer_survey_public": survey_link("/c/{token}/"),
     "customer_survey_thanks": survey_link("/c/{token}/thanks/"),
+    # A customer's personal link (e-mailed to them; single use): open to whoever holds it.
+    "customer_survey_personal": survey_link("/c/p/{token}/", lambda w: w.a.customer_link_token),
     "admin:login": public("/admin/login/"),
     # Signing out: anyone may, so it is never requested here (it would end the
     # visitor's session for the rest of the matrix).
@@ -190,14 +194,27 @@ MATRIX: dict[str, Rule] = {
     "assessment:answers_xlsx": mine(
         {"manager"}, "/assessments/{pk}/answers.xlsx", pk=a("approved")
     ),
+    # The customers' figures: of the assessment with a survey (answered past the threshold).
+    **{
+        f"assessment:customers_{file_format}": mine(
+            {"manager"}, f"/assessments/{{pk}}/customers.{file_format}", pk=a("open")
+        )
+        for file_format in ("csv", "xlsx")
+    },
     # Managers: customer surveys. Opening one, on an assessment that has none yet (A's open
     # assessment has one: its page would only redirect there).
     "assessment:customer_survey_create": mine(
         {"manager"}, "/assessments/{pk}/customers/new/", pk=a("draft")
     ),
+    "assessment:team_survey_create": mine({"manager"}, "/teams/{pk}/customers/new/", pk=a("front")),
     "assessment:customer_survey": survey_page("/customers/{pk}/"),
+    "assessment:customer_survey_edit": survey_page("/customers/{pk}/edit/"),
+    "assessment:customer_survey_close": survey_page("/customers/{pk}/close/"),
     "assessment:customer_survey_qr_svg": survey_page("/customers/{pk}/qr.svg"),
     "assessment:customer_survey_qr_png": survey_page("/customers/{pk}/qr.png"),
+    "assessment:customer_survey_poster": survey_page("/customers/{pk}/poster.pdf"),
+    "assessment:customer_links_upload": survey_page("/customers/{pk}/links/"),
+    "assessment:customer_links_send": survey_page("/customers/{pk}/links/send/"),
     # Consultants: their own consultancy's pages, and clients who granted access.
     "assessment:portfolio": Rule(CONSULTANTS, fixed("/clients/")),
     "assessment:branding": Rule(CONSULTANTS, fixed("/clients/branding/")),
@@ -212,9 +229,11 @@ MATRIX: dict[str, Rule] = {
     ),
     **{
         f"assessment:client_{table}_{file_format}": mine(
-            {"consultant"}, f"/clients/assessments/{{pk}}/{table}.{file_format}", pk=a("approved")
+            {"consultant"},
+            f"/clients/assessments/{{pk}}/{table}.{file_format}",
+            pk=a("open" if table == "customers" else "approved"),
         )
-        for table in ("scores", "answers")
+        for table in ("scores", "answers", "customers")
         for file_format in ("csv", "xlsx")
     },
     "assessment:bulk_list": Rule(CONSULTANTS, fixed("/clients/exports/")),

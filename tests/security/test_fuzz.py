@@ -21,7 +21,10 @@ at all. Three kinds of test, in one shared world:
 
 For each request: no 5xx. Where the form was refused (a 4xx, a page showing its form's
 errors, or a redirect with an error message and no success), the whole database is as
-it was before. Each example runs in its own transaction, rolled back after it.
+it was before, but for what the case's ``refused`` rule accounts for: only the
+customers' survey page has one (a refusal of its anti-abuse checks is counted on the
+survey, never stored; ``test_mass_assignment.counted_refusal``). Each example runs in
+its own transaction, rolled back after it.
 
 Run with ``-s`` to see how many requests were sent.
 """
@@ -29,24 +32,41 @@ Run with ``-s`` to see how many requests were sent.
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import fields
+from datetime import timedelta
 from functools import partial
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.messages import constants as message_levels
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.forms import BaseForm
-from django.test import Client
+from django.test import Client, override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from assessment.forms.customers import HONEYPOT_FIELD
+from assessment.models import CustomerSurvey
 from frameworks.models import Question
 from tests.security.routes import allowed_methods, routes
 from tests.security.test_access_matrix import MATRIX, build_context, visitors
-from tests.security.test_mass_assignment import CASES, Case, redeem
+from tests.security.test_mass_assignment import (
+    CASES,
+    CUSTOMER_RESPONSE,
+    LINK,
+    SURVEY,
+    Case,
+    Changes,
+    assert_only,
+    customer_answers,
+    redeem,
+    started,
+)
 from tests.security.world import World, build_world, db_state, diff, first_section
 
 POST_EXAMPLES = 6  # per POST-accepting URL, beyond the sweep
@@ -133,8 +153,16 @@ DOWNLOADS = {
     "assessment:client_scores_xlsx",
     "assessment:client_answers_csv",
     "assessment:client_answers_xlsx",
+    "assessment:customers_csv",
+    "assessment:customers_xlsx",
+    "assessment:client_customers_csv",
+    "assessment:client_customers_xlsx",
     "assessment:bulk_download",
     "assessment:branding_logo",
+    # A customer survey's QR code and poster.
+    "assessment:customer_survey_qr_svg",
+    "assessment:customer_survey_qr_png",
+    "assessment:customer_survey_poster",
 }
 NEVER = {"logout", "admin:logout"}  # signing out would end the visitor's session
 
@@ -161,6 +189,12 @@ CONTROL: Counter = Counter()  # case -> control-character requests, all refused
 
 
 NO_PREPARATION = next(f.default for f in fields(Case) if f.name == "prepare")
+# The customers' pages, whose refusals are counted on the survey (``Case.refused``).
+CUSTOMER_CASES = {
+    case.url_name: case
+    for case in CASES
+    if case.url_name in ("customer_survey_public", "customer_survey_personal")
+}
 
 
 def roles_for_post(case: Case) -> list[str]:
@@ -204,21 +238,51 @@ def respondent_context(w: World) -> dict[str, Any]:
 
 
 def with_control(value: str, char: str) -> str:
-    """``char`` inside ``value``, where a field's stripping of whitespace cannot remove it."""
+    """``char`` inside ``value``, where a field's stripping of whitespace cannot remove it
+    (inside "xx" for an empty value, such as a hidden field that people leave empty)."""
+    value = value or "xx"
     return value[:1] + char + (value[1:] or value)
 
 
-def control_variants(legit: dict[str, Any]) -> list[tuple[str, str]]:
+def control_variants(legit: dict[str, Any]) -> list[tuple[str, Any]]:
     """(field, value) for each one-value field of the form and each control character: the
-    character inside the field's own value and, in an e-mail field, in a quoted local part."""
-    variants = []
+    character inside the field's own value and, in an e-mail field, in a quoted local part.
+    In an uploaded (CSV) file: inside each cell of its content, one cell at a time."""
+    variants: list[tuple[str, Any]] = []
     for name, value in sorted(legit.items()):
         if isinstance(value, list | tuple):  # multiple choices: not text
+            continue
+        if isinstance(value, UploadedFile):
+            variants += [(name, upload) for upload in control_uploads(value)]
             continue
         for char in CONTROL_CHARACTERS:
             variants.append((name, with_control(str(value), char)))
             if "@" in str(value):
                 variants.append((name, f'"a{char}b"@x.example'))
+    return variants
+
+
+def control_uploads(upload: UploadedFile) -> list[SimpleUploadedFile]:
+    """The file with each control character inside each cell of each customer's line (the
+    cells are comma-separated; a line of column names is skipped, so it is left alone),
+    and in a quoted local part of each address."""
+    lines = upload.read().decode("utf-8-sig").splitlines()
+    variants = []
+    for row, line in enumerate(lines):
+        cells = line.split(",")
+        if "@" not in cells[0]:
+            continue
+        for column, cell in enumerate(cells):
+            for char in CONTROL_CHARACTERS:
+                values = [with_control(cell, char)]
+                if "@" in cell:
+                    values.append(f'"a{char}b"@x.example')
+                for value in values:
+                    changed = [*cells[:column], value, *cells[column + 1 :]]
+                    content = "\r\n".join([*lines[:row], ",".join(changed), *lines[row + 1 :]])
+                    variants.append(
+                        SimpleUploadedFile(upload.name, content.encode(), upload.content_type)
+                    )
     return variants
 
 
@@ -306,8 +370,16 @@ class FuzzTests(TestCase):
         return response
 
     def check_unchanged_if_refused(
-        self, response, before, label: str, *, must_refuse: bool = False
+        self,
+        response,
+        before,
+        label: str,
+        *,
+        must_refuse: bool = False,
+        explain: Callable[[Changes, int], Changes] | None = None,
     ) -> None:
+        """A refused request changed nothing, but for what ``explain`` (a case's ``refused``
+        rule) accounts for and checks; it returns the changes it does not account for."""
         if not refused(response):
             assert not must_refuse, f"{label}: accepted ({response.status_code})"
             OUTCOMES["accepted"] += 1
@@ -318,8 +390,16 @@ class FuzzTests(TestCase):
             f"{label}: {response.status_code}, the form was not reached"
         )
         changes = diff(before, db_state())
-        assert changes == {}, f"{label}: refused ({response.status_code}) but changed {changes}"
-        OUTCOMES["refused, database unchanged"] += 1
+        unexplained = changes
+        if explain is not None and changes:
+            try:
+                unexplained = explain(changes, response.status_code)
+            except AssertionError as error:
+                raise AssertionError(f"{label}: {error}") from error
+        assert unexplained == {}, (
+            f"{label}: refused ({response.status_code}) but changed {unexplained}"
+        )
+        OUTCOMES["refused, database unchanged" if not changes else "refused, counted"] += 1
 
     def baseline(self, key: str) -> Any:
         """The database as every example of this test starts (each is rolled back)."""
@@ -363,7 +443,13 @@ class FuzzTests(TestCase):
         kwargs = {} if content_type is None else {"content_type": content_type}
         response = self.send(client, "POST", url, data=body, **kwargs)
         label = f"POST {url} as {role} ({encoding}): {str(posted)[:300]}"
-        self.check_unchanged_if_refused(response, before, label, must_refuse=must_refuse)
+        self.check_unchanged_if_refused(
+            response,
+            before,
+            label,
+            must_refuse=must_refuse,
+            explain=partial(case.refused, self.w, ctx),
+        )
 
     def fuzz_post(self, case: Case, data: st.DataObject) -> None:
         role = data.draw(st.sampled_from(roles_for_post(case)), label="role")
@@ -408,11 +494,112 @@ class FuzzTests(TestCase):
                     case,
                     case.who,
                     lambda legit, name=name, value=value: {**legit, name: value},
-                    ENCODINGS[index % 2],  # multipart and url-encoded in turn
+                    # Multipart and url-encoded in turn; a file only as a file.
+                    "multipart" if isinstance(value, UploadedFile) else ENCODINGS[index % 2],
                     must_refuse=True,
                 )
                 transaction.set_rollback(True)
             CONTROL[case.name] += 1
+
+    # --- the customers' pages: a refusal is counted, never stored -------------------------
+
+    def customer_post(self, case: Case, change: Callable[[dict], dict], **kwargs) -> tuple:
+        """POST ``case`` (a customers' page of A's survey) as a script would: a person's
+        answers, ``change``d. Before, if given: ``setup``; a person's submission from the
+        same browser (``first="browser"``) or another one at the same address
+        (``first="address"``). The fuzz tests' own check holds (a refusal changes nothing
+        its rule does not account for). Returns the response and what it changed."""
+        w = self.w
+        client = Client(REMOTE_ADDR="192.0.2.7")
+        with transaction.atomic():
+            kwargs.get("setup", lambda: None)()
+            if "first" in kwargs:
+                person = client if kwargs["first"] == "browser" else Client(REMOTE_ADDR="192.0.2.7")
+                first = person.post(case.url(w, {}), customer_answers(w, {}))
+                assert first.status_code == case.status
+            before = db_state()
+            response = self.send(
+                client, "POST", case.url(w, {}), data=change(customer_answers(w, {}))
+            )
+            changes = diff(before, db_state())
+            label = f"POST {case.url_name} ({kwargs})"
+            self.check_unchanged_if_refused(
+                response, before, label, explain=partial(case.refused, w, {})
+            )
+            transaction.set_rollback(True)
+        return response, changes
+
+    def customer_refusal(
+        self, case: Case, name: str, change: Callable[[dict], dict], status: int, reason: str, **kw
+    ) -> None:
+        """Refused with ``status``: one more ``refused_<reason>`` on the survey, no answers
+        stored, no personal link spent, and nothing the case's rule does not account for."""
+        response, changes = self.customer_post(case, change, **kw)
+        assert response.status_code == status, (name, response.status_code)
+        assert CUSTOMER_RESPONSE not in changes, name
+        assert LINK not in changes, name
+        survey = self.w.a.customer_survey.pk
+        assert changes[SURVEY].changed == {survey: {f"refused_{reason}": (0, 1)}}, name
+        assert case.refused(self.w, {}, changes, status) == {}, name
+
+    def bot_refusals(self, case: Case) -> None:
+        """What a script sends: no stamp of when the page was served, a forged one, one too
+        recent, a stale one, another survey's, or the hidden field filled."""
+        w = self.w
+        survey = w.a.customer_survey
+        minimum = django_settings.CUSTOMER_MIN_SECONDS
+        assert minimum > 0
+        for name, started_value in (
+            ("no stamp", ""),
+            ("a forged stamp", "eyJzIjoxLCJ0IjowfQ:1abc:def"),
+            ("too fast", started(survey, seconds_ago=minimum / 2)),
+            ("a stale stamp", started(survey, seconds_ago=13 * 3600)),
+            ("B's survey's stamp", started(w.b.customer_survey, seconds_ago=minimum + 60)),
+        ):
+            self.customer_refusal(
+                case, name, lambda data, v=started_value: {**data, "started": v}, 403, "bot"
+            )
+        self.customer_refusal(
+            case,
+            "the hidden field filled",
+            lambda data: {**data, HONEYPOT_FIELD: "http://spam.example"},
+            403,
+            "bot",
+        )
+        yesterday = timezone.localdate() - timedelta(days=1)
+        self.customer_refusal(
+            case,
+            "the survey closed",
+            dict,
+            410,
+            "closed",
+            setup=lambda: CustomerSurvey.objects.filter(pk=survey.pk).update(closes_on=yesterday),
+        )
+
+    def test_customer_refusals_are_counted_and_never_stored(self) -> None:
+        case = CUSTOMER_CASES["customer_survey_public"]
+        self.bot_refusals(case)
+        self.customer_refusal(
+            case, "a second answer from this browser", dict, 409, "repeat", first="browser"
+        )
+        with override_settings(CUSTOMER_ADDRESS_LIMIT=1):
+            self.customer_refusal(
+                case, "another browser at the same address", dict, 429, "rate", first="address"
+            )
+
+    def test_personal_link_refusals_are_counted_and_leave_the_link_unused(self) -> None:
+        case = CUSTOMER_CASES["customer_survey_personal"]
+        self.bot_refusals(case)
+        response, changes = self.customer_post(case, dict, first="browser")
+        assert response.status_code == 410  # the link was used: nothing more is written
+        assert changes == {}
+
+    def test_a_persons_customer_answers_are_stored_once(self) -> None:
+        for case in CUSTOMER_CASES.values():
+            response, changes = self.customer_post(case, dict)
+            assert response.status_code == case.status, case.url_name
+            assert_only(changes, case.allowed)
+            case.check(self.w, {}, changes)
 
     # --- GET ------------------------------------------------------------------------------
 

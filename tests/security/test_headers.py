@@ -106,6 +106,10 @@ def test_every_html_page_carries_a_strict_policy_and_the_security_headers(proof)
     assert failures == [], "\n".join(failures)
 
 
+# The matrix's keys of files: reports, exports, ZIP files, the logo, QR codes and posters.
+DOWNLOAD_WORDS = ("pdf", "csv", "xlsx", "zip", "download", "logo", "qr", "poster")
+
+
 @pytest.mark.django_db
 def test_files_signed_in_users_download_are_never_stored():
     """Reports, exports and ZIP files, as their owners download them: the matrix reaches
@@ -116,7 +120,7 @@ def test_files_signed_in_users_download_are_never_stored():
     downloads = [
         (key, rule.url(w, ctx), principal)
         for key, rule in MATRIX.items()
-        if any(word in key for word in ("pdf", "csv", "xlsx", "zip", "download", "logo"))
+        if any(word in key for word in DOWNLOAD_WORDS)
         for principal in sorted(rule.allowed - {"anonymous"})
     ]
     served = []

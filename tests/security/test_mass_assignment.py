@@ -20,13 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
+import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail, signing
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +39,8 @@ from django.utils.http import urlsafe_base64_encode
 from assessment.forms import customers as customer_forms
 from assessment.models import (
     Assessment,
+    CustomerLink,
+    CustomerResponse,
     CustomerSurvey,
     Invitation,
     Moderation,
@@ -43,6 +48,7 @@ from assessment.models import (
     Response,
     SectionTarget,
     SentMail,
+    token_digest,
 )
 from assessment.models.customers import ATTRIBUTE_SLOTS, CustomerThrottle
 from assessment.services.organisations import CONFIRMATION_SALT
@@ -170,6 +176,12 @@ def hostile(w: World) -> dict[str, Any]:
         "address_tag": "0" * 64,
         "window_start": long_ago,
         "count": "999",
+        "used": "on",
+        "erased": "on",
+        "opens_on": "2000-01-01",
+        "closes_on": "2099-12-31",
+        "max_responses": "999999",
+        "allow_repeat": "on",
         **{f"{kind}{n}": "1" for kind in ("i", "p") for n in range(1, ATTRIBUTE_SLOTS + 1)},
         # any object
         "pk": b.in_review.pk,
@@ -235,9 +247,10 @@ def nothing_written(w: World, ctx: Context, changes: Changes, status: int) -> Ch
 # The customers' page answers each kind of refusal with its own status, and counts it
 # on the survey in its own field (assessment.views.customers.REFUSAL_STATUS).
 COUNTED_REFUSALS = {403: "bot", 409: "repeat", 410: "closed", 429: "rate"}
-SURVEY = "assessment.CustomerSurvey"
-THROTTLE = "assessment.CustomerThrottle"
-CUSTOMER_RESPONSE = "assessment.CustomerResponse"
+SURVEY = CustomerSurvey._meta.label
+LINK = CustomerLink._meta.label
+THROTTLE = CustomerThrottle._meta.label
+CUSTOMER_RESPONSE = CustomerResponse._meta.label
 
 
 def counted_refusal(survey: Callable[[World], CustomerSurvey]) -> RefusalRule:
@@ -259,24 +272,23 @@ def counted_refusal(survey: Callable[[World], CustomerSurvey]) -> RefusalRule:
         rest = dict(changes)
         counted = rest.pop(SURVEY, None)
         assert counted is not None, f"a refusal ({status}) was not counted on the survey"
-        target = survey(w)
-        field_name = f"refused_{reason}"
-        before = getattr(target, field_name)
+        target, field_name = survey(w).pk, f"refused_{reason}"
         assert (counted.created, counted.deleted) == ({}, {}), counted
-        assert counted.changed == {target.pk: {field_name: (before, before + 1)}}, (
+        old = counted.changed.get(target, {}).get(field_name, (0,))[0]
+        assert counted.changed == {target: {field_name: (old, old + 1)}}, (
             f"a refusal ({status}) changed {counted.changed}, "
-            f"not only {field_name} of survey {target.pk} by one"
+            f"not only {field_name} of survey {target} by one"
         )
         throttle = rest.pop(THROTTLE, None)
         if throttle is not None:
             window = timedelta(seconds=settings.CUSTOMER_ADDRESS_WINDOW_SECONDS)
-            assert {row["survey_id"] for row in throttle.created.values()} <= {target.pk}
+            assert {row["survey_id"] for row in throttle.created.values()} <= {target}
             assert all(
                 set(fields) == {"count"} and fields["count"][1] == fields["count"][0] + 1
                 for fields in throttle.changed.values()
             ), throttle.changed
             assert all(
-                row["window_start"] < timezone.now() - window for row in throttle.deleted.values()
+                row["window_start"] <= timezone.now() - window for row in throttle.deleted.values()
             ), throttle.deleted
         return rest
 
@@ -762,6 +774,211 @@ def check_keep_moderation(w: World, ctx: Context, changes: Changes) -> None:
     assert audit_actions(changes) == ["moderated"]
 
 
+# --- customer surveys
+
+
+def attribute_positions(w: World) -> list[int]:
+    """The attributes of A's customer survey's questionnaire, by position."""
+    version = CustomerSurveyVersion.objects.get(pk=w.a.customer_survey.version_id)
+    return list(version.attributes.order_by("position").values_list("position", flat=True))
+
+
+def started(survey: CustomerSurvey, *, seconds_ago: float) -> str:
+    """The survey page's signed "started" stamp (the form's own ``started_stamp``), as if
+    the page had been served ``seconds_ago``."""
+    with mock.patch.object(customer_forms, "time") as clock:
+        clock.time.return_value = time.time() - seconds_ago
+        return customer_forms.started_stamp(survey.pk)
+
+
+def customer_ratings(w: World) -> dict[int, tuple[int | None, int | None]]:
+    """What the customer answers, by position: (importance, performance); the first
+    attribute's performance "doesn't apply"."""
+    return {n: (1 + n % 5, None if n == 1 else 1 + (2 * n) % 5) for n in attribute_positions(w)}
+
+
+def customer_answers(w: World, ctx: Context) -> dict[str, str]:
+    """A customer's submission as the page sends it: every attribute rated, a comment, the
+    hidden field left empty, and the stamp of a page served a minute past the minimum."""
+    data = {
+        "started": started(w.a.customer_survey, seconds_ago=settings.CUSTOMER_MIN_SECONDS + 60),
+        "comment": "Quick and friendly.",
+        customer_forms.HONEYPOT_FIELD: "",
+    }
+    for n, (importance, performance) in customer_ratings(w).items():
+        data[f"i{n}"] = str(importance)
+        data[f"p{n}"] = customer_forms.NOT_APPLICABLE if performance is None else str(performance)
+    return data
+
+
+def check_answers_stored(w: World, changes: Changes) -> None:
+    """One row of the posted answers in A's survey, at the time it came; every slot the
+    questionnaire does not ask is empty."""
+    row = one_created(changes, CUSTOMER_RESPONSE)
+    assert (row["survey_id"], row["comment"]) == (w.a.customer_survey.pk, "Quick and friendly.")
+    assert close_to(row["submitted_at"], timezone.now())
+    expected = customer_ratings(w)
+    for n in range(1, ATTRIBUTE_SLOTS + 1):
+        assert (row[f"i{n}"], row[f"p{n}"]) == expected.get(n, (None, None)), n
+
+
+def check_customer_response(w: World, ctx: Context, changes: Changes) -> None:
+    """The answers stored; the sender's address counted once, as a hash."""
+    check_answers_stored(w, changes)
+    throttle = one_created(changes, THROTTLE)
+    assert (throttle["survey_id"], throttle["count"]) == (w.a.customer_survey.pk, 1)
+    assert "127.0.0.1" not in throttle["address_tag"]
+
+
+def sent_link(w: World) -> CustomerLink:
+    return CustomerLink.objects.get(token_hash=token_digest(w.a.customer_link_token))
+
+
+def check_personal_response(w: World, ctx: Context, changes: Changes) -> None:
+    """The answers stored, and the personal link spent (a yes, with no time)."""
+    check_answers_stored(w, changes)
+    assert changed(changes, LINK) == {sent_link(w).pk: {"used": (False, True)}}
+
+
+def links_file(w: World, ctx: Context) -> dict[str, Any]:
+    """A customer list as a spreadsheet saves it: column names, then one customer."""
+    content = b"E-mail,Name\r\nnew.customer@example.com,Nora Customer\r\n"
+    return {"file": SimpleUploadedFile("customers.csv", content, content_type="text/csv")}
+
+
+def check_links_added(w: World, ctx: Context, changes: Changes) -> None:
+    link = one_created(changes, LINK)
+    assert link["survey_id"] == w.a.customer_survey.pk
+    assert (link["email"], link["name"]) == ("new.customer@example.com", "Nora Customer")
+    assert (link["token_hash"], link["sent_at"], link["used"], link["erased"]) == (
+        "",
+        None,
+        False,
+        False,
+    )
+
+
+def check_links_sent(w: World, ctx: Context, changes: Changes) -> None:
+    """The customer not yet sent a link is sent one (its hash kept), and no one else."""
+    (pending,) = CustomerLink.objects.filter(
+        survey=w.a.customer_survey, pk__in=changed(changes, LINK)
+    )
+    fields = changed(changes, LINK)[pending.pk]
+    assert set(fields) == {"token_hash", "sent_at"}
+    old_hash, new_hash = fields["token_hash"]
+    assert old_hash == ""
+    assert len(new_hash) == 64
+    assert new_hash != hostile(w)["token_hash"]
+    assert close_to(fields["sent_at"][1], timezone.now())
+    only_mail_to(pending.email)
+    record = one_created(changes, "assessment.SentMail")
+    assert (record["organisation_id"], record["kind"]) == (
+        w.a.organisation.pk,
+        SentMail.Kind.CUSTOMER_INVITATION,
+    )
+
+
+def survey_create_data(w: World, ctx: Context) -> dict[str, str]:
+    today = timezone.localdate()
+    return {
+        "title": "Counter customers",
+        "opens_on": str(today),
+        "closes_on": str(today + timedelta(days=14)),
+        "max_responses": "50",
+        "allow_repeat": "on",
+    }
+
+
+def check_survey_opened(
+    team: Callable[[World], Any], assessment: Callable[[World], Any]
+) -> Callable[[World, Context, Changes], None]:
+    """A survey of A's ``team`` (and ``assessment``, or none), as posted."""
+
+    def check(w: World, ctx: Context, changes: Changes) -> None:
+        check_customer_survey_create(w, ctx, changes, team(w), assessment(w))
+
+    return check
+
+
+def check_customer_survey_create(
+    w: World, ctx: Context, changes: Changes, team, assessment
+) -> None:
+    survey = one_created(changes, SURVEY)
+    assert (survey["organisation_id"], survey["team_id"], survey["assessment_id"]) == (
+        w.a.organisation.pk,
+        team.pk,
+        assessment.pk if assessment else None,
+    )
+    assert survey["created_by_id"] == w.a.manager.pk
+    assert (
+        survey["version_id"]
+        == (
+            CustomerSurveyVersion.objects.order_by("-number", "-pk").values_list("pk", flat=True)[0]
+        )
+    )
+    posted = survey_create_data(w, ctx)
+    assert (survey["title"], str(survey["opens_on"]), str(survey["closes_on"])) == (
+        posted["title"],
+        posted["opens_on"],
+        posted["closes_on"],
+    )
+    assert (survey["max_responses"], survey["allow_repeat"]) == (50, True)
+    counters = [survey[f"refused_{reason}"] for reason in ("repeat", "rate", "bot", "closed")]
+    assert counters == [0, 0, 0, 0]
+    assert survey["public_token"] != w.b.customer_survey.public_token
+    assert len(survey["public_token"]) >= 16
+
+
+def survey_edit_data(w: World, ctx: Context) -> dict[str, str]:
+    """A's survey's settings changed: its title, closing date and cap; a browser may now
+    answer again. Its opening date is posted as it is."""
+    survey = w.a.customer_survey
+    return {
+        "title": "Counter customers, spring",
+        "opens_on": str(survey.opens_on),
+        "closes_on": str(survey.closes_on + timedelta(days=7)),
+        "max_responses": "400",
+        "allow_repeat": "on",
+    }
+
+
+def check_survey_edited(w: World, ctx: Context, changes: Changes) -> None:
+    survey = w.a.customer_survey
+    assert changed(changes, SURVEY) == {
+        survey.pk: {
+            "title": (survey.title, "Counter customers, spring"),
+            "closes_on": (survey.closes_on, survey.closes_on + timedelta(days=7)),
+            "max_responses": (survey.max_responses, 400),
+            "allow_repeat": (False, True),
+        }
+    }
+
+
+def check_survey_closed(w: World, ctx: Context, changes: Changes) -> None:
+    """Closed now: its closing date is yesterday (it opened yesterday, so that stays)."""
+    survey = w.a.customer_survey
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert survey.opens_on == yesterday
+    assert changed(changes, SURVEY) == {survey.pk: {"closes_on": (survey.closes_on, yesterday)}}
+
+
+def prediction_data(w: World, ctx: Context) -> dict[str, str]:
+    """A team member's prediction: the second attribute "don't know"."""
+    return {
+        f"p{n}": customer_forms.NOT_APPLICABLE if n == 2 else str(1 + n % 5)
+        for n in attribute_positions(w)
+    }
+
+
+def check_prediction(w: World, ctx: Context, changes: Changes) -> None:
+    prediction = one_created(changes, "assessment.CustomerPrediction")
+    assert prediction["response_id"] == ctx["response"]
+    asked = set(attribute_positions(w))
+    for n in range(1, ATTRIBUTE_SLOTS + 1):
+        expected = None if n == 2 or n not in asked else 1 + n % 5
+        assert prediction[f"p{n}"] == expected, n
+
+
 a_ = lambda attr: lambda w, ctx: getattr(w.a, attr).pk  # noqa: E731 - a table of one-liners
 ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
 
@@ -1118,6 +1335,15 @@ CASES = [
         prepare=redeem,
     ),
     Case(
+        "assessment:customer_prediction",
+        "anonymous",
+        to("assessment:customer_prediction", pk=ctx_("response")),
+        prediction_data,
+        {"assessment.CustomerPrediction": {"+"}},
+        check_prediction,
+        prepare=redeem,
+    ),
+    Case(
         "assessment:revise",
         "anonymous",
         to("assessment:revise", pk=ctx_("response")),
@@ -1125,6 +1351,75 @@ CASES = [
         {"assessment.Response": {"status"}},
         check_revise,
         prepare=completed_last_round,
+    ),
+    # --- customer surveys: a manager opens one; a customer answers it (no account)
+    Case(
+        "assessment:customer_survey_create",
+        "manager",
+        to("assessment:customer_survey_create", pk=a_("draft")),
+        survey_create_data,
+        {SURVEY: {"+"}},
+        check_survey_opened(lambda w: w.a.draft.team, lambda w: w.a.draft),
+    ),
+    Case(
+        "assessment:team_survey_create",
+        "manager",
+        to("assessment:team_survey_create", pk=a_("back")),
+        survey_create_data,
+        {SURVEY: {"+"}},
+        check_survey_opened(lambda w: w.a.back, lambda w: None),
+    ),
+    Case(
+        "assessment:customer_survey_edit",
+        "manager",
+        to("assessment:customer_survey_edit", pk=a_("customer_survey")),
+        survey_edit_data,
+        {SURVEY: {"title", "opens_on", "closes_on", "max_responses", "allow_repeat"}},
+        check_survey_edited,
+    ),
+    Case(
+        "assessment:customer_survey_close",
+        "manager",
+        to("assessment:customer_survey_close", pk=a_("customer_survey")),
+        lambda w, ctx: {},
+        {SURVEY: {"opens_on", "closes_on"}},
+        check_survey_closed,
+    ),
+    Case(
+        "customer_survey_public",
+        "anonymous",
+        lambda w, ctx: w.a.customer_survey.public_path(),
+        customer_answers,
+        {CUSTOMER_RESPONSE: {"+"}, THROTTLE: {"+"}},
+        check_customer_response,
+        refused=counted_refusal(lambda w: w.a.customer_survey),
+    ),
+    Case(
+        "customer_survey_personal",
+        "anonymous",
+        lambda w, ctx: reverse("customer_survey_personal", args=[w.a.customer_link_token]),
+        customer_answers,
+        {CUSTOMER_RESPONSE: {"+"}, LINK: {"used"}},
+        check_personal_response,
+        status=200,  # the thanks are the page itself: nothing to come back to
+        refused=counted_refusal(lambda w: w.a.customer_survey),
+    ),
+    # --- customer surveys: personal links, uploaded and sent by a manager
+    Case(
+        "assessment:customer_links_upload",
+        "manager",
+        to("assessment:customer_links_upload", pk=a_("customer_survey")),
+        links_file,
+        {LINK: {"+"}},
+        check_links_added,
+    ),
+    Case(
+        "assessment:customer_links_send",
+        "manager",
+        to("assessment:customer_links_send", pk=a_("customer_survey")),
+        lambda w, ctx: {},
+        {LINK: {"token_hash", "sent_at"}, "assessment.SentMail": {"+"}},
+        check_links_sent,
     ),
     # --- django.contrib.auth
     Case(
@@ -1246,3 +1541,37 @@ def test_the_guard_sees_which_views_accept_post():
     assert "POST" in allowed_methods(LoginView.as_view())
     assert "POST" not in allowed_methods(PasswordChangeDoneView.as_view())
     assert "POST" in allowed_methods(lambda request: None)  # no wrapper: every method
+
+
+def test_a_counted_refusal_accounts_for_its_counter_and_nothing_more():
+    """The customers' page's refusal rule is narrow: one counter of its own survey by one,
+    matching the status, and the sender's throttle rows; never a stored response, and
+    nothing at all for the form's own refusal (400). Every other case writes nothing."""
+    w = SimpleNamespace(a=SimpleNamespace(customer_survey=SimpleNamespace(pk=7)))
+    rule = counted_refusal(lambda w: w.a.customer_survey)
+
+    def counter(pk: int, name: str, old: int, new: int) -> Changes:
+        return {SURVEY: TableChanges(changed={pk: {name: (old, new)}})}
+
+    bumped = TableChanges(changed={3: {"count": (4, 5)}}, created={4: {"survey_id": 7}})
+    assert rule(w, {}, counter(7, "refused_bot", 2, 3), 403) == {}
+    assert rule(w, {}, {**counter(7, "refused_rate", 0, 1), THROTTLE: bumped}, 429) == {}
+    other = {"assessment.Assessment": TableChanges(changed={1: {"status": ("open", "x")}})}
+    assert rule(w, {}, {**counter(7, "refused_bot", 0, 1), **other}, 403) == other
+    assert rule(w, {}, counter(7, "refused_bot", 0, 1), 400) == counter(7, "refused_bot", 0, 1)
+    for status, changes in [
+        (403, {**counter(7, "refused_bot", 0, 1), CUSTOMER_RESPONSE: TableChanges({1: {}})}),
+        (403, counter(7, "refused_bot", 0, 2)),
+        (403, counter(7, "refused_rate", 0, 1)),
+        (403, counter(8, "refused_bot", 0, 1)),
+        (403, {SURVEY: TableChanges(changed={7: {"refused_bot": (0, 1), "title": ("a", "b")}})}),
+        (410, {}),
+        (429, {**counter(7, "refused_rate", 0, 1), THROTTLE: TableChanges({5: {"survey_id": 8}})}),
+        (429, {**counter(7, "refused_rate", 0, 1), THROTTLE: TableChanges(changed={3: {"x": 1}})}),
+    ]:
+        with pytest.raises(AssertionError):
+            rule(w, {}, changes, status)
+    changes = counter(7, "refused_bot", 0, 1)
+    assert nothing_written(w, {}, changes, 403) == changes
+    counted = {case.url_name for case in CASES if case.refused is not nothing_written}
+    assert counted == {"customer_survey_public", "customer_survey_personal"}

@@ -38,6 +38,9 @@ from assessment import reports
 from assessment.models import (
     Answer,
     Assessment,
+    CustomerLink,
+    CustomerResponse,
+    CustomerSurvey,
     Decision,
     Invitation,
     ManagerInvitation,
@@ -246,9 +249,21 @@ def xlsx_text(content: bytes) -> str:
 
 def assessment_urls(assessment: Assessment) -> list[str]:
     """Every manager page and download of one assessment."""
-    names = ["detail", "results", "submit", "assessor_choose"]
+    names = ["detail", "results", "submit", "assessor_choose", "customer_survey_create"]
     names += ["report_pdf", "scores_csv", "scores_xlsx", "answers_csv", "answers_xlsx"]
+    names += ["customers_csv", "customers_xlsx"]
     return [reverse(f"assessment:{name}", args=[assessment.pk]) for name in names]
+
+
+# A customer survey's pages and downloads for its managers, and its actions (POST).
+SURVEY_PAGES = ("customer_survey", "customer_survey_qr_svg", "customer_survey_qr_png")
+SURVEY_PAGES += ("customer_survey_poster", "customer_survey_edit")
+SURVEY_ACTIONS = ("customer_survey_edit", "customer_survey_close")
+SURVEY_ACTIONS += ("customer_links_upload", "customer_links_send")
+
+
+def survey_urls(survey: CustomerSurvey, names: tuple[str, ...] = SURVEY_PAGES) -> list[str]:
+    return [reverse(f"assessment:{name}", args=[survey.pk]) for name in names]
 
 
 def respondent_urls(response: Response) -> list[str]:
@@ -257,12 +272,14 @@ def respondent_urls(response: Response) -> list[str]:
         reverse("assessment:response_start", args=[response.pk]),
         reverse("assessment:section", args=[response.pk, section.pk]),
         reverse("assessment:review", args=[response.pk]),
+        reverse("assessment:customer_prediction", args=[response.pk]),
     ]
 
 
 def b_get_urls(b: Tenant) -> list[str]:
     """Pages and downloads of B's objects, by id."""
     urls = [reverse("assessment:team_detail", args=[team.pk]) for team in (b.front, b.back)]
+    urls += [reverse("assessment:team_survey_create", args=[team.pk]) for team in (b.front, b.back)]
     for assessment in b.assessments:
         urls += assessment_urls(assessment)
         for name in (
@@ -274,8 +291,11 @@ def b_get_urls(b: Tenant) -> list[str]:
             "client_scores_xlsx",
             "client_answers_csv",
             "client_answers_xlsx",
+            "client_customers_csv",
+            "client_customers_xlsx",
         ):
             urls.append(reverse(f"assessment:{name}", args=[assessment.pk]))
+    urls += survey_urls(b.customer_survey)
     for export in b.exports:
         urls.append(reverse("assessment:bulk_detail", args=[export.pk]))
         urls.append(reverse("assessment:bulk_download", args=[export.pk]))
@@ -311,7 +331,15 @@ def b_post_urls(b: Tenant) -> list[str]:
         reverse("assessment:autosave", args=[b.open_response.pk, question.pk]),
         reverse("assessment:complete", args=[b.open_response.pk]),
         reverse("assessment:revise", args=[b.completed_response.pk]),
+        reverse("assessment:customer_survey_create", args=[b.draft.pk]),
+        reverse("assessment:team_survey_create", args=[b.back.pk]),
+        reverse("assessment:customer_prediction", args=[b.open_response.pk]),
+        *survey_urls(b.customer_survey, SURVEY_ACTIONS),
     ]
+
+
+# Hashes and tokens: not free text (a survey's public token is its link's address).
+SECRETS = ("token_hash", "password", "public_token")
 
 
 class TenantCanaryTests(TestCase):
@@ -448,6 +476,9 @@ class TenantCanaryTests(TestCase):
             *Answer.objects.filter(response__assessment__organisation=b.organisation),
             *Moderation.objects.filter(assessment__organisation=b.organisation),
             *Decision.objects.filter(assessment__organisation=b.organisation),
+            *CustomerSurvey.objects.filter(organisation=b.organisation),
+            *CustomerResponse.objects.filter(survey__organisation=b.organisation),
+            *CustomerLink.objects.filter(survey__organisation=b.organisation),
             b.manager,
             b.manager2,
             b.consultant,
@@ -457,7 +488,7 @@ class TenantCanaryTests(TestCase):
             for model_field in row._meta.concrete_fields:
                 if not isinstance(model_field, models.CharField | models.TextField):
                     continue
-                if model_field.choices or model_field.name in ("token_hash", "password"):
+                if model_field.choices or model_field.name in SECRETS:
                     continue
                 value = getattr(row, model_field.attname)
                 if value == "" and model_field.blank:

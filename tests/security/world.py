@@ -5,7 +5,8 @@ pending manager invitation, two teams with rosters, assessments in every state
 (draft, open, submitted, in review, returned, approved) with answers and comments,
 targets, moderations and decisions by its own assessor, a consultancy with a grant,
 a bulk export, and a customer survey on its open assessment, answered by enough
-customers for its figures to show. Every free-text value of B carries a unique canary
+customers for its figures to show, with two customers on its personal-link list (one
+sent a link, one not yet). Every free-text value of B carries a unique canary
 (``CANARY-B-<n>-<random>``); A's carry ``MARK-A-<n>-<random>``, so a test can show
 that it did reach A's data while finding none of B's.
 
@@ -19,6 +20,7 @@ before and after a request.
 
 import hashlib
 import io
+import re
 import secrets
 import zipfile
 from contextlib import nullcontext
@@ -29,6 +31,8 @@ from unittest import mock
 
 from django.apps import apps
 from django.conf import settings
+from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from assessment import reports, services, tasks
@@ -115,8 +119,10 @@ class Tenant:
     self_response: Response
     respondent_invitation: Invitation
     respondent_token: str
-    # On the open assessment, open today, with CUSTOMER_THRESHOLD customers' answers.
+    # On the open assessment, open today, with CUSTOMER_THRESHOLD customers' answers; and
+    # the personal link its first listed customer was e-mailed (the second was not sent one).
     customer_survey: CustomerSurvey
+    customer_link_token: str
     exports: list[BulkExport] = field(default_factory=list)
 
     @property
@@ -239,6 +245,21 @@ def _customer_survey(assessment: Assessment, manager, marks: Marks) -> CustomerS
     return survey
 
 
+def _customer_links(survey: CustomerSurvey, marks: Marks) -> str:
+    """Two customers on the survey's personal-link list, through the services of the
+    manager's upload and send: the first was e-mailed a link, the second not yet. The
+    first link's token, read from the e-mail as its customer reads it."""
+    email = marks.email()
+    services.customer_links_add(survey=survey, entries=[(email, marks("Customer"))])
+    assert services.customer_links_send(survey=survey) == 1
+    message = mail.outbox[-1]
+    assert message.to == [email]
+    prefix = reverse("customer_survey_personal", kwargs={"token": "TOKEN"}).split("TOKEN")[0]
+    token = re.search(re.escape(prefix) + r"([\w-]+)/", message.body).group(1)
+    services.customer_links_add(survey=survey, entries=[(marks.email(), marks("Customer"))])
+    return token
+
+
 def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: str) -> Tenant:
     """One organisation with data in every state; all its free text comes from ``marks``."""
     manager = _person(marks)
@@ -313,6 +334,7 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     )
 
     customer_survey = _customer_survey(opened, manager, marks)
+    customer_link_token = _customer_links(customer_survey, marks)
 
     consultant = make_consultant(
         marks.username(), name=consultancy_name, first_name=marks(), last_name=marks()
@@ -347,6 +369,7 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
         respondent_invitation=respondent_invitation,
         respondent_token=respondent_token,
         customer_survey=customer_survey,
+        customer_link_token=customer_link_token,
     )
 
 
