@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from assessment import scoring, selectors
+from assessment import charts, scoring, selectors
 from assessment.models import Answer, Assessment, Response
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question
 
@@ -229,6 +229,7 @@ def customers_table(voice: "selectors.customers.CustomerVoice") -> Table:
         _("Survey"),
         _("Survey version"),
         _("Responses"),
+        _("Responses counted"),
         _("Attribute key"),
         _("Attribute"),
         _("Service-definition attribute"),
@@ -269,6 +270,7 @@ def customers_table(voice: "selectors.customers.CustomerVoice") -> Table:
             survey.title,
             survey.version.number,
             results.responses,
+            results.counted,
             attribute.key,
             attribute.name,
             attribute.service_attribute or None,
@@ -280,7 +282,9 @@ def customers_table(voice: "selectors.customers.CustomerVoice") -> Table:
                 else [round(stats.mean, 2), round(stats.low, 2), round(stats.high, 2), stats.n]
             )
         line += [
-            None if point is None or point.quadrant is None else str(point.quadrant),
+            None
+            if point is None or point.quadrant is None
+            else charts.quadrant_label(point.quadrant),
             None if point is None or point.quadrant is None else point.settled,
         ]
         if row is None:

@@ -36,14 +36,21 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.db.models import F, Max
+from django.db.models import Max, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
 
 from assessment import pdf_worker, scoring, selectors
-from assessment.models import Assessment, Consultancy, ReportCache
+from assessment.models import (
+    Assessment,
+    Consultancy,
+    CustomerPrediction,
+    CustomerResponse,
+    CustomerSurvey,
+    ReportCache,
+)
 from assessment.pdf_worker import Assets, RenderLimitExceeded, render_bounded
 from assessment.services import reports as report_services
 from assessment.services.reports import Reader
@@ -305,7 +312,8 @@ def cache_key(
     consultancy: Consultancy | None = None,
     assets: Assets | None = None,
 ) -> str:
-    """Everything that can change the report, in one small query.
+    """Everything that can change the report, in one small query (two with a customer
+    survey).
 
     Answers are not part of it on purpose: team results show only once the
     assessment is submitted, and from then on answers cannot change until it is
@@ -314,33 +322,37 @@ def cache_key(
     content is part of the key, so a changed stylesheet renders every report afresh.
     """
     stamp = Assessment.objects.filter(pk=assessment.pk).aggregate(
-        # Before ``responses`` below, whose name would otherwise shadow the relation.
-        predictions=Max("responses__customer_prediction__updated_at"),
         events=Max("audit_events__pk"),
         decisions=Max("decisions__pk"),
         moderations=Max("moderations__pk"),
         targets=Max("targets__updated_at"),
         responses=Max("responses__completed_at"),
-        # The customers' answers and the team's predictions (docs/customer-voice.md).
-        customer_responses=Max("customer_survey__responses__pk"),
-        customer_refusals=Max(
-            F("customer_survey__refused_repeat")
-            + F("customer_survey__refused_rate")
-            + F("customer_survey__refused_bot")
-            + F("customer_survey__refused_closed")
-        ),
+        # One to one: joins no more rows. Read below, and only if there is a survey.
+        customer_survey=Max("customer_survey__pk"),
     )
     # The customers' part only where there is a survey: a report without one (every
-    # format-1 report) keeps the key it always had.
-    customer = [
-        value
-        for value in (
-            stamp.pop("predictions"),
-            stamp.pop("customer_responses"),
-            stamp.pop("customer_refusals"),
+    # format-1 report) keeps the key, and the query count, it always had. Its own small
+    # query, joined to nothing else (docs/customer-voice.md).
+    has_survey = stamp.pop("customer_survey") is not None
+    customer = has_survey and list(
+        CustomerSurvey.objects.filter(assessment=assessment).values_list(
+            "pk",
+            "title",
+            "opens_on",
+            "closes_on",
+            "max_responses",
+            Subquery(
+                CustomerResponse.objects.filter(survey=OuterRef("pk"))
+                .order_by("-pk")
+                .values("pk")[:1]
+            ),
+            Subquery(
+                CustomerPrediction.objects.filter(response__assessment=OuterRef("assessment"))
+                .order_by("-updated_at")
+                .values("updated_at")[:1]
+            ),
         )
-        if value is not None
-    ]
+    )
     formats = dict(assessment.framework_versions.values_list("pk", "format"))
     parts = [
         assessment.pk,

@@ -319,4 +319,4 @@ class CustomerLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.email or _("(address erased)")
+        return self.email or str(_("(address erased)"))

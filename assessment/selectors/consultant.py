@@ -124,7 +124,7 @@ def consultant_portfolio(
         if not found.visible:
             hidden.append(found)
             continue
-        voice = customers.assessment_customer_voice(assessment, team_visible=True)
+        voice = customers.assessment_customer_voice(assessment, team_visible=True, chart=False)
         has_customers = voice is not None and voice.results.visible
         gap = (
             voice.overlay.gaps[0]

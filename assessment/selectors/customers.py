@@ -4,6 +4,7 @@ results, which are aggregate SQL over the response rows (one query, however many
 from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -22,7 +23,6 @@ from assessment.models import (
 from assessment.scoring import SCALE_V2, formula2
 from assessment.scoring import customers as scoring
 from assessment.selectors import results as results_selectors
-from assessment.selectors.results import counted_responses
 from frameworks.models import CustomerAttribute, Question
 
 
@@ -71,16 +71,47 @@ class CustomerResults:
 
 
 def _sums_query(
-    survey: CustomerSurvey, positions: list[int], cutoff: int
+    survey: CustomerSurvey, positions: list[int], cutoff: int, batch: int
 ) -> dict[str, float | int | None]:
-    aggregates: dict = {"responses": Count("pk"), "comments": Count("pk", filter=~Q(comment=""))}
-    for n in positions:
-        for prefix in ("i", "p"):
-            column = f"{prefix}{n}"
-            aggregates[f"{column}_n"] = Count(column)
-            aggregates[f"{column}_sum"] = Sum(column)
-            aggregates[f"{column}_sq"] = Sum(F(column) * F(column))
-    return CustomerResponse.objects.filter(survey=survey, pk__lte=cutoff).aggregate(**aggregates)
+    """One query: per rating column, the count, sum and sum of squares of its first
+    ratings in a whole number of batches (of ``batch``), among the responses up to
+    ``cutoff``. Each column is cut on its own: a response that says "doesn't apply" to a
+    question does not count for it, so a batch of whole responses can hold a single
+    rating of one question, and that rating must wait for the next ``batch`` ones.
+
+    Plain SQL because the ORM cannot filter an aggregate on a window function; the
+    column names are the model's own (``i1``...``p12``), never input. Runs on SQLite and
+    PostgreSQL (window functions, integer division)."""
+    columns = [f"{prefix}{n}" for n in positions for prefix in ("i", "p")]
+    windows = ",\n".join(
+        f"COUNT({c}) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS r_{c}, "
+        f"COUNT({c}) OVER () AS t_{c}"
+        for c in columns
+    )
+    sums = ",\n".join(
+        f"SUM(CASE WHEN {c} IS NOT NULL AND r_{c} <= (t_{c} / %(batch)s) * %(batch)s "
+        f"THEN 1 ELSE 0 END) AS {c}_n, "
+        f"SUM(CASE WHEN r_{c} <= (t_{c} / %(batch)s) * %(batch)s THEN {c} END) AS {c}_sum, "
+        f"SUM(CASE WHEN r_{c} <= (t_{c} / %(batch)s) * %(batch)s THEN {c} * {c} END) "
+        f"AS {c}_sq"
+        for c in columns
+    )
+    table = CustomerResponse._meta.db_table
+    sql = f"""
+        WITH ranked AS (
+            SELECT {", ".join(columns)}, comment,
+            {windows}
+            FROM {table} WHERE survey_id = %(survey)s AND id <= %(cutoff)s
+        )
+        SELECT COUNT(*) AS responses,
+        SUM(CASE WHEN comment <> '' THEN 1 ELSE 0 END) AS comments,
+        {sums}
+        FROM ranked
+    """  # noqa: S608 - the interpolated names are the model's own columns
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"survey": survey.pk, "cutoff": cutoff, "batch": batch})
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def customer_results(survey: CustomerSurvey) -> CustomerResults:
@@ -102,7 +133,7 @@ def customer_results(survey: CustomerSurvey) -> CustomerResults:
         .values_list("pk", flat=True)[counted - 1]
     )
     attributes = list(survey.version.attributes.order_by("position"))
-    row = _sums_query(survey, [a.position for a in attributes], cutoff)
+    row = _sums_query(survey, [a.position for a in attributes], cutoff, threshold)
     sums = [
         scoring.AttributeSums(
             slug=a.key,
@@ -191,13 +222,20 @@ class CustomerOverlay:
     team_asked: bool = True
 
 
+def _team_members(assessment: Assessment):
+    """The responses the team's own columns count: team members' completed ones only
+    (``Response.objects.members``), so the anonymity threshold counts team members alone,
+    as for team figures; managers' named answers and predictions are not the team's."""
+    return Response.objects.members().completed().filter(assessment=assessment)
+
+
 def _team_self_stats(assessment: Assessment, attributes: list[str]) -> dict[str, object]:
     """The team's own score on the customer-side service-definition question of each
     attribute (one query): formula 2's statistics with each person's answer as their mean,
     from the completed responses that count, where at least the anonymity threshold rated it."""
     rows = (
         Answer.objects.filter(
-            response__in=counted_responses(assessment),
+            response__in=_team_members(assessment),
             question__version__in=assessment.framework_versions.all(),
             question__side=Question.Side.CUSTOMER,
             question__attribute__in=attributes,
@@ -240,7 +278,7 @@ def _prediction_sums(assessment: Assessment, positions: list[int]) -> dict:
         aggregates[f"{column}_n"] = Count(column)
         aggregates[f"{column}_sum"] = Sum(column)
         aggregates[f"{column}_sq"] = Sum(F(column) * F(column))
-    return CustomerPrediction.objects.filter(response__in=counted_responses(assessment)).aggregate(
+    return CustomerPrediction.objects.filter(response__in=_team_members(assessment)).aggregate(
         **aggregates
     )
 
@@ -255,6 +293,8 @@ def customer_overlay(
     if not results.visible or survey.assessment_id is None:
         return None
     attributes = [a for a in survey.version.attributes.all() if a.service_attribute]
+    if not attributes:  # a questionnaire with no quality of the service-definition model
+        return None
     self_stats, sums, team_asked = {}, {"people": 0}, True
     if team_visible:
         assessment = survey.assessment
@@ -311,20 +351,22 @@ class CustomerVoice:
         return scoring.CUSTOMER_FORMULA_VERSION
 
 
-def customer_voice(survey: CustomerSurvey, *, team_visible: bool) -> CustomerVoice:
-    """A survey's results for the manager's pages and the report (two queries below the
-    threshold, four from it with the team's figures)."""
+def customer_voice(
+    survey: CustomerSurvey, *, team_visible: bool, chart: bool = True
+) -> CustomerVoice:
+    """A survey's results for the manager's pages and the report: ``customer_results``,
+    then ``customer_overlay``; the grid drawn as SVG unless ``chart`` is False."""
     results = customer_results(survey)
     return CustomerVoice(
         survey=survey,
         results=results,
         overlay=customer_overlay(survey, results, team_visible=team_visible),
-        chart=charts.importance_performance_svg(results.grid) if results.visible else "",
+        chart=charts.importance_performance_svg(results.grid) if results.visible and chart else "",
     )
 
 
 def assessment_customer_voice(
-    assessment: Assessment, *, team_visible: bool
+    assessment: Assessment, *, team_visible: bool, chart: bool = True
 ) -> CustomerVoice | None:
     """The customers' results of an assessment's survey, or None without one."""
     survey = (
@@ -332,7 +374,9 @@ def assessment_customer_voice(
         .filter(assessment=assessment)
         .first()
     )
-    return None if survey is None else customer_voice(survey, team_visible=team_visible)
+    if survey is None:
+        return None
+    return customer_voice(survey, team_visible=team_visible, chart=chart)
 
 
 # The Win4 axis the customers' overall score is drawn on (docs/customer-voice.md).

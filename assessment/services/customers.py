@@ -9,6 +9,7 @@ on the survey (docs/customer-voice.md, "Abuse resistance").
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,21 +66,26 @@ def customer_survey_create(
         raise ServiceError(
             _("The customer questionnaire is not loaded. Run manage.py load_frameworks.")
         )
+    already = ServiceError(_("This assessment already has a customer survey."))
     if assessment is not None and CustomerSurvey.objects.filter(assessment=assessment).exists():
-        raise ServiceError(_("This assessment already has a customer survey."))
-    return CustomerSurvey.objects.create(
-        organisation=team.organisation,
-        team=team,
-        assessment=assessment,
-        version=version,
-        title=title,
-        opens_on=opens_on,
-        closes_on=closes_on,
-        max_responses=max_responses,
-        allow_repeat=allow_repeat,
-        public_token=secrets.token_urlsafe(16),
-        created_by=user,
-    )
+        raise already
+    try:
+        with transaction.atomic():
+            return CustomerSurvey.objects.create(
+                organisation=team.organisation,
+                team=team,
+                assessment=assessment,
+                version=version,
+                title=title,
+                opens_on=opens_on,
+                closes_on=closes_on,
+                max_responses=max_responses,
+                allow_repeat=allow_repeat,
+                public_token=secrets.token_urlsafe(16),
+                created_by=user,
+            )
+    except IntegrityError:  # a second click that got past the check above
+        raise already from None
 
 
 def customer_survey_update(
@@ -131,7 +137,14 @@ def _count_refusal(survey_id: int, reason: str) -> str:
 
 def _address_tag(survey_id: int, window_start: datetime.datetime, address: str) -> str:
     """The sender's address as the throttle keeps it: a keyed hash that differs for every
-    survey and every window, so it cannot be matched across them or reversed."""
+    survey and every window, so it cannot be matched across them or reversed. An IPv6
+    address counts by its /64 network, which one subscriber usually holds whole."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        parsed = None
+    if parsed is not None and parsed.version == 6:
+        address = str(ipaddress.ip_network(f"{parsed}/64", strict=False))
     message = f"customer-throttle|{survey_id}|{window_start.isoformat()}|{address}"
     return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -177,6 +190,10 @@ def customer_response_submit(
     response per browser; the sender's address or the survey as a whole is over its rate.
     A refusal is counted on the survey and nothing else is written.
     """
+    if automated:  # cheap refusals first, before the survey's row is locked
+        return _count_refusal(survey_id, Refusal.BOT)
+    if repeat and not CustomerSurvey.objects.filter(pk=survey_id, allow_repeat=True).exists():
+        return _count_refusal(survey_id, Refusal.REPEAT)
     survey = CustomerSurvey.objects.select_for_update().get(pk=survey_id)
     now = timezone.now()
     counts = survey.responses.aggregate(
@@ -185,10 +202,6 @@ def customer_response_submit(
     )
     if survey.state(counts["total"]) != "open":
         return _count_refusal(survey.pk, Refusal.CLOSED)
-    if automated:
-        return _count_refusal(survey.pk, Refusal.BOT)
-    if repeat and not survey.allow_repeat:
-        return _count_refusal(survey.pk, Refusal.REPEAT)
     if counts["last_minute"] >= settings.CUSTOMER_SURVEY_LIMIT_PER_MINUTE:
         return _count_refusal(survey.pk, Refusal.RATE)
     if address and _throttle_bump(survey.pk, address, now) > settings.CUSTOMER_ADDRESS_LIMIT:
@@ -229,10 +242,19 @@ def customer_prediction_save(
 # --- personal links ------------------------------------------------------------------
 
 
-@transaction.atomic
 def customer_links_add(*, survey: CustomerSurvey, entries: Sequence[tuple[str, str]]) -> int:
     """Put customers (e-mail, name) on the survey's personal-link list; return how many were
     new (an address already on the list is left as it is). All or nothing."""
+    try:
+        return _links_insert(survey, entries)
+    except IntegrityError:  # two uploads at once added the same address
+        raise ServiceError(
+            _("Another upload to this list was being saved at the same time. Please try again.")
+        ) from None
+
+
+@transaction.atomic
+def _links_insert(survey: CustomerSurvey, entries: Sequence[tuple[str, str]]) -> int:
     if survey.state(survey.responses.count()) in ("closed", "full"):
         raise ServiceError(_("This survey has closed: no more links can be added."))
     known = set(
@@ -273,8 +295,22 @@ def customer_links_send(*, survey: CustomerSurvey) -> int:
 
 
 def _link_send(survey: CustomerSurvey, link: CustomerLink) -> None:
-    """E-mail one customer their link; the token's hash is kept only once the mail went."""
+    """E-mail one customer their link. The link is claimed first (a second click on
+    "Send", or a second tab, finds it taken and sends nothing), released if the mail
+    fails; its token's hash is kept only once the mail went."""
+    now = timezone.now()
+    if not CustomerLink.objects.filter(pk=link.pk, sent_at__isnull=True).update(sent_at=now):
+        return
     token, digest = new_token_pair()
+    try:
+        _link_mail(survey, link, token)
+    except ServiceError:
+        CustomerLink.objects.filter(pk=link.pk).update(sent_at=None)
+        raise
+    CustomerLink.objects.filter(pk=link.pk).update(token_hash=digest)
+
+
+def _link_mail(survey: CustomerSurvey, link: CustomerLink, token: str) -> None:
     mail_send(
         organisation=survey.organisation,
         kind=SentMail.Kind.CUSTOMER_INVITATION,
@@ -289,7 +325,6 @@ def _link_send(survey: CustomerSurvey, link: CustomerLink) -> None:
             "closes_on": survey.closes_on,
         },
     )
-    CustomerLink.objects.filter(pk=link.pk).update(token_hash=digest, sent_at=timezone.now())
 
 
 @transaction.atomic

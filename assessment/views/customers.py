@@ -85,11 +85,18 @@ def _refused(request: HttpRequest, survey: CustomerSurvey, message: str, status:
     )
 
 
-def _survey_page(request: HttpRequest, survey: CustomerSurvey, form, status: int = 200):
+def _survey_page(
+    request: HttpRequest, survey: CustomerSurvey, form, status: int = 200, personal: bool = False
+):
     return render(
         request,
         "assessment/customers/survey.html",
-        {"survey": survey, "form": form, "comment_max": CUSTOMER_COMMENT_MAX_LENGTH},
+        {
+            "survey": survey,
+            "form": form,
+            "comment_max": CUSTOMER_COMMENT_MAX_LENGTH,
+            "personal": personal,
+        },
         status=status,
     )
 
@@ -168,10 +175,10 @@ def survey_personal(request: HttpRequest, token: str) -> HttpResponse:
         if state != "open":
             return _refused(request, survey, _closed_message(survey, state), status=200)
         form = CustomerResponseForm(version=survey.version, survey_id=survey.pk)
-        return _survey_page(request, survey, form)
+        return _survey_page(request, survey, form, personal=True)
     form = CustomerResponseForm(request.POST, version=survey.version, survey_id=survey.pk)
     if not form.is_valid():
-        return _survey_page(request, survey, form, status=400)
+        return _survey_page(request, survey, form, status=400, personal=True)
     refusal = services.customer_link_submit(
         token=token, answers=form.answers(), automated=form.looks_automated()
     )
@@ -186,7 +193,7 @@ def survey_personal(request: HttpRequest, token: str) -> HttpResponse:
             CustomerSurvey.refusal_message(refusal),
             REFUSAL_STATUS[Refusal(refusal)],
         )
-    return render(request, "assessment/customers/thanks.html", {"survey": survey})
+    return render(request, "assessment/customers/thanks.html", {"survey": survey, "personal": True})
 
 
 @login_not_required

@@ -397,6 +397,7 @@ def revise(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_not_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def customer_prediction(request: HttpRequest, pk: int) -> HttpResponse:
     """Optional: what the respondent expects customers to say, attribute by attribute,

@@ -324,3 +324,31 @@ def test_an_assessment_without_service_definition_says_why_no_own_score(world):
     assert all(row.team is None for row in voice.overlay.rows)
     world_voice = selectors.customers.assessment_customer_voice(assessment, team_visible=True)
     assert world_voice is None  # the survey moved to the Win4 assessment
+
+
+def test_a_question_rated_by_one_customer_of_a_batch_waits_for_more(world):
+    """Each rating column moves by whole batches too: a batch of five responses in which
+    only one customer rated a question does not move that question's figures."""
+    _assessment, survey, _ = world
+    before = selectors.customers.customer_results(survey).grid.point("on-time")
+    lone = [services.CustomerAnswers(ratings={1: (1, 1)})] + [
+        services.CustomerAnswers(ratings={1: (None, None), 2: (3, 3)}) for _ in range(4)
+    ]
+    for answers in lone:
+        services.customer_response_submit(survey_id=survey.pk, answers=answers, address=None)
+    after = selectors.customers.customer_results(survey)
+    assert after.counted == 10
+    assert after.grid.point("on-time") == before
+    for _ in range(4):
+        services.customer_response_submit(
+            survey_id=survey.pk,
+            answers=services.CustomerAnswers(ratings={1: (2, 2)}),
+            address=None,
+        )
+    services.customer_response_submit(
+        survey_id=survey.pk,
+        answers=services.CustomerAnswers(ratings={1: (None, None)}),
+        address=None,
+    )
+    moved = selectors.customers.customer_results(survey).grid.point("on-time")
+    assert moved.performance.n == 10  # the lone rating and four more: a whole batch
