@@ -237,7 +237,7 @@ def audit_actions(changes: Changes) -> list[str]:
 # What a refusal may write, given the request's status; it returns the changes it does not
 # account for, which must be none. ``nothing_written`` is every form's rule: a refused
 # form accounts for no change at all.
-RefusalRule = Callable[["World", "Context", Changes, int], Changes]
+RefusalRule = Callable[[World, Context, Changes, int], Changes]
 
 
 def nothing_written(w: World, ctx: Context, changes: Changes, status: int) -> Changes:
@@ -895,14 +895,12 @@ def check_survey_opened(
     """A survey of A's ``team`` (and ``assessment``, or none), as posted."""
 
     def check(w: World, ctx: Context, changes: Changes) -> None:
-        check_customer_survey_create(w, ctx, changes, team(w), assessment(w))
+        _check_survey_opened(w, ctx, changes, team(w), assessment(w))
 
     return check
 
 
-def check_customer_survey_create(
-    w: World, ctx: Context, changes: Changes, team, assessment
-) -> None:
+def _check_survey_opened(w: World, ctx: Context, changes: Changes, team, assessment) -> None:
     survey = one_created(changes, SURVEY)
     assert (survey["organisation_id"], survey["team_id"], survey["assessment_id"]) == (
         w.a.organisation.pk,
