@@ -29,6 +29,7 @@ from assessment.models import (
     AuditEvent,
     Consultancy,
     ConsultantMembership,
+    CustomerSurvey,
     Invitation,
     Organisation,
     Response,
@@ -85,6 +86,7 @@ class DemoLogin:
 class DemoResult:
     logins: list[DemoLogin]
     member_link: str | None
+    customer_link: str | None = None
 
 
 class Command(BaseCommand):
@@ -115,6 +117,9 @@ class Command(BaseCommand):
         if result.member_link:
             self.stdout.write("Answer as a team member (a fresh single-use link each run):")
             self.stdout.write(f"  {result.member_link}")
+        if result.customer_link:
+            self.stdout.write("Answer as a customer (the demo customer survey's public link):")
+            self.stdout.write(f"  {result.customer_link}")
 
 
 @transaction.atomic
@@ -148,6 +153,7 @@ def seed_demo() -> DemoResult:
             DemoLogin(role="consultant", username=consultant.get_username()),
         ],
         member_link=_fresh_member_link(),
+        customer_link=_customer_link(),
     )
 
 
@@ -402,6 +408,14 @@ def _answer(
     Answer.objects.bulk_create(answers)
     if complete:
         services.response_complete(response=response)
+
+
+def _customer_link() -> str | None:
+    """The demo customer survey's public link, while it takes answers."""
+    survey = CustomerSurvey.objects.filter(organisation__name=ORGANISATION).first()
+    if survey is None or survey.state(survey.responses.count()) != "open":
+        return None
+    return settings.SITE_URL.rstrip("/") + survey.public_path()
 
 
 def _fresh_member_link() -> str | None:
