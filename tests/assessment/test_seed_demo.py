@@ -52,13 +52,25 @@ def test_seed_demo_is_idempotent(settings):
 
 @pytest.mark.django_db
 def test_the_printed_member_link_opens_the_questionnaire(settings, client):
-    link = seed(settings).strip().splitlines()[-1].strip()
+    output = seed(settings).strip().splitlines()
+    link = next(line.strip() for line in output if "/r/" in line)
     path = link.removeprefix(settings.SITE_URL.rstrip("/"))
 
     landing = client.post(client.get(path)["Location"])
 
     assert landing.status_code == 302
     assert "/responses/" in landing["Location"]
+
+
+@pytest.mark.django_db
+def test_the_printed_customer_link_opens_the_customer_survey(settings, client):
+    output = seed(settings).strip().splitlines()
+    link = next(line.strip() for line in output if "/c/" in line)
+
+    page = client.get(link.removeprefix(settings.SITE_URL.rstrip("/")))
+
+    assert page.status_code == 200
+    assert "How much does this matter to you?" in page.content.decode()
 
 
 @pytest.mark.django_db
