@@ -27,7 +27,8 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 # Links that carry a secret in their path: invitation and manager-join links, and
 # password resets. Their tokens must not end up in access logs.
-SECRET_PATHS = re.compile(r"(/r/|/join/|/accounts/reset/[^/\s?]+/)[^/\s?]+")
+# Secret link tokens: invitations, joining, password resets, customers' personal links.
+SECRET_PATHS = re.compile(r"(/r/|/join/|/c/p/|/accounts/reset/[^/\s?]+/)[^/\s?]+")
 
 
 def redact(text: str | None) -> str | None:

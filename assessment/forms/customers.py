@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -40,6 +41,35 @@ MAX_RESPONSES_LIMIT = 1_000_000
 def started_stamp(survey_id: int) -> str:
     """The signed time this survey's page was served, for the minimum-time check."""
     return signing.dumps({"s": survey_id, "t": time.time()}, salt=STARTED_SALT, compress=False)
+
+
+@dataclass(frozen=True)
+class RatingOption:
+    id: str
+    value: str
+    label: str
+    checked: bool
+
+
+@dataclass(frozen=True)
+class RatingGroup:
+    """One rating question as the page draws it: its bound field (label, errors) and its
+    options as plain values. The page writes each radio itself: rendering 120 of them
+    through the widget's templates cost most of the page's time (docs/performance.md)."""
+
+    field: forms.BoundField
+    options: tuple[RatingOption, ...]
+
+
+def rating_group(field: forms.BoundField) -> RatingGroup:
+    chosen = str(field.value() or "")
+    return RatingGroup(
+        field=field,
+        options=tuple(
+            RatingOption(f"{field.auto_id}_{index}", str(value), str(label), str(value) == chosen)
+            for index, (value, label) in enumerate(field.field.choices)
+        ),
+    )
 
 
 class CustomerSurveyCreateForm(base.Form):
@@ -128,8 +158,11 @@ class CustomerResponseForm(base.Form):
         if not self.is_bound:
             self.initial["started"] = started_stamp(survey_id)
 
-    def attribute_rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
-        return [(a, self[f"i{a.position}"], self[f"p{a.position}"]) for a in self.attributes]
+    def attribute_rows(self) -> list[tuple[Any, "RatingGroup", "RatingGroup"]]:
+        return [
+            (a, rating_group(self[f"i{a.position}"]), rating_group(self[f"p{a.position}"]))
+            for a in self.attributes
+        ]
 
     def honeypot(self) -> forms.BoundField:
         return self[HONEYPOT_FIELD]
@@ -209,8 +242,8 @@ class CustomerPredictionForm(base.Form):
                 widget=forms.RadioSelect(attrs={"class": "btn-check"}),
             )
 
-    def rows(self) -> list[tuple[Any, forms.BoundField]]:
-        return [(a, self[f"p{a.position}"]) for a in self.attributes]
+    def rows(self) -> list[tuple[Any, RatingGroup]]:
+        return [(a, rating_group(self[f"p{a.position}"])) for a in self.attributes]
 
     @classmethod
     def initial_from(cls, prediction) -> dict[str, str]:

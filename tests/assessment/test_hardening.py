@@ -302,6 +302,9 @@ def test_a_refused_authorisation_is_logged_and_a_missing_object_is_not(client, c
             "GET /accounts/reset/MQ/[redacted]/ HTTP/1.1",
         ),
         ("POST /r/ HTTP/1.1", "POST /r/ HTTP/1.1"),
+        ("POST /c/p/Pers0nal-tok/ HTTP/1.1", "POST /c/p/[redacted]/ HTTP/1.1"),
+        # A survey's public link is printed on posters: not a secret, kept as it is.
+        ("GET /c/PublicTok/ HTTP/1.1", "GET /c/PublicTok/ HTTP/1.1"),
         ("GET /responses/4/ HTTP/1.1", "GET /responses/4/ HTTP/1.1"),
     ],
 )
