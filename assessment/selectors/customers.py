@@ -73,45 +73,54 @@ class CustomerResults:
 def _sums_query(
     survey: CustomerSurvey, positions: list[int], cutoff: int, batch: int
 ) -> dict[str, float | int | None]:
-    """One query: per rating column, the count, sum and sum of squares of its first
-    ratings in a whole number of batches (of ``batch``), among the responses up to
-    ``cutoff``. Each column is cut on its own: a response that says "doesn't apply" to a
+    """Per rating column, the count, sum and sum of squares of its first ratings in a
+    whole number of batches (of ``batch``), among the responses up to ``cutoff``; two
+    queries. Each column is cut on its own: a response that says "doesn't apply" to a
     question does not count for it, so a batch of whole responses can hold a single
-    rating of one question, and that rating must wait for the next ``batch`` ones.
+    rating of one question, and that rating must wait for ``batch`` ones.
 
-    Plain SQL because the ORM cannot filter an aggregate on a window function; the
-    column names are the model's own (``i1``...``p12``), never input. Runs on SQLite and
-    PostgreSQL (window functions, integer division)."""
+    First one aggregate over the responses; then, in one query, each column's newest
+    ratings beyond its last whole batch (fewer than ``batch`` each), which are taken off
+    again. Both read the survey's rows through its index, newest first for the second."""
     columns = [f"{prefix}{n}" for n in positions for prefix in ("i", "p")]
-    windows = ",\n".join(
-        f"COUNT({c}) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS r_{c}, "
-        f"COUNT({c}) OVER () AS t_{c}"
-        for c in columns
-    )
-    sums = ",\n".join(
-        f"SUM(CASE WHEN {c} IS NOT NULL AND r_{c} <= (t_{c} / %(batch)s) * %(batch)s "
-        f"THEN 1 ELSE 0 END) AS {c}_n, "
-        f"SUM(CASE WHEN r_{c} <= (t_{c} / %(batch)s) * %(batch)s THEN {c} END) AS {c}_sum, "
-        f"SUM(CASE WHEN r_{c} <= (t_{c} / %(batch)s) * %(batch)s THEN {c} * {c} END) "
-        f"AS {c}_sq"
-        for c in columns
-    )
+    rows = CustomerResponse.objects.filter(survey=survey, pk__lte=cutoff)
+    aggregates: dict = {"responses": Count("pk"), "comments": Count("pk", filter=~Q(comment=""))}
+    for column in columns:
+        aggregates[f"{column}_n"] = Count(column)
+        aggregates[f"{column}_sum"] = Sum(column)
+        aggregates[f"{column}_sq"] = Sum(F(column) * F(column))
+    row = rows.aggregate(**aggregates)
+    extra = {c: row[f"{c}_n"] % batch for c in columns}
+    for column, value in _newest_ratings(survey, cutoff, extra):
+        row[f"{column}_n"] -= 1
+        row[f"{column}_sum"] -= value
+        row[f"{column}_sq"] -= value * value
+    return row
+
+
+def _newest_ratings(
+    survey: CustomerSurvey, cutoff: int, extra: dict[str, int]
+) -> list[tuple[str, int]]:
+    """(column, rating) of the ``extra[column]`` newest ratings of each column, up to
+    ``cutoff``: one query, a UNION of one short index walk per column (none when no
+    column has any). Plain SQL: the ORM cannot put LIMIT inside a UNION's parts; the
+    names are the model's own columns, never input."""
     table = CustomerResponse._meta.db_table
-    sql = f"""
-        WITH ranked AS (
-            SELECT {", ".join(columns)}, comment,
-            {windows}
-            FROM {table} WHERE survey_id = %(survey)s AND id <= %(cutoff)s
-        )
-        SELECT COUNT(*) AS responses,
-        SUM(CASE WHEN comment <> '' THEN 1 ELSE 0 END) AS comments,
-        {sums}
-        FROM ranked
-    """  # noqa: S608 - the interpolated names are the model's own columns
+    parts, params = [], []
+    for column, count in extra.items():
+        if count:
+            # The model's own column and table names, never input.
+            select = f"SELECT '{column}' AS name, value FROM (SELECT {column} AS value FROM "  # noqa: S608
+            parts.append(
+                select + f"{table} WHERE survey_id = %s AND id <= %s AND {column} IS NOT NULL "
+                f"ORDER BY id DESC LIMIT %s) AS newest_{column}"
+            )
+            params += [survey.pk, cutoff, count]
+    if not parts:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"survey": survey.pk, "cutoff": cutoff, "batch": batch})
-        names = [d[0] for d in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [(name, int(value)) for name, value in cursor.fetchall()]
 
 
 def customer_results(survey: CustomerSurvey) -> CustomerResults:
@@ -121,7 +130,8 @@ def customer_results(survey: CustomerSurvey) -> CustomerResults:
     when a whole batch of that many more has arrived: two views a response apart are the
     same, and the difference between two views never shows fewer customers' answers
     than the threshold. Four queries from the threshold (the count, the last response
-    counted, the attributes, one aggregate over the responses), one below it."""
+    counted, the attributes, one aggregate over the responses), and a fifth when a
+    question's ratings are not a whole number of batches; one below it."""
     threshold = settings.CUSTOMER_THRESHOLD
     responses = CustomerResponse.objects.filter(survey=survey).count()
     counted = responses - responses % threshold
