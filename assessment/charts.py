@@ -22,12 +22,14 @@ keeps text readable where the chart is shown:
 - A legend inside the SVG repeats each series' line, marker and name.
 """
 
+import io
 import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+import segno
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -791,3 +793,22 @@ def importance_performance_svg(grid, *, chart_id: str = "ipa") -> SafeString:
     out.append("</svg>")
     # Every interpolated string above was escaped, and the numbers are formatted numbers.
     return mark_safe("".join(out))  # noqa: S308
+
+
+# --- QR codes of a survey's public link (issue 17), drawn by segno --------------------
+
+
+def qr_code(url: str, kind: str, *, scale: int, title: str = "") -> bytes:
+    """The QR code of ``url`` as an SVG or PNG file (``kind``), with error correction M
+    so a creased or smudged print still reads; ``title`` names an SVG for screen readers
+    (segno escapes it)."""
+    buffer = io.BytesIO()
+    options = {"xmldecl": False, "svgclass": None, "title": title or None} if kind == "svg" else {}
+    segno.make_qr(url, error="m").save(buffer, kind=kind, scale=scale, border=4, **options)
+    return buffer.getvalue()
+
+
+def qr_svg(url: str, *, scale: int = 10) -> SafeString:
+    """The QR code as inline SVG for a page or the poster. segno writes only paths and
+    numbers, and ``url`` is ours (a survey's public address), never user text."""
+    return mark_safe(qr_code(url, "svg", scale=scale).decode())  # noqa: S308

@@ -628,6 +628,8 @@ CSV = FileFormat("csv", "text/csv; charset=utf-8")
 XLSX = FileFormat("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 PDF = FileFormat("pdf", "application/pdf")
 ZIP = FileFormat("zip", "application/zip")
+SVG = FileFormat("svg", "image/svg+xml")
+PNG = FileFormat("png", "image/png")
 TABLE_FORMATS = {"csv": CSV, "xlsx": XLSX}
 
 

@@ -178,8 +178,9 @@ class CustomerResponseForm(base.Form):
         cleaned = super().clean()
         answered = [
             name
-            for name in self.fields
-            if name[:1] in ("i", "p") and name[1:].isdigit() and cleaned.get(name)
+            for a in self.attributes
+            for name in (f"i{a.position}", f"p{a.position}")
+            if cleaned.get(name)
         ]
         if self.errors:
             return cleaned

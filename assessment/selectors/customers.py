@@ -239,6 +239,15 @@ def _team_members(assessment: Assessment):
     return Response.objects.members().completed().filter(assessment=assessment)
 
 
+def _customer_side_questions(assessment: Assessment):
+    """The questions of the assessment's framework versions that ask about what customers
+    experience (``Question.Side.CUSTOMER``): what the team's own column and the radars'
+    customer series are matched on, by their ``attribute``."""
+    return Question.objects.filter(
+        version__in=assessment.framework_versions.all(), side=Question.Side.CUSTOMER
+    )
+
+
 def _team_self_stats(assessment: Assessment, attributes: list[str]) -> dict[str, object]:
     """The team's own score on the customer-side service-definition question of each
     attribute (one query): formula 2's statistics with each person's answer as their mean,
@@ -246,9 +255,7 @@ def _team_self_stats(assessment: Assessment, attributes: list[str]) -> dict[str,
     rows = (
         Answer.objects.filter(
             response__in=_team_members(assessment),
-            question__version__in=assessment.framework_versions.all(),
-            question__side=Question.Side.CUSTOMER,
-            question__attribute__in=attributes,
+            question__in=_customer_side_questions(assessment).filter(attribute__in=attributes),
             submitted_level__isnull=False,
             submitted_not_applicable=False,
             submitted_dont_know=False,
@@ -311,11 +318,7 @@ def customer_overlay(
         matched = [a.service_attribute for a in attributes]
         self_stats = _team_self_stats(assessment, matched)
         sums = _prediction_sums(assessment, [a.position for a in attributes])
-        team_asked = Question.objects.filter(
-            version__in=assessment.framework_versions.all(),
-            side=Question.Side.CUSTOMER,
-            attribute__in=matched,
-        ).exists()
+        team_asked = _customer_side_questions(assessment).filter(attribute__in=matched).exists()
     inputs = []
     for attribute in attributes:
         team = self_stats.get(attribute.service_attribute)
@@ -396,9 +399,9 @@ WIN4_CUSTOMERS_AXIS = ("win4", "customers")
 def _section_attributes(assessment: Assessment) -> dict[tuple[str, str], set[str]]:
     """(framework slug, section key) -> the attributes its customer-side questions ask
     about, for the assessment's versions (one query)."""
-    rows = Question.objects.filter(
-        version__in=assessment.framework_versions.all(), side=Question.Side.CUSTOMER
-    ).values_list("version__framework__slug", "section__key", "attribute")
+    rows = _customer_side_questions(assessment).values_list(
+        "version__framework__slug", "section__key", "attribute"
+    )
     found: dict[tuple[str, str], set[str]] = {}
     for slug, key, attribute in rows:
         found.setdefault((slug, key), set()).add(attribute)

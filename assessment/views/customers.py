@@ -5,11 +5,9 @@ The public page has no account, no session and no script: a customer opens the l
 answers and sends. The only cookie it sets is a signed note that this browser answered.
 """
 
-import io
 import logging
 from functools import partial
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -17,13 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import formats
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, selectors, services
+from assessment import access, charts, exports, selectors, services
 from assessment.client_ip import client_ip
 from assessment.forms.customers import (
     CustomerLinksUploadForm,
@@ -364,20 +361,26 @@ def links_send(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(survey)
 
 
-def _qr(survey: CustomerSurvey) -> segno.QRCode:
-    return segno.make_qr(absolute_url(survey.public_path()), error="m")
-
-
 @require_GET
 def survey_qr_svg(request: HttpRequest, pk: int) -> HttpResponse:
     survey = access.customer_survey_for_manager(request.user, pk)
-    buffer = io.BytesIO()
-    _qr(survey).save(
-        buffer, kind="svg", scale=8, border=4, xmldecl=False, title=survey.title, svgclass=None
+    url = absolute_url(survey.public_path())
+    return exports.attachment(
+        charts.qr_code(url, "svg", scale=8, title=survey.title),
+        filename=f"survey-{survey.pk}-qr.svg",
+        file_format=exports.SVG,
     )
-    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-qr.svg"'
-    return response
+
+
+@require_GET
+def survey_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = access.customer_survey_for_manager(request.user, pk)
+    url = absolute_url(survey.public_path())
+    return exports.attachment(
+        charts.qr_code(url, "png", scale=12),
+        filename=f"survey-{survey.pk}-qr.png",
+        file_format=exports.PNG,
+    )
 
 
 @require_GET
@@ -387,29 +390,17 @@ def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
     from assessment import reports  # imported here, as in views.exports
 
     survey = access.customer_survey_for_manager(request.user, pk)
-    buffer = io.BytesIO()
-    _qr(survey).save(buffer, kind="svg", scale=10, border=4, xmldecl=False, svgclass=None)
+    url = absolute_url(survey.public_path())
     html = render_to_string(
         "reports/customer_poster.html",
         {
             "survey": survey,
-            "public_url": absolute_url(survey.public_path()),
-            # segno's SVG: paths and numbers only, nothing from a user.
-            "qr_svg": mark_safe(buffer.getvalue().decode()),  # noqa: S308
+            "public_url": url,
+            "qr_svg": charts.qr_svg(url),
             "stylesheet_url": reports.STYLESHEET_URL,
         },
     )
     pdf, _served, _refused = reports.html_to_pdf(html)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-poster.pdf"'
-    return response
-
-
-@require_GET
-def survey_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = access.customer_survey_for_manager(request.user, pk)
-    buffer = io.BytesIO()
-    _qr(survey).save(buffer, kind="png", scale=12, border=4)
-    response = HttpResponse(buffer.getvalue(), content_type="image/png")
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-qr.png"'
-    return response
+    return exports.attachment(
+        pdf, filename=f"survey-{survey.pk}-poster.pdf", file_format=exports.PDF
+    )
