@@ -213,6 +213,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence files: in the database unless an S3-compatible store is configured
+    # (EVIDENCE_STORAGE=s3, docs/deploy.md).
+    "evidence": {"BACKEND": "assessment.storage.DatabaseStorage"},
     "staticfiles": {
         # Hashed, compressed files after collectstatic; plain files in development.
         "BACKEND": (

@@ -5,6 +5,7 @@ logic in ``save()`` or signals. Rules that several places need (who counts as a
 team member, whether results may show) live here as model methods and QuerySets.
 """
 
+from assessment.models.actions import Action, ActionDigest, CalendarFeed
 from assessment.models.assessments import Assessment, Invitation, Reopening, SectionTarget
 from assessment.models.consultants import Consultancy, ConsultantGrant, ConsultantMembership
 from assessment.models.customers import (
@@ -14,6 +15,7 @@ from assessment.models.customers import (
     CustomerSurvey,
     CustomerThrottle,
 )
+from assessment.models.evidence import Evidence, EvidenceBlob
 from assessment.models.exports import BulkExport, ReportCache
 from assessment.models.organisations import (
     ManagerInvitation,
@@ -32,11 +34,14 @@ from assessment.models.review import (
     Assignment,
     AuditEvent,
     Decision,
+    Judgement,
     Moderation,
 )
 
 __all__ = [
     "AUDIT_FIELD_LABELS",
+    "Action",
+    "ActionDigest",
     "COMMENT_MAX_LENGTH",
     "Answer",
     "Assessment",
@@ -44,6 +49,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "BulkExport",
+    "CalendarFeed",
     "Consultancy",
     "ConsultantGrant",
     "ConsultantMembership",
@@ -53,7 +59,10 @@ __all__ = [
     "CustomerSurvey",
     "CustomerThrottle",
     "Decision",
+    "Evidence",
+    "EvidenceBlob",
     "Invitation",
+    "Judgement",
     "ManagerInvitation",
     "Membership",
     "Moderation",

@@ -131,6 +131,53 @@ class Moderation(models.Model):
         return f"{self.section}: {self.score}"
 
 
+class JudgementQuerySet(models.QuerySet):
+    def latest_per_question(self, assessment: Assessment) -> "JudgementQuerySet":
+        """The judgement that counts for each question of ``assessment``: the latest one.
+        Every judgement is kept (the audit trail shows them all). One query."""
+        later = Judgement.objects.filter(
+            assessment=models.OuterRef("assessment"),
+            question=models.OuterRef("question"),
+            pk__gt=models.OuterRef("pk"),
+        )
+        return self.filter(assessment=assessment).exclude(models.Exists(later))
+
+
+class Judgement(models.Model):
+    """An assessor's judgement of one question's criteria on the evidence: met, partly
+    met, not met or not evidenced, with a note. The latest of a question counts; the
+    awarded-level rule reads them (``scoring.formula2.evidenced_level``)."""
+
+    class Verdict(models.TextChoices):
+        MET = "met", _("Met")
+        PARTLY = "partly", _("Partly met")
+        NOT_MET = "not_met", _("Not met")
+        NOT_EVIDENCED = "not_evidenced", _("Not evidenced")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="judgements")
+    question = models.ForeignKey(
+        "frameworks.Question", on_delete=models.PROTECT, related_name="+"
+    )
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(_("judgement"), max_length=20, choices=Verdict.choices)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    created_at = models.DateTimeField(_("judged at"), auto_now_add=True)
+
+    objects = JudgementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("judgement")
+        verbose_name_plural = _("judgements")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["assessment", "question"], name="judgement_question_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.get_verdict_display()}"
+
+
 class Decision(models.Model):
     """An assessor's decision on one review round: approve with a level, or return."""
 
@@ -291,6 +338,9 @@ class AuditEvent(models.Model):
         APPROVED = "approved", _("Approved")
         RETURNED = "returned", _("Returned for revision")
         REOPENED = "reopened", _("Reopened for revision")
+        JUDGED = "judged", _("Criteria judged")
+        EVIDENCE_DELETED = "evidence_deleted", _("Evidence deleted")
+        ACTIONS_REQUIRED = "actions_required", _("Actions required")
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.PROTECT, related_name="audit_events"
@@ -389,4 +439,10 @@ AUDIT_FIELD_LABELS = {
     "kept_from_round": _("Kept from round"),
     "rule_level": _("Level the rule gives"),
     "deviation_reason": _("Reason for another level"),
+    "question": _("Question"),
+    "verdict": _("Judgement"),
+    "judgement_note": _("Note on the judgement"),
+    "evidence": _("Evidence"),
+    "added_by": _("Added by"),
+    "actions": _("Required actions"),
 }

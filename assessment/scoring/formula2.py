@@ -496,3 +496,27 @@ def change_margin(current: SectionStats | None, previous: SectionStats | None) -
     if current is None or previous is None or current.n < 2 or previous.n < 2:
         return None
     return math.hypot(current.half_width, previous.half_width)
+
+
+# Criterion-based review (issue 18): the level one criterion's judgement lets its
+# section keep. "met" keeps the section's level; "partly met" supports one level less;
+# "not met" and "not evidenced" support at most level 1 ("barely meets expectations"):
+# a practice the criterion describes and nobody has shown cannot count as routine.
+CRITERION_CAP = 1
+VERDICT_STEPS = {"met": 0, "partly": 1}
+
+
+def supported_level(verdict: str, level: int, scale: Scale = SCALE_V2) -> int:
+    """The section level one criterion judged ``verdict`` supports, from ``level``."""
+    if verdict in VERDICT_STEPS:
+        return max(scale.min, level - VERDICT_STEPS[verdict])
+    if verdict in ("not_met", "not_evidenced"):
+        return min(level, max(scale.min, CRITERION_CAP))
+    raise ValueError(f"unknown verdict {verdict!r}")
+
+
+def evidenced_level(level: int, verdicts: Sequence[str], scale: Scale = SCALE_V2) -> int:
+    """A section's level as its criteria's judgements support it: the lowest level any
+    of them supports (``supported_level``), never above ``level`` (the band of its
+    moderated or team score). A section whose criteria were all met keeps ``level``."""
+    return min([level, *(supported_level(verdict, level, scale) for verdict in verdicts)])
