@@ -284,3 +284,9 @@ def export_archive_for_consultant(user: User, pk: int) -> tuple[BulkExport, byte
     if archive is None:
         raise Http404
     return export, bytes(archive)
+
+
+# Evidence
+
+
+# Actions

@@ -14,10 +14,12 @@ from assessment.forms.public import (
     SignInForm,
 )
 from assessment.views import (
+    actions,
     branding,
     bulk,
     consultant,
     customers,
+    evidence,
     exports,
     manager,
     public,
@@ -178,6 +180,8 @@ app_patterns = [
     path("customers/<int:pk>/qr.svg", customers.survey_qr_svg, name="customer_survey_qr_svg"),
     path("customers/<int:pk>/qr.png", customers.survey_qr_png, name="customer_survey_qr_png"),
     path("customers/<int:pk>/poster.pdf", customers.survey_poster, name="customer_survey_poster"),
+    # Evidence (managers, leadership invitees and the assessor).
+    # Action plans and the organisation's calendar feed.
 ]
 
 handler500 = "assessment.views.public.server_error"

@@ -1,0 +1,1 @@
+"""Action plans: create, edit and follow up actions; the calendar feed."""

@@ -1,0 +1,1 @@
+"""Evidence: attach, list, download and delete files, links and notes."""
