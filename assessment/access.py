@@ -10,6 +10,7 @@ they may open are listed in their session.
 import logging
 from typing import NoReturn
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
@@ -29,6 +30,7 @@ from assessment.models import (
     RosterEntry,
     Team,
 )
+from assessment.models.actions import Action, CalendarFeed
 
 SESSION_RESPONSES = "respondent_response_ids"
 
@@ -290,3 +292,33 @@ def export_archive_for_consultant(user: User, pk: int) -> tuple[BulkExport, byte
 
 
 # Actions
+
+
+def organisation_members(organisation: Organisation) -> QuerySet:
+    """Who may own an action of the organisation: users with a membership in it."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__organisation=organisation, is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def action_for_manager(user: User, pk: int) -> Action:
+    """An action of one of the user's organisations' assessments; otherwise a 404."""
+    return _get_or_refuse(
+        Action.objects.filter(assessment__in=assessments_for_manager(user)).select_related(
+            "assessment__team", "assessment__organisation", "section", "question", "owner"
+        ),
+        user,
+        pk,
+    )
+
+
+def calendar_feed_for_manager(user: User, pk: int) -> CalendarFeed:
+    """A calendar feed of the organisation the user manages; anyone else's is a 404."""
+    organisation = organisation_for_manager(user)
+    return _get_or_refuse(
+        CalendarFeed.objects.filter(organisation=organisation).select_related("organisation"),
+        user,
+        pk,
+    )
