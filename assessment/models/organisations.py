@@ -163,6 +163,7 @@ class SentMail(models.Model):
         INVITATION = "invitation", _("Invitation to answer")
         MANAGER_INVITATION = "manager_invitation", _("Invitation to manage")
         CUSTOMER_INVITATION = "customer_invitation", _("Invitation to a customer survey")
+        ACTION_DIGEST = "action_digest", _("Weekly digest of actions")
         # To the person who signed up, never counted against the caps; it sets the
         # cool-down between two confirmation links.
         CONFIRMATION = "confirmation", _("Address confirmation")
