@@ -37,10 +37,16 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def send_email(*, to: str, subject: str, template: str, context: dict) -> None:
-    """Send a plain-text e-mail; the subject is folded to one line (titles are user text)."""
+def send_email(
+    *, to: str, subject: str, template: str, context: dict, html_template: str | None = None
+) -> None:
+    """Send a plain-text e-mail (with an HTML alternative from ``html_template``, if
+    given); the subject is folded to one line (titles are user text)."""
     body = render_to_string(template, context)
-    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to])
+    html = render_to_string(html_template, context) if html_template else None
+    send_mail(
+        " ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to], html_message=html
+    )
 
 
 def notify_after_commit(*, to: str, subject: str, template: str, context: dict) -> None:

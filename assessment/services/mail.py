@@ -274,10 +274,17 @@ def mail_reserve(*, organisation: Organisation, kind: str) -> SentMail:
 
 
 def mail_send(
-    *, organisation: Organisation, kind: str, to: str, subject: str, template: str, context: dict
+    *,
+    organisation: Organisation,
+    kind: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    html_template: str | None = None,
 ) -> None:
     """Send one message on the organisation's behalf, counted against its caps; every
-    string in ``context`` is folded to one line.
+    string in ``context`` is folded to one line. ``html_template``: an HTML alternative.
 
     Raises ``Unconfirmed``, ``UnusableAddress``, ``CapReached`` or ``SendFailed`` (the
     backend's error: SMTP, network, or a header it refused) and then records nothing.
@@ -291,7 +298,9 @@ def mail_send(
     }
     reservation = mail_reserve(organisation=organisation, kind=kind)
     try:
-        send_email(to=to, subject=subject, template=template, context=context)
+        send_email(
+            to=to, subject=subject, template=template, context=context, html_template=html_template
+        )
     except (OSError, ValueError) as error:  # smtplib's errors are OSErrors; bad headers ValueErrors
         SentMail.objects.filter(pk=reservation.pk).delete()
         logger.exception("%s for organisation %s could not be e-mailed", kind, organisation.pk)
