@@ -182,6 +182,16 @@ app_patterns = [
     path("customers/<int:pk>/poster.pdf", customers.survey_poster, name="customer_survey_poster"),
     # Evidence (managers, leadership invitees and the assessor).
     # Action plans and the organisation's calendar feed.
+    path("assessments/<int:pk>/actions/", actions.action_plan, name="action_plan"),
+    path("assessments/<int:pk>/actions/new/", actions.action_create, name="action_create"),
+    path("actions/<int:pk>/edit/", actions.action_edit, name="action_edit"),
+    path("actions/<int:pk>/delete/", actions.action_delete, name="action_delete"),
+    path("organisation/calendar/", actions.calendar_feeds, name="calendar_feeds"),
+    path(
+        "organisation/calendar/<int:pk>/revoke/",
+        actions.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
 ]
 
 handler500 = "assessment.views.public.server_error"
@@ -195,6 +205,8 @@ urlpatterns = [
     path("c/<str:token>/", customers.survey_public, name="customer_survey_public"),
     path("c/<str:token>/thanks/", customers.survey_thanks, name="customer_survey_thanks"),
     path("c/p/<str:token>/", customers.survey_personal, name="customer_survey_personal"),
+    # An organisation's private calendar feed of action due dates (a secret address).
+    path("calendar/<str:token>.ics", actions.calendar_feed, name="calendar_feed"),
     path("", include((app_patterns, "assessment"))),
     path("frameworks/", include("frameworks.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

@@ -454,3 +454,23 @@ def make_in_review(*, version: int | None = None, levels=(2, 3)):
     )
     assessment.refresh_from_db()
     return assessment, assessor
+
+
+def judge_criteria(assessment, assessor, verdict: str = "met", *, round: int | None = None):
+    """The assessor's judgement ``verdict`` on every criterion (format-2 question) of the
+    assessment, as approval requires; returns how many were judged."""
+    from assessment.models import Judgement
+    from frameworks.models import Question
+
+    questions = Question.objects.filter(version__assessments=assessment, version__format=2)
+    Judgement.objects.bulk_create(
+        Judgement(
+            assessment=assessment,
+            question=question,
+            assessor=assessor,
+            verdict=verdict,
+            round=round or assessment.round,
+        )
+        for question in questions
+    )
+    return len(questions)

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessment.forms import base
-from assessment.models import Assessment, Decision, Moderation
+from assessment.models import Assessment, Decision, Judgement, Moderation
 from assessment.selectors.manager import assessment_sections
 from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS, ModerationGroup, ModerationRow
 from frameworks.models import Section
@@ -187,3 +187,66 @@ def moderation_forms(
         )
         for group in groups
     ]
+
+
+class JudgementForm(base.Form):
+    """The assessor's judgement of each criterion of one section: a verdict (met, partly
+    met, not met, not evidenced) and an optional note per question. A question left
+    without a verdict is not judged yet; a note needs a verdict beside it."""
+
+    VERDICT_PREFIX = "verdict"
+    NOTE_PREFIX = "note"
+
+    def __init__(self, *args, questions: list, current: dict[int, tuple[str, str]], **kwargs):
+        initial = {}
+        for question in questions:
+            verdict, note = current.get(question.pk, ("", ""))
+            initial[f"{self.VERDICT_PREFIX}_{question.pk}"] = verdict
+            initial[f"{self.NOTE_PREFIX}_{question.pk}"] = note
+        super().__init__(*args, initial=initial, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[f"{self.VERDICT_PREFIX}_{question.pk}"] = forms.ChoiceField(
+                label=_("Judgement for %(code)s") % {"code": question.code},
+                choices=Judgement.Verdict.choices,
+                widget=forms.RadioSelect,
+                required=False,
+                error_messages={
+                    "invalid_choice": _("Choose met, partly met, not met or not evidenced.")
+                },
+            )
+            self.fields[f"{self.NOTE_PREFIX}_{question.pk}"] = forms.CharField(
+                label=_("Note on %(code)s") % {"code": question.code},
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                max_length=_limit(Judgement, "note"),
+            )
+
+    def verdict_field(self, question) -> forms.BoundField:
+        return self[f"{self.VERDICT_PREFIX}_{question.pk}"]
+
+    def note_field(self, question) -> forms.BoundField:
+        return self[f"{self.NOTE_PREFIX}_{question.pk}"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for question in self.questions:
+            verdict = cleaned.get(f"{self.VERDICT_PREFIX}_{question.pk}")
+            note = cleaned.get(f"{self.NOTE_PREFIX}_{question.pk}")
+            if note and not verdict:
+                self.add_error(
+                    f"{self.VERDICT_PREFIX}_{question.pk}",
+                    _("Choose a judgement for the note you wrote."),
+                )
+        return cleaned
+
+    def judgements(self) -> dict[int, tuple[str, str]]:
+        """Each judged question's (verdict, note), by question id."""
+        return {
+            question.pk: (
+                self.cleaned_data[f"{self.VERDICT_PREFIX}_{question.pk}"],
+                self.cleaned_data.get(f"{self.NOTE_PREFIX}_{question.pk}", ""),
+            )
+            for question in self.questions
+            if self.cleaned_data.get(f"{self.VERDICT_PREFIX}_{question.pk}")
+        }

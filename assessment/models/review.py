@@ -393,6 +393,8 @@ class AuditEvent(models.Model):
                 return "—"
             if key == "status":
                 return str(Assessment.Status(value).label) if value in Assessment.Status else "—"
+            if key == "verdict":
+                return str(Judgement.Verdict(value).label) if value in Judgement.Verdict else "—"
             if key == "outcome":
                 return str(Decision.Outcome(value).label) if value in Decision.Outcome else "—"
             if key == "assessor":

@@ -31,6 +31,7 @@ from assessment.models import (
     AuditEvent,
     Decision,
     Invitation,
+    Judgement,
     Membership,
     Moderation,
     Response,
@@ -206,21 +207,42 @@ def level_choices(versions: list[FrameworkVersion]) -> list[tuple[int, str]]:
 
 @dataclass(frozen=True)
 class SectionJudgement:
-    """One section as the awarded-level rule reads it: its level on its version's scale,
-    from the moderated score where the assessor set one, else from the team's score."""
+    """One section as the awarded-level rule reads it: the level of its score on its
+    version's scale (the moderated score where the assessor set one, else the team's),
+    and the level its criteria's judgements support (``formula2.evidenced_level``)."""
 
     framework: str
     name: str
-    level: int | None  # None: neither a moderated nor a team score
+    level: int | None  # the evidenced level; None: neither a moderated nor a team score
     moderated: bool
+    section_id: int | None = None
+    scored_level: int | None = None  # the score's band, before the criteria
+    criteria: int = 0  # how many criteria (questions) the section has
+    judged: int = 0  # how many of them the assessor has judged
+    verdicts: tuple[str, ...] = ()  # the judged criteria's verdicts
+
+    @property
+    def capped(self) -> bool:
+        """The criteria's judgements lowered this section's level."""
+        return (
+            self.level is not None
+            and self.scored_level is not None
+            and self.level < self.scored_level
+        )
+
+    @property
+    def unjudged(self) -> int:
+        return self.criteria - self.judged
 
 
 @dataclass(frozen=True)
 class AwardRule:
-    """The level ``scoring.formula2.awarded_level`` gives from the sections' levels, and
-    why. ``level`` is None when a section has no level (or no section has figures): the
-    rule gives none (never one computed without that section), and the award is then a
-    free choice with an optional reason until the assessor moderates it."""
+    """The level ``scoring.formula2.awarded_level`` gives from the sections' evidenced
+    levels, and why. ``level`` is None when a section has no level (or no section has
+    figures): the rule gives none (never one computed without that section), and the
+    award is then a free choice with an optional reason until the assessor moderates it.
+    A criterion not judged yet lowers nothing; approval waits until every one is judged
+    (``unjudged``)."""
 
     level: int | None
     sections: list[SectionJudgement]
@@ -235,6 +257,20 @@ class AwardRule:
         if self.level is None:
             return []
         return [s for s in self.sections if s.level is not None and s.level < self.level]
+
+    @property
+    def capped(self) -> list[SectionJudgement]:
+        """The sections whose criteria's judgements lowered their level."""
+        return [section for section in self.sections if section.capped]
+
+    @property
+    def unjudged(self) -> int:
+        """How many criteria of the assessment are not judged yet."""
+        return sum(section.unjudged for section in self.sections)
+
+    @property
+    def criteria(self) -> int:
+        return sum(section.criteria for section in self.sections)
 
     @property
     def explanation(self) -> str:
@@ -272,27 +308,82 @@ def award_rule_applies(versions: Iterable[FrameworkVersion]) -> bool:
     return bool(versions) and all(version.has_audiences for version in versions)
 
 
+@dataclass(frozen=True)
+class CriteriaState:
+    """The assessment's criteria (one per format-2 question) by section, and the verdict
+    that counts for each judged one (the latest judgement of its question)."""
+
+    questions: dict[int, list[int]]  # section id -> its questions' ids
+    verdicts: dict[int, str]  # question id -> latest verdict
+    notes: dict[int, str]  # question id -> the latest judgement's note
+
+    def section_verdicts(self, section_id: int) -> list[str]:
+        return [
+            self.verdicts[question]
+            for question in self.questions.get(section_id, [])
+            if question in self.verdicts
+        ]
+
+
+NO_CRITERIA = CriteriaState(questions={}, verdicts={}, notes={})
+
+
+def criteria_state(assessment: Assessment, versions: Iterable[FrameworkVersion]) -> CriteriaState:
+    """``CriteriaState`` for ``assessment`` on ``versions``: two queries (the format-2
+    questions, the latest judgements); none when no version is format 2."""
+    guided = [version for version in versions if version.has_audiences]
+    if not guided:
+        return NO_CRITERIA
+    questions: dict[int, list[int]] = {}
+    for question_id, section_id in (
+        Question.objects.filter(version__in=guided)
+        .order_by("section__position", "position")
+        .values_list("pk", "section_id")
+    ):
+        questions.setdefault(section_id, []).append(question_id)
+    verdicts, notes = {}, {}
+    for question_id, verdict, note in Judgement.objects.latest_per_question(assessment).values_list(
+        "question_id", "verdict", "note"
+    ):
+        verdicts[question_id], notes[question_id] = verdict, note
+    return CriteriaState(questions=questions, verdicts=verdicts, notes=notes)
+
+
 def award_rule(
-    versions: Iterable[FrameworkVersion], outcome: results.AssessmentResults
+    versions: Iterable[FrameworkVersion],
+    outcome: results.AssessmentResults,
+    criteria: CriteriaState = NO_CRITERIA,
 ) -> AwardRule | None:
     """The awarded-level rule for an assessment on ``versions`` with results ``outcome``
-    (no query): None when a framework is format 1 (the award is then a free choice, as it
-    always was). Each section's level is its moderated score's where moderated
-    (``Moderation.objects.latest_per_section``, as ``outcome``'s rows carry it), else the
-    team's, on its version's scale. The one home of this rule: the workspace and
-    ``services.decision_approve`` read it."""
+    and the assessor's judgements ``criteria`` (no query): None when a framework is
+    format 1 (the award is then a free choice, as it always was). Each section's level is
+    its moderated score's band where moderated (``Moderation.objects.latest_per_section``,
+    as ``outcome``'s rows carry it), else the team's, on its version's scale, then lowered
+    as its judged criteria allow (``formula2.evidenced_level``). The one home of this
+    rule: the workspace, ``services.decision_approve`` and the report read it."""
     if not award_rule_applies(versions):
         return None
     sections = []
     for panel in outcome.panels:
         for row in panel.rows:
             score = row.moderated if row.moderated is not None else row.team.score
+            scored = None if score is None else formula2.band(score, panel.team.scale)
+            verdicts = tuple(criteria.section_verdicts(row.section_id))
             sections.append(
                 SectionJudgement(
                     framework=panel.short_name,
                     name=row.name,
-                    level=None if score is None else formula2.band(score, panel.team.scale),
+                    level=(
+                        None
+                        if scored is None
+                        else formula2.evidenced_level(scored, verdicts, panel.team.scale)
+                    ),
                     moderated=row.moderated is not None,
+                    section_id=row.section_id,
+                    scored_level=scored,
+                    criteria=len(criteria.questions.get(row.section_id, [])),
+                    judged=len(verdicts),
+                    verdicts=verdicts,
                 )
             )
     if not sections or any(section.level is None for section in sections):
@@ -305,9 +396,12 @@ def award_rule(
 
 
 def assessment_award_rule(assessment: Assessment) -> AwardRule | None:
-    """``award_rule`` for ``assessment`` as it stands (ten queries at most: its versions
-    and its results)."""
-    return award_rule(assessment.framework_versions.all(), results.assessment_results(assessment))
+    """``award_rule`` for ``assessment`` as it stands, with its judgements (twelve queries
+    at most: its versions, its results and its criteria)."""
+    versions = list(assessment.framework_versions.all())
+    return award_rule(
+        versions, results.assessment_results(assessment), criteria_state(assessment, versions)
+    )
 
 
 def _latest_moderations(assessment: Assessment) -> dict[int, tuple[float, str, int]]:
@@ -463,13 +557,61 @@ def assessor_guidance(
     ]
 
 
+@dataclass(frozen=True)
+class CriterionRow:
+    """One question of a section on the judgement page: its guidance and its current
+    judgement (``verdict`` "" while not judged)."""
+
+    guidance: QuestionGuidance
+    verdict: str
+    note: str
+
+    @property
+    def question(self) -> Question:
+        return self.guidance.question
+
+
+def criteria_page(assessment: Assessment, section: Section) -> dict[str, Any]:
+    """What the assessor judges a section's criteria on: each question's criteria,
+    evidence prompts and anchors with its current judgement, the team's answers in the
+    section (as "How the team answered" shows them, withheld below the threshold), the
+    section's evidence and its level before and after the criteria. Constant queries."""
+    versions = manager.assessment_versions(assessment)
+    outcome = results.assessment_results(assessment)
+    criteria = criteria_state(assessment, versions)
+    team = results.team_results(assessment, [section.version])
+    figures = {row.section.pk: row for framework in team.frameworks for row in framework.sections}
+    rows = [
+        CriterionRow(
+            guidance=QuestionGuidance(question=question, anchors=sorted(question.options())),
+            verdict=criteria.verdicts.get(question.pk, ""),
+            note=criteria.notes.get(question.pk, ""),
+        )
+        for question in Question.objects.filter(section=section).order_by("position")
+    ]
+    rule = award_rule(versions, outcome, criteria)
+    judged = next(
+        (row for row in (rule.sections if rule else []) if row.section_id == section.pk), None
+    )
+    return {
+        "assessment": assessment,
+        "section": section,
+        "rows": rows,
+        "figures": figures.get(section.pk),
+        "team": team,
+        "judged": judged,
+        "in_review": assessment.status == Assessment.Status.IN_REVIEW,
+    }
+
+
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 31 while in review (versions 1, results 9, the
+    many people answered: at most 33 while in review (versions 1, results 9, the
     framework rules 1, concepts 3, decisions and the sections they named 2, the changes
     since the last decision 2, sections and their moderations 2, team figures 4, the
     invitees 1, the audit trail 3, levels 1, the assessor's guidance 1 when a framework is
-    format 2), 22 at most otherwise."""
+    format 2, the criteria and their judgements 2 when a framework is format 2), 24 at
+    most otherwise."""
     versions = manager.assessment_versions(assessment)
     # No viewer: assessors have no self-view. Rules are checked on the official scores.
     outcome = with_rule_checks(results.assessment_results(assessment))
@@ -490,6 +632,8 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         changes = ReviewChanges(decision=None, rows=[], first_completions=None)
         moderation_groups = []
     team = results.team_results(assessment, versions)
+    criteria = criteria_state(assessment, versions)
+    rule = award_rule(versions, outcome, criteria)
     return {
         "assessment": assessment,
         "versions": versions,
@@ -509,7 +653,9 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
             row for group in moderation_groups for row in group.rows if row.stale
         ],
         "level_choices": level_choices(versions) if in_review else [],
-        "award_rule": award_rule(versions, outcome) if in_review else None,
+        "award_rule": rule if in_review else None,
+        # Every framework's sections with their criteria judged so far (format 2).
+        "criteria_sections": rule.sections if rule is not None else [],
         "levels": assessment_levels(versions),
     }
 

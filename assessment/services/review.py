@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment.models import (
     Assessment,
@@ -19,6 +20,7 @@ from assessment.models import (
     Assignment,
     AuditEvent,
     Decision,
+    Judgement,
     Membership,
     Moderation,
     Reopening,
@@ -38,7 +40,7 @@ from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
 from assessment.services.reports import reports_render_ahead
 from assessment.validators import is_clean
-from frameworks.models import Section
+from frameworks.models import Question, Section
 
 TEXT_LIMIT = 4000
 
@@ -135,6 +137,75 @@ def moderation_record(
         after={"section": section.key, "score": str(value), "rationale": rationale},
     )
     return moderation
+
+
+JUDGEMENT_NOTE_LIMIT = 2000
+
+
+@transaction.atomic
+def judgements_record(
+    *,
+    assessment: Assessment,
+    section_id: int,
+    assessor: AbstractBaseUser,
+    judgements: dict[int, tuple[str, str]],
+) -> list[Judgement]:
+    """Record the assessor's judgements of a section's criteria: ``judgements`` maps a
+    question's id to (verdict, note). Only a change from the question's current judgement
+    is recorded (a new row, audited); an unchanged one records nothing. All or nothing:
+    a question outside the section, an unknown verdict or an over-long note refuses the
+    whole set. Returns the judgements recorded."""
+    locked = _in_review(assessment)
+    section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
+    if section is None:
+        raise ServiceError(_("That section is not part of this assessment."))
+    questions = {
+        question.pk: question
+        for question in Question.objects.filter(section=section, version__format=2)
+    }
+    current = {
+        judgement.question_id: judgement
+        for judgement in Judgement.objects.latest_per_question(locked).filter(
+            question__section=section
+        )
+    }
+    recorded = []
+    for question_id, (verdict, note) in judgements.items():
+        question = questions.get(question_id)
+        if question is None:
+            raise ServiceError(_("That question is not part of this section."))
+        if verdict not in Judgement.Verdict.values:
+            raise ServiceError(_("Choose met, partly met, not met or not evidenced."))
+        note = (note or "").strip()
+        if len(note) > JUDGEMENT_NOTE_LIMIT:
+            raise ServiceError(
+                _("A note can be at most %(n)d characters.") % {"n": JUDGEMENT_NOTE_LIMIT}
+            )
+        previous = current.get(question_id)
+        if previous is not None and (previous.verdict, previous.note) == (verdict, note):
+            continue
+        recorded.append(
+            Judgement.objects.create(
+                assessment=locked,
+                question=question,
+                assessor=assessor,
+                verdict=verdict,
+                note=note,
+                round=locked.round,
+            )
+        )
+        audit_record(
+            assessment=locked,
+            actor=assessor,
+            action=AuditEvent.Action.JUDGED,
+            before={
+                "section": section.key,
+                "question": question.code,
+                "verdict": previous.verdict if previous else None,
+            },
+            after={"verdict": verdict, "judgement_note": note},
+        )
+    return recorded
 
 
 @transaction.atomic
@@ -277,6 +348,16 @@ def decision_approve(
         )
     rule = assessment_award_rule(assessment)
     ruled: dict[str, object] = {}
+    if rule is not None and rule.unjudged:
+        # An accredited award rests on evidence: every criterion judged first.
+        raise ServiceError(
+            ngettext(
+                "Judge every criterion before you approve: %(n)d is not judged yet.",
+                "Judge every criterion before you approve: %(n)d are not judged yet.",
+                rule.unjudged,
+            )
+            % {"n": rule.unjudged}
+        )
     if rule is not None:
         reason = (deviation_reason or "").strip()
         # Not backed by the rule: another level than it gives, or it gives none (a

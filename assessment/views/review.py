@@ -10,14 +10,16 @@ one returns to the part of the page it came from.
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import access, selectors, services
 from assessment.forms.review import (
     ApprovalForm,
+    JudgementForm,
     KeepModerationForm,
     ModerationForm,
     QueueSortForm,
@@ -243,3 +245,66 @@ def return_for_revision(request: HttpRequest, pk: int) -> HttpResponse:
         _("Returned for revision. The organisation's managers have been told what to change."),
     )
     return _workspace(assessment, "#decision")
+
+
+def _criteria_render(
+    request: HttpRequest, assessment: Assessment, section, form: JudgementForm | None = None
+) -> HttpResponse:
+    context = selectors.review.criteria_page(assessment, section)
+    if form is None:
+        form = JudgementForm(
+            questions=[row.question for row in context["rows"]],
+            current={row.question.pk: (row.verdict, row.note) for row in context["rows"]},
+        )
+    context["form"] = form
+    context["items"] = [
+        (row, form.verdict_field(row.question), form.note_field(row.question))
+        for row in context["rows"]
+    ]
+    return render(
+        request,
+        "assessment/review/criteria.html",
+        context,
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def criteria(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse:
+    """Judge one section's criteria on the evidence: met, partly met, not met or not
+    evidenced, with a note, question by question. A refusal keeps every choice made."""
+    assessment = access.assessment_for_assessor(request.user, pk)
+    section = get_object_or_404(
+        selectors.manager.assessment_sections(assessment).filter(version__format=2),
+        pk=section_pk,
+    )
+    if request.method == "GET":
+        return _criteria_render(request, assessment, section)
+    rows = selectors.review.criteria_page(assessment, section)["rows"]
+    form = JudgementForm(
+        request.POST,
+        questions=[row.question for row in rows],
+        current={row.question.pk: (row.verdict, row.note) for row in rows},
+    )
+    if not form.is_valid():
+        return _criteria_render(request, assessment, section, form)
+    try:
+        recorded = services.judgements_record(
+            assessment=assessment,
+            section_id=section.pk,
+            assessor=request.user,
+            judgements=form.judgements(),
+        )
+    except services.ServiceError as error:
+        form.add_error(None, str(error))
+        return _criteria_render(request, assessment, section, form)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d judgement saved for %(section)s.",
+            "%(n)d judgements saved for %(section)s.",
+            len(recorded),
+        )
+        % {"n": len(recorded), "section": section.name},
+    )
+    return _workspace(assessment, "#criteria")

@@ -16,7 +16,7 @@ from assessment.selectors.concepts import concept_agreement
 from assessment.selectors.rules import with_rule_checks
 from frameworks.models import FrameworkVersion, Section
 from tests.assessment.selectors.test_results_v2 import answer
-from tests.factories import make_in_review
+from tests.factories import judge_criteria, make_in_review
 from tests.pdf import poppler
 
 THRESHOLD = settings.ANONYMITY_THRESHOLD
@@ -69,6 +69,7 @@ def test_the_report_follows_the_moderated_scores_and_shows_the_teams_beside(mode
     assert official.verdict.sustainable is True
     owners = next(r for r in panel.rows if r.key == "owners")
 
+    judge_criteria(assessment, assessor)
     services.decision_approve(
         assessment=assessment,
         assessor=assessor,
@@ -190,6 +191,7 @@ def test_the_report_says_when_the_rule_gave_no_level(db):
     rule gives no level; the assessor awards one without a reason, and the report says
     the rule gave none."""
     assessment, assessor = make_in_review()
+    judge_criteria(assessment, assessor)
     services.decision_approve(
         assessment=assessment, assessor=assessor, level=2, summary="Fair.", snapshot={}
     )

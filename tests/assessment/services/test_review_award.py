@@ -10,6 +10,7 @@ from assessment import scoring, selectors, services
 from assessment.models import Assessment, AuditEvent, Decision
 from frameworks.models import Section
 from tests.factories import (
+    judge_criteria,
     make_in_review,
 )
 
@@ -38,6 +39,7 @@ def moderate(assessment, assessor, scores: list[float]) -> None:
 
 
 def approve(assessment, assessor, level, reason=""):
+    judge_criteria(assessment, assessor)
     return services.decision_approve(
         assessment=assessment,
         assessor=assessor,

@@ -5,7 +5,7 @@ import pytest
 
 from assessment import services
 from assessment.models import Assessment, Decision
-from tests.factories import make_in_review
+from tests.factories import judge_criteria, make_in_review
 
 
 def in_review(version: int | None):
@@ -13,6 +13,7 @@ def in_review(version: int | None):
 
 
 def approve(assessment, assessor, level):
+    judge_criteria(assessment, assessor)
     return services.decision_approve(
         assessment=assessment, assessor=assessor, level=level, summary="Fair.", snapshot={}
     )

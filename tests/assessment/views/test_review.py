@@ -23,6 +23,7 @@ from assessment.selectors import review as review_selectors
 from assessment.selectors.manager import assessment_sections
 from frameworks.models import Section
 from tests.factories import (
+    judge_criteria,
     make_assessment,
     make_assessor,
     make_comment,
@@ -68,6 +69,7 @@ def in_review(assessor, staff_user):
     """A Win4 assessment of Acme Ltd's front desk, in review by alex."""
     assessment = assign(submitted_assessment(make_organisation()), assessor, staff_user)
     assert assessment.status == Assessment.Status.IN_REVIEW
+    judge_criteria(assessment, assessor)
     return assessment
 
 
@@ -212,6 +214,7 @@ def test_the_queue_sorts_by_column(assessor_client, queue, sort, first, second):
 
 @pytest.mark.django_db
 def test_the_queue_sorts_by_status_with_work_to_do_first(assessor_client, queue):
+    judge_criteria(queue["acme"], queue["acme"].assignment.assessor)
     services.decision_approve(
         assessment=queue["acme"],
         assessor=queue["acme"].assignment.assessor,
@@ -532,6 +535,7 @@ def test_two_assessors_deciding_at_once_make_exactly_one_decision():
         submitted_assessment(make_organisation()), assessor, make_user("stella", is_staff=True)
     )
     scores = snapshot(assessment)
+    judge_criteria(assessment, assessor)
 
     def approve():
         return services.decision_approve(
@@ -691,8 +695,9 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
 # (and the sections a return named, when there is one), the sections and their
 # moderations 2, the team's figures 5, the assessor's guidance (format 2) 1, the
 # invitees 2 (and the count of leadership invitees who completed), the audit trail 3
-# (events, people, sections), the levels 1, the navigation 2.
-REVIEW_WORKSPACE_QUERIES = 33
+# (events, people, sections), the levels 1, the navigation 2, the criteria and their
+# latest judgements 2.
+REVIEW_WORKSPACE_QUERIES = 35
 
 
 # --- forms -----------------------------------------------------------------------------

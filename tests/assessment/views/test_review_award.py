@@ -10,13 +10,17 @@ from assessment import services
 from assessment.models import Assessment, Decision
 from frameworks.models import Section
 from tests.factories import (
+    judge_criteria,
     make_assessor,
     make_in_review,
 )
 
 
 def in_review(version: int | None, levels=(2, 3)):
-    return make_in_review(version=version, levels=levels)
+    """In review, with every criterion judged met (as approval needs)."""
+    assessment, assessor = make_in_review(version=version, levels=levels)
+    judge_criteria(assessment, assessor)
+    return assessment, assessor
 
 
 def url(name: str, assessment) -> str:

@@ -7,11 +7,14 @@ from django.urls import reverse
 
 from assessment import reports
 from assessment.models import Assessment, Decision
-from tests.factories import make_in_review
+from tests.factories import judge_criteria, make_in_review
 
 
 def in_review(version: int | None):
-    return make_in_review(version=version)
+    """In review, with every criterion judged met (as approval needs)."""
+    assessment, assessor = make_in_review(version=version)
+    judge_criteria(assessment, assessor)
+    return assessment, assessor
 
 
 def url(name: str, assessment) -> str:

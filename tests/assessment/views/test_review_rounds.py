@@ -17,6 +17,7 @@ from assessment.selectors.manager import assessment_sections
 from frameworks.models import Question, Section
 from tests.factories import (
     answer_inputs,
+    judge_criteria,
     make_assessor,
     make_opened_assessment,
     make_organisation,
@@ -344,6 +345,7 @@ def test_the_approved_report_carries_only_this_rounds_rationale(world):
         score="55",
         rationale="Round two: evidence seen.",
     )
+    judge_criteria(assessment, world["assessor"])
 
     services.decision_approve(
         assessment=assessment, assessor=world["assessor"], level=3, summary="Ok.", snapshot={}
