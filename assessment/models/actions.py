@@ -100,6 +100,15 @@ class Action(models.Model):
         return self.title
 
     @property
+    def status_tone(self) -> str:
+        """The Bootstrap tone of this status's badge, the same on every page."""
+        return ACTION_STATUS_TONES.get(self.status, "secondary")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
     def is_required(self) -> bool:
         return self.required_by_id is not None
 
@@ -109,6 +118,14 @@ class Action(models.Model):
         if self.owner is not None:
             return self.owner.get_full_name() or self.owner.get_username()
         return self.owner_name
+
+
+ACTION_STATUS_TONES = {
+    Action.Status.PLANNED: "secondary",
+    Action.Status.IN_PROGRESS: "primary",
+    Action.Status.DONE: "success",
+    Action.Status.DROPPED: "dark",
+}
 
 
 class ActionDigest(models.Model):

@@ -10,12 +10,15 @@
 - ``consultant``: the portfolio and bulk exports;
 - ``customers``: customer surveys, their public page and the customers' results;
 - ``public``: the public pages (the glossary's rating scale);
+- ``actions``: action plans, the dashboard's due actions, the owners' digests and the
+  calendar feed;
 - ``common``: query pieces the others share.
 
 Import the module for the audience: ``from assessment.selectors import manager``.
 """
 
 from assessment.selectors import (
+    actions,
     common,
     concepts,
     consultant,
@@ -30,6 +33,7 @@ from assessment.selectors import (
 )
 
 __all__ = [
+    "actions",
     "common",
     "concepts",
     "consultant",

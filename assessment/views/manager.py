@@ -97,6 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "assessments": selectors.manager.organisation_assessments(
                 organisation, user=request.user
             ),
+            "due": selectors.actions.due_actions(organisation),
         },
     )
 
@@ -522,6 +523,9 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment/manager/assessment_results.html",
         {
             "assessment": assessment,
+            "since_last": selectors.actions.since_last_assessment(
+                assessment, found, viewer_id=request.user.pk
+            ),
             "results": selectors.rules.with_rule_checks(found),
             "concepts": selectors.concepts.concept_agreement(assessment, counted=found),
             # The target levels offered (``selectors.manager.target_levels``): the same
