@@ -15,6 +15,7 @@ from assessment.selectors import results
 from frameworks.models import Section
 from tests.assessment.views.test_review import submitted_assessment
 from tests.factories import (
+    judge_criteria,
     make_assessor,
     make_organisation,
     make_user,
@@ -138,6 +139,7 @@ def test_the_manager_timeline_and_the_assessor_trail_show_the_same_words(client_
     services.assessment_submit(assessment=assessment, by=manager)
     # The first round's moderation is kept for this round before approval.
     services.moderation_keep(assessment=assessment, section_id=section.pk, assessor=alex)
+    judge_criteria(assessment, alex)
     services.decision_approve(
         assessment=assessment, assessor=alex, level=3, summary="Solid.", snapshot={}
     )

@@ -70,6 +70,7 @@ from frameworks.models import Framework, Question, Section
 from tests.factories import (
     PASSWORD,
     answer_inputs,
+    judge_criteria,
     make_assessor,
     make_consultant,
     make_response,
@@ -330,6 +331,7 @@ def _build_carrier(index: int, staff, assessors: list, consultancy_zero) -> Carr
             rationale=RATIONALE,
         )
     elif index == 1:
+        judge_criteria(assessment, assessor)
         services.decision_approve(
             assessment=assessment,
             assessor=assessor,

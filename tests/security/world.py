@@ -52,6 +52,7 @@ from assessment.selectors import review as review_selectors
 from assessment.services.customers import CustomerAnswers
 from frameworks.models import Section
 from tests.factories import (
+    judge_criteria,
     make_answers,
     make_assessor,
     make_consultancy,
@@ -293,6 +294,7 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     services.assessment_submit(assessment=approved, by=manager)  # back to its assessor
     _moderate(approved, assessor, marks)
     services.targets_set(assessment=approved, levels={first_section(approved).pk: 4})
+    judge_criteria(approved, assessor)
     services.decision_approve(
         assessment=approved,
         assessor=assessor,

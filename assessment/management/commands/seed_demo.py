@@ -157,6 +157,33 @@ def seed_demo() -> DemoResult:
     )
 
 
+# The demo assessor's judgements where a criterion was not fully met (by question code);
+# every other criterion of the approved assessment is judged met.
+DEMO_JUDGEMENTS = {
+    "W4-EMP-2": (
+        "partly",
+        "Rotas exist, but last quarter's overtime records show them overridden most weeks.",
+    ),
+    "W4-OWN-1": ("not_evidenced", "No cost-to-serve figures were provided for this review."),
+}
+
+
+def _judge_criteria(assessment, assessor) -> None:
+    """Judge every criterion of ``assessment`` as the demo assessor would: met, with a
+    short note, except where ``DEMO_JUDGEMENTS`` says otherwise."""
+    by_section: dict[int, dict[int, tuple[str, str]]] = {}
+    for question in Question.objects.filter(
+        version__assessments=assessment, version__format=2
+    ).order_by("pk"):
+        by_section.setdefault(question.section_id, {})[question.pk] = DEMO_JUDGEMENTS.get(
+            question.code, ("met", "Seen in the documents provided and confirmed in interviews.")
+        )
+    for section_id, judgements in by_section.items():
+        services.judgements_record(
+            assessment=assessment, section_id=section_id, assessor=assessor, judgements=judgements
+        )
+
+
 def _seed_organisation(*, admin, assessor) -> None:
     manager = services.organisation_sign_up(
         organisation_name=ORGANISATION,
@@ -197,10 +224,14 @@ def _seed_organisation(*, admin, assessor) -> None:
         rationale="Staff survey results and turnover figures suggest a lower score than "
         "the team's own view.",
     )
+    _judge_criteria(earlier, assessor)
+    rule = review.assessment_award_rule(earlier)
     services.decision_approve(
         assessment=earlier,
         assessor=assessor,
-        level=3,
+        # The level the awarded-level rule gives from the sections and their criteria,
+        # or the assessor's own where it gives none (a section without a score).
+        level=rule.level if rule.level is not None else 3,
         summary="A sound first assessment. Customer-facing practice is strong; the load on "
         "front-line staff needs attention before the next review.",
         snapshot=review.decision_snapshot(earlier),
