@@ -23,6 +23,7 @@ from assessment.models import (
     Consultancy,
     ConsultantGrant,
     CustomerSurvey,
+    Evidence,
     Invitation,
     Membership,
     Organisation,
@@ -289,6 +290,42 @@ def export_archive_for_consultant(user: User, pk: int) -> tuple[BulkExport, byte
 
 
 # Evidence
+
+
+def _evidence_of(assessment: Assessment) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(assessment=assessment).select_related(
+        "section", "question", "added_by_invitation"
+    )
+
+
+def evidence_for_manager(user: User, pk: int, evidence_pk: int) -> tuple[Assessment, Evidence]:
+    """A piece of evidence of an assessment the user manages, with its assessment."""
+    assessment = assessment_for_manager(user, pk)
+    return assessment, _get_or_refuse(_evidence_of(assessment), user, evidence_pk)
+
+
+def response_for_leadership(request: HttpRequest, pk: int) -> Response:
+    """A leadership invitee's own response (``response_for_respondent``): their way to the
+    assessment's evidence. Any other response, a team member's included, is a 404."""
+    response = response_for_respondent(request, pk)
+    if response.audience != Response.Audience.LEADERSHIP or response.invitation_id is None:
+        refuse(request.user, f"the evidence of response {pk} (not a leadership invitee's)")
+    return response
+
+
+def evidence_for_leadership(
+    request: HttpRequest, pk: int, evidence_pk: int
+) -> tuple[Response, Evidence]:
+    """A piece of evidence of the assessment a leadership invitee answers, with the response."""
+    response = response_for_leadership(request, pk)
+    evidence = _get_or_refuse(_evidence_of(response.assessment), request.user, evidence_pk)
+    return response, evidence
+
+
+def evidence_for_assessor(user: User, pk: int, evidence_pk: int) -> tuple[Assessment, Evidence]:
+    """A piece of evidence of an assessment assigned to this assessor, with its assessment."""
+    assessment = assessment_for_assessor(user, pk)
+    return assessment, _get_or_refuse(_evidence_of(assessment), user, evidence_pk)
 
 
 # Actions

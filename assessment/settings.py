@@ -225,6 +225,34 @@ STORAGES = {
         )
     },
 }
+# Evidence files (docs/deploy.md, "Evidence files"): in the database by default, or in an
+# S3-compatible object store. Files are always served through the access-checked view,
+# never by the store's own URL, so the bucket stays private.
+EVIDENCE_STORAGE = env_str("EVIDENCE_STORAGE", "database").lower()
+if EVIDENCE_STORAGE == "s3":
+    STORAGES["evidence"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("EVIDENCE_S3_BUCKET"),
+            "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("EVIDENCE_S3_REGION") or None,
+            "access_key": env_str("EVIDENCE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("EVIDENCE_S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("EVIDENCE_S3_ADDRESSING_STYLE") or None,
+            "default_acl": "private",
+            "querystring_auth": True,  # never used: files are streamed through our view
+            "file_overwrite": False,
+        },
+    }
+    if not STORAGES["evidence"]["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs EVIDENCE_S3_BUCKET.")
+elif EVIDENCE_STORAGE != "database":
+    raise ImproperlyConfigured(
+        f"EVIDENCE_STORAGE must be 'database' or 's3', not {EVIDENCE_STORAGE!r}."
+    )
+# The largest evidence file, and the most all of one assessment's files may hold.
+EVIDENCE_MAX_BYTES = max(1, env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+EVIDENCE_MAX_TOTAL_BYTES = max(1, env_int("EVIDENCE_MAX_TOTAL_BYTES", 100 * 1024 * 1024))
 # Tests and DEBUG serve files straight from the finders, without collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", default=False)
 

@@ -181,6 +181,34 @@ app_patterns = [
     path("customers/<int:pk>/qr.png", customers.survey_qr_png, name="customer_survey_qr_png"),
     path("customers/<int:pk>/poster.pdf", customers.survey_poster, name="customer_survey_poster"),
     # Evidence (managers, leadership invitees and the assessor).
+    path("assessments/<int:pk>/evidence/", evidence.manager_evidence, name="evidence"),
+    path(
+        "assessments/<int:pk>/evidence/<int:evidence_pk>/file/",
+        evidence.manager_download,
+        name="evidence_download",
+    ),
+    path(
+        "assessments/<int:pk>/evidence/<int:evidence_pk>/delete/",
+        evidence.manager_delete,
+        name="evidence_delete",
+    ),
+    path("responses/<int:pk>/evidence/", evidence.leadership_evidence, name="response_evidence"),
+    path(
+        "responses/<int:pk>/evidence/<int:evidence_pk>/file/",
+        evidence.leadership_download,
+        name="response_evidence_download",
+    ),
+    path(
+        "responses/<int:pk>/evidence/<int:evidence_pk>/delete/",
+        evidence.leadership_delete,
+        name="response_evidence_delete",
+    ),
+    path("reviews/<int:pk>/evidence/", evidence.assessor_evidence, name="review_evidence"),
+    path(
+        "reviews/<int:pk>/evidence/<int:evidence_pk>/file/",
+        evidence.assessor_download,
+        name="review_evidence_download",
+    ),
     # Action plans and the organisation's calendar feed.
     path("assessments/<int:pk>/actions/", actions.action_plan, name="action_plan"),
     path("assessments/<int:pk>/actions/new/", actions.action_create, name="action_create"),

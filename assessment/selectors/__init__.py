@@ -9,6 +9,7 @@
 - ``staff``: the review queue;
 - ``consultant``: the portfolio and bulk exports;
 - ``customers``: customer surveys, their public page and the customers' results;
+- ``evidence``: an assessment's evidence, by section (its pages, the review, the report);
 - ``public``: the public pages (the glossary's rating scale);
 - ``actions``: action plans, the dashboard's due actions, the owners' digests and the
   calendar feed;
@@ -23,6 +24,7 @@ from assessment.selectors import (
     concepts,
     consultant,
     customers,
+    evidence,
     manager,
     public,
     respondent,
@@ -38,6 +40,7 @@ __all__ = [
     "concepts",
     "consultant",
     "customers",
+    "evidence",
     "manager",
     "public",
     "respondent",

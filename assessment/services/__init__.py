@@ -61,6 +61,11 @@ from assessment.services.customers import (
     customer_survey_create,
     customer_survey_update,
 )
+from assessment.services.evidence import (
+    EvidenceFile,
+    evidence_add,
+    evidence_delete,
+)
 from assessment.services.organisations import (
     email_confirmation_send,
     manager_invitation_accept,
@@ -90,6 +95,7 @@ __all__ = [
     "MANAGER_INVITATION_DAYS",
     "AnswerInput",
     "CustomerAnswers",
+    "EvidenceFile",
     "LinkProblem",
     "ResultsNeverShown",
     "SaveConflict",
@@ -116,6 +122,8 @@ __all__ = [
     "decision_approve",
     "decision_return",
     "email_confirmation_send",
+    "evidence_add",
+    "evidence_delete",
     "grant_create",
     "grant_revoke",
     "invitation_redeem",
