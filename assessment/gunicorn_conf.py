@@ -27,8 +27,9 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 # Links that carry a secret in their path: invitation and manager-join links, and
 # password resets. Their tokens must not end up in access logs.
-# Secret link tokens: invitations, joining, password resets, customers' personal links.
-SECRET_PATHS = re.compile(r"(/r/|/join/|/c/p/|/accounts/reset/[^/\s?]+/)[^/\s?]+")
+# Secret link tokens: invitations, joining, password resets, customers' personal links,
+# organisations' calendar feeds.
+SECRET_PATHS = re.compile(r"(/r/|/join/|/c/p/|/calendar/|/accounts/reset/[^/\s?]+/)[^/\s?]+")
 
 
 def redact(text: str | None) -> str | None:

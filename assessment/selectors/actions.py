@@ -6,7 +6,7 @@ Each function states its query count."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from assessment.models import Assessment, Organisation
@@ -27,9 +27,9 @@ _RELATED = (
 
 def _ordered(queryset: QuerySet[Action]) -> QuerySet[Action]:
     """Required actions first, then by due date (none last)."""
-    return queryset.order_by(
-        "required_by__isnull", *Action._meta.ordering
-    )  # False (required) sorts before True
+    return queryset.alias(
+        unrequired=ExpressionWrapper(Q(required_by__isnull=True), output_field=BooleanField())
+    ).order_by("unrequired", *Action._meta.ordering)
 
 
 def assessment_actions(assessment: Assessment) -> list[Action]:

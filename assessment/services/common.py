@@ -44,9 +44,7 @@ def send_email(
     given); the subject is folded to one line (titles are user text)."""
     body = render_to_string(template, context)
     html = render_to_string(html_template, context) if html_template else None
-    send_mail(
-        " ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to], html_message=html
-    )
+    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to], html_message=html)
 
 
 def notify_after_commit(*, to: str, subject: str, template: str, context: dict) -> None:
