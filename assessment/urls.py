@@ -126,6 +126,12 @@ app_patterns = [
     path("reviews/<int:pk>/", review.review_detail, name="review_detail"),
     path("reviews/<int:pk>/moderate/", review.moderate, name="moderate"),
     path("reviews/<int:pk>/moderate/keep/", review.keep_moderation, name="keep_moderation"),
+    path(
+        "reviews/<int:pk>/sections/<int:section_pk>/criteria/",
+        review.criteria,
+        name="review_criteria",
+    ),
+    path("reviews/<int:pk>/actions/", review.require_action, name="review_require_action"),
     path("reviews/<int:pk>/approve/", review.approve, name="approve"),
     path("reviews/<int:pk>/return/", review.return_for_revision, name="return"),
     *(

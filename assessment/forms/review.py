@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessment.forms import base
-from assessment.models import Assessment, Decision, Judgement, Moderation
+from assessment.models import Action, Assessment, Decision, Judgement, Moderation
 from assessment.selectors.manager import assessment_sections
 from assessment.selectors.review import DEFAULT_SORT, QUEUE_SORTS, ModerationGroup, ModerationRow
 from frameworks.models import Section
@@ -250,3 +250,24 @@ class JudgementForm(base.Form):
             for question in self.questions
             if self.cleaned_data.get(f"{self.VERDICT_PREFIX}_{question.pk}")
         }
+
+
+class RequiredActionForm(base.Form):
+    """An action the assessor requires before or with approval: a title and, optionally,
+    the section it answers."""
+
+    title = forms.CharField(
+        label=_("Action required"),
+        max_length=_limit(Action, "title"),
+        error_messages={"required": _("Give the action a title.")},
+    )
+    section = base.ChoiceByIdField(
+        label=_("Section it answers (optional)"),
+        queryset=Section.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("That section is not part of this assessment.")},
+    )
+
+    def __init__(self, *args, assessment: Assessment, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].queryset = assessment_sections(assessment)

@@ -40,9 +40,9 @@ from assessment.models.review import (
 
 __all__ = [
     "AUDIT_FIELD_LABELS",
+    "COMMENT_MAX_LENGTH",
     "Action",
     "ActionDigest",
-    "COMMENT_MAX_LENGTH",
     "Answer",
     "Assessment",
     "AssessorProfile",

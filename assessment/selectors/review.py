@@ -39,6 +39,7 @@ from assessment.models import (
 from assessment.models.review import AuditEntry
 from assessment.scoring import formula2
 from assessment.selectors import manager, results
+from assessment.selectors.actions import assessment_actions
 from assessment.selectors.concepts import concept_agreement
 from assessment.selectors.rules import with_rule_checks
 from frameworks.models import (
@@ -606,12 +607,12 @@ def criteria_page(assessment: Assessment, section: Section) -> dict[str, Any]:
 
 def review_workspace(assessment: Assessment) -> dict[str, Any]:
     """Everything the review workspace shows, in a constant number of queries however
-    many people answered: at most 33 while in review (versions 1, results 9, the
+    many people answered: at most 34 while in review (versions 1, results 9, the
     framework rules 1, concepts 3, decisions and the sections they named 2, the changes
     since the last decision 2, sections and their moderations 2, team figures 4, the
     invitees 1, the audit trail 3, levels 1, the assessor's guidance 1 when a framework is
-    format 2, the criteria and their judgements 2 when a framework is format 2), 24 at
-    most otherwise."""
+    format 2, the criteria and their judgements 2 when a framework is format 2, the
+    required actions 1), 25 at most otherwise."""
     versions = manager.assessment_versions(assessment)
     # No viewer: assessors have no self-view. Rules are checked on the official scores.
     outcome = with_rule_checks(results.assessment_results(assessment))
@@ -656,6 +657,10 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         "award_rule": rule if in_review else None,
         # Every framework's sections with their criteria judged so far (format 2).
         "criteria_sections": rule.sections if rule is not None else [],
+        # The actions the assessor required as conditions of approval (one query).
+        "required_actions": [
+            action for action in assessment_actions(assessment) if action.is_required
+        ],
         "levels": assessment_levels(versions),
     }
 

@@ -78,10 +78,12 @@ from assessment.services.organisations import (
     team_create,
 )
 from assessment.services.review import (
+    action_require_in_review,
     assessment_reopen,
     assessor_assign,
     decision_approve,
     decision_return,
+    judgements_record,
     moderation_keep,
     moderation_record,
 )
@@ -133,6 +135,8 @@ __all__ = [
     "invitation_send",
     "invitations_add",
     "invitations_send_unsent",
+    "action_require_in_review",
+    "judgements_record",
     "manager_invitation_accept",
     "manager_invite",
     "manager_response_start",

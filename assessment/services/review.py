@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assessment.models import (
+    Action,
     Assessment,
     AssessorProfile,
     Assignment,
@@ -35,6 +36,7 @@ from assessment.selectors.review import (
     earlier_round_moderations,
     from_earlier_round,
 )
+from assessment.services.actions import action_require
 from assessment.services.assessments import invitations_send, review_start
 from assessment.services.audit import assessment_transition, audit_record
 from assessment.services.common import ServiceError, absolute_url, notify_after_commit
@@ -206,6 +208,46 @@ def judgements_record(
             after={"verdict": verdict, "judgement_note": note},
         )
     return recorded
+
+
+ACTION_TITLE_LIMIT = 200
+
+
+@transaction.atomic
+def action_require_in_review(
+    *,
+    assessment: Assessment,
+    assessor: AbstractBaseUser,
+    title: str,
+    section_id: int | None = None,
+) -> Action:
+    """An action the assessor requires as a condition of approval, while the assessment
+    is in review: the manager gives it an owner and a date (``services.actions``);
+    audited."""
+    locked = _in_review(assessment)
+    title = (title or "").strip()
+    if not title:
+        raise FieldServiceError(_("Give the action a title."), field="title")
+    if len(title) > ACTION_TITLE_LIMIT:
+        raise FieldServiceError(
+            _("The title can be at most %(n)d characters.") % {"n": ACTION_TITLE_LIMIT},
+            field="title",
+        )
+    section = None
+    if section_id is not None:
+        section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
+        if section is None:
+            raise FieldServiceError(
+                _("That section is not part of this assessment."), field="section"
+            )
+    action = action_require(assessment=locked, assessor=assessor, title=title, section=section)
+    audit_record(
+        assessment=locked,
+        actor=assessor,
+        action=AuditEvent.Action.ACTIONS_REQUIRED,
+        after={"actions": title, **({"section": section.key} if section else {})},
+    )
+    return action
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from assessment.forms.review import (
     KeepModerationForm,
     ModerationForm,
     QueueSortForm,
+    RequiredActionForm,
     ReturnForm,
     moderation_forms,
 )
@@ -57,6 +58,9 @@ def _error_summary(form: forms.Form | None) -> list[tuple[str, str]]:
         anchors = {"score": f"#score-{sid}", "rationale": f"#rationale-{sid}"} if sid else {}
         default = f"#moderate-{sid}" if sid is not None else "#moderation"
         prefix = f"{section.name}: " if section is not None else ""
+    elif isinstance(form, RequiredActionForm):
+        anchors = {"title": "#required-title", "section": "#required-section"}
+        default, prefix = "#required-actions", ""
     elif isinstance(form, ApprovalForm):
         anchors = {
             "level": "#approve-level",
@@ -114,6 +118,11 @@ def _render_review(
     context["approval_form"] = approval
     context["return_form"] = (
         bound if isinstance(bound, ReturnForm) else ReturnForm(assessment=assessment)
+    )
+    context["required_action_form"] = (
+        bound
+        if isinstance(bound, RequiredActionForm)
+        else RequiredActionForm(assessment=assessment)
     )
     return render(request, "assessment/review/review_detail.html", context, status=status)
 
@@ -308,3 +317,29 @@ def criteria(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse:
         % {"n": len(recorded), "section": section.name},
     )
     return _workspace(assessment, "#criteria")
+
+
+@require_POST
+def require_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Require an action as a condition of approval: the manager gives it an owner and a
+    date; the team's action plan lists it first."""
+    assessment = access.assessment_for_assessor(request.user, pk)
+    form = RequiredActionForm(request.POST, assessment=assessment)
+    if not form.is_valid():
+        return _refuse(request, assessment, form)
+    section = form.cleaned_data["section"]
+    try:
+        action = services.action_require_in_review(
+            assessment=assessment,
+            assessor=request.user,
+            title=form.cleaned_data["title"],
+            section_id=section.pk if section is not None else None,
+        )
+    except services.ServiceError as error:
+        return _refuse(request, assessment, form, error)
+    messages.success(
+        request,
+        _("Action required: %(title)s. The managers see it in their action plan.")
+        % {"title": action.title},
+    )
+    return _workspace(assessment, "#required-actions")

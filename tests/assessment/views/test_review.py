@@ -696,8 +696,8 @@ def test_the_review_workspace_runs_a_fixed_number_of_queries(
 # moderations 2, the team's figures 5, the assessor's guidance (format 2) 1, the
 # invitees 2 (and the count of leadership invitees who completed), the audit trail 3
 # (events, people, sections), the levels 1, the navigation 2, the criteria and their
-# latest judgements 2.
-REVIEW_WORKSPACE_QUERIES = 35
+# latest judgements 2, the actions required 1.
+REVIEW_WORKSPACE_QUERIES = 36
 
 
 # --- forms -----------------------------------------------------------------------------

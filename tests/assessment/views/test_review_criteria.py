@@ -278,3 +278,51 @@ def test_the_award_follows_the_judgements_and_another_level_needs_a_reason(revie
     assert not Decision.objects.exists()
     client.post(approve, {"level": "1", "summary": "Evidence is missing in two sections."})
     assert (Decision.objects.get().awarded_level, Decision.objects.get().rule_level) == (1, 1)
+
+
+# --- actions required for approval -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_assessor_requires_an_action_the_manager_then_sees_first(review, client):
+    assessment, assessor = review
+    section = sections(assessment)[1]
+
+    response = client.post(
+        reverse("assessment:review_require_action", kwargs={"pk": assessment.pk}),
+        {"title": "Publish a staffing plan for peak weeks", "section": str(section.pk)},
+    )
+
+    assert response.status_code == 302
+    action = assessment.actions.get()
+    assert (action.required_by, action.section, action.owner) == (assessor, section, None)
+    event = AuditEvent.objects.get(assessment=assessment, action="actions_required")
+    assert event.after["actions"] == "Publish a staffing plan for peak weeks"
+    workspace = client.get(reverse("assessment:review_detail", kwargs={"pk": assessment.pk}))
+    assert "Publish a staffing plan for peak weeks" in workspace.text
+    client.force_login(assessment.organisation.memberships.first().user)
+    plan = client.get(reverse("assessment:action_plan", kwargs={"pk": assessment.pk}))
+    assert "Publish a staffing plan for peak weeks" in plan.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"title": ""}, "Give the action a title."),
+        ({"title": "x" * 201}, "at most 200 characters"),
+        ({"title": "Fine", "section": "abc"}, "That section is not part of this assessment."),
+        ({"title": "Fine", "section": "999999"}, "That section is not part of this assessment."),
+    ],
+)
+def test_a_bad_required_action_is_refused_beside_its_field(review, client, data, message):
+    assessment, _assessor = review
+
+    page = client.post(
+        reverse("assessment:review_require_action", kwargs={"pk": assessment.pk}), data
+    )
+
+    assert page.status_code == 400
+    assert message in page.text
+    assert not assessment.actions.exists()
+    assert not AuditEvent.objects.filter(action="actions_required").exists()
