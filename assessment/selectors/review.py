@@ -41,6 +41,7 @@ from assessment.scoring import formula2
 from assessment.selectors import manager, results
 from assessment.selectors.actions import assessment_actions
 from assessment.selectors.concepts import concept_agreement
+from assessment.selectors.evidence import evidence_by_section
 from assessment.selectors.rules import with_rule_checks
 from frameworks.models import (
     SCALE_MAX,
@@ -600,6 +601,7 @@ def criteria_page(assessment: Assessment, section: Section) -> dict[str, Any]:
         "rows": rows,
         "figures": figures.get(section.pk),
         "team": team,
+        "evidence": evidence_by_section(assessment).get(section.pk, []),
         "judged": judged,
         "in_review": assessment.status == Assessment.Status.IN_REVIEW,
     }

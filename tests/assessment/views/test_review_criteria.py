@@ -326,3 +326,25 @@ def test_a_bad_required_action_is_refused_beside_its_field(review, client, data,
     assert message in page.text
     assert not assessment.actions.exists()
     assert not AuditEvent.objects.filter(action="actions_required").exists()
+
+
+@pytest.mark.django_db
+def test_the_criteria_page_lists_the_sections_evidence_with_who_added_it(review, client):
+    assessment, _assessor = review
+    section = sections(assessment)[0]
+    manager = assessment.organisation.memberships.first().user
+    services.evidence_add(
+        assessment=assessment,
+        section=section,
+        question=None,
+        kind="note",
+        title="Complaints review minutes",
+        note="Reviewed monthly since March.",
+        by=manager,
+    )
+
+    page = client.get(url(assessment, section))
+
+    assert "Complaints review minutes" in page.text
+    assert "Reviewed monthly since March." in page.text
+    assert "added by" in page.text
