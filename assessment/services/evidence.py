@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import Assessment, AuditEvent, Evidence, Invitation
@@ -122,8 +123,9 @@ def evidence_add(
         evidence.content_type = file.content_type
         evidence.size = file.size
         # The stored name is ours, never the user's: random, with the detected type's ending.
-        evidence.file.save(
-            f"{new_token()[:32]}.{file.extension}", ContentFile(file.content), save=False
+        evidence.file.name = evidence_storage().save(
+            f"evidence/{timezone.now():%Y/%m}/{new_token()[:32]}.{file.extension}",
+            ContentFile(file.content),
         )
     else:
         raise ServiceError(_("Choose a file, a link or a note."))

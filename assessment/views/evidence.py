@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessment import access, exports, selectors, services
 from assessment.forms.evidence import EvidenceForm
 from assessment.models import Assessment, Evidence, Invitation, Response
+from assessment.models.evidence import evidence_storage
 from assessment.services.review import FieldServiceError
 from assessment.views.common import attempt
 
@@ -112,7 +113,9 @@ def _download(evidence: Evidence) -> HttpResponse:
     content; links and notes have no file."""
     if evidence.kind != Evidence.Kind.FILE or not evidence.file:
         raise Http404
-    with evidence.file.open("rb") as handle:
+    # Through the configured store (STORAGES["evidence"]), read now rather than the one the
+    # model field resolved when it was imported.
+    with evidence_storage().open(evidence.file.name, "rb") as handle:
         content = handle.read()
     extension = evidence.file.name.rpartition(".")[2]
     stem = slugify(evidence.original_name.rpartition(".")[0] or evidence.title)[:80]
