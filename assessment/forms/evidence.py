@@ -10,6 +10,7 @@ the picture and nothing else (no metadata, no trailing payload).
 import csv
 import io
 import unicodedata
+import warnings
 import zipfile
 from pathlib import PurePosixPath
 from typing import Any
@@ -61,27 +62,40 @@ def _image(data: bytes, content_type: str) -> bytes:
     a whole image of the type its first bytes say, or when it is too large to decode."""
     expected = "PNG" if content_type == PNG else "JPEG"
     problem = _refuse(_("The image could not be read. Save it again as PNG or JPEG."), "image")
+    too_large = _refuse(
+        _("The image is too large (more than 50 million pixels). Make it smaller."),
+        "image_pixels",
+    )
     try:
-        with Image.open(io.BytesIO(data), formats=[expected]) as image:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its own limit: here that is a refusal too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[expected])
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise problem from None
+    try:
+        with image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
-                raise _refuse(
-                    _("The image is too large (more than 50 million pixels). Make it smaller."),
-                    "image_pixels",
-                )
+                raise too_large
             image.load()
             picture = ImageOps.exif_transpose(image) if expected == "JPEG" else image.copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise problem from None
     keep = ("L", "RGB", "CMYK") if expected == "JPEG" else ("1", "L", "LA", "RGB", "RGBA")
-    if picture.mode not in keep:  # a palette's transparency lives in the metadata
-        picture = picture.convert("RGB" if expected == "JPEG" else "RGBA")
-    picture.info = {}  # metadata (EXIF, text chunks, ICC profile) is not written again
     out = io.BytesIO()
-    if expected == "JPEG":
-        picture.save(out, "JPEG", quality=90, optimize=True)
-    else:
-        picture.save(out, "PNG", optimize=True)
+    try:
+        if picture.mode not in keep:  # a palette's transparency lives in the metadata
+            picture = picture.convert("RGB" if expected == "JPEG" else "RGBA")
+        picture.info = {}  # metadata (EXIF, text chunks, ICC profile) is not written again
+        if expected == "JPEG":
+            picture.save(out, "JPEG", quality=90, optimize=True)
+        else:
+            picture.save(out, "PNG", optimize=True)
+    except (OSError, ValueError):
+        raise problem from None
     return out.getvalue()
 
 
