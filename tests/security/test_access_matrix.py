@@ -215,6 +215,21 @@ MATRIX: dict[str, Rule] = {
     "assessment:customer_survey_poster": survey_page("/customers/{pk}/poster.pdf"),
     "assessment:customer_links_upload": survey_page("/customers/{pk}/links/"),
     "assessment:customer_links_send": survey_page("/customers/{pk}/links/send/"),
+    # Action plans: A's manager only, for A's assessments and actions; the calendar page is
+    # each manager's own organisation's. The feed itself is open to whoever holds its address.
+    "assessment:action_plan": mine({"manager"}, "/assessments/{pk}/actions/", pk=a("approved")),
+    "assessment:action_create": mine(
+        {"manager"}, "/assessments/{pk}/actions/new/", pk=a("approved")
+    ),
+    "assessment:action_edit": mine({"manager"}, "/actions/{pk}/edit/", pk=a("action")),
+    "assessment:action_delete": mine({"manager"}, "/actions/{pk}/delete/", pk=a("action")),
+    "assessment:calendar_feeds": Rule(MANAGERS, fixed("/organisation/calendar/")),
+    "assessment:calendar_feed_revoke": mine(
+        {"manager"}, "/organisation/calendar/{pk}/revoke/", pk=a("calendar_feed")
+    ),
+    "calendar_feed": Rule(
+        EVERYONE, path("/calendar/{token}.ics", token=lambda w, ctx: w.a.calendar_token)
+    ),
     # Consultants: their own consultancy's pages, and clients who granted access.
     "assessment:portfolio": Rule(CONSULTANTS, fixed("/clients/")),
     "assessment:branding": Rule(CONSULTANTS, fixed("/clients/branding/")),

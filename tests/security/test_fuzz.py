@@ -163,6 +163,8 @@ DOWNLOADS = {
     "assessment:customer_survey_qr_svg",
     "assessment:customer_survey_qr_png",
     "assessment:customer_survey_poster",
+    # An organisation's calendar feed (iCalendar).
+    "calendar_feed",
 }
 NEVER = {"logout", "admin:logout"}  # signing out would end the visitor's session
 

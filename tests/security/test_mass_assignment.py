@@ -182,6 +182,14 @@ def hostile(w: World) -> dict[str, Any]:
         "closes_on": "2099-12-31",
         "max_responses": "999999",
         "allow_repeat": "on",
+        # action plans: B's people as owner or requirer, a named owner, notes
+        "owner": b.manager.pk,
+        "owner_id": b.manager.pk,
+        "owner_name": "HOSTILE owner",
+        "owner_email": "attacker@evil.example",
+        "required_by": b.assessor.pk,
+        "required_by_id": b.assessor.pk,
+        "notes": "HOSTILE notes",
         **{f"{kind}{n}": "1" for kind in ("i", "p") for n in range(1, ATTRIBUTE_SLOTS + 1)},
         # any object
         "pk": b.in_review.pk,
@@ -977,6 +985,94 @@ def check_prediction(w: World, ctx: Context, changes: Changes) -> None:
         assert prediction[f"p{n}"] == expected, n
 
 
+# --- action plans
+
+ACTION = "assessment.Action"
+FEED = "assessment.CalendarFeed"
+
+
+def action_data(w: World, ctx: Context) -> dict[str, str]:
+    """A new action of A's approved assessment, owned by A's second manager."""
+    return {
+        "title": "Call back within a day",
+        "section": str(first_section(w.a.approved).pk),
+        "question": "",
+        "owner": str(w.a.manager2.pk),
+        "owner_name": "",
+        "owner_email": "",
+        "due_date": str(timezone.localdate() + timedelta(days=21)),
+        "status": "in_progress",
+        "notes": "Start with the phones.",
+    }
+
+
+def check_action_created(w: World, ctx: Context, changes: Changes) -> None:
+    row = one_created(changes, ACTION)
+    assert (row["assessment_id"], row["section_id"], row["question_id"]) == (
+        w.a.approved.pk,
+        first_section(w.a.approved).pk,
+        None,
+    )
+    assert (row["title"], row["status"], row["notes"]) == (
+        "Call back within a day",
+        "in_progress",
+        "Start with the phones.",
+    )
+    assert (row["owner_id"], row["owner_name"], row["owner_email"]) == (w.a.manager2.pk, "", "")
+    assert row["due_date"] == timezone.localdate() + timedelta(days=21)
+    assert (row["created_by_id"], row["required_by_id"]) == (w.a.manager.pk, None)
+
+
+def action_edit_data(w: World, ctx: Context) -> dict[str, str]:
+    """A's action renamed, given to a named person, started; its section and date kept."""
+    action = w.a.action
+    return {
+        "title": "Call back within the hour",
+        "section": str(action.section_id),
+        "question": "",
+        "owner": "",
+        "owner_name": "Nora Named",
+        "owner_email": "nora@example.com",
+        "due_date": str(action.due_date),
+        "status": "in_progress",
+        "notes": "Phones first.",
+    }
+
+
+def check_action_edited(w: World, ctx: Context, changes: Changes) -> None:
+    action = w.a.action
+    (fields,) = [changed(changes, ACTION)[action.pk]]
+    assert set(changed(changes, ACTION)) == {action.pk}
+    assert {name: new for name, (_old, new) in fields.items() if name != "updated_at"} == {
+        "title": "Call back within the hour",
+        "owner_name": "Nora Named",
+        "owner_email": "nora@example.com",
+        "status": "in_progress",
+        "notes": "Phones first.",
+    }
+
+
+def check_action_deleted(w: World, ctx: Context, changes: Changes) -> None:
+    assert set(changes[ACTION].deleted) == {w.a.action.pk}
+
+
+def check_feed_created(w: World, ctx: Context, changes: Changes) -> None:
+    row = one_created(changes, FEED)
+    assert (row["organisation_id"], row["created_by_id"], row["revoked_at"]) == (
+        w.a.organisation.pk,
+        w.a.manager.pk,
+        None,
+    )
+    assert len(row["token_hash"]) == 64
+    assert row["token_hash"] != hostile(w)["token_hash"]
+
+
+def check_feed_revoked(w: World, ctx: Context, changes: Changes) -> None:
+    fields = changed(changes, FEED)
+    assert set(fields) == {w.a.calendar_feed.pk}
+    assert close_to(fields[w.a.calendar_feed.pk]["revoked_at"][1], timezone.now())
+
+
 a_ = lambda attr: lambda w, ctx: getattr(w.a, attr).pk  # noqa: E731 - a table of one-liners
 ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
 
@@ -1418,6 +1514,48 @@ CASES = [
         lambda w, ctx: {},
         {LINK: {"token_hash", "sent_at"}, "assessment.SentMail": {"+"}},
         check_links_sent,
+    ),
+    # --- action plans: a manager's action, changed and deleted; the calendar feed
+    Case(
+        "assessment:action_create",
+        "manager",
+        to("assessment:action_create", pk=a_("approved")),
+        action_data,
+        {ACTION: {"+"}},
+        check_action_created,
+    ),
+    Case(
+        "assessment:action_edit",
+        "manager",
+        to("assessment:action_edit", pk=a_("action")),
+        action_edit_data,
+        {ACTION: {"title", "owner_name", "owner_email", "status", "notes", "updated_at"}},
+        check_action_edited,
+    ),
+    Case(
+        "assessment:action_delete",
+        "manager",
+        to("assessment:action_delete", pk=a_("action")),
+        lambda w, ctx: {},
+        {ACTION: {"-"}},
+        check_action_deleted,
+    ),
+    Case(
+        "assessment:calendar_feeds",
+        "manager",
+        to("assessment:calendar_feeds"),
+        lambda w, ctx: {},
+        {FEED: {"+"}},
+        check_feed_created,
+        status=200,  # the new address is shown on this response, once
+    ),
+    Case(
+        "assessment:calendar_feed_revoke",
+        "manager",
+        to("assessment:calendar_feed_revoke", pk=a_("calendar_feed")),
+        lambda w, ctx: {},
+        {FEED: {"revoked_at"}},
+        check_feed_revoked,
     ),
     # --- django.contrib.auth
     Case(

@@ -50,6 +50,7 @@ from assessment.models import (
     RosterEntry,
     Team,
 )
+from assessment.models.actions import Action
 from frameworks.models import Question
 from tests.security.world import Tenant, World, build_world, db_state, diff, first_section
 
@@ -252,6 +253,7 @@ def assessment_urls(assessment: Assessment) -> list[str]:
     names = ["detail", "results", "submit", "assessor_choose", "customer_survey_create"]
     names += ["report_pdf", "scores_csv", "scores_xlsx", "answers_csv", "answers_xlsx"]
     names += ["customers_csv", "customers_xlsx"]
+    names += ["action_plan", "action_create"]
     return [reverse(f"assessment:{name}", args=[assessment.pk]) for name in names]
 
 
@@ -296,6 +298,8 @@ def b_get_urls(b: Tenant) -> list[str]:
         ):
             urls.append(reverse(f"assessment:{name}", args=[assessment.pk]))
     urls += survey_urls(b.customer_survey)
+    urls += [reverse("assessment:action_edit", args=[b.action.pk])]
+    urls += [reverse("assessment:action_edit", args=[b.required_action.pk])]
     for export in b.exports:
         urls.append(reverse("assessment:bulk_detail", args=[export.pk]))
         urls.append(reverse("assessment:bulk_download", args=[export.pk]))
@@ -335,6 +339,11 @@ def b_post_urls(b: Tenant) -> list[str]:
         reverse("assessment:team_survey_create", args=[b.back.pk]),
         reverse("assessment:customer_prediction", args=[b.open_response.pk]),
         *survey_urls(b.customer_survey, SURVEY_ACTIONS),
+        reverse("assessment:action_create", args=[b.approved.pk]),
+        reverse("assessment:action_edit", args=[b.action.pk]),
+        reverse("assessment:action_delete", args=[b.action.pk]),
+        reverse("assessment:action_delete", args=[b.required_action.pk]),
+        reverse("assessment:calendar_feed_revoke", args=[b.calendar_feed.pk]),
     ]
 
 
@@ -479,6 +488,7 @@ class TenantCanaryTests(TestCase):
             *CustomerSurvey.objects.filter(organisation=b.organisation),
             *CustomerResponse.objects.filter(survey__organisation=b.organisation),
             *CustomerLink.objects.filter(survey__organisation=b.organisation),
+            *Action.objects.filter(assessment__organisation=b.organisation),
             b.manager,
             b.manager2,
             b.consultant,

@@ -48,7 +48,9 @@ from assessment.models import (
     Response,
     Team,
 )
+from assessment.models.actions import Action, CalendarFeed
 from assessment.selectors import review as review_selectors
+from assessment.services.actions import action_create, action_require, calendar_feed_create
 from assessment.services.customers import CustomerAnswers
 from frameworks.models import Section
 from tests.factories import (
@@ -124,6 +126,13 @@ class Tenant:
     # the personal link its first listed customer was e-mailed (the second was not sent one).
     customer_survey: CustomerSurvey
     customer_link_token: str
+    # Action plans, on the approved assessment: an action its manager planned (owned by a
+    # named person with an address, due in a week), one its assessor required; and a
+    # working calendar feed of the organisation (its address's token).
+    action: Action
+    required_action: Action
+    calendar_feed: CalendarFeed
+    calendar_token: str
     exports: list[BulkExport] = field(default_factory=list)
 
     @property
@@ -338,6 +347,21 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     customer_survey = _customer_survey(opened, manager, marks)
     customer_link_token = _customer_links(customer_survey, marks)
 
+    action = action_create(
+        assessment=approved,
+        by=manager,
+        title=marks("action"),
+        section=first_section(approved),
+        owner_name=marks("Owner"),
+        owner_email=marks.email(),
+        due_date=timezone.localdate() + timedelta(days=7),
+        notes=marks("action notes"),
+    )
+    required_action = action_require(
+        assessment=approved, assessor=assessor, title=marks("required action")
+    )
+    calendar_feed, calendar_token = calendar_feed_create(organisation=organisation, by=manager)
+
     consultant = make_consultant(
         marks.username(), name=consultancy_name, first_name=marks(), last_name=marks()
     )
@@ -372,6 +396,10 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
         respondent_token=respondent_token,
         customer_survey=customer_survey,
         customer_link_token=customer_link_token,
+        action=action,
+        required_action=required_action,
+        calendar_feed=calendar_feed,
+        calendar_token=calendar_token,
     )
 
 
