@@ -36,7 +36,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -44,11 +44,14 @@ from django.utils.translation import get_language
 
 from assessment import pdf_worker, scoring, selectors
 from assessment.models import (
+    Action,
     Assessment,
     Consultancy,
     CustomerPrediction,
     CustomerResponse,
     CustomerSurvey,
+    Evidence,
+    Judgement,
     ReportCache,
 )
 from assessment.pdf_worker import Assets, RenderLimitExceeded, render_bounded
@@ -66,7 +69,7 @@ PDF_VARIANT = "pdf/ua-1"
 # Raise it when the report template changes: cached reports are keyed on it (and on the
 # stylesheet's content, which needs no raise). Reports with a format-2 framework only;
 # see FORMAT1_REPORT_TEMPLATE_VERSION for the others.
-REPORT_TEMPLATE_VERSION = "8"
+REPORT_TEMPLATE_VERSION = "9"
 # Frozen: the template version of a report whose frameworks are all format 1. Their
 # panels print byte for byte as before issue 15, and with this value (and formula 1) such
 # a report keeps the cache key it had, so the PDF cached before the upgrade is the one
@@ -204,6 +207,10 @@ def report_context(
         "concepts": selectors.concepts.concept_agreement(assessment) if scored.panels else [],
         "top_priorities": priorities,
         "decision": history["decisions"][0] if history["decisions"] else None,
+        # Issue 18: evidence (names and dates), the assessor's judgements, and the
+        # organisation's actions; empty (and unprinted) when there are none.
+        "evidence_sections": selectors.review.evidence_and_judgements(assessment, versions, scored),
+        "actions": selectors.actions.assessment_actions(assessment),
         # Format 2 only: the awarded level follows a rule, and the report says what it gave.
         "award_rule_applies": selectors.review.award_rule_applies(versions),
         "assignment": history["assignment"],
@@ -329,7 +336,24 @@ def cache_key(
         responses=Max("responses__completed_at"),
         # One to one: joins no more rows. Read below, and only if there is a survey.
         customer_survey=Max("customer_survey__pk"),
+        # Issue 18, as subqueries (one row each, multiplied by no join): the newest
+        # evidence and judgement, and the actions' count and last change. Part of the
+        # key only where there are any, so a report without them keeps its key.
+        evidence=Max(_newest(Evidence, "pk")),
+        judgements=Max(_newest(Judgement, "pk")),
+        actions=Max(
+            Subquery(
+                Action.objects.filter(assessment=OuterRef("pk"))
+                .values("assessment")
+                .annotate(count=Count("pk"))
+                .values("count")[:1]
+            )
+        ),
+        actions_changed=Max(_newest(Action, "updated_at")),
     )
+    issue_18 = {
+        key: stamp.pop(key) for key in ("evidence", "judgements", "actions", "actions_changed")
+    }
     # The customers' part only where there is a survey: a report without one (every
     # format-1 report) keeps the key, and the query count, it always had. Its own small
     # query, joined to nothing else (docs/customer-voice.md).
@@ -371,7 +395,16 @@ def cache_key(
     ]
     if customer:
         parts += [customer, settings.CUSTOMER_THRESHOLD]
+    if any(value is not None for value in issue_18.values()):
+        parts.append(sorted(issue_18.items()))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _newest(model, field: str) -> Subquery:
+    """The newest ``field`` of ``model``'s rows of the assessment, as a subquery."""
+    return Subquery(
+        model.objects.filter(assessment=OuterRef("pk")).order_by(f"-{field}").values(field)[:1]
+    )
 
 
 def _rules_stamp(formats: set[int]) -> tuple[str | list[str], str]:

@@ -916,3 +916,79 @@ def decisions_newest_first(assessment: Assessment) -> list[Decision]:
         )
         .order_by("-round")
     )
+
+
+# --- evidence and judgements, as the report prints them ---------------------------------
+
+
+@dataclass(frozen=True)
+class JudgedCriterion:
+    """One question's judgement as the report prints it (never its criteria text)."""
+
+    code: str
+    text: str
+    verdict: str  # "" while not judged
+    verdict_label: str
+    note: str
+
+
+@dataclass(frozen=True)
+class EvidencedSection:
+    """A section in the report's "Evidence and judgements" chapter: the evidence attached
+    (names and dates), the assessor's judgements and the level they leave it."""
+
+    framework: str
+    name: str
+    evidence: list
+    criteria: list[JudgedCriterion]
+    judged: SectionJudgement | None
+
+
+def evidence_and_judgements(
+    assessment: Assessment,
+    versions: list[FrameworkVersion],
+    outcome: results.AssessmentResults,
+) -> list[EvidencedSection]:
+    """Every section with evidence or judgements, in questionnaire order; empty when the
+    assessment has neither (so a report without them prints as before). Four queries at
+    most: the evidence, and for format 2 the questions, the judgements and the sections."""
+    evidence = evidence_by_section(assessment)
+    criteria = criteria_state(assessment, versions)
+    if not evidence and not criteria.verdicts:
+        return []
+    questions: dict[int, list[Question]] = {}
+    if criteria.verdicts:
+        for question in Question.objects.filter(
+            version__in=[version for version in versions if version.has_audiences]
+        ).order_by("section__position", "position"):
+            questions.setdefault(question.section_id, []).append(question)
+    rule = award_rule(versions, outcome, criteria)
+    judged = {row.section_id: row for row in (rule.sections if rule else [])}
+    labels = dict(Judgement.Verdict.choices)
+    names = {version.pk: version.short_name for version in versions}
+    found = []
+    for section in Section.objects.filter(version__in=versions).order_by(
+        "version__framework__slug", "position"
+    ):
+        items = evidence.get(section.pk, [])
+        rows = [
+            JudgedCriterion(
+                code=question.code,
+                text=question.text,
+                verdict=criteria.verdicts.get(question.pk, ""),
+                verdict_label=str(labels.get(criteria.verdicts.get(question.pk), _("not judged"))),
+                note=criteria.notes.get(question.pk, ""),
+            )
+            for question in questions.get(section.pk, [])
+        ]
+        if items or any(row.verdict for row in rows):
+            found.append(
+                EvidencedSection(
+                    framework=names.get(section.version_id, ""),
+                    name=section.name,
+                    evidence=items,
+                    criteria=rows,
+                    judged=judged.get(section.pk),
+                )
+            )
+    return found
