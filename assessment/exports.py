@@ -307,6 +307,98 @@ def customers_table(voice: "selectors.customers.CustomerVoice") -> Table:
     return headers, rows
 
 
+def actions_table(assessment: Assessment, actions: Sequence) -> Table:
+    """The action plan, one row per action: what, which section or question, who owns it,
+    by when, its status (a stable code beside its words) and whether the assessor required
+    it. Owners are named: an action plan names its people, unlike answers."""
+    headers = [
+        _("Organisation"),
+        _("Team"),
+        _("Assessment"),
+        _("Action"),
+        _("Framework"),
+        _("Section key"),
+        _("Section"),
+        _("Question code"),
+        _("Owner"),
+        _("Owner has an account"),
+        _("Due date"),
+        _("Status code"),
+        _("Status"),
+        _("Required by the assessor"),
+        _("Notes"),
+        _("Created"),
+        _("Last changed"),
+    ]
+    rows = [
+        [
+            assessment.organisation.name,
+            assessment.team.name,
+            assessment.title,
+            action.title,
+            action.section.version.framework.slug if action.section else None,
+            action.section.key if action.section else None,
+            action.section.name if action.section else None,
+            action.question.code if action.question else None,
+            action.owner_label or None,
+            action.owner_id is not None,
+            action.due_date.isoformat() if action.due_date else None,
+            action.status,
+            str(action.get_status_display()),
+            action.is_required,
+            action.notes or None,
+            action.created_at.date().isoformat(),
+            action.updated_at.date().isoformat(),
+        ]
+        for action in actions
+    ]
+    return headers, rows
+
+
+def judgements_table(assessment: Assessment, sections: Sequence) -> Table:
+    """The assessor's judgements, one row per question of a section with evidence or
+    judgements (``selectors.review.evidence_and_judgements``): the verdict as a stable
+    code beside its words, the note, the section's level from its score and the level the
+    criteria leave it, and how much evidence the section has. Never the criteria text."""
+    headers = [
+        _("Organisation"),
+        _("Team"),
+        _("Assessment"),
+        _("Framework"),
+        _("Section"),
+        _("Question code"),
+        _("Question"),
+        _("Judgement code"),
+        _("Judgement"),
+        _("Note"),
+        _("Section level from the score"),
+        _("Section level the criteria support"),
+        _("Evidence items in the section"),
+    ]
+    rows = []
+    for section in sections:
+        judged = section.judged
+        for row in section.criteria:
+            rows.append(
+                [
+                    assessment.organisation.name,
+                    assessment.team.name,
+                    assessment.title,
+                    section.framework,
+                    section.name,
+                    row.code,
+                    row.text,
+                    row.verdict or None,
+                    row.verdict_label,
+                    row.note or None,
+                    judged.scored_level if judged else None,
+                    judged.level if judged else None,
+                    len(section.evidence),
+                ]
+            )
+    return headers, rows
+
+
 def answers_by_question_table(
     assessment: Assessment, *, found: selectors.results.AssessmentResults | None = None
 ) -> Table:

@@ -85,7 +85,7 @@ app_patterns = [
             {"audience": "manager", "table": table, "file_format": file_format},
             name=f"{table}_{file_format}",
         )
-        for table in ("scores", "answers", "customers")
+        for table in ("scores", "answers", "customers", "actions", "judgements")
         for file_format in ("csv", "xlsx")
     ),
     path("assessments/<int:pk>/assessor/", manager.assessor_choose, name="assessor_choose"),
@@ -110,7 +110,7 @@ app_patterns = [
             {"audience": "consultant", "table": table, "file_format": file_format},
             name=f"client_{table}_{file_format}",
         )
-        for table in ("scores", "answers", "customers")
+        for table in ("scores", "answers", "customers", "actions", "judgements")
         for file_format in ("csv", "xlsx")
     ),
     # Bulk export

@@ -944,16 +944,24 @@ class EvidencedSection:
     judged: SectionJudgement | None
 
 
+def judgements_shown(assessment: Assessment) -> bool:
+    """Whether the assessor's judgements may be shown beyond the review: once the round
+    is decided (approved, or returned for revision). While in review they are the
+    assessor's work in progress. The report and the exports ask here."""
+    return assessment.status in (Assessment.Status.APPROVED, Assessment.Status.RETURNED)
+
+
 def evidence_and_judgements(
     assessment: Assessment,
     versions: list[FrameworkVersion],
     outcome: results.AssessmentResults,
 ) -> list[EvidencedSection]:
-    """Every section with evidence or judgements, in questionnaire order; empty when the
-    assessment has neither (so a report without them prints as before). Four queries at
-    most: the evidence, and for format 2 the questions, the judgements and the sections."""
+    """Every section with evidence or (once shown: ``judgements_shown``) judgements, in
+    questionnaire order; empty when there is neither, so a report without them prints as
+    before. Five queries at most: the evidence, and for format 2 the questions, the
+    judgements and the sections."""
     evidence = evidence_by_section(assessment)
-    criteria = criteria_state(assessment, versions)
+    criteria = criteria_state(assessment, versions) if judgements_shown(assessment) else NO_CRITERIA
     if not evidence and not criteria.verdicts:
         return []
     questions: dict[int, list[Question]] = {}

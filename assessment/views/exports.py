@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from assessment import access, exports
 from assessment.models import Assessment
-from assessment.selectors import customers, results
+from assessment.selectors import actions, customers, manager, results, review
 
 Audience = Literal["manager", "consultant"]
 
@@ -109,13 +109,36 @@ def table_download(
     pk: int,
     *,
     audience: Audience,
-    table: Literal["scores", "answers", "customers"],
+    table: Literal["scores", "answers", "customers", "actions", "judgements"],
     file_format: Literal["csv", "xlsx"],
 ) -> HttpResponse:
-    """Section scores of every framework (one row each), or the team's answers counted
-    per question (never one person's answers as a row), as CSV or an Excel workbook."""
+    """Section scores of every framework (one row each), the team's answers counted per
+    question (never one person's answers as a row), the customers' figures, the action
+    plan, or the evidence and the assessor's judgements (once the round is decided), as
+    CSV or an Excel workbook."""
     assessment = ASSESSMENT_FOR[audience](request.user, pk)
+    if table == "actions":
+        return _table(
+            assessment,
+            exports.actions_table(assessment, actions.assessment_actions(assessment)),
+            title=_("Actions"),
+            what="actions",
+            file_format=file_format,
+        )
     found = results.assessment_results(assessment)
+    if table == "judgements":
+        return _table(
+            assessment,
+            exports.judgements_table(
+                assessment,
+                review.evidence_and_judgements(
+                    assessment, manager.assessment_versions(assessment), found
+                ),
+            ),
+            title=_("Judgements"),
+            what="judgements",
+            file_format=file_format,
+        )
     if table == "customers":
         return _customers_download(request, assessment, found, audience, file_format)
     if not found.visible:
@@ -189,6 +212,17 @@ def _customers_download(
     return exports.attachment(
         exports.write_table(exports.customers_table(voice), chosen, title=_("Customers")),
         filename=exports.file_name(assessment, "customers", chosen),
+        file_format=chosen,
+    )
+
+
+def _table(
+    assessment: Assessment, table: exports.Table, *, title: str, what: str, file_format: str
+) -> HttpResponse:
+    chosen = exports.TABLE_FORMATS[file_format]
+    return exports.attachment(
+        exports.write_table(table, chosen, title=title),
+        filename=exports.file_name(assessment, what, chosen),
         file_format=chosen,
     )
 

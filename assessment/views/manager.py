@@ -532,6 +532,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             # for every version today; each section's own are checked on saving.
             "levels": selectors.manager.assessment_target_levels(assessment),
             "customers": customers,
+            "judgements_shown": selectors.review.judgements_shown(assessment),
         },
     )
 
