@@ -36,6 +36,8 @@ from assessment.models import (
     token_digest,
 )
 from assessment.selectors import review
+from assessment.services import actions as action_services
+from assessment.services.evidence import EvidenceFile
 from frameworks.models import Framework, Question
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo only; refused outside DEBUG
@@ -184,6 +186,95 @@ def _judge_criteria(assessment, assessor) -> None:
         )
 
 
+# Evidence the demo manager attached to last year's review: (section key, title, kind,
+# content). A CSV file, a link and a note, named after the manager, as evidence is.
+DEMO_EVIDENCE = [
+    (
+        "customers",
+        "Complaint reasons by month",
+        "file",
+        "month,reason,count\n2025-01,late reply,14\n2025-01,wrong answer,6\n"
+        "2025-02,late reply,9\n2025-02,wrong answer,5\n",
+    ),
+    ("employees", "Rota policy on the intranet", "link", "https://intranet.example/rota"),
+    (
+        "company",
+        "Board minutes on the service budget",
+        "note",
+        "The board reviewed the service budget in March and kept it for two years.",
+    ),
+]
+
+
+def _attach_evidence(assessment, manager) -> None:
+    sections = {
+        section.key: section
+        for section in assessment.framework_versions.get(framework__slug="win4").sections.all()
+    }
+    for key, title, kind, content in DEMO_EVIDENCE:
+        extra = {
+            "file": {
+                "file": EvidenceFile(
+                    content=content.encode(),
+                    content_type="text/csv",
+                    original_name="complaint-reasons.csv",
+                )
+            },
+            "link": {"url": content},
+            "note": {"note": content},
+        }[kind]
+        services.evidence_add(
+            assessment=assessment,
+            section=sections[key],
+            question=None,
+            kind=kind,
+            title=title,
+            by=manager,
+            **extra,
+        )
+
+
+def _plan_actions(assessment, manager) -> None:
+    """The team's plan after last year's review: the assessor's required action owned by
+    the manager and done, and two of their own (one done, one dropped), so this year's
+    results show each beside its section's change."""
+    today = timezone.localdate()
+    sections = {
+        section.key: section
+        for section in assessment.framework_versions.get(framework__slug="win4").sections.all()
+    }
+    required = assessment.actions.get(required_by__isnull=False)
+    action_services.action_update(
+        action=required,
+        by=manager,
+        title=required.title,
+        section=required.section,
+        owner=manager,
+        due_date=today - timedelta(days=200),
+        status="done",
+        notes="Peak-week rota agreed with the team and published in January.",
+    )
+    action_services.action_create(
+        assessment=assessment,
+        by=manager,
+        title="Answer every complaint within two working days",
+        section=sections["customers"],
+        owner_name="Amira Haddad",
+        owner_email="amira@northwind.example",
+        due_date=today - timedelta(days=150),
+        status="done",
+    )
+    action_services.action_create(
+        assessment=assessment,
+        by=manager,
+        title="Report the cost of service to the owners each quarter",
+        section=sections["owners"],
+        owner=manager,
+        due_date=today + timedelta(days=10),
+        status="in_progress",
+    )
+
+
 def _seed_organisation(*, admin, assessor) -> None:
     manager = services.organisation_sign_up(
         organisation_name=ORGANISATION,
@@ -224,7 +315,16 @@ def _seed_organisation(*, admin, assessor) -> None:
         rationale="Staff survey results and turnover figures suggest a lower score than "
         "the team's own view.",
     )
+    _attach_evidence(earlier, manager)
     _judge_criteria(earlier, assessor)
+    services.action_require_in_review(
+        assessment=earlier,
+        assessor=assessor,
+        title="Publish a staffing plan for the peak weeks and keep to it",
+        section_id=earlier.framework_versions.get(framework__slug="win4")
+        .sections.get(key="employees")
+        .pk,
+    )
     rule = review.assessment_award_rule(earlier)
     services.decision_approve(
         assessment=earlier,
@@ -236,6 +336,7 @@ def _seed_organisation(*, admin, assessor) -> None:
         "front-line staff needs attention before the next review.",
         snapshot=review.decision_snapshot(earlier),
     )
+    _plan_actions(earlier, manager)
     a_year_ago = timezone.now() - timedelta(days=365)
     Assessment.objects.filter(pk=earlier.pk).update(
         created_at=a_year_ago, opened_at=a_year_ago, submitted_at=a_year_ago + timedelta(days=30)
