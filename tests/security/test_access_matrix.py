@@ -39,6 +39,7 @@ from tests.security.world import World, build_world, db_state, diff, first_secti
 PRINCIPALS = (
     "anonymous",
     "respondent",  # came through an invitation link of A's open assessment
+    "leader",  # a leadership invitee of A's open assessment, through their link
     "manager",  # of organisation A
     "other_manager",  # of organisation B
     "assessor",  # assigned to A's assessment in review
@@ -230,6 +231,37 @@ MATRIX: dict[str, Rule] = {
     "calendar_feed": Rule(
         EVERYONE, path("/calendar/{token}.ics", token=lambda w, ctx: w.a.calendar_token)
     ),
+    # Evidence of A's open assessment: its managers; its leadership invitee, through their
+    # response; and A's assessment in review's assessor, who lists and downloads.
+    "assessment:evidence": mine({"manager"}, "/assessments/{pk}/evidence/", pk=a("open")),
+    "assessment:evidence_download": mine(
+        {"manager"}, "/assessments/{pk}/evidence/{e}/file/", pk=a("open"), e=a("evidence")
+    ),
+    "assessment:evidence_delete": mine(
+        {"manager"}, "/assessments/{pk}/evidence/{e}/delete/", pk=a("open"), e=a("evidence")
+    ),
+    "assessment:response_evidence": mine(
+        {"leader"}, "/responses/{pk}/evidence/", pk=ctx("leader_response")
+    ),
+    "assessment:response_evidence_download": mine(
+        {"leader"},
+        "/responses/{pk}/evidence/{e}/file/",
+        pk=ctx("leader_response"),
+        e=a("evidence"),
+    ),
+    "assessment:response_evidence_delete": mine(
+        {"leader"},
+        "/responses/{pk}/evidence/{e}/delete/",
+        pk=ctx("leader_response"),
+        e=a("leader_evidence"),
+    ),
+    "assessment:review_evidence": mine({"assessor"}, "/reviews/{pk}/evidence/", pk=a("in_review")),
+    "assessment:review_evidence_download": mine(
+        {"assessor"},
+        "/reviews/{pk}/evidence/{e}/file/",
+        pk=a("in_review"),
+        e=a("review_evidence"),
+    ),
     # Consultants: their own consultancy's pages, and clients who granted access.
     "assessment:portfolio": Rule(CONSULTANTS, fixed("/clients/")),
     "assessment:branding": Rule(CONSULTANTS, fixed("/clients/branding/")),
@@ -327,6 +359,10 @@ def visitors(w: World, ctx: dict) -> dict[str, Client]:
     landing = respondent.get(f"/r/{w.a.respondent_token}/")
     opened = respondent.post(landing["Location"])
     ctx["response"] = int(opened["Location"].strip("/").split("/")[1])
+    # The leadership invitee likewise, with their own link.
+    leader = clients["leader"]
+    opened = leader.post(leader.get(f"/r/{w.a.leader_token}/")["Location"])
+    ctx["leader_response"] = int(opened["Location"].strip("/").split("/")[1])
     return clients
 
 
@@ -387,7 +423,7 @@ def refusal_problem(outcome: Outcome, rule: Rule | None) -> str | None:
         # The admin sends everyone who is not staff to its own sign-in page.
         to_sign_in = outcome.location.startswith(("/admin/login/", "/accounts/login/"))
         return None if status == 302 and to_sign_in else "the admin let them in"
-    if principal in ("anonymous", "respondent"):
+    if principal in ("anonymous", "respondent", "leader"):
         if status == 404 or (status == 302 and outcome.location.startswith("/accounts/login/")):
             return None
         return "not a 404 or the sign-in page"

@@ -165,6 +165,10 @@ DOWNLOADS = {
     "assessment:customer_survey_poster",
     # An organisation's calendar feed (iCalendar).
     "calendar_feed",
+    # Evidence files, for each audience that may download them.
+    "assessment:evidence_download",
+    "assessment:response_evidence_download",
+    "assessment:review_evidence_download",
 }
 NEVER = {"logout", "admin:logout"}  # signing out would end the visitor's session
 

@@ -16,6 +16,7 @@ counts each refusal on the survey (and its rate limit counts the sender), but ne
 stores the refused answers (``counted_refusal``).
 """
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from assessment import services
 from assessment.forms import customers as customer_forms
 from assessment.models import (
     Assessment,
@@ -985,6 +987,113 @@ def check_prediction(w: World, ctx: Context, changes: Changes) -> None:
         assert prediction[f"p{n}"] == expected, n
 
 
+# --- evidence
+
+
+EVIDENCE = "assessment.Evidence"
+BLOB = "assessment.EvidenceBlob"
+
+
+def evidence_data(w: World, ctx: Context) -> dict[str, Any]:
+    """A CSV file for the first section of A's open assessment (the other kinds' fields
+    posted empty, as the page sends them)."""
+    content = b"Month,Complaints\r\nMay,3\r\n"
+    return {
+        "section": first_section(w.a.open).pk,
+        "question": "",
+        "title": "Complaints log",
+        "kind": "file",
+        "file": SimpleUploadedFile("log.csv", content, content_type="text/csv"),
+        "url": "",
+        "note": "",
+    }
+
+
+def leader_note_data(w: World, ctx: Context) -> dict[str, str]:
+    return {
+        "section": first_section(w.a.open).pk,
+        "question": "",
+        "title": "Board minutes",
+        "kind": "note",
+        "note": "The board reviews complaints monthly.",
+        "url": "",
+    }
+
+
+def fresh_leader(w: World, client: Client) -> Context:
+    """A new leadership invitee of A's open assessment, whose link the client uses (a new
+    one each time: a link is used once, and the world's leader used theirs)."""
+    token = secrets.token_urlsafe(16)
+    invitation = Invitation.objects.create(
+        assessment=w.a.open,
+        name="Lena Leader",
+        email=f"leader.{token[:8].lower()}@example.com",
+        audience="leadership",
+        token_hash=token_digest(token),
+        token_expires_at=timezone.now() + timedelta(days=30),
+    )
+    client.get(reverse("assessment:invitation_open", args=[token]))
+    client.post(reverse("assessment:invitation_landing"))
+    response = Response.objects.get(invitation=invitation)
+    return {"response": response.pk, "invitation": invitation}
+
+
+def fresh_leader_with_note(w: World, client: Client) -> Context:
+    """``fresh_leader``, with a note they added."""
+    ctx = fresh_leader(w, client)
+    ctx["evidence"] = services.evidence_add(
+        assessment=w.a.open,
+        section=first_section(w.a.open),
+        question=None,
+        kind="note",
+        title="Board minutes",
+        note="Reviewed monthly.",
+        invitation=ctx["invitation"],
+    ).pk
+    return ctx
+
+
+def check_evidence_added(w: World, ctx: Context, changes: Changes) -> None:
+    row = one_created(changes, EVIDENCE)
+    assert (row["assessment_id"], row["section_id"], row["question_id"]) == (
+        w.a.open.pk,
+        first_section(w.a.open).pk,
+        None,
+    )
+    assert (row["kind"], row["title"], row["content_type"], row["original_name"]) == (
+        "file",
+        "Complaints log",
+        "text/csv",
+        "log.csv",
+    )
+    assert (row["added_by_id"], row["added_by_invitation_id"]) == (w.a.manager.pk, None)
+    assert one_created(changes, BLOB)["name"] == row["file"]
+
+
+def check_leader_note(w: World, ctx: Context, changes: Changes) -> None:
+    row = one_created(changes, EVIDENCE)
+    assert (row["assessment_id"], row["kind"], row["title"]) == (
+        w.a.open.pk,
+        "note",
+        "Board minutes",
+    )
+    assert (row["added_by_id"], row["added_by_invitation_id"], row["added_by_name"]) == (
+        None,
+        ctx["invitation"].pk,
+        "Lena Leader",
+    )
+
+
+def check_evidence_deleted(evidence: Callable[[World, Context], int]):
+    def check(w: World, ctx: Context, changes: Changes) -> None:
+        assert set(changes[EVIDENCE].deleted) == {evidence(w, ctx)}
+        assert audit_actions(changes) == ["evidence_deleted"]
+        row = one_created(changes, AUDIT)
+        assert row["assessment_id"] == w.a.open.pk
+
+    return check
+
+
 # --- action plans
 
 ACTION = "assessment.Action"
@@ -1556,6 +1665,45 @@ CASES = [
         lambda w, ctx: {},
         {FEED: {"revoked_at"}},
         check_feed_revoked,
+    ),
+    # --- evidence: a manager's file, a leadership invitee's note; each deleted (audited)
+    Case(
+        "assessment:evidence",
+        "manager",
+        to("assessment:evidence", pk=a_("open")),
+        evidence_data,
+        {EVIDENCE: {"+"}, BLOB: {"+"}},
+        check_evidence_added,
+    ),
+    Case(
+        "assessment:evidence_delete",
+        "manager",
+        to("assessment:evidence_delete", pk=a_("open"), evidence_pk=a_("evidence")),
+        lambda w, ctx: {},
+        {EVIDENCE: {"-"}, BLOB: {"-"}, AUDIT: {"+"}},
+        check_evidence_deleted(a_("evidence")),
+    ),
+    Case(
+        "assessment:response_evidence",
+        "anonymous",
+        to("assessment:response_evidence", pk=ctx_("response")),
+        leader_note_data,
+        {EVIDENCE: {"+"}},
+        check_leader_note,
+        prepare=fresh_leader,
+    ),
+    Case(
+        "assessment:response_evidence_delete",
+        "anonymous",
+        to(
+            "assessment:response_evidence_delete",
+            pk=ctx_("response"),
+            evidence_pk=ctx_("evidence"),
+        ),
+        lambda w, ctx: {},
+        {EVIDENCE: {"-"}, AUDIT: {"+"}},
+        check_evidence_deleted(ctx_("evidence")),
+        prepare=fresh_leader_with_note,
     ),
     # --- django.contrib.auth
     Case(

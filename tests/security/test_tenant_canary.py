@@ -42,6 +42,7 @@ from assessment.models import (
     CustomerResponse,
     CustomerSurvey,
     Decision,
+    Evidence,
     Invitation,
     ManagerInvitation,
     Moderation,
@@ -252,7 +253,7 @@ def assessment_urls(assessment: Assessment) -> list[str]:
     """Every manager page and download of one assessment."""
     names = ["detail", "results", "submit", "assessor_choose", "customer_survey_create"]
     names += ["report_pdf", "scores_csv", "scores_xlsx", "answers_csv", "answers_xlsx"]
-    names += ["customers_csv", "customers_xlsx"]
+    names += ["customers_csv", "customers_xlsx", "evidence"]
     names += ["action_plan", "action_create"]
     return [reverse(f"assessment:{name}", args=[assessment.pk]) for name in names]
 
@@ -278,6 +279,18 @@ def respondent_urls(response: Response) -> list[str]:
     ]
 
 
+def evidence_urls(b: Tenant) -> list[str]:
+    """B's evidence, by id, as each audience's URLs name it (B's responses are a team
+    member's: B's leader never used their link)."""
+    return [
+        reverse("assessment:evidence_download", args=[b.open.pk, b.evidence.pk]),
+        reverse("assessment:review_evidence", args=[b.in_review.pk]),
+        reverse("assessment:review_evidence_download", args=[b.in_review.pk, b.review_evidence.pk]),
+        reverse("assessment:response_evidence", args=[b.open_response.pk]),
+        reverse("assessment:response_evidence_download", args=[b.open_response.pk, b.evidence.pk]),
+    ]
+
+
 def b_get_urls(b: Tenant) -> list[str]:
     """Pages and downloads of B's objects, by id."""
     urls = [reverse("assessment:team_detail", args=[team.pk]) for team in (b.front, b.back)]
@@ -298,6 +311,7 @@ def b_get_urls(b: Tenant) -> list[str]:
         ):
             urls.append(reverse(f"assessment:{name}", args=[assessment.pk]))
     urls += survey_urls(b.customer_survey)
+    urls += evidence_urls(b)
     urls += [reverse("assessment:action_edit", args=[b.action.pk])]
     urls += [reverse("assessment:action_edit", args=[b.required_action.pk])]
     for export in b.exports:
@@ -339,6 +353,12 @@ def b_post_urls(b: Tenant) -> list[str]:
         reverse("assessment:team_survey_create", args=[b.back.pk]),
         reverse("assessment:customer_prediction", args=[b.open_response.pk]),
         *survey_urls(b.customer_survey, SURVEY_ACTIONS),
+        reverse("assessment:evidence", args=[b.open.pk]),
+        reverse("assessment:evidence_delete", args=[b.open.pk, b.evidence.pk]),
+        reverse("assessment:response_evidence", args=[b.open_response.pk]),
+        reverse(
+            "assessment:response_evidence_delete", args=[b.open_response.pk, b.leader_evidence.pk]
+        ),
         reverse("assessment:action_create", args=[b.approved.pk]),
         reverse("assessment:action_edit", args=[b.action.pk]),
         reverse("assessment:action_delete", args=[b.action.pk]),
@@ -349,6 +369,7 @@ def b_post_urls(b: Tenant) -> list[str]:
 
 # Hashes and tokens: not free text (a survey's public token is its link's address).
 SECRETS = ("token_hash", "password", "public_token")
+NOT_TEXT = ("content_type",)  # an evidence file's type, found from its content
 
 
 class TenantCanaryTests(TestCase):
@@ -395,6 +416,7 @@ class TenantCanaryTests(TestCase):
         seeds = [reverse("home"), reverse("assessment:assessor_queue")]
         for assessment in (a.in_review, a.returned, a.approved):
             seeds.append(reverse("assessment:review_detail", args=[assessment.pk]))
+            seeds.append(reverse("assessment:review_evidence", args=[assessment.pk]))
         return client, seeds
 
     def consultant(self) -> tuple[Client, list[str]]:
@@ -488,6 +510,7 @@ class TenantCanaryTests(TestCase):
             *CustomerSurvey.objects.filter(organisation=b.organisation),
             *CustomerResponse.objects.filter(survey__organisation=b.organisation),
             *CustomerLink.objects.filter(survey__organisation=b.organisation),
+            *Evidence.objects.filter(assessment__organisation=b.organisation),
             *Action.objects.filter(assessment__organisation=b.organisation),
             b.manager,
             b.manager2,
@@ -498,7 +521,7 @@ class TenantCanaryTests(TestCase):
             for model_field in row._meta.concrete_fields:
                 if not isinstance(model_field, models.CharField | models.TextField):
                     continue
-                if model_field.choices or model_field.name in SECRETS:
+                if model_field.choices or model_field.name in SECRETS + NOT_TEXT:
                     continue
                 value = getattr(row, model_field.attname)
                 if value == "" and model_field.blank:

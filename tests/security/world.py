@@ -42,6 +42,7 @@ from assessment.models import (
     Consultancy,
     ConsultantGrant,
     CustomerSurvey,
+    Evidence,
     Invitation,
     ManagerInvitation,
     Organisation,
@@ -52,6 +53,7 @@ from assessment.models.actions import Action, CalendarFeed
 from assessment.selectors import review as review_selectors
 from assessment.services.actions import action_create, action_require, calendar_feed_create
 from assessment.services.customers import CustomerAnswers
+from assessment.services.evidence import EvidenceFile
 from frameworks.models import Section
 from tests.factories import (
     judge_criteria,
@@ -133,6 +135,13 @@ class Tenant:
     required_action: Action
     calendar_feed: CalendarFeed
     calendar_token: str
+    # Evidence: a leadership invitee of the open assessment (their link's token, not used
+    # yet), a CSV file the manager attached to the open assessment and a note the leader
+    # added, and a CSV file on the assessment in review (for its assessor).
+    leader_token: str
+    evidence: Evidence
+    leader_evidence: Evidence
+    review_evidence: Evidence
     exports: list[BulkExport] = field(default_factory=list)
 
     @property
@@ -270,6 +279,21 @@ def _customer_links(survey: CustomerSurvey, marks: Marks) -> str:
     return token
 
 
+def _evidence_file(assessment: Assessment, manager, marks: Marks) -> Evidence:
+    """A CSV file the manager attached to the assessment's first section, as the form's
+    service stores it; its name, title and content carry marks."""
+    content = f"Month,Note\r\nMay,{marks('evidence row')}\r\n".encode()
+    return services.evidence_add(
+        assessment=assessment,
+        section=first_section(assessment),
+        question=None,
+        kind=Evidence.Kind.FILE,
+        title=marks("evidence file"),
+        file=EvidenceFile(content, "text/csv", f"{marks()}.csv"),
+        by=manager,
+    )
+
+
 def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: str) -> Tenant:
     """One organisation with data in every state; all its free text comes from ``marks``."""
     manager = _person(marks)
@@ -362,6 +386,22 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
     )
     calendar_feed, calendar_token = calendar_feed_create(organisation=organisation, by=manager)
 
+    leader_token = secrets.token_urlsafe(16)
+    leader_invitation = make_invitation(
+        opened, name=marks("Leader"), email=marks.email(), token=leader_token, audience="leadership"
+    )
+    evidence = _evidence_file(opened, manager, marks)
+    leader_evidence = services.evidence_add(
+        assessment=opened,
+        section=first_section(opened),
+        question=None,
+        kind=Evidence.Kind.NOTE,
+        title=marks("leader's evidence"),
+        note=marks("a note from leadership"),
+        invitation=leader_invitation,
+    )
+    review_evidence = _evidence_file(in_review, manager, marks)
+
     consultant = make_consultant(
         marks.username(), name=consultancy_name, first_name=marks(), last_name=marks()
     )
@@ -400,6 +440,10 @@ def build_tenant(marks: Marks, *, staff, consultancy_name: str, assessor_name: s
         required_action=required_action,
         calendar_feed=calendar_feed,
         calendar_token=calendar_token,
+        leader_token=leader_token,
+        evidence=evidence,
+        leader_evidence=leader_evidence,
+        review_evidence=review_evidence,
     )
 
 
