@@ -7,8 +7,11 @@ approval (``required_by`` set on the decision's actions). Owners get a weekly di
 due dates reach calendars through an organisation's private feed (``CalendarFeed``).
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment
@@ -107,6 +110,14 @@ class Action(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def overdue_on(self, day: datetime.date) -> bool:
+        """Open, and due before ``day``."""
+        return self.is_open and self.due_date is not None and self.due_date < day
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_on(timezone.localdate())
 
     @property
     def is_required(self) -> bool:

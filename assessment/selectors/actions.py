@@ -56,16 +56,6 @@ def action_questions(assessment: Assessment) -> QuerySet[Question]:
     )
 
 
-def is_overdue(action: Action, today: datetime.date | None = None) -> bool:
-    """An open action whose due date has passed."""
-    today = today or timezone.localdate()
-    return (
-        action.status in Action.OPEN_STATUSES
-        and action.due_date is not None
-        and action.due_date < today
-    )
-
-
 # --- the dashboard ----------------------------------------------------------------------
 
 
@@ -92,8 +82,8 @@ def due_actions(organisation: Organisation) -> DueActions:
         .order_by("due_date", "pk")
     )
     return DueActions(
-        overdue=[a for a in rows if a.due_date < today],
-        due_soon=[a for a in rows if a.due_date >= today],
+        overdue=[a for a in rows if a.overdue_on(today)],
+        due_soon=[a for a in rows if not a.overdue_on(today)],
     )
 
 
@@ -152,7 +142,7 @@ def owner_digests(today: datetime.date | None = None) -> list[Digest]:
         organisation = action.assessment.organisation
         if organisation not in digest.organisations:
             digest.organisations.append(organisation)
-        if action.due_date is not None and action.due_date < today:
+        if action.overdue_on(today):
             digest.overdue.append(action)
         elif action.due_date is not None and action.due_date <= soon:
             digest.due_soon.append(action)

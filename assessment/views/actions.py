@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -45,7 +44,6 @@ def action_plan(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "assessment": assessment,
             "actions": selectors.actions.assessment_actions(assessment),
-            "today": timezone.localdate(),
         },
     )
 
