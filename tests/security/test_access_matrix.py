@@ -49,7 +49,7 @@ PRINCIPALS = (
     "staff",
 )
 EVERYONE = frozenset(PRINCIPALS)
-SIGNED_IN = EVERYONE - {"anonymous", "respondent"}
+SIGNED_IN = EVERYONE - {"anonymous", "respondent", "leader"}  # the invitees have no account
 MANAGERS = frozenset({"manager", "other_manager"})
 CONSULTANTS = frozenset({"consultant", "other_consultant"})
 
