@@ -45,6 +45,7 @@ def _page(
     response: Response | None = None,
 ) -> HttpResponse:
     adding = names is not ASSESSOR
+    audience = "assessor" if not adding else "leadership" if response else "manager"
     page = selectors.evidence.evidence_page(assessment, invitation=invitation, deletable=adding)
     if adding and form is None and page.accepts:
         form = EvidenceForm(assessment=assessment)
@@ -58,11 +59,7 @@ def _page(
             "names": names,
             "scope": scope,
             "response": response,
-            "audience": "assessor"
-            if names is ASSESSOR
-            else "leadership"
-            if response
-            else "manager",
+            "audience": audience,
             "max_total_bytes": settings.EVIDENCE_MAX_TOTAL_BYTES,
         },
     )
