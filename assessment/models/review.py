@@ -155,9 +155,7 @@ class Judgement(models.Model):
         NOT_EVIDENCED = "not_evidenced", _("Not evidenced")
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="judgements")
-    question = models.ForeignKey(
-        "frameworks.Question", on_delete=models.PROTECT, related_name="+"
-    )
+    question = models.ForeignKey("frameworks.Question", on_delete=models.PROTECT, related_name="+")
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

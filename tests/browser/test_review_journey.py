@@ -16,6 +16,7 @@ from tests.browser.axe import audit
 from tests.browser.test_manager_journey import sign_in
 from tests.factories import (
     answer_inputs,
+    judge_criteria,
     make_assessor,
     make_opened_assessment,
     make_organisation,
@@ -142,6 +143,10 @@ def test_the_review_journey_from_submission_to_approval(setting, browser):
     for name in ("Customers", "The company"):
         reviewer.get_by_role("button", name=f"Keep this moderation of {name}").click()
         expect(reviewer.get_by_text(f"Moderated score for {name} kept")).to_be_visible()
+    # The criteria are judged on their own pages (tests/browser/test_evidence_review_journey.py
+    # walks them); here they are recorded met, as approval needs.
+    judge_criteria(assessment, assessor)
+    reviewer.reload()
     reviewer.get_by_label("Awarded maturity level").select_option("3")
     reviewer.get_by_label("Summary").fill("Evidence now supports the scores.")
     reviewer.get_by_role("button", name="Approve").click()
@@ -303,7 +308,9 @@ def test_what_changed_shows_exact_counts_and_the_teams_then_and_now(second_round
     assert phone.violations == [], phone.describe()
 
     # Approval waits for the round-1 moderation: the summary at the top takes the focus.
+    judge_criteria(assessment, assessor)  # as approval needs (see the journey above)
     reviewer.set_viewport_size({"width": 1280, "height": 900})
+    reviewer.reload()
     # On a desk, the scores table shows every column: none is cut off in its scroll region.
     scores = reviewer.locator(".results-panel .table-responsive").first
     assert scores.evaluate("e => e.scrollWidth <= e.clientWidth")

@@ -195,6 +195,14 @@ MATRIX: dict[str, Rule] = {
     "assessment:answers_xlsx": mine(
         {"manager"}, "/assessments/{pk}/answers.xlsx", pk=a("approved")
     ),
+    # The action plan and the assessor's judgements.
+    **{
+        f"assessment:{table}_{file_format}": mine(
+            {"manager"}, f"/assessments/{{pk}}/{table}.{file_format}", pk=a("approved")
+        )
+        for table in ("actions", "judgements")
+        for file_format in ("csv", "xlsx")
+    },
     # The customers' figures: of the assessment with a survey (answered past the threshold).
     **{
         f"assessment:customers_{file_format}": mine(
@@ -280,7 +288,7 @@ MATRIX: dict[str, Rule] = {
             f"/clients/assessments/{{pk}}/{table}.{file_format}",
             pk=a("open" if table == "customers" else "approved"),
         )
-        for table in ("scores", "answers", "customers")
+        for table in ("scores", "answers", "customers", "actions", "judgements")
         for file_format in ("csv", "xlsx")
     },
     "assessment:bulk_list": Rule(CONSULTANTS, fixed("/clients/exports/")),
@@ -294,6 +302,18 @@ MATRIX: dict[str, Rule] = {
         {"assessor"}, "/reviews/{pk}/moderate/keep/", pk=a("in_review")
     ),
     "assessment:approve": mine({"assessor"}, "/reviews/{pk}/approve/", pk=a("in_review")),
+    "assessment:review_criteria": Rule(
+        frozenset({"assessor"}),
+        path(
+            "/reviews/{pk}/sections/{section}/criteria/",
+            pk=a("in_review"),
+            section=lambda w, ctx: first_section(w.a.in_review).pk,
+        ),
+        tenant_object=True,
+    ),
+    "assessment:review_require_action": mine(
+        {"assessor"}, "/reviews/{pk}/actions/", pk=a("in_review")
+    ),
     "assessment:return": mine({"assessor"}, "/reviews/{pk}/return/", pk=a("in_review")),
     "assessment:review_answers_csv": mine(
         {"assessor"}, "/reviews/{pk}/answers.csv", pk=a("in_review")

@@ -157,6 +157,13 @@ DOWNLOADS = {
     "assessment:customers_xlsx",
     "assessment:client_customers_csv",
     "assessment:client_customers_xlsx",
+    # The action plan and the assessor's judgements.
+    *(
+        f"assessment:{prefix}{table}_{file_format}"
+        for prefix in ("", "client_")
+        for table in ("actions", "judgements")
+        for file_format in ("csv", "xlsx")
+    ),
     "assessment:bulk_download",
     "assessment:branding_logo",
     # A customer survey's QR code and poster.

@@ -55,7 +55,7 @@ from assessment.models import (
 from assessment.models.customers import ATTRIBUTE_SLOTS, CustomerThrottle
 from assessment.services.organisations import CONFIRMATION_SALT
 from frameworks.models import CustomerSurveyVersion, Framework, FrameworkVersion, Question
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, judge_criteria
 from tests.security.routes import allowed_methods, routes
 from tests.security.world import (
     TableChanges,
@@ -758,6 +758,39 @@ def section_prepare(w: World, client: Client) -> Context:
     return {"section": first_section(w.a.in_review).pk}
 
 
+def criterion_prepare(w: World, client: Client) -> Context:
+    section = first_section(w.a.in_review)
+    return {"section": section.pk, "question": section.questions.order_by("position")[0].pk}
+
+
+def criteria_judged_prepare(w: World, client: Client) -> Context:
+    """Every criterion of A's assessment in review judged met, as approval needs."""
+    judge_criteria(w.a.in_review, w.a.assessor)
+    return {}
+
+
+def check_judgement(w: World, ctx: Context, changes: Changes) -> None:
+    judgement = one_created(changes, "assessment.Judgement")
+    assert judgement["assessment_id"] == w.a.in_review.pk
+    assert judgement["question_id"] == ctx["question"]
+    assert judgement["assessor_id"] == w.a.assessor.pk
+    assert (judgement["verdict"], judgement["note"]) == ("partly", "Half of it shown.")
+    assert audit_actions(changes) == ["judged"]
+
+
+def check_required_action(w: World, ctx: Context, changes: Changes) -> None:
+    action = one_created(changes, "assessment.Action")
+    assert action["assessment_id"] == w.a.in_review.pk
+    assert action["required_by_id"] == w.a.assessor.pk
+    assert action["section_id"] == ctx["section"]
+    assert (action["title"], action["owner_id"], action["status"]) == (
+        "Publish the rota",
+        None,
+        "planned",
+    )
+    assert audit_actions(changes) == ["actions_required"]
+
+
 def earlier_round_prepare(w: World, client: Client) -> Context:
     """A's assessment in review is in its second round, with a moderation from the first."""
     Assessment.objects.filter(pk=w.a.in_review.pk).update(round=2)
@@ -1453,6 +1486,32 @@ CASES = [
         lambda w, ctx: {"level": "3", "summary": "Well balanced."},
         {"assessment.Decision": {"+"}, "assessment.Assessment": {"status"}, AUDIT: {"+"}},
         check_decision("approved", 3),
+        prepare=criteria_judged_prepare,
+    ),
+    Case(
+        "assessment:review_criteria",
+        "assessor",
+        to(
+            "assessment:review_criteria",
+            pk=a_("in_review"),
+            section_pk=lambda w, ctx: ctx["section"],
+        ),
+        lambda w, ctx: {
+            f"verdict_{ctx['question']}": "partly",
+            f"note_{ctx['question']}": "Half of it shown.",
+        },
+        {"assessment.Judgement": {"+"}, AUDIT: {"+"}},
+        check_judgement,
+        prepare=criterion_prepare,
+    ),
+    Case(
+        "assessment:review_require_action",
+        "assessor",
+        to("assessment:review_require_action", pk=a_("in_review")),
+        lambda w, ctx: {"title": "Publish the rota", "section": ctx["section"]},
+        {"assessment.Action": {"+"}, AUDIT: {"+"}},
+        check_required_action,
+        prepare=section_prepare,
     ),
     Case(
         "assessment:return",

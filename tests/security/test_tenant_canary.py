@@ -52,7 +52,7 @@ from assessment.models import (
     Team,
 )
 from assessment.models.actions import Action
-from frameworks.models import Question
+from frameworks.models import Question, Section
 from tests.security.world import Tenant, World, build_world, db_state, diff, first_section
 
 CANARY = re.compile(r"canary-?b", re.IGNORECASE)
@@ -255,6 +255,7 @@ def assessment_urls(assessment: Assessment) -> list[str]:
     names += ["report_pdf", "scores_csv", "scores_xlsx", "answers_csv", "answers_xlsx"]
     names += ["customers_csv", "customers_xlsx", "evidence"]
     names += ["action_plan", "action_create"]
+    names += ["actions_csv", "actions_xlsx", "judgements_csv", "judgements_xlsx"]
     return [reverse(f"assessment:{name}", args=[assessment.pk]) for name in names]
 
 
@@ -308,8 +309,12 @@ def b_get_urls(b: Tenant) -> list[str]:
             "client_answers_xlsx",
             "client_customers_csv",
             "client_customers_xlsx",
+            "client_actions_csv",
+            "client_judgements_csv",
         ):
             urls.append(reverse(f"assessment:{name}", args=[assessment.pk]))
+        for section in Section.objects.filter(version__assessments=assessment)[:1]:
+            urls.append(reverse("assessment:review_criteria", args=[assessment.pk, section.pk]))
     urls += survey_urls(b.customer_survey)
     urls += evidence_urls(b)
     urls += [reverse("assessment:action_edit", args=[b.action.pk])]

@@ -13,6 +13,7 @@ from assessment.models import (
 )
 from frameworks.models import Section
 from tests.factories import (
+    judge_criteria,
     make_assessment,
     make_assessor,
     make_membership,
@@ -208,6 +209,7 @@ def test_the_timeline_lists_every_step_in_order(client, submitted):
         score="55",
         rationale="Evidence is thin.",
     )
+    judge_criteria(submitted, alex)
     services.decision_approve(
         assessment=submitted, assessor=alex, level=3, summary="Solid.", snapshot={}
     )
