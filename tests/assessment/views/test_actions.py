@@ -436,6 +436,8 @@ def test_the_dashboard_lists_overdue_and_due_soon_actions(manager_client, assess
     assert "Done late" not in page
     assert "Their late one" not in page
     assert reverse("assessment:action_plan", args=[assessment.pk]) in page
+    # The due actions' caption names their table only, not the assessments' below it.
+    assert page.count("Overdue actions and actions due in the next two weeks") == 2  # + region
 
 
 def test_the_dashboard_query_count_stays_constant_with_actions(manager_client, organisation):
