@@ -32,6 +32,7 @@ from assessment.models import (
     Team,
 )
 from assessment.models.actions import Action, CalendarFeed
+from frameworks.models import Section
 
 SESSION_RESPONSES = "respondent_response_ids"
 
@@ -172,6 +173,22 @@ def assessment_for_assessor(user: User, pk: int) -> Assessment:
     )
 
 
+def format_2_section_for_assessor(
+    user: User, pk: int, section_pk: int
+) -> tuple[Assessment, Section]:
+    """A format-2 section of an assessment assigned to this assessor (its criteria are
+    judged), with the assessment; anything else is a 404."""
+    assessment = assessment_for_assessor(user, pk)
+    section = _get_or_refuse(
+        Section.objects.filter(version__assessments=assessment, version__format=2).select_related(
+            "version"
+        ),
+        user,
+        section_pk,
+    )
+    return assessment, section
+
+
 def require_staff(user: User) -> None:
     """Staff pages are invisible (404) to everyone else."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -310,6 +327,10 @@ def response_for_leadership(request: HttpRequest, pk: int) -> Response:
     response = response_for_respondent(request, pk)
     if response.audience != Response.Audience.LEADERSHIP or response.invitation_id is None:
         refuse(request.user, f"the evidence of response {pk} (not a leadership invitee's)")
+    # A withdrawn invitation, or a response closed unfinished, no longer speaks for the
+    # organisation: its evidence pages go with it.
+    if response.invitation.is_revoked or response.status == Response.Status.CLOSED:
+        refuse(request.user, f"the evidence of response {pk} (invitation withdrawn or closed)")
     return response
 
 

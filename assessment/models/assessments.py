@@ -62,6 +62,14 @@ class Assessment(models.Model):
         return reverse("assessment:detail", kwargs={"pk": self.pk})
 
     @property
+    def judgements_shown(self) -> bool:
+        """Whether the assessor's judgements may be shown beyond the review: whenever the
+        assessment is not in review. Judgements are made only in review, so outside it
+        every one belongs to a decided round; while in review they are the assessor's work
+        in progress (``selectors.review.judgements_shown``)."""
+        return self.status != self.Status.IN_REVIEW
+
+    @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 

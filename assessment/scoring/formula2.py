@@ -507,11 +507,14 @@ VERDICT_STEPS = {"met": 0, "partly": 1}
 
 
 def supported_level(verdict: str, level: int, scale: Scale = SCALE_V2) -> int:
-    """The section level one criterion judged ``verdict`` supports, from ``level``."""
+    """The section level one criterion judged ``verdict`` supports, from ``level``. A
+    milder verdict never supports less than a harsher one: "partly met" costs a level but
+    never falls below what "not met" would leave."""
+    unshown = min(level, max(scale.min, CRITERION_CAP))
     if verdict in VERDICT_STEPS:
-        return max(scale.min, level - VERDICT_STEPS[verdict])
+        return max(scale.min, unshown, level - VERDICT_STEPS[verdict])
     if verdict in ("not_met", "not_evidenced"):
-        return min(level, max(scale.min, CRITERION_CAP))
+        return unshown
     raise ValueError(f"unknown verdict {verdict!r}")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from assessment.models import Assessment, Organisation
+from assessment.models import Assessment, Membership, Organisation
 from assessment.models.actions import Action, ActionDigest, CalendarFeed
 from assessment.selectors import results as results_selectors
 from frameworks.models import Question, Section
@@ -120,9 +120,19 @@ def owner_digests(today: datetime.date | None = None) -> list[Digest]:
     One query."""
     today = today or timezone.localdate()
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    # An owner with an account gets the digest only while still an active member of the
+    # action's organisation (``access.organisation_members``, the same rule per row).
+    still_member = Exists(
+        Membership.objects.filter(
+            user=OuterRef("owner"),
+            organisation=OuterRef("assessment__organisation"),
+            user__is_active=True,
+        )
+    )
     rows = (
         Action.objects.open()
         .filter(assessment__organisation__email_confirmed_at__isnull=False)
+        .filter(Q(owner__isnull=True) | still_member)
         .select_related("owner", "section", "assessment__team", "assessment__organisation")
         .order_by(*Action._meta.ordering)
     )

@@ -41,12 +41,18 @@ def accepts_evidence(assessment: Assessment) -> bool:
     return assessment.status != Assessment.Status.APPROVED
 
 
+def keeps_evidence(assessment: Assessment) -> bool:
+    """Whether the assessment's evidence is kept as it is: from its first submission on
+    (the assessor judges on it; after a return, newer evidence goes beside it)."""
+    return assessment.submitted_at is not None or not accepts_evidence(assessment)
+
+
 def may_delete(
     evidence: Evidence, *, assessment: Assessment, invitation: Invitation | None = None
 ) -> bool:
     """Whether evidence may be deleted: by a manager (``invitation`` None), or by the
-    leadership invitee who added it, while the assessment accepts evidence."""
-    if not accepts_evidence(assessment):
+    leadership invitee who added it, until the assessment is first submitted."""
+    if keeps_evidence(assessment):
         return False
     return invitation is None or evidence.added_by_invitation_id == invitation.pk
 

@@ -220,7 +220,7 @@ class SectionJudgement:
     section_id: int | None = None
     scored_level: int | None = None  # the score's band, before the criteria
     criteria: int = 0  # how many criteria (questions) the section has
-    judged: int = 0  # how many of them the assessor has judged
+    judged: int = 0  # how many of them the assessor has judged in this round
     verdicts: tuple[str, ...] = ()  # the judged criteria's verdicts
 
     @property
@@ -318,6 +318,9 @@ class CriteriaState:
     questions: dict[int, list[int]]  # section id -> its questions' ids
     verdicts: dict[int, str]  # question id -> latest verdict
     notes: dict[int, str]  # question id -> the latest judgement's note
+    # The questions whose latest judgement was made in the assessment's current round:
+    # after a return, each criterion is judged again (or confirmed) before approval.
+    this_round: frozenset[int] = frozenset()
 
     def section_verdicts(self, section_id: int) -> list[str]:
         return [
@@ -325,6 +328,11 @@ class CriteriaState:
             for question in self.questions.get(section_id, [])
             if question in self.verdicts
         ]
+
+    def judged_this_round(self, section_id: int) -> int:
+        return sum(
+            1 for question in self.questions.get(section_id, []) if question in self.this_round
+        )
 
 
 NO_CRITERIA = CriteriaState(questions={}, verdicts={}, notes={})
@@ -343,12 +351,16 @@ def criteria_state(assessment: Assessment, versions: Iterable[FrameworkVersion])
         .values_list("pk", "section_id")
     ):
         questions.setdefault(section_id, []).append(question_id)
-    verdicts, notes = {}, {}
-    for question_id, verdict, note in Judgement.objects.latest_per_question(assessment).values_list(
-        "question_id", "verdict", "note"
-    ):
+    verdicts, notes, this_round = {}, {}, set()
+    for question_id, verdict, note, judged_round in Judgement.objects.latest_per_question(
+        assessment
+    ).values_list("question_id", "verdict", "note", "round"):
         verdicts[question_id], notes[question_id] = verdict, note
-    return CriteriaState(questions=questions, verdicts=verdicts, notes=notes)
+        if judged_round >= assessment.round:
+            this_round.add(question_id)
+    return CriteriaState(
+        questions=questions, verdicts=verdicts, notes=notes, this_round=frozenset(this_round)
+    )
 
 
 def award_rule(
@@ -384,7 +396,7 @@ def award_rule(
                     section_id=row.section_id,
                     scored_level=scored,
                     criteria=len(criteria.questions.get(row.section_id, [])),
-                    judged=len(verdicts),
+                    judged=criteria.judged_this_round(row.section_id),
                     verdicts=verdicts,
                 )
             )
@@ -573,6 +585,25 @@ class CriterionRow:
         return self.guidance.question
 
 
+def section_criteria(section: Section, criteria: CriteriaState) -> list[CriterionRow]:
+    """The section's questions in order, each with its guidance and current judgement
+    from ``criteria`` (one query)."""
+    return [
+        CriterionRow(
+            guidance=QuestionGuidance(question=question, anchors=sorted(question.options())),
+            verdict=criteria.verdicts.get(question.pk, ""),
+            note=criteria.notes.get(question.pk, ""),
+        )
+        for question in Question.objects.filter(section=section).order_by("position")
+    ]
+
+
+def criteria_form_rows(assessment: Assessment, section: Section) -> list[CriterionRow]:
+    """What the judgement form of a section needs, without the page around it: the
+    questions and their current judgements (three queries)."""
+    return section_criteria(section, criteria_state(assessment, [section.version]))
+
+
 def criteria_page(assessment: Assessment, section: Section) -> dict[str, Any]:
     """What the assessor judges a section's criteria on: each question's criteria,
     evidence prompts and anchors with its current judgement, the team's answers in the
@@ -583,14 +614,7 @@ def criteria_page(assessment: Assessment, section: Section) -> dict[str, Any]:
     criteria = criteria_state(assessment, versions)
     team = results.team_results(assessment, [section.version])
     figures = {row.section.pk: row for framework in team.frameworks for row in framework.sections}
-    rows = [
-        CriterionRow(
-            guidance=QuestionGuidance(question=question, anchors=sorted(question.options())),
-            verdict=criteria.verdicts.get(question.pk, ""),
-            note=criteria.notes.get(question.pk, ""),
-        )
-        for question in Question.objects.filter(section=section).order_by("position")
-    ]
+    rows = section_criteria(section, criteria)
     rule = award_rule(versions, outcome, criteria)
     judged = next(
         (row for row in (rule.sections if rule else []) if row.section_id == section.pk), None
@@ -650,7 +674,7 @@ def review_workspace(assessment: Assessment) -> dict[str, Any]:
         "changes": changes,
         "decisions": decisions,
         "current_decision": decisions[0] if decisions and not in_review else None,
-        "timeline": audit_timeline(assessment),
+        "timeline": audit_timeline(assessment, reviewing=True),
         "moderation_groups": moderation_groups,
         "stale_moderations": [
             row for group in moderation_groups for row in group.rows if row.stale
@@ -865,9 +889,14 @@ def decision_snapshot(assessment: Assessment) -> dict[str, Any]:
 # --- history ---------------------------------------------------------------------------
 
 
-def audit_timeline(assessment: Assessment) -> list[AuditEntry]:
-    """The assessment's audit trail, oldest first, in words (three queries at most)."""
-    return AuditEvent.objects.filter(assessment=assessment).rendered()
+def audit_timeline(assessment: Assessment, *, reviewing: bool = False) -> list[AuditEntry]:
+    """The assessment's audit trail, oldest first, in words (three queries at most). The
+    assessor's judgements are in it for the assessor (``reviewing``) and, for everyone
+    else, only once the round is decided (``judgements_shown``)."""
+    events = AuditEvent.objects.filter(assessment=assessment)
+    if not reviewing and not judgements_shown(assessment):
+        events = events.exclude(action=AuditEvent.Action.JUDGED)
+    return events.rendered()
 
 
 def review_history(assessment: Assessment) -> dict:
@@ -945,10 +974,10 @@ class EvidencedSection:
 
 
 def judgements_shown(assessment: Assessment) -> bool:
-    """Whether the assessor's judgements may be shown beyond the review: once the round
-    is decided (approved, or returned for revision). While in review they are the
-    assessor's work in progress. The report and the exports ask here."""
-    return assessment.status in (Assessment.Status.APPROVED, Assessment.Status.RETURNED)
+    """Whether the assessor's judgements may be shown beyond the review
+    (``Assessment.judgements_shown``, the one rule). The report, the exports and the
+    manager's timeline ask here."""
+    return assessment.judgements_shown
 
 
 def evidence_and_judgements(

@@ -251,8 +251,13 @@ def _digest_send(digest: Digest) -> None:
     transaction: a second run this week finds it (the unique constraint) and sends
     nothing; a refused message rolls the row back, so a later run tries again."""
     with transaction.atomic():
+        # Keyed on the address in lower case: the same address typed in another case on
+        # another action is the same owner (``owner_digests`` groups them so), and its
+        # digest must still go once.
         ActionDigest.objects.create(
-            email=digest.email, week=digest.week, actions=min(len(digest.actions), 32767)
+            email=digest.email.lower(),
+            week=digest.week,
+            actions=min(len(digest.actions), 32767),
         )
         first, *others = digest.organisations
         for organisation in others:
@@ -279,7 +284,7 @@ def action_digests_send(
     """Send each owner's digest once this week (``selectors.actions.owner_digests``)."""
     run = DigestRun(week=digest_week())
     for digest in digests:
-        if ActionDigest.objects.filter(email=digest.email, week=digest.week).exists():
+        if ActionDigest.objects.filter(email=digest.email.lower(), week=digest.week).exists():
             run.already.append(digest.email)
             continue
         try:

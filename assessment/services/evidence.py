@@ -56,7 +56,8 @@ class EvidenceFile:
 
 def _adder_name(user: AbstractBaseUser | None, invitation: Invitation | None) -> str:
     if invitation is not None:
-        return (invitation.name or invitation.email)[:200]
+        # Never the address: other invitees and the report read this name.
+        return (invitation.name or str(_("A leadership invitee")))[:200]
     return (user.get_full_name() or user.get_username())[:200]
 
 
@@ -160,11 +161,22 @@ def evidence_delete(
         raise ServiceError(
             _("This assessment is approved: its evidence is kept with it and cannot be deleted.")
         )
+    if evidence_selectors.keeps_evidence(locked):
+        raise ServiceError(
+            _(
+                "This assessment has been submitted: its evidence is kept as the assessor "
+                "saw it. Add newer evidence beside it instead."
+            )
+        )
     if not evidence_selectors.may_delete(evidence, assessment=locked, invitation=invitation):
         raise ServiceError(_("You can delete only the evidence you added."))
+    name = evidence.file.name
+    deleted, _rows = Evidence.objects.filter(pk=evidence.pk).delete()
+    if not deleted:  # deleted meanwhile (a second click): nothing more to record
+        return
     recorded = {
         "evidence": evidence.title,
-        "section": evidence.section_id,
+        "section": evidence.section.key,
         "added_by": evidence.added_by_name,
     }
     if invitation is not None:
@@ -172,8 +184,6 @@ def evidence_delete(
     audit_record(
         assessment=locked, actor=by, action=AuditEvent.Action.EVIDENCE_DELETED, after=recorded
     )
-    name = evidence.file.name
-    Evidence.objects.filter(pk=evidence.pk).delete()
     if name:
         storage = evidence_storage()
         if isinstance(storage, DatabaseStorage):

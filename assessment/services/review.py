@@ -184,8 +184,12 @@ def judgements_record(
                 _("A note can be at most %(n)d characters.") % {"n": JUDGEMENT_NOTE_LIMIT}
             )
         previous = current.get(question_id)
-        if previous is not None and (previous.verdict, previous.note) == (verdict, note):
-            continue
+        if (
+            previous is not None
+            and (previous.verdict, previous.note) == (verdict, note)
+            and previous.round == locked.round
+        ):
+            continue  # unchanged in this round; one from an earlier round is confirmed
         recorded.append(
             Judgement.objects.create(
                 assessment=locked,

@@ -10,7 +10,7 @@ one returns to the part of the page it came from.
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -282,14 +282,10 @@ def _criteria_render(
 def criteria(request: HttpRequest, pk: int, section_pk: int) -> HttpResponse:
     """Judge one section's criteria on the evidence: met, partly met, not met or not
     evidenced, with a note, question by question. A refusal keeps every choice made."""
-    assessment = access.assessment_for_assessor(request.user, pk)
-    section = get_object_or_404(
-        selectors.manager.assessment_sections(assessment).filter(version__format=2),
-        pk=section_pk,
-    )
+    assessment, section = access.format_2_section_for_assessor(request.user, pk, section_pk)
     if request.method == "GET":
         return _criteria_render(request, assessment, section)
-    rows = selectors.review.criteria_page(assessment, section)["rows"]
+    rows = selectors.review.criteria_form_rows(assessment, section)
     form = JudgementForm(
         request.POST,
         questions=[row.question for row in rows],

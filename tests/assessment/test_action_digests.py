@@ -181,3 +181,41 @@ def test_one_address_owning_actions_of_two_organisations_gets_one_digest(owners,
     assert "Late one" in digest.body
     # Counted against both organisations' caps.
     assert SentMail.objects.filter(organisation=other).count() == 1
+
+
+# --- found by reading the change (issue 18 review) --------------------------------------
+
+
+def test_an_address_in_another_case_is_the_same_owner_and_gets_one_digest(assessment):
+    make_action(assessment, title="One", owner_name="Pat", owner_email="pat@example.com")
+    run()
+    # A new action, due earlier, names the same address in capitals.
+    make_action(
+        assessment,
+        title="Two",
+        owner_name="Pat",
+        owner_email="Pat@Example.com",
+        due_date=WEDNESDAY - datetime.timedelta(days=1),
+    )
+
+    run()
+
+    assert len(mail.outbox) == 1
+    assert ActionDigest.objects.count() == 1
+
+
+def test_a_former_member_gets_no_digest(assessment):
+    gone = make_user("gone", email="gone@example.com")
+    membership = make_membership(assessment.organisation, gone)
+    make_action(assessment, title="Left behind", owner=gone)
+    membership.delete()
+    inactive = make_user("idle", email="idle@example.com", is_active=False)
+    make_membership(assessment.organisation, inactive)
+    make_action(assessment, title="Asleep", owner=inactive)
+    still = make_user("still", email="still@example.com")
+    make_membership(assessment.organisation, still)
+    make_action(assessment, title="Mine", owner=still)
+
+    run()
+
+    assert [message.to for message in mail.outbox] == [["still@example.com"]]

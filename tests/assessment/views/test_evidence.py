@@ -9,11 +9,12 @@ import zipfile
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 from PIL import Image, PngImagePlugin
 
 from assessment import services
-from assessment.models import Assignment, AuditEvent, Evidence, EvidenceBlob, Response
+from assessment.models import Assessment, Assignment, AuditEvent, Evidence, EvidenceBlob, Response
 from assessment.services.evidence import EvidenceFile
 from frameworks.models import Question, Section
 from tests.factories import (
@@ -457,11 +458,13 @@ def test_deleting_is_audited_and_removes_the_file(manager_client, world):
     assert event.assessment == world["assessment"]
     assert event.after == {
         "evidence": "Our procedure",
-        "section": world["section"].pk,
+        "section": world["section"].key,
         "added_by": evidence.added_by_name,
     }
-    labels = [change.label for change in event.changes()] if hasattr(event, "changes") else []
-    assert not labels or "Evidence" in labels
+    # The timeline names the section, as for a moderation.
+    entry = AuditEvent.objects.filter(pk=event.pk).rendered()[0]
+    assert ("Section", world["section"].name) in [(c.label, c.after) for c in entry.changes]
+    assert ("Evidence", "Our procedure") in [(c.label, c.after) for c in entry.changes]
 
 
 def test_an_approved_assessment_keeps_its_evidence(manager_client, world):
@@ -550,3 +553,60 @@ def test_the_list_page_takes_the_same_queries_for_1_and_10_items(
     with django_assert_num_queries(len(one.captured_queries)):
         page = manager_client.get(evidence_url(world))
     assert page.content.decode().count("Added by") == 10
+
+
+# --- found by reading the change (issue 18 review) --------------------------------------
+
+
+def test_a_withdrawn_leadership_invitation_loses_the_evidence_pages(leader, world):
+    client, response_pk = leader
+    url = reverse("assessment:response_evidence", args=[response_pk])
+    assert client.get(url).status_code == 200
+    invitation = Response.objects.get(pk=response_pk).invitation
+
+    services.invitation_revoke(invitation=invitation)
+
+    assert client.get(url).status_code == 404
+    refused = upload(client, url, world, "", b"", kind="note", note="Still here?")
+    assert refused.status_code == 404
+    assert not Evidence.objects.exists()
+
+
+def test_an_invitee_without_a_name_is_never_shown_by_address(world, client_factory):
+    make_invitation(
+        world["assessment"],
+        name="",
+        email="quiet.leader@example.com",
+        token="lead-2",
+        audience="leadership",
+    )
+    client = client_factory()
+    url = reverse("assessment:response_evidence", args=[redeem(client, "lead-2")])
+    upload(client, url, world, "", b"", kind="note", note="Board minutes, March.")
+
+    evidence = Evidence.objects.get()
+    assert evidence.added_by_name == "A leadership invitee"
+    assert "quiet.leader@example.com" not in client.get(url).content.decode()
+
+
+def test_once_submitted_the_evidence_is_kept_and_a_second_delete_records_nothing(
+    manager_client, world
+):
+    upload(manager_client, evidence_url(world), world, "", b"", kind="note", note="Minutes.")
+    evidence = Evidence.objects.get()
+    services.evidence_delete(evidence=evidence, by=world["manager"])
+    services.evidence_delete(evidence=evidence, by=world["manager"])  # a second click
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EVIDENCE_DELETED).count() == 1
+
+    upload(manager_client, evidence_url(world), world, "", b"", kind="note", note="Rota.")
+    kept = Evidence.objects.get()
+    Assessment.objects.filter(pk=world["assessment"].pk).update(
+        status="in_review", submitted_at=timezone.now()
+    )
+    response = manager_client.post(
+        reverse("assessment:evidence_delete", args=[world["assessment"].pk, kept.pk])
+    )
+    assert response.status_code in (200, 302, 400)
+    assert Evidence.objects.filter(pk=kept.pk).exists()
+    with pytest.raises(services.ServiceError, match="kept as the assessor saw it"):
+        services.evidence_delete(evidence=kept, by=world["manager"])

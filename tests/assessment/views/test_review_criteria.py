@@ -4,6 +4,8 @@ evidence, the awarded-level rule reads the judgements, and approval waits for al
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assessment import selectors, services
 from assessment.models import AuditEvent, Decision, Judgement
@@ -60,12 +62,29 @@ def review(db, client):
         (4, ["not_evidenced"], 1),
         (1, ["not_met"], 1),
         (0, ["partly"], 0),
+        (1, ["partly"], 1),  # never below "not met", which leaves 1
+        (2, ["partly"], 1),
         (0, ["not_evidenced"], 0),
         (5, ["partly", "not_met"], 1),
     ],
 )
 def test_a_sections_evidenced_level_is_the_lowest_its_criteria_support(level, verdicts, expected):
     assert formula2.evidenced_level(level, verdicts) == expected
+
+
+VERDICTS_MILDEST_FIRST = ["met", "partly", "not_met"]
+
+
+@given(level=st.integers(0, 5), milder=st.integers(0, 2), harsher=st.integers(0, 2))
+def test_a_milder_verdict_never_supports_a_lower_level(level, milder, harsher):
+    mild, harsh = sorted((milder, harsher))
+    assert formula2.supported_level(
+        VERDICTS_MILDEST_FIRST[mild], level
+    ) >= formula2.supported_level(VERDICTS_MILDEST_FIRST[harsh], level)
+    assert formula2.supported_level("not_met", level) == formula2.supported_level(
+        "not_evidenced", level
+    )
+    assert formula2.supported_level(VERDICTS_MILDEST_FIRST[mild], level) <= level
 
 
 def test_an_unknown_verdict_is_an_error_not_a_level():
@@ -348,3 +367,70 @@ def test_the_criteria_page_lists_the_sections_evidence_with_who_added_it(review,
     assert "Complaints review minutes" in page.text
     assert "Reviewed monthly since March." in page.text
     assert "added by" in page.text
+
+
+# --- found by reading the change (issue 18 review) --------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_managers_timeline_leaves_out_judgements_while_in_review(review, client):
+    assessment, assessor = review
+    section = sections(assessment)[0]
+    question = Question.objects.filter(section=section).first()
+    services.judgements_record(
+        assessment=assessment,
+        section_id=section.pk,
+        assessor=assessor,
+        judgements={question.pk: ("not_met", "MARKER note for the assessor")},
+    )
+    manager = assessment.organisation.memberships.first().user
+    client.force_login(manager)
+    detail = reverse("assessment:detail", kwargs={"pk": assessment.pk})
+
+    during = client.get(detail).text
+
+    assert "MARKER note" not in during
+    assert "Criteria judged" not in during
+    judge_criteria(assessment, assessor)  # the rest, and this one again as met
+    services.decision_approve(
+        assessment=assessment, assessor=assessor, level=3, summary="Fair.", snapshot={}
+    )
+    after = client.get(detail).text
+    assert "MARKER note" in after
+
+
+@pytest.mark.django_db
+def test_after_a_return_each_criterion_is_judged_again_before_approval(review, client):
+    assessment, assessor = review
+    judge_criteria(assessment, assessor, "met")
+    manager = assessment.organisation.memberships.first().user
+    services.decision_return(
+        assessment=assessment,
+        assessor=assessor,
+        required_changes="Show the rota records.",
+        sections=[],
+        snapshot={},
+    )
+    services.assessment_reopen(
+        assessment=assessment, by=manager, sections=sections(assessment)[:1], note="Again."
+    )
+    services.assessment_submit(assessment=assessment, by=manager)
+    assessment.refresh_from_db()
+    assert assessment.status == "in_review"
+    assert assessment.round == 2
+
+    for section in sections(assessment):  # the moderations are kept for this round
+        services.moderation_keep(assessment=assessment, section_id=section.pk, assessor=assessor)
+    rule = selectors.review.assessment_award_rule(assessment)
+    assert rule.unjudged == rule.criteria  # last round's judgements need confirming
+    assert rule.level == 3  # but still inform the level meanwhile
+    with pytest.raises(services.ServiceError, match="Judge every criterion"):
+        services.decision_approve(
+            assessment=assessment, assessor=assessor, level=3, summary="Ok.", snapshot={}
+        )
+    # Saving a section's page as it is confirms its judgements for this round.
+    section = sections(assessment)[0]
+    questions = list(Question.objects.filter(section=section))
+    client.post(url(assessment, section), post_data(questions, "met"))
+    rule = selectors.review.assessment_award_rule(assessment)
+    assert rule.unjudged == rule.criteria - len(questions)
