@@ -459,9 +459,11 @@ def make_in_review(*, version: int | None = None, levels=(2, 3)):
 def judge_criteria(assessment, assessor, verdict: str = "met", *, round: int | None = None):
     """The assessor's judgement ``verdict`` on every criterion (format-2 question) of the
     assessment, as approval requires; returns how many were judged."""
-    from assessment.models import Judgement
+    from assessment.models import Assessment, Judgement
     from frameworks.models import Question
 
+    if round is None:  # the assessment's round as it stands (the object may be older)
+        round = Assessment.objects.values_list("round", flat=True).get(pk=assessment.pk)
     questions = Question.objects.filter(version__assessments=assessment, version__format=2)
     Judgement.objects.bulk_create(
         Judgement(
@@ -469,7 +471,7 @@ def judge_criteria(assessment, assessor, verdict: str = "met", *, round: int | N
             question=question,
             assessor=assessor,
             verdict=verdict,
-            round=round or assessment.round,
+            round=round,
         )
         for question in questions
     )
