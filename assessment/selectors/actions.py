@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessment.models import Assessment, Membership, Organisation
 from assessment.models.actions import Action, ActionDigest, CalendarFeed
+from assessment.scoring import formula2
 from assessment.selectors import results as results_selectors
 from frameworks.models import Question, Section
 
@@ -205,12 +206,26 @@ class ActionProgress:
     action: Action
     before: float | None
     now: float | None
+    # The team's interval statistics behind each score (formula 2; None for a moderated
+    # score, which carries no interval, and in formula 1).
+    before_stats: "formula2.SectionStats | None" = None
+    now_stats: "formula2.SectionStats | None" = None
 
     @property
     def change(self) -> float | None:
         if self.before is None or self.now is None:
             return None
         return self.now - self.before
+
+    @property
+    def change_margin(self) -> float | None:
+        """The change's 95 % margin (``formula2.change_margin``), as the trend uses it."""
+        return formula2.change_margin(self.now_stats, self.before_stats)
+
+    @property
+    def change_beyond_noise(self) -> bool:
+        margin = self.change_margin
+        return self.change is not None and margin is not None and abs(self.change) > margin
 
 
 @dataclass(frozen=True)
@@ -219,10 +234,14 @@ class SinceLast:
     rows: list[ActionProgress]
 
 
-def _section_scores(found: results_selectors.AssessmentResults) -> dict[tuple[str, str], float]:
-    """Official section scores by (framework slug, section key); empty while withheld."""
+def _section_scores(
+    found: results_selectors.AssessmentResults,
+) -> dict[tuple[str, str], tuple[float, "formula2.SectionStats | None"]]:
+    """Official section scores by (framework slug, section key), each with the team's
+    interval statistics where the score is the team's own (a moderated score has none);
+    empty while withheld."""
     return {
-        (panel.slug, row.key): row.official
+        (panel.slug, row.key): (row.official, row.stats if row.moderated is None else None)
         for panel in found.panels
         for row in panel.rows
         if row.official is not None
@@ -257,11 +276,15 @@ def since_last_assessment(
         key = None
         if action.section is not None:
             key = (action.section.version.framework.slug, action.section.key)
+        then_score, then_stats = before.get(key, (None, None)) if key else (None, None)
+        now_score, now_stats = now.get(key, (None, None)) if key else (None, None)
         rows.append(
             ActionProgress(
                 action=action,
-                before=before.get(key) if key else None,
-                now=now.get(key) if key else None,
+                before=then_score,
+                now=now_score,
+                before_stats=then_stats,
+                now_stats=now_stats,
             )
         )
     return SinceLast(earlier=earlier, rows=rows)

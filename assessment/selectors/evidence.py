@@ -77,8 +77,10 @@ def evidence_page(
     """Every section of the assessment with its evidence, for the evidence page: two
     queries (the sections, the evidence). ``deletable`` False: nobody deletes here (the
     assessor's list)."""
-    sections = Section.objects.filter(version__assessments=assessment).order_by(
-        "version__framework__slug", "position"
+    sections = (
+        Section.objects.filter(version__assessments=assessment)
+        .select_related("version")
+        .order_by("version__framework__slug", "position")
     )
     grouped = evidence_by_section(assessment)
     found = [e for items in grouped.values() for e in items]

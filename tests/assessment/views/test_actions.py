@@ -493,10 +493,14 @@ def test_results_show_the_last_assessments_actions_beside_their_score_change(
     rows = {row.action.title: row for row in since.rows}
     assert rows["Train the desk"].before is not None
     assert rows["Train the desk"].change > 0
+    # With its margin, as the trend has it: the team's intervals then and now combined.
+    assert rows["Train the desk"].change_margin is not None
+    assert rows["Train the desk"].change_beyond_noise
     assert rows["Unlinked idea"].change is None
     page = response.text
     assert "Since the last assessment" in page
     assert "Train the desk" in page
+    assert "beyond the noise" in page
     assert "<caption" in page
 
 
