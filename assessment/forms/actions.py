@@ -23,12 +23,6 @@ class SectionChoiceField(base.ChoiceByIdField):
         return f"{obj.version.short_name}: {obj.name}"
 
 
-class QuestionChoiceField(base.ChoiceByIdField):
-    def label_from_instance(self, obj: Question) -> str:
-        text = obj.text if len(obj.text) <= 90 else obj.text[:89] + "…"
-        return f"{obj.version.short_name} {obj.code}: {text}"
-
-
 class OwnerChoiceField(base.ChoiceByIdField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.get_full_name() or obj.get_username()
@@ -45,7 +39,7 @@ class ActionForm(base.Form):
         required=False,
         empty_label=_("No particular section"),
     )
-    question = QuestionChoiceField(
+    question = base.QuestionChoiceField(
         label=_("Question (optional)"),
         queryset=Question.objects.none(),
         required=False,

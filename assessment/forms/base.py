@@ -140,3 +140,17 @@ class CheckboxField(forms.BooleanField):
         if isinstance(value, str):
             validators.NoControlCharacters()(value)
         return super().to_python(value)
+
+
+class QuestionChoiceField(ChoiceByIdField):
+    """One question of the assessment by id, labelled as people read it: the framework,
+    the section and the question's words (never its internal code), shortened to fit a
+    phone's select. The evidence and action forms share it."""
+
+    LABEL_LENGTH = 90
+
+    def label_from_instance(self, obj: Any) -> str:
+        text = obj.text
+        if len(text) > self.LABEL_LENGTH:
+            text = text[: self.LABEL_LENGTH - 1] + "…"
+        return f"{obj.version.short_name}, {obj.section.name}: {text}"

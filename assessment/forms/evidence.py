@@ -194,16 +194,11 @@ def inspect_file(upload: UploadedFile) -> EvidenceFile:
     return EvidenceFile(data, content_type, clean_file_name(upload.name))
 
 
-class QuestionChoiceField(base.ChoiceByIdField):
-    def label_from_instance(self, obj: Question) -> str:
-        return f"{obj.section.name}: {obj.code} {obj.text}"
-
-
 class EvidenceForm(base.Form):
     """Evidence for one section of ``assessment`` (and optionally one of its questions)."""
 
     section = base.ChoiceByIdField(label=_("Section"), queryset=Section.objects.none())
-    question = QuestionChoiceField(
+    question = base.QuestionChoiceField(
         label=_("Question (optional)"),
         queryset=Question.objects.none(),
         required=False,
@@ -248,7 +243,7 @@ class EvidenceForm(base.Form):
         )
         self.fields["question"].queryset = (
             Question.objects.filter(version__in=versions)
-            .select_related("section")
+            .select_related("version", "section")
             .order_by("version__framework__slug", "section__position", "position")
         )
         help_limit = filesizeformat(settings.EVIDENCE_MAX_BYTES)

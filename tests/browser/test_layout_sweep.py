@@ -7,11 +7,12 @@ respondent through their invitation link, as a member does). Each page is loaded
 at 390 px wide, ``document.documentElement.scrollWidth`` must be at most 390 and axe-core
 must report no violation of any impact; then the same page at 1280 px, the same checks.
 No page shows a question's internal code (such as "HOL-CUS-1"), except the assessor's
-workspace, whose question-by-question criteria name each code so that an assessor can
-match them with the "question code" column of the answers export.
+workspace and criteria pages, whose question-by-question criteria name each code so that
+an assessor can match them with the "question code" column of the answers export.
 
-Left out, each with its reason (``skipped``): downloads (PDF, CSV, Excel, ZIP, PNG and
-JSON answers are not pages), signing out (it would end the principal's session), and
+Left out, each with its reason (``skipped``): downloads (PDF, CSV, Excel, ZIP, PNG,
+iCalendar, evidence files and JSON answers are not pages), signing out (it would end the
+principal's session), and
 GET-less views (POST only: their pages are those they redirect to). The admin is not in
 the matrix (Django's own pages). Run with ``-s`` to see the table of pages and widths.
 """
@@ -49,7 +50,9 @@ DESKTOP = {"width": 1280, "height": 800}
 
 # Allowed GETs that are not pages, or would undo the sweep, with the reason. Downloads are
 # found by their route (a file name with its extension, or .../download/).
-DOWNLOAD = re.compile(r"\.(pdf|csv|xlsx|zip|svg|png)$|/download/$")
+DOWNLOAD = re.compile(
+    r"\.(pdf|csv|xlsx|zip|svg|png|ics)$|/download/$|/evidence/<int:evidence_pk>/file/$"
+)
 SKIPPED: dict[str, str] = {
     "health": "JSON for load balancers, not a page",
     "assessment:branding_logo": "a PNG image",
@@ -151,6 +154,7 @@ def usernames(w: World) -> dict[str, str | None]:
     return {
         "anonymous": None,
         "respondent": None,
+        "leader": None,
         "manager": w.a.manager.username,
         "other_manager": w.b.manager.username,
         "assessor": w.a.assessor.username,
@@ -195,7 +199,7 @@ def report(visits: list[Visit]) -> str:
 # Question codes ("HOL-CUS-1") are the frameworks' internal keys: never shown to people,
 # except to assessors beside the criteria (the export they work from is keyed on them).
 CODE_LIKE = re.compile(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b")
-CODES_SHOWN_ON = frozenset({"assessment:review_detail"})
+CODES_SHOWN_ON = frozenset({"assessment:review_detail", "assessment:review_criteria"})
 
 
 def check(page: Page, visit: Visit, codes: frozenset[str]) -> None:
@@ -251,6 +255,8 @@ def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, pr
             sign_in(page, base, username)
         if principal == "respondent":
             ctx["response"] = open_invitation(page, base, w.a.respondent_token)
+        if principal == "leader":
+            ctx["leader_response"] = open_invitation(page, base, w.a.leader_token)
         for key in pages_for(principal):
             url = MATRIX[key].url(w, ctx)
             visit = Visit(key, principal, url)
