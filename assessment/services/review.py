@@ -87,6 +87,18 @@ def assessor_assign(
     return assignment
 
 
+def _section_of(locked: Assessment, section_id: int, *, field: str | None = None) -> Section:
+    """The section ``section_id`` of the assessment's frameworks; anything else is refused
+    (beside ``field`` when given). The one check of the review's services."""
+    section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
+    if section is None:
+        message = _("That section is not part of this assessment.")
+        if field is not None:
+            raise FieldServiceError(message, field=field)
+        raise ServiceError(message)
+    return section
+
+
 def _in_review(assessment: Assessment) -> Assessment:
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.status != Assessment.Status.IN_REVIEW:
@@ -119,9 +131,7 @@ def moderation_record(
         raise ServiceError(_("The moderated score must be a number from 0 to 100.")) from None
     if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
         raise ServiceError(_("The moderated score must be a number from 0 to 100."))
-    section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
-    if section is None:
-        raise ServiceError(_("That section is not part of this assessment."))
+    section = _section_of(locked, section_id)
     previous = Moderation.objects.latest_per_section(locked).filter(section=section).first()
     moderation = Moderation.objects.create(
         assessment=locked,
@@ -158,9 +168,7 @@ def judgements_record(
     a question outside the section, an unknown verdict or an over-long note refuses the
     whole set. Returns the judgements recorded."""
     locked = _in_review(assessment)
-    section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
-    if section is None:
-        raise ServiceError(_("That section is not part of this assessment."))
+    section = _section_of(locked, section_id)
     questions = {
         question.pk: question
         for question in Question.objects.filter(section=section, version__format=2)
@@ -239,11 +247,7 @@ def action_require_in_review(
         )
     section = None
     if section_id is not None:
-        section = Section.objects.filter(pk=section_id, version__assessments=locked).first()
-        if section is None:
-            raise FieldServiceError(
-                _("That section is not part of this assessment."), field="section"
-            )
+        section = _section_of(locked, section_id, field="section")
     action = action_require(assessment=locked, assessor=assessor, title=title, section=section)
     audit_record(
         assessment=locked,
