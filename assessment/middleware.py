@@ -1,4 +1,4 @@
-"""Project middleware: how long a session lasts, and who may cache a page."""
+"""Project middleware: how long a session lasts, who may cache a page, and its language."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -6,8 +6,11 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
+
+from assessment import languages
 
 # Refresh a session's expiry at most this often, so that a busy page (autosave) does
 # not write the session on every request.
@@ -129,3 +132,14 @@ class PrivateCacheMiddleware:
                 # Replaces a view's own choice (the logo's max-age), which no-store overrules.
                 response["Cache-Control"] = "private, no-store"
         return response
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, with the visitor's kept choice first (see
+    ``assessment.languages``): the session, then the cookie, then Accept-Language. URLs
+    carry no language prefix."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = languages.for_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -117,11 +117,12 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After the session: a chosen language is kept there (assessment.languages).
+    "assessment.middleware.LanguageMiddleware",
     "assessment.middleware.SessionIdleTimeoutMiddleware",
     # Inside the idle timeout, so it sees the session before a timeout could end it.
     "assessment.middleware.PrivateCacheMiddleware",
@@ -202,8 +203,15 @@ LOGIN_REDIRECT_URL = "assessment:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [("en-gb", _("English"))]
+# The shipped languages (docs/translating.md). Adding one is a .po file, the framework
+# files' [translations.<code>] blocks and a line here; the tests then demand it complete.
+LANGUAGES = [("en-gb", _("English")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "assessment" / "locale"]
+# The visitor's choice is kept for a year in a cookie (and in the session and a signed-in
+# user's preferences, see assessment.languages); it carries nothing but the code.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -305,7 +313,7 @@ X_FRAME_OPTIONS = "DENY"
 # path /, never sent over plain HTTP) and sends HSTS on secure requests. Set HTTPS=0
 # only to try the production settings over plain HTTP on 127.0.0.1.
 HTTPS = env_bool("HTTPS", default=not DEBUG)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True

@@ -17,7 +17,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,8 @@ class SharedContent:
     scale: tuple[ParsedLevel, ...]
     concepts: tuple[ParsedConcept, ...]
     concepts_path: str
+    # The scale's and the concepts' other languages (entries "scale.N", "concepts.key").
+    translations: "Translations" = field(default_factory=dict)
 
     def concept(self, key: str) -> ParsedConcept | None:
         return next((c for c in self.concepts if c.key == key), None)
@@ -176,6 +178,8 @@ class ParsedFramework:
     # The registry entries of the concepts this framework tags (format 2), for sync.
     concept_definitions: tuple[ParsedConcept, ...] = ()
     rules: tuple[ParsedRule, ...] = ()
+    # Other languages (see "Translations" below); never part of the content hash.
+    translations: "Translations" = field(default_factory=dict)
 
     def content_hash(self) -> str:
         """SHA-256 of the content (not the file's path or formatting).
@@ -192,6 +196,7 @@ class ParsedFramework:
         content = asdict(self)
         content.pop("path")
         content.pop("concept_definitions")
+        content.pop("translations")
         if not self.rules:
             content.pop("rules")
         if self.format == 1:
@@ -325,12 +330,13 @@ def load_shared(directory: Path | str = DEFAULT_DATA_DIR) -> SharedContent:
     directory = Path(directory)
     scale_path = directory / SCALE_V2_FILE
     scale_top = _Reader(str(scale_path), _read_toml(scale_path))
-    scale_top.only(["scale"])
+    scale_top.only(["scale", TRANSLATIONS_KEY])
     scale = _parse_levels(scale_top, SCALE_V2_MIN)
+    scale_translations = parse_translations(scale_top, level_entries(scale))
 
     concepts_path = directory / CONCEPTS_FILE
     top = _Reader(str(concepts_path), _read_toml(concepts_path))
-    top.only(["concepts"])
+    top.only(["concepts", TRANSLATIONS_KEY])
     concepts: list[ParsedConcept] = []
     for item in top.tables("concepts"):
         item.only(["key", "name", "description", "frameworks"])
@@ -348,7 +354,15 @@ def load_shared(directory: Path | str = DEFAULT_DATA_DIR) -> SharedContent:
                 frameworks=frameworks,
             )
         )
-    return SharedContent(scale=scale, concepts=tuple(concepts), concepts_path=str(concepts_path))
+    translations = merge_translations(
+        scale_translations, parse_translations(top, concept_entries(concepts))
+    )
+    return SharedContent(
+        scale=scale,
+        concepts=tuple(concepts),
+        concepts_path=str(concepts_path),
+        translations=translations,
+    )
 
 
 def parse_framework_file(
@@ -378,12 +392,12 @@ def parse_framework(
             raise top.fail(
                 "scale", f"format-2 files use the shared scale in {SCALE_V2_FILE}; remove it"
             )
-        top.only(V2_TOP_LEVEL_KEYS)
+        top.only((*V2_TOP_LEVEL_KEYS, TRANSLATIONS_KEY))
         shared = shared if shared is not None else load_shared()
     else:
         if "rules" in data:
             raise top.fail("rules", "rules need a format-2 file (format = 2)")
-        top.only((*TOP_LEVEL_KEYS, "format"))
+        top.only((*TOP_LEVEL_KEYS, "format", TRANSLATIONS_KEY))
     slug = top.text("slug", 50, SLUG_RE)
     if expected_slug is not None and slug != expected_slug:
         raise top.fail("slug", f"{slug!r} must match the file name ({expected_slug}.toml)")
@@ -403,7 +417,7 @@ def parse_framework(
         tagged = {c for q in questions for c in q.concepts}
         definitions = tuple(c for c in shared.concepts if c.key in tagged)
         rules = _parse_rules(top, sections)
-    return ParsedFramework(
+    parsed = ParsedFramework(
         slug=slug,
         name=name,
         short_name=short_name,
@@ -418,6 +432,20 @@ def parse_framework(
         concept_definitions=definitions,
         rules=rules,
     )
+    entries = framework_entries(parsed)
+    # A format-2 file's scale and concepts are translated in their shared files.
+    shared_ids = {e.id for e in entries if e.id.startswith(("scale.", "concepts."))}
+    own = [e.id for e in entries if file_format == 1 or e.id not in shared_ids]
+    translations = parse_translations(top, entries, own=own)
+    if file_format == 2 and shared is not None:
+        translations = merge_translations(
+            {
+                language: {k: v for k, v in texts.items() if k in shared_ids}
+                for language, texts in shared.translations.items()
+            },
+            translations,
+        )
+    return replace(parsed, translations=translations)
 
 
 def _parse_rules(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[ParsedRule, ...]:
@@ -452,7 +480,7 @@ def _parse_rules(top: _Reader, sections: Sequence[ParsedSection]) -> tuple[Parse
             why=item.text("why", 600),
         )
         if any((r.kind, r.section, r.over) == (kind, section, over) for r in rules):
-            shown = f"{kind} {section} over {over}" if pairwise else kind
+            shown = rule_id(kind, section, over)
             raise item.fail("kind", f"the rule {shown!r} is declared twice")
         rules.append(rule)
     return tuple(rules)
@@ -819,11 +847,13 @@ class ParsedCustomerSurvey:
     comment_question: str
     attributes: tuple[ParsedCustomerAttribute, ...]
     path: str
+    translations: "Translations" = field(default_factory=dict)
 
     def content_hash(self) -> str:
         """SHA-256 of the content (not the file's path or formatting)."""
         content = asdict(self)
         content.pop("path")
+        content.pop("translations")
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -874,7 +904,7 @@ def parse_customer_survey(
     attributes of the current service-definition framework); None skips that check.
     """
     top = _Reader(path, data)
-    top.only(CUSTOMER_SURVEY_KEYS)
+    top.only((*CUSTOMER_SURVEY_KEYS, TRANSLATIONS_KEY))
     if not is_customer_survey(data):
         raise top.fail("kind", f"must be {CUSTOMER_SURVEY_KIND!r}")
     slug = top.text("slug", 50, SLUG_RE)
@@ -932,7 +962,7 @@ def parse_customer_survey(
         )
         for name in ("importance_labels", "performance_labels")
     }
-    return ParsedCustomerSurvey(
+    parsed = ParsedCustomerSurvey(
         slug=slug,
         name=top.text("name", 200),
         intro=top.text("intro", 1000),
@@ -945,6 +975,7 @@ def parse_customer_survey(
         attributes=tuple(attributes),
         path=path,
     )
+    return replace(parsed, translations=parse_translations(top, survey_entries(parsed)))
 
 
 def service_attributes(parsed: Sequence[ParsedFramework]) -> set[str] | None:
@@ -954,3 +985,242 @@ def service_attributes(parsed: Sequence[ParsedFramework]) -> set[str] | None:
     if not current:
         return None
     return {q.attribute for q in current[-1].questions if q.side == Question.Side.CUSTOMER}
+
+
+# --- Translations (docs/translating.md) ---
+# Any content file may end with ``[translations.<language>]`` blocks holding its texts in
+# other languages, keyed by the entries' stable identifiers (section key, question code,
+# scale value, rule, concept or attribute key). The English above stays the versioned
+# source: translations are outside every content hash, so translating a framework never
+# makes a new version, and a version's translations are refreshed in place on load.
+#
+# A block is checked strictly: only known languages, entries and fields; the same number
+# of anchors or labels as the English; a length limit of 1.5 times the English field's.
+# What a block leaves out is not an error but a coverage gap, reported by
+# ``load_frameworks --check`` and shown to readers as marked English
+# (``frameworks.translation``); the tests demand full coverage for the shipped languages.
+
+TRANSLATIONS_KEY = "translations"
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+TRANSLATION_LIMIT_FACTOR = Decimal("1.5")
+# An entry's translatable fields: TOML key -> (model field, the English limit).
+FRAMEWORK_TEXTS = {
+    "name": ("name", 200),
+    "short_name": ("short_name", 40),
+    "source": ("source", 300),
+    "summary": ("summary", 300),
+    "description": ("description", 5000),
+}
+SECTION_TEXTS = {
+    "name": ("name", 200),
+    "description": ("description", 2000),
+    "source_idea": ("source_idea", 1000),
+}
+QUESTION_TEXTS = {
+    "text": ("text", 300),
+    "help": ("help_text", 400),
+    "anchors": ("anchors", 300),
+    "criteria": ("criteria", 600),
+    "evidence": ("evidence", 200),
+}
+LEVEL_TEXTS = {"label": ("label", 60), "descriptor": ("descriptor", 300)}
+RULE_TEXTS = {"why": ("why", 600)}
+CONCEPT_TEXTS = {"name": ("name", 100), "description": ("description", 1000)}
+SURVEY_TEXTS = {
+    "name": ("name", 200),
+    "intro": ("intro", 1000),
+    "importance_question": ("importance_question", 100),
+    "performance_question": ("performance_question", 100),
+    "importance_labels": ("importance_labels", 40),
+    "performance_labels": ("performance_labels", 40),
+    "not_applicable_label": ("not_applicable_label", 40),
+    "comment_question": ("comment_question", 200),
+}
+ATTRIBUTE_TEXTS = {"name": ("name", 60), "statement": ("statement", 200)}
+
+# {language: {entry id: {model field: text or texts}}}; the entry id is "" for the file
+# itself, else "<group>.<key>" ("questions.HOL-CUS-1", "scale.3").
+Translations = dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class TranslatableEntry:
+    """One translatable entry of a file: its id, and its English texts by TOML key."""
+
+    id: str
+    english: dict[str, Any]
+    fields: dict[str, tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a file one language covers, and which fields it lacks."""
+
+    language: str
+    translated: int
+    total: int
+    missing: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.translated == self.total
+
+
+def _entry(entry_id: str, fields: dict[str, tuple[str, int]], item: Any) -> TranslatableEntry:
+    """The entry's non-empty English texts (a format-1 section has no source idea)."""
+    english: dict[str, Any] = {}
+    for toml_key, (model_field, _limit) in fields.items():
+        value = getattr(item, model_field if hasattr(item, model_field) else toml_key)
+        if value not in ("", ()):
+            english[toml_key] = list(value) if isinstance(value, tuple) else value
+    return TranslatableEntry(entry_id, english, fields)
+
+
+def rule_id(kind: str, section: str = "", over: str = "") -> str:
+    """How a rule is named in a translations block: its kind, and for a pairwise kind
+    its section keys (``leads customer_experienced over business_defined``)."""
+    return f"{kind} {section} over {over}" if section else kind
+
+
+def level_entries(levels: Sequence[ParsedLevel]) -> list[TranslatableEntry]:
+    return [_entry(f"scale.{lv.value}", LEVEL_TEXTS, lv) for lv in levels]
+
+
+def concept_entries(concepts: Sequence[ParsedConcept]) -> list[TranslatableEntry]:
+    return [_entry(f"concepts.{c.key}", CONCEPT_TEXTS, c) for c in concepts]
+
+
+def framework_entries(parsed: "ParsedFramework") -> list[TranslatableEntry]:
+    """Every translatable entry of a framework, the shared scale and concepts it uses
+    included (a format-2 file's readers see those too)."""
+    entries = [_entry("", FRAMEWORK_TEXTS, parsed)]
+    entries += level_entries(parsed.scale)
+    entries += [_entry(f"sections.{s.key}", SECTION_TEXTS, s) for s in parsed.sections]
+    entries += [
+        _entry(f"rules.{rule_id(r.kind, r.section, r.over)}", RULE_TEXTS, r) for r in parsed.rules
+    ]
+    entries += [_entry(f"questions.{q.code}", QUESTION_TEXTS, q) for q in parsed.questions]
+    entries += concept_entries(parsed.concept_definitions)
+    return entries
+
+
+def survey_entries(parsed: "ParsedCustomerSurvey") -> list[TranslatableEntry]:
+    entries = [_entry("", SURVEY_TEXTS, parsed)]
+    entries += [_entry(f"attributes.{a.key}", ATTRIBUTE_TEXTS, a) for a in parsed.attributes]
+    return entries
+
+
+def parse_translations(
+    top: _Reader, entries: Sequence[TranslatableEntry], *, own: Sequence[str] | None = None
+) -> Translations:
+    """Validate a file's ``[translations.<language>]`` blocks against its entries.
+
+    ``own`` are the entry ids this file itself holds (the default: all of ``entries``);
+    the block may name only those. Raises FrameworkFileError naming the key.
+    """
+    if TRANSLATIONS_KEY not in top.table:
+        return {}
+    block = top.table[TRANSLATIONS_KEY]
+    if not isinstance(block, dict):
+        raise top.fail(TRANSLATIONS_KEY, "must be a table ([translations.<language>])")
+    allowed = {e.id: e for e in entries if own is None or e.id in own}
+    source = "en"
+    result: Translations = {}
+    for language, table in block.items():
+        where = _Reader(
+            top.path, table if isinstance(table, dict) else {}, f"translations.{language}."
+        )
+        if not LANGUAGE_RE.match(language) or language.split("-")[0] == source:
+            raise top.fail(
+                f"translations.{language}",
+                f"{language!r} is not a language code to translate into "
+                "(lower case, like de or pt-br; the files' own text is English)",
+            )
+        if not isinstance(table, dict):
+            raise top.fail(f"translations.{language}", "must be a table")
+        result[language] = _parse_language(where, table, allowed)
+    return result
+
+
+def _parse_language(
+    where: _Reader, table: Mapping[str, Any], allowed: Mapping[str, TranslatableEntry]
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    groups = {entry_id.split(".", 1)[0] for entry_id in allowed if entry_id}
+    own_texts = allowed[""].english if "" in allowed else {}
+    for key, value in table.items():
+        if key in groups:
+            if not isinstance(value, dict):
+                raise where.fail(
+                    key, f"must be a table of entries ([translations.<language>.{key}.<key>])"
+                )
+            for entry_key, fields in value.items():
+                entry = allowed.get(f"{key}.{entry_key}")
+                if entry is None:
+                    raise where.fail(
+                        f"{key}.{entry_key}",
+                        f"names no {key[:-1] if key.endswith('s') else key} of this file",
+                    )
+                if not isinstance(fields, dict):
+                    raise where.fail(f"{key}.{entry_key}", "must be a table of texts")
+                texts = _parse_texts(
+                    _Reader(where.path, fields, where.key(f"{key}.{entry_key}.")), entry
+                )
+                if texts:
+                    found[entry.id] = texts
+        elif key not in own_texts:
+            raise where.fail(key, "unknown key (check the spelling)")
+    if "" in allowed:
+        texts = _parse_texts(where, allowed[""], top_level=True)
+        if texts:
+            found[""] = texts
+    return found
+
+
+def _parse_texts(
+    reader: _Reader, entry: TranslatableEntry, *, top_level: bool = False
+) -> dict[str, Any]:
+    """One entry's translated texts, by model field; only fields the English has."""
+    if not top_level:
+        reader.only(entry.english)
+    texts: dict[str, Any] = {}
+    for toml_key, english in entry.english.items():
+        if toml_key not in reader.table:
+            continue
+        model_field, limit = entry.fields[toml_key]
+        limit = int(limit * TRANSLATION_LIMIT_FACTOR)
+        if isinstance(english, list):
+            texts[model_field] = list(
+                reader.texts(toml_key, limit, min_items=len(english), max_items=len(english))
+            )
+        else:
+            texts[model_field] = reader.text(toml_key, limit)
+    return texts
+
+
+def coverage(
+    entries: Sequence[TranslatableEntry], translations: Translations, language: str
+) -> Coverage:
+    """How many of the entries' texts ``language`` translates, and which it lacks."""
+    have = translations.get(language, {})
+    total = translated = 0
+    missing: list[str] = []
+    for entry in entries:
+        for toml_key, (model_field, _limit) in entry.fields.items():
+            if toml_key not in entry.english:
+                continue
+            total += 1
+            if model_field in have.get(entry.id, {}):
+                translated += 1
+            else:
+                missing.append(f"{entry.id}.{toml_key}" if entry.id else toml_key)
+    return Coverage(language, translated, total, tuple(missing))
+
+
+def merge_translations(*blocks: Translations) -> Translations:
+    """Several files' translations as one (later entries win)."""
+    merged: Translations = {}
+    for block in blocks:
+        for language, texts in block.items():
+            merged.setdefault(language, {}).update(texts)
+    return merged

@@ -9,11 +9,21 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from frameworks.translation import (
+    TranslatedCharField,
+    TranslatedJSONField,
+    TranslatedTextField,
+)
+
 SCALE_MIN = 1
 SCALE_MAX = 5
 # Format-2 versions add level 0, "not in place"; format 1 keeps levels 1-5 (the
 # loader enforces the range per format, the database holds the union).
 SCALE_V2_MIN = 0
+# Every translatable row's other languages (frameworks.translation).
+TRANSLATIONS_HELP = _(
+    "The text in other languages, by language code, from the file's translations block."
+)
 
 
 class Framework(models.Model):
@@ -48,11 +58,14 @@ class FrameworkVersion(models.Model):
         Framework, on_delete=models.PROTECT, related_name="versions", verbose_name=_("framework")
     )
     number = models.PositiveIntegerField(_("version"))
-    name = models.CharField(_("name"), max_length=200)
-    short_name = models.CharField(_("short name"), max_length=40)
-    source = models.CharField(_("source"), max_length=300)
-    summary = models.CharField(_("summary"), max_length=300)
-    description = models.TextField(_("description"))
+    name = TranslatedCharField(_("name"), max_length=200)
+    short_name = TranslatedCharField(_("short name"), max_length=40)
+    source = TranslatedCharField(_("source"), max_length=300)
+    summary = TranslatedCharField(_("summary"), max_length=300)
+    description = TranslatedTextField(_("description"))
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
     content_hash = models.CharField(_("content hash"), max_length=64)
     source_file = models.CharField(_("source file"), max_length=300)
     format = models.PositiveSmallIntegerField(_("format"), choices=Format, default=Format.V1)
@@ -111,8 +124,11 @@ class ScaleLevel(models.Model):
         verbose_name=_("framework version"),
     )
     value = models.PositiveSmallIntegerField(_("value"))
-    label = models.CharField(_("label"), max_length=60)
-    descriptor = models.CharField(_("descriptor"), max_length=300)
+    label = TranslatedCharField(_("label"), max_length=60)
+    descriptor = TranslatedCharField(_("descriptor"), max_length=300)
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
 
     class Meta:
         verbose_name = _("scale level")
@@ -144,14 +160,17 @@ class Section(models.Model):
         max_length=50,
         help_text=_("Stable across versions, so results can be compared over time."),
     )
-    name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"))
+    name = TranslatedCharField(_("name"), max_length=200)
+    description = TranslatedTextField(_("description"))
     position = models.PositiveSmallIntegerField(_("position"))
     weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=1)
-    source_idea = models.TextField(
+    source_idea = TranslatedTextField(
         _("source idea"),
         blank=True,
         help_text=_("Which idea of the source model this section encodes (format 2)."),
+    )
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
     )
 
     class Meta:
@@ -214,7 +233,10 @@ class FrameworkRule(models.Model):
         decimal_places=2,
         help_text=_("Score points (0-100) by which the rule may be missed and still be met."),
     )
-    why = models.TextField(_("why"))
+    why = TranslatedTextField(_("why"))
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
 
     class Meta:
         verbose_name = _("framework rule")
@@ -253,8 +275,11 @@ class Concept(models.Model):
     """
 
     key = models.SlugField(_("key"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"))
+    name = TranslatedCharField(_("name"), max_length=100)
+    description = TranslatedTextField(_("description"))
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
 
     class Meta:
         verbose_name = _("concept")
@@ -302,8 +327,8 @@ class Question(models.Model):
         Section, on_delete=models.CASCADE, related_name="questions", verbose_name=_("section")
     )
     code = models.CharField(_("code"), max_length=30)
-    text = models.CharField(_("text"), max_length=300)
-    help_text = models.CharField(_("help text"), max_length=400)
+    text = TranslatedCharField(_("text"), max_length=300)
+    help_text = TranslatedCharField(_("help text"), max_length=400)
     position = models.PositiveSmallIntegerField(_("position"))
     audience = models.CharField(
         _("audience"), max_length=20, choices=Audience, default=Audience.TEAM
@@ -313,14 +338,17 @@ class Question(models.Model):
         default=False,
         help_text=_("Negatively worded (guards against agreeing with everything)."),
     )
-    anchors = models.JSONField(
+    anchors = TranslatedJSONField(
         _("anchors"),
         default=list,
         blank=True,
         help_text=_("What you would observe at each level, 0 to 5 (format 2; empty for format 1)."),
     )
-    criteria = models.TextField(_("assessor criteria"), blank=True)
-    evidence = models.JSONField(_("evidence prompts"), default=list, blank=True)
+    criteria = TranslatedTextField(_("assessor criteria"), blank=True)
+    evidence = TranslatedJSONField(_("evidence prompts"), default=list, blank=True)
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
     attribute = models.SlugField(
         _("attribute"),
         max_length=50,
@@ -374,14 +402,17 @@ class CustomerSurveyVersion(models.Model):
 
     slug = models.SlugField(_("slug"), max_length=50)
     number = models.PositiveIntegerField(_("version"))
-    name = models.CharField(_("name"), max_length=200)
-    intro = models.TextField(_("introduction"))
-    importance_question = models.CharField(_("importance question"), max_length=100)
-    performance_question = models.CharField(_("performance question"), max_length=100)
-    importance_labels = models.JSONField(_("importance labels"))
-    performance_labels = models.JSONField(_("performance labels"))
-    not_applicable_label = models.CharField(_("not applicable label"), max_length=40)
-    comment_question = models.CharField(_("comment question"), max_length=200)
+    name = TranslatedCharField(_("name"), max_length=200)
+    intro = TranslatedTextField(_("introduction"))
+    importance_question = TranslatedCharField(_("importance question"), max_length=100)
+    performance_question = TranslatedCharField(_("performance question"), max_length=100)
+    importance_labels = TranslatedJSONField(_("importance labels"))
+    performance_labels = TranslatedJSONField(_("performance labels"))
+    not_applicable_label = TranslatedCharField(_("not applicable label"), max_length=40)
+    comment_question = TranslatedCharField(_("comment question"), max_length=200)
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
     content_hash = models.CharField(_("content hash"), max_length=64)
     source_file = models.CharField(_("source file"), max_length=300)
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
@@ -423,8 +454,11 @@ class CustomerAttribute(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"))
     key = models.SlugField(_("key"), max_length=50)
-    name = models.CharField(_("name"), max_length=60)
-    statement = models.CharField(_("statement"), max_length=200)
+    name = TranslatedCharField(_("name"), max_length=60)
+    statement = TranslatedCharField(_("statement"), max_length=200)
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True, help_text=TRANSLATIONS_HELP
+    )
     # The customer-side quality of "Service definition and delivery" it matches; blank
     # for a quality of the customers' own.
     service_attribute = models.SlugField(_("service attribute"), max_length=50, blank=True)

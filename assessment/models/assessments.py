@@ -49,6 +49,10 @@ class Assessment(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     # 1 when first opened; raised by every reopening after a return for revision.
     round = models.PositiveSmallIntegerField(_("round"), default=1)
+    # The language invitees and customers read in until they choose their own, and that
+    # their e-mails start in (assessment.languages). Checked against settings.LANGUAGES
+    # by the forms, not by choices here, so adding a language needs no migration.
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
 
     class Meta:
         verbose_name = _("assessment")
@@ -146,6 +150,9 @@ class Invitation(models.Model):
     send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The language the invitee last chose (empty: the assessment's); their reminders
+    # and fresh links go out in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     objects = TokenQuerySet.as_manager()
 

@@ -184,3 +184,23 @@ class SentMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.organisation}, {self.sent_at:%Y-%m-%d %H:%M})"
+
+
+class PersonalPreference(models.Model):
+    """What a signed-in person chose for themselves: for now, their language (copied
+    into the session at sign-in; see assessment.languages)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="personal_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=10)
+
+    class Meta:
+        verbose_name = _("personal preference")
+        verbose_name_plural = _("personal preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -2,7 +2,9 @@
 
 ``sync_frameworks`` writes frameworks parsed by ``frameworks.loading`` in one
 transaction, keyed on (slug, version): identical content is left alone, changed
-content becomes version n+1, and a loaded version is never modified.
+content becomes version n+1, and a loaded version's content is never modified. Its
+translations are not content (docs/translating.md): they are refreshed in place on every
+load, so a corrected German text reaches the versions already in use.
 
 One run may hold several editions of a slug, oldest first (``data/v1/six-dimensions.toml``,
 ``data/v2/six-dimensions.toml``, then ``data/six-dimensions.toml``). The last edition is
@@ -18,7 +20,13 @@ from pathlib import Path
 
 from django.db import transaction
 
-from frameworks.loading import ParsedConcept, ParsedCustomerSurvey, ParsedFramework
+from frameworks.loading import (
+    ParsedConcept,
+    ParsedCustomerSurvey,
+    ParsedFramework,
+    Translations,
+    rule_id,
+)
 from frameworks.models import (
     Concept,
     CustomerAttribute,
@@ -82,14 +90,60 @@ def sync_frameworks(*, parsed: Sequence[ParsedFramework]) -> list[SyncResult]:
 
 def _sync_concepts(parsed: Sequence[ParsedFramework]) -> None:
     """Create or refresh the concepts the format-2 frameworks tag (not versioned)."""
-    definitions: dict[str, ParsedConcept] = {}
+    definitions: dict[str, tuple[ParsedConcept, Translations]] = {}
     for framework in parsed:
         for concept in framework.concept_definitions:
-            definitions[concept.key] = concept
-    for concept in definitions.values():
+            definitions[concept.key] = (concept, framework.translations)
+    for concept, translations in definitions.values():
         Concept.objects.update_or_create(
-            key=concept.key, defaults={"name": concept.name, "description": concept.description}
+            key=concept.key,
+            defaults={
+                "name": concept.name,
+                "description": concept.description,
+                "translations": row_translations(translations, f"concepts.{concept.key}"),
+            },
         )
+
+
+def row_translations(translations: Translations, entry_id: str) -> dict:
+    """What one row keeps: ``{language: {field: text}}`` for the entry ``entry_id``."""
+    return {
+        language: texts[entry_id]
+        for language, texts in sorted(translations.items())
+        if entry_id in texts
+    }
+
+
+def _refresh(rows, translations: Translations, entry_id) -> int:
+    """Set each row's translations from the file; save those that changed. Returns
+    how many changed. ``entry_id`` gives a row's id in the translations block."""
+    changed = []
+    for row in rows:
+        wanted = row_translations(translations, entry_id(row))
+        if row.translations != wanted:
+            row.translations = wanted
+            changed.append(row)
+    if changed:
+        type(changed[0]).objects.bulk_update(changed, ["translations"])
+    return len(changed)
+
+
+def _sync_version_translations(version: FrameworkVersion, translations: Translations) -> int:
+    """Bring a version's translations up to date with its file."""
+    return (
+        _refresh([version], translations, lambda _v: "")
+        + _refresh(version.levels.all(), translations, lambda lv: f"scale.{lv.value}")
+        + _refresh(version.sections.all(), translations, lambda s: f"sections.{s.key}")
+        + _refresh(version.questions.all(), translations, lambda q: f"questions.{q.code}")
+        + _refresh(
+            version.rules.select_related("section", "over"),
+            translations,
+            lambda r: (
+                "rules."
+                + rule_id(r.kind, r.section.key if r.section else "", r.over.key if r.over else "")
+            ),
+        )
+    )
 
 
 def _sync_one(
@@ -118,6 +172,7 @@ def _sync_one(
             framework, parsed, digest, number=(latest.number + 1 if latest else 1)
         )
         status = SyncStatus.CREATED if latest is None else SyncStatus.UPDATED
+    _sync_version_translations(version, parsed.translations)
     return SyncResult(
         slug=parsed.slug,
         version=version.number,
@@ -226,11 +281,13 @@ def sync_customer_surveys(*, parsed: Sequence[ParsedCustomerSurvey]) -> list[Sur
             .first()
         )
         if latest is not None and latest.content_hash == digest:
-            status, number = SyncStatus.UNCHANGED, latest.number
+            status, number, version = SyncStatus.UNCHANGED, latest.number, latest
         else:
             number = latest.number + 1 if latest else 1
-            _write_survey_version(survey, digest, number=number)
+            version = _write_survey_version(survey, digest, number=number)
             status = SyncStatus.CREATED if latest is None else SyncStatus.UPDATED
+        _refresh([version], survey.translations, lambda _v: "")
+        _refresh(version.attributes.all(), survey.translations, lambda a: f"attributes.{a.key}")
         results.append(
             SurveySyncResult(
                 slug=survey.slug, version=number, attributes=len(survey.attributes), status=status

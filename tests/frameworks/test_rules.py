@@ -31,6 +31,8 @@ def parse(data: dict, slug: str):
 def with_rule(slug: str = "service-definition", **rule: object) -> dict:
     data = document(slug)
     data["rules"] = [rule]
+    # The file's German names its own rules; these tests are about rules, not languages.
+    data.pop("translations", None)
     return data
 
 
@@ -190,12 +192,14 @@ def test_rules_change_the_hash():
         assert parsed[slug].content_hash() != RELEASED_V2_HASHES[slug], slug
         stripped = document(slug)
         del stripped["rules"]
+        del stripped["translations"]  # it names the rules; translations never change a hash
         assert parse(stripped, slug).content_hash() == RELEASED_V2_HASHES[slug], slug
 
     base = parse(document("service-definition"), "service-definition").content_hash()
     for name, value in [("tolerance", 5), ("why", "Another reason."), ("kind", "precedes")]:
         changed = document("service-definition")
         changed["rules"][0][name] = value
+        changed.pop("translations")
         assert parse(changed, "service-definition").content_hash() != base, name
 
 

@@ -7,15 +7,19 @@ from django.db import transaction
 from frameworks import selectors
 from frameworks.loading import (
     AUDIENCES,
+    Coverage,
     FrameworkFileError,
     ParsedCustomerSurvey,
     ParsedFramework,
+    coverage,
     customer_survey_files,
+    framework_entries,
     is_customer_survey_file,
     parse_customer_survey_file,
     parse_data_dir,
     parse_files,
     service_attributes,
+    survey_entries,
 )
 from frameworks.services import (
     ArchivedEditionError,
@@ -23,6 +27,7 @@ from frameworks.services import (
     sync_customer_surveys,
     sync_frameworks,
 )
+from frameworks.translation import source_language
 
 
 class Command(BaseCommand):
@@ -47,10 +52,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Validate the files only and print a summary per framework; write nothing.",
+            help=(
+                "Validate the files only and print a summary per framework, with the "
+                "translation coverage of each shipped language; write nothing."
+            ),
+        )
+        parser.add_argument(
+            "--complete",
+            action="store_true",
+            help="With --check: fail unless every shipped language translates every text.",
         )
 
-    def handle(self, *args: object, files: list[Path], check: bool, **options: object) -> None:
+    def handle(
+        self, *args: object, files: list[Path], check: bool, complete: bool, **options: object
+    ) -> None:
         data_dir = Path(settings.FRAMEWORKS_DATA_DIR)
         resolved = [f.resolve() for f in files]
         repeated = sorted(
@@ -79,11 +94,18 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was loaded. {error}") from None
 
         if check:
+            gaps: list[str] = []
             for framework in parsed:
                 self._write_summary(framework)
+                gaps += self._write_coverage(framework_entries(framework), framework.translations)
             self._write_concepts(parsed)
             for survey in surveys:
                 self._write_survey(survey)
+                gaps += self._write_coverage(survey_entries(survey), survey.translations)
+            if complete and gaps:
+                raise CommandError(
+                    f"{len(gaps)} translation(s) incomplete: {', '.join(sorted(set(gaps)))}"
+                )
             return
 
         try:
@@ -97,6 +119,31 @@ class Command(BaseCommand):
             self.stdout.write(style(result.summary_line()))
         if all(r.status == SyncStatus.UNCHANGED for r in results):
             self.stdout.write("Nothing changed: every framework is already loaded.")
+
+    def _write_coverage(self, entries, translations) -> list[str]:
+        """One line per shipped language: how much of the file it translates, and the
+        first texts it lacks (shown in English, marked, until translated). Returns the
+        languages that are incomplete."""
+        incomplete = []
+        languages = [code for code, _name in settings.LANGUAGES]
+        for code in dict.fromkeys(c.split("-")[0] for c in languages):
+            if code == source_language():
+                continue
+            found: Coverage = coverage(entries, translations, code)
+            if found.complete:
+                self.stdout.write(
+                    f"  translation {code}: {found.translated}/{found.total} complete"
+                )
+                continue
+            incomplete.append(code)
+            shown = ", ".join(found.missing[:5]) + (" ..." if len(found.missing) > 5 else "")
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  translation {code}: {found.translated}/{found.total}, "
+                    f"missing {len(found.missing)} (shown in English, marked): {shown}"
+                )
+            )
+        return incomplete
 
     def _write_survey(self, survey: ParsedCustomerSurvey) -> None:
         """One line for the customer survey, and its attributes with what each matches."""
