@@ -235,6 +235,7 @@ urlpatterns = [
     path("health/", public.health, name="health"),
     path("scoring/", public.scoring_rules, name="scoring"),
     path("glossary/", public.glossary, name="glossary"),
+    path("language/", public.set_language, name="set_language"),
     # Customers: a survey's public link (short, for QR codes and receipts).
     path("c/<str:token>/", customers.survey_public, name="customer_survey_public"),
     path("c/<str:token>/thanks/", customers.survey_thanks, name="customer_survey_thanks"),

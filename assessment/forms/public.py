@@ -15,8 +15,11 @@ from django.contrib.auth.password_validation import (
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from assessment import languages
 from assessment.forms import base
 from assessment.services.organisations import CONFIRMATION_LINK_DAYS, CONFIRMATION_SALT
 
@@ -177,3 +180,30 @@ class SetPasswordForm(base.TextRuleMixin, auth_forms.SetPasswordForm):
 
 class PasswordChangeForm(base.TextRuleMixin, auth_forms.PasswordChangeForm):
     """A signed-in user's new password."""
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The shipped languages, each named in itself ("Deutsch"), as a switcher shows them."""
+    return [(code, translation.get_language_info(code)["name_local"]) for code in languages.codes()]
+
+
+class LanguageForm(base.Form):
+    """The language switcher: a shipped language, and the page to go back to."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=language_choices)
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_next(self) -> str:
+        """Back to the page the switcher was on, if it is one of ours; else home."""
+        target = self.cleaned_data["next"]
+        if target and url_has_allowed_host_and_scheme(
+            target,
+            allowed_hosts={self.request.get_host()} if self.request else set(),
+            require_https=self.request.is_secure() if self.request else False,
+        ):
+            return target
+        return ""

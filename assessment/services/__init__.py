@@ -32,6 +32,7 @@ from assessment.services.assessments import (
     targets_set,
 )
 from assessment.services.branding import branding_update
+from assessment.services.languages import language_choose
 from assessment.services.bulk import (
     BULK_EXPORT_MAX,
     bulk_export_start,
@@ -134,6 +135,7 @@ __all__ = [
     "invitation_renew",
     "invitation_revoke",
     "invitation_send",
+    "language_choose",
     "invitations_add",
     "invitations_send_unsent",
     "judgements_record",

@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from assessment.models import Organisation, SentMail
@@ -169,7 +169,7 @@ class CapReached(ServiceError):
 
 
 # The button that sends an assessment's invitations not yet sent (its manager page).
-UNSENT_INVITATIONS_BUTTON = _lazy("“Send the unsent invitations”")
+UNSENT_INVITATIONS_BUTTON = gettext_lazy("“Send the unsent invitations”")
 
 
 class PartlySent(ServiceError):

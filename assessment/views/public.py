@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, scoring, services
-from assessment.forms.public import ConfirmationLinkForm, PasswordResetForm
+from assessment import access, languages, scoring, services
+from assessment.forms.public import ConfirmationLinkForm, LanguageForm, PasswordResetForm
 from assessment.log_filters import first_line, is_database_outage
 from assessment.scoring import formula2
 from assessment.selectors import public as public_selectors
@@ -209,3 +209,22 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         services.password_reset_request(email=form.cleaned_data["email"])
         return redirect("password_reset_done")
     return render(request, "registration/password_reset_form.html", {"form": form})
+
+
+@login_not_required
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher (a plain form in every page's footer; no script needed):
+    keep the choice (assessment.languages) and go back to the page it was made on."""
+    form = LanguageForm(request.POST, request=request)
+    if not form.is_valid():
+        return render(request, "assessment/language_refused.html", {"form": form}, status=400)
+    language = form.cleaned_data["language"]
+    services.language_choose(
+        language=language,
+        user=request.user if request.user.is_authenticated else None,
+        held_responses=access.responses_held(request),
+    )
+    response = redirect(form.cleaned_data["next"] or "home")
+    languages.remember(request, response, language)
+    return response

@@ -116,6 +116,8 @@ MATRIX: dict[str, Rule] = {
     "health": public("/health/"),
     "scoring": public("/scoring/"),
     "glossary": public("/glossary/"),
+    # The language switcher (POST only): anyone may choose their language.
+    "set_language": public("/language/"),
     "frameworks:list": public("/frameworks/"),
     "frameworks:detail": public("/frameworks/win4/"),
     "login": public("/accounts/login/"),

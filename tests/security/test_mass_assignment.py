@@ -322,10 +322,12 @@ class Case:
     prepare: Callable[[World, Client], Context] = field(default=lambda w, client: {})
     status: int = 302
     refused: RefusalRule = nothing_written
+    # Tells apart two cases of one URL (posted by different people).
+    suffix: str = ""
 
     @property
     def name(self) -> str:
-        return self.url_name.replace(":", "_")
+        return self.url_name.replace(":", "_") + self.suffix
 
 
 def to(name: str, **kwargs: Callable[[World, Context], Any]) -> Callable[[World, Context], str]:
@@ -1215,6 +1217,19 @@ def check_feed_revoked(w: World, ctx: Context, changes: Changes) -> None:
     assert close_to(fields[w.a.calendar_feed.pk]["revoked_at"][1], timezone.now())
 
 
+# --- languages
+
+
+def check_language_chosen(w: World, ctx: Context, changes: Changes) -> None:
+    row = one_created(changes, "assessment.PersonalPreference")
+    assert (row["user_id"], row["language"]) == (w.a.manager.pk, "de")
+
+
+def check_invitee_language(w: World, ctx: Context, changes: Changes) -> None:
+    fields = changed(changes, "assessment.Invitation")
+    assert list(fields.values()) == [{"language": ("", "de")}]
+
+
 a_ = lambda attr: lambda w, ctx: getattr(w.a, attr).pk  # noqa: E731 - a table of one-liners
 ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
 
@@ -1222,6 +1237,25 @@ ctx_ = lambda key: lambda w, ctx: ctx[key]  # noqa: E731
 INVITATION_CHANGE = {"assessment.Invitation": INVITATION_LINK_FIELDS, "assessment.SentMail": {"+"}}
 
 CASES = [
+    # The language switcher: a signed-in person's preference, an invitee's invitation.
+    Case(
+        "set_language",
+        "manager",
+        to("set_language"),
+        lambda w, ctx: {"language": "de", "next": "/dashboard/"},
+        {"assessment.PersonalPreference": {"+"}},
+        check_language_chosen,
+    ),
+    Case(
+        "set_language",
+        "anonymous",
+        to("set_language"),
+        lambda w, ctx: {"language": "de", "next": "/"},
+        {"assessment.Invitation": {"language"}},
+        check_invitee_language,
+        prepare=redeem,
+        suffix="_invitee",
+    ),
     # --- sign-up and managers
     Case(
         "assessment:signup",

@@ -374,7 +374,8 @@ def b_post_urls(b: Tenant) -> list[str]:
 
 # Hashes and tokens: not free text (a survey's public token is its link's address).
 SECRETS = ("token_hash", "password", "public_token")
-NOT_TEXT = ("content_type",)  # an evidence file's type, found from its content
+# An evidence file's type, found from its content; a language code, checked by its form.
+NOT_TEXT = ("content_type", "language")
 
 
 class TenantCanaryTests(TestCase):
