@@ -32,7 +32,6 @@ from assessment.services.assessments import (
     targets_set,
 )
 from assessment.services.branding import branding_update
-from assessment.services.languages import language_choose
 from assessment.services.bulk import (
     BULK_EXPORT_MAX,
     bulk_export_start,
@@ -67,6 +66,7 @@ from assessment.services.evidence import (
     evidence_add,
     evidence_delete,
 )
+from assessment.services.languages import language_choose
 from assessment.services.organisations import (
     email_confirmation_send,
     manager_invitation_accept,
@@ -135,10 +135,10 @@ __all__ = [
     "invitation_renew",
     "invitation_revoke",
     "invitation_send",
-    "language_choose",
     "invitations_add",
     "invitations_send_unsent",
     "judgements_record",
+    "language_choose",
     "manager_invitation_accept",
     "manager_invite",
     "manager_response_start",
