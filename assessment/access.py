@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from assessment import languages
 from assessment.models import (
     Assessment,
     AssessorProfile,
@@ -145,7 +146,10 @@ def response_for_respondent(request: HttpRequest, pk: int) -> Response:
     session holds from an invitation link. Anything else is a 404."""
     queryset = Response.objects.select_related("assessment", "assessment__organisation")
     if pk in responses_held(request):
-        return _get_or_refuse(queryset, request.user, pk, invitation__isnull=False)
+        response = _get_or_refuse(queryset, request.user, pk, invitation__isnull=False)
+        # An invitee who has not chosen a language reads in the assessment's.
+        languages.use_default(request, response.assessment.language)
+        return response
     if request.user.is_authenticated:
         return _get_or_refuse(queryset, request.user, pk, user=request.user)
     refuse(request.user, f"response {pk} (not in this session)")

@@ -10,11 +10,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from assessment.forms import base
+from assessment.forms.public import language_choices
 from assessment.models import Consultancy, Invitation, Team
 from assessment.selectors.manager import AudienceQuestions, target_level_message
 from assessment.services.consultants import GRANT_DAYS_DEFAULT, GRANT_DAYS_MAX, GRANT_DAYS_MIN
@@ -53,6 +54,14 @@ class AssessmentForm(base.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Team members see it in their invitation."),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=language_choices,
+        help_text=_(
+            "Invitations, the questionnaire and the customer survey start in this language; "
+            "each person can switch to another at the foot of any page."
+        ),
+    )
 
     def __init__(
         self,
@@ -62,6 +71,8 @@ class AssessmentForm(base.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["language"].initial = translation.get_language()
         # Only the manager's own teams are valid choices: another team is refused here.
         self.fields["team"].queryset = teams
         self.fields["frameworks"].choices = [(v.framework.slug, v.name) for v in versions]

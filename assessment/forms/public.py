@@ -207,3 +207,11 @@ class LanguageForm(base.Form):
         ):
             return target
         return ""
+
+
+class ReportLanguageForm(base.Form):
+    """Which language a PDF report is written in (``?language=``); none: the page's."""
+
+    language = forms.ChoiceField(
+        label=_("Report language"), choices=language_choices, required=False
+    )

@@ -30,7 +30,7 @@ def survey_for_public(token: str) -> CustomerSurvey | None:
     """The survey behind a public link, with its organisation, team and questionnaire
     (two queries: the survey, then its attributes in order); None for an unknown token."""
     return (
-        CustomerSurvey.objects.select_related("organisation", "team", "version")
+        CustomerSurvey.objects.select_related("organisation", "team", "version", "assessment")
         .prefetch_related(
             Prefetch("version__attributes", queryset=CustomerAttribute.objects.order_by("position"))
         )
@@ -457,7 +457,7 @@ def link_for_token(token: str):
     attributes when it is shown); None for an unknown token."""
     return (
         CustomerLink.objects.select_related(
-            "survey__organisation", "survey__team", "survey__version"
+            "survey__organisation", "survey__team", "survey__version", "survey__assessment"
         )
         .filter(token_hash=token_digest(token))
         .exclude(token_hash="")

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment import access
+from assessment import access, languages
 from assessment.models import Assessment, Organisation, SentMail
 from assessment.models.actions import Action, ActionDigest, CalendarFeed
 from assessment.selectors.actions import Digest, digest_week
@@ -245,12 +245,20 @@ def _digest_context(digest: Digest) -> dict:
     }
 
 
+def _digest_language(digest: Digest) -> str:
+    """A digest goes out in its owner's language: an account holder's own choice, else
+    the language of the assessment their first action belongs to."""
+    first = digest.actions[0] if digest.actions else None
+    owner = next((a.owner for a in digest.actions if a.owner_id), None)
+    return languages.for_user(owner, first.assessment.language if first else None)
+
+
 def _digest_send(digest: Digest) -> None:
     """Send one digest on behalf of the organisations its actions belong to, each counting
     it against its sending caps. The ``ActionDigest`` row goes first, in the same
     transaction: a second run this week finds it (the unique constraint) and sends
     nothing; a refused message rolls the row back, so a later run tries again."""
-    with transaction.atomic():
+    with transaction.atomic(), translation.override(_digest_language(digest)):
         # Keyed on the address in lower case: the same address typed in another case on
         # another action is the same owner (``owner_digests`` groups them so), and its
         # digest must still go once.

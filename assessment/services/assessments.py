@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from assessment import languages
 from assessment.models import (
     Assessment,
     Assignment,
@@ -65,8 +66,11 @@ def assessment_create(
     framework_slugs: Sequence[str],
     due_date: date | None,
     by: AbstractBaseUser,
+    language: str = "",
 ) -> Assessment:
-    """A draft assessment pinned to the newest version of each chosen framework.
+    """A draft assessment pinned to the newest version of each chosen framework, in
+    ``language`` (its invitees' and customers' language until they choose their own;
+    the creator's own by default).
 
     The team's roster is invited by default; the list stays editable until it opens.
     """
@@ -87,6 +91,7 @@ def assessment_create(
         title=title.strip(),
         due_date=due_date,
         created_by=by,
+        language=languages.supported(language) or languages.for_user(by),
     )
     assessment.framework_versions.set(versions)
     invitations_add(assessment=assessment, people=[(e.name, e.email) for e in team.roster.all()])
@@ -316,38 +321,40 @@ def invitation_send(*, invitation: Invitation, reopening: Reopening | None = Non
     if reopening is None:
         reopening = current_reopening(assessment)
     token, digest = new_token_pair()
-    organisation = assessment.organisation
-    sender = assessment.created_by
-    context = {
-        "name": invitation.name,
-        "title": assessment.title,
-        "organisation": organisation.name,
-        "sender": sender.get_full_name() or sender.get_username(),
-        "due_date": assessment.due_date,
-        "link": absolute_url(reverse("assessment:invitation_open", kwargs={"token": token})),
-        "leadership": invitation.audience == Invitation.Audience.LEADERSHIP,
-    }
-    if context["leadership"]:
-        context |= {
-            "question_count": questions_asked(assessment, audience=invitation.audience),
-            "threshold": settings.ANONYMITY_THRESHOLD,
+    # In the invitee's language: the one they last chose, else the assessment's.
+    with translation.override(languages.for_invitation(invitation)):
+        organisation = assessment.organisation
+        sender = assessment.created_by
+        context = {
+            "name": invitation.name,
+            "title": assessment.title,
+            "organisation": organisation.name,
+            "sender": sender.get_full_name() or sender.get_username(),
+            "due_date": assessment.due_date,
+            "link": absolute_url(reverse("assessment:invitation_open", kwargs={"token": token})),
+            "leadership": invitation.audience == Invitation.Audience.LEADERSHIP,
         }
-    if reopening is None:
-        # Fixed: a subject is what a spam filter and a reader trust first, so no user text.
-        subject = _("You are invited to a team assessment")
-        template = "assessment/email/invitation.txt"
-    else:
-        subject = _("A team assessment is open again: a few sections to look at")
-        template = "assessment/email/reopened.txt"
-        context |= _reopening_context(invitation, reopening)
-    mail_send(
-        organisation=organisation,
-        kind=SentMail.Kind.INVITATION,
-        to=invitation.email,
-        subject=subject,
-        template=template,
-        context=context,
-    )
+        if context["leadership"]:
+            context |= {
+                "question_count": questions_asked(assessment, audience=invitation.audience),
+                "threshold": settings.ANONYMITY_THRESHOLD,
+            }
+        if reopening is None:
+            # Fixed: a subject is what a spam filter and a reader trust first, so no user text.
+            subject = _("You are invited to a team assessment")
+            template = "assessment/email/invitation.txt"
+        else:
+            subject = _("A team assessment is open again: a few sections to look at")
+            template = "assessment/email/reopened.txt"
+            context |= _reopening_context(invitation, reopening)
+        mail_send(
+            organisation=organisation,
+            kind=SentMail.Kind.INVITATION,
+            to=invitation.email,
+            subject=subject,
+            template=template,
+            context=context,
+        )
     Invitation.objects.filter(pk=invitation.pk).update(
         token_hash=digest,
         token_expires_at=_link_expiry(assessment),

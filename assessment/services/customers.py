@@ -18,9 +18,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from assessment import languages
 from assessment.models import (
     Assessment,
     CustomerLink,
@@ -311,6 +312,13 @@ def _link_send(survey: CustomerSurvey, link: CustomerLink) -> None:
 
 
 def _link_mail(survey: CustomerSurvey, link: CustomerLink, token: str) -> None:
+    """A customer's personal link, in the survey's language (its assessment's)."""
+    language = languages.supported(survey.assessment.language if survey.assessment else None)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        _link_mail_send(survey, link, token)
+
+
+def _link_mail_send(survey: CustomerSurvey, link: CustomerLink, token: str) -> None:
     mail_send(
         organisation=survey.organisation,
         kind=SentMail.Kind.CUSTOMER_INVITATION,

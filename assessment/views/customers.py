@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import access, charts, exports, selectors, services
+from assessment import access, charts, exports, languages, selectors, services
 from assessment.client_ip import client_ip
 from assessment.forms.customers import (
     CustomerLinksUploadForm,
@@ -65,6 +65,11 @@ def _public_survey(token: str) -> CustomerSurvey:
     return survey
 
 
+def _in_survey_language(request: HttpRequest, survey: CustomerSurvey) -> None:
+    """A customer who has not chosen a language reads the survey in its assessment's."""
+    languages.use_default(request, survey.assessment.language if survey.assessment else None)
+
+
 def _closed_message(survey: CustomerSurvey, state: str) -> str:
     if state == "not-yet":
         return _("This survey opens on %(date)s. Please come back then.") % {
@@ -104,6 +109,7 @@ def _survey_page(
 def survey_public(request: HttpRequest, token: str) -> HttpResponse:
     """The customers' page: the questions, then one INSERT or a polite refusal."""
     survey = _public_survey(token)
+    _in_survey_language(request, survey)
     answered = _answered(request, survey)
     if request.method == "GET":
         state = survey.state(selectors.customers.response_count(survey))
@@ -167,6 +173,7 @@ def survey_personal(request: HttpRequest, token: str) -> HttpResponse:
             status=404 if link is None else 410,
         )
     survey = link.survey
+    _in_survey_language(request, survey)
     if request.method == "GET":
         state = survey.state(selectors.customers.response_count(survey))
         if state != "open":
@@ -196,7 +203,9 @@ def survey_personal(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_GET
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
-    return render(request, "assessment/customers/thanks.html", {"survey": _public_survey(token)})
+    survey = _public_survey(token)
+    _in_survey_language(request, survey)
+    return render(request, "assessment/customers/thanks.html", {"survey": survey})
 
 
 # --- the manager's pages -----------------------------------------------------------

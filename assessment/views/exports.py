@@ -2,7 +2,7 @@
 
 One view per format family, for managers (their own organisation's assessments) and
 consultants (clients that share with them); the URL fixes the audience, the table
-and the format, so nothing here reads the request's parameters. Managers and
+and the format. The one parameter read is the PDF report's language, through a form. Managers and
 consultants get the answers counted per question; only the assigned assessor gets
 them one row per answer, with anonymous respondent numbers (docs/privacy.md).
 
@@ -21,12 +21,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assessment import access, exports
+from assessment.forms.public import ReportLanguageForm
 from assessment.models import Assessment
 from assessment.selectors import actions, customers, manager, results, review
 
@@ -60,10 +62,17 @@ def report_pdf(request: HttpRequest, pk: int, *, audience: Audience) -> HttpResp
     assessment = ASSESSMENT_FOR[audience](request.user, pk)
     from assessment import reports  # imported here: the report module is built separately
 
+    # The report's language: the one chosen beside the download button, else the page's.
+    # An unknown one is ignored (the page's language), never an error page.
+    chosen = ReportLanguageForm(request.GET)
+    language = (chosen.is_valid() and chosen.cleaned_data["language"]) or get_language()
     # The page's own polling only reports; a download (or "Try again") also queues a
     # failed or stopped render again.
-    download = reports.report_download(assessment, viewer=request.user, retry=not request.htmx)
-    url = request.path
+    with override(language):
+        download = reports.report_download(assessment, viewer=request.user, retry=not request.htmx)
+    url = request.path + (
+        f"?{urlencode({'language': language})}" if language != get_language() else ""
+    )
     if download.pdf is not None:
         if not request.htmx:
             return exports.attachment(

@@ -273,6 +273,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
                 framework_slugs=form.cleaned_data["frameworks"],
                 due_date=form.cleaned_data["due_date"],
                 by=request.user,
+                language=form.cleaned_data["language"],
             )
         except services.ServiceError as error:
             form.add_error(None, str(error))
