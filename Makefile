@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 # one at a time as before, while the other cores take the rest (tests/conftest.py).
 PYTEST_WORKERS ?= -n auto
 
-.PHONY: help install run serve-prod migrate test test-production test-postgres lint format bench load fault check clean
+.PHONY: help install run serve-prod migrate test test-production test-postgres lint format messages bench load fault check clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -83,6 +83,11 @@ test-postgres: install ## Run the whole suite against a throwaway PostgreSQL clu
 lint: install ## Lint and check formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+messages: install ## Update the translation catalogues from the code, then compile them (docs/translating.md)
+	$(TEST_ENV) $(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=tests --ignore='*.egg-info'
+	$(TEST_ENV) $(PY) manage.py compilemessages --ignore=.venv
+	$(TEST_ENV) $(PY) manage.py load_frameworks --check | grep 'translation ' | sort | uniq -c
 
 format: install ## Fix formatting and the lint rules that can be fixed automatically
 	$(BIN)/ruff check --fix .

@@ -31,6 +31,7 @@ from openpyxl.styles import Font
 from assessment import charts, scoring, selectors
 from assessment.models import Answer, Assessment, Response
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question
+from frameworks.translation import localise
 
 LEADERSHIP = Question.Audience.LEADERSHIP
 
@@ -621,8 +622,22 @@ def answers_table(
             "submitted_not_applicable",
             "submitted_dont_know",
             "question__version__format",
+            "question__version__translations",
+            "question__translations",
         )
     )
+    # Read past the models, so the framework's name and the question in the reader's
+    # language here; the codes beside them stay as they are.
+    answers = [
+        (
+            *a[:2],
+            localise(a[2], a[12], "name"),
+            *a[3:7],
+            localise(a[7], a[13], "text"),
+            *a[8:12],
+        )
+        for a in answers
+    ]
     # Comments stay out: tied to one respondent's ratings, a recognisable comment would
     # unmask them (the report lists comments by question, apart from anyone's ratings).
     # Sections rated by fewer people than the threshold are withheld, as on screen.

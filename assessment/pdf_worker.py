@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import resource
 from multiprocessing.connection import Connection
+from xml.sax.saxutils import escape
 
 Assets = dict[str, tuple[bytes, str]]
 
@@ -74,6 +75,16 @@ class MissingGlyphs(logging.Handler):
                 self.characters.append(character)
 
 
+def language_xmp(language: str) -> bytes:
+    """The document's language as XMP (Dublin Core ``dc:language``)."""
+    return (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description rdf:about="">'
+        f"<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>"
+        "</rdf:Description></rdf:RDF>"
+    ).encode()
+
+
 def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
     """The PDF; the URLs served and refused; the characters drawn without a glyph. Tagged
     variant, no attachments."""
@@ -83,10 +94,14 @@ def render(html: str, base_url: str, assets: Assets, variant: str) -> Rendering:
     missing = MissingGlyphs()
     weasyprint_logger = logging.getLogger("weasyprint")
     weasyprint_logger.addHandler(missing)
+    options = {"pdf_variant": variant, "attachments": []}
     try:
-        pdf = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
-            pdf_variant=variant, attachments=[]
-        )
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(**options)
+        if document.metadata.lang:
+            # WeasyPrint puts <html lang> in the catalogue (/Lang); the XMP metadata says
+            # it too, where document managers and pdfinfo -meta look for it.
+            document.metadata.xmp_metadata.append(language_xmp(document.metadata.lang))
+        pdf = document.write_pdf(**options)
     finally:
         weasyprint_logger.removeHandler(missing)
     return pdf, fetcher.served, fetcher.refused, missing.characters

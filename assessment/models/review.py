@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.models.assessments import Assessment
 from frameworks.models import SCALE_MAX, SCALE_V2_MIN
+from frameworks.translation import localise
 
 
 class AssessorProfileQuerySet(models.QuerySet):
@@ -305,11 +306,11 @@ class AuditEventQuerySet(models.QuerySet):
         if section_keys:
             from frameworks.models import Section
 
-            for assessment_id, key, name in Section.objects.filter(
+            for assessment_id, key, name, translations in Section.objects.filter(
                 version__assessments__in={event.assessment_id for event in events},
                 key__in=section_keys,
-            ).values_list("version__assessments", "key", "name"):
-                sections[assessment_id][key] = name
+            ).values_list("version__assessments", "key", "name", "translations"):
+                sections[assessment_id][key] = localise(name, translations, "name")
         return [
             AuditEntry(
                 event=event,

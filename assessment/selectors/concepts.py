@@ -37,6 +37,7 @@ from assessment.selectors.results import (
     stored_sums,
 )
 from frameworks.models import FrameworkVersion, Question
+from frameworks.translation import localise
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ def concept_agreement(
             "question__version__name",
             "question__version__short_name",
             "question__section_id",
+            "concept__translations",
+            "question__version__translations",
         )
         .distinct()
     )
@@ -192,9 +195,20 @@ def concept_agreement(
     versions: dict[int, tuple[str, str, str]] = {}
     measured_by: dict[int, set[int]] = defaultdict(set)
     drawn_from: dict[tuple[int, int], set[int]] = defaultdict(set)  # (concept, version)
-    for concept_id, key, name, description, version_id, slug, v_name, short, section in tags:
-        concepts[concept_id] = (key, name, description)
-        versions[version_id] = (slug, v_name, short)
+    for row in tags:
+        concept_id, key, name, description, version_id, slug, v_name, short, section = row[:9]
+        # Read past the models, so put in the reader's language here.
+        concept_tr, version_tr = row[9:]
+        concepts[concept_id] = (
+            key,
+            localise(name, concept_tr, "name"),
+            localise(description, concept_tr, "description"),
+        )
+        versions[version_id] = (
+            slug,
+            localise(v_name, version_tr, "name"),
+            localise(short, version_tr, "short_name"),
+        )
         measured_by[concept_id].add(version_id)
         drawn_from[(concept_id, version_id)].add(section)
     shared = {c: v for c, v in measured_by.items() if len(v) >= 2}

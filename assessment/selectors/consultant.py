@@ -20,6 +20,7 @@ from assessment.models import (
 )
 from assessment.selectors import customers, results
 from frameworks.models import FrameworkVersion
+from frameworks.translation import localise
 
 
 @dataclass(frozen=True)
@@ -202,16 +203,16 @@ def _heatmap_name(panel: results.FrameworkPanel) -> str:
 def _client_frameworks(organisations: list[Organisation]) -> list[tuple[str, str]]:
     """(slug, short name) of every framework in the clients' closed assessments; one query."""
     found: dict[str, str] = {}
-    for slug, name in (
+    for slug, name, translations in (
         FrameworkVersion.objects.filter(
             assessments__organisation__in=organisations,
             assessments__status__in=Assessment.CLOSED_STATUSES,
         )
         .order_by("framework__slug", "-number")
-        .values_list("framework__slug", "short_name")
+        .values_list("framework__slug", "short_name", "translations")
         .distinct()
     ):
-        found.setdefault(slug, name)  # the newest version's name
+        found.setdefault(slug, localise(name, translations, "short_name"))  # the newest
     return list(found.items())
 
 

@@ -33,6 +33,7 @@ from assessment.selectors.common import (
 )
 from frameworks import selectors as framework_selectors
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.translation import localise
 
 # --- dashboard and team pages ------------------------------------------------------
 
@@ -279,10 +280,10 @@ def target_choices(assessment: Assessment) -> dict[int, list[tuple[int, str]]]:
         .order_by("pk")
     )
     labels: dict[tuple[int, int], str] = {
-        (version_id, value): label
-        for version_id, value, label in ScaleLevel.objects.filter(
+        (version_id, value): localise(label, translations, "label")
+        for version_id, value, label, translations in ScaleLevel.objects.filter(
             version_id__in={s.version_id for s in sections}
-        ).values_list("version_id", "value", "label")
+        ).values_list("version_id", "value", "label", "translations")
     }
     return {
         section.pk: [

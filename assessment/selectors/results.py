@@ -33,6 +33,7 @@ from assessment.models import (
 )
 from assessment.scoring import formula2
 from frameworks.models import SCALE_MAX, SCALE_MIN, FrameworkVersion, Question, ScaleLevel, Section
+from frameworks.translation import localise
 
 # Frameworks whose verdict follows the "no loser" rule (every stakeholder must win).
 NO_LOSER_FRAMEWORKS = frozenset({"win4"})
@@ -239,10 +240,10 @@ def assessment_results(
         ).values_list("section_id", "score", "rationale")
     }
     labels: dict[int, dict[int, str]] = defaultdict(dict)
-    for version_id, value, label in ScaleLevel.objects.filter(
+    for version_id, value, label, translations in ScaleLevel.objects.filter(
         version_id__in=[row["version_id"] for row in current]
-    ).values_list("version_id", "value", "label"):
-        labels[version_id][value] = label
+    ).values_list("version_id", "value", "label", "translations"):
+        labels[version_id][value] = localise(label, translations, "label")
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (assessment_id, group), counted_group in groups.items():
         counts[assessment_id][group] = counted_group.count
@@ -303,6 +304,7 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
             slug=F("frameworkversion__framework__slug"),
             name=F("frameworkversion__name"),
             short_name=F("frameworkversion__short_name"),
+            translations=F("frameworkversion__translations"),
             number=F("frameworkversion__number"),
             title=F("assessment__title"),
             submitted_at=F("assessment__submitted_at"),
@@ -315,6 +317,10 @@ def _versions_with_previous(assessment: Assessment) -> dict[int, list[dict]]:
     current: list[dict] = []
     earlier: list[dict] = []
     for row in rows:
+        # Read past the model, so put in the reader's language here (frameworks.translation).
+        translations = row.pop("translations")
+        for name in ("name", "short_name"):
+            row[name] = localise(row[name], translations, name)
         (current if row["assessment_id"] == assessment.pk else earlier).append(row)
     chosen: dict[int, list[dict]] = {assessment.pk: sorted(current, key=lambda r: r["slug"])}
     for row in chosen[assessment.pk]:
@@ -1094,10 +1100,10 @@ def team_results(assessment: Assessment, versions: list[FrameworkVersion]) -> Te
     )
     by_pk = {v.pk: v for v in versions}
     labels: dict[int, dict[int, str]] = defaultdict(dict)
-    for version_id, value, label in ScaleLevel.objects.filter(  # query 3
+    for version_id, value, label, translations in ScaleLevel.objects.filter(  # query 3
         version__in=versions
-    ).values_list("version_id", "value", "label"):
-        labels[version_id][value] = label
+    ).values_list("version_id", "value", "label", "translations"):
+        labels[version_id][value] = localise(label, translations, "label")
 
     def figures(section: Section, audience: str) -> SectionFigures:
         row = stats.get((section.pk, audience), {})

@@ -51,6 +51,7 @@ from frameworks.models import (
     ScaleLevel,
     Section,
 )
+from frameworks.translation import localise
 
 # --- the queue -------------------------------------------------------------------------
 
@@ -194,11 +195,12 @@ def level_choices(versions: list[FrameworkVersion]) -> list[tuple[int, str]]:
     """The levels that may be awarded (``assessment_levels``), with the scale's labels
     (each framework's, where they differ; one query)."""
     labels: dict[int, list[str]] = {value: [] for value in assessment_levels(versions)}
-    for value, label in (
+    for value, english, translations in (
         ScaleLevel.objects.filter(version__in=versions)
         .order_by("version__framework__slug", "value")
-        .values_list("value", "label")
+        .values_list("value", "label", "translations")
     ):
+        label = localise(english, translations, "label")
         if value in labels and label not in labels[value]:
             labels[value].append(label)
     return [(value, " / ".join(names)) for value, names in labels.items()]
