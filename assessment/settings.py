@@ -207,6 +207,8 @@ LANGUAGE_CODE = "en-gb"
 # files' [translations.<code>] blocks and a line here; the tests then demand it complete.
 LANGUAGES = [("en-gb", _("English")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "assessment" / "locale"]
+# Our date formats per language (assessment/formats); the rest is Django's.
+FORMAT_MODULE_PATH = ["assessment.formats"]
 # The visitor's choice is kept for a year in a cookie (and in the session and a signed-in
 # user's preferences, see assessment.languages); it carries nothing but the code.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 FORMULA_VERSION = "1"
@@ -305,8 +306,10 @@ class Verdict:
 
 
 def _join(names: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'; names lower-cased to sit inside a sentence."""
-    names = [n[0].lower() + n[1:] if n[:2] != n[:2].upper() else n for n in names]
+    """'a', 'a and b', 'a, b and c'; in English, names lower-cased to sit inside a
+    sentence (German, like other languages, keeps a noun's capital)."""
+    if (translation.get_language() or "en").startswith("en"):
+        names = [n[0].lower() + n[1:] if n[:2] != n[:2].upper() else n for n in names]
     if len(names) == 1:
         return names[0]
     return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}

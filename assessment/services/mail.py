@@ -122,7 +122,7 @@ def _moment(when: datetime) -> str:
         return date_format(local, "H:i")
     return _("%(time)s on %(day)s") % {
         "time": date_format(local, "H:i"),
-        "day": date_format(local, "j F"),
+        "day": date_format(local, "MONTH_DAY_FORMAT"),
     }
 
 
