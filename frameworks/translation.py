@@ -39,6 +39,32 @@ def active_language() -> str | None:
     return None if base == source_language() else base
 
 
+class LocalisedText(str):
+    """A translated (or marked fallback) text that remembers its English, so that code
+    copying a field's value to a model (``refresh_from_db`` does) keeps the English."""
+
+    english: str
+
+    def __new__(cls, text: str, english: str) -> "LocalisedText":
+        made = super().__new__(cls, text)
+        made.english = english
+        return made
+
+
+class LocalisedList(list):
+    """A translated list of texts (anchors, labels) that remembers its English."""
+
+    english: list
+
+
+def _localised(value: Any, english: Any) -> Any:
+    if isinstance(value, list):
+        made = LocalisedList(value)
+        made.english = english
+        return made
+    return LocalisedText(value, english)
+
+
 def fallback(english: Any) -> Any:
     """English text marked as standing in for a translation (lists item by item)."""
     if isinstance(english, list):
@@ -55,8 +81,13 @@ def localise(english: Any, translations: dict | None, field: str) -> Any:
         return english
     value = (translations or {}).get(language, {}).get(field)
     if value in (None, "", []):
-        return fallback(english)
-    return value
+        return _localised(fallback(english), english)
+    return _localised(value, english)
+
+
+def source_value(value: Any) -> Any:
+    """The English behind a value read in another language (itself if it is English)."""
+    return getattr(value, "english", value)
 
 
 class TranslatedAttribute(DeferredAttribute):
@@ -72,7 +103,7 @@ class TranslatedAttribute(DeferredAttribute):
         return localise(english, translations, self.field.attname)
 
     def __set__(self, instance, value) -> None:
-        instance.__dict__[self.field.attname] = value
+        instance.__dict__[self.field.attname] = source_value(value)
 
 
 class _Translated:

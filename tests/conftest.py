@@ -27,6 +27,17 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def source_language_after_each_test():
+    """A request in another language leaves it active in this thread, as Django does
+    (the next request sets its own); tests that call code directly start in English."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
     """The test database with the shipped frameworks, loaded once for the whole session.

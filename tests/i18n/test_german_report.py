@@ -64,7 +64,7 @@ def test_the_report_in_german(approved):
         german = section.translations["de"]["name"]
         assert german != section.name
         assert german in text, german
-    # The verdict, in German words: "Urteil Win4 – nachhaltiger Service: nicht nachhaltig — …",
+    # The verdict, in German words: "Urteil <Win4 in German>: nicht nachhaltig …",
     # the stakeholders with their nouns' capitals.
     with translation.override("de"):
         verdict = translation.gettext("not sustainable")
