@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from assessment.forms import base
-from assessment.forms.public import language_choices
+from assessment.forms.public import LanguageSelect, language_choices
 from assessment.models import Consultancy, Invitation, Team
 from assessment.selectors.manager import AudienceQuestions, target_level_message
 from assessment.services.consultants import GRANT_DAYS_DEFAULT, GRANT_DAYS_MAX, GRANT_DAYS_MIN
@@ -57,6 +57,9 @@ class AssessmentForm(base.Form):
     language = forms.ChoiceField(
         label=_("Language"),
         choices=language_choices,
+        widget=LanguageSelect,
+        # Left out (an older form, a script), it is the creator's own language.
+        required=False,
         help_text=_(
             "Invitations, the questionnaire and the customer survey start in this language; "
             "each person can switch to another at the foot of any page."

@@ -187,6 +187,17 @@ def language_choices() -> list[tuple[str, str]]:
     return [(code, translation.get_language_info(code)["name_local"]) for code in languages.codes()]
 
 
+class LanguageSelect(forms.Select):
+    """A select of languages, each option marked with its own language (it is named in
+    itself), so a screen reader says "Deutsch" in German."""
+
+    def create_option(self, name, value, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
+
+
 class LanguageForm(base.Form):
     """The language switcher: a shipped language, and the page to go back to."""
 
@@ -200,7 +211,8 @@ class LanguageForm(base.Form):
     def clean_next(self) -> str:
         """Back to the page the switcher was on, if it is one of ours; else home."""
         target = self.cleaned_data["next"]
-        if target and url_has_allowed_host_and_scheme(
+        # A path on this site only ("/..."): anything else is not a page to go back to.
+        if target.startswith("/") and url_has_allowed_host_and_scheme(
             target,
             allowed_hosts={self.request.get_host()} if self.request else set(),
             require_https=self.request.is_secure() if self.request else False,
@@ -213,5 +225,8 @@ class ReportLanguageForm(base.Form):
     """Which language a PDF report is written in (``?language=``); none: the page's."""
 
     language = forms.ChoiceField(
-        label=_("Report language"), choices=language_choices, required=False
+        label=_("Report language"),
+        choices=language_choices,
+        required=False,
+        widget=LanguageSelect,
     )

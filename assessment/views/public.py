@@ -7,9 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -225,6 +226,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
         user=request.user if request.user.is_authenticated else None,
         held_responses=access.responses_held(request),
     )
-    response = redirect(form.cleaned_data["next"] or "home")
+    response = HttpResponseRedirect(form.cleaned_data["next"] or reverse("home"))
     languages.remember(request, response, language)
     return response
