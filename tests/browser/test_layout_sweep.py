@@ -142,7 +142,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
 def open_invitation(page: Page, base: str, token: str) -> int:
     """Follow the invitation link as the member does; the response it opened."""
     page.goto(f"{base}/r/{token}/")
-    start = page.get_by_role("button", name="Open my questionnaire")
+    start = page.locator("main form button[type=submit]")  # "Open my questionnaire", any language
     if start.count():
         start.click()
     page.wait_for_url(re.compile(r"/responses/\d+/"))
@@ -238,9 +238,13 @@ def sweep(django_db_setup, django_db_blocker) -> Iterator[tuple[str, World, dict
             connections.close_all()
 
 
+# In each shipped language: German's longer words must fit a phone too (issue 19).
+@pytest.mark.parametrize("language", ["en-gb", "de"])
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.django_db(transaction=True)
-def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, principal: str):
+def test_every_page_fits_390px_and_axe_finds_nothing(
+    sweep, browser: Browser, principal: str, language: str
+):
     base, w, ctx = sweep
     codes = frozenset(Question.objects.values_list("code", flat=True))
     username = usernames(w)[principal]
@@ -253,6 +257,8 @@ def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, pr
     try:
         if username is not None:
             sign_in(page, base, username)
+        # The language as the switcher keeps it (the cookie), for every page from here.
+        context.add_cookies([{"name": "django_language", "value": language, "url": base}])
         if principal == "respondent":
             ctx["response"] = open_invitation(page, base, w.a.respondent_token)
         if principal == "leader":
@@ -267,6 +273,7 @@ def test_every_page_fits_390px_and_axe_finds_nothing(sweep, browser: Browser, pr
                 not_html.append(f"{key}: {answer.headers.get('content-type')}")
                 continue
             check(page, visit, codes)
+            assert page.locator("html").get_attribute("lang") == language, url
             visits.append(visit)
     finally:
         context.close()

@@ -230,3 +230,30 @@ def test_a_reminder_is_in_the_invitees_own_choice(organisation, mailoutbox):
     invitation.refresh_from_db()
     services.invitation_send(invitation=invitation)
     assert mailoutbox[-1].subject == german("You are invited to a team assessment")
+
+
+def test_an_export_has_german_headers_and_words_beside_unchanged_codes(db):
+    import csv
+    import io
+
+    from tests.factories import make_in_review
+
+    assessment, _assessor = make_in_review()
+    client = Client()
+    client.force_login(assessment.organisation.memberships.first().user)
+    client.post(reverse("set_language"), {"language": "de", "next": "/"})
+
+    response = client.get(reverse("assessment:scores_csv", args=[assessment.pk]))
+
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header = rows[0]
+    assert german("Section key") in header
+    assert german("Section") in header
+    assert "Section key" not in header
+    body = [dict(zip(header, row, strict=False)) for row in rows[1:] if len(row) == len(header)]
+    sections = {s.key: s for s in assessment.framework_versions.first().sections.all()}
+    assert {row[german("Section key")] for row in body} == set(sections)
+    for row in body:
+        section = sections[row[german("Section key")]]
+        assert row[german("Section")] == section.translations["de"]["name"]
