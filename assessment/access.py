@@ -146,9 +146,11 @@ def response_for_respondent(request: HttpRequest, pk: int) -> Response:
     session holds from an invitation link. Anything else is a 404."""
     queryset = Response.objects.select_related("assessment", "assessment__organisation")
     if pk in responses_held(request):
-        response = _get_or_refuse(queryset, request.user, pk, invitation__isnull=False)
-        # An invitee who has not chosen a language reads in the assessment's.
-        languages.use_default(request, response.assessment.language)
+        response = _get_or_refuse(
+            queryset.select_related("invitation"), request.user, pk, invitation__isnull=False
+        )
+        # An invitee who has not chosen a language here reads in their invitation's.
+        languages.use_default(request, languages.for_invitation(response.invitation))
         return response
     if request.user.is_authenticated:
         return _get_or_refuse(queryset, request.user, pk, user=request.user)

@@ -58,6 +58,7 @@ from assessment.pdf_worker import Assets, RenderLimitExceeded, render_bounded
 from assessment.services import reports as report_services
 from assessment.services.reports import Reader
 from frameworks.models import FrameworkVersion
+from frameworks.translation import active_language
 
 logger = logging.getLogger(__name__)
 
@@ -397,6 +398,10 @@ def cache_key(
         parts += [customer, settings.CUSTOMER_THRESHOLD]
     if any(value is not None for value in issue_18.values()):
         parts.append(sorted(issue_18.items()))
+    if active_language() is not None:
+        # Another language's framework text changes when its translations are corrected
+        # (that moves the versions' loaded_at); English keys stay as they were.
+        parts.append(sorted(assessment.framework_versions.values_list("pk", "loaded_at")))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from assessment import reports
+from assessment import languages, reports
 from assessment.models import Assessment, BulkExport, Consultancy
 from assessment.selectors import reports as report_selectors
 from assessment.services import bulk, organisations
@@ -135,7 +135,8 @@ def render_reports_of(assessment_id: int, consultancy_id: int | None = None) -> 
     ahead = render_report_task.using(priority=reports.AHEAD_PRIORITY)
     for viewer in report_selectors.report_readers(assessment, consultancy_id=consultancy_id):
         brand = reports.branding_for(assessment, viewer)
-        language = settings.LANGUAGE_CODE
+        # The language each reader is likeliest to ask for: their own.
+        language = languages.for_user(viewer, assessment.language)
         ahead.enqueue(assessment.pk, viewer.pk, brand.pk if brand else None, language)
 
 

@@ -1124,7 +1124,7 @@ def parse_translations(
     if not isinstance(block, dict):
         raise top.fail(TRANSLATIONS_KEY, "must be a table ([translations.<language>])")
     allowed = {e.id: e for e in entries if own is None or e.id in own}
-    source = "en"
+    source = "en"  # the files' own language (frameworks.translation.source_language)
     result: Translations = {}
     for language, table in block.items():
         where = _Reader(

@@ -31,12 +31,12 @@ def source_language() -> str:
 
 
 def active_language() -> str | None:
-    """The active language's base code when it is not the source language, else None."""
+    """The active language's code (lower case) when it is not the source language."""
     code = translation.get_language()
     if not code:
         return None
-    base = code.split("-")[0]
-    return None if base == source_language() else base
+    code = code.lower()
+    return None if code.split("-")[0] == source_language() else code
 
 
 class LocalisedText(str):
@@ -79,7 +79,11 @@ def localise(english: Any, translations: dict | None, field: str) -> Any:
     language = active_language()
     if language is None or not english:
         return english
-    value = (translations or {}).get(language, {}).get(field)
+    found = translations or {}
+    # A block for the exact language ("pt-br"), else for its base ("pt").
+    value = found.get(language, {}).get(field)
+    if value in (None, "", []):
+        value = found.get(language.split("-")[0], {}).get(field)
     if value in (None, "", []):
         return _localised(fallback(english), english)
     return _localised(value, english)

@@ -321,8 +321,10 @@ def invitation_send(*, invitation: Invitation, reopening: Reopening | None = Non
     if reopening is None:
         reopening = current_reopening(assessment)
     token, digest = new_token_pair()
-    # In the invitee's language: the one they last chose, else the assessment's.
-    with translation.override(languages.for_invitation(invitation)):
+    # Written in the invitee's language: the one they last chose, else the assessment's
+    # (a refusal to send is the manager's to read, in theirs).
+    language = languages.for_invitation(invitation)
+    with translation.override(language):
         organisation = assessment.organisation
         sender = assessment.created_by
         context = {
@@ -347,14 +349,15 @@ def invitation_send(*, invitation: Invitation, reopening: Reopening | None = Non
             subject = _("A team assessment is open again: a few sections to look at")
             template = "assessment/email/reopened.txt"
             context |= _reopening_context(invitation, reopening)
-        mail_send(
-            organisation=organisation,
-            kind=SentMail.Kind.INVITATION,
-            to=invitation.email,
-            subject=subject,
-            template=template,
-            context=context,
-        )
+    mail_send(
+        organisation=organisation,
+        kind=SentMail.Kind.INVITATION,
+        to=invitation.email,
+        subject=subject,
+        template=template,
+        context=context,
+        language=language,
+    )
     Invitation.objects.filter(pk=invitation.pk).update(
         token_hash=digest,
         token_expires_at=_link_expiry(assessment),
@@ -566,14 +569,18 @@ def review_start(*, assessment: Assessment, assignment: Assignment, by: Abstract
     )
     if not started:
         return
+    language = languages.for_user(assignment.assessor, assessment.language)
+    with translation.override(language):
+        subject = _("An assessment is waiting for your review")
     notify_after_commit(
         to=assignment.assessor.email,
-        subject=_("An assessment is waiting for your review"),
+        subject=subject,
         template="assessment/email/review_waiting.txt",
         context={
             "assessment": assessment,
             "link": absolute_url(reverse("assessment:review_detail", kwargs={"pk": assessment.pk})),
         },
+        language=language,
     )
 
 

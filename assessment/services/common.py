@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from assessment.errors import ServiceError
 from assessment.models import token_digest
@@ -38,16 +39,26 @@ def absolute_url(path: str) -> str:
 
 
 def send_email(
-    *, to: str, subject: str, template: str, context: dict, html_template: str | None = None
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    html_template: str | None = None,
+    language: str | None = None,
 ) -> None:
     """Send a plain-text e-mail (with an HTML alternative from ``html_template``, if
-    given); the subject is folded to one line (titles are user text)."""
-    body = render_to_string(template, context)
-    html = render_to_string(html_template, context) if html_template else None
+    given), its body written in ``language`` (the recipient's; None: the active one); the
+    subject is folded to one line (titles are user text)."""
+    with translation.override(language or translation.get_language()):
+        body = render_to_string(template, context)
+        html = render_to_string(html_template, context) if html_template else None
     send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to], html_message=html)
 
 
-def notify_after_commit(*, to: str, subject: str, template: str, context: dict) -> None:
+def notify_after_commit(
+    *, to: str, subject: str, template: str, context: dict, language: str | None = None
+) -> None:
     """Send a notification once the change it reports is committed.
 
     A notification carries no secret, so a failed send only costs the message: it
@@ -58,7 +69,9 @@ def notify_after_commit(*, to: str, subject: str, template: str, context: dict) 
 
     def send() -> None:
         try:
-            send_email(to=to, subject=subject, template=template, context=context)
+            send_email(
+                to=to, subject=subject, template=template, context=context, language=language
+            )
         except (OSError, smtplib.SMTPException):
             logger.exception("Notification to %s could not be sent", to)
 

@@ -313,18 +313,20 @@ def _link_send(survey: CustomerSurvey, link: CustomerLink) -> None:
 
 def _link_mail(survey: CustomerSurvey, link: CustomerLink, token: str) -> None:
     """A customer's personal link, in the survey's language (its assessment's)."""
-    language = languages.supported(survey.assessment.language if survey.assessment else None)
-    with translation.override(language or settings.LANGUAGE_CODE):
-        _link_mail_send(survey, link, token)
-
-
-def _link_mail_send(survey: CustomerSurvey, link: CustomerLink, token: str) -> None:
+    language = (
+        languages.supported(survey.assessment.language if survey.assessment else None)
+        or settings.LANGUAGE_CODE
+    )
+    with translation.override(language):
+        subject = _("%(organisation)s asks for your view of its service") % {
+            "organisation": survey.organisation.name
+        }
     mail_send(
+        language=language,
         organisation=survey.organisation,
         kind=SentMail.Kind.CUSTOMER_INVITATION,
         to=link.email,
-        subject=_("%(organisation)s asks for your view of its service")
-        % {"organisation": survey.organisation.name},
+        subject=subject,
         template="assessment/email/customer_invitation.txt",
         context={
             "name": link.name,

@@ -281,9 +281,12 @@ def mail_send(
     template: str,
     context: dict,
     html_template: str | None = None,
+    language: str | None = None,
 ) -> None:
     """Send one message on the organisation's behalf, counted against its caps; every
     string in ``context`` is folded to one line. ``html_template``: an HTML alternative.
+    ``language``: the recipient's, for the body (the caller writes the subject in it);
+    a refusal's message stays in the sender's, who reads it.
 
     Raises ``Unconfirmed``, ``UnusableAddress``, ``CapReached`` or ``SendFailed`` (the
     backend's error: SMTP, network, or a header it refused) and then records nothing.
@@ -298,7 +301,12 @@ def mail_send(
     reservation = mail_reserve(organisation=organisation, kind=kind)
     try:
         send_email(
-            to=to, subject=subject, template=template, context=context, html_template=html_template
+            to=to,
+            subject=subject,
+            template=template,
+            context=context,
+            html_template=html_template,
+            language=language,
         )
     except (OSError, ValueError) as error:  # smtplib's errors are OSErrors; bad headers ValueErrors
         SentMail.objects.filter(pk=reservation.pk).delete()

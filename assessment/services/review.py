@@ -11,9 +11,11 @@ from functools import partial
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from assessment import languages
 from assessment.models import (
     Action,
     Assessment,
@@ -336,18 +338,26 @@ def _decide(
         raise ServiceError(_("A decision on this review round was already made."))
     reports_render_ahead(assessment=locked)
     for membership in Membership.objects.filter(organisation=locked.organisation).select_related(
-        "user"
+        "user", "user__personal_preference"
     ):
+        # Each manager reads it in their own language (the assessment's if they chose none).
+        language = languages.for_user(membership.user, locked.language)
+        with translation.override(language):
+            subject = _("Review decision: %(outcome)s") % {
+                "outcome": decision.get_outcome_display()
+            }
+            names = [str(section.name) for section in sections or []]
         notify_after_commit(
             to=membership.user.email,
-            subject=_("Review decision: %(outcome)s") % {"outcome": decision.get_outcome_display()},
+            subject=subject,
             template="assessment/email/review_decision.txt",
             context={
                 "assessment": locked,
                 "decision": decision,
-                "sections": [section.name for section in sections or []],
+                "sections": names,
                 "link": absolute_url(locked.get_absolute_url()),
             },
+            language=language,
         )
     return decision
 

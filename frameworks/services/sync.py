@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from frameworks.loading import (
     ParsedConcept,
@@ -129,8 +130,10 @@ def _refresh(rows, translations: Translations, entry_id) -> int:
 
 
 def _sync_version_translations(version: FrameworkVersion, translations: Translations) -> int:
-    """Bring a version's translations up to date with its file."""
-    return (
+    """Bring a version's translations up to date with its file. A change moves the
+    version's ``loaded_at``: what is cached of it (the questionnaire's blocks, its
+    content, reports in other languages) is keyed on it and made afresh."""
+    changed = (
         _refresh([version], translations, lambda _v: "")
         + _refresh(version.levels.all(), translations, lambda lv: f"scale.{lv.value}")
         + _refresh(version.sections.all(), translations, lambda s: f"sections.{s.key}")
@@ -144,6 +147,9 @@ def _sync_version_translations(version: FrameworkVersion, translations: Translat
             ),
         )
     )
+    if changed:
+        FrameworkVersion.objects.filter(pk=version.pk).update(loaded_at=timezone.now())
+    return changed
 
 
 def _sync_one(

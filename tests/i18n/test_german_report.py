@@ -89,11 +89,51 @@ def test_the_report_in_german(approved):
     assert b"/Lang (de)" in streams(pdf)
 
 
-def test_the_same_report_in_english_is_another_cached_file(approved):
+def test_each_language_is_its_own_cached_report(approved):
     with translation.override("de"):
         german = reports.render_report(approved)
+        again = reports.render_report(approved)
     english = reports.render_report(approved)
-    assert german.pdf != english.pdf
+
+    assert not german.cached
+    assert again.cached
+    assert again.pdf == german.pdf
+    assert not english.cached
+    assert english.pdf != german.pdf
     text = flat(poppler("pdftotext", english.pdf))
     assert "Executive summary" in text
     assert "<rdf:li>en-gb</rdf:li>" in poppler("pdfinfo", english.pdf, "-meta")
+
+
+def test_a_corrected_translation_makes_a_fresh_german_report_only(approved):
+    """Correcting German moves the version's loaded_at: German reports are made afresh,
+    English ones keep their key."""
+    from frameworks.services.sync import _sync_version_translations, row_translations
+
+    version = approved.framework_versions.get()
+    with translation.override("de"):
+        german_before = reports.cache_key(approved, viewer_id=None)
+    english_before = reports.cache_key(approved, viewer_id=None)
+    corrected = {"de": {}}
+    for section in version.sections.all():
+        corrected["de"][f"sections.{section.key}"] = dict(section.translations["de"])
+    corrected["de"]["sections.owners"]["name"] = "Eigentümerseite"
+    # Everything else as loaded: only the owners' name changes.
+    loaded = {
+        "": version.translations,
+        **{f"scale.{lv.value}": lv.translations for lv in version.levels.all()},
+        **{f"questions.{q.code}": q.translations for q in version.questions.all()},
+    }
+    for entry, texts in loaded.items():
+        if "de" in texts:
+            corrected["de"][entry] = texts["de"]
+    assert row_translations(corrected, "sections.owners")["de"]["name"] == "Eigentümerseite"
+
+    assert _sync_version_translations(version, corrected) >= 1
+
+    approved.refresh_from_db()
+    with translation.override("de"):
+        assert reports.cache_key(approved, viewer_id=None) != german_before
+        text = flat(poppler("pdftotext", reports.render_report(approved).pdf))
+    assert reports.cache_key(approved, viewer_id=None) == english_before
+    assert "Eigentümerseite" in text

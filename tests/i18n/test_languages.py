@@ -113,14 +113,12 @@ def test_a_new_assessment_takes_the_chosen_language(organisation):
     team = make_team(organisation)
     client = Client()
     client.force_login(organisation.manager)
-    versions = FrameworkVersion.objects.filter(framework__slug="win4").order_by("-number")[:1]
     response = client.post(
         reverse("assessment:assessment_create"),
         {"title": "Herbst", "team": team.pk, "frameworks": ["win4"], "language": "de"},
     )
     assert response.status_code == 302, response.content.decode()[:500]
     assert Assessment.objects.get(title="Herbst").language == "de"
-    assert versions
 
 
 def test_the_create_form_offers_the_shipped_languages_only(organisation):
@@ -257,3 +255,59 @@ def test_an_export_has_german_headers_and_words_beside_unchanged_codes(db):
     for row in body:
         section = sections[row[german("Section key")]]
         assert row[german("Section")] == section.translations["de"]["name"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "NaN", "javascript:x"])
+def test_a_next_that_is_not_a_path_here_goes_home(client, target):
+    response = client.post(reverse("set_language"), {"language": "de", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_a_corrected_translation_reaches_the_loaded_version_without_a_new_one(db):
+    import copy
+    from dataclasses import replace
+
+    from frameworks.loading import DEFAULT_DATA_DIR, load_shared, parse_framework_file
+    from frameworks.services import SyncStatus, sync_frameworks
+
+    parsed = parse_framework_file(DEFAULT_DATA_DIR / "win4.toml", shared=load_shared())
+    version = FrameworkVersion.objects.filter(framework__slug="win4").order_by("-number").first()
+    number, loaded_at = version.number, version.loaded_at
+    corrected = copy.deepcopy(parsed.translations)
+    corrected["de"]["sections.customers"]["name"] = "Die Kundschaft"
+
+    (result,) = sync_frameworks(parsed=[replace(parsed, translations=corrected)])
+
+    assert result.status == SyncStatus.UNCHANGED
+    version.refresh_from_db()
+    assert version.number == number
+    assert version.loaded_at > loaded_at  # what is cached of the version is made afresh
+    with translation.override("de"):
+        assert version.sections.get(key="customers").name == "Die Kundschaft"
+    assert FrameworkVersion.objects.filter(framework__slug="win4").count() == number
+
+
+def test_a_review_decision_reaches_each_manager_in_their_own_language(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    from tests.factories import judge_criteria, make_in_review
+
+    assessment, assessor = make_in_review()
+    manager = assessment.organisation.memberships.first().user
+    PersonalPreference.objects.create(user=manager, language="de")
+    judge_criteria(assessment, assessor)
+    with translation.override("en-gb"), django_capture_on_commit_callbacks(execute=True):
+        services.decision_approve(
+            assessment=assessment,
+            assessor=assessor,
+            level=2,
+            summary="Sound.",
+            snapshot={},
+            deviation_reason="Reason.",
+        )
+    (message,) = [m for m in mailoutbox if m.to == [manager.email]]
+    with translation.override("de"):
+        outcome = translation.gettext("Approved")
+    assert message.subject.startswith(german("Review decision: %(outcome)s").split("%")[0])
+    assert outcome in message.subject
