@@ -55,8 +55,9 @@ def make_bulk_export(export_id: int) -> None:
     """
     if not bulk.bulk_export_claim(export_id=export_id):
         return
+    language = BulkExport.objects.filter(pk=export_id).values_list("language", flat=True).first()
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(language or settings.LANGUAGE_CODE):
             _build(export_id)
     except BaseException:
         bulk.bulk_export_abandon(export_id=export_id)

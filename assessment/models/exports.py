@@ -113,6 +113,8 @@ class BulkExport(models.Model):
     total = models.PositiveIntegerField(_("reports"), default=0)
     done = models.PositiveIntegerField(_("reports done"), default=0)
     failures = models.JSONField(_("failures"), default=list, blank=True)
+    # The reports' language: the requester's when they asked (empty: the default).
+    language = models.CharField(_("language"), max_length=10, blank=True)
     archive = models.BinaryField(_("ZIP archive"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # When the task last moved on (started, or finished a report): a running export

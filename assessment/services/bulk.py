@@ -6,11 +6,11 @@ from functools import partial
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment import access
+from assessment import access, languages
 from assessment.models import Assessment, BulkExport, Consultancy
 from assessment.services.common import ServiceError
 
@@ -53,7 +53,13 @@ def bulk_export_start(
             )
         )
     with transaction.atomic():
-        export = BulkExport.objects.create(consultancy=consultancy, requested_by=by, total=len(ids))
+        export = BulkExport.objects.create(
+            consultancy=consultancy,
+            requested_by=by,
+            total=len(ids),
+            # In the language the consultant is reading in as they ask.
+            language=languages.supported(translation.get_language()) or "",
+        )
         export.assessments.set(ids)
         # Imported here: the task module imports the report renderer (WeasyPrint).
         from assessment.tasks import make_bulk_export

@@ -623,3 +623,25 @@ def test_a_malformed_choice_is_refused_and_starts_nothing(consultant_client, clo
     assert f'value="{closed[0].pk}"\n' in response.text or f'value="{closed[0].pk}" ' in (
         response.text
     )
+
+
+@pytest.mark.django_db
+def test_a_consultant_reading_german_gets_a_zip_of_german_reports(
+    consultant, closed, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    from tests.pdf import pdf_text
+
+    with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
+        export = services.bulk_export_start(
+            consultancy=consultant.consultancy, by=consultant, assessments=closed[:1]
+        )
+
+    export.refresh_from_db()
+    assert export.language == "de"
+    (pdf,) = zip_members(export).values()
+    with translation.override("de"):
+        heading = translation.gettext("Executive summary")
+    assert heading != "Executive summary"
+    assert heading in pdf_text(pdf)
