@@ -134,10 +134,10 @@ def test_the_create_form_offers_the_shipped_languages_only(organisation):
     assert not Assessment.objects.filter(title="Herbst").exists()
 
 
-def test_invitations_go_out_in_the_assessments_language(organisation, mailoutbox):
-    team = make_team(organisation, members=3)
+def opened_in_german(organisation) -> Assessment:
+    """A German assessment of a team of three, opened: its invitations are sent."""
     assessment = services.assessment_create(
-        team=team,
+        team=make_team(organisation, members=3),
         title="Herbst",
         framework_slugs=["win4"],
         due_date=None,
@@ -145,6 +145,11 @@ def test_invitations_go_out_in_the_assessments_language(organisation, mailoutbox
         language="de",
     )
     services.assessment_open(assessment=assessment, by=organisation.manager)
+    return assessment
+
+
+def test_invitations_go_out_in_the_assessments_language(organisation, mailoutbox):
+    opened_in_german(organisation)
 
     message = mailoutbox[0]
     assert len(mailoutbox) == 3
@@ -153,16 +158,7 @@ def test_invitations_go_out_in_the_assessments_language(organisation, mailoutbox
 
 
 def test_an_invitee_reads_in_the_assessments_language_until_they_switch(organisation, mailoutbox):
-    team = make_team(organisation, members=3)
-    assessment = services.assessment_create(
-        team=team,
-        title="Herbst",
-        framework_slugs=["win4"],
-        due_date=None,
-        by=organisation.manager,
-        language="de",
-    )
-    services.assessment_open(assessment=assessment, by=organisation.manager)
+    assessment = opened_in_german(organisation)
     token = re.search(r"/r/([^/\s]+)/", mailoutbox[0].body).group(1)
     client = Client()
     first = client.get(reverse("assessment:invitation_open", kwargs={"token": token}))
