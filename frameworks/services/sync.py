@@ -101,12 +101,12 @@ def _sync_concepts(parsed: Sequence[ParsedFramework]) -> None:
             defaults={
                 "name": concept.name,
                 "description": concept.description,
-                "translations": row_translations(translations, f"concepts.{concept.key}"),
+                "translations": _row_translations(translations, f"concepts.{concept.key}"),
             },
         )
 
 
-def row_translations(translations: Translations, entry_id: str) -> dict:
+def _row_translations(translations: Translations, entry_id: str) -> dict:
     """What one row keeps: ``{language: {field: text}}`` for the entry ``entry_id``."""
     return {
         language: texts[entry_id]
@@ -120,7 +120,7 @@ def _refresh(rows, translations: Translations, entry_id) -> int:
     how many changed. ``entry_id`` gives a row's id in the translations block."""
     changed = []
     for row in rows:
-        wanted = row_translations(translations, entry_id(row))
+        wanted = _row_translations(translations, entry_id(row))
         if row.translations != wanted:
             row.translations = wanted
             changed.append(row)

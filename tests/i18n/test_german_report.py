@@ -108,7 +108,7 @@ def test_each_language_is_its_own_cached_report(approved):
 def test_a_corrected_translation_makes_a_fresh_german_report_only(approved):
     """Correcting German moves the version's loaded_at: German reports are made afresh,
     English ones keep their key."""
-    from frameworks.services.sync import _sync_version_translations, row_translations
+    from frameworks.services.sync import _row_translations, _sync_version_translations
 
     version = approved.framework_versions.get()
     with translation.override("de"):
@@ -127,7 +127,7 @@ def test_a_corrected_translation_makes_a_fresh_german_report_only(approved):
     for entry, texts in loaded.items():
         if "de" in texts:
             corrected["de"][entry] = texts["de"]
-    assert row_translations(corrected, "sections.owners")["de"]["name"] == "Eigentümerseite"
+    assert _row_translations(corrected, "sections.owners")["de"]["name"] == "Eigentümerseite"
 
     assert _sync_version_translations(version, corrected) >= 1
 
