@@ -150,7 +150,9 @@ def response_for_respondent(request: HttpRequest, pk: int) -> Response:
             queryset.select_related("invitation"), request.user, pk, invitation__isnull=False
         )
         # An invitee who has not chosen a language here reads in their invitation's.
-        languages.use_default(request, languages.for_invitation(response.invitation))
+        languages.use_default(
+            request, languages.for_invitation(response.invitation, response.assessment)
+        )
         return response
     if request.user.is_authenticated:
         return _get_or_refuse(queryset, request.user, pk, user=request.user)

@@ -72,12 +72,12 @@ def remember(request: HttpRequest, response: HttpResponse, code: str) -> None:
     )
 
 
-def for_invitation(invitation) -> str:
-    """An invitee's e-mails: the language they last read in, else the assessment's."""
+def for_invitation(invitation, assessment=None) -> str:
+    """An invitee's language (pages and e-mails): the one they last chose, else the
+    assessment's (pass ``assessment`` when it is at hand, to spare a query)."""
+    assessment = assessment or invitation.assessment
     return (
-        supported(invitation.language)
-        or supported(invitation.assessment.language)
-        or (settings.LANGUAGE_CODE)
+        supported(invitation.language) or supported(assessment.language) or settings.LANGUAGE_CODE
     )
 
 

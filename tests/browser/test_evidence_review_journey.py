@@ -354,7 +354,8 @@ def test_evidence_judgements_award_and_action_plan_end_to_end(world, browser, tm
         # 6. The PDF report, downloaded from the results page.
         manager.get_by_role("link", name="Results and priorities").click()
         with manager.expect_download(timeout=90_000) as download:
-            manager.get_by_role("link", name="PDF report").click()
+            # The download is a small form: the report's language beside its button.
+            manager.get_by_role("button", name="PDF report").click()
         report = Path(download.value.path()).read_bytes()
     finally:
         manager_context.close()
