@@ -143,7 +143,9 @@ def responses_held(request: HttpRequest) -> list[int]:
 
 def response_for_respondent(request: HttpRequest, pk: int) -> Response:
     """A response the requester may answer: their own as a signed-in user, or one their
-    session holds from an invitation link. Anything else is a 404."""
+    session holds from an invitation link. Anything else is a 404. Every invitee page
+    comes through here, so this is also where an invitee without a language of their own
+    is put in their invitation's (``languages.use_default``)."""
     queryset = Response.objects.select_related("assessment", "assessment__organisation")
     if pk in responses_held(request):
         response = _get_or_refuse(

@@ -47,13 +47,15 @@ def for_request(request: HttpRequest) -> str:
     return chosen(request) or translation.get_language_from_request(request)
 
 
-def use_default(request: HttpRequest, default: str | None) -> None:
+def use_default(request: HttpRequest, default: str | None) -> bool:
     """A page about one assessment: without a choice of their own, the visitor reads
-    it in the assessment's language."""
+    it in the assessment's language. True if that changed the page's language."""
     code = supported(default)
-    if code and chosen(request) is None:
-        translation.activate(code)
-        request.LANGUAGE_CODE = code
+    if not code or chosen(request) is not None or code == translation.get_language():
+        return False
+    translation.activate(code)
+    request.LANGUAGE_CODE = code
+    return True
 
 
 def remember(request: HttpRequest, response: HttpResponse, code: str) -> None:
@@ -79,6 +81,12 @@ def for_invitation(invitation, assessment=None) -> str:
     return (
         supported(invitation.language) or supported(assessment.language) or settings.LANGUAGE_CODE
     )
+
+
+def for_survey(survey) -> str:
+    """A customer survey's language (its page, its personal links): its assessment's."""
+    assessment = survey.assessment
+    return supported(assessment.language if assessment else None) or settings.LANGUAGE_CODE
 
 
 def for_user(user, default: str | None = None) -> str:

@@ -378,7 +378,8 @@ def cache_key(
             ),
         )
     )
-    formats = dict(assessment.framework_versions.values_list("pk", "format"))
+    versions = list(assessment.framework_versions.values_list("pk", "format", "loaded_at"))
+    formats = {pk: file_format for pk, file_format, _loaded in versions}
     parts = [
         assessment.pk,
         assessment.status,
@@ -401,7 +402,7 @@ def cache_key(
     if active_language() is not None:
         # Another language's framework text changes when its translations are corrected
         # (that moves the versions' loaded_at); English keys stay as they were.
-        parts.append(sorted(assessment.framework_versions.values_list("pk", "loaded_at")))
+        parts.append(sorted((pk, loaded) for pk, _format, loaded in versions))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

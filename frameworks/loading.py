@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from frameworks.models import SCALE_MAX, SCALE_MIN, SCALE_V2_MIN, FrameworkRule, Question
+from frameworks.translation import source_language
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 SCALE_V2_FILE = "scale-v2.toml"
@@ -1124,7 +1125,7 @@ def parse_translations(
     if not isinstance(block, dict):
         raise top.fail(TRANSLATIONS_KEY, "must be a table ([translations.<language>])")
     allowed = {e.id: e for e in entries if own is None or e.id in own}
-    source = "en"  # the files' own language (frameworks.translation.source_language)
+    source = source_language()
     result: Translations = {}
     for language, table in block.items():
         where = _Reader(

@@ -30,6 +30,13 @@ def source_language() -> str:
     return settings.LANGUAGE_CODE.split("-")[0]
 
 
+def translated_languages() -> list[str]:
+    """The shipped languages the files are translated into: every base code of
+    ``settings.LANGUAGES`` but the source language's (``["de"]``)."""
+    bases = dict.fromkeys(code.split("-")[0] for code, _name in settings.LANGUAGES)
+    return [code for code in bases if code != source_language()]
+
+
 def active_language() -> str | None:
     """The active language's code (lower case) when it is not the source language."""
     code = translation.get_language()
@@ -101,10 +108,7 @@ class TranslatedAttribute(DeferredAttribute):
         if instance is None:
             return self
         english = super().__get__(instance, cls)
-        if active_language() is None:
-            return english
-        translations = instance.__dict__.get(TRANSLATIONS_FIELD)
-        return localise(english, translations, self.field.attname)
+        return localise(english, instance.__dict__.get(TRANSLATIONS_FIELD), self.field.attname)
 
     def __set__(self, instance, value) -> None:
         instance.__dict__[self.field.attname] = source_value(value)
@@ -130,10 +134,3 @@ class TranslatedTextField(_Translated, models.TextField):
 
 class TranslatedJSONField(_Translated, models.JSONField):
     pass
-
-
-def english(instance: models.Model, field: str) -> Any:
-    """A translatable column's own (English) value, whatever language is active."""
-    if field not in instance.__dict__:
-        getattr(instance, field)
-    return instance.__dict__[field]

@@ -12,8 +12,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from django.utils import translation
 from django.utils.translation import gettext as _
+
+from frameworks.translation import active_language
 
 FORMULA_VERSION = "1"
 
@@ -308,7 +309,7 @@ class Verdict:
 def _join(names: Sequence[str]) -> str:
     """'a', 'a and b', 'a, b and c'; in English, names lower-cased to sit inside a
     sentence (German, like other languages, keeps a noun's capital)."""
-    if (translation.get_language() or "en").startswith("en"):
+    if active_language() is None:  # the source language, English
         names = [n[0].lower() + n[1:] if n[:2] != n[:2].upper() else n for n in names]
     if len(names) == 1:
         return names[0]

@@ -258,7 +258,16 @@ def _digest_send(digest: Digest) -> None:
     it against its sending caps. The ``ActionDigest`` row goes first, in the same
     transaction: a second run this week finds it (the unique constraint) and sends
     nothing; a refused message rolls the row back, so a later run tries again."""
-    with transaction.atomic(), translation.override(_digest_language(digest)):
+    # Written in the owner's language; a refusal to send stays in the operator's.
+    language = _digest_language(digest)
+    with translation.override(language):
+        subject = ngettext(
+            "Your actions this week: %(overdue)d overdue, %(soon)d due soon",
+            "Your actions this week: %(overdue)d overdue, %(soon)d due soon",
+            len(digest.overdue),
+        ) % {"overdue": len(digest.overdue), "soon": len(digest.due_soon)}
+        context = _digest_context(digest)
+    with transaction.atomic():
         # Keyed on the address in lower case: the same address typed in another case on
         # another action is the same owner (``owner_digests`` groups them so), and its
         # digest must still go once.
@@ -274,15 +283,11 @@ def _digest_send(digest: Digest) -> None:
             organisation=first,
             kind=SentMail.Kind.ACTION_DIGEST,
             to=digest.email,
-            subject=ngettext(
-                "Your actions this week: %(overdue)d overdue, %(soon)d due soon",
-                "Your actions this week: %(overdue)d overdue, %(soon)d due soon",
-                len(digest.overdue),
-            )
-            % {"overdue": len(digest.overdue), "soon": len(digest.due_soon)},
+            subject=subject,
             template="assessment/email/action_digest.txt",
             html_template="assessment/email/action_digest.html",
-            context=_digest_context(digest),
+            context=context,
+            language=language,
         )
 
 

@@ -313,10 +313,7 @@ def _link_send(survey: CustomerSurvey, link: CustomerLink) -> None:
 
 def _link_mail(survey: CustomerSurvey, link: CustomerLink, token: str) -> None:
     """A customer's personal link, in the survey's language (its assessment's)."""
-    language = (
-        languages.supported(survey.assessment.language if survey.assessment else None)
-        or settings.LANGUAGE_CODE
-    )
+    language = languages.for_survey(survey)
     with translation.override(language):
         subject = _("%(organisation)s asks for your view of its service") % {
             "organisation": survey.organisation.name

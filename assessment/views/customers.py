@@ -66,8 +66,8 @@ def _public_survey(token: str) -> CustomerSurvey:
 
 
 def _in_survey_language(request: HttpRequest, survey: CustomerSurvey) -> None:
-    """A customer who has not chosen a language reads the survey in its assessment's."""
-    languages.use_default(request, survey.assessment.language if survey.assessment else None)
+    """A customer who has not chosen a language reads the survey in its own."""
+    languages.use_default(request, languages.for_survey(survey))
 
 
 def _closed_message(survey: CustomerSurvey, state: str) -> str:

@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.template.response import TemplateResponse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -71,7 +70,10 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
             {"state": None, "remembered": selectors.respondent.remembered_responses(held)},
         )
     state = selectors.respondent.link_state(digest)
-    if state.invitation is not None and _in_invitation_language(request, state.invitation):
+    # Without a choice of their own, an invitee reads in their invitation's language.
+    if state.invitation is not None and languages.use_default(
+        request, languages.for_invitation(state.invitation)
+    ):
         state = selectors.respondent.link_state(digest)  # its messages, in that language
     # Only the response of this very link, and only if this browser already holds it:
     # someone else's link never reveals or attaches their response.
@@ -101,14 +103,6 @@ def invitation_landing(request: HttpRequest) -> HttpResponse:
         invitee_session_start(request.session, link_expires_at=response.invitation.token_expires_at)
     # Straight to the first section (one redirect fewer than through response_start).
     return _resume(response)
-
-
-def _in_invitation_language(request: HttpRequest, invitation) -> bool:
-    """Without a choice of their own, an invitee reads in the language their invitation
-    went out in (assessment.languages); True if that changed the page's language."""
-    before = translation.get_language()
-    languages.use_default(request, languages.for_invitation(invitation))
-    return translation.get_language() != before
 
 
 def _link_problem(request: HttpRequest, state: selectors.respondent.LinkState) -> HttpResponse:

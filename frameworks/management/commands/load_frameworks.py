@@ -27,7 +27,7 @@ from frameworks.services import (
     sync_customer_surveys,
     sync_frameworks,
 )
-from frameworks.translation import source_language
+from frameworks.translation import translated_languages
 
 
 class Command(BaseCommand):
@@ -125,10 +125,7 @@ class Command(BaseCommand):
         first texts it lacks (shown in English, marked, until translated). Returns the
         languages that are incomplete."""
         incomplete = []
-        languages = [code for code, _name in settings.LANGUAGES]
-        for code in dict.fromkeys(c.split("-")[0] for c in languages):
-            if code == source_language():
-                continue
+        for code in translated_languages():
             found: Coverage = coverage(entries, translations, code)
             if found.complete:
                 self.stdout.write(
